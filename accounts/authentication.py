@@ -1,0 +1,87 @@
+"""Authentication classes the APIs combine: JWT bearer, API key header, session cookie.
+
+Each answers None when its credential is absent (so the next class may try) and raises
+``AuthenticationFailed`` when a credential is present but wrong, so a bad token is never silently
+treated as anonymous.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
+from rest_framework_simplejwt.authentication import JWTAuthentication as SimpleJWTAuthentication
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.tokens import AccessToken
+
+from accounts import selectors
+from accounts.services import api_key_touch
+
+
+def validate_access_token(raw_token: str) -> AccessToken:
+    """Signature, expiry, type and a live session; raises AuthenticationFailed otherwise."""
+    try:
+        token = AccessToken(raw_token)
+    except TokenError as exc:
+        raise exceptions.AuthenticationFailed(_("Invalid or expired token")) from exc
+    session_id = token.get("sid")
+    if not session_id or not selectors.session_is_active(session_id):
+        raise exceptions.AuthenticationFailed(_("Session has ended; sign in again"))
+    return token
+
+
+class JWTAuthentication(SimpleJWTAuthentication):
+    """``Authorization: Bearer <access token>`` whose session is still live."""
+
+    www_authenticate_realm = "api"
+
+    def get_validated_token(self, raw_token: bytes) -> AccessToken:
+        try:
+            return validate_access_token(raw_token.decode() if isinstance(raw_token, bytes) else raw_token)
+        except exceptions.AuthenticationFailed as exc:
+            raise InvalidToken(exc.detail) from exc
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is not None and not result[0].is_active:
+            raise exceptions.AuthenticationFailed(_("Account is disabled"))
+        return result
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """A product's API key in a header (``X-API-Key`` unless a subclass says otherwise)."""
+
+    header = "X-API-Key"
+    product = ""
+
+    def authenticate(self, request):
+        raw_key = request.headers.get(self.header)
+        if not raw_key:
+            return None
+        api_key = selectors.api_key_by_raw(raw_key.strip(), product=self.product)
+        if api_key is None or not api_key.user.is_active:
+            raise exceptions.AuthenticationFailed(_("Invalid API key"))
+        api_key_touch(api_key=api_key)
+        return api_key.user, api_key
+
+    def authenticate_header(self, request) -> str:
+        return self.header
+
+
+class SessionCookieAuthentication(authentication.BaseAuthentication):
+    """An opaque session key in a cookie, with Django's CSRF check on unsafe methods."""
+
+    cookie_name = ""
+    product = ""
+
+    def authenticate(self, request):
+        session_key = request.COOKIES.get(self.cookie_name)
+        if not session_key:
+            return None
+        session = selectors.session_by_key(session_key, product=self.product or None)
+        if session is None or not session.user.is_active:
+            raise exceptions.AuthenticationFailed(_("Session has ended; sign in again"))
+        self.enforce_csrf(request)
+        return session.user, session
+
+    def enforce_csrf(self, request) -> None:
+        authentication.SessionAuthentication().enforce_csrf(request)

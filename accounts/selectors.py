@@ -1,0 +1,52 @@
+"""Reads about users, keys and sessions that the authentication classes make on every request."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from accounts.models import ApiKey, AuthSession
+from accounts.services import secret_hash, session_cache_key
+
+SESSION_CACHE_SECONDS = 60
+
+
+def session_is_active(session_id: uuid.UUID | str) -> bool:
+    """True while the session is neither revoked nor expired. Cached briefly; revoking clears it."""
+    key = session_cache_key(session_id)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    active = AuthSession.objects.filter(
+        pk=session_id, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    ).exists()
+    cache.set(key, active, timeout=SESSION_CACHE_SECONDS)
+    return active
+
+
+def session_by_key(session_key: str, *, product: str | None = None) -> AuthSession | None:
+    """The live session whose opaque key (the cookie value) this is."""
+    sessions = AuthSession.objects.select_related("user").filter(
+        key_hash=secret_hash(session_key), revoked_at__isnull=True, expires_at__gt=timezone.now()
+    )
+    if product:
+        sessions = sessions.filter(product=product)
+    return sessions.first()
+
+
+def session_by_id(session_id: uuid.UUID | str) -> AuthSession | None:
+    try:
+        return AuthSession.objects.select_related("user").filter(pk=session_id).first()
+    except (ValueError, TypeError):
+        return None
+
+
+def api_key_by_raw(raw_key: str, *, product: str) -> ApiKey | None:
+    """The active key of ``product`` matching ``raw_key``, with its user."""
+    return (
+        ApiKey.objects.select_related("user")
+        .filter(key_hash=secret_hash(raw_key), product=product, revoked_at__isnull=True)
+        .first()
+    )

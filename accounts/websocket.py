@@ -1,0 +1,70 @@
+"""ASGI middleware that signs WebSocket connections in by JWT.
+
+The access token may come as the ``token`` query parameter, an ``Authorization: Bearer`` header,
+or the ``access_token`` cookie; the coder session cookie works too. The user lands in
+``scope["user"]`` (anonymous when nothing valid was given).
+"""
+
+from __future__ import annotations
+
+from http.cookies import SimpleCookie
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.middleware import BaseMiddleware
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
+from rest_framework import exceptions
+
+from accounts import selectors
+from accounts.authentication import validate_access_token
+
+ACCESS_TOKEN_COOKIE = "access_token"
+SESSION_COOKIES = {"async_coder_session": "coder"}
+
+
+def _headers(scope) -> dict[str, str]:
+    return {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope.get("headers", [])}
+
+
+def credentials_from_scope(scope) -> tuple[str | None, dict[str, str]]:
+    """(JWT if any, cookies) from a connection's query string, headers and cookies."""
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    headers = _headers(scope)
+    cookies: dict[str, str] = {}
+    if "cookie" in headers:
+        parsed = SimpleCookie()
+        parsed.load(headers["cookie"])
+        cookies = {name: morsel.value for name, morsel in parsed.items()}
+    token = (query.get("token") or [None])[0]
+    authorization = headers.get("authorization", "")
+    if not token and authorization.lower().startswith("bearer "):
+        token = authorization[7:].strip()
+    if not token:
+        token = cookies.get(ACCESS_TOKEN_COOKIE)
+    return token, cookies
+
+
+@database_sync_to_async
+def user_for_credentials(token: str | None, cookies: dict[str, str]):
+    if token:
+        try:
+            access = validate_access_token(token)
+        except exceptions.AuthenticationFailed:
+            return AnonymousUser()
+        user = get_user_model().objects.filter(pk=access["sub"], is_active=True).first()
+        return user or AnonymousUser()
+    for cookie_name, product in SESSION_COOKIES.items():
+        if cookies.get(cookie_name):
+            session = selectors.session_by_key(cookies[cookie_name], product=product)
+            if session is not None and session.user.is_active:
+                return session.user
+    return AnonymousUser()
+
+
+class JWTAuthMiddleware(BaseMiddleware):
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "websocket":
+            token, cookies = credentials_from_scope(scope)
+            scope = dict(scope, user=await user_for_credentials(token, cookies))
+        return await super().__call__(scope, receive, send)

@@ -1,0 +1,5 @@
+from django.urls import include, path
+
+urlpatterns: list = [
+    path("api/ledger/", include("ledger.urls")),
+]

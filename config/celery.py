@@ -1,0 +1,31 @@
+"""Celery: JSON only, acknowledged after the task ran, re-delivered when a worker dies.
+
+A task is acknowledged only when it finished, so a worker killed mid-task leaves the message
+with the broker, which hands it to another worker once the visibility timeout passes. Every task
+must therefore be safe to run twice; the services they call are written that way.
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("platform")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_serializer="json",
+    result_serializer="json",
+    accept_content=["json"],
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_track_started=True,
+    task_ignore_result=True,
+    broker_connection_retry_on_startup=True,
+    broker_transport_options={"visibility_timeout": 3600},
+    worker_hijack_root_logger=False,
+    worker_send_task_events=False,
+    timezone="UTC",
+)
+app.autodiscover_tasks()

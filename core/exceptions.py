@@ -1,0 +1,125 @@
+"""Render every error in the envelope of the API the request was for.
+
+DRF's own exceptions, Django's, and ``DomainError`` all become a ``DomainError`` first, so there
+is exactly one place that decides status, code and message; the envelope then only shapes it.
+Nothing here ever puts a stack trace, SQL or exception text of an unexpected error in a response.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions as drf
+
+from core import errors
+from core.envelopes import envelope_for_path
+from core.errors import DomainError
+
+logger = logging.getLogger("core.errors")
+
+
+def _flatten_messages(detail: Any) -> Any:
+    """DRF ErrorDetail trees -> plain strings, lists and dicts."""
+    if isinstance(detail, dict):
+        return {str(key): _flatten_messages(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [_flatten_messages(item) for item in detail]
+    return str(detail)
+
+
+def _first_problem(detail: Any, path: str = "") -> str:
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            prefix = path if key == "non_field_errors" else (f"{path}.{key}" if path else str(key))
+            return _first_problem(value, prefix)
+    if isinstance(detail, list) and detail:
+        if all(not isinstance(item, (dict, list)) for item in detail):
+            return _first_problem(detail[0], path)
+        for index, item in enumerate(detail):
+            if item:
+                return _first_problem(item, f"{path}[{index}]")
+    text = str(detail) if detail not in (None, [], {}) else "invalid value"
+    return f"{path}: {text}" if path else text
+
+
+def validation_error(detail: Any) -> DomainError:
+    details = _flatten_messages(detail)
+    if not isinstance(details, dict):
+        details = {"non_field_errors": details if isinstance(details, list) else [details]}
+    return errors.VALIDATION(f"Validation failed: {_first_problem(details)}", details=details)
+
+
+def to_domain_error(exc: BaseException) -> DomainError | None:
+    """Translate a known exception into a DomainError; None for anything unexpected."""
+    if isinstance(exc, DomainError):
+        return exc
+    if isinstance(exc, drf.ValidationError):
+        return validation_error(exc.detail)
+    if isinstance(exc, DjangoValidationError):
+        return validation_error(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    if isinstance(exc, drf.ParseError):
+        return errors.BAD_REQUEST(str(exc.detail))
+    if isinstance(exc, (drf.NotAuthenticated, drf.AuthenticationFailed)):
+        return errors.UNAUTHORIZED(str(exc.detail))
+    if isinstance(exc, (drf.PermissionDenied, DjangoPermissionDenied)):
+        message = str(exc.detail) if isinstance(exc, drf.PermissionDenied) else errors.FORBIDDEN.message
+        return errors.FORBIDDEN(message)
+    if isinstance(exc, (drf.NotFound, Http404)):
+        return errors.NOT_FOUND()
+    if isinstance(exc, drf.MethodNotAllowed):
+        return errors.METHOD_NOT_ALLOWED(str(exc.detail))
+    if isinstance(exc, drf.NotAcceptable):
+        return errors.NOT_ACCEPTABLE(str(exc.detail))
+    if isinstance(exc, drf.UnsupportedMediaType):
+        return errors.UNSUPPORTED_MEDIA_TYPE(str(exc.detail))
+    if isinstance(exc, drf.Throttled):
+        return errors.RATE_LIMITED(headers={"Retry-After": str(int(exc.wait or 1))})
+    if isinstance(exc, (RequestDataTooBig, TooManyFieldsSent)):
+        return errors.PAYLOAD_TOO_LARGE()
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return errors.SERVICE_UNAVAILABLE("The database is unavailable; try again shortly")
+    if isinstance(exc, DatabaseError):
+        return None
+    if isinstance(exc, drf.APIException):
+        code = errors.GENERIC_CODE_BY_STATUS.get(exc.status_code, errors.INTERNAL.code)
+        return DomainError(code, exc.status_code, str(exc.detail))
+    return None
+
+
+def error_response(request: HttpRequest, error: DomainError) -> JsonResponse:
+    envelope = envelope_for_path(request.path)
+    body = envelope.render_error(error.status, error.code, error.message, error.details)
+    response = JsonResponse(body, status=error.status)
+    for name, value in error.headers.items():
+        response[name] = value
+    return response
+
+
+def unexpected_error_response(request: HttpRequest, exc: BaseException) -> JsonResponse:
+    logger.exception("unhandled error", extra={"path": request.path, "method": request.method})
+    return error_response(request, errors.INTERNAL())
+
+
+def render_exception(request: HttpRequest, exc: BaseException) -> JsonResponse:
+    error = to_domain_error(exc)
+    if error is None:
+        return unexpected_error_response(request, exc)
+    return error_response(request, error)
+
+
+def api_exception_handler(exc: Exception, context: dict) -> JsonResponse:
+    """DRF's EXCEPTION_HANDLER: every API view's errors pass through here."""
+    request = context["request"]
+    response = render_exception(request, exc)
+    # DRF adds WWW-Authenticate for 401s; keep Bearer as the advertised scheme.
+    if response.status_code == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+

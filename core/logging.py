@@ -1,0 +1,50 @@
+"""JSON log lines carrying the request id.
+
+Only what a caller passes is logged: never headers, query strings or client addresses. Extra
+fields whose names look like credentials are masked as a second line of defence.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+from datetime import UTC, datetime
+
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+_STANDARD_ATTRIBUTES = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "request_id",
+}
+_SENSITIVE_NAMES = ("password", "secret", "token", "authorization", "api_key", "apikey", "cookie", "ip")
+
+
+def _is_sensitive(name: str) -> bool:
+    lowered = name.lower()
+    return any(part == lowered or lowered.endswith(f"_{part}") or lowered.startswith(f"{part}_") for part in _SENSITIVE_NAMES)
+
+
+class RequestContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", request_id_var.get()),
+        }
+        for name, value in vars(record).items():
+            if name in _STANDARD_ATTRIBUTES or name.startswith("_"):
+                continue
+            entry[name] = "[redacted]" if _is_sensitive(name) else value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)

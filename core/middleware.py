@@ -1,0 +1,133 @@
+"""Middleware every API shares: request ids and access logs, body-size limits, API errors.
+
+Each class works in both sync (gunicorn) and async (uvicorn) stacks without a thread hop.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from core import errors
+from core.envelopes import PLATFORM, envelope_for_path
+from core.errors import DomainError
+from core.exceptions import error_response, render_exception
+from core.logging import request_id_var
+
+access_logger = logging.getLogger("core.access")
+
+_REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class _DualModeMiddleware:
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest):
+        if self.is_async:
+            return self.__acall__(request)
+        return self.handle(request)
+
+    async def __acall__(self, request: HttpRequest):
+        raise NotImplementedError
+
+    def handle(self, request: HttpRequest):
+        raise NotImplementedError
+
+
+class RequestIdMiddleware(_DualModeMiddleware):
+    """Give every request an id (kept from X-Request-Id when well-formed) and log it once."""
+
+    def _begin(self, request: HttpRequest):
+        incoming = request.headers.get("X-Request-Id", "")
+        request_id = incoming if _REQUEST_ID_PATTERN.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        return request_id_var.set(request_id), time.perf_counter()
+
+    def _finish(self, request: HttpRequest, response: HttpResponse, token, started: float) -> HttpResponse:
+        response["X-Request-Id"] = request.request_id
+        access_logger.info(
+            "request",
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            },
+        )
+        request_id_var.reset(token)
+        return response
+
+    def handle(self, request):
+        token, started = self._begin(request)
+        return self._finish(request, self.get_response(request), token, started)
+
+    async def __acall__(self, request):
+        token, started = self._begin(request)
+        return self._finish(request, await self.get_response(request), token, started)
+
+
+def body_limit_for(path: str) -> int:
+    """The longest configured prefix of ``path`` decides its body limit."""
+    best_prefix = ""
+    for prefix in settings.REQUEST_BODY_LIMITS:
+        if path.startswith(prefix) and len(prefix) >= len(best_prefix):
+            best_prefix = prefix
+    return settings.REQUEST_BODY_LIMITS[best_prefix]
+
+
+class BodySizeLimitMiddleware(_DualModeMiddleware):
+    """Answer 413 from Content-Length alone, before any of the body is read."""
+
+    def _reject(self, request: HttpRequest) -> HttpResponse | None:
+        declared = request.META.get("CONTENT_LENGTH")
+        if not declared:
+            return None
+        try:
+            length = int(declared)
+        except ValueError:
+            return error_response(request, errors.BAD_REQUEST("Content-Length is not a number"))
+        limit = body_limit_for(request.path)
+        if length > limit:
+            return error_response(
+                request,
+                errors.PAYLOAD_TOO_LARGE(
+                    f"Request body of {length} bytes exceeds the limit of {limit} bytes",
+                    details={"limit": limit, "received": length},
+                ),
+            )
+        return None
+
+    def handle(self, request):
+        return self._reject(request) or self.get_response(request)
+
+    async def __acall__(self, request):
+        return self._reject(request) or await self.get_response(request)
+
+
+class ApiErrorMiddleware(_DualModeMiddleware):
+    """Errors raised by plain Django views under an API path come out in that API's envelope."""
+
+    def handle(self, request):
+        return self.get_response(request)
+
+    async def __acall__(self, request):
+        return await self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, DomainError) or envelope_for_path(request.path) is not PLATFORM:
+            return render_exception(request, exception)
+        return None

@@ -1,0 +1,54 @@
+"""The base view every API view inherits: authentication, rate limits, then permissions."""
+
+from __future__ import annotations
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core import ratelimit
+from core.envelopes import envelope_for_path
+
+
+class ApiView(APIView):
+    """An APIView that counts each request against ``rate_limit_scopes``.
+
+    Rate limits are checked after authentication (so they key on the user when there is one)
+    and before permissions (so anonymous hammering of a protected endpoint is limited too). The
+    tightest scope's figures go into the X-RateLimit-* headers of every answer.
+    """
+
+    rate_limit_scopes: tuple[str, ...] = ()
+
+    def get_rate_limit_scopes(self, request: Request) -> tuple[str, ...]:
+        return self.rate_limit_scopes
+
+    def get_rate_limit_identity(self, request: Request) -> str | None:
+        return None  # the user when signed in, else the client address
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        self.format_kwarg = self.get_format_suffix(**kwargs)
+        neg = self.perform_content_negotiation(request)
+        request.accepted_renderer, request.accepted_media_type = neg
+        version, scheme = self.determine_version(request, *args, **kwargs)
+        request.version, request.versioning_scheme = version, scheme
+        self.perform_authentication(request)
+        self.enforce_rate_limits(request)
+        self.check_permissions(request)
+        self.check_throttles(request)
+
+    def enforce_rate_limits(self, request: Request) -> None:
+        identity = self.get_rate_limit_identity(request)
+        tightest = None
+        for scope in self.get_rate_limit_scopes(request):
+            result = ratelimit.enforce(request, scope, identity)
+            if tightest is None or result.remaining < tightest.remaining:
+                tightest = result
+        request.rate_limit = tightest
+
+    def finalize_response(self, request: Request, response: Response, *args, **kwargs) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        result = getattr(request, "rate_limit", None)
+        if result is not None and "X-RateLimit-Limit" not in response:
+            result.apply_headers(response, envelope_for_path(request.path))
+        return response
