@@ -58,12 +58,30 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 @admin.register(AuthSession)
 class AuthSessionAdmin(admin.ModelAdmin):
-    list_display = ("id", "user", "product", "created_at", "last_refreshed_at", "expires_at", "revoked_at", "revoked_reason")
+    list_display = (
+        "id",
+        "user",
+        "product",
+        "created_at",
+        "last_refreshed_at",
+        "expires_at",
+        "revoked_at",
+        "revoked_reason",
+    )
     list_filter = ("product", "revoked_reason", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("user__email", "user__username", "=id")
     list_select_related = ("user",)
     raw_id_fields = ("user",)
-    readonly_fields = ("key_hash", "refresh_jti", "created_at", "last_refreshed_at", "expires_at", "revoked_at", "revoked_reason", "user_agent")
+    readonly_fields = (
+        "key_hash",
+        "refresh_jti",
+        "created_at",
+        "last_refreshed_at",
+        "expires_at",
+        "revoked_at",
+        "revoked_reason",
+        "user_agent",
+    )
     actions = ["revoke_sessions"]
 
     def has_add_permission(self, request) -> bool:

@@ -11,7 +11,8 @@ from django.db.models.functions import Lower
 
 class User(AbstractUser):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    email = models.EmailField("email address", null=True, blank=True)
+    # NULL, not "", for users without an address (wallets), so the unique index ignores them.
+    email = models.EmailField("email address", null=True, blank=True)  # noqa: DJ001
     display_name = models.CharField(max_length=150, blank=True)
     avatar_url = models.URLField(max_length=500, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -19,9 +19,7 @@ def session_is_active(session_id: uuid.UUID | str) -> bool:
     cached = cache.get(key)
     if cached is not None:
         return cached
-    active = AuthSession.objects.filter(
-        pk=session_id, revoked_at__isnull=True, expires_at__gt=timezone.now()
-    ).exists()
+    active = AuthSession.objects.filter(pk=session_id, revoked_at__isnull=True, expires_at__gt=timezone.now()).exists()
     cache.set(key, active, timeout=SESSION_CACHE_SECONDS)
     return active
 

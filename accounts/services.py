@@ -66,7 +66,9 @@ def user_get_or_create_for_identity(
     created = user is None
     if created:
         user = User(
-            username=_unique_username(username_hint or (email.split("@")[0] if email else f"{provider}-{subject[:12]}")),
+            username=_unique_username(
+                username_hint or (email.split("@")[0] if email else f"{provider}-{subject[:12]}")
+            ),
             email=email,
             display_name=display_name[:150],
             avatar_url=avatar_url[:500],
@@ -91,7 +93,7 @@ def user_update_profile(*, user: User, **fields) -> User:
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"not profile fields: {sorted(unknown)}")
-    if "email" in fields and fields["email"]:
+    if fields.get("email"):
         taken = User.objects.filter(email__iexact=fields["email"]).exclude(pk=user.pk).exists()
         if taken:
             raise errors.CONFLICT("That e-mail address belongs to another account", details={"field": "email"})

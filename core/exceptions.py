@@ -121,5 +121,3 @@ def api_exception_handler(exc: Exception, context: dict) -> JsonResponse:
     if response.status_code == 401:
         response["WWW-Authenticate"] = 'Bearer realm="api"'
     return response
-
-

@@ -23,7 +23,11 @@ class CheckResult:
     error: str = ""
 
     def as_dict(self) -> dict:
-        result = {"status": "healthy" if self.healthy else "unhealthy", "backend": self.backend, "latencyMs": self.latency_ms}
+        result = {
+            "status": "healthy" if self.healthy else "unhealthy",
+            "backend": self.backend,
+            "latencyMs": self.latency_ms,
+        }
         if self.error:
             result["error"] = self.error
         return result

@@ -23,7 +23,9 @@ _SENSITIVE_NAMES = ("password", "secret", "token", "authorization", "api_key", "
 
 def _is_sensitive(name: str) -> bool:
     lowered = name.lower()
-    return any(part == lowered or lowered.endswith(f"_{part}") or lowered.startswith(f"{part}_") for part in _SENSITIVE_NAMES)
+    return any(
+        part == lowered or lowered.endswith(f"_{part}") or lowered.startswith(f"{part}_") for part in _SENSITIVE_NAMES
+    )
 
 
 class RequestContextFilter(logging.Filter):

@@ -1,0 +1,59 @@
+# Two commands on a fresh machine with only Python: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PIP_INSTALL := $(BIN)/python -m pip install --disable-pip-version-check -q
+
+.PHONY: run test lint format migrate worker beat serve-wsgi serve-asgi serve-full bench check-deploy schema clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime-installed: requirements.txt constraints.txt | $(BIN)/python
+	$(PIP_INSTALL) -r requirements.txt -c constraints.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt constraints.txt $(VENV)/.runtime-installed
+	$(PIP_INSTALL) -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+var:
+	mkdir -p var/media
+
+migrate: $(VENV)/.runtime-installed | var
+	$(BIN)/python manage.py migrate --no-input
+
+## Serve every API (HTTP, WebSockets, SSE) from one ASGI process on HOST:PORT.
+run: migrate
+	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --lifespan off
+
+## The whole test suite (set DATABASE_URL and REDIS_URL to run it on the full stack).
+test: $(VENV)/.dev-installed | var
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev-installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+schema: $(VENV)/.runtime-installed
+	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file var/openapi.yaml
+
+## Full stack pieces (need DATABASE_URL and REDIS_URL).
+worker: $(VENV)/.runtime-installed
+	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=$${CELERY_CONCURRENCY:-2}
+
+beat: $(VENV)/.runtime-installed | var
+	$(BIN)/celery -A config beat --loglevel=INFO --schedule=var/celerybeat-schedule
+
+check-deploy: $(VENV)/.runtime-installed
+	DJANGO_DEBUG=0 SECRET_KEY=$${SECRET_KEY:-check-deploy-$$(date +%s)-a-long-random-production-secret-key-value} \
+		$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,86 @@
+"""Fixtures every test folder shares.
+
+Tests that need a real service carry a marker (``postgres``, ``redis``, ``integration``). When
+the service is not configured they are skipped on a developer's machine but *fail* in CI
+(``CI`` set), so a missing service can never turn the suite green by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from accounts import services as account_services
+from tests.factories import UserFactory
+
+IN_CI = bool(os.environ.get("CI"))
+
+
+def _missing_service(item: pytest.Item) -> str | None:
+    if item.get_closest_marker("postgres") or item.get_closest_marker("integration"):
+        if not settings.USING_POSTGRES:
+            return "needs PostgreSQL: set DATABASE_URL=postgres://..."
+    if item.get_closest_marker("redis") or item.get_closest_marker("integration"):
+        if not settings.REDIS_URL:
+            return "needs Redis: set REDIS_URL=redis://..."
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    missing = _missing_service(item)
+    if missing is None:
+        return
+    if IN_CI:
+        pytest.fail(f"{missing} (CI must run this test against the real service)", pytrace=False)
+    pytest.skip(missing)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _celery_in_process(request):
+    """Unit tests run tasks in-process; integration tests talk to a real worker."""
+    from config.celery import app
+
+    if request.node.get_closest_marker("integration"):
+        yield
+        return
+    previous = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = previous
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def staff_user(db):
+    return UserFactory(is_staff=True)
+
+
+def bearer_for(user, product: str = "platform") -> dict[str, str]:
+    """Headers that sign ``user`` in with a fresh session's access token."""
+    issued = account_services.auth_session_start(user=user, product=product)
+    return {"HTTP_AUTHORIZATION": f"Bearer {issued.tokens.access}"}
