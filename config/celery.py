@@ -1,8 +1,11 @@
 """Celery: JSON only, acknowledged after the task ran, re-delivered when a worker dies.
 
 A task is acknowledged only when it finished, so a worker killed mid-task leaves the message
-with the broker, which hands it to another worker once the visibility timeout passes. Every task
-must therefore be safe to run twice; the services they call are written that way.
+with the broker, which hands it to another worker once the visibility timeout passes
+(``CELERY_VISIBILITY_TIMEOUT`` seconds, default one hour: it must exceed the longest task, or a
+task still running is handed out a second time). When only a pool process dies, the worker
+itself re-queues the task at once (``task_reject_on_worker_lost``). Every task must therefore be
+safe to run twice; the services they call are written that way.
 """
 
 import os
@@ -23,7 +26,7 @@ app.conf.update(
     task_track_started=True,
     task_ignore_result=True,
     broker_connection_retry_on_startup=True,
-    broker_transport_options={"visibility_timeout": 3600},
+    broker_transport_options={"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))},
     worker_hijack_root_logger=False,
     worker_send_task_events=False,
     timezone="UTC",

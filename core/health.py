@@ -67,7 +67,7 @@ def check_cache() -> CheckResult:
 def check_broker() -> CheckResult:
     from config.celery import app
 
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    if app.conf.task_always_eager:
         return CheckResult("broker", True, "in-process", 0.0)
 
     def probe():

@@ -23,6 +23,9 @@ from core.logging import request_id_var
 
 access_logger = logging.getLogger("core.access")
 
+# Paths people browse: their errors stay HTML pages.
+HTML_PATH_PREFIXES = ("/admin/", "/static/", "/media/")
+
 _REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -119,13 +122,26 @@ class BodySizeLimitMiddleware(_DualModeMiddleware):
 
 
 class ApiErrorMiddleware(_DualModeMiddleware):
-    """Errors raised by plain Django views under an API path come out in that API's envelope."""
+    """Errors of plain Django views and of URL resolution come out in the API's envelope.
+
+    Django answers an unknown URL with its own page (an HTML debug page when DEBUG is on) before
+    any view runs; outside the pages people browse, that becomes the API's JSON 404.
+    """
+
+    def _envelope_resolver_404(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if (
+            response.status_code == 404
+            and not response.get("Content-Type", "").startswith("application/json")
+            and not request.path.startswith(HTML_PATH_PREFIXES)
+        ):
+            return error_response(request, errors.NOT_FOUND(f"No such endpoint: {request.method} {request.path}"))
+        return response
 
     def handle(self, request):
-        return self.get_response(request)
+        return self._envelope_resolver_404(request, self.get_response(request))
 
     async def __acall__(self, request):
-        return await self.get_response(request)
+        return self._envelope_resolver_404(request, await self.get_response(request))
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, DomainError) or envelope_for_path(request.path) is not PLATFORM:

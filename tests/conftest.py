@@ -17,6 +17,8 @@ from rest_framework.test import APIClient
 from accounts import services as account_services
 from tests.factories import UserFactory
 
+pytest_plugins = ["tests.fakes.openai_server"]
+
 IN_CI = bool(os.environ.get("CI"))
 
 

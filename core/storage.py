@@ -1,0 +1,157 @@
+"""Content-addressed files on Django's default storage, and signed expiring download links.
+
+A file is named by its CID (CIDv1, ``raw`` codec, sha2-256 multihash, base32: ``bafkrei...``), the
+same identifier IPFS/Filecoin give the same bytes, so storing the same content twice stores it once
+and a CID can be checked against the bytes it names. Files live under ``cas/<2 chars>/<cid>`` on
+whatever storage ``STORAGES["default"]`` configures (local disk by default, S3-compatible when set).
+
+Download links carry a token made with ``django.core.signing`` (keyed by SECRET_KEY): the CID, the
+name and type to serve it under, and an expiry. Whoever holds a valid, unexpired token may fetch
+that one file; nothing else is granted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import IO
+
+from django.core import signing
+from django.core.files import File
+from django.core.files.storage import default_storage
+from multiformats import CID, multihash
+
+CHUNK_SIZE = 1024 * 1024
+DOWNLOAD_TOKEN_SALT = "core.storage.download"
+# Spooled to disk past this size while hashing, so large uploads never sit whole in memory.
+SPOOL_MAX_MEMORY = 8 * 1024 * 1024
+
+
+class InvalidDownloadToken(Exception):
+    """The token was tampered with, malformed, or has expired."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    cid: str
+    size: int
+
+
+@dataclass(frozen=True)
+class DownloadGrant:
+    cid: str
+    filename: str
+    content_type: str
+    expires_at: datetime
+
+
+def cid_for_digest(sha256_digest: bytes) -> str:
+    return str(CID("base32", 1, "raw", multihash.wrap(sha256_digest, "sha2-256")))
+
+
+def cid_for_bytes(data: bytes) -> str:
+    """The CIDv1 (raw, sha2-256, base32) of ``data``."""
+    return cid_for_digest(hashlib.sha256(data).digest())
+
+
+def is_valid_cid(value: str) -> bool:
+    try:
+        cid = CID.decode(value)
+    except (ValueError, KeyError, TypeError):
+        return False
+    return cid.version == 1 and cid.hashfun.name == "sha2-256"
+
+
+def path_for_cid(cid: str) -> str:
+    if not is_valid_cid(cid):
+        raise ValueError(f"not a CIDv1 sha2-256 identifier: {cid!r}")
+    return f"cas/{cid[-2:]}/{cid}"
+
+
+def _store(cid: str, content: IO[bytes]) -> None:
+    name = path_for_cid(cid)
+    if default_storage.exists(name):
+        return
+    saved_as = default_storage.save(name, File(content, name=cid))
+    if saved_as != name:
+        # A concurrent writer stored the same bytes first; the copy under another name is redundant.
+        default_storage.delete(saved_as)
+
+
+def save_bytes(data: bytes) -> StoredFile:
+    """Store ``data`` (once per distinct content) and return its CID and size."""
+    cid = cid_for_bytes(data)
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_MEMORY) as buffer:
+        buffer.write(data)
+        buffer.seek(0)
+        _store(cid, buffer)
+    return StoredFile(cid=cid, size=len(data))
+
+
+def save_stream(chunks: Iterable[bytes] | IO[bytes]) -> StoredFile:
+    """Store a stream (a file object or an iterable of byte chunks) hashing it on the way through."""
+    if hasattr(chunks, "read"):
+        stream = chunks
+        chunks = iter(lambda: stream.read(CHUNK_SIZE), b"")
+    digest = hashlib.sha256()
+    size = 0
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_MEMORY) as buffer:
+        for chunk in chunks:
+            digest.update(chunk)
+            buffer.write(chunk)
+            size += len(chunk)
+        buffer.seek(0)
+        cid = cid_for_digest(digest.digest())
+        _store(cid, buffer)
+    return StoredFile(cid=cid, size=size)
+
+
+def exists(cid: str) -> bool:
+    return is_valid_cid(cid) and default_storage.exists(path_for_cid(cid))
+
+
+def size_of(cid: str) -> int:
+    return default_storage.size(path_for_cid(cid))
+
+
+def open_cid(cid: str) -> File:
+    """Open the stored file named by ``cid`` for reading (FileNotFoundError when absent)."""
+    name = path_for_cid(cid)
+    if not default_storage.exists(name):
+        raise FileNotFoundError(cid)
+    return default_storage.open(name, "rb")
+
+
+def read_bytes(cid: str) -> bytes:
+    with open_cid(cid) as handle:
+        return handle.read()
+
+
+def sign_download(cid: str, *, filename: str, content_type: str, ttl_seconds: int) -> tuple[str, DownloadGrant]:
+    """A URL-safe signed token granting the download of ``cid`` until now + ``ttl_seconds``."""
+    expires = int(time.time()) + ttl_seconds
+    token = signing.dumps(
+        {"c": cid, "n": filename, "t": content_type, "e": expires}, salt=DOWNLOAD_TOKEN_SALT, compress=True
+    )
+    grant = DownloadGrant(
+        cid=cid, filename=filename, content_type=content_type, expires_at=datetime.fromtimestamp(expires, UTC)
+    )
+    return token, grant
+
+
+def verify_download(token: str) -> DownloadGrant:
+    """The grant a token carries; ``InvalidDownloadToken`` when tampered with or expired."""
+    try:
+        payload = signing.loads(token, salt=DOWNLOAD_TOKEN_SALT)
+        cid, filename, content_type, expires = payload["c"], payload["n"], payload["t"], int(payload["e"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
+        raise InvalidDownloadToken("bad signature") from exc
+    if expires <= time.time():
+        raise InvalidDownloadToken("expired")
+    return DownloadGrant(
+        cid=cid, filename=filename, content_type=content_type, expires_at=datetime.fromtimestamp(expires, UTC)
+    )

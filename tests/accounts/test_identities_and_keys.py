@@ -1,0 +1,133 @@
+"""Users found through outside identities, API keys and session cookies."""
+
+import pytest
+from django.test import Client
+from django.urls import include, path
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from accounts import selectors, services
+from accounts.authentication import ApiKeyAuthentication, SessionCookieAuthentication
+from accounts.models import ApiKey, Identity
+from core.views import ApiView
+from tests.factories import UserFactory
+
+
+class ProbeKeyAuthentication(ApiKeyAuthentication):
+    product = "probe"
+
+
+class ProbeCookieAuthentication(SessionCookieAuthentication):
+    cookie_name = "probe_session"
+    product = "probe"
+
+
+class WhoAmI(ApiView):
+    authentication_classes = [ProbeKeyAuthentication, ProbeCookieAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        return Response({"userId": str(request.user.pk)})
+
+    def post(self, request):
+        return Response({"userId": str(request.user.pk)})
+
+
+urlpatterns = [path("coder/__whoami", WhoAmI.as_view()), path("", include("config.urls"))]
+
+pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]
+
+
+def test_new_identity_creates_a_user():
+    user, created = services.user_get_or_create_for_identity(
+        provider="clerk", subject="user_1", email="ada@example.com", display_name="Ada"
+    )
+
+    assert created
+    assert user.email == "ada@example.com" and user.display_name == "Ada"
+    assert Identity.objects.filter(user=user, provider="clerk", subject="user_1").exists()
+
+
+def test_known_identity_returns_its_user():
+    first, _ = services.user_get_or_create_for_identity(provider="clerk", subject="user_1")
+
+    again, created = services.user_get_or_create_for_identity(provider="clerk", subject="user_1")
+
+    assert again == first and not created
+
+
+def test_identity_with_a_known_email_links_to_that_user_case_insensitively():
+    existing = UserFactory(email="Ada@Example.com")
+
+    user, created = services.user_get_or_create_for_identity(
+        provider="nextauth", subject="abc", email="ada@example.COM"
+    )
+
+    assert user == existing and not created
+    assert existing.identities.filter(provider="nextauth").exists()
+
+
+def test_api_key_is_shown_once_and_stored_hashed(user):
+    issued = services.api_key_create(user=user, product="probe", key_prefix="pk_live_")
+
+    stored = ApiKey.objects.get(pk=issued.api_key.pk)
+    assert issued.raw_key.startswith("pk_live_")
+    assert issued.raw_key not in (stored.key_hash, stored.prefix)
+    assert issued.raw_key.startswith(stored.prefix)
+    assert selectors.api_key_by_raw(issued.raw_key, product="probe") == stored
+
+
+def test_api_key_header_signs_in_and_records_use(user):
+    issued = services.api_key_create(user=user, product="probe", key_prefix="pk_")
+
+    response = Client().get("/coder/__whoami", HTTP_X_API_KEY=issued.raw_key)
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["userId"] == str(user.pk)
+    assert ApiKey.objects.get(pk=issued.api_key.pk).last_used_at is not None
+
+
+def test_revoked_or_unknown_api_key_is_401(user):
+    issued = services.api_key_create(user=user, product="probe", key_prefix="pk_")
+    services.api_key_revoke(api_key=issued.api_key)
+
+    assert Client().get("/coder/__whoami", HTTP_X_API_KEY=issued.raw_key).status_code == 401
+    assert Client().get("/coder/__whoami", HTTP_X_API_KEY="pk_unknown").status_code == 401
+
+
+def test_key_of_another_product_is_refused(user):
+    issued = services.api_key_create(user=user, product="telemetry", key_prefix="ngb_live_")
+
+    assert Client().get("/coder/__whoami", HTTP_X_API_KEY=issued.raw_key).status_code == 401
+
+
+def test_session_cookie_signs_in_for_reads(user):
+    issued = services.auth_session_start(user=user, product="probe")
+    client = Client()
+    client.cookies["probe_session"] = issued.session_key
+
+    response = client.get("/coder/__whoami")
+
+    assert response.status_code == 200, response.json()
+
+
+def test_cookie_authenticated_write_needs_the_csrf_token(user):
+    issued = services.auth_session_start(user=user, product="probe")
+    client = Client(enforce_csrf_checks=True)
+    client.cookies["probe_session"] = issued.session_key
+
+    refused = client.post("/coder/__whoami")
+    client.cookies["csrftoken"] = "a" * 32
+    accepted = client.post("/coder/__whoami", HTTP_X_CSRFTOKEN="a" * 32)
+
+    assert refused.status_code == 403, refused.json()
+    assert accepted.status_code == 200, accepted.json()
+
+
+def test_cookie_of_a_revoked_session_is_401(user):
+    issued = services.auth_session_start(user=user, product="probe")
+    services.auth_session_revoke(session=issued.session)
+    client = Client()
+    client.cookies["probe_session"] = issued.session_key
+
+    assert client.get("/coder/__whoami").status_code == 401

@@ -1,0 +1,78 @@
+"""Logs are JSON lines with a request id, and never carry client addresses or credentials."""
+
+import json
+import logging
+
+import pytest
+
+from core.logging import JsonFormatter, RequestContextFilter
+
+pytestmark = [pytest.mark.urls("tests.core.probe_urls"), pytest.mark.django_db]
+
+CLIENT_ADDRESS = "203.0.113.77"
+SECRET_TOKEN = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXBheWxvYWQ.c2lnbmF0dXJl"
+
+
+@pytest.fixture(autouse=True)
+def _probe_limit(settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "test.probe": (100, 86400)}
+
+
+@pytest.fixture
+def json_lines():
+    """Every record logged during the test, formatted exactly as production formats it."""
+    lines: list[str] = []
+    formatter, context = JsonFormatter(), RequestContextFilter()
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            context.filter(record)
+            lines.append(formatter.format(record))
+
+    handler = Collect(level=logging.DEBUG)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    yield lines
+    root.removeHandler(handler)
+
+
+def test_each_request_is_logged_once_with_its_id(client, json_lines):
+    response = client.get("/coder/__probe/limited", HTTP_X_REQUEST_ID="req-123")
+
+    entries = [json.loads(line) for line in json_lines if '"core.access"' in line]
+    assert response["X-Request-Id"] == "req-123"
+    assert len(entries) == 1
+    assert entries[0]["request_id"] == "req-123"
+    assert entries[0]["path"] == "/coder/__probe/limited" and entries[0]["status"] == 200
+
+
+def test_malformed_request_id_is_replaced(client):
+    response = client.get("/coder/__probe/limited", HTTP_X_REQUEST_ID="bad id\nwith newline")
+
+    assert response["X-Request-Id"] != "bad id\nwith newline"
+    assert len(response["X-Request-Id"]) == 32
+
+
+def test_no_client_address_or_token_reaches_the_logs(client, json_lines):
+    client.get(
+        f"/coder/__probe/protected?token={SECRET_TOKEN}",
+        REMOTE_ADDR=CLIENT_ADDRESS,
+        HTTP_X_FORWARDED_FOR=CLIENT_ADDRESS,
+        HTTP_AUTHORIZATION=f"Bearer {SECRET_TOKEN}",
+    )
+    client.get("/coder/__probe/raise/500", REMOTE_ADDR=CLIENT_ADDRESS)
+
+    logged = "\n".join(json_lines)
+    assert json_lines
+    assert CLIENT_ADDRESS not in logged
+    assert SECRET_TOKEN not in logged
+
+
+def test_sensitive_extra_fields_are_masked():
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "msg", None, None)
+    record.api_key = "ngb_live_secret"
+    record.client_ip = CLIENT_ADDRESS
+
+    line = JsonFormatter().format(record)
+
+    assert "ngb_live_secret" not in line and CLIENT_ADDRESS not in line
