@@ -23,12 +23,11 @@ IN_CI = bool(os.environ.get("CI"))
 
 
 def _missing_service(item: pytest.Item) -> str | None:
-    if item.get_closest_marker("postgres") or item.get_closest_marker("integration"):
-        if not settings.USING_POSTGRES:
-            return "needs PostgreSQL: set DATABASE_URL=postgres://..."
-    if item.get_closest_marker("redis") or item.get_closest_marker("integration"):
-        if not settings.REDIS_URL:
-            return "needs Redis: set REDIS_URL=redis://..."
+    integration = item.get_closest_marker("integration") is not None
+    if (integration or item.get_closest_marker("postgres")) and not settings.USING_POSTGRES:
+        return "needs PostgreSQL: set DATABASE_URL=postgres://..."
+    if (integration or item.get_closest_marker("redis")) and not settings.REDIS_URL:
+        return "needs Redis: set REDIS_URL=redis://..."
     return None
 
 

@@ -69,7 +69,7 @@ def test_multiplier_scales_every_limit(settings):
 
 
 def test_unknown_scope_is_a_programming_error():
-    with pytest.raises(KeyError, match="test.nope"):
+    with pytest.raises(KeyError, match=r"test\.nope"):
         ratelimit.limit_for("test.nope")
 
 
