@@ -3,6 +3,12 @@
 The access token may come as the ``token`` query parameter, an ``Authorization: Bearer`` header,
 or the ``access_token`` cookie; the coder session cookie works too. The user lands in
 ``scope["user"]`` (anonymous when nothing valid was given).
+
+``BrowserOriginValidator`` guards against cross-site WebSocket hijacking: a browser always sends
+``Origin``, which must be one of the API's own hosts (``ALLOWED_HOSTS``) or a front end allowed
+by ``CORS_ALLOWED_ORIGINS``. A connection without ``Origin`` comes from a non-browser client (an
+SDK, a CLI, a server), which no third-party page can drive, so it is let through to the token
+check.
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
+from channels.security.websocket import OriginValidator
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from rest_framework import exceptions
@@ -68,3 +76,15 @@ class JWTAuthMiddleware(BaseMiddleware):
             token, cookies = credentials_from_scope(scope)
             scope = dict(scope, user=await user_for_credentials(token, cookies))
         return await super().__call__(scope, receive, send)
+
+
+class BrowserOriginValidator(OriginValidator):
+    def valid_origin(self, parsed_origin) -> bool:
+        if parsed_origin is None:
+            return True
+        return self.validate_origin(parsed_origin)
+
+
+def browser_origin_validator(application) -> BrowserOriginValidator:
+    """Wrap ``application`` so only the API's own hosts and allowed front ends may open sockets."""
+    return BrowserOriginValidator(application, [*settings.ALLOWED_HOSTS, *settings.CORS_ALLOWED_ORIGINS])
