@@ -87,6 +87,29 @@ def user_get_or_create_for_identity(
     return user, created
 
 
+def user_get_or_create_for_email(*, email: str) -> tuple[User, bool]:
+    """The user with this e-mail address (case-insensitive), or a new one without a password.
+
+    Two concurrent calls for a new address create one user: the loser of the unique index race
+    reads the winner's row. Returns (user, created).
+    """
+    email = email.strip()
+    user = User.objects.filter(email__iexact=email).first()
+    if user is not None:
+        return user, False
+    user = User(username=_unique_username(email.split("@")[0]), email=email)
+    user.set_unusable_password()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        existing = User.objects.filter(email__iexact=email).first()
+        if existing is None:  # the clash was the generated username, not the address
+            raise
+        return existing, False
+    return user, True
+
+
 def user_update_profile(*, user: User, **fields) -> User:
     """Update the profile fields given (display_name, avatar_url, username, email)."""
     allowed = {"display_name", "avatar_url", "username", "email"}
