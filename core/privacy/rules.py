@@ -37,6 +37,12 @@ class Rule:
     description: str
     # Cheap pre-check: the rule runs only when one of these occurs in the lower-cased text.
     hints: tuple[str, ...] = field(default=())
+    # The match must not continue a word (checked in code: a leading \\b in the pattern would
+    # stop the regex engine from searching for the pattern's literal prefix).
+    word_start: bool = False
+    # The pattern is written in lower case and searched in the lower-cased text: much faster
+    # than re.IGNORECASE on an alternation of words.
+    lowered: bool = False
 
 
 def _whole(placeholder: str) -> Replacer:
@@ -79,10 +85,10 @@ _URL_CREDENTIALS = re.compile(
 
 _PROVIDER_TOKENS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     # (rule name, pattern, description, hints)
-    ("aws_key", r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b", "AWS access key id", ("a",)),
-    ("github_token", r"\b(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255})", "GitHub token", ("gh",)),
-    ("gitlab_token", r"\bglpat-[A-Za-z0-9_-]{20,}", "GitLab personal access token", ("glpat-",)),
-    ("slack_token", r"\bxox[abposre]-[A-Za-z0-9-]{10,}", "Slack token", ("xox",)),
+    ("aws_key", r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b", "AWS access key id", ("a",)),
+    ("github_token", r"(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255})", "GitHub token", ("gh",)),
+    ("gitlab_token", r"glpat-[A-Za-z0-9_-]{20,}", "GitLab personal access token", ("glpat-",)),
+    ("slack_token", r"xox[abposre]-[A-Za-z0-9-]{10,}", "Slack token", ("xox",)),
     (
         "slack_webhook",
         r"https://hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9/_-]+",
@@ -91,19 +97,19 @@ _PROVIDER_TOKENS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ),
     (
         "stripe_key",
-        r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}|\bwhsec_[A-Za-z0-9]{20,}",
+        r"(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9]{20,}",
         "Stripe secret, restricted, publishable or webhook key",
         ("_live_", "_test_", "whsec_"),
     ),
-    ("anthropic_key", r"\bsk-ant-[A-Za-z0-9_-]{20,}", "Anthropic API key", ("sk-ant-",)),
-    ("openai_key", r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}", "OpenAI API key", ("sk-",)),
-    ("google_api_key", r"\bAIza[0-9A-Za-z_-]{35}", "Google API key", ("aiza",)),
-    ("google_oauth_token", r"\bya29\.[0-9A-Za-z_-]{20,}", "Google OAuth access token", ("ya29.",)),
-    ("npm_token", r"\bnpm_[A-Za-z0-9]{36}\b", "npm access token", ("npm_",)),
-    ("pypi_token", r"\bpypi-[A-Za-z0-9_-]{50,}", "PyPI upload token", ("pypi-",)),
-    ("huggingface_token", r"\bhf_[A-Za-z0-9]{30,}\b", "Hugging Face token", ("hf_",)),
-    ("sendgrid_key", r"\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{20,}", "SendGrid API key", ("sg.",)),
-    ("twilio_key", r"\bSK[0-9a-f]{32}\b", "Twilio API key", ("sk",)),
+    ("anthropic_key", r"sk-ant-[A-Za-z0-9_-]{20,}", "Anthropic API key", ("sk-ant-",)),
+    ("openai_key", r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}", "OpenAI API key", ("sk-",)),
+    ("google_api_key", r"AIza[0-9A-Za-z_-]{35}", "Google API key", ("aiza",)),
+    ("google_oauth_token", r"ya29\.[0-9A-Za-z_-]{20,}", "Google OAuth access token", ("ya29.",)),
+    ("npm_token", r"npm_[A-Za-z0-9]{36}\b", "npm access token", ("npm_",)),
+    ("pypi_token", r"pypi-[A-Za-z0-9_-]{50,}", "PyPI upload token", ("pypi-",)),
+    ("huggingface_token", r"hf_[A-Za-z0-9]{30,}\b", "Hugging Face token", ("hf_",)),
+    ("sendgrid_key", r"SG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{20,}", "SendGrid API key", ("sg.",)),
+    ("twilio_key", r"SK[0-9a-f]{32}\b", "Twilio API key", ("sk",)),
     (
         "discord_webhook",
         r"https://discord(?:app)?\.com/api/webhooks/[0-9]+/[A-Za-z0-9_-]+",
@@ -113,7 +119,7 @@ _PROVIDER_TOKENS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 )
 
 _AUTHORIZATION = re.compile(
-    r"(?i)\b(?P<scheme>bearer|basic|token|digest|apikey)(?P<sep>\s+|=)(?P<value>[A-Za-z0-9._~+/=-]{12,})"
+    r"\b(?P<scheme>bearer|basic|token|digest|apikey)(?P<sep>\s+|=)(?P<value>[A-Za-z0-9._~+/=-]{12,})"
 )
 
 # Keys whose value is a secret wherever they appear: KEY=value, KEY: value, "key": "value",
@@ -124,26 +130,53 @@ SENSITIVE_KEY_WORDS = (
     r"|private_?key|account_?key|auth_?key|signing_?key|encryption_?key|master_?key|client_?secret"
     r"|credentials?|cookie|session_?id|sessionid|authorization|auth|dsn|connection_?string"
 )
-SENSITIVE_KEY = re.compile(rf"(?i)^(?:[\w.-]*[_.-])?(?:{SENSITIVE_KEY_WORDS})$")
+# These words end a secret's key even glued to a prefix (csrftoken, xsrfcookie, dbpassword).
+SENSITIVE_KEY_SUFFIXES = r"password|passwd|token|secret|apikey|cookie|sessionid"
+_SENSITIVE_KEY_NAME = rf"(?:[\w.-]*[_.-])?(?:{SENSITIVE_KEY_WORDS})|[\w.-]*(?:{SENSITIVE_KEY_SUFFIXES})"
+SENSITIVE_KEY = re.compile(rf"(?i)^(?:{_SENSITIVE_KEY_NAME})$")
+# Found from the sensitive word (a literal alternation is fast to search); the rest of the key
+# before it is checked in code (see _key_start) rather than by a backtracking pattern.
 _PASSWORD_ASSIGNMENT = re.compile(
-    rf"(?i)(?P<key>(?<![\w-])(?:[\w.-]*[_.-])?(?:{SENSITIVE_KEY_WORDS}))(?![\w-])"
+    rf"(?:{SENSITIVE_KEY_WORDS})(?![\w-])"
     r"(?P<quote1>['\"]?)(?P<sep>\s*[=:]\s*|\s+(?=['\"]))"
     r"(?P<value>'[^'\n]*'|\"[^\"\n]*\"|[^\s,;&'\"}\])]+)"
 )
-_PASSWORD_FLAG = re.compile(rf"(?i)(?<![\w-])--?(?:[\w-]*-)?(?:{SENSITIVE_KEY_WORDS})(?:=|\s+)(?P<value>[^\s-][^\s]*)")
+_PASSWORD_FLAG = re.compile(rf"(?<![\w-])--?(?:[\w-]*-)?(?:{SENSITIVE_KEY_WORDS})(?:=|\s+)(?P<value>[^\s-][^\s]*)")
 _IDENTITY_ASSIGNMENT = re.compile(
-    r"(?i)(?<![\w-])['\"]?(?P<key>user|username|logname|login|hostname|computername|userdomain|host_name)"
+    r"(?P<key>user|username|logname|login|hostname|computername|userdomain|host_name)"
     r"['\"]?\s*[=:]\s*(?P<value>'[^'\n]*'|\"[^\"\n]*\"|[^\s,;&'\"}\])]+)"
 )
+_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
 
-def _assignment_value(match: re.Match) -> list[Replacement] | None:
+def _key_start(text: str, position: int) -> int:
+    """Where the key that ends with the word at ``position`` begins (walk back over [\\w.-])."""
+    while position > 0 and text[position - 1] in _KEY_CHARS:
+        position -= 1
+    return position
+
+
+def _value_span(match: re.Match) -> tuple[int, int, str] | None:
     start, end = match.span("value")
     value = match.group("value")
     if value[:1] in "'\"" and len(value) >= 2:
         start, end, value = start + 1, end - 1, value[1:-1]
     if not value or (value.startswith("<") and value.endswith(">")):
         return None
+    return start, end, value
+
+
+def _assignment_value(match: re.Match) -> list[Replacement] | None:
+    text = match.string
+    key_start = _key_start(text, match.start())
+    if key_start > 0 and text[key_start - 1] == "<":
+        return None  # inside a placeholder: <secret:...>
+    if not SENSITIVE_KEY.match(text[key_start : match.start()] + match.group(0)[: _word_length(match)]):
+        return None
+    span = _value_span(match)
+    if span is None:
+        return None
+    start, end, value = span
     if value.lower() in {"none", "null", "true", "false", "undefined", "***", "[redacted]", "[filtered]"}:
         return None
     if value.lower() in {"bearer", "basic", "token", "digest"}:
@@ -151,13 +184,19 @@ def _assignment_value(match: re.Match) -> list[Replacement] | None:
     return [(start, end, "<redacted>")]
 
 
+def _word_length(match: re.Match) -> int:
+    return match.start("quote1") - match.start()
+
+
 def _identity_value(match: re.Match) -> list[Replacement] | None:
-    start, end = match.span("value")
-    value = match.group("value")
-    if value[:1] in "'\"" and len(value) >= 2:
-        start, end, value = start + 1, end - 1, value[1:-1]
-    if not value or value.startswith("<") or value.lower() in {"none", "null"}:
+    text = match.string
+    before = text[match.start() - 1] if match.start() > 0 else " "
+    if before in _KEY_CHARS or before == "<":
         return None
+    span = _value_span(match)
+    if span is None or span[2].lower() in {"none", "null"}:
+        return None
+    start, end, _ = span
     key = match.group("key").lower()
     placeholder = "<host>" if "host" in key or key in {"computername", "userdomain"} else "<user>"
     return [(start, end, placeholder)]
@@ -165,7 +204,19 @@ def _identity_value(match: re.Match) -> list[Replacement] | None:
 
 # --- Personal data ---------------------------------------------------------------------------------
 
-_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b")
+# Searched from the "@" (fast), the local part is found by walking back.
+_EMAIL = re.compile(r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b")
+_EMAIL_LOCAL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-")
+
+
+def _email(match: re.Match) -> list[Replacement] | None:
+    text, start = match.string, match.start()
+    while start > 0 and text[start - 1] in _EMAIL_LOCAL_CHARS:
+        start -= 1
+    if start == match.start():
+        return None  # "@decorator.name" or "user@" alone
+    return [(start, match.end(), "<email>")]
+
 
 # --- Paths -----------------------------------------------------------------------------------------
 
@@ -193,25 +244,67 @@ _QUOTED_PATH = re.compile(
 )
 _FILE_URL = re.compile(r"\bfile://[^\s'\"<>)]+")
 _WINDOWS_PATH = re.compile(
-    rf"(?<![\w])(?:[A-Za-z]:\\|\\\\[\w.$-]+\\)(?:{_WIN_INNER})*(?:{_WIN_SEGMENT})?|%(?:USERPROFILE|APPDATA|LOCALAPPDATA|HOMEPATH|TEMP)%(?:\\{_WIN_SEGMENT})*",
+    rf"(?=[A-Za-z]:\\|\\\\|%)(?<![\w])(?:[A-Za-z]:\\|\\\\[\w.$-]+\\)(?:{_WIN_INNER})*(?:{_WIN_SEGMENT})?|%(?:USERPROFILE|APPDATA|LOCALAPPDATA|HOMEPATH|TEMP)%(?:\\{_WIN_SEGMENT})*",
     re.IGNORECASE,
 )
+# Request lines ("GET /v1/me HTTP/1.1") hold URL paths, not file paths.
+_NOT_AFTER_HTTP_METHOD = "(?<!GET )(?<!PUT )(?<!POST )(?<!HEAD )(?<!PATCH )(?<!DELETE )(?<!OPTIONS )"
 _UNIX_PATH = re.compile(
-    rf"(?<![\w.:/\\<>@%+-])(?:~[\w.-]*|\.{{1,2}})?/(?:{_UNIX_INNER})+(?:{_UNIX_SEGMENT})?"
-    rf"|(?<![\w.:/\\<>@%+-])(?:~|\$HOME|\$\{{HOME\}})(?=/|\b)(?:/{_UNIX_SEGMENT})*"
-    rf"|(?<![\w.:/\\<>@%+-])/(?:home|Users|root|tmp|var|etc|opt|srv|mnt|private|Volumes|usr)\b/?{_UNIX_SEGMENT}?"
+    rf"(?=[/~.$])(?<![\w.:/\\<>@%+-])(?:"
+    # Home and mount points may hold folder names with spaces ("/Users/Bob Smith/My Project/a.py").
+    rf"/(?:Users|home|Volumes|mnt|media)/(?:{_UNIX_INNER})*(?:{_UNIX_SEGMENT})?"
+    rf"|{_NOT_AFTER_HTTP_METHOD}(?:~[\w.-]*|\.{{1,2}})?/(?:{_UNIX_SEGMENT}/)+(?:{_UNIX_SEGMENT})?"
+    rf"|(?:~|\$HOME|\$\{{HOME\}})(?=/|\b)(?:/{_UNIX_SEGMENT})*"
+    rf"|/(?:home|Users|root|tmp|var|etc|opt|srv|mnt|private|Volumes|usr)\b/?(?:{_UNIX_SEGMENT})?"
+    rf")"
 )
-_RELATIVE_PATH = re.compile(
-    rf"(?<![\w./\\<>:@%+-])[\w.-]+(?:[/\\][\w.-]+)+\.(?:{_FILE_EXTENSIONS})\b(?![\w/\\-])",
-    re.IGNORECASE,
-)
-_FILE_NAME = re.compile(
-    rf"(?<![\w./\\<>:@%+-])[\w-]+(?:\.[\w-]+)*\.(?:{_FILE_EXTENSIONS})\b(?![\w/\\.-])",
-    re.IGNORECASE,
-)
+# Both searched from ".ext" (a literal start is fast to search); the name before it is found by
+# walking back over name characters, and over separators for a relative path.
+_FILE_EXTENSION = re.compile(rf"\.(?:{_FILE_EXTENSIONS})\b(?![\w/\\.-])", re.IGNORECASE)
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+_PATH_CHARS = _NAME_CHARS | {"/", "\\"}
+_NOT_BEFORE_NAME = frozenset("./\\<>:@%+-")
+
+
+def _walk_back(text: str, position: int, allowed: frozenset) -> int:
+    while position > 0 and text[position - 1] in allowed:
+        position -= 1
+    return position
+
+
+def _relative_path(match: re.Match) -> list[Replacement] | None:
+    text = match.string
+    start = _walk_back(text, match.start(), _PATH_CHARS)
+    while start < match.start() and text[start] in "./\\-":
+        start += 1  # "./src/a.py" and "../a.py" start at the name
+    candidate = text[start : match.end()]
+    if "/" not in candidate and "\\" not in candidate:
+        return None
+    if start > 0 and text[start - 1] in _NOT_BEFORE_NAME | {"/", "\\"}:
+        return None  # part of an absolute path or URL, which other rules judge
+    if candidate[0] in "/\\" or "//" in candidate:
+        return None
+    return [(start, match.end(), path_placeholder(candidate))]
+
+
+def _file_name(match: re.Match) -> list[Replacement] | None:
+    text = match.string
+    start = _walk_back(text, match.start(), _NAME_CHARS)
+    while start < match.start() and text[start] in ".-":
+        start += 1
+    if start == match.start():
+        return None
+    if start > 0 and (text[start - 1] in _NOT_BEFORE_NAME or text[start - 1] in "/\\"):
+        return None
+    name = text[start : match.end()]
+    if name.lower() in _NOT_FILE_NAMES:
+        return None
+    return [(start, match.end(), "<file>")]
+
 
 _HOME_PREFIX = re.compile(
-    r"(?i)^(?:~|\$HOME|\$\{HOME\}|/home/|/Users/|/root\b|[A-Za-z]:[\\/](?:Users|Documents and Settings)[\\/]|%USERPROFILE%|%HOMEPATH%)"
+    r"(?i)^(?:~|\$HOME|\$\{HOME\}|/home/|/Users/|/root\b|%USERPROFILE%|%HOMEPATH%"
+    r"|[A-Za-z]:[\\/](?:Users|Documents and Settings)[\\/])"
 )
 _LIBRARY_ROOT = re.compile(r"(?i)(?:^|[\\/])(?P<root>site-packages|dist-packages|node_modules)[\\/](?P<rest>.+)$")
 _STDLIB_ROOT = re.compile(r"(?i)(?:^|[\\/])(?:lib[\\/]python\d(?:\.\d+)?t?|python\d{2,3}[\\/]lib)[\\/](?P<rest>.+)$")
@@ -246,12 +339,6 @@ def _path_rule(default_name: str) -> Replacer:
     return replace
 
 
-def _file_name(match: re.Match) -> list[Replacement] | None:
-    if match.group(0).lower() in _NOT_FILE_NAMES:
-        return None
-    return [(match.start(), match.end(), "<file>")]
-
-
 def is_home_path(path: str) -> bool:
     return bool(_HOME_PREFIX.match(path))
 
@@ -259,11 +346,11 @@ def is_home_path(path: str) -> bool:
 # --- Network addresses ----------------------------------------------------------------------------
 
 _IPV4 = re.compile(
-    r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w.]|\.\d)"
+    r"(?=\d{1,3}\.)(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w.]|\.\d)"
 )
 _H = r"[0-9A-Fa-f]{1,4}"
 _IPV6 = re.compile(
-    rf"(?<![\w:.])(?:"
+    rf"(?=[0-9A-Fa-f]{{0,4}}:)(?<![\w:.])(?:"
     rf"(?:{_H}:){{7}}{_H}"
     rf"|(?:{_H}:){{1,7}}:(?:{_H}(?::{_H}){{0,6}})?"
     rf"|::(?:{_H}(?::{_H}){{0,6}})"
@@ -359,7 +446,7 @@ def _build_rules() -> tuple[Rule, ...]:
         ),
     ]
     for name, pattern, description, hints in _PROVIDER_TOKENS:
-        rules.append(Rule(name, re.compile(pattern), _whole(_secret(name)), description, hints))
+        rules.append(Rule(name, re.compile(pattern), _whole(_secret(name)), description, hints, word_start=True))
     rules += [
         Rule(
             "bearer_token",
@@ -367,6 +454,7 @@ def _build_rules() -> tuple[Rule, ...]:
             _group("value", _secret("bearer_token")),
             "Authorization values: Bearer/Basic/Token/Digest credentials",
             ("bearer", "basic", "token", "digest", "apikey"),
+            lowered=True,
         ),
         Rule(
             "password_assignment",
@@ -374,6 +462,7 @@ def _build_rules() -> tuple[Rule, ...]:
             _assignment_value,
             "values of secret-named keys: PASSWORD=..., api_key: ..., {'token': '...'}",
             ("pass", "pwd", "secret", "token", "key", "credential", "cookie", "session", "auth", "dsn", "connection"),
+            lowered=True,
         ),
         Rule(
             "password_flag",
@@ -381,6 +470,7 @@ def _build_rules() -> tuple[Rule, ...]:
             _group("value", "<redacted>"),
             "command-line flags like --password hunter2 or -p=...",
             ("-",),
+            lowered=True,
         ),
         Rule(
             "identity_assignment",
@@ -388,8 +478,9 @@ def _build_rules() -> tuple[Rule, ...]:
             _identity_value,
             "USER=, USERNAME=, LOGNAME=, HOSTNAME=, COMPUTERNAME= values (environment dumps)",
             ("user", "logname", "login", "host", "computername", "userdomain"),
+            lowered=True,
         ),
-        Rule("email", _EMAIL, _whole("<email>"), "e-mail addresses", ("@",)),
+        Rule("email", _EMAIL, _email, "e-mail addresses", ("@",)),
         Rule(
             "quoted_path",
             _QUOTED_PATH,
@@ -414,12 +505,12 @@ def _build_rules() -> tuple[Rule, ...]:
         ),
         Rule(
             "relative_path",
-            _RELATIVE_PATH,
-            _path_rule("relative_path"),
+            _FILE_EXTENSION,
+            _relative_path,
             "relative paths ending in a file name (src/app/handlers.py)",
             ("/", "\\"),
         ),
-        Rule("file_name", _FILE_NAME, _file_name, "bare file names with a known extension (settings.py)", (".",)),
+        Rule("file_name", _FILE_EXTENSION, _file_name, "bare file names with a known extension (settings.py)", (".",)),
         Rule("ipv4", _IPV4, _ipv4, "IPv4 addresses (loopback and 0.0.0.0 kept)", (".",)),
         Rule("ipv6", _IPV6, _ipv6, "IPv6 addresses (::1 kept)", (":",)),
         Rule("mac_address", _MAC, _whole("<mac>"), "hardware (MAC) addresses", (":", "-")),

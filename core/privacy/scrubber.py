@@ -9,6 +9,7 @@ the earlier rule, so nothing between two overlapping finds survives.
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,16 +82,39 @@ class _Spans:
         self.add(replacement)
 
 
+# Strings of a few plain characters (event types, platform names, module names) and version
+# numbers cannot hold anything a rule looks for: no separator, no punctuation, too short for a
+# key or a card number.
+_PLAIN = re.compile(r"[A-Za-z0-9_ ]{0,19}|v?\d{1,4}(?:\.\d{1,6}){0,2}")
+
+
+def _lower_same_length(text: str) -> str:
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    # A few characters grow when lower-cased ("İ"); keep those as they are so offsets line up.
+    return "".join(char.lower() if len(char.lower()) == 1 else char for char in text)
+
+
+def _applies(hints: tuple[str, ...], lowered: str) -> bool:
+    if not hints:
+        return True
+    return any(hint in lowered for hint in hints)
+
+
 def find_hits(text: str) -> list[Hit]:
     """Every span the rules would replace, in text order, with the rule that claims it."""
-    if not text:
+    if not text or (_PLAIN.fullmatch(text) and sum(char.isdigit() for char in text) < 13):
         return []
-    lowered = text.lower()
+    lowered = _lower_same_length(text)
     spans = _Spans()
     for rule in RULES:
-        if rule.hints and not any(hint in lowered for hint in rule.hints):
+        if not _applies(rule.hints, lowered):
             continue
-        for match in rule.pattern.finditer(text):
+        for match in rule.pattern.finditer(lowered if rule.lowered else text):
+            start = match.start()
+            if rule.word_start and start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+                continue
             replacements = rule.replace(match)
             if not replacements:
                 continue
