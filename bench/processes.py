@@ -1,0 +1,99 @@
+"""Servers the harness starts for itself on free loopback ports, and stops again."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """One server process group (a master and its workers), its output in a log file."""
+
+    name: str
+    command: Sequence[str]
+    env: Mapping[str, str]
+    log_path: Path
+    cwd: Path
+    process: subprocess.Popen | None = field(default=None, repr=False)
+
+    def start(self) -> Server:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("wb") as log:
+            # A session of its own, so stopping it reaches every worker and nothing else.
+            self.process = subprocess.Popen(
+                list(self.command),
+                cwd=self.cwd,
+                env=dict(self.env),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        return self
+
+    def wait_until_answering(self, url: str, *, timeout: float = 60.0) -> None:
+        """Block until ``url`` answers 200; raise with the log's tail if it dies or never does."""
+        deadline = time.monotonic() + timeout
+        last_problem = "no answer yet"
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited during start-up:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        return
+                    last_problem = f"HTTP {response.status}"
+            except urllib.error.HTTPError as answer:
+                last_problem = f"HTTP {answer.code}"
+            except OSError as problem:
+                last_problem = str(problem)
+            time.sleep(0.25)
+        raise RuntimeError(
+            f"{self.name} did not answer {url} with 200 in {timeout:.0f}s ({last_problem}):\n{self.log_tail()}"
+        )
+
+    def stop(self, *, grace: float = 15.0) -> None:
+        """TERM the whole group, then KILL what is left after ``grace`` seconds."""
+        if self.process is None or self.process.returncode is not None:
+            return
+        self._signal_group(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            self._signal_group(signal.SIGKILL)
+            self.process.wait(timeout=5)
+        # Workers that outlive their master (they should not) are still in the group.
+        self._signal_group(signal.SIGKILL)
+
+    def _signal_group(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signum)
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def __enter__(self) -> Server:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
