@@ -143,6 +143,11 @@ CELERY_TASK_EAGER_PROPAGATES = env.bool("CELERY_TASK_EAGER_PROPAGATES", default=
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_BEAT_SCHEDULE: dict = {}
+# marketplace: trending scores, used SIWE nonces, overdue purchase checks.
+CELERY_BEAT_SCHEDULE["marketplace-upkeep"] = {
+    "task": "marketplace.marketplace_upkeep_task",
+    "schedule": env.int("MARKETPLACE_UPKEEP_SECONDS", default=900),
+}
 
 # --- REST framework and OpenAPI ---------------------------------------------------------------------
 REST_FRAMEWORK = {
