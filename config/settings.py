@@ -150,6 +150,11 @@ CELERY_BEAT_SCHEDULE["marketplace-upkeep"] = {
     "task": "marketplace.marketplace_upkeep_task",
     "schedule": env.int("MARKETPLACE_UPKEEP_SECONDS", default=900),
 }
+# telemetry: publish pairs changed since the last rebuild (uploads also ask for one, coalesced).
+CELERY_BEAT_SCHEDULE["telemetry-pattern-set-rebuild"] = {
+    "task": "telemetry.tasks.pattern_set_rebuild_task",
+    "schedule": env.int("TELEMETRY_REBUILD_SECONDS", default=300),
+}
 
 # --- REST framework and OpenAPI ---------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -226,6 +231,7 @@ RATE_LIMITS = {
     "telemetry.requests": (100, 60),
     "telemetry.daily_free": (100, 86400),
     "telemetry.keys": (10, 3600),
+    "telemetry.patterns_daily_free": (1000, 86400),  # patterns downloaded, not requests
     "coder.general": (100, 900),
     "coder.auth": (5, 900),
     "coder.task_create": (10, 3600),
