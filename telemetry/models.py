@@ -1,0 +1,254 @@
+"""Telemetry tables: who may upload (accounts, teams, keys), what was learned, what is published.
+
+``errors``, ``fixes`` and ``learnings`` are the spec's tables (same names, columns and indexes).
+Their ids are derived, never random, so every process computes the same id for the same pair and
+counters can be upserted without a read first:
+
+    error id = sha256("<scope>:<framework>:<error signature>")
+    fix id   = sha256("<error id>:<fix signature>")
+
+where scope is ``public`` or ``team-<team id>`` (a team's private library). ``Pattern`` is the
+ranked pattern set that downloads read: the rebuild task copies each changed pair into it, so a
+download never joins or aggregates, and what it serves changes only when the version does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Cast, Now
+
+
+class Sha256Field(models.CharField):
+    """64 lowercase hex characters (a SHA-256), compared only whole.
+
+    Spelled ``character varying`` on PostgreSQL so Django adds no ``varchar_pattern_ops`` LIKE
+    index beside each key: nobody searches hashes by prefix, and every index slows ingest.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 64)
+        super().__init__(*args, **kwargs)
+
+    def db_type(self, connection):
+        if connection.vendor == "postgresql":
+            return f"character varying({self.max_length})"
+        return super().db_type(connection)
+
+
+def library_scope(team_id: int | None) -> str:
+    """The library a pair belongs to: the public one, or a team's private one."""
+    return f"team-{team_id}" if team_id else "public"
+
+
+def error_id_for(*, team_id: int | None, framework: str | None, signature: str) -> str:
+    return hashlib.sha256(f"{library_scope(team_id)}:{framework or ''}:{signature}".encode()).hexdigest()
+
+
+def fix_id_for(*, error_id: str, fix_signature: str) -> str:
+    return hashlib.sha256(f"{error_id}:{fix_signature}".encode()).hexdigest()
+
+
+class Tier(models.TextChoices):
+    FREE = "free", "Free"
+    PRO = "pro", "Pro"
+    TEAM = "team", "Team"
+
+
+class Team(models.Model):
+    """A team on the team tier: its members share a private pattern library."""
+
+    name = models.CharField(max_length=120, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "telemetry_team"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TelemetryAccount(models.Model):
+    """The telemetry side of a user: tier and team, managed by staff in the admin."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="telemetry_account")
+    tier = models.CharField(max_length=10, choices=Tier.choices, default=Tier.FREE)
+    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="members")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "telemetry_account"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(tier=Tier.TEAM) | Q(team__isnull=False),
+                name="telemetry_account_team_tier_has_team",
+                violation_error_message="An account on the team tier must belong to a team.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.tier})"
+
+
+class TelemetryKey(models.Model):
+    """An accounts API key of the telemetry product, and whether it may use the account's tier.
+
+    Anyone may ask POST /api/v1/keys for a key for any address, so a key answers at the free tier,
+    without the team library, until staff confirm it (``tier_confirmed``).
+    """
+
+    api_key = models.OneToOneField("accounts.ApiKey", on_delete=models.CASCADE, related_name="telemetry_key")
+    account = models.ForeignKey(TelemetryAccount, on_delete=models.CASCADE, related_name="keys")
+    tier_confirmed = models.BooleanField(
+        default=False, help_text="Staff confirmed that this key may use its account's paid tier and team."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "telemetry_key"
+
+    def __str__(self) -> str:
+        return f"key {self.api_key_id} of {self.account_id}"
+
+
+class Error(models.Model):
+    id = Sha256Field(primary_key=True)
+    signature = Sha256Field()
+    framework = models.CharField(max_length=50, null=True, blank=True)  # noqa: DJ001 (the spec's NULL)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    first_seen = models.DateTimeField(db_default=Now())
+    occurrence_count = models.IntegerField(db_default=1)
+
+    class Meta:
+        db_table = "errors"
+        indexes = [models.Index(fields=["signature"], name="errors_idx_signature")]
+
+    def __str__(self) -> str:
+        return self.signature
+
+
+class FixReview(models.TextChoices):
+    PENDING = "pending", "Not reviewed"
+    APPROVED = "approved", "Approved"
+    BLOCKED = "blocked", "Blocked"
+
+
+# The spec's success-rate expression, in floating point (the spec's integer division is always 0).
+SUCCESS_RATE_EXPRESSION = Cast(F("success_count"), models.FloatField()) / (F("success_count") + F("fail_count") + 1)
+
+
+class Fix(models.Model):
+    id = Sha256Field(primary_key=True)
+    error = models.ForeignKey(Error, on_delete=models.CASCADE, related_name="fixes", db_index=False)
+    fix_signature = Sha256Field()
+    # {"type", "description", "command"} after scrubbing, as first reported or as staff edited it.
+    fix_data = models.JSONField(default=dict, blank=True)
+    success_count = models.IntegerField(db_default=0)
+    fail_count = models.IntegerField(db_default=0)
+    created_at = models.DateTimeField(db_default=Now())
+    # The anonymous user whose upload first reported this pair (user stats).
+    first_reported_by = models.CharField(max_length=64)
+    review = models.CharField(max_length=10, choices=FixReview.choices, default=FixReview.PENDING)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    # Set by every change; the rebuild publishes dirty pairs and clears the flag.
+    dirty = models.BooleanField(db_default=True)
+
+    class Meta:
+        db_table = "fixes"
+        verbose_name_plural = "fixes"
+        indexes = [
+            models.Index(fields=["error"], name="fixes_idx_error"),
+            models.Index(SUCCESS_RATE_EXPRESSION, name="fixes_idx_success_rate"),
+            models.Index(fields=["first_reported_by"], name="fixes_idx_first_reported_by"),
+            models.Index(fields=["id"], condition=Q(dirty=True), name="fixes_idx_dirty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.fix_signature
+
+
+class Learning(models.Model):
+    # 64-bit, unlike the spec's SERIAL: telemetry outgrows 2^31 rows.
+    id = models.BigAutoField(primary_key=True)
+    user_id = models.CharField(max_length=64)
+    session_id = models.CharField(max_length=64)
+    error_signature = Sha256Field()
+    fix_signature = Sha256Field()
+    # No database constraint: a per-row foreign-key trigger would dominate bulk ingest, and the
+    # upload writes the fix in the same transaction anyway.
+    fix = models.ForeignKey(Fix, on_delete=models.CASCADE, related_name="learnings", db_constraint=False)
+    success = models.BooleanField()
+    duration_ms = models.IntegerField(null=True, blank=True)
+    project_size = models.IntegerField(null=True, blank=True)
+    framework = models.CharField(max_length=50, null=True, blank=True)  # noqa: DJ001 (the spec's NULL)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "learnings"
+        indexes = [
+            models.Index(fields=["user_id"], name="learnings_idx_user"),
+            models.Index(fields=["error_signature"], name="learnings_idx_error"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.error_signature[:12]} -> {self.fix_signature[:12]}"
+
+
+class PatternSetVersion(models.Model):
+    """One published state of the pattern set: ``v<major>.<minor>.<patch>``.
+
+    The rebuild bumps minor when a pair became downloadable (a new pattern) and patch when only
+    figures or fix text changed; major is the ranking's own version. ``sequence`` orders them.
+    """
+
+    sequence = models.IntegerField(primary_key=True)
+    label = models.CharField(max_length=32, unique=True)
+    major = models.IntegerField()
+    minor = models.IntegerField()
+    patch = models.IntegerField()
+    new_patterns = models.IntegerField(default=0)
+    changed_patterns = models.IntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "telemetry_pattern_set_version"
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Pattern(models.Model):
+    """A published pair, ranked: what GET /api/v1/patterns serves, one row per fix."""
+
+    id = Sha256Field(primary_key=True)  # the fix id
+    error_signature = Sha256Field()
+    fix_signature = Sha256Field()
+    framework = models.CharField(max_length=50, null=True, blank=True)  # noqa: DJ001
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    success_count = models.IntegerField()
+    fail_count = models.IntegerField()
+    success_rate = models.FloatField()
+    # The Wilson lower bound of the success rate: the rank, and the fix's confidence.
+    confidence = models.FloatField()
+    fix_type = models.CharField(max_length=40, null=True, blank=True)  # noqa: DJ001
+    fix_description = models.TextField(null=True, blank=True)  # noqa: DJ001
+    fix_command = models.TextField(null=True, blank=True)  # noqa: DJ001
+    # False once withdrawn (a blocked fix); kept so `since` can tell clients to drop it.
+    visible = models.BooleanField()
+    changed_sequence = models.IntegerField()
+
+    class Meta:
+        db_table = "telemetry_pattern"
+        indexes = [
+            models.Index(F("confidence").desc(), "id", condition=Q(visible=True), name="telemetry_pattern_rank"),
+            models.Index(
+                "framework", F("confidence").desc(), "id", condition=Q(visible=True), name="telemetry_pattern_fw_rank"
+            ),
+            models.Index(fields=["changed_sequence"], name="telemetry_pattern_changed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.error_signature[:12]} -> {self.fix_signature[:12]}"

@@ -1,0 +1,179 @@
+"""Every telemetry read worth a name: the published version, pattern downloads, user stats."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Min, Q, QuerySet
+
+from telemetry import conf
+from telemetry.models import Fix, Learning, Pattern, PatternSetVersion
+
+VERSION_CACHE_KEY = "telemetry:pattern-set:version"
+# Readers fill the cache with what they read; a rebuild overwrites it on commit.
+VERSION_CACHE_SECONDS = 300
+TOTAL_CACHE_SECONDS = 3600
+RANK_CACHE_SECONDS = 300
+# Ranks are reported in these buckets ("top-10%"), never as an exact position.
+RANK_BUCKETS = (1, 5, 10, 25, 50, 100)
+
+
+# --- Versions ------------------------------------------------------------------------------------
+
+
+def cache_version(sequence: int, label: str) -> None:
+    cache.set(VERSION_CACHE_KEY, [sequence, label], timeout=VERSION_CACHE_SECONDS)
+
+
+def current_version() -> tuple[int, str]:
+    """(sequence, label) of the newest published pattern set."""
+    cached = cache.get(VERSION_CACHE_KEY)
+    if cached:
+        return cached[0], cached[1]
+    head = PatternSetVersion.objects.order_by("-sequence").values_list("sequence", "label").first()
+    sequence, label = head or (0, f"v{conf.RANKING_MAJOR_VERSION}.0.0")
+    # add, not set: a rebuild that committed since our read has already stored the newer one.
+    cache.add(VERSION_CACHE_KEY, [sequence, label], timeout=VERSION_CACHE_SECONDS)
+    return sequence, label
+
+
+def current_version_label() -> str:
+    return current_version()[1]
+
+
+def version_sequence(label: str) -> int | None:
+    """The sequence of a published version label ("v1.4.2"), or None if there is none."""
+    return PatternSetVersion.objects.filter(label=label).values_list("sequence", flat=True).first()
+
+
+# --- Pattern downloads -----------------------------------------------------------------------------
+
+# The columns a download serves, in the order serializers.patterns_as_json reads them.
+PATTERN_COLUMNS = (
+    "error_signature",
+    "fix_signature",
+    "success_rate",
+    "success_count",
+    "fail_count",
+    "framework",
+    "fix_type",
+    "fix_description",
+    "fix_command",
+    "confidence",
+)
+
+
+def _in_library(queryset: QuerySet, team_id: int | None) -> QuerySet:
+    """Public patterns, plus the team's private ones for a member of a team."""
+    if team_id:
+        return queryset.filter(Q(team__isnull=True) | Q(team_id=team_id))
+    return queryset.filter(team__isnull=True)
+
+
+def patterns_visible(*, team_id: int | None, framework: str | None = None) -> QuerySet:
+    patterns = _in_library(Pattern.objects.filter(visible=True), team_id)
+    if framework:
+        patterns = patterns.filter(framework=framework)
+    return patterns
+
+
+def patterns_ranked(
+    *, team_id: int | None, framework: str | None, since_sequence: int | None, limit: int
+) -> list[tuple]:
+    """The best ``limit`` patterns (by confidence), as tuples of PATTERN_COLUMNS.
+
+    With ``since_sequence``: only patterns published after that version.
+    """
+    patterns = patterns_visible(team_id=team_id, framework=framework)
+    if since_sequence is not None:
+        patterns = patterns.filter(changed_sequence__gt=since_sequence)
+    return list(patterns.order_by("-confidence", "id").values_list(*PATTERN_COLUMNS)[:limit])
+
+
+def patterns_withdrawn(
+    *, team_id: int | None, framework: str | None, since_sequence: int, limit: int
+) -> list[tuple[str, str]]:
+    """(error signature, fix signature) of patterns withdrawn after a version (blocked fixes)."""
+    patterns = _in_library(Pattern.objects.filter(visible=False, changed_sequence__gt=since_sequence), team_id)
+    if framework:
+        patterns = patterns.filter(framework=framework)
+    return list(patterns.order_by("id").values_list("error_signature", "fix_signature")[:limit])
+
+
+def patterns_total(*, team_id: int | None, framework: str | None, sequence: int) -> int:
+    """How many patterns this library holds at a version (cached per version)."""
+    key = f"telemetry:patterns-total:{sequence}:{team_id or 0}:{framework or ''}"
+    total = cache.get(key)
+    if total is None:
+        total = patterns_visible(team_id=team_id, framework=framework).count()
+        cache.set(key, total, timeout=TOTAL_CACHE_SECONDS)
+    return total
+
+
+# --- User stats ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UserStats:
+    user_id: str
+    contributed_patterns: int
+    helped_users: int
+    rank: str
+    joined: datetime
+
+
+def rank_bucket(*, contributed: int, contributors_ahead: int, contributors: int) -> str:
+    """ "top-N%": the smallest bucket holding this user's position among all contributors."""
+    if contributed == 0 or contributors == 0:
+        return f"top-{RANK_BUCKETS[-1]}%"
+    percentile = math.ceil(100 * (contributors_ahead + 1) / contributors)
+    bucket = next(bucket for bucket in RANK_BUCKETS if bucket >= percentile)
+    return f"top-{bucket}%"
+
+
+def _contributors_ahead(contributed: int) -> tuple[int, int]:
+    """(contributors with more pairs than ``contributed``, all contributors), cached briefly."""
+    key = f"telemetry:contributors-ahead:{contributed}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached[0], cached[1]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COALESCE(SUM(CASE WHEN n > %s THEN 1 ELSE 0 END), 0), COUNT(*) "
+            "FROM (SELECT COUNT(*) AS n FROM fixes GROUP BY first_reported_by) AS contributors",
+            [contributed],
+        )
+        ahead, total = cursor.fetchone()
+    cache.set(key, [int(ahead), int(total)], timeout=RANK_CACHE_SECONDS)
+    return int(ahead), int(total)
+
+
+def user_stats(*, user_id: str, account_joined: datetime) -> UserStats:
+    """What an anonymous user contributed: pairs they reported first, and who those helped.
+
+    ``helpedUsers`` counts the distinct other users who reported a success with one of those
+    pairs. ``joined`` is the user's first upload, or the account's creation before any upload.
+    """
+    contributed = Fix.objects.filter(first_reported_by=user_id).count()
+    helped = (
+        Learning.objects.filter(fix__first_reported_by=user_id, success=True)
+        .exclude(user_id=user_id)
+        .values("user_id")
+        .distinct()
+        .count()
+        if contributed
+        else 0
+    )
+    ahead, contributors = _contributors_ahead(contributed)
+    first_upload = Learning.objects.filter(user_id=user_id).aggregate(first=Min("created_at"))["first"]
+    return UserStats(
+        user_id=user_id,
+        contributed_patterns=contributed,
+        helped_users=helped,
+        rank=rank_bucket(contributed=contributed, contributors_ahead=ahead, contributors=contributors),
+        joined=first_upload or account_joined,
+    )

@@ -1,0 +1,42 @@
+"""Staff review of fix text: edit, approve, block. Every change reaches clients in the next version."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+
+from telemetry.models import Fix, FixReview
+from telemetry.services.pattern_set import pattern_set_rebuild_request
+
+
+@transaction.atomic
+def fix_update(*, fix: Fix, review: str, fix_type: str | None, description: str | None, command: str | None) -> None:
+    """Set a fix's review state and text, exactly as staff wrote it (staff text is not scrubbed).
+
+    Only these columns are written, so counters updated by concurrent uploads are never
+    overwritten with the admin form's stale copy.
+    """
+    fields = {
+        "fix_data": {"type": fix_type or None, "description": description or None, "command": command or None},
+        "review": review,
+        "dirty": True,
+    }
+    if review != fix.review:
+        fields["reviewed_at"] = timezone.now() if review != FixReview.PENDING else None
+    Fix.objects.filter(pk=fix.pk).update(**fields)
+    transaction.on_commit(pattern_set_rebuild_request)
+
+
+@transaction.atomic
+def fixes_review(*, fix_ids: Iterable[str], review: str) -> int:
+    """Approve, block or reset many fixes at once; blocked ones leave the pattern set. Returns the count."""
+    changed = (
+        Fix.objects.filter(pk__in=list(fix_ids))
+        .exclude(review=review)
+        .update(review=review, reviewed_at=timezone.now() if review != FixReview.PENDING else None, dirty=True)
+    )
+    if changed:
+        transaction.on_commit(pattern_set_rebuild_request)
+    return changed

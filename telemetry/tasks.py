@@ -1,0 +1,22 @@
+"""Celery tasks of telemetry: thin, idempotent, with explicit retries and time limits."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+from telemetry.services.pattern_set import pattern_set_rebuild
+
+
+@shared_task(
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+    soft_time_limit=240,
+    time_limit=300,
+    acks_late=True,
+)
+def pattern_set_rebuild_task() -> str | None:
+    """Publish the pairs changed since the last rebuild; running it twice publishes nothing twice."""
+    version = pattern_set_rebuild()
+    return version.label if version else None

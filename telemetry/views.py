@@ -1,0 +1,184 @@
+"""The NextGen Cloud API: health, keys, learnings, patterns, user stats. Thin: the work is elsewhere."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core.health import check_database
+from core.views import ApiView
+from telemetry import selectors, tiers
+from telemetry.authentication import TelemetryApiKeyAuthentication
+from telemetry.models import TelemetryKey
+from telemetry.parsers import OrjsonParser
+from telemetry.serializers import (
+    ErrorEnvelopeSerializer,
+    HealthSerializer,
+    KeyRequestSerializer,
+    KeyResponseSerializer,
+    LearningUploadResponseSerializer,
+    LearningUploadSerializer,
+    PatternListSerializer,
+    PatternsQuerySerializer,
+    UserStatsSerializer,
+    parse_user_id,
+    patterns_as_json,
+    withdrawn_as_json,
+)
+from telemetry.services.downloads import pattern_download
+from telemetry.services.keys import api_key_issue
+from telemetry.services.learnings import format_accuracy_change, learnings_upload
+
+
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorEnvelopeSerializer, description=description)
+
+
+USER_ID_HEADER = OpenApiParameter(
+    "X-User-Id",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    pattern=r"^anon-[a-z0-9-]{6,59}$",
+    description="The anonymous client id: 'anon-' and 6 to 59 of a-z, 0-9 and '-'.",
+)
+AUTHENTICATED_ERRORS = {
+    400: _error("Malformed X-User-Id or invalid input"),
+    401: _error("Missing, unknown or revoked API key"),
+    429: _error("Rate limit (100 a minute; free tier: 100 a day) exceeded; see the X-RateLimit-* headers"),
+}
+
+
+class TelemetryApiView(ApiView):
+    """Bearer API key, rate limits per account, then a well-formed X-User-Id."""
+
+    authentication_classes = [TelemetryApiKeyAuthentication]
+    permission_classes = [IsAuthenticated]
+    parser_classes = [OrjsonParser]
+
+    def get_rate_limit_scopes(self, request: Request) -> tuple[str, ...]:
+        if isinstance(request.auth, TelemetryKey):
+            return tiers.rate_limit_scopes(tiers.effective_tier(request.auth))
+        return ("telemetry.requests",)
+
+    def get_rate_limit_identity(self, request: Request) -> str:
+        if isinstance(request.auth, TelemetryKey):
+            return tiers.account_identity(request.auth)
+        return tiers.anonymous_client_identity(request)
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        user_id = parse_user_id(request.headers.get("X-User-Id"))
+        self.caller = tiers.caller_for(key=request.auth, user_id=user_id)
+
+
+class HealthView(ApiView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        auth=[],
+        responses={200: HealthSerializer, 503: OpenApiResponse(HealthSerializer, description="Database unavailable")},
+    )
+    def get(self, request: Request) -> Response:
+        healthy = check_database().healthy
+        return Response(
+            {"status": "ok" if healthy else "unavailable", "version": settings.APP_VERSION},
+            status=200 if healthy else 503,
+        )
+
+
+class KeysView(ApiView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    parser_classes = [OrjsonParser]
+    rate_limit_scopes = ("telemetry.keys",)
+
+    def get_rate_limit_identity(self, request: Request) -> str:
+        return tiers.anonymous_client_identity(request)
+
+    @extend_schema(
+        auth=[],
+        request=KeyRequestSerializer,
+        responses={
+            201: KeyResponseSerializer,
+            400: _error("Invalid e-mail address"),
+            429: _error("Too many keys asked for from this address"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = KeyRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        issued = api_key_issue(email=serializer.validated_data["email"])
+        return Response({"apiKey": issued.raw_key, "tier": issued.tier, "rateLimit": issued.rate_limit}, status=201)
+
+
+class LearningsView(TelemetryApiView):
+    @extend_schema(
+        parameters=[USER_ID_HEADER],
+        request=LearningUploadSerializer,
+        responses={
+            200: LearningUploadResponseSerializer,
+            **AUTHENTICATED_ERRORS,
+            413: _error("Body larger than 10 MB"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = LearningUploadSerializer(data=request.data, context={"user_id": self.caller.user_id})
+        serializer.is_valid(raise_exception=True)
+        result = learnings_upload(
+            user_id=self.caller.user_id,
+            session_id=serializer.validated_data["sessionId"],
+            team_id=self.caller.team_id,
+            learnings=serializer.validated_data["learnings"],
+        )
+        return Response(
+            {
+                "success": True,
+                "newPatterns": result.new_patterns,
+                "improvedAccuracy": format_accuracy_change(result.improved_accuracy),
+                "modelVersion": result.model_version,
+            }
+        )
+
+
+class PatternsView(TelemetryApiView):
+    @extend_schema(
+        parameters=[
+            USER_ID_HEADER,
+            PatternsQuerySerializer,
+            OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER, description="The ETag of your copy."),
+        ],
+        responses={
+            200: PatternListSerializer,
+            304: OpenApiResponse(description="Your copy (If-None-Match) is the current version"),
+            **AUTHENTICATED_ERRORS,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        query = PatternsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        download = pattern_download(
+            caller=self.caller,
+            limit=query.validated_data.get("limit"),
+            framework=query.validated_data.get("framework"),
+            since=query.validated_data.get("since"),
+            if_none_match=request.headers.get("If-None-Match", ""),
+        )
+        headers = {"ETag": download.etag, "Cache-Control": "private, no-cache"}
+        if not download.modified:
+            return Response(status=304, headers=headers)
+        body = {"patterns": patterns_as_json(download.patterns), "total": download.total, "version": download.version}
+        if download.withdrawn is not None:
+            body["removed"] = withdrawn_as_json(download.withdrawn)
+        return Response(body, headers=headers)
+
+
+class UserStatsView(TelemetryApiView):
+    @extend_schema(parameters=[USER_ID_HEADER], responses={200: UserStatsSerializer, **AUTHENTICATED_ERRORS})
+    def get(self, request: Request) -> Response:
+        stats = selectors.user_stats(user_id=self.caller.user_id, account_joined=request.auth.account.created_at)
+        return Response(UserStatsSerializer(stats).data)
