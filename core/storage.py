@@ -31,7 +31,7 @@ DOWNLOAD_TOKEN_SALT = "core.storage.download"
 SPOOL_MAX_MEMORY = 8 * 1024 * 1024
 
 
-class InvalidDownloadToken(Exception):
+class InvalidDownloadTokenError(Exception):
     """The token was tampered with, malformed, or has expired."""
 
 
@@ -144,14 +144,14 @@ def sign_download(cid: str, *, filename: str, content_type: str, ttl_seconds: in
 
 
 def verify_download(token: str) -> DownloadGrant:
-    """The grant a token carries; ``InvalidDownloadToken`` when tampered with or expired."""
+    """The grant a token carries; ``InvalidDownloadTokenError`` when tampered with or expired."""
     try:
         payload = signing.loads(token, salt=DOWNLOAD_TOKEN_SALT)
         cid, filename, content_type, expires = payload["c"], payload["n"], payload["t"], int(payload["e"])
     except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
-        raise InvalidDownloadToken("bad signature") from exc
+        raise InvalidDownloadTokenError("bad signature") from exc
     if expires <= time.time():
-        raise InvalidDownloadToken("expired")
+        raise InvalidDownloadTokenError("expired")
     return DownloadGrant(
         cid=cid, filename=filename, content_type=content_type, expires_at=datetime.fromtimestamp(expires, UTC)
     )

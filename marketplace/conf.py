@@ -1,0 +1,45 @@
+"""Settings of the marketplace (Synthik) API, read from the environment with safe defaults."""
+
+from __future__ import annotations
+
+import environ
+from django.conf import settings
+
+env = environ.Env()
+
+# Payments --------------------------------------------------------------------------------------
+# Ethereum JSON-RPC node used to verify purchase transactions (falls back to the platform's ETH_RPC_URL).
+ETH_RPC_URL = env.str("MARKETPLACE_ETH_RPC_URL", default="") or settings.ETH_RPC_URL
+ETH_RPC_TIMEOUT_SECONDS = env.float("MARKETPLACE_ETH_RPC_TIMEOUT_SECONDS", default=10.0)
+# Blocks on top of the transaction's block (the block itself counts as one confirmation).
+MIN_CONFIRMATIONS = env.int("MARKETPLACE_MIN_CONFIRMATIONS", default=12)
+# Paid to when the dataset's creator has no wallet address on file (e.g. a platform treasury).
+PAYEE_ADDRESS = env.str("MARKETPLACE_PAYEE_ADDRESS", default="")
+# How long (and how often) a pending crypto purchase is re-checked before it is marked failed.
+PURCHASE_RECHECK_MAX_ATTEMPTS = env.int("MARKETPLACE_PURCHASE_RECHECK_MAX_ATTEMPTS", default=12)
+PURCHASE_RECHECK_BASE_SECONDS = env.int("MARKETPLACE_PURCHASE_RECHECK_BASE_SECONDS", default=15)
+PURCHASE_RECHECK_MAX_SECONDS = env.int("MARKETPLACE_PURCHASE_RECHECK_MAX_SECONDS", default=600)
+
+STRIPE_API_URL = env.str("STRIPE_API_URL", default="https://api.stripe.com")
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10.0)
+
+# Wallet sign-in ----------------------------------------------------------------------------------
+SIWE_MAX_AGE_SECONDS = env.int("MARKETPLACE_SIWE_MAX_AGE_SECONDS", default=600)
+# Used nonces are kept at least this long (longer than any message can stay acceptable).
+SIWE_NONCE_RETENTION_SECONDS = env.int("MARKETPLACE_SIWE_NONCE_RETENTION_SECONDS", default=86400)
+
+# Datasets, downloads, generation -------------------------------------------------------------------
+DOWNLOAD_URL_TTL_SECONDS = env.int("MARKETPLACE_DOWNLOAD_URL_TTL_SECONDS", default=900)
+MAX_ACTIVE_GENERATION_JOBS = env.int("MARKETPLACE_MAX_ACTIVE_GENERATION_JOBS", default=5)
+MAX_DATASET_ROWS = env.int("MARKETPLACE_MAX_DATASET_ROWS", default=1_000_000)
+PREVIEW_ROWS = env.int("MARKETPLACE_PREVIEW_ROWS", default=10)
+TRENDING_WINDOW_DAYS = env.int("MARKETPLACE_TRENDING_WINDOW_DAYS", default=30)
+TRENDING_HALF_LIFE_DAYS = env.float("MARKETPLACE_TRENDING_HALF_LIFE_DAYS", default=7.0)
+ANALYTICS_DAYS = env.int("MARKETPLACE_ANALYTICS_DAYS", default=30)
+
+# Webhooks ----------------------------------------------------------------------------------------
+WEBHOOK_TIMEOUT_SECONDS = env.float("MARKETPLACE_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("MARKETPLACE_WEBHOOK_MAX_ATTEMPTS", default=6)
+WEBHOOK_BACKOFF_BASE_SECONDS = env.int("MARKETPLACE_WEBHOOK_BACKOFF_BASE_SECONDS", default=30)
+WEBHOOK_MAX_ENDPOINTS_PER_USER = env.int("MARKETPLACE_WEBHOOK_MAX_ENDPOINTS_PER_USER", default=10)

@@ -1,0 +1,1 @@
+"""Every named read of the marketplace, one module per area."""

@@ -1,0 +1,241 @@
+"""Reads about datasets: who may see and download what, the listing with its filters, detail extras."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Exists, Max, Min, OuterRef, Q, QuerySet
+
+from core import errors
+from marketplace.models import Dataset, DatasetTag, Purchase
+
+# What a dataset of each category is typically used for; shown as the detail's ``useCases`` when
+# the dataset has no template of its own to describe them.
+CATEGORY_USE_CASES = {
+    "finance": [
+        ("Fraud detection", "Train classifiers to flag suspicious transactions", "shield"),
+        ("Risk modelling", "Stress-test credit and market risk models", "trending-up"),
+    ],
+    "healthcare": [
+        ("Clinical NLP", "Train models on realistic, privacy-safe patient records", "heart"),
+        ("Outcome prediction", "Prototype readmission and triage models", "activity"),
+    ],
+    "ecommerce": [
+        ("Recommendations", "Train and evaluate recommender systems", "shopping-cart"),
+        ("Demand forecasting", "Forecast sales across products and seasons", "bar-chart"),
+    ],
+    "nlp": [
+        ("Fine-tuning", "Fine-tune language models on labelled examples", "message-square"),
+        ("Evaluation", "Benchmark models against known answers", "check-circle"),
+    ],
+}
+DEFAULT_USE_CASES = [
+    ("Model training", "Train machine-learning models without exposing real records", "cpu"),
+    ("Testing", "Fill development and QA environments with realistic data", "database"),
+    ("Prototyping", "Build and demo data products before real data is available", "zap"),
+]
+
+SORT_ORDERS = {
+    "trending": ("-trending_score", "-created_at", "-id"),
+    "recent": ("-created_at", "-id"),
+    "downloads": ("-downloads", "-created_at", "-id"),
+    "rating": ("-rating", "-stars", "-id"),
+}
+
+
+@dataclass
+class DatasetAccess:
+    """What one user may do with a set of datasets, loaded once for a page of them."""
+
+    user_id: object | None
+    purchased_ids: set = field(default_factory=set)
+
+    def is_creator(self, dataset: Dataset) -> bool:
+        return self.user_id is not None and dataset.creator_id == self.user_id
+
+    def has_purchased(self, dataset: Dataset) -> bool:
+        return dataset.id in self.purchased_ids
+
+    def can_view(self, dataset: Dataset) -> bool:
+        if dataset.deleted_at is not None:
+            return False
+        return dataset.visibility != Dataset.Visibility.PRIVATE or self.is_creator(dataset)
+
+    def can_download(self, dataset: Dataset) -> bool:
+        """Creator, anyone for a free dataset they can view, and buyers."""
+        if not self.can_view(dataset):
+            return False
+        return self.is_creator(dataset) or dataset.price == 0 or self.has_purchased(dataset)
+
+
+def dataset_access_for(user, datasets: Iterable[Dataset]) -> DatasetAccess:
+    """Access for ``user`` (anonymous allowed) over ``datasets``: one query for the purchases."""
+    if user is None or not user.is_authenticated:
+        return DatasetAccess(user_id=None)
+    ids = [dataset.id for dataset in datasets if dataset.price > 0 and dataset.creator_id != user.pk]
+    purchased: set = set()
+    if ids:
+        purchased = set(
+            Purchase.objects.filter(buyer=user, dataset_id__in=ids, status=Purchase.Status.COMPLETED).values_list(
+                "dataset_id", flat=True
+            )
+        )
+    return DatasetAccess(user_id=user.pk, purchased_ids=purchased)
+
+
+def datasets_for_output() -> QuerySet[Dataset]:
+    """Live datasets with everything the output serializer reads."""
+    return (
+        Dataset.objects.filter(deleted_at__isnull=True)
+        .select_related("creator__wallet_profile")
+        .prefetch_related("tag_rows")
+    )
+
+
+def dataset_get_visible(*, user, dataset_id) -> Dataset:
+    """The dataset if ``user`` may see it; NOT_FOUND otherwise (private ones are not admitted to exist)."""
+    dataset = datasets_for_output().filter(pk=dataset_id).first()
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    if dataset is None or not DatasetAccess(user_id=user_id).can_view(dataset):
+        raise errors.NOT_FOUND("Dataset not found")
+    return dataset
+
+
+@dataclass(frozen=True)
+class DatasetListParams:
+    search: str = ""
+    category: str = ""
+    tags: tuple[str, ...] = ()
+    sort_by: str = "trending"
+    visibility: str = "public"
+    page: int = 1
+    limit: int = 20
+    min_rating: Decimal | None = None
+    max_price: Decimal | None = None
+    verified: bool | None = None
+
+
+@dataclass(frozen=True)
+class DatasetPage:
+    datasets: list[Dataset]
+    total: int
+    page: int
+    limit: int
+    categories: list[str]
+    tags: list[str]
+    price_min: Decimal | None
+    price_max: Decimal | None
+
+    @property
+    def total_pages(self) -> int:
+        return math.ceil(self.total / self.limit) if self.total else 0
+
+
+def _scope(user, visibility: str) -> Q:
+    """Which datasets a listing may show: public ready ones, plus the user's own for private/all."""
+    public = Q(visibility=Dataset.Visibility.PUBLIC, status=Dataset.Status.READY)
+    signed_in = user is not None and user.is_authenticated
+    if visibility == "private":
+        return Q(creator=user, visibility=Dataset.Visibility.PRIVATE) if signed_in else Q(pk__in=[])
+    if visibility == "all":
+        return public | Q(creator=user) if signed_in else public
+    return public
+
+
+def dataset_list(*, user, params: DatasetListParams) -> DatasetPage:
+    """A page of datasets matching ``params``, and the categories, tags and price range of all matches."""
+    matching = Dataset.objects.filter(_scope(user, params.visibility), deleted_at__isnull=True)
+    if params.search:
+        tag_match = DatasetTag.objects.filter(dataset=OuterRef("pk"), name__iexact=params.search)
+        matching = matching.filter(
+            Q(name__icontains=params.search) | Q(description__icontains=params.search) | Exists(tag_match)
+        )
+    if params.category:
+        matching = matching.filter(category__iexact=params.category)
+    if params.tags:
+        matching = matching.filter(
+            Exists(DatasetTag.objects.filter(dataset=OuterRef("pk"), name__in=[tag.lower() for tag in params.tags]))
+        )
+    if params.min_rating is not None:
+        matching = matching.filter(rating__gte=params.min_rating)
+    if params.max_price is not None:
+        matching = matching.filter(price__lte=params.max_price)
+    if params.verified is not None:
+        matching = matching.filter(is_verified=params.verified)
+
+    total = matching.count()
+    offset = (params.page - 1) * params.limit
+    page_ids = list(
+        matching.order_by(*SORT_ORDERS.get(params.sort_by, SORT_ORDERS["trending"])).values_list("pk", flat=True)[
+            offset : offset + params.limit
+        ]
+    )
+    by_id = {dataset.pk: dataset for dataset in datasets_for_output().filter(pk__in=page_ids)}
+    datasets = [by_id[pk] for pk in page_ids if pk in by_id]
+
+    if total:
+        categories = sorted(set(matching.order_by().values_list("category", flat=True).distinct()))
+        tags = sorted(
+            set(
+                DatasetTag.objects.filter(dataset__in=matching.order_by().values("pk"))
+                .order_by()
+                .values_list("name", flat=True)
+                .distinct()
+            )
+        )
+        prices = matching.order_by().aggregate(low=Min("price"), high=Max("price"))
+    else:
+        categories, tags, prices = [], [], {"low": None, "high": None}
+    return DatasetPage(
+        datasets=datasets,
+        total=total,
+        page=params.page,
+        limit=params.limit,
+        categories=categories,
+        tags=tags,
+        price_min=prices["low"],
+        price_max=prices["high"],
+    )
+
+
+def dataset_related(*, dataset: Dataset, limit: int = 6) -> list[Dataset]:
+    """Public ready datasets of the same category or sharing a tag, most trending first."""
+    tag_names = [tag.name for tag in dataset.tag_rows.all()]
+    shares_tag = Exists(DatasetTag.objects.filter(dataset=OuterRef("pk"), name__in=tag_names))
+    related = (
+        datasets_for_output()
+        .filter(visibility=Dataset.Visibility.PUBLIC, status=Dataset.Status.READY)
+        .filter(Q(category__iexact=dataset.category) | shares_tag)
+        .exclude(pk=dataset.pk)
+        .order_by("-trending_score", "-created_at")
+    )
+    return list(related[:limit])
+
+
+def dataset_use_cases(*, dataset: Dataset) -> list[dict]:
+    """The template's use cases when the dataset has one, else those of its category (or general ones)."""
+    if dataset.template_id and dataset.template and dataset.template.use_cases:
+        return [
+            {"title": use_case, "description": f"{use_case} with {dataset.template.name} data", "icon": "sparkles"}
+            for use_case in dataset.template.use_cases
+        ]
+    cases = CATEGORY_USE_CASES.get(dataset.category.lower(), DEFAULT_USE_CASES)
+    return [{"title": title, "description": description, "icon": icon} for title, description, icon in cases]
+
+
+def datasets_of_creator(*, user, status: str | None = None) -> QuerySet[Dataset]:
+    datasets = datasets_for_output().filter(creator=user)
+    if status:
+        datasets = datasets.filter(status=status)
+    return datasets.order_by("-created_at", "-id")
+
+
+def dataset_get_for_creator(*, user, dataset_id) -> Dataset:
+    """The dataset for a creator-only action: NOT_FOUND if the user can't see it, FORBIDDEN if not theirs."""
+    dataset = dataset_get_visible(user=user, dataset_id=dataset_id)
+    if dataset.creator_id != user.pk:
+        raise errors.FORBIDDEN("Only the dataset's creator may do this")
+    return dataset

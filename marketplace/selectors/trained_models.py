@@ -1,0 +1,111 @@
+"""Reads about models: the listing, one model, its relatives and download history."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
+
+from core import errors
+from marketplace.models import ModelDailyDownloads, ModelTag, TrainedModel
+from marketplace.services.stats import today
+
+SORT_ORDERS = {
+    # popular: downloads and stars together, then recency
+    "popular": (F("downloads") + F("stars")).desc(),
+    "recent": F("created_at").desc(),
+    "accuracy": F("accuracy").desc(nulls_last=True),
+    "downloads": F("downloads").desc(),
+}
+RECENT_DAYS = 30
+
+
+def models_for_output() -> QuerySet[TrainedModel]:
+    return TrainedModel.objects.select_related("trained_by__wallet_profile").prefetch_related("tag_rows")
+
+
+@dataclass(frozen=True)
+class ModelListParams:
+    search: str = ""
+    provider: str = ""
+    tags: tuple[str, ...] = ()
+    sort_by: str = "popular"
+    page: int = 1
+    limit: int = 20
+    min_accuracy: float | None = None
+    status: str = ""
+    trained_by: object | None = None
+
+
+@dataclass(frozen=True)
+class ModelPage:
+    models: list[TrainedModel]
+    total: int
+    page: int
+    limit: int
+
+    @property
+    def total_pages(self) -> int:
+        return math.ceil(self.total / self.limit) if self.total else 0
+
+
+def model_list(*, params: ModelListParams) -> ModelPage:
+    models = TrainedModel.objects.all()
+    if params.trained_by is not None:
+        models = models.filter(trained_by=params.trained_by)
+    if params.search:
+        tag_match = ModelTag.objects.filter(model=OuterRef("pk"), name__iexact=params.search)
+        models = models.filter(
+            Q(name__icontains=params.search)
+            | Q(description__icontains=params.search)
+            | Q(base_model__icontains=params.search)
+            | Exists(tag_match)
+        )
+    if params.provider:
+        models = models.filter(provider__iexact=params.provider)
+    if params.tags:
+        models = models.filter(
+            Exists(ModelTag.objects.filter(model=OuterRef("pk"), name__in=[tag.lower() for tag in params.tags]))
+        )
+    if params.min_accuracy is not None:
+        models = models.filter(accuracy__gte=params.min_accuracy)
+    if params.status:
+        models = models.filter(status=params.status)
+    total = models.count()
+    offset = (params.page - 1) * params.limit
+    order = SORT_ORDERS.get(params.sort_by, SORT_ORDERS["popular"])
+    page_ids = list(models.order_by(order, "-id").values_list("pk", flat=True)[offset : offset + params.limit])
+    by_id = {model.pk: model for model in models_for_output().filter(pk__in=page_ids)}
+    return ModelPage(
+        models=[by_id[pk] for pk in page_ids if pk in by_id], total=total, page=params.page, limit=params.limit
+    )
+
+
+def model_get(*, model_id) -> TrainedModel:
+    model = models_for_output().select_related("dataset").filter(pk=model_id).first()
+    if model is None:
+        raise errors.NOT_FOUND("Model not found")
+    return model
+
+
+def model_related(*, model: TrainedModel, limit: int = 6) -> list[TrainedModel]:
+    """Models on the same dataset or base model, or sharing a tag; most downloaded first."""
+    tag_names = [tag.name for tag in model.tag_rows.all()]
+    related = Q(base_model=model.base_model) | Exists(ModelTag.objects.filter(model=OuterRef("pk"), name__in=tag_names))
+    if model.dataset_id:
+        related |= Q(dataset_id=model.dataset_id)
+    return list(models_for_output().filter(related).exclude(pk=model.pk).order_by("-downloads", "-created_at")[:limit])
+
+
+def model_download_stats(*, model: TrainedModel, days: int = RECENT_DAYS) -> dict:
+    """Total downloads, those of the last ``days`` days, and a per-day history (zero days included)."""
+    since = today() - timedelta(days=days - 1)
+    rows = dict(ModelDailyDownloads.objects.filter(model=model, date__gte=since).values_list("date", "downloads"))
+    history = [
+        {"date": (since + timedelta(days=offset)).isoformat(), "downloads": rows.get(since + timedelta(days=offset), 0)}
+        for offset in range(days)
+    ]
+    recent = ModelDailyDownloads.objects.filter(model=model, date__gte=since).aggregate(total=Sum("downloads"))
+    return {"totalDownloads": model.downloads, "recentDownloads": recent["total"] or 0, "downloadHistory": history}

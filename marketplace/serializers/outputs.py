@@ -1,0 +1,293 @@
+# ruff: noqa: N815, N802 (field and method names are the API's camelCase keys)
+"""Output shapes of the spec's data models (User, Dataset, Model, GenerationJob, Purchase).
+
+List views hand the serializer a context built once for the whole page (``DatasetAccess``), so a
+page of datasets costs the same few queries whatever its length. REST answers, WebSocket events
+and webhook payloads all use these serializers.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
+from rest_framework import serializers
+
+from marketplace.models import Dataset, GenerationJob, Purchase, TrainedModel
+from marketplace.services.file_formats import human_size
+
+
+def wallet_address_of(user) -> str | None:
+    try:
+        return user.wallet_profile.wallet_address
+    except AttributeError:  # RelatedObjectDoesNotExist is an AttributeError too
+        return None
+
+
+class Money(serializers.DecimalField):
+    """A price as a JSON number (the spec's ``number``), kept exact up to the render."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=36, decimal_places=18, coerce_to_string=False, **kwargs)
+
+    def to_representation(self, value):
+        return value.normalize() if value is not None else None
+
+
+@extend_schema_serializer(component_name="MarketplaceUserSummary")
+class UserSummarySerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    username = serializers.CharField()
+    walletAddress = serializers.SerializerMethodField()
+
+    def get_walletAddress(self, user) -> str | None:
+        return wallet_address_of(user)
+
+
+@extend_schema_serializer(component_name="MarketplaceSchemaConstraints")
+class SchemaConstraintsSerializer(serializers.Serializer):
+    required = serializers.BooleanField(required=False)
+    unique = serializers.BooleanField(required=False)
+    min = serializers.FloatField(required=False)
+    max = serializers.FloatField(required=False)
+    pattern = serializers.CharField(required=False)
+    enum = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+@extend_schema_serializer(component_name="MarketplaceSchemaField")
+class SchemaFieldSerializer(serializers.Serializer):
+    id = serializers.CharField(required=False)
+    name = serializers.CharField()
+    type = serializers.CharField()
+    description = serializers.CharField(required=False, allow_blank=True)
+    constraints = SchemaConstraintsSerializer(required=False)
+
+
+@extend_schema_serializer(component_name="MarketplaceGenerationLineage")
+class GenerationLineageSerializer(serializers.Serializer):
+    model = serializers.CharField(required=False)
+    technique = serializers.CharField(required=False)
+    seedData = serializers.CharField(required=False)
+    augmentationSteps = serializers.ListField(child=serializers.CharField(), required=False)
+    quality = serializers.CharField(required=False)
+    verification = serializers.BooleanField(required=False)
+
+
+@extend_schema_serializer(component_name="MarketplaceDataset")
+class DatasetSerializer(serializers.ModelSerializer):
+    """The spec's Dataset. ``fullFilecoinCID`` is shown only to those allowed to download it.
+
+    Context: ``access`` (a DatasetAccess) decides who may see the full CID.
+    """
+
+    tags = serializers.SerializerMethodField()
+    creator = UserSummarySerializer()
+    size = serializers.SerializerMethodField()
+    schema = SchemaFieldSerializer(many=True)
+    isVerified = serializers.BooleanField(source="is_verified")
+    isLocked = serializers.BooleanField(source="is_locked")
+    price = Money()
+    pricePerRow = Money(source="price_per_row")
+    rating = serializers.FloatField()
+    previewRows = serializers.IntegerField(source="preview_rows")
+    previewFilecoinCID = serializers.CharField(source="preview_cid")
+    fullFilecoinCID = serializers.SerializerMethodField()
+    transactionHash = serializers.CharField(source="transaction_hash")
+    blockNumber = serializers.IntegerField(source="block_number", allow_null=True)
+    generationLineage = GenerationLineageSerializer(source="generation_lineage")
+    createdAt = serializers.DateTimeField(source="created_at")
+    updatedAt = serializers.DateTimeField(source="updated_at")
+    lastModified = serializers.DateTimeField(source="last_modified")
+
+    class Meta:
+        model = Dataset
+        fields = [
+            "id", "name", "description", "category", "tags", "creator", "size", "rows", "tokens", "format",
+            "schema", "isVerified", "isLocked", "price", "pricePerRow", "currency", "license", "visibility",
+            "downloads", "views", "purchases", "stars", "rating", "previewRows", "previewFilecoinCID",
+            "fullFilecoinCID", "transactionHash", "blockNumber", "generationLineage", "createdAt", "updatedAt",
+            "lastModified", "status",
+        ]  # fmt: skip
+
+    def get_tags(self, dataset) -> list[str]:
+        return sorted(tag.name for tag in dataset.tag_rows.all())
+
+    def get_size(self, dataset) -> str:
+        return human_size(dataset.size_bytes)
+
+    def get_fullFilecoinCID(self, dataset) -> str | None:
+        access = self.context.get("access")
+        if access is not None and access.can_download(dataset):
+            return dataset.full_cid
+        return None
+
+
+@extend_schema_serializer(component_name="MarketplaceGenerationResult")
+class GenerationResultSerializer(serializers.Serializer):
+    generatedRows = serializers.IntegerField()
+    filecoinCID = serializers.CharField()
+    previewCID = serializers.CharField()
+    generationTime = serializers.FloatField()
+    cost = serializers.FloatField()
+
+
+@extend_schema_serializer(component_name="MarketplaceGenerationJob")
+class GenerationJobSerializer(serializers.ModelSerializer):
+    datasetId = serializers.UUIDField(source="dataset_id")
+    userId = serializers.UUIDField(source="user_id")
+    result = GenerationResultSerializer(allow_null=True)
+    error = serializers.SerializerMethodField()
+    createdAt = serializers.DateTimeField(source="created_at")
+    updatedAt = serializers.DateTimeField(source="updated_at")
+    completedAt = serializers.DateTimeField(source="completed_at", allow_null=True)
+
+    class Meta:
+        model = GenerationJob
+        fields = [
+            "id", "datasetId", "userId", "status", "progress", "config", "result", "error", "createdAt",
+            "updatedAt", "completedAt",
+        ]  # fmt: skip
+
+    def get_error(self, job) -> str | None:
+        return job.error or None
+
+
+@extend_schema_serializer(component_name="MarketplaceModelMetrics")
+class ModelMetricsSerializer(serializers.Serializer):
+    f1Score = serializers.FloatField(required=False)
+    precision = serializers.FloatField(required=False)
+    recall = serializers.FloatField(required=False)
+    additionalMetrics = serializers.DictField(required=False)
+
+
+@extend_schema_serializer(component_name="MarketplaceTrainingConfig")
+class TrainingConfigSerializer(serializers.Serializer):
+    epochs = serializers.IntegerField()
+    batchSize = serializers.IntegerField()
+    learningRate = serializers.FloatField()
+    hyperparameters = serializers.DictField(required=False)
+
+
+@extend_schema_serializer(component_name="MarketplaceModel")
+class ModelSerializer(serializers.ModelSerializer):
+    """The spec's Model."""
+
+    baseModel = serializers.CharField(source="base_model")
+    datasetUsed = serializers.UUIDField(source="dataset_id", allow_null=True)
+    datasetRows = serializers.IntegerField(source="dataset_rows")
+    trainedBy = UserSummarySerializer(source="trained_by")
+    trainedDate = serializers.DateTimeField(source="trained_date", allow_null=True)
+    tags = serializers.SerializerMethodField()
+    filecoinCID = serializers.CharField(source="filecoin_cid")
+    metrics = ModelMetricsSerializer()
+    trainingConfig = TrainingConfigSerializer(source="training_config")
+    createdAt = serializers.DateTimeField(source="created_at")
+    updatedAt = serializers.DateTimeField(source="updated_at")
+
+    class Meta:
+        model = TrainedModel
+        fields = [
+            "id", "name", "description", "provider", "baseModel", "datasetUsed", "datasetRows", "trainedBy",
+            "trainedDate", "accuracy", "downloads", "stars", "tags", "filecoinCID", "status", "metrics",
+            "trainingConfig", "createdAt", "updatedAt",
+        ]  # fmt: skip
+
+    def get_tags(self, model) -> list[str]:
+        return sorted(tag.name for tag in model.tag_rows.all())
+
+
+@extend_schema_serializer(component_name="MarketplacePurchase")
+class PurchaseSerializer(serializers.ModelSerializer):
+    datasetId = serializers.UUIDField(source="dataset_id")
+    userId = serializers.UUIDField(source="buyer_id")
+    amount = Money()
+    transactionHash = serializers.CharField(source="transaction_hash")
+    createdAt = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = Purchase
+        fields = ["id", "datasetId", "userId", "amount", "currency", "transactionHash", "status", "createdAt"]
+
+
+@extend_schema_serializer(component_name="MarketplaceUser")
+class UserSerializer(serializers.Serializer):
+    """The spec's User; ``reputation``, ``totalDatasets`` and ``totalModels`` come from ``stats``."""
+
+    id = serializers.UUIDField()
+    walletAddress = serializers.SerializerMethodField()
+    username = serializers.CharField()
+    email = serializers.EmailField(allow_null=True)
+    avatar = serializers.CharField(source="avatar_url")
+    createdAt = serializers.DateTimeField(source="date_joined")
+    updatedAt = serializers.DateTimeField(source="updated_at")
+    reputation = serializers.SerializerMethodField()
+    totalDatasets = serializers.SerializerMethodField()
+    totalModels = serializers.SerializerMethodField()
+
+    def get_walletAddress(self, user) -> str | None:
+        return wallet_address_of(user)
+
+    def _stats(self):
+        return self.context["stats"]
+
+    def get_reputation(self, user) -> int:
+        return self._stats().reputation
+
+    def get_totalDatasets(self, user) -> int:
+        return self._stats().total_datasets
+
+    def get_totalModels(self, user) -> int:
+        return self._stats().total_models
+
+
+@extend_schema_field({"type": "object", "additionalProperties": True})
+class AnyObjectField(serializers.JSONField):
+    pass
+
+
+@extend_schema_serializer(component_name="MarketplaceUserPurchase")
+class UserPurchaseSerializer(serializers.ModelSerializer):
+    dataset = DatasetSerializer()
+    amount = Money()
+    purchasedAt = serializers.DateTimeField(source="created_at")
+    transactionHash = serializers.CharField(source="transaction_hash")
+
+    class Meta:
+        model = Purchase
+        fields = ["id", "dataset", "amount", "currency", "purchasedAt", "transactionHash", "status"]
+
+
+@extend_schema_serializer(component_name="MarketplacePagination")
+class PaginationSerializer(serializers.Serializer):
+    page = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    total = serializers.IntegerField()
+    totalPages = serializers.IntegerField()
+
+
+@extend_schema_serializer(component_name="MarketplaceWebhookEndpoint")
+class WebhookEndpointSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    url = serializers.URLField()
+    events = serializers.ListField(child=serializers.CharField())
+    description = serializers.CharField()
+    isActive = serializers.BooleanField(source="is_active")
+    createdAt = serializers.DateTimeField(source="created_at")
+
+
+@extend_schema_serializer(component_name="MarketplaceWebhookAttempt")
+class WebhookAttemptSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    responseStatus = serializers.IntegerField(source="response_status", allow_null=True)
+    error = serializers.CharField()
+    durationMs = serializers.IntegerField(source="duration_ms")
+    createdAt = serializers.DateTimeField(source="created_at")
+
+
+@extend_schema_serializer(component_name="MarketplaceWebhookDelivery")
+class WebhookDeliverySerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    event = serializers.CharField()
+    status = serializers.CharField()
+    attempts = WebhookAttemptSerializer(source="attempt_rows", many=True)
+    nextAttemptAt = serializers.DateTimeField(source="next_attempt_at", allow_null=True)
+    createdAt = serializers.DateTimeField(source="created_at")
+    deliveredAt = serializers.DateTimeField(source="delivered_at", allow_null=True)

@@ -1,0 +1,1 @@
+"""Every write of the marketplace, one module per area (auth, datasets, purchases, ...)."""

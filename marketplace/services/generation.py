@@ -1,0 +1,258 @@
+"""Generation and training jobs: the seam between the marketplace and its engines.
+
+This module creates nothing by itself; ``datasets.dataset_create`` and ``trained_models.model_create``
+create the job rows. Here live what an engine calls while it works, so the rules about a job's
+effects stay in one place whoever runs it:
+
+- ``generation_job_enqueue`` / ``training_job_enqueue`` hand a job to the engine's Celery task
+  (names in ``marketplace.tasks``) after commit. Until an engine registers that task, the job stays
+  ``queued``: nothing pretends to generate.
+- ``generation_job_start`` / ``_progress`` / ``_complete`` / ``_fail`` (and the ``training_job_*``
+  ones) move a job along, publish ``generation.progress`` / ``training.progress`` to its owner, and
+  on completion store the result by CID, make the dataset or model ``ready`` and fire the
+  ``dataset.generated`` / ``model.trained`` webhooks. Completing twice applies its effects once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import IO
+
+import orjson
+from celery import current_app
+from django.db import transaction
+from django.utils import timezone
+
+from core import storage
+from core.realtime import publish
+from marketplace import conf
+from marketplace.models import Dataset, DatasetFile, GenerationJob, JobStatus, TrainedModel, TrainingJob
+from marketplace.services.file_formats import human_size
+from marketplace.services.webhooks import webhook_event_fire
+
+logger = logging.getLogger(__name__)
+
+GENERATION_PROGRESS_EVENT = "generation.progress"
+TRAINING_PROGRESS_EVENT = "training.progress"
+
+
+def _send_when_registered(task_name: str, job_id: str) -> bool:
+    task = current_app.tasks.get(task_name)
+    if task is None:
+        logger.info("job left queued: no engine registered", extra={"task": task_name, "job": job_id})
+        return False
+    task.apply_async(args=[job_id])
+    return True
+
+
+def generation_job_enqueue(*, job: GenerationJob) -> None:
+    """After commit, hand the job to the generation engine's task (if one is installed)."""
+    from marketplace.tasks import GENERATION_JOB_RUN_TASK
+
+    job_id = str(job.pk)
+    transaction.on_commit(lambda: _send_when_registered(GENERATION_JOB_RUN_TASK, job_id))
+
+
+def training_job_enqueue(*, job: TrainingJob) -> None:
+    """After commit, hand the job to the training engine's task (if one is installed)."""
+    from marketplace.tasks import TRAINING_JOB_RUN_TASK
+
+    job_id = str(job.pk)
+    transaction.on_commit(lambda: _send_when_registered(TRAINING_JOB_RUN_TASK, job_id))
+
+
+# --- generation ---------------------------------------------------------------------------------
+
+
+def _generation_event(job: GenerationJob) -> dict:
+    return {"jobId": str(job.pk), "datasetId": str(job.dataset_id), "progress": job.progress, "status": job.status}
+
+
+def _locked_generation_job(job_id) -> GenerationJob:
+    return GenerationJob.objects.select_for_update().select_related("dataset").get(pk=job_id)
+
+
+@transaction.atomic
+def generation_job_start(*, job_id) -> GenerationJob:
+    """Mark a queued job running (a no-op for a job already running or finished)."""
+    job = _locked_generation_job(job_id)
+    if job.status == JobStatus.QUEUED:
+        job.status, job.started_at = JobStatus.RUNNING, timezone.now()
+        job.save(update_fields=["status", "started_at", "updated_at"])
+        publish(job.user_id, GENERATION_PROGRESS_EVENT, _generation_event(job))
+    return job
+
+
+@transaction.atomic
+def generation_job_progress(*, job_id, progress: int) -> GenerationJob:
+    """Record progress (0-99, never backwards) of a running job and tell its owner."""
+    job = _locked_generation_job(job_id)
+    progress = max(0, min(99, int(progress)))
+    if job.status == JobStatus.RUNNING and progress > job.progress:
+        job.progress = progress
+        job.save(update_fields=["progress", "updated_at"])
+        publish(job.user_id, GENERATION_PROGRESS_EVENT, _generation_event(job))
+    return job
+
+
+@dataclass(frozen=True)
+class GeneratedDataset:
+    """What an engine hands over: the full file in the job's format, plus figures about it."""
+
+    content: bytes | IO[bytes]
+    rows: int
+    preview: list[dict]
+    tokens: int = 0
+    generation_time: float = 0.0
+    cost: float = 0.0
+
+
+@transaction.atomic
+def generation_job_complete(*, job_id, output: GeneratedDataset) -> GenerationJob:
+    """Store the generated file by CID, make the dataset ready, and tell the owner and their webhooks."""
+    from marketplace.serializers.outputs import DatasetSerializer, GenerationJobSerializer
+
+    job = _locked_generation_job(job_id)
+    if job.status in (JobStatus.COMPLETED, JobStatus.FAILED):
+        return job
+    stored = (
+        storage.save_bytes(output.content) if isinstance(output.content, bytes) else storage.save_stream(output.content)
+    )
+    preview = output.preview[: conf.PREVIEW_ROWS]
+    preview_file = storage.save_bytes(orjson.dumps(preview))
+    dataset = Dataset.objects.select_for_update().get(pk=job.dataset_id)
+    file_format = job.config.get("format") or dataset.format
+    DatasetFile.objects.update_or_create(
+        dataset=dataset,
+        kind=DatasetFile.Kind.FULL,
+        format=file_format,
+        defaults={"cid": stored.cid, "size_bytes": stored.size},
+    )
+    DatasetFile.objects.update_or_create(
+        dataset=dataset,
+        kind=DatasetFile.Kind.PREVIEW,
+        format="json",
+        defaults={"cid": preview_file.cid, "size_bytes": preview_file.size},
+    )
+    now = timezone.now()
+    dataset.status = Dataset.Status.READY
+    dataset.format = file_format
+    dataset.rows, dataset.tokens, dataset.size_bytes = output.rows, output.tokens, stored.size
+    dataset.full_cid, dataset.preview_cid = stored.cid, preview_file.cid
+    dataset.preview_data, dataset.preview_rows = preview, len(preview)
+    dataset.last_modified = now
+    dataset.save()
+    job.status, job.progress, job.completed_at = JobStatus.COMPLETED, 100, now
+    job.result = {
+        "generatedRows": output.rows,
+        "filecoinCID": stored.cid,
+        "previewCID": preview_file.cid,
+        "generationTime": output.generation_time,
+        "cost": output.cost,
+    }
+    job.save()
+    publish(job.user_id, GENERATION_PROGRESS_EVENT, _generation_event(job))
+    dataset = Dataset.objects.select_related("creator__wallet_profile").prefetch_related("tag_rows").get(pk=dataset.pk)
+    webhook_event_fire(
+        user_id=job.user_id,
+        event="dataset.generated",
+        data={
+            "dataset": DatasetSerializer(dataset).data,
+            "job": GenerationJobSerializer(job).data,
+            "size": human_size(stored.size),
+        },
+    )
+    return job
+
+
+@transaction.atomic
+def generation_job_fail(*, job_id, error: str) -> GenerationJob:
+    """Mark the job and its dataset failed with a message the owner may read."""
+    job = _locked_generation_job(job_id)
+    if job.status in (JobStatus.COMPLETED, JobStatus.FAILED):
+        return job
+    job.status, job.error, job.completed_at = JobStatus.FAILED, error[:2000], timezone.now()
+    job.save()
+    Dataset.objects.filter(pk=job.dataset_id).update(status=Dataset.Status.FAILED, updated_at=timezone.now())
+    publish(job.user_id, GENERATION_PROGRESS_EVENT, {**_generation_event(job), "error": job.error})
+    return job
+
+
+# --- training -----------------------------------------------------------------------------------
+
+
+def _training_event(job: TrainingJob, model: TrainedModel) -> dict:
+    return {
+        "modelId": str(model.pk),
+        "jobId": str(job.pk),
+        "progress": job.progress,
+        "status": job.status,
+        "metrics": model.metrics or {},
+    }
+
+
+def _locked_training_job(job_id) -> TrainingJob:
+    return TrainingJob.objects.select_for_update().select_related("model").get(pk=job_id)
+
+
+@transaction.atomic
+def training_job_start(*, job_id) -> TrainingJob:
+    job = _locked_training_job(job_id)
+    if job.status == JobStatus.QUEUED:
+        job.status, job.started_at = JobStatus.RUNNING, timezone.now()
+        job.save(update_fields=["status", "started_at", "updated_at"])
+        publish(job.user_id, TRAINING_PROGRESS_EVENT, _training_event(job, job.model))
+    return job
+
+
+@transaction.atomic
+def training_job_progress(*, job_id, progress: int, metrics: dict | None = None) -> TrainingJob:
+    """Record progress (and interim metrics) of a running training and tell its owner."""
+    job = _locked_training_job(job_id)
+    progress = max(0, min(99, int(progress)))
+    if job.status == JobStatus.RUNNING and progress >= job.progress:
+        job.progress = progress
+        job.save(update_fields=["progress", "updated_at"])
+        model = job.model
+        if metrics:
+            model.metrics = {**model.metrics, **metrics}
+            model.save(update_fields=["metrics", "updated_at"])
+        publish(job.user_id, TRAINING_PROGRESS_EVENT, _training_event(job, model))
+    return job
+
+
+@transaction.atomic
+def training_job_complete(*, job_id, content: bytes | IO[bytes], accuracy: float | None, metrics: dict) -> TrainingJob:
+    """Store the trained weights by CID, make the model ready, tell the owner and their webhooks."""
+    from marketplace.serializers.outputs import ModelSerializer
+
+    job = _locked_training_job(job_id)
+    if job.status in (JobStatus.COMPLETED, JobStatus.FAILED):
+        return job
+    stored = storage.save_bytes(content) if isinstance(content, bytes) else storage.save_stream(content)
+    now = timezone.now()
+    model = TrainedModel.objects.select_for_update().get(pk=job.model_id)
+    model.status, model.filecoin_cid, model.trained_date = TrainedModel.Status.READY, stored.cid, now
+    model.accuracy, model.metrics = accuracy, metrics
+    model.save()
+    job.status, job.progress, job.completed_at = JobStatus.COMPLETED, 100, now
+    job.save()
+    publish(job.user_id, TRAINING_PROGRESS_EVENT, _training_event(job, model))
+    model = (
+        TrainedModel.objects.select_related("trained_by__wallet_profile").prefetch_related("tag_rows").get(pk=model.pk)
+    )
+    webhook_event_fire(user_id=job.user_id, event="model.trained", data={"model": ModelSerializer(model).data})
+    return job
+
+
+@transaction.atomic
+def training_job_fail(*, job_id, error: str) -> TrainingJob:
+    job = _locked_training_job(job_id)
+    if job.status in (JobStatus.COMPLETED, JobStatus.FAILED):
+        return job
+    job.status, job.error, job.completed_at = JobStatus.FAILED, error[:2000], timezone.now()
+    job.save()
+    TrainedModel.objects.filter(pk=job.model_id).update(status=TrainedModel.Status.FAILED, updated_at=timezone.now())
+    publish(job.user_id, TRAINING_PROGRESS_EVENT, {**_training_event(job, job.model), "status": job.status})
+    return job

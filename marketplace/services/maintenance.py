@@ -1,0 +1,16 @@
+"""The periodic upkeep the beat schedule runs: trending scores, used nonces, overdue payment checks."""
+
+from __future__ import annotations
+
+from marketplace.services.auth import used_nonces_purge
+from marketplace.services.purchases import purchases_pending_sweep
+from marketplace.services.stats import datasets_trending_refresh
+
+
+def marketplace_upkeep() -> dict:
+    """Run every periodic chore once; each is idempotent. Returns what each did."""
+    return {
+        "trendingUpdated": datasets_trending_refresh(),
+        "noncesPurged": used_nonces_purge(),
+        "purchasesRechecked": purchases_pending_sweep(),
+    }

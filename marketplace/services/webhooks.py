@@ -1,0 +1,160 @@
+"""Outgoing webhooks: endpoints users register, signed deliveries, retries with backoff, one log row per try.
+
+A delivery's body is ``{"event", "data", "timestamp", "signature"}``. ``signature`` is the hex
+HMAC-SHA256, under the endpoint's secret, of the JSON of ``{"event", "data", "timestamp"}`` with
+sorted keys and no spaces; the ``X-Synthik-Signature`` header carries ``sha256=<hex HMAC of the
+exact body bytes>``, the simpler thing to check. Failed tries are retried by Celery after
+``WEBHOOK_BACKOFF_BASE_SECONDS * 2 ** (try - 1)`` seconds, up to ``WEBHOOK_MAX_ATTEMPTS`` tries.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import orjson
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from core import errors
+from core.renderers import dumps
+from core.signing import hmac_sha256_hex, sign_payload
+from marketplace import conf
+from marketplace.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint, WebhookEvent
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Synthik-Signature"
+EVENT_HEADER = "X-Synthik-Event"
+DELIVERY_HEADER = "X-Synthik-Delivery"
+
+
+def endpoint_secret(endpoint: WebhookEndpoint) -> str:
+    """The endpoint's signing secret, derived from SECRET_KEY and its salt (never stored)."""
+    return "whsec_" + hmac_sha256_hex(settings.SECRET_KEY, f"marketplace.webhook:{endpoint.secret_salt}".encode())
+
+
+@dataclass(frozen=True)
+class CreatedEndpoint:
+    endpoint: WebhookEndpoint
+    secret: str
+
+
+def webhook_endpoint_create(*, user, url: str, events: list[str], description: str = "") -> CreatedEndpoint:
+    """Register an endpoint for some events; the secret is returned here and never again."""
+    if WebhookEndpoint.objects.filter(user=user).count() >= conf.WEBHOOK_MAX_ENDPOINTS_PER_USER:
+        raise errors.CONFLICT(
+            f"At most {conf.WEBHOOK_MAX_ENDPOINTS_PER_USER} webhook endpoints per user",
+            details={"limit": conf.WEBHOOK_MAX_ENDPOINTS_PER_USER},
+        )
+    endpoint = WebhookEndpoint.objects.create(
+        user=user,
+        url=url,
+        events=sorted(set(events)),
+        description=description,
+        secret_salt=secrets.token_hex(16),
+    )
+    return CreatedEndpoint(endpoint=endpoint, secret=endpoint_secret(endpoint))
+
+
+def webhook_endpoint_delete(*, user, endpoint_id) -> None:
+    """Delete one of the user's endpoints (NOT_FOUND for anyone else's: it is not theirs to know of)."""
+    deleted, _ = WebhookEndpoint.objects.filter(pk=endpoint_id, user=user).delete()
+    if not deleted:
+        raise errors.NOT_FOUND("Webhook endpoint not found")
+
+
+def _enqueue(delivery_id) -> None:
+    from marketplace.tasks import webhook_delivery_send_task
+
+    webhook_delivery_send_task.delay(str(delivery_id))
+
+
+def webhook_event_fire(*, user_id, event: str, data: dict) -> list[WebhookDelivery]:
+    """Queue one delivery of ``event`` to each active endpoint of the user subscribed to it.
+
+    Deliveries are sent after the surrounding transaction commits, so no receiver hears of a
+    change that was rolled back.
+    """
+    if event not in WebhookEvent.values:
+        raise ValueError(f"unknown webhook event {event!r}")
+    payload = {"event": event, "data": data, "timestamp": timezone.now().isoformat().replace("+00:00", "Z")}
+    payload = orjson.loads(dumps(payload))  # JSON-safe once, so every try sends the same bytes
+    endpoints = [e for e in WebhookEndpoint.objects.filter(user_id=user_id, is_active=True) if event in e.events]
+    deliveries = WebhookDelivery.objects.bulk_create(
+        [WebhookDelivery(endpoint=endpoint, event=event, payload=payload) for endpoint in endpoints]
+    )
+    for delivery in deliveries:
+        transaction.on_commit(lambda delivery_id=delivery.id: _enqueue(delivery_id))
+    return deliveries
+
+
+def delivery_body(delivery: WebhookDelivery, secret: str) -> bytes:
+    payload: dict[str, Any] = dict(delivery.payload)
+    canonical = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+    payload["signature"] = hmac_sha256_hex(secret, canonical)
+    return orjson.dumps(payload)
+
+
+def backoff_seconds(attempt: int) -> int:
+    return conf.WEBHOOK_BACKOFF_BASE_SECONDS * 2 ** max(0, attempt - 1)
+
+
+@dataclass(frozen=True)
+class AttemptOutcome:
+    delivered: bool
+    retry_in: int | None  # seconds until the next try, None when there is none
+
+
+def webhook_delivery_attempt(*, delivery_id) -> AttemptOutcome:
+    """Make one try at a delivery and log it. Safe to call again: a finished delivery is left alone."""
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.select_for_update().select_related("endpoint").filter(pk=delivery_id).first()
+        if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
+            return AttemptOutcome(delivered=delivery is not None, retry_in=None)
+        delivery.attempts += 1
+        delivery.save(update_fields=["attempts"])
+    number = delivery.attempts
+    endpoint = delivery.endpoint
+    body = delivery_body(delivery, endpoint_secret(endpoint))
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Synthik-Webhooks/1.0",
+        SIGNATURE_HEADER: sign_payload(endpoint_secret(endpoint), body),
+        EVENT_HEADER: delivery.event,
+        DELIVERY_HEADER: str(delivery.id),
+    }
+    started = time.perf_counter()
+    response_status, error = None, ""
+    try:
+        response = httpx.post(endpoint.url, content=body, headers=headers, timeout=conf.WEBHOOK_TIMEOUT_SECONDS)
+        response_status = response.status_code
+        if not 200 <= response.status_code < 300:
+            error = f"HTTP {response.status_code}"
+    except httpx.HTTPError as exc:
+        error = type(exc).__name__
+    duration_ms = int((time.perf_counter() - started) * 1000)
+    WebhookDeliveryAttempt.objects.create(
+        delivery=delivery, number=number, response_status=response_status, error=error, duration_ms=duration_ms
+    )
+    now = timezone.now()
+    if not error:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=WebhookDelivery.Status.SUCCEEDED, delivered_at=now, next_attempt_at=None
+        )
+        return AttemptOutcome(delivered=True, retry_in=None)
+    if number >= conf.WEBHOOK_MAX_ATTEMPTS:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=WebhookDelivery.Status.FAILED, next_attempt_at=None
+        )
+        logger.info("webhook delivery gave up", extra={"delivery": str(delivery.pk), "attempts": number})
+        return AttemptOutcome(delivered=False, retry_in=None)
+    retry_in = backoff_seconds(number)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=now + timedelta(seconds=retry_in))
+    return AttemptOutcome(delivered=False, retry_in=retry_in)

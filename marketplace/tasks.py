@@ -1,0 +1,60 @@
+"""Celery tasks of the marketplace: thin, idempotent, explicit retries and time limits.
+
+Engine seam: ``GENERATION_JOB_RUN_TASK`` and ``TRAINING_JOB_RUN_TASK`` are the names of the tasks
+the generation and training engines register (issue 6). Each takes one argument, the job id, and
+drives the job through ``marketplace.services.generation`` (start, progress, complete or fail).
+Until a task of that name is registered, ``generation_job_enqueue`` / ``training_job_enqueue``
+leave jobs ``queued``: nothing here pretends to generate a dataset or train a model.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from marketplace import conf
+from marketplace.services.maintenance import marketplace_upkeep
+from marketplace.services.purchases import purchase_recheck
+from marketplace.services.webhooks import webhook_delivery_attempt
+
+GENERATION_JOB_RUN_TASK = "marketplace.generation_job_run_task"
+TRAINING_JOB_RUN_TASK = "marketplace.training_job_run_task"
+
+
+@shared_task(
+    bind=True,
+    name="marketplace.webhook_delivery_send_task",
+    max_retries=max(0, conf.WEBHOOK_MAX_ATTEMPTS - 1),
+    soft_time_limit=60,
+    time_limit=90,
+    acks_late=True,
+)
+def webhook_delivery_send_task(self, delivery_id: str) -> None:
+    """One try at a webhook delivery; the next try is scheduled with exponential backoff."""
+    outcome = webhook_delivery_attempt(delivery_id=delivery_id)
+    if outcome.retry_in is not None:
+        raise self.retry(countdown=outcome.retry_in)
+
+
+@shared_task(
+    bind=True,
+    name="marketplace.purchase_verify_task",
+    max_retries=conf.PURCHASE_RECHECK_MAX_ATTEMPTS,
+    soft_time_limit=60,
+    time_limit=90,
+    acks_late=True,
+)
+def purchase_verify_task(self, purchase_id: str) -> None:
+    """Re-check a pending purchase with its payment provider, backing off between checks.
+
+    Without a broker (tasks run in-process) there is no waiting: the check runs once and the
+    periodic upkeep (or the buyer re-submitting the payment) checks again later.
+    """
+    outcome = purchase_recheck(purchase_id=purchase_id, schedule_next=not self.request.is_eager)
+    if outcome.retry_in is not None:
+        raise self.retry(countdown=outcome.retry_in)
+
+
+@shared_task(name="marketplace.marketplace_upkeep_task", soft_time_limit=240, time_limit=300, acks_late=True)
+def marketplace_upkeep_task() -> dict:
+    """Trending scores, used-nonce purge, overdue purchase checks (every chore is idempotent)."""
+    return marketplace_upkeep()

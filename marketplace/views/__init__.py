@@ -1,0 +1,1 @@
+"""The marketplace's HTTP views, one module per area of the spec."""

@@ -1,0 +1,63 @@
+"""``/analytics/datasets/:id``: a dataset's figures, for its creator only."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from marketplace.selectors import datasets as dataset_selectors
+from marketplace.selectors.analytics import dataset_analytics
+from marketplace.views.base import MarketplaceView, errors_for
+
+
+def _series(name: str, value_field: str, key: str = "date") -> serializers.Serializer:
+    return inline_serializer(
+        f"MarketplaceAnalytics{name}",
+        {
+            "total": serializers.FloatField(),
+            "daily" if key == "date" else "monthly": serializers.ListField(
+                child=inline_serializer(
+                    f"MarketplaceAnalytics{name}Point",
+                    {key: serializers.CharField(), value_field: serializers.FloatField()},
+                )
+            ),
+        },
+    )
+
+
+AnalyticsResponse = inline_serializer(
+    "MarketplaceDatasetAnalytics",
+    {
+        "views": _series("Views", "views"),
+        "downloads": _series("Downloads", "downloads"),
+        "revenue": _series("Revenue", "revenue", key="month"),
+        "demographics": inline_serializer(
+            "MarketplaceAnalyticsDemographics",
+            {
+                "topCountries": serializers.ListField(
+                    child=inline_serializer(
+                        "MarketplaceCountryCount",
+                        {"country": serializers.CharField(), "count": serializers.IntegerField()},
+                    )
+                ),
+                "useCases": serializers.ListField(
+                    child=inline_serializer(
+                        "MarketplaceUseCaseCount",
+                        {"category": serializers.CharField(), "count": serializers.IntegerField()},
+                    )
+                ),
+            },
+        ),
+    },
+)
+
+
+class DatasetAnalyticsView(MarketplaceView):
+    @extend_schema(
+        summary="Views, downloads, revenue and demographics of a dataset (creator only)",
+        responses={200: AnalyticsResponse, **errors_for(401, 403, 404)},
+    )
+    def get(self, request, dataset_id):
+        dataset = dataset_selectors.dataset_get_for_creator(user=request.user, dataset_id=dataset_id)
+        return Response(dataset_analytics(dataset=dataset))

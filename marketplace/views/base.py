@@ -1,0 +1,71 @@
+"""What every marketplace view shares: sign-in, error documentation, pagination."""
+
+from __future__ import annotations
+
+import math
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny, IsAuthenticated
+
+from core.views import ApiView
+from marketplace.authentication import MarketplaceJWTAuthentication
+
+
+@extend_schema_serializer(component_name="MarketplaceErrorDetail")
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = serializers.JSONField(allow_null=True)
+    timestamp = serializers.DateTimeField()
+
+
+@extend_schema_serializer(component_name="MarketplaceError")
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+ERROR_DESCRIPTIONS = {
+    400: "VALIDATION_ERROR",
+    401: "UNAUTHORIZED or INVALID_SIGNATURE",
+    402: "PAYMENT_REQUIRED, PAYMENT_INVALID or INSUFFICIENT_BALANCE",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    409: "CONFLICT",
+    410: "Gone",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_FILE",
+    429: "RATE_LIMITED",
+    502: "EXTERNAL_API_ERROR",
+}
+
+
+def errors_for(*statuses: int) -> dict:
+    """OpenAPI responses for the error statuses an operation can answer, in the marketplace envelope."""
+    return {
+        status: OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS.get(status, "")) for status in statuses
+    }
+
+
+class MarketplaceView(ApiView):
+    """Bearer JWT from ``/auth/login``; signed in unless a view says otherwise."""
+
+    authentication_classes = [MarketplaceJWTAuthentication]
+    permission_classes = [IsAuthenticated]
+    # Methods anyone may call (a token, when sent, must still be valid).
+    anonymous_methods: tuple[str, ...] = ()
+
+    def get_permissions(self):
+        if self.request is not None and self.request.method in self.anonymous_methods:
+            return [AllowAny()]
+        return super().get_permissions()
+
+
+class DatasetOperationView(MarketplaceView):
+    """Dataset operations share one budget: 100 requests an hour per user (or address)."""
+
+    rate_limit_scopes = ("marketplace.datasets",)
+
+
+def pagination(*, page: int, limit: int, total: int) -> dict:
+    return {"page": page, "limit": limit, "total": total, "totalPages": math.ceil(total / limit) if total else 0}

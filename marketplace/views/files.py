@@ -1,0 +1,38 @@
+"""``/files/<token>``: serves a stored file to whoever holds a valid, unexpired signed link."""
+
+from __future__ import annotations
+
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.permissions import AllowAny
+
+from core import storage
+from core.errors import NOT_FOUND
+from core.views import ApiView
+from marketplace.errors import DOWNLOAD_LINK_INVALID
+from marketplace.views.base import errors_for
+
+
+class FileDownloadView(ApiView):
+    """The link is the credential: no sign-in, no rate limit beyond the link's expiry."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Download a file through a signed link from a download endpoint",
+        responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="The file"), **errors_for(403, 404)},
+    )
+    def get(self, request, token):
+        try:
+            grant = storage.verify_download(token)
+        except storage.InvalidDownloadTokenError:
+            raise DOWNLOAD_LINK_INVALID()
+        try:
+            handle = storage.open_cid(grant.cid)
+        except (FileNotFoundError, ValueError):
+            raise NOT_FOUND("The file is no longer stored")
+        response = FileResponse(handle, as_attachment=True, filename=grant.filename, content_type=grant.content_type)
+        response["Cache-Control"] = "private, no-store"
+        return response

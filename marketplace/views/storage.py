@@ -1,0 +1,60 @@
+"""``/storage/upload``: a file for a dataset, a schema or a template, checked by its content."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from marketplace.serializers.inputs import UploadSerializer
+from marketplace.serializers.outputs import SchemaFieldSerializer
+from marketplace.services.uploads import upload_create
+from marketplace.views.base import MarketplaceView, errors_for
+
+UploadResponse = inline_serializer(
+    "MarketplaceUpload",
+    {
+        "fileId": serializers.UUIDField(),
+        "filename": serializers.CharField(),
+        "size": serializers.IntegerField(),
+        "contentType": serializers.CharField(),
+        "uploadedAt": serializers.DateTimeField(),
+        "cid": serializers.CharField(),
+        "format": serializers.CharField(),
+        "rows": serializers.IntegerField(allow_null=True),
+        "schema": SchemaFieldSerializer(many=True),
+    },
+)
+
+
+class UploadView(MarketplaceView):
+    parser_classes = [MultiPartParser, FormParser]
+    rate_limit_scopes = ("marketplace.uploads",)
+
+    @extend_schema(
+        summary="Upload a dataset (CSV, JSON, Parquet), a schema or a template file",
+        request={"multipart/form-data": UploadSerializer},
+        responses={201: UploadResponse, **errors_for(400, 401, 413, 415, 429)},
+    )
+    def post(self, request):
+        body = UploadSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        uploaded = body.validated_data["file"]
+        upload = upload_create(
+            user=request.user, upload_type=body.validated_data["type"], filename=uploaded.name, content=uploaded
+        )
+        return Response(
+            {
+                "fileId": upload.pk,
+                "filename": upload.filename,
+                "size": upload.size_bytes,
+                "contentType": upload.content_type,
+                "uploadedAt": upload.uploaded_at,
+                "cid": upload.cid,
+                "format": upload.format,
+                "rows": upload.rows,
+                "schema": upload.inferred_schema,
+            },
+            status=status.HTTP_201_CREATED,
+        )

@@ -1,0 +1,131 @@
+"""``/users/profile``, ``/users/datasets``, ``/users/models``, ``/users/purchases`` (the signed-in user's own)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from marketplace.selectors import datasets as dataset_selectors
+from marketplace.selectors.users import purchases_of_buyer, user_stats
+from marketplace.serializers.inputs import PageQuerySerializer, ProfileUpdateSerializer, UserDatasetsQuerySerializer
+from marketplace.serializers.outputs import (
+    DatasetSerializer,
+    PaginationSerializer,
+    UserPurchaseSerializer,
+    UserSerializer,
+)
+from marketplace.services.profiles import profile_update
+from marketplace.views.base import MarketplaceView, errors_for, pagination
+from marketplace.views.trained_models import ModelListResponse, model_list_response
+
+ProfileResponse = inline_serializer(
+    "MarketplaceProfile",
+    {
+        "user": UserSerializer(),
+        "stats": inline_serializer(
+            "MarketplaceUserStats",
+            {
+                "totalDatasets": serializers.IntegerField(),
+                "totalModels": serializers.IntegerField(),
+                "totalDownloads": serializers.IntegerField(),
+                "reputation": serializers.IntegerField(),
+            },
+        ),
+    },
+)
+UserResponse = inline_serializer("MarketplaceUserEnvelope", {"user": UserSerializer()})
+UserDatasetsResponse = inline_serializer(
+    "MarketplaceUserDatasets", {"datasets": DatasetSerializer(many=True), "pagination": PaginationSerializer()}
+)
+UserPurchasesResponse = inline_serializer(
+    "MarketplaceUserPurchases", {"purchases": UserPurchaseSerializer(many=True), "pagination": PaginationSerializer()}
+)
+
+
+def _profile_body(user) -> dict:
+    stats = user_stats(user=user)
+    return {
+        "user": UserSerializer(user, context={"stats": stats}).data,
+        "stats": {
+            "totalDatasets": stats.total_datasets,
+            "totalModels": stats.total_models,
+            "totalDownloads": stats.total_downloads,
+            "reputation": stats.reputation,
+        },
+    }
+
+
+class ProfileView(MarketplaceView):
+    @extend_schema(summary="Your profile and figures", responses={200: ProfileResponse, **errors_for(401)})
+    def get(self, request):
+        return Response(_profile_body(request.user))
+
+    @extend_schema(
+        summary="Update your profile",
+        request=ProfileUpdateSerializer,
+        responses={200: UserResponse, **errors_for(400, 401, 409)},
+    )
+    def put(self, request):
+        body = ProfileUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        user = profile_update(user=request.user, **body.validated_data)
+        return Response({"user": _profile_body(user)["user"]})
+
+
+class UserDatasetsView(MarketplaceView):
+    @extend_schema(
+        summary="Your datasets",
+        parameters=[UserDatasetsQuerySerializer],
+        responses={200: UserDatasetsResponse, **errors_for(400, 401)},
+    )
+    def get(self, request):
+        query = UserDatasetsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        q = query.validated_data
+        datasets = dataset_selectors.datasets_of_creator(user=request.user, status=q.get("status"))
+        total = datasets.count()
+        offset = (q["page"] - 1) * q["limit"]
+        page = list(datasets[offset : offset + q["limit"]])
+        access = dataset_selectors.dataset_access_for(request.user, page)
+        return Response(
+            {
+                "datasets": DatasetSerializer(page, many=True, context={"access": access}).data,
+                "pagination": pagination(page=q["page"], limit=q["limit"], total=total),
+            }
+        )
+
+
+class UserModelsView(MarketplaceView):
+    @extend_schema(
+        summary="Models you trained",
+        parameters=[PageQuerySerializer],
+        responses={200: ModelListResponse, **errors_for(400, 401)},
+    )
+    def get(self, request):
+        query = PageQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return model_list_response(request, {**query.validated_data, "sortBy": "recent"}, trained_by=request.user)
+
+
+class UserPurchasesView(MarketplaceView):
+    @extend_schema(
+        summary="Your dataset purchases",
+        parameters=[PageQuerySerializer],
+        responses={200: UserPurchasesResponse, **errors_for(400, 401)},
+    )
+    def get(self, request):
+        query = PageQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        q = query.validated_data
+        purchases = purchases_of_buyer(user=request.user)
+        total = purchases.count()
+        offset = (q["page"] - 1) * q["limit"]
+        page = list(purchases[offset : offset + q["limit"]])
+        access = dataset_selectors.dataset_access_for(request.user, [purchase.dataset for purchase in page])
+        return Response(
+            {
+                "purchases": UserPurchaseSerializer(page, many=True, context={"access": access}).data,
+                "pagination": pagination(page=q["page"], limit=q["limit"], total=total),
+            }
+        )
