@@ -1,0 +1,290 @@
+"""POST /telemetry/api/v1/learnings: validation, whole-or-nothing storage, counters, fix text."""
+
+from __future__ import annotations
+
+import pytest
+
+from telemetry.models import Error, Fix, Learning, error_id_for, fix_id_for
+from telemetry.services import learnings as learning_services
+from telemetry.services.learnings import format_accuracy_change
+from tests.telemetry.conftest import USER_ID
+from tests.telemetry.factories import learning, sha, upload_body
+
+LEARNINGS = "/telemetry/api/v1/learnings"
+
+pytestmark = pytest.mark.django_db
+
+
+def post(api_client, key, body, **extra):
+    return api_client.post(LEARNINGS, body, format="json", **key.headers(), **extra)
+
+
+def test_a_valid_batch_is_stored_and_counted(api_client, free_key):
+    # given: two learnings of one pair (one success, one failure) and one of another pair
+    error, fix, other_fix = sha(), sha(), sha()
+    batch = [
+        learning(errorSignature=error, fixSignature=fix, success=True),
+        learning(errorSignature=error, fixSignature=fix, success=False),
+        learning(errorSignature=error, fixSignature=other_fix, success=True, durationMs=None, projectSize=None),
+    ]
+    # when
+    r = post(api_client, free_key, upload_body(batch, user_id=USER_ID))
+    # then
+    assert r.status_code == 200, r.json()
+    assert r.json() == {"success": True, "newPatterns": 2, "improvedAccuracy": "+0.0%", "modelVersion": "v1.0.0"}
+    stored_error = Error.objects.get()
+    assert stored_error.id == error_id_for(team_id=None, framework="react", signature=error)
+    assert (stored_error.signature, stored_error.framework, stored_error.occurrence_count) == (error, "react", 3)
+    pair = Fix.objects.get(pk=fix_id_for(error_id=stored_error.id, fix_signature=fix))
+    assert (pair.success_count, pair.fail_count, pair.first_reported_by) == (1, 1, USER_ID)
+    assert Learning.objects.count() == 3
+    row = Learning.objects.filter(fix_signature=other_fix).get()
+    assert (row.user_id, row.session_id) == (USER_ID, "session-1234567890")
+    assert (row.duration_ms, row.project_size) == (None, None)
+    assert row.fix_id == fix_id_for(error_id=stored_error.id, fix_signature=other_fix)
+    assert row.created_at is not None
+
+
+def test_uploading_known_pairs_reports_the_change_of_their_success_rate(api_client, free_key):
+    # given: a pair at 1 of 2 (50%)
+    error, fix = sha(), sha()
+    batch = [learning(errorSignature=error, fixSignature=fix, success=success) for success in (True, False)]
+    post(api_client, free_key, upload_body(batch))
+    # when: two more successes (3 of 4: 75%)
+    r = post(api_client, free_key, upload_body([learning(errorSignature=error, fixSignature=fix)] * 2))
+    # then
+    assert r.status_code == 200, r.json()
+    assert r.json()["newPatterns"] == 0
+    assert r.json()["improvedAccuracy"] == "+25.0%"
+    assert Fix.objects.get().success_count == 3
+
+
+def test_new_pairs_do_not_count_in_the_accuracy_change(api_client, free_key):
+    # given: a known pair at 1 of 1
+    error, fix = sha(), sha()
+    post(api_client, free_key, upload_body([learning(errorSignature=error, fixSignature=fix)]))
+    # when: it fails once, and a brand-new pair succeeds
+    r = post(
+        api_client,
+        free_key,
+        upload_body([learning(errorSignature=error, fixSignature=fix, success=False), learning()]),
+    )
+    # then: 100% -> 50% on the known pair
+    assert r.json()["improvedAccuracy"] == "-50.0%"
+    assert r.json()["newPatterns"] == 1
+
+
+@pytest.mark.parametrize(
+    ("points", "text"), [(2.345, "+2.3%"), (-0.44, "-0.4%"), (0.0, "+0.0%"), (-0.01, "+0.0%"), (100, "+100.0%")]
+)
+def test_accuracy_change_is_formatted_with_a_sign_and_one_decimal(points, text):
+    assert format_accuracy_change(points) == text
+
+
+BAD_ITEMS = [
+    ({"errorSignature": "A" * 64}, "errorSignature"),
+    ({"errorSignature": "abc"}, "errorSignature"),
+    ({"errorSignature": "TypeError: cannot read property 'x' of undefined"}, "errorSignature"),
+    ({"fixSignature": None}, "fixSignature"),
+    ({"fixSignature": 12}, "fixSignature"),
+    ({"success": "yes"}, "success"),
+    ({"success": 1}, "success"),
+    ({"anonymized": False}, "anonymized"),
+    ({"anonymized": None}, "anonymized"),
+    ({"durationMs": -1}, "durationMs"),
+    ({"durationMs": 1.5}, "durationMs"),
+    ({"durationMs": 2**31}, "durationMs"),
+    ({"projectSize": -5}, "projectSize"),
+    ({"projectSize": "250"}, "projectSize"),
+    ({"framework": "a" * 51}, "framework"),
+    ({"framework": "react native"}, "framework"),
+    ({"framework": 7}, "framework"),
+    ({"fix": "npm install"}, "fix"),
+    ({"fix": {"type": "shell command"}}, "fix"),
+    ({"fix": {"type": "SHELL_COMMAND", "description": "x" * 501}}, "fix"),
+    ({"fix": {"type": "SHELL_COMMAND", "command": ["npm"]}}, "fix"),
+]
+
+
+@pytest.mark.parametrize(("override", "field"), BAD_ITEMS)
+def test_a_bad_learning_is_400_naming_the_item_and_nothing_is_stored(api_client, free_key, override, field):
+    # given: a batch whose third learning is bad
+    batch = [learning(), learning(), learning(**override), learning()]
+    # when
+    r = post(api_client, free_key, upload_body(batch))
+    # then
+    assert r.status_code == 400, r.json()
+    body = r.json()
+    assert body["success"] is False
+    assert body["error"]["code"] == "VALIDATION_ERROR"
+    assert f"learnings[2].{field}" in body["error"]["message"]
+    assert list(body["error"]["details"]["learnings"]) == ["2"]
+    assert field in body["error"]["details"]["learnings"]["2"]
+    assert (Error.objects.count(), Fix.objects.count(), Learning.objects.count()) == (0, 0, 0)
+
+
+def test_a_learning_without_anonymized_is_refused(api_client, free_key):
+    item = learning()
+    del item["anonymized"]
+    r = post(api_client, free_key, upload_body([item]))
+    assert r.status_code == 400, r.json()
+    assert "learnings[0].anonymized" in r.json()["error"]["message"]
+
+
+def test_every_bad_item_is_named(api_client, free_key):
+    batch = [learning(success=None), learning(), "not an object", learning(errorSignature="x", fixSignature="y")]
+    r = post(api_client, free_key, upload_body(batch))
+    assert r.status_code == 400, r.json()
+    details = r.json()["error"]["details"]["learnings"]
+    assert set(details) == {"0", "2", "3"}
+    assert set(details["3"]) == {"errorSignature", "fixSignature"}
+    assert "learnings[0].success" in r.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("learnings", [[], "nope", None, {"0": {}}])
+def test_learnings_must_be_a_non_empty_list(api_client, free_key, learnings):
+    r = post(api_client, free_key, {"sessionId": "s-1", "learnings": learnings})
+    assert r.status_code == 400, r.json()
+    assert "learnings" in r.json()["error"]["details"]
+
+
+def test_more_than_1000_learnings_are_refused(api_client, free_key):
+    r = post(api_client, free_key, upload_body([learning()] * 1001))
+    assert r.status_code == 400, r.json()
+    assert "1 to 1000" in r.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("session_id", [None, "", "s" * 65, "session with spaces"])
+def test_a_missing_or_malformed_session_id_is_400(api_client, free_key, session_id):
+    body = upload_body([learning()])
+    body["sessionId"] = session_id
+    r = post(api_client, free_key, body)
+    assert r.status_code == 400, r.json()
+    assert "sessionId" in r.json()["error"]["details"]
+
+
+def test_a_user_id_in_the_body_must_match_the_header(api_client, free_key):
+    r = post(api_client, free_key, upload_body([learning()], user_id="anon-someone-else"))
+    assert r.status_code == 400, r.json()
+    assert r.json()["error"]["code"] == "USER_ID_MISMATCH"
+
+
+def test_malformed_json_is_400(api_client, free_key):
+    r = api_client.post(LEARNINGS, b"{not json", content_type="application/json", **free_key.headers())
+    assert r.status_code == 400, r.json()
+    assert r.json()["success"] is False
+
+
+def test_a_batch_that_fails_midway_is_not_stored_at_all(api_client, free_key, monkeypatch):
+    # given: the learning rows cannot be written
+    def broken(rows):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(learning_services, "_insert_learnings", broken)
+    # when
+    with pytest.raises(RuntimeError):
+        learning_services.learnings_upload(
+            user_id=USER_ID, session_id="s-1", team_id=None, learnings=[_input(), _input()]
+        )
+    # then: the counters written before the failure were rolled back
+    assert (Error.objects.count(), Fix.objects.count(), Learning.objects.count()) == (0, 0, 0)
+
+
+def _input(**overrides):
+    values = {
+        "error_signature": sha(),
+        "fix_signature": sha(),
+        "success": True,
+        "duration_ms": 10,
+        "project_size": 1,
+        "framework": "react",
+        "fix": None,
+    }
+    values.update(overrides)
+    return learning_services.LearningInput(**values)
+
+
+def test_framework_is_lower_cased_and_may_be_absent(api_client, free_key):
+    error = sha()
+    batch = [learning(errorSignature=error, framework="Next.js"), learning(errorSignature=error, framework=None)]
+    r = post(api_client, free_key, upload_body(batch))
+    assert r.status_code == 200, r.json()
+    assert set(Error.objects.values_list("framework", flat=True)) == {"next.js", None}
+
+
+def test_a_fix_is_stored_scrubbed_when_its_pair_is_first_seen(api_client, free_key):
+    # given
+    error, fix = sha(), sha()
+    first = {
+        "type": "shell_command",
+        "description": "Reinstall deps in /home/alice/secret-project/app",
+        "command": "npm ci --token=ghp_abcdefghijklmnopqrstuvwxyz0123456789 && cat /Users/bob/.npmrc",
+    }
+    # when
+    post(api_client, free_key, upload_body([learning(errorSignature=error, fixSignature=fix, fix=first)]))
+    post(
+        api_client,
+        free_key,
+        upload_body([learning(errorSignature=error, fixSignature=fix, fix={"type": "OTHER", "command": "rm -rf /"})]),
+    )
+    # then: the first text, scrubbed, and only the first
+    stored = Fix.objects.get().fix_data
+    assert stored["type"] == "SHELL_COMMAND"
+    assert "alice" not in stored["description"] and "secret-project" not in stored["description"]
+    assert stored["description"].startswith("Reinstall deps in ")
+    assert "ghp_" not in stored["command"] and "bob" not in stored["command"]
+    assert stored["command"].startswith("npm ci --token=")
+
+
+def test_a_fix_sent_after_a_pair_was_seen_without_one_is_stored(api_client, free_key):
+    error, fix = sha(), sha()
+    post(api_client, free_key, upload_body([learning(errorSignature=error, fixSignature=fix)]))
+    assert Fix.objects.get().fix_data == {}
+    post(
+        api_client,
+        free_key,
+        upload_body([learning(errorSignature=error, fixSignature=fix, fix={"type": "SHELL_COMMAND", "command": "ls"})]),
+    )
+    assert Fix.objects.get().fix_data == {"type": "SHELL_COMMAND", "description": None, "command": "ls"}
+
+
+def test_a_team_members_learnings_feed_the_team_library_only(api_client, team_member_key, team):
+    error, fix = sha(), sha()
+    r = post(api_client, team_member_key, upload_body([learning(errorSignature=error, fixSignature=fix)]))
+    assert r.status_code == 200, r.json()
+    stored = Error.objects.get()
+    assert stored.team == team
+    assert stored.id == error_id_for(team_id=team.pk, framework="react", signature=error)
+    assert stored.id != error_id_for(team_id=None, framework="react", signature=error)
+
+
+def test_an_upload_of_1000_learnings_takes_a_fixed_number_of_queries(
+    api_client, free_key, django_assert_max_num_queries
+):
+    # given: 1000 learnings over 300 errors and 600 pairs, all with fix text
+    errors = [sha() for _ in range(300)]
+    fixes = [sha() for _ in range(600)]
+    batch = [
+        learning(
+            errorSignature=errors[i % 300],
+            fixSignature=fixes[i % 600],
+            success=i % 3 != 0,
+            fix={"type": "SHELL_COMMAND", "description": f"step {i % 600}", "command": "npm ci"},
+        )
+        for i in range(1000)
+    ]
+    # when / then: key lookup, limits, upserts, insert, rebuild - never per learning
+    with django_assert_max_num_queries(30):
+        r = post(api_client, free_key, upload_body(batch))
+    assert r.status_code == 200, r.json()
+    assert r.json()["newPatterns"] == 600
+    assert Learning.objects.count() == 1000
+    assert sum(Error.objects.values_list("occurrence_count", flat=True)) == 1000
+
+
+def test_a_body_over_10_mb_is_413_in_the_envelope(api_client, free_key):
+    body = b'{"sessionId": "s", "learnings": [], "padding": "' + b"x" * (10 * 1024 * 1024) + b'"}'
+    r = api_client.post(LEARNINGS, body, content_type="application/json", **free_key.headers())
+    assert r.status_code == 413, r.json()
+    assert r.json()["success"] is False
+    assert r.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
