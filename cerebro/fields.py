@@ -1,0 +1,67 @@
+"""Serializer fields the minicontratos endpoints share (cerebro and ledger)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(item) for item in value)
+    return False
+
+
+@extend_schema_field({"type": "object", "additionalProperties": True})
+class JsonObjectField(serializers.JSONField):
+    """A JSON object (not a list or a scalar), without NUL characters (PostgreSQL refuses them)."""
+
+    default_error_messages = {
+        "not_object": "Must be a JSON object.",
+        "nul": "Text must not contain NUL characters.",
+    }
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not isinstance(value, dict):
+            self.fail("not_object")
+        if _contains_nul(value):
+            self.fail("nul")
+        return value
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class IsoMomentField(serializers.Field):
+    """An ISO 8601 date or date-time. A bare date means its start, or its end with ``end_of_day``."""
+
+    default_error_messages = {"invalid": "Use an ISO 8601 date or date-time."}
+
+    def __init__(self, *, end_of_day: bool = False, **kwargs):
+        self.end_of_day = end_of_day
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data) -> datetime:
+        text = str(data).strip()
+        try:
+            moment = parse_datetime(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+            day = None if moment else parse_date(text)
+        except ValueError:
+            self.fail("invalid")
+        if moment is not None:
+            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        if day is None:
+            self.fail("invalid")
+        start = datetime.combine(day, time.min, tzinfo=UTC)
+        return start + timedelta(days=1) - timedelta(microseconds=1) if self.end_of_day else start
+
+    def to_representation(self, value):
+        return value.isoformat()

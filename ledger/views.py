@@ -1,0 +1,213 @@
+"""The ledger endpoints under /cerebro/api/ledger/: thin, over ledger.services and ledger.selectors."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+
+from cerebro.api import CerebroApiView, error_responses
+from core.ratelimit import client_address
+from ledger import selectors, serializers, services
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Same key and body: the first answer again, nothing written twice. Same key, other body: 409.",
+)
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+def _origin(request) -> services.RequestOrigin:
+    return services.RequestOrigin(ip=client_address(request), user_agent=request.headers.get("User-Agent", ""))
+
+
+def _idempotent_response(request, *, endpoint: str, payload, produce) -> Response:
+    result = services.idempotent_call(
+        user=request.user,
+        key=request.headers.get("Idempotency-Key", "").strip()[:255] or None,
+        endpoint=endpoint,
+        payload=payload,
+        produce=produce,
+    )
+    response = Response(result.body, status=200)
+    if result.replayed:
+        response[REPLAYED_HEADER] = "true"
+    return response
+
+
+def _page(queryset, limit: int, offset: int) -> tuple[list, int, bool]:
+    total = queryset.count()
+    rows = list(queryset[offset : offset + limit])
+    return rows, total, offset + len(rows) < total
+
+
+class ObjectsView(CerebroApiView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="ledger_objects_create_or_query",
+        summary="Create a ledger object, or query objects with a filter body",
+        description=(
+            "With `typeName` and `data`: create an object (its chain starts with a `create` transaction). "
+            "With `filter`: the user's objects matching it (typeName, status, top-level data values, "
+            "createdFrom/createdTo), newest first, with limit/offset."
+        ),
+        parameters=[IDEMPOTENCY_HEADER],
+        request=PolymorphicProxySerializer(
+            component_name="LedgerObjectsRequest",
+            serializers=[serializers.ObjectCreateInput, serializers.ObjectQueryInput],
+            resource_type_field_name=None,
+        ),
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="LedgerObjectsResponse",
+                serializers=[serializers.ObjectEnvelope, serializers.ObjectListOutput],
+                resource_type_field_name=None,
+            ),
+            **error_responses(400, 409),
+        },
+    )
+    def post(self, request):
+        if isinstance(request.data, dict) and "filter" in request.data:
+            return self._query(request)
+        body = serializers.ObjectCreateInput(data=request.data)
+        body.is_valid(raise_exception=True)
+
+        def create() -> dict:
+            ledger_object = services.ledger_object_create(
+                user=request.user,
+                type_name=body.validated_data["typeName"],
+                data=body.validated_data["data"],
+                origin=_origin(request),
+            )
+            return {"object": serializers.LedgerObjectOutput(ledger_object).data}
+
+        return _idempotent_response(request, endpoint="ledger.objects.create", payload=request.data, produce=create)
+
+    def _query(self, request) -> Response:
+        body = serializers.ObjectQueryInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        given = body.validated_data["filter"]
+        queryset = selectors.ledger_objects_query(
+            user=request.user,
+            object_filter=selectors.ObjectFilter(
+                type_name=given.get("typeName"),
+                status=given.get("status"),
+                data=given.get("data"),
+                created_from=given.get("createdFrom"),
+                created_to=given.get("createdTo"),
+            ),
+        )
+        rows, total, has_more = _page(queryset, body.validated_data["limit"], body.validated_data["offset"])
+        return Response(
+            {"objects": serializers.LedgerObjectOutput(rows, many=True).data, "total": total, "hasMore": has_more}
+        )
+
+
+class ObjectDetailView(CerebroApiView):
+    @extend_schema(
+        operation_id="ledger_object_retrieve",
+        summary="One ledger object and its current state",
+        responses={200: serializers.ObjectEnvelope, **error_responses(404)},
+    )
+    def get(self, request, object_id):
+        ledger_object = selectors.ledger_object_get(user=request.user, object_id=object_id)
+        return Response({"object": serializers.LedgerObjectOutput(ledger_object).data})
+
+
+class ObjectTransactionsView(CerebroApiView):
+    @extend_schema(
+        operation_id="ledger_object_transactions",
+        summary="The transactions of one object, in chain order",
+        parameters=[serializers.TransactionsPage],
+        responses={200: serializers.TransactionListOutput, **error_responses(400, 404)},
+    )
+    def get(self, request, object_id):
+        page = serializers.TransactionsPage(data=request.query_params)
+        page.is_valid(raise_exception=True)
+        ledger_object = selectors.ledger_object_get(user=request.user, object_id=object_id)
+        rows, total, has_more = _page(
+            selectors.ledger_transactions_of(ledger_object=ledger_object),
+            page.validated_data["limit"],
+            page.validated_data["offset"],
+        )
+        return Response(
+            {
+                "transactions": serializers.LedgerTransactionOutput(rows, many=True).data,
+                "total": total,
+                "hasMore": has_more,
+            }
+        )
+
+
+class ObjectVerifyView(CerebroApiView):
+    @extend_schema(
+        operation_id="ledger_object_verify",
+        summary="Check the object's hash chain and report the first broken link",
+        responses={200: serializers.VerifyOutput, **error_responses(404)},
+    )
+    def get(self, request, object_id):
+        ledger_object = selectors.ledger_object_get(user=request.user, object_id=object_id)
+        report = services.ledger_object_verify(ledger_object=ledger_object)
+        data = serializers.VerifyOutput(report).data
+        return Response(data)
+
+
+class TransactionsView(CerebroApiView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="ledger_transactions_create",
+        summary="Append a transaction to an object's chain",
+        description=(
+            "`data` updates the object's state (its keys replace the state's). The transaction's ip and "
+            "user agent are taken from the request; `metadata` in the body is ignored."
+        ),
+        parameters=[IDEMPOTENCY_HEADER],
+        request=serializers.TransactionInput,
+        responses={200: serializers.TransactionEnvelope, **error_responses(400, 404, 409)},
+    )
+    def post(self, request):
+        body = serializers.TransactionInput(data=request.data)
+        body.is_valid(raise_exception=True)
+
+        def append() -> dict:
+            txn = services.ledger_transaction_append(
+                user=request.user,
+                object_id=body.validated_data["objectId"],
+                action=body.validated_data["action"],
+                data=body.validated_data["data"],
+                origin=_origin(request),
+            )
+            return {"transaction": serializers.LedgerTransactionOutput(txn).data}
+
+        return _idempotent_response(
+            request, endpoint="ledger.transactions.create", payload=request.data, produce=append
+        )
+
+
+class AggregatesView(CerebroApiView):
+    @extend_schema(
+        operation_id="ledger_aggregates",
+        summary="Counts of the user's objects by type and status, and of transactions, over a date range",
+        parameters=[
+            OpenApiParameter("typeName", OpenApiTypes.STR, required=False),
+            OpenApiParameter("from", OpenApiTypes.DATETIME, required=False, description="ISO 8601 date or date-time"),
+            OpenApiParameter("to", OpenApiTypes.DATETIME, required=False, description="ISO 8601; a date means its end"),
+        ],
+        responses={200: serializers.AggregatesOutput, **error_responses(400)},
+    )
+    def get(self, request):
+        query = serializers.AggregatesQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        aggregates = selectors.ledger_aggregates(
+            user=request.user,
+            type_name=query.validated_data.get("typeName"),
+            created_from=query.validated_data.get("from"),
+            created_to=query.validated_data.get("to"),
+        )
+        return Response({"aggregates": aggregates})
