@@ -155,6 +155,11 @@ CELERY_BEAT_SCHEDULE["telemetry-pattern-set-rebuild"] = {
     "task": "telemetry.tasks.pattern_set_rebuild_task",
     "schedule": env.int("TELEMETRY_REBUILD_SECONDS", default=300),
 }
+# analytics: delete raw records older than ANALYTICS_RETENTION_DAYS (default 365), once a day.
+CELERY_BEAT_SCHEDULE["analytics-retention-purge"] = {
+    "task": "analytics.tasks.analytics_retention_purge_task",
+    "schedule": env.int("ANALYTICS_RETENTION_PURGE_SECONDS", default=86400),
+}
 
 # --- REST framework and OpenAPI ---------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -240,6 +245,7 @@ RATE_LIMITS = {
     "marketplace.datasets": (100, 3600),
     "marketplace.uploads": (10, 3600),
     "analytics.ingest": (600, 60),
+    "analytics.subject": (20, 3600),
     "cerebro.auth": (5, 60),
     "cerebro.chat": (30, 60),
     "cerebro.general": (100, 60),
