@@ -13,9 +13,6 @@ from django.db.models import Min, Q, QuerySet
 from telemetry import conf
 from telemetry.models import Fix, Learning, Pattern, PatternSetVersion
 
-VERSION_CACHE_KEY = "telemetry:pattern-set:version"
-# Readers fill the cache with what they read; a rebuild overwrites it on commit.
-VERSION_CACHE_SECONDS = 300
 TOTAL_CACHE_SECONDS = 3600
 RANK_CACHE_SECONDS = 300
 # Ranks are reported in these buckets ("top-10%"), never as an exact position.
@@ -25,20 +22,10 @@ RANK_BUCKETS = (1, 5, 10, 25, 50, 100)
 # --- Versions ------------------------------------------------------------------------------------
 
 
-def cache_version(sequence: int, label: str) -> None:
-    cache.set(VERSION_CACHE_KEY, [sequence, label], timeout=VERSION_CACHE_SECONDS)
-
-
 def current_version() -> tuple[int, str]:
-    """(sequence, label) of the newest published pattern set."""
-    cached = cache.get(VERSION_CACHE_KEY)
-    if cached:
-        return cached[0], cached[1]
+    """(sequence, label) of the newest published pattern set: one primary-key lookup, never stale."""
     head = PatternSetVersion.objects.order_by("-sequence").values_list("sequence", "label").first()
-    sequence, label = head or (0, f"v{conf.RANKING_MAJOR_VERSION}.0.0")
-    # add, not set: a rebuild that committed since our read has already stored the newer one.
-    cache.add(VERSION_CACHE_KEY, [sequence, label], timeout=VERSION_CACHE_SECONDS)
-    return sequence, label
+    return head or (0, f"v{conf.RANKING_MAJOR_VERSION}.0.0")
 
 
 def current_version_label() -> str:

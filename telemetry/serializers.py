@@ -204,13 +204,16 @@ class PatternsQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(
         required=False, min_value=1, help_text="At most the tier's maximum (free 1,000; pro and team 50,000)."
     )
-    framework = serializers.RegexField(FRAMEWORK_PATTERN, required=False)
+    framework = serializers.CharField(required=False, max_length=50, help_text="A framework slug (any case).")
     since = serializers.RegexField(
         VERSION_PATTERN, required=False, help_text="Only patterns that changed after this version."
     )
 
     def validate_framework(self, value: str) -> str:
-        return value.lower()
+        value = value.lower()
+        if not _framework(value):
+            raise serializers.ValidationError("must be a short slug: up to 50 of a-z, 0-9, '.', '_' and '-'")
+        return value
 
 
 class PatternFixSerializer(serializers.Serializer):

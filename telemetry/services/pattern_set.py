@@ -22,7 +22,6 @@ from django.db import connection, transaction
 
 from telemetry import conf
 from telemetry.models import Error, FixReview, Pattern, PatternSetVersion
-from telemetry.selectors import cache_version
 
 REBUILD_PENDING_KEY = "telemetry:pattern-set:rebuild-pending"
 _CHUNK = 1000
@@ -40,7 +39,7 @@ def wilson_lower_bound(successes: int, total: int, z: float = conf.WILSON_Z) -> 
     z2 = z * z
     centre = p + z2 / (2 * total)
     margin = z * math.sqrt(p * (1 - p) / total + z2 / (4 * total * total))
-    return (centre - margin) / (1 + z2 / total)
+    return max(0.0, (centre - margin) / (1 + z2 / total))  # 0 of n is 0, not -1e-17
 
 
 def pattern_set_rebuild_request() -> bool:
@@ -123,8 +122,6 @@ def pattern_set_rebuild(*, batch_size: int | None = None) -> PatternSetVersion |
                     new_patterns=new_patterns,
                     changed_patterns=len(patterns),
                 )
-                published = version
-                transaction.on_commit(lambda: cache_version(published.sequence, published.label))
     if len(claimed) >= batch_size:
         pattern_set_rebuild_request()  # more pairs are waiting
     return version

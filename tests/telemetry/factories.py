@@ -7,7 +7,7 @@ import itertools
 
 import factory
 
-from telemetry.models import Team, TelemetryAccount, Tier
+from telemetry.models import Pattern, Team, TelemetryAccount, Tier
 from tests.factories import UserFactory
 
 _counter = itertools.count()
@@ -53,3 +53,25 @@ class TelemetryAccountFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     tier = Tier.FREE
+
+
+class PatternFactory(factory.django.DjangoModelFactory):
+    """A published pattern, for download tests that need many rows fast."""
+
+    class Meta:
+        model = Pattern
+
+    id = factory.LazyFunction(sha)
+    error_signature = factory.LazyFunction(sha)
+    fix_signature = factory.LazyFunction(sha)
+    framework = "react"
+    team = None
+    success_count = 90
+    fail_count = 10
+    success_rate = 0.9
+    confidence = factory.Sequence(lambda n: round(0.5 + (n % 400) / 1000, 4))
+    fix_type = "SHELL_COMMAND"
+    fix_description = "Install missing dependency"
+    fix_command = "npm install lodash"
+    visible = True
+    changed_sequence = 1

