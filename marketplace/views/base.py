@@ -6,6 +6,7 @@ import math
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
 from rest_framework import serializers
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny, IsAuthenticated
 
 from core.views import ApiView
@@ -65,6 +66,14 @@ class DatasetOperationView(MarketplaceView):
     """Dataset operations share one budget: 100 requests an hour per user (or address)."""
 
     rate_limit_scopes = ("marketplace.datasets",)
+
+
+class JsonOnlyNegotiation(DefaultContentNegotiation):
+    """Always JSON, so a ``format`` query parameter of the API (json|csv|parquet) is not read as DRF's
+    renderer override."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
 
 
 def pagination(*, page: int, limit: int, total: int) -> dict:

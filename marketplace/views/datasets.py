@@ -27,7 +27,7 @@ from marketplace.services import datasets as dataset_services
 from marketplace.services import downloads as download_services
 from marketplace.services import purchases as purchase_services
 from marketplace.services.file_formats import human_size
-from marketplace.views.base import DatasetOperationView, errors_for, pagination
+from marketplace.views.base import DatasetOperationView, JsonOnlyNegotiation, errors_for, pagination
 
 DatasetListResponse = inline_serializer(
     "MarketplaceDatasetList",
@@ -276,6 +276,7 @@ class DatasetPurchaseView(DatasetOperationView):
 
 class DatasetDownloadView(DatasetOperationView):
     anonymous_methods = ("GET",)
+    content_negotiation_class = JsonOnlyNegotiation
 
     @extend_schema(
         summary="A signed, expiring download link for the dataset's file",

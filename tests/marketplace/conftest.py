@@ -1,0 +1,126 @@
+"""Marketplace fixtures: wallets that really sign, signed-in clients, datasets in named states."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from eth_account import Account
+from eth_account.messages import encode_defunct
+from rest_framework.test import APIClient
+
+from core import storage
+from marketplace.models import DatasetFile
+from tests.conftest import bearer_for
+from tests.factories import UserFactory
+from tests.marketplace.factories import DatasetFactory, WalletProfileFactory
+
+API = "/marketplace/v1"
+
+
+def siwe_message(
+    address: str,
+    *,
+    nonce: str = "abcdef0123456789",
+    domain: str = "localhost",
+    issued_at: datetime | None = None,
+    expiration: datetime | None = None,
+) -> str:
+    issued_at = issued_at or datetime.now(UTC)
+    lines = [
+        f"{domain} wants you to sign in with your Ethereum account:",
+        address,
+        "",
+        "Sign in to Synthik.",
+        "",
+        f"URI: http://{domain}/login",
+        "Version: 1",
+        "Chain ID: 1",
+        f"Nonce: {nonce}",
+        f"Issued At: {issued_at.isoformat().replace('+00:00', 'Z')}",
+    ]
+    if expiration is not None:
+        lines.append(f"Expiration Time: {expiration.isoformat().replace('+00:00', 'Z')}")
+    return "\n".join(lines)
+
+
+def sign(account, message: str) -> str:
+    return "0x" + account.sign_message(encode_defunct(text=message)).signature.hex().removeprefix("0x")
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture
+def wallet():
+    return Account.create()
+
+
+@pytest.fixture
+def creator(db):
+    return WalletProfileFactory().user
+
+
+@pytest.fixture
+def buyer(db):
+    return WalletProfileFactory().user
+
+
+@pytest.fixture
+def stranger(db):
+    return WalletProfileFactory().user
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.credentials(**bearer_for(user, "marketplace"))
+    return client
+
+
+@pytest.fixture
+def creator_client(creator):
+    return client_for(creator)
+
+
+@pytest.fixture
+def buyer_client(buyer):
+    return client_for(buyer)
+
+
+@pytest.fixture
+def stranger_client(stranger):
+    return client_for(stranger)
+
+
+def attach_file(dataset, content: bytes = b'[{"amount": 1.5}, {"amount": 2.5}]', file_format: str = "json"):
+    stored = storage.save_bytes(content)
+    DatasetFile.objects.create(dataset=dataset, format=file_format, cid=stored.cid, size_bytes=stored.size)
+    dataset.full_cid, dataset.size_bytes, dataset.format = stored.cid, stored.size, file_format
+    dataset.save()
+    return dataset
+
+
+@pytest.fixture
+def dataset_free(creator):
+    return attach_file(DatasetFactory(creator=creator, tags=["fraud", "cards"]))
+
+
+@pytest.fixture
+def dataset_paid(creator):
+    return attach_file(DatasetFactory(creator=creator, price=Decimal("0.05"), tags=["fraud"]))
+
+
+@pytest.fixture
+def dataset_private(creator):
+    return DatasetFactory(creator=creator, visibility="private")
+
+
+@pytest.fixture
+def past(request):
+    return lambda **delta: datetime.now(UTC) - timedelta(**delta)
+
+
+__all__ = ["API", "UserFactory", "attach_file", "client_for", "sign", "siwe_message"]

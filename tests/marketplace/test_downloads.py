@@ -1,0 +1,87 @@
+"""Download links: who gets one, what the signed link serves, conversion between formats."""
+
+import io
+import time
+
+import pyarrow.parquet as pq
+import pytest
+
+from marketplace import conf
+from marketplace.models import DatasetDailyStats
+from tests.marketplace.conftest import API
+from tests.marketplace.factories import DatasetFactory, PurchaseFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def link(client, dataset, **params):
+    return client.get(f"{API}/datasets/{dataset.id}/download", params)
+
+
+def fetch(client, url):
+    response = client.get(url)
+    return response, b"".join(response.streaming_content) if response.status_code == 200 else None
+
+
+def test_a_free_public_dataset_downloads_for_anyone(api_client, dataset_free):
+    r = link(api_client, dataset_free)
+    assert r.status_code == 200, r.json()
+    body = r.json()
+    assert set(body) == {"downloadUrl", "expiresAt", "format", "size"}
+    assert body["format"] == "json" and body["size"].endswith("B")
+    response, content = fetch(api_client, body["downloadUrl"])
+    assert response.status_code == 200
+    assert content == b'[{"amount": 1.5}, {"amount": 2.5}]'
+    assert response["Content-Type"] == "application/json"
+    assert DatasetDailyStats.objects.get(dataset=dataset_free).downloads == 1
+
+
+def test_a_paid_dataset_needs_a_purchase(stranger_client, buyer, buyer_client, creator_client, dataset_paid):
+    r = link(stranger_client, dataset_paid)
+    assert r.status_code == 402, r.json()
+    assert r.json()["error"]["code"] == "PAYMENT_REQUIRED"
+    assert link(creator_client, dataset_paid).status_code == 200
+    PurchaseFactory(dataset=dataset_paid, buyer=buyer)
+    assert link(buyer_client, dataset_paid).status_code == 200
+    dataset_paid.refresh_from_db()
+    assert dataset_paid.downloads == 1  # the creator's own download is not counted
+
+
+def test_a_pending_purchase_gives_no_access(buyer, buyer_client, dataset_paid):
+    PurchaseFactory(dataset=dataset_paid, buyer=buyer, status="pending")
+    assert link(buyer_client, dataset_paid).status_code == 402
+
+
+def test_a_dataset_without_a_file_is_a_conflict(creator, creator_client):
+    dataset = DatasetFactory(creator=creator, status="generating")
+    r = link(creator_client, dataset)
+    assert r.status_code == 409, r.json()
+    assert r.json()["error"]["code"] == "DATASET_NOT_READY"
+
+
+def test_private_datasets_are_not_found_for_others(stranger_client, dataset_private):
+    assert link(stranger_client, dataset_private).status_code == 404
+
+
+def test_another_format_is_converted_once(api_client, dataset_free):
+    r = link(api_client, dataset_free, format="parquet")
+    assert r.status_code == 200, r.json()
+    response, content = fetch(api_client, r.json()["downloadUrl"])
+    assert pq.read_table(io.BytesIO(content)).to_pylist() == [{"amount": 1.5}, {"amount": 2.5}]
+    again = link(api_client, dataset_free, format="parquet").json()
+    assert again["size"] == r.json()["size"]
+    csv = fetch(api_client, link(api_client, dataset_free, format="csv").json()["downloadUrl"])[1]
+    assert csv.decode().splitlines() == ['"amount"', "1.5", "2.5"]
+
+
+def test_a_tampered_or_expired_link_is_refused(api_client, dataset_free, monkeypatch):
+    url = link(api_client, dataset_free).json()["downloadUrl"]
+    tampered = api_client.get(url[:-3] + "abc")
+    assert tampered.status_code == 403, tampered.json()
+    assert tampered.json()["error"]["code"] == "DOWNLOAD_LINK_INVALID"
+    monkeypatch.setattr(conf, "DOWNLOAD_URL_TTL_SECONDS", 1)
+    short = link(api_client, dataset_free).json()["downloadUrl"]
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + 5)
+    expired = api_client.get(short)
+    assert expired.status_code == 403, expired.json()
