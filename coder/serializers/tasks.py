@@ -1,0 +1,122 @@
+# ruff: noqa: N815 (field names are the API's camelCase keys)
+from __future__ import annotations
+
+import re
+
+from rest_framework import serializers
+
+from coder.models import Task, TaskResult
+from coder.pagination import PageQuerySerializer
+from coder.schema import inline_choice_field
+
+# git check-ref-format, in short: no leading "-" or ".", no "..", "@{", "//", control characters,
+# spaces or ~^:?*[\ , and no trailing "/", "." or ".lock".
+_BRANCH_NAME = re.compile(r"^(?![-./])(?!.*(\.\.|@\{|//|\.lock$|[/.]$))[^\x00-\x20~^:?*\[\\\x7f]{1,255}$")
+
+
+def validate_branch_name(value: str) -> str:
+    if not _BRANCH_NAME.match(value):
+        raise serializers.ValidationError("Not a valid git branch name")
+    return value
+
+
+class TaskCreateSerializer(serializers.Serializer):
+    repositoryId = serializers.UUIDField()
+    aiModelId = serializers.UUIDField()
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=10_000, required=False, allow_blank=True, default="")
+    prompt = serializers.CharField(max_length=20_000)
+    branch = serializers.CharField(max_length=255, required=False, validators=[validate_branch_name])
+    targetBranch = serializers.CharField(max_length=255, required=False, validators=[validate_branch_name])
+    type = inline_choice_field(Task.Type.choices)
+    priority = inline_choice_field(Task.Priority.choices, required=False, default=Task.Priority.MEDIUM)
+
+
+class TaskCreatedSerializer(serializers.ModelSerializer):
+    status = serializers.CharField()
+    type = serializers.CharField()
+    priority = serializers.CharField()
+    estimatedCredits = serializers.IntegerField(source="estimated_credits")
+    createdAt = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = Task
+        fields = ["id", "title", "description", "status", "type", "priority", "estimatedCredits", "createdAt"]
+
+
+class TaskRepositorySummarySerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    fullName = serializers.CharField(source="full_name")
+
+
+class TaskModelSummarySerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    displayName = serializers.CharField(source="display_name")
+
+
+class TaskListItemSerializer(serializers.ModelSerializer):
+    status = serializers.CharField()
+    type = serializers.CharField()
+    priority = serializers.CharField()
+    creditsUsed = serializers.IntegerField(source="credits_used")
+    estimatedCredits = serializers.IntegerField(source="estimated_credits")
+    createdAt = serializers.DateTimeField(source="created_at")
+    completedAt = serializers.DateTimeField(source="completed_at", allow_null=True)
+    pullRequestUrl = serializers.CharField(source="pull_request_url", allow_blank=True)
+    repository = TaskRepositorySummarySerializer()
+    aiModel = TaskModelSummarySerializer(source="ai_model")
+
+    class Meta:
+        model = Task
+        fields = [
+            "id", "title", "status", "type", "priority", "progress", "creditsUsed", "estimatedCredits", "createdAt",
+            "completedAt", "pullRequestUrl", "repository", "aiModel",
+        ]  # fmt: skip
+
+
+class TaskResultSerializer(serializers.ModelSerializer):
+    resultType = serializers.CharField(source="result_type")
+    createdAt = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = TaskResult
+        fields = ["id", "resultType", "content", "summary", "metadata", "createdAt"]
+
+
+class TaskDetailSerializer(serializers.ModelSerializer):
+    status = serializers.CharField()
+    type = serializers.CharField()
+    priority = serializers.CharField()
+    targetBranch = serializers.CharField(source="target_branch")
+    creditsUsed = serializers.IntegerField(source="credits_used")
+    estimatedCredits = serializers.IntegerField(source="estimated_credits")
+    errorMessage = serializers.CharField(source="error_message", allow_blank=True)
+    workBranch = serializers.CharField(source="work_branch", allow_blank=True)
+    pullRequestUrl = serializers.CharField(source="pull_request_url", allow_blank=True)
+    pullRequestState = serializers.CharField(source="pull_request_state", allow_blank=True)
+    startedAt = serializers.DateTimeField(source="started_at", allow_null=True)
+    completedAt = serializers.DateTimeField(source="completed_at", allow_null=True)
+    createdAt = serializers.DateTimeField(source="created_at")
+    repository = TaskRepositorySummarySerializer()
+    aiModel = TaskModelSummarySerializer(source="ai_model")
+    results = TaskResultSerializer(many=True)
+
+    class Meta:
+        model = Task
+        fields = [
+            "id", "title", "description", "prompt", "status", "type", "priority", "progress", "branch",
+            "targetBranch", "creditsUsed", "estimatedCredits", "errorMessage", "workBranch", "pullRequestUrl",
+            "pullRequestState", "startedAt", "completedAt", "createdAt", "repository", "aiModel", "results",
+        ]  # fmt: skip
+
+
+class TasksQuerySerializer(PageQuerySerializer):
+    status = inline_choice_field(Task.Status.choices, required=False)
+    type = inline_choice_field(Task.Type.choices, required=False)
+    repositoryId = serializers.UUIDField(required=False)
+
+
+class TasksSerializer(serializers.Serializer):
+    tasks = TaskListItemSerializer(many=True)

@@ -1,0 +1,84 @@
+"""GitHub webhooks: a delivery is processed once, and a closed or merged pull request updates its task."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from coder import conf
+from coder.errors import WEBHOOK_SIGNATURE_INVALID
+from coder.models import GitHubWebhookDelivery, Task, TaskResult
+from core.signing import verify_signature
+
+PULL_REQUEST_ACTIONS = {"closed", "reopened"}
+
+
+def github_webhook_verify(*, body: bytes, signature: str | None) -> None:
+    """401 unless ``signature`` is the HMAC-SHA256 of ``body`` under ``GITHUB_WEBHOOK_SECRET``
+    (compared in constant time). With no secret configured every delivery is refused."""
+    if not verify_signature(settings.GITHUB_WEBHOOK_SECRET, body, signature):
+        raise WEBHOOK_SIGNATURE_INVALID()
+
+
+def github_webhook_process(*, delivery_id: str, event: str, payload: dict) -> str:
+    """Apply a verified delivery once; a redelivery of the same ``X-GitHub-Delivery`` is a no-op.
+
+    Returns a short description of what happened.
+    """
+    action = str(payload.get("action", ""))[:50] if isinstance(payload, dict) else ""
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                delivery = GitHubWebhookDelivery.objects.create(
+                    delivery_id=delivery_id[:100], event=event[:50], action=action
+                )
+        except IntegrityError:
+            return "Delivery already processed"
+        if event == "pull_request" and action in PULL_REQUEST_ACTIONS:
+            task = _pull_request_closed_or_reopened(payload)
+            if task is not None:
+                GitHubWebhookDelivery.objects.filter(pk=delivery.pk).update(task=task)
+                return "Webhook processed successfully"
+    return "Webhook processed successfully"
+
+
+def _task_of(pull_request: dict, repository: dict) -> Task | None:
+    url = str(pull_request.get("html_url") or "")
+    head_ref = str((pull_request.get("head") or {}).get("ref") or "")
+    match = Q(pull_request_url=url) if url else Q(pk__in=[])
+    if head_ref.startswith(conf.BRANCH_PREFIX):
+        try:
+            task_id = uuid.UUID(head_ref.removeprefix(conf.BRANCH_PREFIX))
+        except ValueError:
+            task_id = None
+        if task_id is not None and repository.get("id") is not None:
+            match |= Q(pk=task_id, repository__github_id=repository.get("id"))
+    return Task.objects.filter(match).select_for_update().first()
+
+
+def _pull_request_closed_or_reopened(payload: dict) -> Task | None:
+    pull_request = payload.get("pull_request") or {}
+    task = _task_of(pull_request, payload.get("repository") or {})
+    if task is None:
+        return None
+    state = "open" if payload.get("action") == "reopened" else "merged" if pull_request.get("merged") else "closed"
+    changes = {"pull_request_state": state, "updated_at": timezone.now()}
+    if not task.pull_request_url and pull_request.get("html_url"):
+        changes["pull_request_url"] = str(pull_request["html_url"])[:500]
+    if pull_request.get("number") and not task.pull_request_number:
+        changes["pull_request_number"] = int(pull_request["number"])
+    Task.objects.filter(pk=task.pk).update(**changes)
+    result = task.results.filter(result_type=TaskResult.ResultType.CODE_CHANGES).order_by("-created_at").first()
+    if result is not None:
+        metadata = dict(result.metadata or {})
+        metadata["pullRequestState"] = state
+        if pull_request.get("merged_at"):
+            metadata["mergedAt"] = pull_request["merged_at"]
+        if pull_request.get("closed_at"):
+            metadata["closedAt"] = pull_request["closed_at"]
+        TaskResult.objects.filter(pk=result.pk).update(metadata=metadata)
+    return task

@@ -1,0 +1,1 @@
+"""The Async Coder API's views, thin: authenticate, validate, call a service or selector, serialize."""

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import orjson
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.parsers import BaseParser
+
+from coder.responses import ok
+from coder.schema import envelope, error_responses
+from coder.serializers.auth import MessageSerializer
+from coder.services.webhooks import github_webhook_process, github_webhook_verify
+from core import errors
+from core.views import ApiView
+
+
+class RawBodyParser(BaseParser):
+    """The signature covers the exact bytes GitHub sent, so the body is parsed only after checking it."""
+
+    media_type = "*/*"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return stream.read() if stream is not None else b""
+
+
+class GitHubWebhookView(ApiView):
+    """GitHub deliveries, signed with ``GITHUB_WEBHOOK_SECRET`` (X-Hub-Signature-256), 1000 an hour."""
+
+    authentication_classes = []
+    permission_classes = []
+    parser_classes = [RawBodyParser]
+    rate_limit_scopes = ("coder.webhooks",)
+
+    @extend_schema(
+        operation_id="coder_webhooks_github",
+        request={"application/json": {"type": "object", "additionalProperties": True}},
+        parameters=[
+            OpenApiParameter("X-GitHub-Event", str, OpenApiParameter.HEADER, required=True),
+            OpenApiParameter("X-GitHub-Delivery", str, OpenApiParameter.HEADER, required=True),
+            OpenApiParameter("X-Hub-Signature-256", str, OpenApiParameter.HEADER, required=True),
+        ],
+        responses={200: envelope("CoderWebhookResponse", MessageSerializer()), **error_responses(400, 401, 429)},
+    )
+    def post(self, request):
+        body = request.data if isinstance(request.data, bytes) else b""
+        github_webhook_verify(body=body, signature=request.headers.get("X-Hub-Signature-256"))
+        delivery_id = request.headers.get("X-GitHub-Delivery", "").strip()
+        event = request.headers.get("X-GitHub-Event", "").strip()
+        if not delivery_id or not event:
+            raise errors.VALIDATION(
+                "X-GitHub-Delivery and X-GitHub-Event are required",
+                details={"headers": ["X-GitHub-Delivery and X-GitHub-Event are required"]},
+            )
+        try:
+            payload = orjson.loads(body) if body else {}
+        except orjson.JSONDecodeError:
+            raise errors.VALIDATION("The body is not JSON", details={"body": ["Not valid JSON"]})
+        message = github_webhook_process(delivery_id=delivery_id, event=event, payload=payload)
+        return ok({"message": message})
