@@ -76,3 +76,14 @@ def gather_words(values: pa.Array, indices: np.ndarray, separator: bytes = b" ")
     if len(sep):
         out[~in_word] = sep[(position_in_word - own_length)[~in_word]]
     return out
+
+
+def with_nulls(values: pa.Array, nulls: np.ndarray) -> pa.Array:
+    """``values`` (without nulls) with the rows where ``nulls`` is True made null."""
+    if not nulls.any():
+        return values
+    buffers = values.buffers()
+    if values.offset != 0 or values.null_count or buffers[0] is not None:
+        return pc.if_else(pa.array(nulls), pa.nulls(len(values), values.type), values)
+    validity = pa.py_buffer(np.packbits(~nulls, bitorder="little"))
+    return pa.Array.from_buffers(values.type, len(values), [validity, *buffers[1:]], null_count=int(nulls.sum()))

@@ -64,7 +64,7 @@ _EDGE_ANCHORS = {
 }
 
 
-class UngeneratablePattern(ValueError):
+class UngeneratablePatternError(ValueError):
     """The pattern has a part no string can match (an empty character class, say)."""
 
 
@@ -108,7 +108,7 @@ class CharacterSet(Node):
         codepoints = np.unique(np.asarray(codepoints, dtype=np.int64))
         codepoints = codepoints[(codepoints < _SURROGATES[0]) | (codepoints > _SURROGATES[1])]
         if len(codepoints) == 0:
-            raise UngeneratablePattern("a character class matches no character")
+            raise UngeneratablePatternError("a character class matches no character")
         self.codepoints = codepoints
         self.ascii = bool(codepoints.max() < 128)
         self._strings: pa.Array | None = None
@@ -260,9 +260,9 @@ def _class_codepoints(items, ignore_case: bool) -> np.ndarray:
                 excluded = _CATEGORY_CHARS[_NEGATED_CATEGORIES[argument]]
                 chosen.append(np.setdiff1d(PRINTABLE_ASCII, excluded))
             else:
-                raise UngeneratablePattern(f"unsupported character category {argument}")
+                raise UngeneratablePatternError(f"unsupported character category {argument}")
         else:
-            raise UngeneratablePattern(f"unsupported item in a character class: {op}")
+            raise UngeneratablePatternError(f"unsupported item in a character class: {op}")
     codepoints = np.unique(np.concatenate(chosen)) if chosen else np.zeros(0, dtype=np.int64)
     if negate:
         excluded = codepoints
@@ -343,7 +343,7 @@ class _Builder:
             return alternation
         if op in (sre_constants.ASSERT, sre_constants.ASSERT_NOT):
             return Empty(exact=False)
-        raise UngeneratablePattern(f"unsupported regular-expression construct {op}")
+        raise UngeneratablePatternError(f"unsupported regular-expression construct {op}")
 
 
 @dataclass(frozen=True)
@@ -377,7 +377,7 @@ class PatternGenerator:
 
 
 def pattern_generator(pattern: str) -> PatternGenerator:
-    """A generator for ``pattern``; ``UngeneratablePattern`` when no string can be produced for it."""
+    """A generator for ``pattern``; ``UngeneratablePatternError`` when no string can be produced for it."""
     compiled = re.compile(pattern)
     parsed = sre_parse.parse(pattern, 0)
     builder = _Builder(compiled.flags)

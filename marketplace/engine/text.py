@@ -81,12 +81,42 @@ def mixed_radix_digits(indices: np.ndarray, radices: list[int], rng: np.random.G
     return digits
 
 
+def _rendered(part: Words | Number) -> pa.Array:
+    if isinstance(part, Words):
+        return part.vocabulary.values
+    numbers = pc.cast(pa.array(np.arange(part.low, part.high + 1)), pa.string())
+    if part.width:
+        numbers = pc.utf8_lpad(numbers, width=part.width, padding="0")
+    if part.blank_first:
+        numbers = pa.concat_arrays([pa.array([""]), numbers.slice(1)])
+    return numbers
+
+
 class Composite:
-    """A value kind made of parts; see the module docstring."""
+    """A value kind made of parts; see the module docstring.
+
+    Each choice is rendered once, up front, as an array of its possible texts with the literals
+    around it glued on (``"+1-" + area + "-"``), so a chunk of values costs one ``take`` per choice
+    and one join.
+    """
 
     def __init__(self, parts: list[Literal | Words | Number]) -> None:
         self.parts = parts
         self.choices = [part for part in parts if not isinstance(part, Literal)]
+        self.renditions: list[pa.Array] = []
+        prefix = ""
+        for part in parts:
+            if isinstance(part, Literal):
+                if self.renditions and prefix == "" and part is not parts[0]:
+                    self.renditions[-1] = pc.binary_join_element_wise(self.renditions[-1], part.text, "")
+                else:
+                    prefix += part.text
+                continue
+            rendered = _rendered(part)
+            if prefix:
+                rendered = pc.binary_join_element_wise(prefix, rendered, "")
+                prefix = ""
+            self.renditions.append(rendered)
 
     def space(self) -> int:
         total = 1
@@ -95,22 +125,7 @@ class Composite:
         return total
 
     def _render(self, digits: list[np.ndarray], count: int) -> pa.Array:
-        pieces = []
-        digit_iter = iter(digits)
-        for part in self.parts:
-            if isinstance(part, Literal):
-                pieces.append(arrays.constant(part.text, count))
-                continue
-            chosen = next(digit_iter)
-            if isinstance(part, Words):
-                pieces.append(part.vocabulary.values.take(pa.array(chosen)))
-                continue
-            text = pc.cast(pa.array(chosen + part.low), pa.string())
-            if part.width:
-                text = pc.utf8_lpad(text, width=part.width, padding="0")
-            if part.blank_first:
-                text = pc.if_else(pa.array(chosen == 0), arrays.constant("", count), text)
-            pieces.append(text)
+        pieces = [rendition.take(pa.array(chosen)) for rendition, chosen in zip(self.renditions, digits, strict=True)]
         return arrays.join(pieces)
 
     def sample(self, rng: np.random.Generator, count: int, *, weighted: bool, fixed: dict | None = None) -> pa.Array:

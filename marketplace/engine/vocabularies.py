@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 import numpy as np
 import pyarrow as pa
@@ -21,6 +21,22 @@ from faker.providers.lorem.en_US import Provider as LoremProvider
 from faker.providers.person.en_US import Provider as PersonProvider
 
 _NOT_LETTER = re.compile(r"[^a-z]")
+
+
+def _alias_table(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vose's alias tables: draw i uniformly, keep it with probability[i], else take alias[i]."""
+    size = len(weights)
+    scaled = weights / weights.sum() * size
+    probability = np.ones(size)
+    alias = np.arange(size)
+    small = [index for index in range(size) if scaled[index] < 1.0]
+    large = [index for index in range(size) if scaled[index] >= 1.0]
+    while small and large:
+        low, high = small.pop(), large.pop()
+        probability[low], alias[low] = scaled[low], high
+        scaled[high] -= 1.0 - scaled[low]
+        (small if scaled[high] < 1.0 else large).append(high)
+    return probability, alias
 
 
 @dataclass(frozen=True)
@@ -33,11 +49,17 @@ class Vocabulary:
     def __len__(self) -> int:
         return len(self.values)
 
+    @cached_property
+    def _alias(self) -> tuple[np.ndarray, np.ndarray]:
+        return _alias_table(self.weights)
+
     def indices(self, rng: np.random.Generator, count: int, *, weighted: bool) -> np.ndarray:
-        if weighted:
-            cumulative = np.cumsum(self.weights)
-            return np.searchsorted(cumulative, rng.random(count) * cumulative[-1], side="right").clip(0, len(self) - 1)
-        return rng.integers(0, len(self), count)
+        """``count`` entry positions, by frequency when ``weighted`` (O(1) per draw), else uniformly."""
+        uniform = rng.integers(0, len(self), count)
+        if not weighted:
+            return uniform
+        probability, alias = self._alias
+        return np.where(rng.random(count) < probability[uniform], uniform, alias[uniform])
 
 
 def _vocabulary(entries, weights=None) -> Vocabulary:
