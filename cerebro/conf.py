@@ -1,0 +1,53 @@
+"""cerebro's knobs, read from the environment with safe defaults (see docs/cerebro.md)."""
+
+from __future__ import annotations
+
+import environ
+
+env = environ.Env()
+
+# Layers and their default time to live, in minutes (None: never expires).
+TTL_MINUTES = {
+    "context": env.int("CEREBRO_TTL_CONTEXT_MINUTES", default=15),
+    "temporary": env.int("CEREBRO_TTL_TEMPORARY_MINUTES", default=10080),
+    "permanent": None,
+}
+MAX_CONTENT_BYTES = 1024 * 1024
+MAX_KEY_LENGTH = 255
+
+# Promotion from temporary to permanent without `force` needs at least this confidence.
+PROMOTE_MIN_CONFIDENCE = env.float("CEREBRO_PROMOTE_MIN_CONFIDENCE", default=0.8)
+
+# Working set (POST /api/memory/context).
+TOKEN_BUDGET = env.int("CEREBRO_TOKEN_BUDGET", default=2000)
+MAX_TOKEN_BUDGET = env.int("CEREBRO_MAX_TOKEN_BUDGET", default=32000)
+CONTEXT_RECENT_MESSAGES = env.int("CEREBRO_CONTEXT_RECENT_MESSAGES", default=6)
+CONTEXT_CANDIDATES = env.int("CEREBRO_CONTEXT_CANDIDATES", default=200)
+CONTEXT_WEIGHTS = {"relevance": 0.45, "layer": 0.2, "confidence": 0.2, "recency": 0.15}
+LAYER_WEIGHTS = {"context": 1.0, "permanent": 0.8, "temporary": 0.6}
+RECENCY_HALF_LIFE_HOURS = env.float("CEREBRO_RECENCY_HALF_LIFE_HOURS", default=24.0)
+
+# RAG.
+EMBEDDER = env.str("CEREBRO_EMBEDDER", default="cerebro.retrieval.embedders.HashingEmbedder")
+EMBEDDING_DIMENSIONS = env.int("CEREBRO_EMBEDDING_DIMENSIONS", default=1024)
+RAG_MIN_SCORE = env.float("CEREBRO_RAG_MIN_SCORE", default=0.05)
+RAG_CACHE_SECONDS = env.int("CEREBRO_RAG_CACHE_SECONDS", default=300)
+RAG_L1_MAX_ENTRIES = env.int("CEREBRO_RAG_L1_MAX_ENTRIES", default=512)
+RAG_L1_SECONDS = env.int("CEREBRO_RAG_L1_SECONDS", default=60)
+RAG_LEXICAL_FALLBACK = env.bool("CEREBRO_RAG_LEXICAL_FALLBACK", default=True)
+BREAKER_FAILURE_THRESHOLD = env.int("CEREBRO_BREAKER_FAILURES", default=5)
+BREAKER_RESET_SECONDS = env.int("CEREBRO_BREAKER_RESET_SECONDS", default=30)
+CHUNK_TOKENS = env.int("CEREBRO_CHUNK_TOKENS", default=300)
+CHUNK_OVERLAP_TOKENS = env.int("CEREBRO_CHUNK_OVERLAP_TOKENS", default=50)
+
+# Metrics (GET /api/memory/metrics).
+LATENCY_WINDOW_SECONDS = env.int("CEREBRO_LATENCY_WINDOW_SECONDS", default=900)
+LATENCY_WINDOW_SAMPLES = env.int("CEREBRO_LATENCY_WINDOW_SAMPLES", default=2000)
+ALERT_P95_MS = env.float("CEREBRO_ALERT_P95_MS", default=100.0)
+ALERT_P99_MS = env.float("CEREBRO_ALERT_P99_MS", default=250.0)
+ALERT_MIN_HIT_RATIO = env.float("CEREBRO_ALERT_MIN_HIT_RATIO", default=0.2)
+ALERT_MIN_LOOKUPS = env.int("CEREBRO_ALERT_MIN_LOOKUPS", default=50)
+
+# Files.
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+FILE_URL_SECONDS = env.int("CEREBRO_FILE_URL_SECONDS", default=7 * 24 * 3600)

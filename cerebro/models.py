@@ -1,0 +1,173 @@
+"""cerebro's tables: layered memories, chats and their messages, uploads and their knowledge chunks.
+
+Full-text search on PostgreSQL reads ``search_vector`` columns that a trigger fills from
+``search_text`` (english configuration) and GIN indexes (migration 0002); on SQLite those columns
+stay empty and search runs in Python (cerebro/retrieval/text.py). ``secret`` and ``pii`` memories
+keep their content only as a Fernet token (``content_encrypted``); their ``content``,
+``search_text`` (beyond the key and tags) and ``embedding`` hold nothing derived from it.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+
+
+class Layer(models.TextChoices):
+    CONTEXT = "context", "Context"
+    TEMPORARY = "temporary", "Temporary"
+    PERMANENT = "permanent", "Permanent"
+
+
+class Sensitivity(models.TextChoices):
+    PUBLIC = "public", "Public"
+    CONFIDENTIAL = "confidential", "Confidential"
+    SECRET = "secret", "Secret"
+    PII = "pii", "Personal data"
+
+
+ENCRYPTED_SENSITIVITIES = frozenset({Sensitivity.SECRET, Sensitivity.PII})
+
+
+class WithoutSearchVector(models.Manager):
+    """Rows without their ``search_vector``: only the database reads it, so don't ship it around."""
+
+    def get_queryset(self):
+        return super().get_queryset().defer("search_vector")
+
+
+class Memory(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cerebro_memories")
+    key = models.CharField(max_length=255)
+    layer = models.CharField(max_length=16, choices=Layer.choices)
+    sensitivity = models.CharField(max_length=16, choices=Sensitivity.choices, default=Sensitivity.PUBLIC)
+    content = models.JSONField(null=True, blank=True)
+    content_encrypted = models.TextField(blank=True)
+    confidence = models.FloatField()
+    tags = models.JSONField(default=list, blank=True)
+    search_text = models.TextField(blank=True)
+    search_vector = SearchVectorField(null=True, editable=False)
+    # Sparse embedding {dimension: weight} of the searchable text; None for secret/pii.
+    embedding = models.JSONField(null=True, blank=True, editable=False)
+    token_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = WithoutSearchVector()
+
+    class Meta:
+        verbose_name_plural = "memories"
+        constraints = [
+            # One key per user across every layer: a key names one memory.
+            models.UniqueConstraint(fields=["user", "key"], name="cerebro_memory_user_key"),
+            models.CheckConstraint(
+                condition=models.Q(confidence__gte=0) & models.Q(confidence__lte=1), name="cerebro_memory_confidence"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "layer"]),
+            models.Index(fields=["expires_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.layer}:{self.key}"
+
+    @property
+    def is_encrypted(self) -> bool:
+        return self.sensitivity in ENCRYPTED_SENSITIVITIES
+
+
+class Chat(models.Model):
+    class Visibility(models.TextChoices):
+        PRIVATE = "private", "Private"
+        PUBLIC = "public", "Public"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cerebro_chats")
+    title = models.CharField(max_length=120)
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PRIVATE)
+    model_id = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-updated_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ChatMessage(models.Model):
+    class Role(models.TextChoices):
+        SYSTEM = "system", "System"
+        USER = "user", "User"
+        ASSISTANT = "assistant", "Assistant"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="messages")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    content = models.TextField()
+    provider = models.CharField(max_length=40, blank=True)
+    model = models.CharField(max_length=100, blank=True)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    usage_estimated = models.BooleanField(default=False)
+    # False when the answer stopped early (the model failed or the client went away).
+    complete = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["chat", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.content[:40]}"
+
+
+class Upload(models.Model):
+    class KnowledgeStatus(models.TextChoices):
+        NONE = "none", "Not for the knowledge base"
+        PENDING = "pending", "Waiting to be indexed"
+        INDEXED = "indexed", "Indexed"
+        FAILED = "failed", "Indexing failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cerebro_uploads")
+    cid = models.CharField(max_length=100, help_text="Content identifier in core.storage.")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    knowledge_status = models.CharField(max_length=10, choices=KnowledgeStatus.choices, default=KnowledgeStatus.NONE)
+    knowledge_error = models.CharField(max_length=255, blank=True)
+    indexed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "knowledge_status"])]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class KnowledgeChunk(models.Model):
+    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="chunks")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    ordinal = models.PositiveIntegerField()
+    text = models.TextField()
+    search_vector = SearchVectorField(null=True, editable=False)
+    embedding = models.JSONField(default=dict, editable=False)
+    token_count = models.PositiveIntegerField(default=0)
+
+    objects = WithoutSearchVector()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["upload", "ordinal"], name="cerebro_chunk_position")]
+        indexes = [models.Index(fields=["user"])]
+
+    def __str__(self) -> str:
+        return f"{self.upload_id}#{self.ordinal}"

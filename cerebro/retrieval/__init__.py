@@ -1,0 +1,1 @@
+"""Retrieval machinery: text analysis, embedders, the circuit breaker and the two-level cache."""

@@ -1,0 +1,80 @@
+"""Lexical ranking over anything with searchable text, on PostgreSQL or in Python.
+
+Both return ``(rows, total)``: the best ``limit`` rows, each with a ``relevance`` in [0, 1]
+(``coverage * (0.5 + 0.5 * rank / best_rank)``, see cerebro/retrieval/text.py), and how many rows
+matched at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import reduce
+from typing import Any
+
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db.models import Case, Count, F, FloatField, Max, Value, When, Window
+from django.db.models.functions import Cast, NullIf
+
+from cerebro.retrieval import text as text_analysis
+
+SEARCH_CONFIG = "english"
+
+
+def query_words(query: str, limit: int) -> list[str]:
+    """Distinct non-stop words of ``query``, most frequent first (PostgreSQL stems them itself)."""
+    counts: dict[str, int] = {}
+    for word in text_analysis.words(query):
+        if word not in text_analysis.STOP_WORDS:
+            counts[word] = counts.get(word, 0) + 1
+    return sorted(counts, key=lambda w: -counts[w])[:limit]
+
+
+def tsquery(words: Sequence[str]) -> SearchQuery:
+    """Any of ``words`` (OR), each through the english configuration."""
+    return reduce(lambda a, b: a | b, (SearchQuery(w, config=SEARCH_CONFIG) for w in words))
+
+
+def rank_postgres(queryset, words: Sequence[str], limit: int) -> tuple[list[Any], int]:
+    """The rows of ``queryset`` whose ``search_vector`` matches any word, best first.
+
+    One query: the GIN index finds the matches; ``ts_rank``, the matched-word count, the best
+    rank (a window) and the total (another window) are computed on them only.
+    """
+    combined = tsquery(words)
+    matched_words = reduce(
+        lambda a, b: a + b,
+        (
+            Case(When(search_vector=SearchQuery(w, config=SEARCH_CONFIG), then=Value(1.0)), default=Value(0.0))
+            for w in words
+        ),
+    )
+    rank = SearchRank(F("search_vector"), combined)
+    relevance = (matched_words / Value(float(len(words)))) * (
+        Value(0.5) + Value(0.5) * F("rank") / NullIf(Window(Max(rank)), Value(0.0))
+    )
+    rows = list(
+        queryset.filter(search_vector=combined)
+        .annotate(rank=Cast(rank, FloatField()))
+        .annotate(relevance=Cast(relevance, FloatField()), total=Window(Count("pk")))
+        .order_by("-relevance", "-rank", "pk")[:limit]
+    )
+    for row in rows:
+        row.relevance = round(min(1.0, row.relevance or 0.0), 4)
+    return rows, (rows[0].total if rows else 0)
+
+
+def rank_python(
+    items: Sequence[Any], text_of: Callable[[Any], str], words: Sequence[str], limit: int
+) -> tuple[list[tuple[Any, float]], int]:
+    """BM25 over ``items`` (the embedded default): ``[(item, relevance)]`` best first, and the total."""
+    query = list(dict.fromkeys(text_analysis.stem(w) for w in words))
+    index = text_analysis.Bm25([text_analysis.terms(text_of(item)) for item in items])
+    scored = []
+    for position, item in enumerate(items):
+        coverage = index.coverage(position, query)
+        if coverage > 0:
+            scored.append((item, coverage, index.score(position, query)))
+    best = max((rank for _, _, rank in scored), default=0.0)
+    ranked = [(item, text_analysis.relevance(coverage, rank, best)) for item, coverage, rank in scored]
+    ranked.sort(key=lambda pair: (-pair[1], str(getattr(pair[0], "pk", ""))))
+    return ranked[:limit], len(ranked)

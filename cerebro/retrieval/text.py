@@ -1,0 +1,271 @@
+"""Text analysis shared by search, the working set and RAG.
+
+``terms`` turns text into index terms: lower-cased letter/digit runs, English stop words removed,
+then a light suffix-stripping stemmer. On PostgreSQL the database's english configuration does the
+same job (its Snowball stemmer is stronger); this module is what the embedded default (SQLite)
+ranks with, and what the hashing embedder reads.
+
+Ranking on the embedded default is Okapi BM25 (k1 = 1.2, b = 0.75) over the candidate set.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+    ]
+)
+
+BM25_K1 = 1.2
+BM25_B = 0.75
+
+
+def stem(word: str) -> str:
+    """A light English stemmer: plurals and common verb endings (``preferences`` -> ``prefer``)."""
+    for suffix, replacement, min_stem in (
+        ("ational", "ate", 3),
+        ("ization", "ize", 3),
+        ("iveness", "ive", 3),
+        ("fulness", "ful", 3),
+        ("ousness", "ous", 3),
+        ("ences", "", 4),
+        ("ances", "", 4),
+        ("ence", "", 4),
+        ("ance", "", 4),
+        ("ments", "", 4),
+        ("ment", "", 4),
+        ("ings", "", 3),
+        ("ing", "", 3),
+        ("ies", "y", 2),
+        ("ied", "y", 2),
+        ("edly", "", 3),
+        ("ed", "", 3),
+        ("es", "", 4),
+        ("ly", "", 4),
+    ):
+        if word.endswith(suffix) and len(word) - len(suffix) >= min_stem:
+            return word[: len(word) - len(suffix)] + replacement
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased letter/digit runs of ``text`` (``user:123:theme`` -> user, 123, theme)."""
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def terms(text: str) -> list[str]:
+    """Index terms of ``text`` in order, repeats kept (stop words dropped, stemmed)."""
+    return [stem(w) for w in words(text) if w not in STOP_WORDS]
+
+
+def query_terms(text: str, limit: int = 16) -> list[str]:
+    """The distinct terms of a query, most frequent first, at most ``limit``."""
+    counts = Counter(terms(text))
+    return [term for term, _ in counts.most_common(limit)]
+
+
+def flatten_json_text(value: Any, limit: int = 200_000) -> str:
+    """Every object key and scalar value of a JSON document, as one text (for indexing)."""
+    parts: list[str] = []
+    size = 0
+
+    def walk(node: Any) -> None:
+        nonlocal size
+        if size > limit:
+            return
+        if isinstance(node, dict):
+            for key, item in node.items():
+                parts.append(str(key))
+                size += len(str(key)) + 1
+                walk(item)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif node is not None and not isinstance(node, bool):
+            text = str(node)
+            parts.append(text)
+            size += len(text) + 1
+
+    walk(value)
+    return " ".join(parts)[:limit]
+
+
+class Bm25:
+    """BM25 scores of one query against a small in-memory corpus (the embedded default's search)."""
+
+    def __init__(self, documents: Sequence[Sequence[str]]) -> None:
+        self.documents = [Counter(doc) for doc in documents]
+        self.lengths = [len(doc) for doc in documents]
+        self.average_length = (sum(self.lengths) / len(self.lengths)) if self.lengths else 0.0
+        self.document_frequency: Counter = Counter()
+        for counts in self.documents:
+            self.document_frequency.update(counts.keys())
+
+    def idf(self, term: str) -> float:
+        n = len(self.documents)
+        df = self.document_frequency.get(term, 0)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def score(self, index: int, query: Iterable[str]) -> float:
+        counts = self.documents[index]
+        length_ratio = self.lengths[index] / self.average_length if self.average_length else 0.0
+        total = 0.0
+        for term in query:
+            frequency = counts.get(term, 0)
+            if frequency:
+                total += (
+                    self.idf(term)
+                    * frequency
+                    * (BM25_K1 + 1)
+                    / (frequency + BM25_K1 * (1 - BM25_B + BM25_B * length_ratio))
+                )
+        return total
+
+    def coverage(self, index: int, query: Sequence[str]) -> float:
+        """The share of the query's terms that occur in document ``index``."""
+        if not query:
+            return 0.0
+        counts = self.documents[index]
+        return sum(1 for term in query if term in counts) / len(query)
+
+
+def relevance(coverage: float, rank: float, best_rank: float) -> float:
+    """Search relevance in [0, 1]: the share of query terms matched, weighted by the rank relative
+    to the best hit (``coverage * (0.5 + 0.5 * rank / best_rank)``). The same formula runs on both
+    backends, with PostgreSQL's ``ts_rank`` or BM25 as ``rank``."""
+    if coverage <= 0 or best_rank <= 0:
+        return 0.0
+    return round(min(1.0, coverage * (0.5 + 0.5 * min(1.0, rank / best_rank))), 4)

@@ -1,0 +1,1 @@
+"""Every read of cerebro worth a name, one module per area."""

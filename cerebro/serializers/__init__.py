@@ -1,0 +1,1 @@
+"""Input validation and output shapes of cerebro's endpoints, one module per area."""

@@ -1,0 +1,239 @@
+"""Memory endpoints: inputs as the spec names them (camelCase), outputs as the spec shows them."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from cerebro import conf
+from cerebro.api import js_timestamp
+from cerebro.fields import JsonObjectField
+from cerebro.models import Layer, Memory, Sensitivity
+from cerebro.services.memory import compact_json, memory_content
+
+MAX_TTL_MINUTES = 10 * 365 * 24 * 60
+
+
+class MemoryContentField(JsonObjectField):
+    default_error_messages = {"too_large": "Content is larger than 1 MB once encoded as JSON."}
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if len(compact_json(value).encode()) > conf.MAX_CONTENT_BYTES:
+            self.fail("too_large")
+        return value
+
+
+class MemoryKeyField(serializers.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", conf.MAX_KEY_LENGTH)
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+
+class UpsertInput(serializers.Serializer):
+    key = MemoryKeyField()
+    content = MemoryContentField()
+    layer = serializers.ChoiceField(choices=Layer.choices, default=Layer.TEMPORARY)
+    confidence = serializers.FloatField(min_value=0.0, max_value=1.0, default=0.5)
+    sensitivity = serializers.ChoiceField(choices=Sensitivity.choices, default=Sensitivity.PUBLIC)
+    ttlMinutes = serializers.IntegerField(  # noqa: N815
+        min_value=1, max_value=MAX_TTL_MINUTES, required=False, allow_null=True
+    )
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=64), max_length=32, required=False, default=list
+    )
+
+
+class PromoteInput(serializers.Serializer):
+    key = MemoryKeyField()
+    force = serializers.BooleanField(default=False, help_text="Skip the promotion rules (admin role only).")
+    merge = serializers.BooleanField(default=False, help_text="Deep-merge into the permanent memory `targetKey`.")
+    targetKey = MemoryKeyField(required=False)  # noqa: N815
+
+
+class DeleteInput(serializers.Serializer):
+    key = MemoryKeyField(required=False)
+    id = serializers.UUIDField(required=False)
+
+    def validate(self, attrs):
+        if ("key" in attrs) == ("id" in attrs):
+            raise serializers.ValidationError("Give either key or id.")
+        return attrs
+
+
+class SearchInput(serializers.Serializer):
+    query = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    layer = serializers.ChoiceField(choices=Layer.choices, required=False)
+    tags = serializers.ListField(child=serializers.CharField(max_length=64), max_length=32, required=False)
+    minConfidence = serializers.FloatField(min_value=0.0, max_value=1.0, required=False)  # noqa: N815
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
+
+
+class ContextInput(serializers.Serializer):
+    chatId = serializers.UUIDField(required=False, allow_null=True)  # noqa: N815
+    maxTokens = serializers.IntegerField(  # noqa: N815
+        min_value=1, max_value=conf.MAX_TOKEN_BUDGET, default=conf.TOKEN_BUDGET
+    )
+    explain = serializers.BooleanField(default=False, help_text="Also return each candidate's score parts.")
+
+
+class RagInput(serializers.Serializer):
+    query = serializers.CharField(max_length=2000)
+    hints = serializers.DictField(required=False, default=dict)
+    maxResults = serializers.IntegerField(min_value=1, max_value=20, default=5)  # noqa: N815
+
+
+# --- output -------------------------------------------------------------------------------------
+
+
+class MemoryOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    key = serializers.CharField()
+    content = serializers.SerializerMethodField()
+    layer = serializers.ChoiceField(choices=Layer.choices)
+    confidence = serializers.FloatField()
+    sensitivity = serializers.ChoiceField(choices=Sensitivity.choices)
+    tags = serializers.ListField(child=serializers.CharField())
+    createdAt = serializers.SerializerMethodField()  # noqa: N815
+    updatedAt = serializers.SerializerMethodField()  # noqa: N815
+    expiresAt = serializers.SerializerMethodField()  # noqa: N815
+
+    def get_content(self, memory: Memory) -> dict:
+        return memory_content(memory)
+
+    def get_createdAt(self, memory: Memory) -> str:  # noqa: N802
+        return js_timestamp(memory.created_at)
+
+    def get_updatedAt(self, memory: Memory) -> str:  # noqa: N802
+        return js_timestamp(memory.updated_at)
+
+    def get_expiresAt(self, memory: Memory) -> str | None:  # noqa: N802
+        return js_timestamp(memory.expires_at)
+
+
+class MemoryEnvelope(serializers.Serializer):
+    memory = MemoryOutput()
+
+
+class PromotedMemoryOutput(serializers.Serializer):
+    """Reads a ``PromoteResult``: the promoted (or merged-into) memory and where it came from."""
+
+    id = serializers.UUIDField(source="memory.id")
+    key = serializers.CharField(source="memory.key")
+    layer = serializers.ChoiceField(choices=Layer.choices, source="memory.layer")
+    confidence = serializers.FloatField(source="memory.confidence")
+    promotedAt = serializers.SerializerMethodField()  # noqa: N815
+    mergedFrom = serializers.CharField(allow_null=True, source="merged_from")  # noqa: N815
+
+    def get_promotedAt(self, result) -> str:  # noqa: N802
+        return js_timestamp(result.memory.promoted_at)
+
+
+class PromoteOutput(serializers.Serializer):
+    memory = PromotedMemoryOutput()
+
+
+class DeleteOutput(serializers.Serializer):
+    deleted = serializers.BooleanField()
+    key = serializers.CharField()
+    id = serializers.UUIDField()
+
+
+class SearchHitOutput(MemoryOutput):
+    relevanceScore = serializers.FloatField(min_value=0, max_value=1)  # noqa: N815
+
+
+class SearchOutput(serializers.Serializer):
+    memories = SearchHitOutput(many=True)
+    total = serializers.IntegerField()
+
+
+class ContextMemoryOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    key = serializers.CharField()
+    content = serializers.SerializerMethodField()
+    layer = serializers.ChoiceField(choices=Layer.choices)
+    confidence = serializers.FloatField()
+    createdAt = serializers.SerializerMethodField()  # noqa: N815
+
+    def get_content(self, memory: Memory) -> dict:
+        return memory_content(memory)
+
+    def get_createdAt(self, memory: Memory) -> str:  # noqa: N802
+        return js_timestamp(memory.created_at)
+
+
+class CandidateOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    key = serializers.CharField()
+    layer = serializers.CharField()
+    tokens = serializers.IntegerField(source="token_count")
+    score = serializers.FloatField()
+    parts = serializers.SerializerMethodField()
+    decision = serializers.ChoiceField(choices=["kept", "cut"])
+    reason = serializers.CharField()
+
+    def get_parts(self, candidate) -> dict[str, float]:
+        return {
+            "relevance": candidate.relevance,
+            "layer": candidate.layer_weight,
+            "confidence": candidate.confidence,
+            "recency": candidate.recency,
+        }
+
+
+class ExplainOutput(serializers.Serializer):
+    weights = serializers.DictField(child=serializers.FloatField())
+    layerWeights = serializers.DictField(child=serializers.FloatField())  # noqa: N815
+    tokenizer = serializers.CharField()
+    maxTokens = serializers.IntegerField()  # noqa: N815
+    conversationTerms = serializers.ListField(child=serializers.CharField())  # noqa: N815
+    excludedSensitive = serializers.IntegerField(help_text="secret/pii memories, never in a working set")  # noqa: N815
+    candidates = CandidateOutput(many=True)
+
+
+class ContextOutput(serializers.Serializer):
+    memories = ContextMemoryOutput(many=True)
+    totalTokens = serializers.IntegerField()  # noqa: N815
+    count = serializers.IntegerField()
+    explain = ExplainOutput(required=False)
+
+
+class RagResultOutput(serializers.Serializer):
+    content = serializers.CharField()
+    source = serializers.ChoiceField(choices=["vectorDB", "memory", "lexical"])
+    confidence = serializers.FloatField()
+    metadata = serializers.DictField()
+
+
+class RagOutput(serializers.Serializer):
+    results = RagResultOutput(many=True)
+    degraded = serializers.BooleanField()
+    cached = serializers.BooleanField()
+
+
+class LatencyOutput(serializers.Serializer):
+    p95 = serializers.FloatField(allow_null=True)
+    p99 = serializers.FloatField(allow_null=True)
+
+
+class MetricsBody(serializers.Serializer):
+    cacheHitRatioL1 = serializers.FloatField(allow_null=True)  # noqa: N815
+    cacheHitRatioL2 = serializers.FloatField(allow_null=True)  # noqa: N815
+    avgLatencyMs = LatencyOutput()  # noqa: N815
+    totalMemories = serializers.DictField(child=serializers.IntegerField())  # noqa: N815
+    samples = serializers.IntegerField()
+    cacheLookups = serializers.DictField(child=serializers.IntegerField())  # noqa: N815
+    circuitBreaker = serializers.CharField()  # noqa: N815
+
+
+class AlertOutput(serializers.Serializer):
+    type = serializers.CharField()
+    threshold = serializers.FloatField()
+    current = serializers.FloatField()
+
+
+class MetricsOutput(serializers.Serializer):
+    metrics = MetricsBody()
+    alerts = AlertOutput(many=True)
+    config = serializers.DictField()

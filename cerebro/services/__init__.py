@@ -1,0 +1,1 @@
+"""Every write of cerebro, one module per area (memory, knowledge, files, chat)."""

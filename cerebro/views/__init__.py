@@ -1,0 +1,1 @@
+"""cerebro's endpoints, one module per area."""

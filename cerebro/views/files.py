@@ -1,0 +1,67 @@
+"""POST /api/files/upload, and the signed download links its answers point at."""
+
+from __future__ import annotations
+
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from cerebro.api import CerebroApiView, error_responses
+from cerebro.serializers.chat import FileUploadInput, FileUploadOutput
+from cerebro.services.files import download_path, file_upload
+from core import errors, storage
+
+
+class FileUploadView(CerebroApiView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        operation_id="files_upload",
+        summary="Upload a file (PDF, image or text; at most 50 MB)",
+        description=(
+            "The type is judged by the file's content, not its name or declared type. Text and PDF files also "
+            "feed the RAG knowledge base (indexed in the background). `url` is a signed link that expires "
+            "after CEREBRO_FILE_URL_SECONDS (7 days)."
+        ),
+        request={"multipart/form-data": FileUploadInput},
+        responses={200: FileUploadOutput, **error_responses(400, 413)},
+    )
+    def post(self, request):
+        body = FileUploadInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        upload = file_upload(user=request.user, uploaded_file=body.validated_data["file"])
+        return Response(
+            {
+                "url": request.build_absolute_uri(download_path(upload)),
+                "pathname": upload.filename,
+                "contentType": upload.content_type,
+                "size": upload.size,
+                "id": str(upload.pk),
+                "knowledgeStatus": upload.knowledge_status,
+            }
+        )
+
+
+class FileDownloadView(CerebroApiView):
+    """Whoever holds an unexpired signed link may fetch that one file; nothing else is granted."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    @extend_schema(
+        operation_id="files_download",
+        summary="The bytes of an uploaded file, through the signed link the upload answered",
+        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY), **error_responses(404)},
+    )
+    def get(self, request, token: str):
+        try:
+            grant = storage.verify_download(token)
+            handle = storage.open_cid(grant.cid)
+        except (storage.InvalidDownloadToken, FileNotFoundError, ValueError):
+            raise errors.NOT_FOUND("This link is invalid or has expired") from None
+        response = FileResponse(handle, content_type=grant.content_type, filename=grant.filename)
+        response["Cache-Control"] = "private, max-age=3600"
+        return response

@@ -1,0 +1,64 @@
+"""Fixtures for the minicontratos API: signed-in clients (bearer or a real NextAuth v4 cookie)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from rest_framework.test import APIClient
+
+from cerebro import metrics
+from cerebro.nextauth import encode_session_token
+from cerebro.retrieval import cache as two_level_cache
+from tests.conftest import bearer_for
+
+NEXTAUTH_SECRET = "test-nextauth-secret-0123456789abcdef"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cerebro_state(settings):
+    """The in-process cache level and metrics outlive a test otherwise."""
+    settings.NEXTAUTH_SECRET = NEXTAUTH_SECRET
+    two_level_cache.l1.clear()
+    metrics.reset()
+    yield
+    two_level_cache.l1.clear()
+    metrics.reset()
+
+
+def nextauth_cookie(claims: dict, *, secret: str = NEXTAUTH_SECRET) -> str:
+    """A session token exactly as NextAuth v4 writes it."""
+    now = int(time.time())
+    return encode_session_token({"iat": now, "exp": now + 3600, "jti": "test", **claims}, secret)
+
+
+@pytest.fixture
+def client_of():
+    def make(user) -> APIClient:
+        client = APIClient()
+        client.credentials(**bearer_for(user, product="cerebro"))
+        return client
+
+    return make
+
+
+@pytest.fixture
+def signed_in(client_of, user) -> APIClient:
+    return client_of(user)
+
+
+@pytest.fixture
+def staff_signed_in(client_of, staff_user) -> APIClient:
+    return client_of(staff_user)
+
+
+@pytest.fixture
+def upsert(signed_in):
+    """Write a memory through the API and return its JSON."""
+
+    def write(key: str, content: dict, **fields) -> dict:
+        r = signed_in.post("/cerebro/api/memory/upsert", {"key": key, "content": content, **fields}, format="json")
+        assert r.status_code == 200, r.json()
+        return r.json()["memory"]
+
+    return write

@@ -1,0 +1,117 @@
+"""Signing in to the minicontratos API: NextAuth v4 session cookies, bearer tokens, ping."""
+
+import time
+
+import pytest
+
+from accounts.models import Identity
+from cerebro import nextauth
+from tests.cerebro.conftest import NEXTAUTH_SECRET, nextauth_cookie
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+HISTORY = "/cerebro/api/history"
+
+
+def test_key_derivation_matches_nextauth_v4():
+    # HKDF-SHA256(ikm=secret, salt="", info="NextAuth.js Generated Encryption Key", 32 bytes), computed
+    # independently with the primitives of RFC 5869.
+    import hashlib
+    import hmac
+
+    prk = hmac.new(b"\x00" * 32, b"secret", hashlib.sha256).digest()
+    okm = hmac.new(prk, b"NextAuth.js Generated Encryption Key" + b"\x01", hashlib.sha256).digest()
+
+    assert nextauth.derive_encryption_key("secret") == okm
+
+
+def test_a_nextauth_cookie_signs_in_the_user_with_that_email(client):
+    person = UserFactory(email="ana@example.com")
+    client.cookies["next-auth.session-token"] = nextauth_cookie({"sub": "oauth-123", "email": "ana@example.com"})
+
+    r = client.get(HISTORY)
+
+    assert r.status_code == 200, r.json()
+    assert Identity.objects.get(provider="nextauth", subject="oauth-123").user == person
+
+
+def test_the_secure_cookie_name_and_chunked_cookies_work(client):
+    token = nextauth_cookie({"sub": "s-2", "email": "bo@example.com", "name": "Bo"})
+    client.cookies["__Secure-next-auth.session-token.0"] = token[:40]
+    client.cookies["__Secure-next-auth.session-token.1"] = token[40:]
+
+    r = client.get(HISTORY)
+
+    assert r.status_code == 200, r.json()
+    assert Identity.objects.get(subject="s-2").user.display_name == "Bo"
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        nextauth_cookie({"sub": "x", "email": "x@example.com"}, secret="another-secret"),
+        nextauth.encode_session_token(
+            {"sub": "x", "email": "x@example.com", "exp": int(time.time()) - 60}, NEXTAUTH_SECRET
+        ),
+        "not.a.jwe",
+        "a.b.c.d.e",
+    ],
+    ids=["wrong-secret", "expired", "garbage", "malformed"],
+)
+def test_an_untrustworthy_cookie_is_401_in_the_envelope(client, token):
+    client.cookies["next-auth.session-token"] = token
+
+    r = client.get(HISTORY)
+
+    assert r.status_code == 401, r.json()
+    assert r.json()["error"] == "authentication_error"
+
+
+def test_repeated_bad_cookies_hit_the_auth_rate_limit(client):
+    client.cookies["next-auth.session-token"] = "a.b.c.d.e"
+
+    statuses = [client.get(HISTORY).status_code for _ in range(6)]
+
+    assert statuses[:5] == [401] * 5
+    assert statuses[5] == 429
+
+
+def test_cookie_writes_from_a_foreign_origin_are_refused(client):
+    client.cookies["next-auth.session-token"] = nextauth_cookie({"sub": "o-1", "email": "o@example.com"})
+
+    foreign = client.post(
+        "/cerebro/api/memory/upsert",
+        {"key": "k", "content": {}},
+        content_type="application/json",
+        HTTP_ORIGIN="https://evil.example",
+    )
+    same_site = client.post(
+        "/cerebro/api/memory/upsert",
+        {"key": "k", "content": {}},
+        content_type="application/json",
+        HTTP_ORIGIN="http://testserver",
+    )
+
+    assert foreign.status_code == 403, foreign.json()
+    assert same_site.status_code == 200, same_site.json()
+
+
+def test_a_bearer_token_works_too(signed_in):
+    assert signed_in.get(HISTORY).status_code == 200
+
+
+def test_no_credentials_is_401(client):
+    r = client.get(HISTORY)
+
+    assert r.status_code == 401, r.json()
+    assert r.json() == {"error": "authentication_error", "message": r.json()["message"]}
+
+
+def test_ping_needs_no_authentication(client):
+    r = client.get("/cerebro/ping")
+
+    assert r.status_code == 200, r.json()
+    assert r.json()["status"] == "ok"
+    assert r.json()["timestamp"].endswith("Z")
+    assert r.json()["version"]
