@@ -29,9 +29,13 @@ TRAINING_JOB_RUN_TASK = "marketplace.training_job_run_task"
     acks_late=True,
 )
 def webhook_delivery_send_task(self, delivery_id: str) -> None:
-    """One try at a webhook delivery; the next try is scheduled with exponential backoff."""
+    """One try at a webhook delivery; the next try is scheduled with exponential backoff.
+
+    Without a broker (tasks run in-process) nothing can wait: the delivery stays pending with its
+    ``next_attempt_at`` and the periodic upkeep makes the next try once that time has come.
+    """
     outcome = webhook_delivery_attempt(delivery_id=delivery_id)
-    if outcome.retry_in is not None:
+    if outcome.retry_in is not None and not self.request.is_eager:
         raise self.retry(countdown=outcome.retry_in)
 
 

@@ -1,10 +1,11 @@
-"""The periodic upkeep the beat schedule runs: trending scores, used nonces, overdue payment checks."""
+"""The periodic upkeep the beat schedule runs: trending scores, used nonces, overdue checks and tries."""
 
 from __future__ import annotations
 
 from marketplace.services.auth import used_nonces_purge
 from marketplace.services.purchases import purchases_pending_sweep
 from marketplace.services.stats import datasets_trending_refresh
+from marketplace.services.webhooks import webhook_deliveries_overdue_sweep
 
 
 def marketplace_upkeep() -> dict:
@@ -13,4 +14,5 @@ def marketplace_upkeep() -> dict:
         "trendingUpdated": datasets_trending_refresh(),
         "noncesPurged": used_nonces_purge(),
         "purchasesRechecked": purchases_pending_sweep(),
+        "webhookDeliveriesRetried": webhook_deliveries_overdue_sweep(),
     }

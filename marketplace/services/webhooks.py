@@ -20,6 +20,7 @@ import httpx
 import orjson
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core import errors
@@ -158,3 +159,15 @@ def webhook_delivery_attempt(*, delivery_id) -> AttemptOutcome:
     retry_in = backoff_seconds(number)
     WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=now + timedelta(seconds=retry_in))
     return AttemptOutcome(delivered=False, retry_in=retry_in)
+
+
+def webhook_deliveries_overdue_sweep() -> int:
+    """Send the next try of every pending delivery whose time has come (or that was never tried)."""
+    now = timezone.now()
+    overdue = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING).filter(
+        Q(next_attempt_at__lte=now) | Q(attempts=0, created_at__lte=now - timedelta(minutes=10))
+    )
+    delivery_ids = list(overdue.values_list("pk", flat=True)[:1000])
+    for delivery_id in delivery_ids:
+        _enqueue(delivery_id)
+    return len(delivery_ids)

@@ -5,7 +5,7 @@ from decimal import Decimal
 import factory
 from eth_account import Account
 
-from marketplace.models import Dataset, DatasetTag, Purchase, TrainedModel, WalletProfile
+from marketplace.models import Dataset, DatasetTag, ModelTag, Purchase, TrainedModel, WalletProfile
 from tests.factories import UserFactory
 
 
@@ -64,3 +64,11 @@ class TrainedModelFactory(factory.django.DjangoModelFactory):
     trained_by = factory.SubFactory(UserFactory)
     status = TrainedModel.Status.READY
     training_config = factory.LazyFunction(lambda: {"epochs": 3, "batchSize": 32, "learningRate": 0.001})
+
+
+class ModelTagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ModelTag
+
+    model = factory.SubFactory(TrainedModelFactory)
+    name = "tag"

@@ -66,7 +66,7 @@ def test_private_datasets_are_not_found_for_others(stranger_client, dataset_priv
 def test_another_format_is_converted_once(api_client, dataset_free):
     r = link(api_client, dataset_free, format="parquet")
     assert r.status_code == 200, r.json()
-    response, content = fetch(api_client, r.json()["downloadUrl"])
+    _, content = fetch(api_client, r.json()["downloadUrl"])
     assert pq.read_table(io.BytesIO(content)).to_pylist() == [{"amount": 1.5}, {"amount": 2.5}]
     again = link(api_client, dataset_free, format="parquet").json()
     assert again["size"] == r.json()["size"]

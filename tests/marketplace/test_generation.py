@@ -1,0 +1,113 @@
+"""Generation and training jobs: owner-only status, templates, and the seam the engine (issue 6) uses."""
+
+import orjson
+import pytest
+from celery import current_app
+
+from core import storage
+from marketplace.models import Dataset, DatasetFile, GenerationJob, TrainedModel, TrainingJob, WebhookDelivery
+from marketplace.services import generation
+from marketplace.services.webhooks import webhook_endpoint_create
+from marketplace.tasks import GENERATION_JOB_RUN_TASK
+from tests.marketplace.conftest import API
+from tests.marketplace.factories import DatasetFactory, TrainedModelFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def job_queued(creator):
+    dataset = DatasetFactory(creator=creator, status="generating", format="json")
+    return GenerationJob.objects.create(dataset=dataset, user=creator, config={"rows": 2, "format": "json"})
+
+
+@pytest.fixture
+def training_queued(creator):
+    model = TrainedModelFactory(trained_by=creator, status="training")
+    return TrainingJob.objects.create(model=model, user=creator, estimated_time=60)
+
+
+def test_job_status_is_for_its_owner_only(creator_client, stranger_client, job_queued):
+    r = creator_client.get(f"{API}/generation/jobs/{job_queued.id}")
+    assert r.status_code == 200, r.json()
+    assert r.json()["job"]["status"] == "queued" and r.json()["job"]["result"] is None
+    assert stranger_client.get(f"{API}/generation/jobs/{job_queued.id}").status_code == 404
+
+
+def test_templates_are_listed(api_client):
+    r = api_client.get(f"{API}/generation/templates")
+    assert r.status_code == 200, r.json()
+    ids = {t["id"] for t in r.json()["templates"]}
+    assert {"customer-profiles", "financial-transactions", "patient-records", "support-conversations"} <= ids
+
+
+def test_without_an_engine_a_job_stays_queued(job_queued, django_capture_on_commit_callbacks):
+    assert GENERATION_JOB_RUN_TASK not in current_app.tasks
+    with django_capture_on_commit_callbacks(execute=True):
+        generation.generation_job_enqueue(job=job_queued)
+    job_queued.refresh_from_db()
+    assert job_queued.status == "queued"
+
+
+def test_an_installed_engine_receives_the_job(job_queued, django_capture_on_commit_callbacks):
+    received = []
+
+    @current_app.task(name=GENERATION_JOB_RUN_TASK)
+    def engine(job_id):
+        received.append(job_id)
+
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            generation.generation_job_enqueue(job=job_queued)
+    finally:
+        current_app.tasks.pop(GENERATION_JOB_RUN_TASK, None)
+    assert received == [str(job_queued.id)]
+
+
+def test_the_engine_moves_a_job_to_completion(creator, job_queued, django_capture_on_commit_callbacks):
+    webhook_endpoint_create(user=creator, url="https://hooks.test/x", events=["dataset.generated"])
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        generation.generation_job_start(job_id=job_queued.id)
+        generation.generation_job_progress(job_id=job_queued.id, progress=40)
+        generation.generation_job_progress(job_id=job_queued.id, progress=30)  # never backwards
+        content = orjson.dumps([{"a": 1}, {"a": 2}])
+        output = generation.GeneratedDataset(content=content, rows=2, preview=[{"a": 1}], tokens=12, cost=0.01)
+        generation.generation_job_complete(job_id=job_queued.id, output=output)
+        generation.generation_job_complete(job_id=job_queued.id, output=output)  # applied once
+    job_queued.refresh_from_db()
+    dataset = Dataset.objects.get(pk=job_queued.dataset_id)
+    assert job_queued.status == "completed" and job_queued.progress == 100
+    assert job_queued.result["filecoinCID"] == storage.cid_for_bytes(content)
+    assert dataset.status == "ready" and dataset.rows == 2 and dataset.full_cid == job_queued.result["filecoinCID"]
+    assert dataset.preview_data == [{"a": 1}]
+    assert DatasetFile.objects.filter(dataset=dataset).count() == 2  # full file and preview
+    assert WebhookDelivery.objects.filter(event="dataset.generated").count() == 1
+    # start, one progress, completion events + one webhook enqueue
+    assert len(callbacks) == 4
+
+
+def test_the_engine_can_fail_a_job(job_queued):
+    generation.generation_job_start(job_id=job_queued.id)
+    generation.generation_job_fail(job_id=job_queued.id, error="model unavailable")
+    job_queued.refresh_from_db()
+    assert job_queued.status == "failed" and job_queued.error == "model unavailable"
+    assert Dataset.objects.get(pk=job_queued.dataset_id).status == "failed"
+
+
+def test_the_training_engine_moves_a_model_to_ready(creator, training_queued):
+    webhook_endpoint_create(user=creator, url="https://hooks.test/x", events=["model.trained"])
+    generation.training_job_start(job_id=training_queued.id)
+    generation.training_job_progress(job_id=training_queued.id, progress=50, metrics={"loss": 0.4})
+    generation.training_job_complete(
+        job_id=training_queued.id, content=b"weights", accuracy=0.91, metrics={"f1Score": 0.9}
+    )
+    model = TrainedModel.objects.get(pk=training_queued.model_id)
+    assert (
+        model.status == "ready" and model.accuracy == 0.91 and model.filecoin_cid == storage.cid_for_bytes(b"weights")
+    )
+    assert WebhookDelivery.objects.filter(event="model.trained").count() == 1
+
+
+def test_the_training_engine_can_fail_a_job(training_queued):
+    generation.training_job_fail(job_id=training_queued.id, error="out of memory")
+    assert TrainedModel.objects.get(pk=training_queued.model_id).status == "failed"

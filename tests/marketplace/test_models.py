@@ -1,0 +1,112 @@
+"""Models: listing and filters, detail with download history, training requests, downloads."""
+
+from decimal import Decimal
+
+import pytest
+
+from core import storage
+from marketplace.models import ModelDailyDownloads, TrainingJob
+from tests.marketplace.conftest import API
+from tests.marketplace.factories import DatasetFactory, ModelTagFactory, TrainedModelFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def model_ready(creator):
+    stored = storage.save_bytes(b"weights")
+    model = TrainedModelFactory(trained_by=creator, filecoin_cid=stored.cid, accuracy=0.9, base_model="openai/gpt")
+    ModelTagFactory(model=model, name="nlp")
+    return model
+
+
+def test_list_filters_and_sorts(api_client, django_assert_max_num_queries):
+    a = TrainedModelFactory(name="alpha", provider="openai", accuracy=0.7, downloads=10, status="ready")
+    ModelTagFactory(model=a, name="vision")
+    TrainedModelFactory(name="beta", provider="meta", accuracy=0.9, downloads=1, status="training")
+    with django_assert_max_num_queries(5):
+        r = api_client.get(f"{API}/models")
+    assert r.status_code == 200, r.json()
+    assert [m["name"] for m in r.json()["models"]] == ["alpha", "beta"]
+    assert r.json()["pagination"]["total"] == 2
+    get = lambda **p: [m["name"] for m in api_client.get(f"{API}/models", p).json()["models"]]  # noqa: E731
+    assert get(sortBy="accuracy") == ["beta", "alpha"]
+    assert get(provider="meta") == ["beta"]
+    assert get(tags="vision") == ["alpha"]
+    assert get(minAccuracy=0.8) == ["beta"]
+    assert get(status="training") == ["beta"]
+    assert get(search="alp") == ["alpha"]
+
+
+def test_detail_has_download_stats_related_and_dataset(api_client, model_ready, creator):
+    dataset = DatasetFactory(creator=creator)
+    model_ready.dataset = dataset
+    model_ready.save()
+    sibling = TrainedModelFactory(dataset=dataset)
+    ModelDailyDownloads.objects.create(model=model_ready, date=model_ready.created_at.date(), downloads=3)
+    r = api_client.get(f"{API}/models/{model_ready.id}")
+    assert r.status_code == 200, r.json()
+    body = r.json()
+    assert body["model"]["tags"] == ["nlp"] and body["model"]["status"] == "ready"
+    assert body["trainingDataset"]["id"] == str(dataset.id)
+    assert [m["id"] for m in body["relatedModels"]] == [str(sibling.id)]
+    stats = body["downloadStats"]
+    assert stats["recentDownloads"] == 3 and len(stats["downloadHistory"]) == 30
+    assert stats["downloadHistory"][-1]["downloads"] == 3
+
+
+def test_a_private_training_dataset_is_hidden_from_others(api_client, creator):
+    model = TrainedModelFactory(dataset=DatasetFactory(creator=creator, visibility="private"))
+    assert api_client.get(f"{API}/models/{model.id}").json()["trainingDataset"] is None
+
+
+def test_train_a_model_creates_it_and_a_queued_job(creator_client, dataset_free, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        r = creator_client.post(
+            f"{API}/models",
+            {
+                "name": "Fraud detector",
+                "datasetId": str(dataset_free.id),
+                "baseModel": "meta/llama-3-8b",
+                "trainingConfig": {"epochs": 2, "batchSize": 16, "learningRate": 0.001},
+                "tags": ["Fraud"],
+            },
+            format="json",
+        )
+    assert r.status_code == 201, r.json()
+    body = r.json()
+    assert body["model"]["status"] == "training" and body["model"]["provider"] == "meta"
+    assert body["model"]["datasetUsed"] == str(dataset_free.id) and body["model"]["tags"] == ["fraud"]
+    assert body["trainingJob"]["status"] == "queued" and body["trainingJob"]["estimatedTime"] > 0
+    assert TrainingJob.objects.get(pk=body["trainingJob"]["id"]).status == "queued"
+
+
+def test_training_needs_access_to_a_ready_dataset(stranger_client, creator, dataset_paid):
+    body = {"name": "m", "datasetId": str(dataset_paid.id), "baseModel": "x"}
+    r = stranger_client.post(f"{API}/models", body, format="json")
+    assert r.status_code == 402, r.json()
+    generating = DatasetFactory(creator=creator, status="generating")
+    own = stranger_client.post(f"{API}/models", {**body, "datasetId": str(generating.id)}, format="json")
+    assert own.status_code == 409, own.json()
+    private = DatasetFactory(creator=creator, visibility="private", price=Decimal(0))
+    assert (
+        stranger_client.post(f"{API}/models", {**body, "datasetId": str(private.id)}, format="json").status_code == 404
+    )
+
+
+def test_model_download_counts_and_tells_the_trainer(stranger_client, model_ready, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        r = stranger_client.get(f"{API}/models/{model_ready.id}/download")
+    assert r.status_code == 200, r.json()
+    assert b"".join(stranger_client.get(r.json()["downloadUrl"]).streaming_content) == b"weights"
+    model_ready.refresh_from_db()
+    assert model_ready.downloads == 1
+    assert ModelDailyDownloads.objects.get(model=model_ready).downloads == 1
+    assert len(callbacks) == 1  # the model.downloaded event to the trainer
+
+
+def test_a_model_still_training_cannot_be_downloaded(stranger_client):
+    model = TrainedModelFactory(status="training")
+    r = stranger_client.get(f"{API}/models/{model.id}/download")
+    assert r.status_code == 409, r.json()
+    assert r.json()["error"]["code"] == "MODEL_NOT_READY"
