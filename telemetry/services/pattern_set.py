@@ -83,14 +83,18 @@ def _next_version(head: PatternSetVersion, *, new_patterns: int) -> tuple[int, i
 def pattern_set_rebuild(*, batch_size: int | None = None) -> PatternSetVersion | None:
     """Publish every changed pair and bump the version; None when nothing visible changed.
 
-    Runs one at a time (it locks the newest version row). A pair is published when it has at
-    least one success and its fix is not blocked; a published pair that gets blocked is
-    withdrawn (kept invisible, so ``since`` downloads can tell clients to drop it).
+    Runs one at a time (it locks the seed version row, which a data migration created). A pair
+    is published when it has at least one success and its fix is not blocked; a published pair
+    that gets blocked is withdrawn (kept invisible, so ``since`` downloads can tell clients to
+    drop it).
     """
     batch_size = batch_size or conf.REBUILD_BATCH_SIZE
     version = None
     with transaction.atomic():
-        head = PatternSetVersion.objects.select_for_update().order_by("-sequence").first()
+        # Lock the seed row, a fixed one, then read the newest: locking the newest row itself would
+        # let a second rebuild wake up holding a version that is no longer the newest.
+        PatternSetVersion.objects.select_for_update().filter(sequence=0).first()
+        head = PatternSetVersion.objects.order_by("-sequence").first()
         claimed = _claim_dirty_fixes(batch_size)
         if claimed:
             patterns, new_patterns = _ranked_patterns(claimed, sequence=head.sequence + 1)
