@@ -52,6 +52,34 @@ worker: $(VENV)/.runtime-installed
 beat: $(VENV)/.runtime-installed | var
 	$(BIN)/celery -A config beat --loglevel=INFO --schedule=var/celerybeat-schedule
 
+## Full-stack serving (docs/deployment.md): REST on gunicorn (serve-wsgi), WebSockets and SSE on
+## uvicorn (serve-asgi); serve-full adds nginx on HOST:PORT routing by path, the Celery worker and
+## beat. Every command line lives in deploy/Procfile; honcho runs it.
+WSGI_BIND ?= 127.0.0.1:8001
+ASGI_HOST ?= 127.0.0.1
+ASGI_PORT ?= 8002
+HONCHO := WSGI_BIND=$(WSGI_BIND) ASGI_HOST=$(ASGI_HOST) ASGI_PORT=$(ASGI_PORT) PROXY_LISTEN=$(HOST):$(PORT) \
+	$(BIN)/honcho --procfile deploy/Procfile --app-root . start
+
+serve-wsgi: migrate
+	$(HONCHO) web
+
+serve-asgi: migrate
+	$(HONCHO) asgi
+
+serve-full: migrate
+	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || \
+		{ echo "serve-full runs the full stack: set DATABASE_URL and REDIS_URL (docs/deployment.md)"; exit 2; }
+	PROXY_LISTEN=$(HOST):$(PORT) WSGI_BIND=$(WSGI_BIND) ASGI_HOST=$(ASGI_HOST) ASGI_PORT=$(ASGI_PORT) \
+		$(BIN)/python -m deploy.proxy --check
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
+	$(HONCHO)
+
+## Serving figures and every app's bench/<app>.py, written to docs/BENCHMARKS.md (needs
+## DATABASE_URL, REDIS_URL and wrk; BENCH_ARGS="--seconds 15" and the like pass through).
+bench: $(VENV)/.runtime-installed | var
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
 check-deploy: $(VENV)/.runtime-installed
 	DJANGO_DEBUG=0 SECRET_KEY=$${SECRET_KEY:-check-deploy-$$(date +%s)-a-long-random-production-secret-key-value} \
 		$(BIN)/python manage.py check --deploy --fail-level WARNING

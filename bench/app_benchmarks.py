@@ -4,12 +4,15 @@ A process per module keeps one app's crash, leftover threads or settings from to
 and lets the harness stop a module that overruns its time. The child writes its rows as JSON to a
 file (the module is free to print whatever it likes on stdout).
 
-    .venv/bin/python -m bench.app_benchmarks <app> <output.json>   # what the harness runs
+    .venv/bin/python -m bench.app_benchmarks bench.<app> <output.json>   # what the harness runs
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -34,26 +37,33 @@ def discover(bench_dir: Path = BENCH_DIR, apps: set[str] | None = None) -> list[
     return sorted(path.stem for path in bench_dir.glob("*.py") if path.stem in apps)
 
 
-def run_app_benchmark(app: str, env: Mapping[str, str], *, timeout: float, log_dir: Path) -> Section:
-    """Run ``bench/<app>.py`` in a child process and turn its rows into a section."""
+def run_app_benchmark(
+    app: str, env: Mapping[str, str], *, timeout: float, log_dir: Path, module: str | None = None
+) -> Section:
+    """Run ``bench/<app>.py`` (or ``module``) in a child process and turn its rows into a section."""
+    module = module or f"bench.{app}"
     section = Section(key=app, title=app)
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{app}.log"
     shown_log = log_path.relative_to(BASE_DIR) if log_path.is_relative_to(BASE_DIR) else log_path
     with tempfile.TemporaryDirectory() as scratch:
         output = Path(scratch) / "rows.json"
-        command = [sys.executable, "-m", "bench.app_benchmarks", app, str(output)]
-        try:
-            with log_path.open("wb") as log:
-                completed = subprocess.run(
-                    command, cwd=BASE_DIR, env=dict(env), stdout=log, stderr=log, timeout=timeout, check=False
-                )
-        except subprocess.TimeoutExpired:
-            section.error = f"bench/{app}.py ran past {timeout:.0f} s and was stopped (output: {shown_log})."
-            return section
-        if completed.returncode != 0 or not output.exists():
+        command = [sys.executable, "-m", "bench.app_benchmarks", module, str(output)]
+        with log_path.open("wb") as log:
+            # A session of its own: on overrun, whatever the module started goes down with it.
+            child = subprocess.Popen(
+                command, cwd=BASE_DIR, env=dict(env), stdout=log, stderr=log, start_new_session=True
+            )
+            try:
+                exit_code = child.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
+                section.error = f"bench/{app}.py ran past {timeout:.0f} s and was stopped (output: {shown_log})."
+                return section
+        if exit_code != 0 or not output.exists():
             tail = log_path.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
-            exit_code = completed.returncode
             section.error = f"bench/{app}.py failed (exit {exit_code}): `{tail[0][:300]}` (output: {shown_log})."
             return section
         payload = json.loads(output.read_text())
@@ -73,16 +83,16 @@ def _json_value(value):
     return float(value) if isinstance(value, Decimal) else str(value)
 
 
-def _child(app: str, output: Path) -> int:
+def _child(module_name: str, output: Path) -> int:
     import importlib
 
     import django
 
     django.setup()
-    module = importlib.import_module(f"bench.{app}")
+    module = importlib.import_module(module_name)
     rows = module.run()
     if not isinstance(rows, list):
-        raise TypeError(f"bench/{app}.py run() returned {type(rows).__name__}, not a list of dicts")
+        raise TypeError(f"{module_name}.run() returned {type(rows).__name__}, not a list of dicts")
     doc = (module.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
     output.write_text(json.dumps({"rows": rows, "doc": doc}, default=_json_value))
     return 0

@@ -48,25 +48,28 @@ class Server:
             )
         return self
 
-    def wait_until_answering(self, url: str, *, timeout: float = 60.0) -> None:
-        """Block until ``url`` answers 200; raise with the log's tail if it dies or never does."""
+    def wait_until_answering(self, url: str, *, timeout: float = 60.0, status: int | None = 200) -> None:
+        """Block until ``url`` answers ``status`` (None: any HTTP answer); raise if it dies or never does."""
         deadline = time.monotonic() + timeout
         last_problem = "no answer yet"
         while time.monotonic() < deadline:
             if self.process is None or self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited during start-up:\n{self.log_tail()}")
             try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    if response.status == 200:
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    if status in (None, response.status):
                         return
                     last_problem = f"HTTP {response.status}"
             except urllib.error.HTTPError as answer:
+                if status is None:
+                    return
                 last_problem = f"HTTP {answer.code}"
             except OSError as problem:
                 last_problem = str(problem)
             time.sleep(0.25)
+        expected = "an answer" if status is None else status
         raise RuntimeError(
-            f"{self.name} did not answer {url} with 200 in {timeout:.0f}s ({last_problem}):\n{self.log_tail()}"
+            f"{self.name} did not answer {url} with {expected} in {timeout:.0f}s ({last_problem}):\n{self.log_tail()}"
         )
 
     def stop(self, *, grace: float = 15.0) -> None:

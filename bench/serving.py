@@ -95,7 +95,8 @@ def uvicorn_command(python: str, port: int, workers: int) -> list[str]:
     return [
         python, "-m", "uvicorn", "config.asgi:application",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-        "--lifespan", "off", "--no-access-log", "--no-proxy-headers", "--timeout-graceful-shutdown", "5",
+        "--lifespan", "off", "--no-access-log", "--no-proxy-headers", "--log-level", "warning",
+        "--timeout-graceful-shutdown", "5",
     ]  # fmt: skip
 
 
