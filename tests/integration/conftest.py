@@ -25,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
+import redis
 from django.conf import settings
 from websockets.sync.client import ClientConnection, connect
 
@@ -33,7 +34,7 @@ from config.celery import app as celery_app
 
 REPO_ROOT = Path(settings.BASE_DIR)
 VENV_BIN = Path(sys.executable).parent
-READY_TIMEOUT_SECONDS = 60.0
+READY_TIMEOUT_SECONDS = 90.0
 STOP_TIMEOUT_SECONDS = 10.0
 RECEIVE_TIMEOUT_SECONDS = 15.0
 SILENCE_TIMEOUT_SECONDS = 1.0
@@ -149,16 +150,19 @@ class CeleryWorker:
             self.process.fail("exited during start-up")
 
 
-@pytest.fixture(scope="session")
-def celery_worker_factory(stack_env, process_log_dir) -> Iterator[Callable[..., CeleryWorker]]:
-    """Start workers (``queue=`` reuses a queue, e.g. for a restarted worker); all die at teardown."""
-    started: list[ManagedProcess] = []
-    queues: set[str] = set()
+class CeleryWorkers:
+    """Starts workers and stops every one of them (and forgets their queues) when closed."""
 
-    def start(*, queue: str | None = None, extra_env: dict[str, str] | None = None) -> CeleryWorker:
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self.env, self.log_dir = env, log_dir
+        self.started: list[ManagedProcess] = []
+        self.queues: set[str] = set()
+
+    def start(self, *, queue: str | None = None, extra_env: dict[str, str] | None = None) -> CeleryWorker:
+        """A ready worker on ``queue`` (a new one unless given, e.g. to restart a killed worker)."""
         queue = queue or f"integration-{uuid.uuid4().hex[:12]}"
-        queues.add(queue)
-        hostname = f"{queue}-{len(started)}@integration"
+        self.queues.add(queue)
+        hostname = f"{queue}-{len(self.started)}@integration"
         args = [
             str(VENV_BIN / "celery"),
             "-A",
@@ -177,34 +181,39 @@ def celery_worker_factory(stack_env, process_log_dir) -> Iterator[Callable[..., 
             "-I",
             "tests.integration.tasks",
         ]
-        process = ManagedProcess.start(
-            f"celery-{hostname.split('@')[0]}", args, env={**stack_env, **(extra_env or {})}, log_dir=process_log_dir
-        )
-        started.append(process)
+        name = f"celery-{hostname.split('@')[0]}"
+        process = ManagedProcess.start(name, args, env={**self.env, **(extra_env or {})}, log_dir=self.log_dir)
+        self.started.append(process)
         worker = CeleryWorker(process=process, queue=queue, hostname=hostname)
         worker.wait_ready()
         return worker
 
-    try:
-        yield start
-    finally:
-        for process in started:
+    def close(self) -> None:
+        for process in self.started:
             process.stop()
-        _forget_queues(queues)
-
-
-def _forget_queues(queues: set[str]) -> None:
-    import redis
-
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5)
-    for queue in queues:
-        client.delete(queue, f"_kombu.binding.{queue}")
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5)
+        for queue in self.queues:
+            client.delete(queue, f"_kombu.binding.{queue}")
 
 
 @pytest.fixture(scope="session")
-def celery_worker(celery_worker_factory) -> CeleryWorker:
-    """One worker shared by the tests that only need tasks to run somewhere else."""
-    return celery_worker_factory()
+def celery_worker(stack_env, process_log_dir) -> Iterator[CeleryWorker]:
+    """One worker shared by the tests that only need tasks to run in another process."""
+    workers = CeleryWorkers(stack_env, process_log_dir)
+    try:
+        yield workers.start()
+    finally:
+        workers.close()
+
+
+@pytest.fixture
+def celery_worker_factory(stack_env, process_log_dir) -> Iterator[Callable[..., CeleryWorker]]:
+    """Start workers of a test's own (to kill them, restart them); all stopped when the test ends."""
+    workers = CeleryWorkers(stack_env, process_log_dir)
+    try:
+        yield workers.start
+    finally:
+        workers.close()
 
 
 # --- ASGI server and WebSocket clients --------------------------------------------------------------

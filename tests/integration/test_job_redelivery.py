@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 # this and never acknowledged are handed out again when a worker starts.
 VISIBILITY_TIMEOUT_SECONDS = 2
 FIRST_ATTEMPT_SLEEP_SECONDS = 120
-STEP_TIMEOUT_SECONDS = 20
+STEP_TIMEOUT_SECONDS = 30
 
 
 @pytest.fixture
