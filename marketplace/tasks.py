@@ -62,3 +62,7 @@ def purchase_verify_task(self, purchase_id: str) -> None:
 def marketplace_upkeep_task() -> dict:
     """Trending scores, used-nonce purge, overdue purchase checks (every chore is idempotent)."""
     return marketplace_upkeep()
+
+
+# The engines register the generation and training tasks under the names above (issue 6).
+from marketplace import engine_tasks  # noqa: E402, F401

@@ -9,4 +9,9 @@ UNGENERATABLE_SCHEMA = ErrorType("VALIDATION_ERROR", 400, "The schema cannot be 
 # The written file did not pass verification: the job fails and nothing is marked ready.
 VERIFICATION_FAILED = ErrorType("GENERATION_FAILED", 500, "The generated file failed verification")
 
-__all__ = ["UNGENERATABLE_SCHEMA", "VERIFICATION_FAILED", "DomainError"]
+
+# Training asked for something the dataset or the estimator cannot give (no such target column,
+# a target that is not a class label, an unknown baseModel, a knob out of range).
+INVALID_TRAINING = ErrorType("VALIDATION_ERROR", 400, "The training configuration cannot be used")
+
+__all__ = ["INVALID_TRAINING", "UNGENERATABLE_SCHEMA", "VERIFICATION_FAILED", "DomainError"]

@@ -1,0 +1,22 @@
+"""Settings of the generation and training engines, read from the environment with safe defaults."""
+
+from __future__ import annotations
+
+import environ
+
+env = environ.Env()
+
+# Where files are written before verification (default: the system's temporary directory).
+WORK_DIR = env.str("MARKETPLACE_ENGINE_WORK_DIR", default="") or None
+# Progress is written and published at most once per this many seconds (and once per percent).
+PROGRESS_MIN_INTERVAL_SECONDS = env.float("MARKETPLACE_ENGINE_PROGRESS_INTERVAL_SECONDS", default=0.5)
+# Celery time limits of one run (the hard limit kills the worker process; stays below the broker's
+# visibility timeout so a running job is never handed out twice).
+GENERATION_SOFT_TIME_LIMIT = env.int("MARKETPLACE_GENERATION_SOFT_TIME_LIMIT", default=1800)
+TRAINING_SOFT_TIME_LIMIT = env.int("MARKETPLACE_TRAINING_SOFT_TIME_LIMIT", default=1800)
+# A job whose task was delivered this many times without finishing (worker killed each time) fails.
+MAX_DELIVERIES = env.int("MARKETPLACE_ENGINE_MAX_DELIVERIES", default=3)
+# Retries of a run that failed on a transient error (database or storage unreachable).
+TRANSIENT_RETRIES = env.int("MARKETPLACE_ENGINE_TRANSIENT_RETRIES", default=3)
+# Training reads at most this many rows of the dataset (the first ones; the file order is random).
+TRAINING_MAX_ROWS = env.int("MARKETPLACE_TRAINING_MAX_ROWS", default=200_000)
