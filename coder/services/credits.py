@@ -49,7 +49,7 @@ def credits_for_tokens(*, ai_model: AIModel, tokens: int) -> int:
     """Credits that ``tokens`` of ``ai_model`` cost: dollars / ``CODER_USD_PER_CREDIT``, rounded up."""
     if tokens <= 0:
         return 0
-    dollars = Decimal(tokens) * ai_model.cost_per_token
+    dollars = Decimal(tokens) * Decimal(str(ai_model.cost_per_token))
     return max(1, math.ceil(dollars / Decimal(str(conf.USD_PER_CREDIT))))
 
 

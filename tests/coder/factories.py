@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import factory
 
 from coder.models import AIModel, CoderAccount, Repository, Task
@@ -32,7 +34,7 @@ class AIModelFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"test-model-{n}")
     display_name = factory.LazyAttribute(lambda model: model.name.title())
     provider = "openai"
-    cost_per_token = "0.0000100000"  # 1 credit per 1000 tokens at $0.01 a credit
+    cost_per_token = Decimal("0.0000100000")  # 1 credit per 1000 tokens at $0.01 a credit
     max_tokens = 16000
     capabilities = ["debug", "ask", "documentation"]
 
