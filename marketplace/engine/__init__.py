@@ -127,7 +127,7 @@ def generate(
         preview_rows: list[dict] = []
         written = 0
         with os.fdopen(handle, "wb") as sink:
-            writer = writer_for(request.format, sink, plan.schema)
+            writer = writer_for(request.format, sink, plan.schema, plan.dictionary_columns)
             for batch in batches(plan):
                 writer.write(batch)
                 if len(preview_rows) < PREVIEW_KEEP_ROWS:

@@ -41,9 +41,10 @@ from marketplace.engine.hashing import fingerprints
 from marketplace.engine.permutation import MAX_DOMAIN_BITS, KeyedPermutation
 from marketplace.engine.spec import FieldSpec, GenerationRequest
 
-CHUNK_ROWS = 65_536
+CHUNK_ROWS = 10_000
 NULL_SHARE = 0.05
 MAX_ROUNDS = 50
+DICTIONARY_MAX_VALUES = 65_536
 
 _VALUES, _NULLS, _NOISE, _PERSONA, _UNIQUE = 0, 1, 2, 3, 4
 
@@ -70,6 +71,11 @@ class Plan:
     group_size: int
     chunk_rows: int
     coherent: bool
+
+    @property
+    def dictionary_columns(self) -> list[str]:
+        """Fields with few distinct values, worth dictionary-encoding in Parquet."""
+        return [p.spec.name for p in self.fields if p.generator.space() <= DICTIONARY_MAX_VALUES]
 
     @property
     def chunks(self) -> int:

@@ -28,7 +28,6 @@ from marketplace.engine.checks import invalid_values
 from marketplace.engine.hashing import RepeatDetector, fingerprints
 from marketplace.engine.spec import FieldSpec
 
-READ_BATCH_ROWS = 65_536
 READ_BLOCK_BYTES = 8 * 1024 * 1024
 MAX_PROBLEMS = 20
 
@@ -72,7 +71,10 @@ def _read_schema(schema: pa.Schema, file_format: str) -> pa.Schema:
 def read_batches(path: Path, schema: pa.Schema, file_format: str) -> Iterator[pa.RecordBatch]:
     """The file's rows typed by ``schema``, a chunk at a time (Arrow errors on unparsable content)."""
     if file_format == "parquet":
-        yield from pq.ParquetFile(path).iter_batches(batch_size=READ_BATCH_ROWS)
+        # Row group by row group: iter_batches reads ahead and would hold several groups at once.
+        parquet = pq.ParquetFile(path)
+        for group in range(parquet.num_row_groups):
+            yield from parquet.read_row_group(group, use_threads=False).to_batches()
         return
     if file_format == "csv":
         reader = pa_csv.open_csv(

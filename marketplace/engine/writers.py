@@ -6,7 +6,8 @@
 - ``csv``: RFC 4180 with a header row, written by Arrow: text is always quoted, an empty unquoted
   cell is a null (so an empty string ``""`` and a null stay different), booleans are
   ``true``/``false``, dates and datetimes as in JSON.
-- ``parquet``: one row group per chunk, zstd-compressed, datetimes as ``timestamp[ms, UTC]``,
+- ``parquet``: one row group per chunk, zstd-compressed, dictionary-encoded only where a field
+  has at most 65,536 distinct values, datetimes as ``timestamp[ms, UTC]``,
   dates as ``date32``.
 """
 
@@ -87,7 +88,7 @@ def json_lines(batch: pa.RecordBatch) -> bytes:
 
 
 class Writer:
-    def __init__(self, sink: BinaryIO, schema: pa.Schema) -> None:
+    def __init__(self, sink: BinaryIO, schema: pa.Schema, dictionary_columns=()) -> None:
         self.sink, self.schema = sink, schema
 
     def write(self, batch: pa.RecordBatch) -> None:
@@ -103,7 +104,7 @@ class JsonLinesWriter(Writer):
 
 
 class CsvWriter(Writer):
-    def __init__(self, sink, schema):
+    def __init__(self, sink, schema, dictionary_columns=()):
         super().__init__(sink, schema)
         text_schema = pa.schema(
             [pa.field(f.name, pa.string() if pa.types.is_timestamp(f.type) else f.type) for f in schema]
@@ -119,9 +120,13 @@ class CsvWriter(Writer):
 
 
 class ParquetWriter(Writer):
-    def __init__(self, sink, schema):
+    def __init__(self, sink, schema, dictionary_columns=()):
         super().__init__(sink, schema)
-        self._writer = pq.ParquetWriter(sink, schema, compression="zstd")
+        # Dictionary encoding pays only for columns with few distinct values (enums, flags, small
+        # ranges); trying it on identifiers costs time and saves nothing.
+        self._writer = pq.ParquetWriter(
+            sink, schema, compression="zstd", use_dictionary=list(dictionary_columns) or False
+        )
 
     def write(self, batch):
         self._writer.write_batch(batch, row_group_size=max(1, batch.num_rows))
@@ -133,5 +138,6 @@ class ParquetWriter(Writer):
 WRITERS = {"json": JsonLinesWriter, "csv": CsvWriter, "parquet": ParquetWriter}
 
 
-def writer_for(file_format: str, sink: BinaryIO, schema: pa.Schema) -> Writer:
-    return WRITERS[file_format](sink, schema)
+def writer_for(file_format: str, sink: BinaryIO, schema: pa.Schema, dictionary_columns=()) -> Writer:
+    """The writer of ``file_format``; ``dictionary_columns`` get dictionary encoding in Parquet."""
+    return WRITERS[file_format](sink, schema, dictionary_columns)
