@@ -105,7 +105,7 @@ def task_run(*, task_id) -> str:
         _fail(task, f"The run was interrupted {task.attempts - 1} times; the task was stopped", credits_used=0)
         return "failed"
     events.task_status_updated(user_id=task.user_id, task_id=task.pk, status=Task.Status.RUNNING, progress=0)
-    state = RunState(task=task)
+    state = RunState(task=task, last_event_at=time.monotonic())
     try:
         with tempfile.TemporaryDirectory(prefix="async-coder-", dir=conf.WORK_DIR or None) as work_dir:
             return _run(state, Path(work_dir))

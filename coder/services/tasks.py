@@ -222,6 +222,16 @@ def task_settle(
                 summary=result.summary[:1000],
                 metadata=result.metadata or {},
             )
+        # Events go out on commit in this order: status, completion, then the balance change.
+        events.task_status_updated(user_id=task.user_id, task_id=task.pk, status=task.status, progress=task.progress)
+        events.task_completed(
+            user_id=task.user_id,
+            task_id=task.pk,
+            status=task.status,
+            credits_used=used,
+            result_type=result.result_type if result else None,
+            pull_request_url=task.pull_request_url,
+        )
         refund = task.estimated_credits - used
         if refund > 0:
             credits_add(
@@ -233,15 +243,6 @@ def task_settle(
                 key=f"task:{task.pk}:settle",
             )
         credits_record_usage(user_id=task.user_id, amount=used)
-        events.task_status_updated(user_id=task.user_id, task_id=task.pk, status=task.status, progress=task.progress)
-        events.task_completed(
-            user_id=task.user_id,
-            task_id=task.pk,
-            status=task.status,
-            credits_used=used,
-            result_type=result.result_type if result else None,
-            pull_request_url=task.pull_request_url,
-        )
     return True
 
 
