@@ -54,7 +54,9 @@ beat: $(VENV)/.runtime-installed | var
 
 ## Full-stack serving (docs/deployment.md): REST on gunicorn (serve-wsgi), WebSockets and SSE on
 ## uvicorn (serve-asgi); serve-full adds nginx on HOST:PORT routing by path, the Celery worker and
-## beat. Every command line lives in deploy/Procfile; honcho runs it.
+## beat. Every command line lives in deploy/Procfile; honcho runs it. Behind the proxy the app
+## keys anonymous rate limits on the address nginx appends to X-Forwarded-For (the servers listen
+## on loopback only, so nothing else can set it).
 WSGI_BIND ?= 127.0.0.1:8001
 ASGI_HOST ?= 127.0.0.1
 ASGI_PORT ?= 8002
@@ -67,13 +69,14 @@ serve-wsgi: migrate
 serve-asgi: migrate
 	$(HONCHO) asgi
 
-serve-full: migrate
+serve-full: $(VENV)/.runtime-installed | var
 	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || \
 		{ echo "serve-full runs the full stack: set DATABASE_URL and REDIS_URL (docs/deployment.md)"; exit 2; }
+	$(BIN)/python manage.py migrate --no-input
 	PROXY_LISTEN=$(HOST):$(PORT) WSGI_BIND=$(WSGI_BIND) ASGI_HOST=$(ASGI_HOST) ASGI_PORT=$(ASGI_PORT) \
 		$(BIN)/python -m deploy.proxy --check
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
-	$(HONCHO)
+	TRUST_X_FORWARDED_FOR=$${TRUST_X_FORWARDED_FOR:-1} $(HONCHO)
 
 ## Serving figures and every app's bench/<app>.py, written to docs/BENCHMARKS.md (needs
 ## DATABASE_URL, REDIS_URL and wrk; BENCH_ARGS="--seconds 15" and the like pass through).

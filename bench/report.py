@@ -173,7 +173,8 @@ def render_document(document: Document) -> str:
         "*ratio* is value / baseline value. A *goal* `<op> N` compares the value (in its unit), "
         "`<op> Nx` compares the ratio. *met?* is yes, **no**, or — when a figure has no goal. "
         "An app adds a section by writing `bench/<app>.py` with `run() -> list[dict]` "
-        "(see bench/__init__.py).",
+        "(see bench/__init__.py); each such module runs in a process of its own with production "
+        "settings (`DJANGO_DEBUG=0`) on the same PostgreSQL and Redis as the serving figures.",
     ]
     for section in document.sections:
         parts += ["", f"## {section.title}", ""]
