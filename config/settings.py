@@ -191,6 +191,18 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX_TRIM": False,
     "ENUM_NAME_OVERRIDES": {},
 }
+# marketplace: its enums share field names (visibility, status) with other APIs' enums.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "MarketplaceDatasetVisibilityEnum": "marketplace.models.Dataset.Visibility",
+        "MarketplaceListVisibilityEnum": ["public", "private", "all"],
+        "MarketplaceDatasetStatusEnum": "marketplace.models.Dataset.Status",
+        "MarketplaceModelStatusEnum": "marketplace.models.TrainedModel.Status",
+        "MarketplacePurchaseStatusEnum": "marketplace.models.Purchase.Status",
+        # cerebro's chat visibility, named so it no longer collides with the marketplace's.
+        "ChatVisibilityEnum": "cerebro.models.Chat.Visibility",
+    }
+)
 
 # --- Authentication ---------------------------------------------------------------------------------
 SIMPLE_JWT = {
