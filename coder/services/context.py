@@ -30,7 +30,8 @@ STOPWORDS = {
     "the", "and", "for", "with", "this", "that", "from", "into", "what", "when", "where", "which", "how", "why",
     "fix", "bug", "find", "make", "please", "should", "would", "could", "there", "their", "does", "not", "are",
     "was", "were", "has", "have", "all", "any", "can", "add", "use", "using", "code", "file", "files", "function",
-    "about", "explain", "write", "update", "change", "documentation", "docs", "issue", "error",
+    "about", "explain", "write", "update", "change", "documentation", "docs", "issue", "error", "src", "lib", "app",
+    "wrong", "broken", "work", "works", "working",
 }  # fmt: skip
 PATH_WEIGHT = 6.0
 NAMED_PATH_BOOST = 100.0

@@ -1,0 +1,149 @@
+"""The pieces a run is made of: git with bounded, credential-safe commands; file selection; prompts."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from coder import conf, git
+from coder.prompts import extract_diff, summary_of
+from coder.services.context import repository_context, terms_of
+from coder.services.github import repository_remote_access
+from tests.coder.factories import RepositoryFactory
+from tests.coder.local_git import LOGIN_FIX_ANSWER
+
+# --- git ------------------------------------------------------------------------------------------------
+
+
+def test_clone_is_shallow_and_single_branch(tmp_path, bare_repository):
+    checkout = tmp_path / "checkout"
+
+    git.clone(git.RemoteAccess(bare_repository.url), branch="main", destination=checkout)
+
+    assert git.run_git(["rev-list", "--count", "HEAD"], cwd=checkout).strip() == "1"
+    assert (checkout / "src/auth/login.py").exists()
+
+
+def test_only_http_and_allowed_file_urls_are_accepted(monkeypatch):
+    monkeypatch.setattr(conf, "ALLOW_FILE_REPOSITORIES", False)
+    for url in ("file:///etc", "ext::sh -c touch% /tmp/pwned", "ssh://host/repo", "/local/path", "-uevil"):
+        with pytest.raises(git.GitError):
+            git.check_remote_url(url)
+    git.check_remote_url("https://github.com/octo/demo.git")
+
+
+def test_the_github_token_goes_in_an_environment_header_never_in_config_or_arguments():
+    access = git.RemoteAccess.with_github_token("https://github.com/octo/demo.git", "gho_secret")
+
+    env = git._environment(access)
+
+    assert env["GIT_CONFIG_KEY_0"] == "http.extraHeader"
+    expected = base64.b64encode(b"x-access-token:gho_secret").decode()
+    assert env["GIT_CONFIG_VALUE_0"] == f"Authorization: Basic {expected}"
+    assert "gho_secret" not in access.url
+
+
+@pytest.mark.django_db
+def test_token_is_attached_only_for_the_github_host(coder_user, github_connected, settings):
+    settings.GITHUB_API_URL = "https://api.github.com"
+    on_github = RepositoryFactory(user=coder_user, clone_url="https://github.com/octo/demo.git")
+    elsewhere = RepositoryFactory(user=coder_user, clone_url="https://gitlab.example/octo/demo.git")
+
+    assert repository_remote_access(repository=on_github).authorization is not None
+    assert repository_remote_access(repository=elsewhere).authorization is None
+
+
+@pytest.mark.django_db
+def test_github_enterprise_host_comes_from_the_api_url(coder_user, github_connected, settings):
+    settings.GITHUB_API_URL = "https://ghe.example.com/api/v3"
+    repository = RepositoryFactory(user=coder_user, clone_url="https://ghe.example.com/octo/demo.git")
+
+    assert repository_remote_access(repository=repository).authorization is not None
+
+
+def test_git_errors_do_not_leak_the_header(tmp_path, monkeypatch):
+    monkeypatch.setattr(conf, "GIT_TIMEOUT_SECONDS", 10)
+    access = git.RemoteAccess.with_github_token("http://127.0.0.1:9/octo/demo.git", "gho_secret")
+
+    with pytest.raises(git.GitError) as raised:
+        git.clone(access, branch="main", destination=tmp_path / "x")
+
+    assert "gho_secret" not in str(raised.value)
+    assert base64.b64encode(b"x-access-token:gho_secret").decode() not in str(raised.value)
+
+
+# --- relevant files ---------------------------------------------------------------------------------------
+
+
+def test_terms_split_camel_and_snake_case_and_drop_stopwords():
+    assert terms_of("Fix the loginHandler in user_session.py") == {"login", "handler", "user", "session"}
+
+
+def test_files_named_or_matching_the_task_come_first_within_the_budget(tmp_path):
+    files = {
+        "src/auth/login.py": "def login(user):\n    return check_password(user)\n",
+        "src/auth/password.py": "def check_password(user):\n    return True\n",
+        "src/billing/invoice.py": "def invoice():\n    pass\n" * 50,
+        "assets/logo.png": "binary",
+        "node_modules/lib/login.js": "login()",
+    }
+    for path, content in files.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(content)
+
+    context = repository_context(
+        root=tmp_path,
+        paths=list(files),
+        task_text="check_password in src/auth/password.py is wrong for login",
+        token_budget=1000,
+        whole_files_only=True,
+    )
+
+    assert [file.path for file in context.files] == ["src/auth/password.py", "src/auth/login.py"]
+    assert "assets/logo.png" not in context.tree and "node_modules/lib/login.js" not in context.tree
+
+
+def test_a_file_over_the_budget_is_skipped_for_changes_but_truncated_for_answers(tmp_path):
+    (tmp_path / "big_login.py").write_text("login = 1\n" * 2000)
+    (tmp_path / "login_small.py").write_text("login = 2\n")
+
+    for_changes = repository_context(
+        root=tmp_path, paths=["big_login.py", "login_small.py"], task_text="login", token_budget=500,
+        whole_files_only=True,
+    )  # fmt: skip
+    for_answers = repository_context(
+        root=tmp_path, paths=["big_login.py", "login_small.py"], task_text="login", token_budget=500,
+        whole_files_only=False,
+    )  # fmt: skip
+
+    assert [file.path for file in for_changes.files] == ["login_small.py"]
+    assert any(file.truncated for file in for_answers.files)
+    assert for_answers.tokens <= 500
+
+
+# --- prompts --------------------------------------------------------------------------------------------
+
+
+def test_diff_is_read_from_a_fenced_block():
+    diff = extract_diff(LOGIN_FIX_ANSWER)
+
+    assert diff.startswith("--- a/src/auth/login.py\n+++ b/src/auth/login.py\n@@")
+    assert diff.endswith("password == password\n")
+
+
+def test_bare_diff_and_unlabelled_fences_are_found():
+    bare = "Here:\ndiff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n"
+    unlabelled = "Fix:\n```\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n```"
+
+    assert extract_diff(bare).startswith("diff --git a/x b/x")
+    assert extract_diff(unlabelled).startswith("--- a/x")
+    assert extract_diff("No changes needed.") is None
+    assert extract_diff("```python\nprint('hi')\n```") is None
+
+
+def test_summary_is_the_prose_before_the_code():
+    assert summary_of(LOGIN_FIX_ANSWER) == (
+        "The login check assigned the password instead of comparing it; it now compares with ==."
+    )
+    assert len(summary_of("word " * 200)) <= 280

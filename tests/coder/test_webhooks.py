@@ -1,0 +1,159 @@
+"""GitHub webhooks: signature, idempotency by delivery id, pull request state onto the task."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from coder.models import GitHubWebhookDelivery, Task, TaskResult
+from core.signing import sign_payload
+from tests.coder.factories import RepositoryFactory, TaskFactory
+
+pytestmark = pytest.mark.django_db
+
+WEBHOOK = "/coder/api/webhooks/github"
+SECRET = "webhook-secret-for-tests"
+
+
+@pytest.fixture(autouse=True)
+def _secret(settings):
+    settings.GITHUB_WEBHOOK_SECRET = SECRET
+
+
+@pytest.fixture
+def task_with_pull_request(coder_user):
+    repository = RepositoryFactory(user=coder_user, github_id=555, full_name="octo/demo")
+    task = TaskFactory(
+        user=coder_user,
+        repository=repository,
+        status="completed",
+        pull_request_url="https://github.com/octo/demo/pull/3",
+        pull_request_number=3,
+        pull_request_state="open",
+    )
+    TaskResult.objects.create(task=task, result_type="code_changes", content="diff", metadata={"branch": "b"})
+    return task
+
+
+def pull_request_event(task, *, action="closed", merged=True) -> dict:
+    return {
+        "action": action,
+        "number": 3,
+        "pull_request": {
+            "html_url": "https://github.com/octo/demo/pull/3",
+            "number": 3,
+            "merged": merged,
+            "merged_at": "2024-01-01T12:00:00Z" if merged else None,
+            "closed_at": "2024-01-01T12:00:00Z",
+            "head": {"ref": f"async-coder/{task.pk}"},
+        },
+        "repository": {"id": 555, "full_name": "octo/demo"},
+    }
+
+
+def deliver(api_client, payload: dict, *, delivery="d-1", event="pull_request", signature: str | None = None):
+    body = json.dumps(payload).encode()
+    headers = {"HTTP_X_GITHUB_EVENT": event, "HTTP_X_GITHUB_DELIVERY": delivery}
+    headers["HTTP_X_HUB_SIGNATURE_256"] = signature if signature is not None else sign_payload(SECRET, body)
+    return api_client.generic("POST", WEBHOOK, body, content_type="application/json", **headers)
+
+
+def test_merged_pull_request_updates_the_task_and_its_result(api_client, task_with_pull_request):
+    r = deliver(api_client, pull_request_event(task_with_pull_request))
+
+    assert r.status_code == 200, r.json()
+    assert r.json() == {"success": True, "data": {"message": "Webhook processed successfully"}, "error": None}
+    task = Task.objects.get(pk=task_with_pull_request.pk)
+    assert task.pull_request_state == "merged"
+    metadata = task.results.get().metadata
+    assert metadata["pullRequestState"] == "merged" and metadata["mergedAt"] == "2024-01-01T12:00:00Z"
+    assert metadata["branch"] == "b"
+    assert GitHubWebhookDelivery.objects.get(pk="d-1").task_id == task.pk
+
+
+def test_closed_without_merge_then_reopened(api_client, task_with_pull_request):
+    deliver(api_client, pull_request_event(task_with_pull_request, merged=False), delivery="d-1")
+    assert Task.objects.get(pk=task_with_pull_request.pk).pull_request_state == "closed"
+
+    deliver(api_client, pull_request_event(task_with_pull_request, action="reopened", merged=False), delivery="d-2")
+    assert Task.objects.get(pk=task_with_pull_request.pk).pull_request_state == "open"
+
+
+def test_a_redelivery_is_processed_once(api_client, task_with_pull_request):
+    deliver(api_client, pull_request_event(task_with_pull_request, merged=False), delivery="same")
+    Task.objects.filter(pk=task_with_pull_request.pk).update(pull_request_state="open")
+
+    r = deliver(api_client, pull_request_event(task_with_pull_request, merged=False), delivery="same")
+
+    assert r.status_code == 200, r.json()
+    assert r.json()["data"]["message"] == "Delivery already processed"
+    assert Task.objects.get(pk=task_with_pull_request.pk).pull_request_state == "open"
+    assert GitHubWebhookDelivery.objects.count() == 1
+
+
+def test_task_found_by_branch_when_the_url_was_not_stored(api_client, task_with_pull_request):
+    Task.objects.filter(pk=task_with_pull_request.pk).update(pull_request_url="", pull_request_number=None)
+
+    deliver(api_client, pull_request_event(task_with_pull_request))
+
+    task = Task.objects.get(pk=task_with_pull_request.pk)
+    assert task.pull_request_state == "merged" and task.pull_request_url.endswith("/pull/3")
+
+
+def test_branch_of_another_repository_does_not_match(api_client, task_with_pull_request):
+    payload = pull_request_event(task_with_pull_request)
+    payload["pull_request"]["html_url"] = "https://github.com/mallory/other/pull/3"
+    payload["repository"] = {"id": 999, "full_name": "mallory/other"}
+
+    deliver(api_client, payload)
+
+    assert Task.objects.get(pk=task_with_pull_request.pk).pull_request_state == "open"
+
+
+@pytest.mark.parametrize(
+    "signature",
+    ["", "sha256=" + "0" * 64, "sha1=abc", "sha256=" + sign_payload("wrong-secret", b"{}").removeprefix("sha256=")],
+)
+def test_bad_or_missing_signature_is_401(api_client, task_with_pull_request, signature):
+    r = deliver(api_client, pull_request_event(task_with_pull_request), signature=signature)
+
+    assert r.status_code == 401, r.json()
+    assert r.json()["error"]["code"] == "UNAUTHORIZED"
+    assert Task.objects.get(pk=task_with_pull_request.pk).pull_request_state == "open"
+    assert not GitHubWebhookDelivery.objects.exists()
+
+
+def test_without_a_configured_secret_every_delivery_is_refused(api_client, settings):
+    settings.GITHUB_WEBHOOK_SECRET = ""
+    body = b"{}"
+
+    r = api_client.generic(
+        "POST", WEBHOOK, body, content_type="application/json",
+        HTTP_X_GITHUB_EVENT="ping", HTTP_X_GITHUB_DELIVERY="x", HTTP_X_HUB_SIGNATURE_256=sign_payload("", body),
+    )  # fmt: skip
+
+    assert r.status_code == 401, r.json()
+
+
+def test_ping_and_other_events_are_acknowledged(api_client):
+    r = deliver(api_client, {"zen": "Keep it logically awesome."}, event="ping")
+
+    assert r.status_code == 200, r.json()
+
+
+def test_missing_delivery_id_is_a_validation_error(api_client):
+    r = deliver(api_client, {}, delivery="")
+
+    assert r.status_code == 400, r.json()
+
+
+def test_webhooks_have_their_own_hourly_limit(api_client, settings):
+    # The scope is 1000 an hour; shrunk here so the test does not send a thousand deliveries
+    assert settings.RATE_LIMITS["coder.webhooks"] == (1000, 3600)
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "coder.webhooks": (3, 3600)}
+
+    answers = [deliver(api_client, {}, event="ping", delivery=f"d-{n}") for n in range(4)]
+
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert answers[0]["X-RateLimit-Limit"] == "3"
