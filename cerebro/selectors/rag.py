@@ -91,11 +91,11 @@ def vector_retrieve(*, user, text: str, max_results: int) -> list[RagResult]:
         _indexed_chunks(user)
         .select_related("upload")
         .only(
-            "pk",
+            "id",
             "ordinal",
             "text",
             "embedding",
-            "upload__pk",
+            "upload__id",
             "upload__filename",
             "upload__content_type",
             "upload__cid",
@@ -104,7 +104,7 @@ def vector_retrieve(*, user, text: str, max_results: int) -> list[RagResult]:
         similarity = cosine(query_vector, from_json(chunk.embedding))
         if similarity >= conf.RAG_MIN_SCORE:
             scored.append((similarity, "chunk", chunk))
-    for memory in _permanent_memories(user).only("pk", "key", "content", "embedding", "confidence", "sensitivity"):
+    for memory in _permanent_memories(user).only("id", "key", "content", "embedding", "confidence", "sensitivity"):
         similarity = cosine(query_vector, from_json(memory.embedding)) * memory.confidence
         if similarity >= conf.RAG_MIN_SCORE:
             scored.append((similarity, "memory", memory))

@@ -239,8 +239,14 @@ def memory_promote(
     return PromoteResult(memory=target, merged_from=key)
 
 
+@dataclass(frozen=True)
+class DeletedMemory:
+    id: Any
+    key: str
+
+
 @transaction.atomic
-def memory_delete(*, user, key: str | None = None, memory_id=None) -> Memory:
+def memory_delete(*, user, key: str | None = None, memory_id=None) -> DeletedMemory:
     """Remove the user's memory named ``key`` (or with ``memory_id``); 404 when there is none
     (unknown, expired, or another user's)."""
     memories = live(Memory.objects.filter(user=user))
@@ -249,8 +255,9 @@ def memory_delete(*, user, key: str | None = None, memory_id=None) -> Memory:
         raise MEMORY_NOT_FOUND(details={"key": key} if key is not None else {"id": str(memory_id)})
     if memory.layer == Layer.PERMANENT:
         bump_version(knowledge_scope(user.pk))
+    deleted = DeletedMemory(id=memory.pk, key=memory.key)
     memory.delete()
-    return memory
+    return deleted
 
 
 def memory_purge_expired(*, batch_size: int = 1000) -> int:

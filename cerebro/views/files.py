@@ -60,7 +60,7 @@ class FileDownloadView(CerebroApiView):
         try:
             grant = storage.verify_download(token)
             handle = storage.open_cid(grant.cid)
-        except (storage.InvalidDownloadToken, FileNotFoundError, ValueError):
+        except (storage.InvalidDownloadTokenError, FileNotFoundError, ValueError):
             raise errors.NOT_FOUND("This link is invalid or has expired") from None
         response = FileResponse(handle, content_type=grant.content_type, filename=grant.filename)
         response["Cache-Control"] = "private, max-age=3600"

@@ -1,0 +1,174 @@
+"""search and context: relevance, filters, the working set under a token budget, explain."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from cerebro.models import Chat, ChatMessage, Memory
+from core.llm.tokens import estimate_tokens
+
+pytestmark = pytest.mark.django_db
+
+SEARCH = "/cerebro/api/memory/search"
+CONTEXT = "/cerebro/api/memory/context"
+
+
+@pytest.fixture
+def memories_written(upsert):
+    upsert("user:123:preference:theme", {"theme": "dark"}, layer="temporary", confidence=0.9, tags=["preference", "ui"])
+    upsert(
+        "user:123:preference:language",
+        {"language": "Portuguese"},
+        layer="permanent",
+        confidence=0.95,
+        tags=["preference"],
+    )
+    upsert("project:deadline", {"note": "contract deadline is Friday"}, layer="context", confidence=0.6, tags=["work"])
+    upsert("hobby", {"likes": "cycling and hiking in the mountains"}, layer="temporary", confidence=0.4)
+
+
+def test_search_ranks_by_relevance_in_zero_to_one(signed_in, memories_written):
+    r = signed_in.post(SEARCH, {"query": "user preferences theme"}, format="json")
+
+    assert r.status_code == 200, r.json()
+    body = r.json()
+    keys = [m["key"] for m in body["memories"]]
+    assert keys[0] == "user:123:preference:theme"
+    assert "user:123:preference:language" in keys
+    assert body["total"] == len(keys) == 2
+    scores = [m["relevanceScore"] for m in body["memories"]]
+    assert all(0 < s <= 1 for s in scores) and scores == sorted(scores, reverse=True)
+    assert scores[0] == 1.0
+    assert {"id", "key", "content", "confidence", "relevanceScore"} <= set(body["memories"][0])
+
+
+def test_search_filters_by_layer_tags_and_min_confidence(signed_in, memories_written):
+    by_layer = signed_in.post(SEARCH, {"query": "preference", "layer": "permanent"}, format="json").json()
+    by_tags = signed_in.post(SEARCH, {"query": "preference", "tags": ["preference", "ui"]}, format="json").json()
+    by_confidence = signed_in.post(SEARCH, {"query": "", "minConfidence": 0.9}, format="json").json()
+
+    assert [m["key"] for m in by_layer["memories"]] == ["user:123:preference:language"]
+    assert [m["key"] for m in by_tags["memories"]] == ["user:123:preference:theme"]
+    assert {m["key"] for m in by_confidence["memories"]} == {
+        "user:123:preference:theme",
+        "user:123:preference:language",
+    }
+    assert all(m["relevanceScore"] == 1.0 for m in by_confidence["memories"])
+
+
+def test_search_matches_content_words_and_respects_limit(signed_in, memories_written):
+    r = signed_in.post(SEARCH, {"query": "mountains hiking", "limit": 1}, format="json")
+
+    assert r.json()["total"] == 1
+    assert r.json()["memories"][0]["key"] == "hobby"
+
+
+def test_search_only_sees_the_users_own_memories(client_of, other_user, memories_written):
+    r = client_of(other_user).post(SEARCH, {"query": "theme"}, format="json")
+
+    assert r.json() == {"memories": [], "total": 0}
+
+
+def test_search_rejects_a_bad_limit(signed_in):
+    r = signed_in.post(SEARCH, {"query": "x", "limit": 0}, format="json")
+
+    assert r.status_code == 400, r.json()
+
+
+@pytest.fixture
+def chat_about_contracts(user):
+    chat = Chat.objects.create(user=user, title="contracts")
+    ChatMessage.objects.create(chat=chat, role="user", content="When is the contract deadline? I need to sign it.")
+    return chat
+
+
+def test_context_returns_the_working_set_in_the_spec_shape(signed_in, memories_written, chat_about_contracts):
+    r = signed_in.post(CONTEXT, {"chatId": str(chat_about_contracts.pk), "maxTokens": 2000}, format="json")
+
+    assert r.status_code == 200, r.json()
+    body = r.json()
+    assert body["count"] == len(body["memories"]) == 4
+    assert body["memories"][0]["key"] == "project:deadline"
+    assert set(body["memories"][0]) == {"id", "key", "content", "layer", "confidence", "createdAt"}
+    expected_tokens = sum(m.token_count for m in Memory.objects.all())
+    assert body["totalTokens"] == expected_tokens
+
+
+def test_the_token_count_is_the_documented_estimate(upsert):
+    upsert("k", {"a": "hello world"})
+
+    assert Memory.objects.get(key="k").token_count == estimate_tokens('k: {"a":"hello world"}')
+
+
+def test_context_stays_within_max_tokens_and_explains_what_was_cut(signed_in, upsert, chat_about_contracts):
+    upsert("contract:big", {"text": "contract " * 200}, layer="context", confidence=1.0)
+    upsert("contract:small", {"text": "contract deadline"}, layer="context", confidence=0.9)
+    big = Memory.objects.get(key="contract:big")
+    budget = big.token_count - 1
+
+    r = signed_in.post(
+        CONTEXT + "?explain=true", {"chatId": str(chat_about_contracts.pk), "maxTokens": budget}, format="json"
+    )
+
+    body = r.json()
+    assert body["totalTokens"] <= budget
+    assert [m["key"] for m in body["memories"]] == ["contract:small"]
+    explained = {c["key"]: c for c in body["explain"]["candidates"]}
+    assert explained["contract:big"]["decision"] == "cut"
+    assert explained["contract:big"]["reason"].startswith("over budget")
+    assert explained["contract:small"]["decision"] == "kept"
+    assert set(explained["contract:small"]["parts"]) == {"relevance", "layer", "confidence", "recency"}
+    assert body["explain"]["tokenizer"].startswith("estimate")
+    assert "contract" in " ".join(body["explain"]["conversationTerms"])
+
+
+def test_context_prefers_relevant_then_recent_memories(signed_in, upsert, chat_about_contracts):
+    upsert("stale", {"note": "contract deadline"}, layer="temporary", confidence=0.8)
+    upsert("fresh", {"note": "contract deadline"}, layer="temporary", confidence=0.8)
+    upsert("unrelated", {"note": "pizza toppings"}, layer="temporary", confidence=0.8)
+    Memory.objects.filter(key="stale").update(updated_at=timezone.now() - timedelta(days=3))
+
+    r = signed_in.post(CONTEXT, {"chatId": str(chat_about_contracts.pk), "explain": True}, format="json")
+
+    keys = [m["key"] for m in r.json()["memories"]]
+    assert keys == ["fresh", "stale", "unrelated"]
+
+
+def test_secret_and_pii_memories_never_enter_a_working_set(signed_in, upsert, chat_about_contracts):
+    upsert("contract:pin", {"pin": "4321 contract deadline"}, layer="context", sensitivity="secret", confidence=1.0)
+    upsert("contract:passport", {"passport": "X123"}, layer="context", sensitivity="pii", confidence=1.0)
+    upsert("contract:public", {"note": "contract deadline"}, layer="context")
+
+    r = signed_in.post(CONTEXT, {"chatId": str(chat_about_contracts.pk), "explain": True}, format="json")
+
+    assert [m["key"] for m in r.json()["memories"]] == ["contract:public"]
+    assert r.json()["explain"]["excludedSensitive"] == 2
+    assert "4321" not in str(r.json())
+
+
+def test_context_without_a_chat_ranks_by_layer_confidence_and_recency(signed_in, memories_written):
+    r = signed_in.post(CONTEXT, {}, format="json")
+
+    assert r.status_code == 200, r.json()
+    assert r.json()["count"] == 4
+
+
+def test_context_validates_max_tokens(signed_in):
+    r = signed_in.post(CONTEXT, {"maxTokens": 0}, format="json")
+
+    assert r.status_code == 400, r.json()
+    assert "maxTokens" in r.json()["details"]
+
+
+def test_context_and_search_run_a_fixed_number_of_queries(signed_in, upsert, django_assert_max_num_queries):
+    for n in range(30):
+        upsert(f"note:{n}", {"text": f"contract clause {n}"})
+
+    with django_assert_max_num_queries(8):
+        searched = signed_in.post(SEARCH, {"query": "contract clause", "limit": 50}, format="json")
+    with django_assert_max_num_queries(8):
+        context = signed_in.post(CONTEXT, {"maxTokens": 5000}, format="json")
+
+    assert searched.json()["total"] == 30
+    assert context.json()["count"] == 30
