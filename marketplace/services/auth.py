@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -18,7 +19,6 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import services as account_services
-from accounts.models import User
 from core import errors
 from marketplace import conf
 from marketplace.authentication import PRODUCT
@@ -171,13 +171,13 @@ def siwe_nonce_issue() -> dict:
 
 @dataclass(frozen=True)
 class WalletSignIn:
-    user: User
+    user: AbstractBaseUser
     token: str
     refresh_token: str
     expires_at: datetime
 
 
-def _profile_for(user: User, address: str) -> WalletProfile:
+def _profile_for(user: AbstractBaseUser, address: str) -> WalletProfile:
     profile = WalletProfile.objects.filter(user=user).first()
     if profile is None:
         profile = WalletProfile.objects.create(user=user, wallet_address=address)

@@ -116,7 +116,11 @@ def purchase_create(*, buyer, dataset: Dataset, transaction_hash: str, payment_m
         raise ALREADY_PURCHASED()
     existing = Purchase.objects.filter(transaction_hash=reference).first()
     if existing is not None:
-        if existing.buyer_id == buyer.pk and existing.dataset_id == dataset.pk and existing.status == "pending":
+        if (
+            existing.buyer_id == buyer.pk
+            and existing.dataset_id == dataset.pk
+            and existing.status == Purchase.Status.PENDING
+        ):
             # The same buyer submitting the same payment again: check it now instead of refusing.
             purchase_recheck(purchase_id=existing.pk, schedule_next=False)
             existing.refresh_from_db()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -13,7 +13,6 @@ from rest_framework.test import APIClient
 from core import storage
 from marketplace.models import DatasetFile
 from tests.conftest import bearer_for
-from tests.factories import UserFactory
 from tests.marketplace.factories import DatasetFactory, WalletProfileFactory
 
 API = "/marketplace/v1"
@@ -116,11 +115,3 @@ def dataset_paid(creator):
 @pytest.fixture
 def dataset_private(creator):
     return DatasetFactory(creator=creator, visibility="private")
-
-
-@pytest.fixture
-def past(request):
-    return lambda **delta: datetime.now(UTC) - timedelta(**delta)
-
-
-__all__ = ["API", "UserFactory", "attach_file", "client_for", "sign", "siwe_message"]

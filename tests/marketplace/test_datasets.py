@@ -167,7 +167,7 @@ def test_private_and_deleted_datasets_are_not_found_for_others(stranger_client, 
 def test_create_makes_a_generating_dataset_and_a_queued_job(
     creator_client, creator, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
         r = creator_client.post(f"{API}/datasets", create_body(), format="json")
     assert r.status_code == 201, r.json()
     body = r.json()
@@ -179,9 +179,10 @@ def test_create_makes_a_generating_dataset_and_a_queued_job(
     job = body["generationJob"]
     assert job["status"] == "queued" and job["progress"] == 0
     assert job["config"]["rows"] == 1000 and job["config"]["format"] == "csv"
-    # No engine is installed yet: the job stays queued.
-    assert GenerationJob.objects.get(pk=job["id"]).status == "queued"
     assert job["datasetId"] == body["dataset"]["id"] and job["userId"] == str(creator.id)
+    # The job reaches the engine only once the creation has committed.
+    assert GenerationJob.objects.get(pk=job["id"]).status == "queued"
+    assert len(callbacks) == 1
 
 
 @pytest.mark.parametrize(

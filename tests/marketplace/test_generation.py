@@ -41,26 +41,32 @@ def test_templates_are_listed(api_client):
     assert {"customer-profiles", "financial-transactions", "patient-records", "support-conversations"} <= ids
 
 
-def test_without_an_engine_a_job_stays_queued(job_queued, django_capture_on_commit_callbacks):
-    assert GENERATION_JOB_RUN_TASK not in current_app.tasks
+@pytest.fixture
+def engine_slot():
+    """Frees the generation task's name for the test and puts the real engine's task back after."""
+    original = current_app.tasks.pop(GENERATION_JOB_RUN_TASK, None)
+    yield
+    current_app.tasks.pop(GENERATION_JOB_RUN_TASK, None)
+    if original is not None:
+        current_app.tasks[GENERATION_JOB_RUN_TASK] = original
+
+
+def test_without_an_engine_a_job_stays_queued(engine_slot, job_queued, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         generation.generation_job_enqueue(job=job_queued)
     job_queued.refresh_from_db()
     assert job_queued.status == "queued"
 
 
-def test_an_installed_engine_receives_the_job(job_queued, django_capture_on_commit_callbacks):
+def test_an_installed_engine_receives_the_job(engine_slot, job_queued, django_capture_on_commit_callbacks):
     received = []
 
     @current_app.task(name=GENERATION_JOB_RUN_TASK)
     def engine(job_id):
         received.append(job_id)
 
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            generation.generation_job_enqueue(job=job_queued)
-    finally:
-        current_app.tasks.pop(GENERATION_JOB_RUN_TASK, None)
+    with django_capture_on_commit_callbacks(execute=True):
+        generation.generation_job_enqueue(job=job_queued)
     assert received == [str(job_queued.id)]
 
 

@@ -61,7 +61,7 @@ def test_a_private_training_dataset_is_hidden_from_others(api_client, creator):
 
 
 def test_train_a_model_creates_it_and_a_queued_job(creator_client, dataset_free, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
         r = creator_client.post(
             f"{API}/models",
             {
@@ -79,6 +79,7 @@ def test_train_a_model_creates_it_and_a_queued_job(creator_client, dataset_free,
     assert body["model"]["datasetUsed"] == str(dataset_free.id) and body["model"]["tags"] == ["fraud"]
     assert body["trainingJob"]["status"] == "queued" and body["trainingJob"]["estimatedTime"] > 0
     assert TrainingJob.objects.get(pk=body["trainingJob"]["id"]).status == "queued"
+    assert len(callbacks) == 1  # handed to the training engine after commit
 
 
 def test_training_needs_access_to_a_ready_dataset(stranger_client, creator, dataset_paid):
