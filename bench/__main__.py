@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import shlex
 import sys
 import time
 from datetime import UTC, datetime
@@ -46,8 +47,9 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         help="worker processes of each server (WEB_CONCURRENCY, else 2 x cores)",
     )
     parser.add_argument("--no-proxy", action="store_true", help="skip the nginx -> gunicorn run")
-    parser.add_argument("--skip-serving", action="store_true", help="run the app modules only")
-    parser.add_argument("--only", default="", help="comma-separated app modules to run (default: every one found)")
+    parser.add_argument(
+        "--only", default="", help="comma-separated sections to run: serving and/or app names (default: all)"
+    )
     parser.add_argument("--app-timeout", type=float, default=300.0, help="seconds one app module may take (300)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write (docs/BENCHMARKS.md)")
     return parser.parse_args(argv)
@@ -64,11 +66,13 @@ def full_stack_missing(environ) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_arguments(argv)
+    wanted = {name.strip() for name in args.only.split(",") if name.strip()}
+    run_serving = not wanted or "serving" in wanted
     missing = full_stack_missing(os.environ)
     if missing:
         print(FULL_STACK_MISSING.format(missing=", ".join(missing)), file=sys.stderr)
         return 2
-    if not args.skip_serving and wrk_binary() is None:
+    if run_serving and wrk_binary() is None:
         print("make bench loads the servers with wrk, which is not installed: apt-get install -y wrk", file=sys.stderr)
         return 2
 
@@ -85,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     sections: list[Section] = []
 
-    if not args.skip_serving:
+    if run_serving:
         plan = ServingPlan(
             workers=args.workers,
             seconds=args.seconds,
@@ -99,7 +103,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"serving: failed: {problem}", file=sys.stderr)
             sections.append(Section(key="serving", title="Serving", error=str(problem).splitlines()[0]))
 
-    wanted = {name.strip() for name in args.only.split(",") if name.strip()}
     for app in discover():
         if wanted and app not in wanted:
             continue
@@ -109,7 +112,11 @@ def main(argv: list[str] | None = None) -> int:
         sections.append(section)
 
     machine.append(("load average at end", load_average()))
-    command = "make bench" if os.environ.get("MAKELEVEL") else "python -m bench " + " ".join(argv or sys.argv[1:])
+    arguments = shlex.join(sys.argv[1:] if argv is None else argv)
+    if os.environ.get("MAKELEVEL"):
+        command = f'make bench BENCH_ARGS="{arguments}"' if arguments else "make bench"
+    else:
+        command = f".venv/bin/python -m bench {arguments}"
     document = Document(date=date, machine=machine, sections=sections, command=command.strip())
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(render_document(document))

@@ -180,9 +180,11 @@ def measure_serving(plan: ServingPlan, base_env: Mapping[str, str], *, log: Call
     section.intro = (
         f"`GET {VIEW_PATH}`: a DRF view on the platform's `ApiView` that reads one user by a unique "
         "index from PostgreSQL and renders it as JSON (bench/views.py, mounted only with `BENCH_VIEWS=1`). "
-        f"Both servers ran {plan.workers} worker processes with `DJANGO_DEBUG=0`; each was loaded for "
-        f"{plan.seconds} s after a {plan.warmup_seconds} s warm-up by `wrk -t{plan.threads} -c{plan.connections}` "
-        f"on the same 2 cores, over {plan.rounds} rounds in alternating order; figures are the median over rounds."
+        f"Both servers ran {plan.workers} worker processes with `DJANGO_DEBUG=0`, each as deployed "
+        "(gunicorn with persistent database connections, uvicorn without: see docs/deployment.md); each was "
+        f"loaded for {plan.seconds} s after a {plan.warmup_seconds} s warm-up by "
+        f"`wrk -t{plan.threads} -c{plan.connections}` on the same {os.cpu_count()} cores, over {plan.rounds} "
+        f"round{'s' if plan.rounds != 1 else ''} in alternating order; figures are medians over rounds."
     )
     section.notes = [serving_verdict(section.figures), runs_table(runs), commands_block(commands, plan, env)]
     if proxy_problem:
