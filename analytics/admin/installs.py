@@ -74,7 +74,7 @@ class PlatformFilter(admin.SimpleListFilter):
 @admin.register(UsageEvent)
 class UsageEventAdmin(StaffAnalyticsAdmin):
     paginator = EstimatedCountPaginator
-    list_display = ("event_type", "user", "platform", "jeeves_version", "timestamp")
+    list_display = ("event_type", "install", "platform", "jeeves_version", "timestamp")
     list_filter = (EventTypeFilter, PlatformFilter)
     ordering = ("-timestamp",)
     readonly_fields = (
@@ -88,6 +88,10 @@ class UsageEventAdmin(StaffAnalyticsAdmin):
         "jeeves_version",
     )
     fields = readonly_fields
+
+    @admin.display(description="install", ordering="user_id")
+    def install(self, event: UsageEvent) -> str:
+        return event.user_id or "(anonymised)"
 
 
 @admin.register(AuditLogEntry)

@@ -122,3 +122,16 @@ def group_resolved_at_1_2_0(db, client, install_registered, staff_user):
     error_groups_resolve(group_ids=[group.pk], actor=staff_user)
     group.refresh_from_db()
     return group
+
+
+def sign_in(client, user) -> None:
+    """force_login with the user as stored: the shared UserFactory sets an unusable password it
+    does not save, so the in-memory object's session hash would not match the database's."""
+    user.refresh_from_db()
+    client.force_login(user)
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    sign_in(client, staff_user)
+    return client
