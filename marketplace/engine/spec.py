@@ -64,18 +64,18 @@ class Augmentation:
     def from_config(cls, raw: Any) -> Augmentation:
         if not isinstance(raw, dict) or not raw.get("enabled"):
             return cls()
-        variations = int(raw.get("variations") or 1)
+        variations = int(raw["variations"]) if raw.get("variations") is not None else 1
         noise = float(raw.get("noise") if raw.get("noise") is not None else 0.05)
-        if not 1 <= variations <= MAX_VARIATIONS:
+        if not 0 <= variations <= MAX_VARIATIONS:
             raise UNGENERATABLE_SCHEMA(
-                f"augmentation.variations must be between 1 and {MAX_VARIATIONS}",
+                f"augmentation.variations must be between 0 and {MAX_VARIATIONS}",
                 details={"augmentation": ["variations out of range"]},
             )
         if not (0.0 <= noise <= 1.0) or math.isnan(noise):
             raise UNGENERATABLE_SCHEMA(
                 "augmentation.noise must be between 0 and 1", details={"augmentation": ["noise out of range"]}
             )
-        return cls(enabled=True, variations=variations, noise=noise)
+        return cls(enabled=variations > 0, variations=variations, noise=noise)
 
     @property
     def steps(self) -> list[str]:
@@ -108,10 +108,15 @@ class GenerationRequest:
             raise UNGENERATABLE_SCHEMA(f"quality must be one of {', '.join(QUALITIES)}")
         if file_format not in FORMATS:
             raise UNGENERATABLE_SCHEMA(f"format must be one of {', '.join(FORMATS)}")
+        schema, rows = config.get("schema"), config.get("rows")
+        if not isinstance(schema, list) or not schema:
+            raise UNGENERATABLE_SCHEMA("the job has no schema to generate")
+        if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
+            raise UNGENERATABLE_SCHEMA("the job's row count must be a whole number >= 0")
         seed = config.get("seed")
         return cls(
-            fields=tuple(FieldSpec.from_schema(field) for field in config["schema"]),
-            rows=int(config["rows"]),
+            fields=tuple(FieldSpec.from_schema(field) for field in schema),
+            rows=rows,
             format=file_format,
             quality=quality,
             verification=bool(config.get("verification", False)),
