@@ -1,0 +1,65 @@
+"""PostgreSQL: concurrent ingest keeps groups and counters exact and does not deadlock."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection
+
+from analytics.models import DailyRollup, ErrorGroup, RollupKind, UsageEvent
+from analytics.serializers import AnalyticsBatchRequest, AnalyticsErrorReportRequest, AnalyticsHeartbeatRequest
+from analytics.services.ingest import error_report_create, heartbeat_record, usage_events_track_batch
+from tests.analytics.conftest import error_payload, heartbeat_payload, track_payload
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def _in_threads(function, arguments, workers: int = 8):
+    def run(argument):
+        try:
+            return function(argument)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(run, arguments))
+
+
+def test_concurrent_first_reports_of_one_error_make_one_group():
+    reports = [
+        AnalyticsErrorReportRequest.model_validate_json(json.dumps(error_payload(user_id=f"{n:016x}")))
+        for n in range(16)
+    ]
+
+    _in_threads(lambda report: error_report_create(report=report), reports)
+
+    group = ErrorGroup.objects.get()
+    assert (group.count, group.users_affected) == (16, 16)
+
+
+def test_concurrent_batches_count_every_event_once():
+    types = ["alpha", "beta", "gamma"]
+    batches = [
+        AnalyticsBatchRequest.model_validate_json(
+            json.dumps(
+                {"events": [track_payload(user_id=f"{n:016x}", event_type=types[(n + i) % 3]) for i in range(30)]}
+            )
+        )
+        for n in range(12)
+    ]
+
+    _in_threads(lambda batch: usage_events_track_batch(events=batch.events), batches)
+
+    assert UsageEvent.objects.count() == 360
+    counted = sum(DailyRollup.objects.filter(kind=RollupKind.EVENTS).values_list("count", flat=True))
+    assert counted == 360
+
+
+def test_concurrent_heartbeats_count_an_install_once_a_day():
+    beats = [AnalyticsHeartbeatRequest.model_validate_json(json.dumps(heartbeat_payload())) for _ in range(10)]
+
+    _in_threads(lambda beat: heartbeat_record(heartbeat=beat), beats)
+
+    assert DailyRollup.objects.get(kind=RollupKind.ACTIVE).count == 1
