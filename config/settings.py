@@ -160,6 +160,11 @@ CELERY_BEAT_SCHEDULE["analytics-retention-purge"] = {
     "task": "analytics.tasks.analytics_retention_purge_task",
     "schedule": env.int("ANALYTICS_RETENTION_PURGE_SECONDS", default=86400),
 }
+# cerebro: delete expired memories (they are never returned meanwhile), every five minutes.
+CELERY_BEAT_SCHEDULE["cerebro-memory-purge-expired"] = {
+    "task": "cerebro.memory_purge_expired",
+    "schedule": env.int("CEREBRO_PURGE_SECONDS", default=300),
+}
 
 # --- REST framework and OpenAPI ---------------------------------------------------------------------
 REST_FRAMEWORK = {

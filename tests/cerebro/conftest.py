@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from cerebro import metrics
 from cerebro.nextauth import encode_session_token
 from cerebro.retrieval import cache as two_level_cache
+from tests.cerebro.live_server import asgi_server  # noqa: F401  (a fixture for the SSE tests)
 from tests.conftest import bearer_for
 
 NEXTAUTH_SECRET = "test-nextauth-secret-0123456789abcdef"

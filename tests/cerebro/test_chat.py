@@ -10,7 +10,6 @@ from cerebro.models import Chat, ChatMessage
 from cerebro.services.memory import memory_upsert
 from core.llm import OFFLINE_PREFIX
 from tests.cerebro.conftest import nextauth_cookie
-from tests.cerebro.live_server import asgi_server  # noqa: F401  (fixture)
 from tests.conftest import bearer_for
 from tests.factories import UserFactory
 
