@@ -165,6 +165,11 @@ CELERY_BEAT_SCHEDULE["cerebro-memory-purge-expired"] = {
     "task": "cerebro.memory_purge_expired",
     "schedule": env.int("CEREBRO_PURGE_SECONDS", default=300),
 }
+# coder: fail and refund tasks stuck pending or running longer than CODER_STALE_TASK_SECONDS.
+CELERY_BEAT_SCHEDULE["coder-fail-stale-tasks"] = {
+    "task": "coder.tasks_fail_stale",
+    "schedule": env.int("CODER_STALE_SWEEP_SECONDS", default=600),
+}
 
 # --- REST framework and OpenAPI ---------------------------------------------------------------------
 REST_FRAMEWORK = {
