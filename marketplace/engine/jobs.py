@@ -40,7 +40,7 @@ class ProgressThrottle:
 
     def __init__(self, report, *, interval: float) -> None:
         self.report, self.interval = report, interval
-        self.last_time = 0.0
+        self.last_time = float("-inf")
         self.last_percent = -1
 
     def __call__(self, done: int, total: int) -> None:

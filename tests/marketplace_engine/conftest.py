@@ -40,11 +40,18 @@ def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
 
 
+# The registered task objects themselves (the module attributes are proxies that look them up).
+ENGINE_TASKS = {
+    GENERATION_JOB_RUN_TASK: generation_job_run_task._get_current_object(),
+    TRAINING_JOB_RUN_TASK: training_job_run_task._get_current_object(),
+}
+
+
 @pytest.fixture
 def engine_registered():
     """The engine tasks under their reserved names (another test may have popped them)."""
-    current_app.tasks[GENERATION_JOB_RUN_TASK] = generation_job_run_task
-    current_app.tasks[TRAINING_JOB_RUN_TASK] = training_job_run_task
+    for name, task in ENGINE_TASKS.items():
+        current_app.tasks.setdefault(name, task)
     return current_app
 
 

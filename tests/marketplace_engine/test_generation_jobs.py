@@ -1,0 +1,203 @@
+"""Generation jobs end to end in one process: POST /datasets -> the engine task -> a ready dataset."""
+
+from __future__ import annotations
+
+import io
+
+import pyarrow.parquet as pq
+import pytest
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import OperationalError
+
+from core import storage
+from marketplace import engine
+from marketplace.engine import jobs
+from marketplace.engine.checks import invalid_values
+from marketplace.engine.spec import FieldSpec
+from marketplace.engine.verification import VerificationReport
+from marketplace.engine_tasks import generation_job_run_task
+from marketplace.models import Dataset, DatasetFile, GenerationJob, WebhookDelivery
+from marketplace.services import generation as seam
+from marketplace.services.webhooks import webhook_endpoint_create
+from tests.marketplace.conftest import API, client_for
+from tests.marketplace.factories import WalletProfileFactory
+from tests.marketplace_engine.conftest import field
+
+pytestmark = pytest.mark.django_db
+
+SCHEMA = [
+    field("id", "uuid", required=True, unique=True),
+    field("customer", "name", required=True),
+    field("email", "email", required=True, unique=True),
+    field("amount", "float", min=1, max=500, required=True),
+    field("status", "enum", enum=["paid", "refunded"], required=True),
+    field("code", "string", pattern=r"^TX-\d{6}$", required=True, unique=True),
+]
+
+
+@pytest.fixture
+def creator(db):
+    return WalletProfileFactory().user
+
+
+@pytest.fixture
+def events(monkeypatch):
+    """Every real-time event the seam publishes, as (user id, event, data)."""
+    recorded: list[tuple] = []
+    monkeypatch.setattr(seam, "publish", lambda user_id, event, data: recorded.append((user_id, event, data)))
+    return recorded
+
+
+def create_dataset(client, *, rows=5000, file_format="parquet", schema=SCHEMA, **config):
+    body = {
+        "name": "Payments",
+        "description": "Synthetic payments",
+        "category": "finance",
+        "tags": ["payments"],
+        "schema": schema,
+        "visibility": "public",
+        "license": "CC-BY-4.0",
+        "price": 0,
+        "pricePerRow": 0,
+        "datasetType": "custom",
+        "config": {"rows": rows, "format": file_format, "quality": "balanced", "verification": True, **config},
+    }
+    return client.post(f"{API}/datasets", body, format="json")
+
+
+@pytest.fixture
+def job_queued(creator):
+    dataset = Dataset.objects.create(creator=creator, name="d", category="x", schema=SCHEMA, status="generating")
+    config = {"schema": SCHEMA, "rows": 1200, "format": "csv", "quality": "fast", "verification": True}
+    return GenerationJob.objects.create(dataset=dataset, user=creator, config=config)
+
+
+def test_a_new_dataset_is_generated_verified_and_stored_by_cid(
+    creator, events, engine_registered, django_capture_on_commit_callbacks
+):
+    webhook_endpoint_create(user=creator, url="https://hooks.test/generated", events=["dataset.generated"])
+    with django_capture_on_commit_callbacks(execute=True):
+        r = create_dataset(client_for(creator))
+    assert r.status_code == 201, r.json()
+    job = GenerationJob.objects.get(pk=r.json()["generationJob"]["id"])
+    dataset = Dataset.objects.get(pk=job.dataset_id)
+    assert job.status == "completed" and job.progress == 100, job.error
+    assert dataset.status == "ready" and dataset.rows == 5000 and dataset.tokens > 0
+    content = storage.read_bytes(dataset.full_cid)
+    assert storage.cid_for_bytes(content) == dataset.full_cid == job.result["filecoinCID"]
+    assert DatasetFile.objects.get(dataset=dataset, kind="full").format == "parquet"
+    assert job.result["generatedRows"] == 5000 and job.result["previewCID"] == dataset.preview_cid
+    assert job.result["verification"]["violations"] == 0 and job.result["verification"]["checkedRows"] == 5000
+    table = pq.read_table(io.BytesIO(content))
+    for definition in SCHEMA:
+        spec = FieldSpec.from_schema(definition)
+        assert not invalid_values(spec, table.column(spec.name)).any(), spec.name
+    assert dataset.preview_data == engine.records(table, len(dataset.preview_data))
+    progress = [data for _, event, data in events if event == "generation.progress"]
+    assert progress[0]["status"] == "running" and progress[-1] == {
+        "jobId": str(job.pk),
+        "datasetId": str(dataset.pk),
+        "progress": 100,
+        "status": "completed",
+    }
+    assert WebhookDelivery.objects.filter(event="dataset.generated").count() == 1
+
+
+def test_a_schema_that_cannot_be_generated_fails_the_job_with_the_reason(
+    creator, engine_registered, django_capture_on_commit_callbacks
+):
+    schema = [field("flag", "boolean", unique=True)]
+    with django_capture_on_commit_callbacks(execute=True):
+        r = create_dataset(client_for(creator), rows=10, schema=schema)
+    job = GenerationJob.objects.get(pk=r.json()["generationJob"]["id"])
+    assert job.status == "failed" and "must be unique" in job.error and "2 distinct values" in job.error
+    assert Dataset.objects.get(pk=job.dataset_id).status == "failed"
+
+
+def test_a_file_failing_verification_is_never_marked_ready(job_queued, monkeypatch):
+    failed = VerificationReport(rows=1200)
+    failed.record("3 value(s) of 'amount' break its constraints", 3, "amount")
+    monkeypatch.setattr(engine, "verify_file", lambda *args, **kwargs: failed)
+    assert jobs.generation_job_run(job_id=str(job_queued.pk)) == "failed"
+    job_queued.refresh_from_db()
+    assert "3 violation(s)" in job_queued.error
+    assert Dataset.objects.get(pk=job_queued.dataset_id).status == "failed"
+    assert not DatasetFile.objects.filter(dataset_id=job_queued.dataset_id).exists()
+
+
+def test_a_rerun_after_a_crash_completes_with_the_same_file(job_queued):
+    # A worker died after starting: the job is "running" and its task is delivered again.
+    seam.generation_job_start(job_id=job_queued.pk)
+    assert jobs.generation_job_run(job_id=str(job_queued.pk)) == "completed"
+    job_queued.refresh_from_db()
+    request = engine.GenerationRequest.from_config(job_queued.config, default_seed=engine.seed_for(str(job_queued.pk)))
+    fresh = engine.generate(request)
+    assert storage.cid_for_bytes(fresh.path.read_bytes()) == job_queued.result["filecoinCID"]
+    fresh.discard()
+
+
+def test_running_a_finished_job_again_changes_nothing(job_queued):
+    jobs.generation_job_run(job_id=str(job_queued.pk))
+    job_queued.refresh_from_db()
+    finished = (job_queued.result, job_queued.completed_at)
+    assert jobs.generation_job_run(job_id=str(job_queued.pk)) == "completed"
+    job_queued.refresh_from_db()
+    assert (job_queued.result, job_queued.completed_at) == finished
+
+
+def test_a_job_whose_worker_keeps_dying_fails(job_queued, settings):
+    for _ in range(jobs.conf.MAX_DELIVERIES):
+        jobs.delivery_count("generation", str(job_queued.pk))
+    assert jobs.generation_job_run(job_id=str(job_queued.pk)) == "failed"
+    job_queued.refresh_from_db()
+    assert "interrupted" in job_queued.error
+
+
+def test_the_time_limit_fails_the_job_with_a_clear_message(job_queued, monkeypatch):
+    def too_slow(**kwargs):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr("marketplace.engine_tasks.generation_job_run", too_slow)
+    generation_job_run_task.apply(args=[str(job_queued.pk)])
+    job_queued.refresh_from_db()
+    assert job_queued.status == "failed" and "time limit" in job_queued.error
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (OperationalError("db gone"), "unavailable service (OperationalError)"),
+        (KeyError("x"), "unexpectedly (KeyError)"),
+    ],
+)
+def test_a_crash_fails_the_job_without_leaking_details(job_queued, monkeypatch, error, message):
+    def crash(**kwargs):
+        raise error
+
+    monkeypatch.setattr("marketplace.engine_tasks.generation_job_run", crash)
+    generation_job_run_task.apply(args=[str(job_queued.pk)])
+    job_queued.refresh_from_db()
+    assert job_queued.status == "failed" and message in job_queued.error and "Traceback" not in job_queued.error
+
+
+def test_progress_is_reported_once_per_percent_and_interval(monkeypatch):
+    reported = []
+    clock = iter([0.0, 0.1, 0.2, 1.0, 1.1, 2.0])
+    monkeypatch.setattr(jobs.time, "monotonic", lambda: next(clock))
+    throttle = jobs.ProgressThrottle(reported.append, interval=0.5)
+    for done in (10, 20, 30, 40, 40, 100):
+        throttle(done, 100)
+    assert reported == [10, 40, 99]
+
+
+def test_stale_temporary_files_of_killed_runs_are_removed(tmp_path):
+    stale = tmp_path / "generation-old.parquet.partial"
+    fresh = tmp_path / "generation-new.parquet.partial"
+    stale.write_bytes(b"half")
+    fresh.write_bytes(b"half")
+    import os
+    import time
+
+    os.utime(stale, (time.time() - 3 * 3600, time.time() - 3 * 3600))
+    jobs.remove_stale_files(str(tmp_path))
+    assert not stale.exists() and fresh.exists()
