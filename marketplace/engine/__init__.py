@@ -54,6 +54,7 @@ __all__ = [
     "generate",
     "preview",
     "seed_for",
+    "template_preview",
 ]
 
 
@@ -201,3 +202,11 @@ def preview(schema: list[dict], rows: int, *, seed: int | None = None, quality: 
         generation_time=round(time.monotonic() - started, 4),
         estimated_cost=estimate_cost(count, len(clean), request.quality),
     )
+
+
+TEMPLATE_PREVIEW_ROWS = 5
+
+
+def template_preview(template_id: str, schema: list[dict]) -> list[dict]:
+    """A template's ``previewData``: rows the engine makes from its schema, seeded by its id."""
+    return preview(schema, TEMPLATE_PREVIEW_ROWS, seed=seed_for(f"template:{template_id}"), quality="balanced").rows
