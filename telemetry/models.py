@@ -149,11 +149,11 @@ class Fix(models.Model):
     success_count = models.IntegerField(db_default=0)
     fail_count = models.IntegerField(db_default=0)
     created_at = models.DateTimeField(db_default=Now())
-    # The anonymous user whose upload first reported this pair (user stats).
-    first_reported_by = models.CharField(max_length=64)
     review = models.CharField(max_length=10, choices=FixReview.choices, default=FixReview.PENDING)
     reviewed_at = models.DateTimeField(null=True, blank=True)
-    # Set by every change; the rebuild publishes dirty pairs and clears the flag.
+    # Set by every change; the rebuild publishes dirty pairs and clears the flag. Deliberately
+    # not indexed: every upload sets it on every pair it touches, while only the rebuild, every
+    # half minute or so, looks for it.
     dirty = models.BooleanField(db_default=True)
 
     class Meta:
@@ -162,12 +162,28 @@ class Fix(models.Model):
         indexes = [
             models.Index(fields=["error"], name="fixes_idx_error"),
             models.Index(SUCCESS_RATE_EXPRESSION, name="fixes_idx_success_rate"),
-            models.Index(fields=["first_reported_by"], name="fixes_idx_first_reported_by"),
-            models.Index(fields=["id"], condition=Q(dirty=True), name="fixes_idx_dirty"),
         ]
 
     def __str__(self) -> str:
         return self.fix_signature
+
+
+class Contribution(models.Model):
+    """Who reported a pair first (user stats), written once per new pair.
+
+    Kept out of ``fixes`` so that counter updates, which rewrite a fix row and every index on
+    it, don't also maintain an index on the reporter.
+    """
+
+    fix = models.OneToOneField(Fix, on_delete=models.CASCADE, primary_key=True, related_name="contribution")
+    user_id = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "telemetry_contribution"
+
+    def __str__(self) -> str:
+        return f"{self.user_id} first reported {self.fix_id}"
 
 
 class Learning(models.Model):

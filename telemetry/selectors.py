@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.models import Min, Q, QuerySet
 
 from telemetry import conf
-from telemetry.models import Fix, Learning, Pattern, PatternSetVersion
+from telemetry.models import Contribution, Learning, Pattern, PatternSetVersion
 
 TOTAL_CACHE_SECONDS = 3600
 RANK_CACHE_SECONDS = 300
@@ -131,7 +131,7 @@ def _contributors_ahead(contributed: int) -> tuple[int, int]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT COALESCE(SUM(CASE WHEN n > %s THEN 1 ELSE 0 END), 0), COUNT(*) "
-            "FROM (SELECT COUNT(*) AS n FROM fixes GROUP BY first_reported_by) AS contributors",
+            "FROM (SELECT COUNT(*) AS n FROM telemetry_contribution GROUP BY user_id) AS contributors",
             [contributed],
         )
         ahead, total = cursor.fetchone()
@@ -145,9 +145,9 @@ def user_stats(*, user_id: str, account_joined: datetime) -> UserStats:
     ``helpedUsers`` counts the distinct other users who reported a success with one of those
     pairs. ``joined`` is the user's first upload, or the account's creation before any upload.
     """
-    contributed = Fix.objects.filter(first_reported_by=user_id).count()
+    contributed = Contribution.objects.filter(user_id=user_id).count()
     helped = (
-        Learning.objects.filter(fix__first_reported_by=user_id, success=True)
+        Learning.objects.filter(fix__contribution__user_id=user_id, success=True)
         .exclude(user_id=user_id)
         .values("user_id")
         .distinct()

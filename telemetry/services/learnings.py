@@ -4,7 +4,9 @@ A batch of up to 1000 learnings costs a fixed handful of statements, whatever it
 batch is first aggregated in Python (one row per error, one per error/fix pair), then
 
 1. one multi-row ``INSERT ... ON CONFLICT DO UPDATE`` adds the occurrence counts to ``errors``;
-2. one more adds success and failure counts to ``fixes`` and returns the new totals;
+2. one more adds success and failure counts to ``fixes`` and returns the new totals, which tell
+   the pairs nobody had reported before (their reporter goes into ``telemetry_contribution``) and
+   the pairs still without fix text (the batch's text, scrubbed, is written to those only);
 3. the learnings go in with ``COPY`` on PostgreSQL (a multi-row insert elsewhere).
 
 The counter updates are single statements, so concurrent uploads of the same pairs never lose a
@@ -114,31 +116,43 @@ def learnings_upload(
 
     with transaction.atomic():
         _upsert_errors(errors, team_id)
-        fix_texts = _scrubbed_fix_texts(pairs)
-        new_totals = _upsert_fixes(pairs, fix_texts, first_reported_by=user_id)
+        new_totals = _upsert_fixes(pairs)
+        first_seen = [
+            fix_id
+            for fix_id, (successes, failures, _) in new_totals.items()
+            if _is_first_sighting(pairs[fix_id], successes, failures)
+        ]
+        _insert_contributions(first_seen, user_id)
+        _store_fix_texts(
+            {
+                fix_id: pairs[fix_id].fix
+                for fix_id, (_, _, lacks_text) in new_totals.items()
+                if lacks_text and pairs[fix_id].fix
+            }
+        )
         _insert_learnings(rows)
         transaction.on_commit(pattern_set_rebuild_request)
 
     return UploadResult(
-        new_patterns=_first_seen_count(pairs, new_totals),
+        new_patterns=len(first_seen),
         improved_accuracy=_accuracy_change(pairs, new_totals),
         model_version=current_version_label(),
     )
 
 
-def _first_seen_count(pairs: dict[str, _PairTotals], new_totals: dict[str, tuple[int, int]]) -> int:
-    """Pairs whose totals after the batch are the batch's own: nobody had reported them before."""
-    return sum(
-        1
-        for fix_id, (successes, failures) in new_totals.items()
-        if successes + failures == pairs[fix_id].successes + pairs[fix_id].failures
-    )
+def _is_first_sighting(pair: _PairTotals, successes: int, failures: int) -> bool:
+    """A pair whose totals after the batch are the batch's own: nobody had reported it before.
+
+    Exact under concurrency: each upsert adds to the row atomically, so only the upload that
+    inserted the row sees totals equal to its own counts.
+    """
+    return successes + failures == pair.successes + pair.failures
 
 
-def _accuracy_change(pairs: dict[str, _PairTotals], new_totals: dict[str, tuple[int, int]]) -> float:
+def _accuracy_change(pairs: dict[str, _PairTotals], new_totals: dict[str, tuple[int, int, bool]]) -> float:
     """Pooled success rate of the pairs that existed before this upload, after minus before."""
     before_successes = before_total = after_successes = after_total = 0
-    for fix_id, (successes, failures) in new_totals.items():
+    for fix_id, (successes, failures, _) in new_totals.items():
         totals = pairs[fix_id]
         previous_successes = successes - totals.successes
         previous_total = successes + failures - totals.successes - totals.failures
@@ -169,8 +183,49 @@ def _chunks(items: list, size: int = CHUNK_ROWS):
         yield items[start : start + size]
 
 
+# On PostgreSQL each statement takes one array per column (unnest), so its text stays short and
+# constant: a multi-row VALUES list of 9,000 placeholders costs more to build and parse on the
+# client than the database spends running it.
+_ERRORS_UPSERT = "ON CONFLICT (id) DO UPDATE SET occurrence_count = errors.occurrence_count + excluded.occurrence_count"
+_FIXES_UPSERT = (
+    "ON CONFLICT (id) DO UPDATE SET "
+    "success_count = fixes.success_count + excluded.success_count, "
+    "fail_count = fixes.fail_count + excluded.fail_count, "
+    "dirty = TRUE "
+    "RETURNING id, success_count, fail_count, fix_data = {empty}"
+)
+
+
+def _array_cursor():
+    """A server-side-binding psycopg cursor on Django's connection (so inside its transaction).
+
+    Django's cursors bind parameters on the client, quoting every element of every array into
+    the SQL text; with server-side binding and ``%b`` the arrays travel as binary parameters.
+    """
+    import psycopg
+
+    connection.ensure_connection()
+    return psycopg.Cursor(connection.connection)
+
+
 def _upsert_errors(errors: dict[str, list], team_id: int | None) -> None:
     ordered = sorted(errors.items())
+    if connection.vendor == "postgresql":
+        with _array_cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO errors (id, signature, framework, team_id, occurrence_count) "
+                "SELECT id, signature, framework, %s::bigint, occurrences "
+                "FROM unnest(%b::text[], %b::text[], %b::text[], %b::int[]) "
+                "AS batch(id, signature, framework, occurrences) " + _ERRORS_UPSERT,
+                [
+                    team_id,
+                    [error_id for error_id, _ in ordered],
+                    [signature for _, (signature, _, _) in ordered],
+                    [framework for _, (_, framework, _) in ordered],
+                    [occurrences for _, (_, _, occurrences) in ordered],
+                ],
+            )
+        return
     with connection.cursor() as cursor:
         for chunk in _chunks(ordered):
             values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
@@ -179,87 +234,106 @@ def _upsert_errors(errors: dict[str, list], team_id: int | None) -> None:
                 params.extend((error_id, signature, framework, team_id, occurrences))
             cursor.execute(
                 "INSERT INTO errors (id, signature, framework, team_id, occurrence_count) "  # noqa: S608 (placeholders)
-                f"VALUES {values} "
-                "ON CONFLICT (id) DO UPDATE SET occurrence_count = errors.occurrence_count + excluded.occurrence_count",
+                f"VALUES {values} " + _ERRORS_UPSERT,
                 params,
             )
 
 
-def _scrubbed_fix_texts(pairs: dict[str, _PairTotals]) -> dict[str, str]:
-    """fix id -> scrubbed fix JSON, for pairs that carry a fix and have no stored text yet.
-
-    Scrubbing is by far the dearest step per fix, so pairs whose text is already stored are
-    looked up first and skipped.
-    """
-    candidates = [fix_id for fix_id, totals in pairs.items() if totals.fix is not None]
-    if not candidates:
-        return {}
-    stored = set()
-    empty = "'{}'::jsonb" if connection.vendor == "postgresql" else "'{}'"
-    with connection.cursor() as cursor:
-        for chunk in _chunks(candidates):
-            placeholders = ", ".join(["%s"] * len(chunk))
-            cursor.execute(
-                f"SELECT id FROM fixes WHERE id IN ({placeholders}) AND fix_data <> {empty}",  # noqa: S608
-                chunk,
-            )
-            stored.update(row[0] for row in cursor.fetchall())
-    texts = {}
-    for fix_id in candidates:
-        if fix_id in stored:
-            continue
-        fix = pairs[fix_id].fix
-        texts[fix_id] = orjson.dumps(
-            {
-                "type": fix["type"],
-                "description": scrub_text(fix["description"]) if fix.get("description") else None,
-                "command": scrub_text(fix["command"]) if fix.get("command") else None,
-            }
-        ).decode()
-    return texts
-
-
-def _upsert_fixes(
-    pairs: dict[str, _PairTotals], fix_texts: dict[str, str], *, first_reported_by: str
-) -> dict[str, tuple[int, int]]:
-    """Add the batch's counts; returns fix id -> (success_count, fail_count) after this batch."""
-    postgres = connection.vendor == "postgresql"
-    json_placeholder = "%s::jsonb" if postgres else "%s"
-    empty = "'{}'::jsonb" if postgres else "'{}'"
+def _upsert_fixes(pairs: dict[str, _PairTotals]) -> dict[str, tuple[int, int, bool]]:
+    """Add the batch's counts; fix id -> (success_count, fail_count, lacks fix text) after it."""
     ordered = sorted(pairs.items())
-    totals: dict[str, tuple[int, int]] = {}
+    if connection.vendor == "postgresql":
+        with _array_cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO fixes (id, error_id, fix_signature, fix_data, success_count, fail_count, review, dirty) "
+                "SELECT id, error_id, fix_signature, '{}'::jsonb, successes, failures, %s, TRUE "
+                "FROM unnest(%b::text[], %b::text[], %b::text[], %b::int[], %b::int[]) "
+                "AS batch(id, error_id, fix_signature, successes, failures) "
+                + _FIXES_UPSERT.format(empty="'{}'::jsonb"),
+                [
+                    FixReview.PENDING,
+                    [fix_id for fix_id, _ in ordered],
+                    [pair.error_id for _, pair in ordered],
+                    [pair.fix_signature for _, pair in ordered],
+                    [pair.successes for _, pair in ordered],
+                    [pair.failures for _, pair in ordered],
+                ],
+            )
+            return {row[0]: (row[1], row[2], bool(row[3])) for row in cursor.fetchall()}
+    totals: dict[str, tuple[int, int, bool]] = {}
     with connection.cursor() as cursor:
         for chunk in _chunks(ordered):
-            values = ", ".join([f"(%s, %s, %s, {json_placeholder}, %s, %s, %s, %s, TRUE)"] * len(chunk))
+            values = ", ".join(["(%s, %s, %s, '{}', %s, %s, %s, TRUE)"] * len(chunk))
             params = []
             for fix_id, pair in chunk:
                 params.extend(
-                    (
-                        fix_id,
-                        pair.error_id,
-                        pair.fix_signature,
-                        fix_texts.get(fix_id, "{}"),
-                        pair.successes,
-                        pair.failures,
-                        first_reported_by,
-                        FixReview.PENDING,
-                    )
+                    (fix_id, pair.error_id, pair.fix_signature, pair.successes, pair.failures, FixReview.PENDING)
                 )
             cursor.execute(
                 "INSERT INTO fixes (id, error_id, fix_signature, fix_data, success_count, fail_count, "  # noqa: S608
-                "first_reported_by, review, dirty) "
-                f"VALUES {values} "
-                "ON CONFLICT (id) DO UPDATE SET "
-                "success_count = fixes.success_count + excluded.success_count, "
-                "fail_count = fixes.fail_count + excluded.fail_count, "
-                "dirty = TRUE, "
-                f"fix_data = CASE WHEN fixes.fix_data = {empty} THEN excluded.fix_data ELSE fixes.fix_data END "
-                "RETURNING id, success_count, fail_count",
+                f"review, dirty) VALUES {values} " + _FIXES_UPSERT.format(empty="'{}'"),
                 params,
             )
-            for fix_id, successes, failures in cursor.fetchall():
-                totals[fix_id] = (successes, failures)
+            for row in cursor.fetchall():
+                totals[row[0]] = (row[1], row[2], bool(row[3]))
     return totals
+
+
+def _insert_contributions(fix_ids: list[str], user_id: str) -> None:
+    """Record ``user_id`` as the first reporter of these new pairs."""
+    if not fix_ids:
+        return
+    if connection.vendor == "postgresql":
+        with _array_cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO telemetry_contribution (fix_id, user_id) SELECT fix_id, %s FROM unnest(%b::text[]) "
+                "AS new_pairs(fix_id) ON CONFLICT (fix_id) DO NOTHING",
+                [user_id, fix_ids],
+            )
+        return
+    with connection.cursor() as cursor:
+        for chunk in _chunks(fix_ids):
+            values = ", ".join(["(%s, %s)"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO telemetry_contribution (fix_id, user_id) VALUES {values} "  # noqa: S608
+                "ON CONFLICT (fix_id) DO NOTHING",
+                [value for fix_id in chunk for value in (fix_id, user_id)],
+            )
+
+
+def _store_fix_texts(fixes: dict[str, dict]) -> None:
+    """Write the scrubbed text of pairs that have none yet; a text already stored is kept.
+
+    Scrubbing is the dearest step per fix, so it runs only for pairs the upsert reported as
+    lacking text, which after their first sighting is none of them.
+    """
+    if not fixes:
+        return
+    ids, texts = [], []
+    for fix_id, fix in sorted(fixes.items()):
+        ids.append(fix_id)
+        texts.append(
+            orjson.dumps(
+                {
+                    "type": fix["type"],
+                    "description": scrub_text(fix["description"]) if fix.get("description") else None,
+                    "command": scrub_text(fix["command"]) if fix.get("command") else None,
+                }
+            ).decode()
+        )
+    if connection.vendor == "postgresql":
+        with _array_cursor() as cursor:
+            cursor.execute(
+                "UPDATE fixes SET fix_data = texts.fix_data::jsonb "
+                "FROM unnest(%b::text[], %b::text[]) AS texts(id, fix_data) "
+                "WHERE fixes.id = texts.id AND fixes.fix_data = '{}'::jsonb",
+                [ids, texts],
+            )
+        return
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "UPDATE fixes SET fix_data = %s WHERE id = %s AND fix_data = '{}'", list(zip(texts, ids, strict=True))
+        )
 
 
 _LEARNING_COLUMNS = (

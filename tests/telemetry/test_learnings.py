@@ -36,7 +36,7 @@ def test_a_valid_batch_is_stored_and_counted(api_client, free_key):
     assert stored_error.id == error_id_for(team_id=None, framework="react", signature=error)
     assert (stored_error.signature, stored_error.framework, stored_error.occurrence_count) == (error, "react", 3)
     pair = Fix.objects.get(pk=fix_id_for(error_id=stored_error.id, fix_signature=fix))
-    assert (pair.success_count, pair.fail_count, pair.first_reported_by) == (1, 1, USER_ID)
+    assert (pair.success_count, pair.fail_count, pair.contribution.user_id) == (1, 1, USER_ID)
     assert Learning.objects.count() == 3
     row = Learning.objects.filter(fix_signature=other_fix).get()
     assert (row.user_id, row.session_id) == (USER_ID, "session-1234567890")
