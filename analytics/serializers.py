@@ -13,13 +13,13 @@ Timestamps are ISO 8601 strings; one without an offset is taken as UTC.
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import orjson
 import pydantic
-from django.utils import timezone
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from rest_framework import exceptions as drf_exceptions
 
@@ -41,10 +41,9 @@ def _platform(value: str) -> str:
 
 
 def _timestamp(value: datetime) -> datetime:
-    if timezone.is_naive(value):
+    if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    skew = (value - timezone.now()).total_seconds()
-    if skew > conf.MAX_CLOCK_SKEW_SECONDS:
+    if value.timestamp() - time.time() > conf.MAX_CLOCK_SKEW_SECONDS:
         raise ValueError("timestamp is in the future")
     return value
 
@@ -152,7 +151,13 @@ class AnalyticsSystemContext(AnalyticsStrict):
 
 
 def _bounded_model(data: BaseModel) -> BaseModel:
-    _bounded_json(data.model_dump(exclude_none=True))
+    """The free-form part of a partly typed object (its extra keys) within the usual bounds; the
+    typed fields are bounded by their own types."""
+    extra = data.__pydantic_extra__
+    if extra:
+        if len(extra) + len(type(data).model_fields) > conf.MAX_OBJECT_KEYS:
+            raise ValueError(f"an object may hold at most {conf.MAX_OBJECT_KEYS} keys")
+        _bounded_json(extra)
     return data
 
 

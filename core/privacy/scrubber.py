@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from core.privacy.rules import PATH_RULES, RULES, SENSITIVE_KEY, is_home_path
@@ -84,8 +85,10 @@ class _Spans:
 
 # Strings of a few plain characters (event types, platform names, module names) and version
 # numbers cannot hold anything a rule looks for: no separator, no punctuation, too short for a
-# key or a card number.
-_PLAIN = re.compile(r"[A-Za-z0-9_ ]{0,19}|v?\d{1,4}(?:\.\d{1,6}){0,2}")
+# key, and with at most 12 digits never a card number.
+_PLAIN = re.compile(r"(?=\D*(?:\d\D*){0,12}$)[A-Za-z0-9_ ]{0,19}|v?\d{1,4}(?:\.\d{1,6}){0,2}")
+# Short strings repeat a lot (event types, module names, keys): their results are cached.
+_CACHED_LENGTH = 64
 
 
 def _lower_same_length(text: str) -> str:
@@ -104,7 +107,7 @@ def _applies(hints: tuple[str, ...], lowered: str) -> bool:
 
 def find_hits(text: str) -> list[Hit]:
     """Every span the rules would replace, in text order, with the rule that claims it."""
-    if not text or (_PLAIN.fullmatch(text) and sum(char.isdigit() for char in text) < 13):
+    if not text or _PLAIN.fullmatch(text):
         return []
     lowered = _lower_same_length(text)
     spans = _Spans()
@@ -133,6 +136,12 @@ def scrub_text(text: str) -> str:
     """
     if not text:
         return text
+    if len(text) <= _CACHED_LENGTH:
+        return _scrub_short(text)
+    return _scrub(text)
+
+
+def _scrub(text: str) -> str:
     hits = find_hits(text)
     if not hits:
         return text
@@ -146,13 +155,20 @@ def scrub_text(text: str) -> str:
     return "".join(parts)
 
 
+_scrub_short = lru_cache(maxsize=16_384)(_scrub)
+
+
 def explain(text: str) -> list[dict[str, Any]]:
     """What ``scrub_text`` would remove: one entry per span (rule, start, end, match, replacement)."""
     return [hit.as_dict() for hit in find_hits(text)]
 
 
+@lru_cache(maxsize=4096)
 def is_sensitive_key(key: str) -> bool:
     return bool(SENSITIVE_KEY.match(key))
+
+
+_SCALARS = (int, float, bool, type(None))
 
 
 def scrub_value(value: Any) -> Any:
@@ -161,19 +177,31 @@ def scrub_value(value: Any) -> Any:
     The value of a secret-named key (``password``, ``api_key``, ``GITHUB_TOKEN``...) is replaced
     whole, whatever its type, so ``{"password": 1234}`` loses the number too.
     """
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str:
         return scrub_text(value)
-    if isinstance(value, dict):
+    if kind is dict:
         scrubbed: dict = {}
         for key, item in value.items():
-            clean_key = scrub_text(key) if isinstance(key, str) else key
-            if isinstance(key, str) and item is not None and is_sensitive_key(key) and not isinstance(item, bool):
-                scrubbed[clean_key] = "<redacted>"
+            if type(key) is str:
+                if item is not None and item is not True and item is not False and is_sensitive_key(key):
+                    scrubbed[scrub_text(key)] = "<redacted>"
+                    continue
+                key = scrub_text(key)
+            item_kind = type(item)
+            if item_kind is str:
+                scrubbed[key] = scrub_text(item)
+            elif item_kind in _SCALARS:
+                scrubbed[key] = item
             else:
-                scrubbed[clean_key] = scrub_value(item)
+                scrubbed[key] = scrub_value(item)
         return scrubbed
-    if isinstance(value, (list, tuple)):
+    if kind is list or kind is tuple:
         return [scrub_value(item) for item in value]
+    if isinstance(value, str):
+        return scrub_text(str(value))
+    if isinstance(value, dict):
+        return scrub_value(dict(value))
     return value
 
 
