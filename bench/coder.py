@@ -1,0 +1,268 @@
+"""Async Coder: GET /coder/api/tasks (JWT, a user with 50 tasks) under concurrent load, beside a bare
+Django JSON view served by the same gunicorn workers in the same run.
+
+One gunicorn (sync workers, deploy/gunicorn.conf.py, DJANGO_DEBUG=0) serves both URLs: the real
+task list (JWT authentication with its live-session check, the rate limiter, DRF, the selector's
+one join, pagination, serialization of 50 tasks) and a plain Django view returning a constant
+JSON object through the same middleware. wrk loads them one at a time, alternating over the
+rounds, with the same connections; latencies are wrk's (median and p99), throughput its req/s.
+
+    DATABASE_URL=postgres://... REDIS_URL=redis://... .venv/bin/python bench/coder.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.urls import include, path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+if str(BASE_DIR) not in sys.path:
+    sys.path.insert(0, str(BASE_DIR))
+
+TASKS = 50
+WORKERS = 2
+CONNECTIONS = 8
+THREADS = 2
+SECONDS = 8
+WARMUP_SECONDS = 2
+ROUNDS = 2
+BARE_PATH = "/__bench__/coder-bare-json"
+TASKS_PATH = f"/coder/api/tasks?limit={TASKS}"
+LOG_DIR = BASE_DIR / "var" / "bench"
+
+
+# --- What the server under test serves: the project's URLs plus the bare view --------------------
+
+
+def bare_json(request):
+    """The baseline: Django's request handling and middleware, and a constant JSON answer."""
+    from django.http import JsonResponse
+
+    return JsonResponse({"success": True, "data": {"ok": True}, "error": None})
+
+
+def __getattr__(name: str):
+    # ROOT_URLCONF of the server under test; built on first use, once Django is set up.
+    if name == "urlpatterns":
+        return [path(BARE_PATH.lstrip("/"), bare_json), path("", include("config.urls"))]
+    raise AttributeError(name)
+
+
+def bench_application():
+    """The WSGI application gunicorn serves for this benchmark (``bench.coder:bench_application()``)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.wsgi import get_wsgi_application
+
+    settings.ROOT_URLCONF = __name__
+    return get_wsgi_application()
+
+
+# --- Seeding ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Seeded:
+    user_id: str
+    access_token: str
+
+
+def seed() -> Seeded:
+    """A user with a credit account, a repository and ``TASKS`` tasks; a live coder session's JWT."""
+    from accounts.models import User
+    from accounts.services import auth_session_start
+    from coder.models import AIModel, CoderAccount, Repository, Task
+
+    tag = secrets.token_hex(4)
+    user = User.objects.create(username=f"bench-coder-{tag}", email=f"bench-coder-{tag}@example.invalid")
+    CoderAccount.objects.create(user=user, credits=1000)
+    repository = Repository.objects.create(
+        user=user, github_id=None, name="bench", full_name=f"bench/{tag}", clone_url="https://example.invalid/x.git"
+    )
+    ai_model = AIModel.objects.filter(is_active=True).order_by("sort_order").first()
+    statuses = ["completed", "failed", "running", "pending", "cancelled"]
+    Task.objects.bulk_create(
+        [
+            Task(
+                user=user,
+                repository=repository,
+                ai_model=ai_model,
+                title=f"Benchmark task {number}",
+                description="Seeded for bench/coder.py",
+                prompt="Find and fix the bug in the login component",
+                branch="main",
+                target_branch="main",
+                type=["debug", "ask", "documentation"][number % 3],
+                status=statuses[number % len(statuses)],
+                estimated_credits=25,
+                credits_used=number % 25,
+            )
+            for number in range(TASKS)
+        ]
+    )
+    issued = auth_session_start(user=user, product="coder")
+    return Seeded(user_id=str(user.pk), access_token=issued.tokens.access)
+
+
+def cleanup(seeded: Seeded) -> None:
+    from accounts.models import User
+
+    User.objects.filter(pk=seeded.user_id).delete()
+
+
+# --- Serving and load ------------------------------------------------------------------------------------
+
+
+def server_environment(port: int) -> dict[str, str]:
+    from django.conf import settings
+
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DJANGO_DEBUG": "0",
+            # The same signing key as this process, which minted the JWT.
+            "SECRET_KEY": settings.SECRET_KEY,
+            "JWT_SIGNING_KEY": settings.SIMPLE_JWT["SIGNING_KEY"],
+            "SECURE_SSL_REDIRECT": "0",
+            "RATE_LIMIT_MULTIPLIER": "1000000",  # measure the limiter's cost, not its 429s
+            "WEB_CONCURRENCY": str(WORKERS),
+            "WSGI_BIND": f"127.0.0.1:{port}",
+            "GUNICORN_GRACEFUL_TIMEOUT": "5",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+@dataclass(frozen=True)
+class Load:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def wrk(url: str, *, seconds: int, headers: dict[str, str]) -> Load:
+    from bench.wrk import wrk_command
+
+    command = wrk_command(url, seconds=seconds, connections=CONNECTIONS, threads=THREADS)
+    for name, value in headers.items():
+        command[-1:-1] = ["-H", f"{name}: {value}"]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30, check=False)
+    line = next((text for text in completed.stdout.splitlines() if text.startswith("WRK_SUMMARY ")), None)
+    if completed.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed (exit {completed.returncode}): {completed.stderr.strip()[:300]}")
+    raw = json.loads(line.removeprefix("WRK_SUMMARY "))
+    errors = sum(raw[key] for key in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts"))
+    seconds_run = raw["duration_us"] / 1_000_000
+    return Load(raw["requests"] / seconds_run, raw["p50_us"] / 1000, raw["p99_us"] / 1000, int(errors))
+
+
+def measure(base_url: str, token: str) -> dict[str, list[Load]]:
+    targets = {
+        "tasks": (f"{base_url}{TASKS_PATH}", {"Authorization": f"Bearer {token}"}),
+        "bare": (f"{base_url}{BARE_PATH}", {}),
+    }
+    for url, headers in targets.values():
+        wrk(url, seconds=WARMUP_SECONDS, headers=headers)
+    loads: dict[str, list[Load]] = {"tasks": [], "bare": []}
+    for round_number in range(ROUNDS):
+        order = ["tasks", "bare"] if round_number % 2 == 0 else ["bare", "tasks"]
+        for name in order:
+            url, headers = targets[name]
+            loads[name].append(wrk(url, seconds=SECONDS, headers=headers))
+    return loads
+
+
+def _check_answers(base_url: str, token: str) -> None:
+    import httpx
+
+    answer = httpx.get(f"{base_url}{TASKS_PATH}", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    if answer.status_code != 200 or len(answer.json()["data"]["tasks"]) != TASKS:
+        raise RuntimeError(f"GET {TASKS_PATH} answered {answer.status_code}: {answer.text[:300]}")
+    bare = httpx.get(f"{base_url}{BARE_PATH}", timeout=10)
+    if bare.status_code != 200:
+        raise RuntimeError(f"GET {BARE_PATH} answered {bare.status_code}")
+
+
+def run() -> list[dict]:
+    from bench.processes import Server, free_port
+
+    seeded = seed()
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    server = Server(
+        name="gunicorn (coder bench)",
+        command=[
+            str(Path(sys.executable).parent / "gunicorn"),
+            "bench.coder:bench_application()",
+            "--config",
+            str(BASE_DIR / "deploy" / "gunicorn.conf.py"),
+        ],
+        env=server_environment(port),
+        log_path=LOG_DIR / "coder-gunicorn.log",
+        cwd=BASE_DIR,
+    )
+    try:
+        with server:
+            server.wait_until_answering(f"{base_url}{BARE_PATH}")
+            _check_answers(base_url, seeded.access_token)
+            loads = measure(base_url, seeded.access_token)
+    finally:
+        cleanup(seeded)
+
+    def median(name: str, field: str) -> float:
+        return statistics.median(getattr(load, field) for load in loads[name])
+
+    errors = sum(load.errors for runs in loads.values() for load in runs)
+    if errors:
+        raise RuntimeError(f"wrk saw {errors} errors or non-2xx answers; see {server.log_path}")
+    label = f"GET /coder/api/tasks (JWT, {TASKS} tasks), {CONNECTIONS} connections, {WORKERS} sync workers"
+    bare = "bare Django JSON view, same server"
+    return [
+        {
+            "name": f"{label}: median latency",
+            "value": round(median("tasks", "p50_ms"), 2),
+            "unit": "ms",
+            "baseline_name": f"{bare}: median latency",
+            "baseline_value": round(median("bare", "p50_ms"), 2),
+            "goal": "<= 50",
+        },
+        {
+            "name": f"{label}: p99 latency",
+            "value": round(median("tasks", "p99_ms"), 2),
+            "unit": "ms",
+            "baseline_name": f"{bare}: p99 latency",
+            "baseline_value": round(median("bare", "p99_ms"), 2),
+            "goal": "<= 200",
+        },
+        {
+            "name": f"{label}: throughput",
+            "value": round(median("tasks", "requests_per_second"), 1),
+            "unit": "req/s",
+            "baseline_name": f"{bare}: throughput",
+            "baseline_value": round(median("bare", "requests_per_second"), 1),
+            "goal": ">= 0.2x",
+        },
+    ]
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    for row in run():
+        print(json.dumps(row))
