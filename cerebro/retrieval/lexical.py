@@ -29,29 +29,31 @@ def query_words(query: str, limit: int) -> list[str]:
     return sorted(counts, key=lambda w: -counts[w])[:limit]
 
 
-def tsquery(words: Sequence[str]) -> SearchQuery:
-    """Any of ``words`` (OR), each through the english configuration."""
-    return reduce(lambda a, b: a | b, (SearchQuery(w, config=SEARCH_CONFIG) for w in words))
+def tsquery(words: Sequence[str], *, match_all: bool = False) -> SearchQuery:
+    """Any of ``words`` (OR), or all of them, each through the english configuration."""
+    queries = (SearchQuery(w, config=SEARCH_CONFIG) for w in words)
+    return reduce((lambda a, b: a & b) if match_all else (lambda a, b: a | b), queries)
 
 
-def rank_postgres(queryset, words: Sequence[str], limit: int) -> tuple[list[Any], int]:
-    """The rows of ``queryset`` whose ``search_vector`` matches any word, best first.
+def rank_postgres(queryset, words: Sequence[str], limit: int, *, match_all: bool = False) -> tuple[list[Any], int]:
+    """The rows of ``queryset`` whose ``search_vector`` matches any (or every) word, best first.
 
     One query: the GIN index finds the matches; ``ts_rank``, the matched-word count, the best
     rank (a window) and the total (another window) are computed on them only.
     """
-    combined = tsquery(words)
-    matched_words = reduce(
-        lambda a, b: a + b,
-        (
-            Case(When(search_vector=SearchQuery(w, config=SEARCH_CONFIG), then=Value(1.0)), default=Value(0.0))
-            for w in words
-        ),
-    )
+    combined = tsquery(words, match_all=match_all)
+    if match_all:
+        coverage = Value(1.0)
+    else:
+        coverage = reduce(
+            lambda a, b: a + b,
+            (
+                Case(When(search_vector=SearchQuery(w, config=SEARCH_CONFIG), then=Value(1.0)), default=Value(0.0))
+                for w in words
+            ),
+        ) / Value(float(len(words)))
     rank = SearchRank(F("search_vector"), combined)
-    relevance = (matched_words / Value(float(len(words)))) * (
-        Value(0.5) + Value(0.5) * F("rank") / NullIf(Window(Max(rank)), Value(0.0))
-    )
+    relevance = coverage * (Value(0.5) + Value(0.5) * F("rank") / NullIf(Window(Max(rank)), Value(0.0)))
     rows = list(
         queryset.filter(search_vector=combined)
         .annotate(rank=Cast(rank, FloatField()))
@@ -64,7 +66,7 @@ def rank_postgres(queryset, words: Sequence[str], limit: int) -> tuple[list[Any]
 
 
 def rank_python(
-    items: Sequence[Any], text_of: Callable[[Any], str], words: Sequence[str], limit: int
+    items: Sequence[Any], text_of: Callable[[Any], str], words: Sequence[str], limit: int, *, match_all: bool = False
 ) -> tuple[list[tuple[Any, float]], int]:
     """BM25 over ``items`` (the embedded default): ``[(item, relevance)]`` best first, and the total."""
     query = list(dict.fromkeys(text_analysis.stem(w) for w in words))
@@ -72,9 +74,41 @@ def rank_python(
     scored = []
     for position, item in enumerate(items):
         coverage = index.coverage(position, query)
-        if coverage > 0:
+        if coverage >= 1.0 if match_all else coverage > 0:
             scored.append((item, coverage, index.score(position, query)))
     best = max((rank for _, _, rank in scored), default=0.0)
     ranked = [(item, text_analysis.relevance(coverage, rank, best)) for item, coverage, rank in scored]
     ranked.sort(key=lambda pair: (-pair[1], str(getattr(pair[0], "pk", ""))))
     return ranked[:limit], len(ranked)
+
+
+def rank_all_then_any(queryset, words: Sequence[str], limit: int, *, python_text_of=None) -> tuple[list[Any], int]:
+    """Rows containing every word, best first; when fewer than ``limit`` do, rows containing some
+    of the words fill the list (their coverage, hence relevance, is lower). ``total`` counts every
+    row containing at least one word when that fallback ran, else the rows containing all.
+
+    Ranking only the rows that contain every word keeps a query with one very common word (a word
+    every memory's key carries, say) from ranking the user's whole memory.
+    On PostgreSQL ``queryset`` is ranked in SQL; otherwise pass ``python_text_of`` and a list.
+    """
+    if python_text_of is None:
+        rows, total = rank_postgres(queryset, words, limit, match_all=True)
+        ranked = [(row, row.relevance) for row in rows]
+        if len(words) > 1 and len(rows) < limit:
+            rest, rest_total = rank_postgres(
+                queryset.exclude(pk__in=[row.pk for row in rows]), words, limit - len(rows)
+            )
+            ranked += [(row, row.relevance) for row in rest]
+            total += rest_total
+    else:
+        ranked, total = rank_python(queryset, python_text_of, words, limit, match_all=True)
+        if len(words) > 1 and len(ranked) < limit:
+            chosen = {id(item) for item, _ in ranked}
+            rest_items = [item for item in queryset if id(item) not in chosen]
+            rest, rest_total = rank_python(rest_items, python_text_of, words, limit - len(ranked))
+            ranked += rest
+            total += rest_total
+    ranked.sort(key=lambda pair: (-pair[1], str(getattr(pair[0], "pk", ""))))
+    for row, relevance in ranked:
+        row.relevance = relevance
+    return [row for row, _ in ranked], total if ranked else 0

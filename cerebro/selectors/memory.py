@@ -27,7 +27,7 @@ from cerebro.retrieval import text as text_analysis
 from cerebro.services.memory import live
 
 MAX_QUERY_TERMS = 8
-MAX_CONVERSATION_TERMS = 32
+MAX_CONVERSATION_TERMS = 12
 
 
 # --- search -------------------------------------------------------------------------------------
@@ -93,14 +93,14 @@ def memory_search(
 
 
 def _search_postgres(memories, words: list[str], limit: int) -> SearchPage:
-    rows, total = lexical.rank_postgres(memories, words, limit)
+    rows, total = lexical.rank_all_then_any(memories, words, limit)
     return SearchPage(hits=[SearchHit(m, m.relevance) for m in rows], total=total)
 
 
 def _search_python(memories, words: list[str], tags: list[str] | None, limit: int) -> SearchPage:
     candidates = [m for m in memories if _has_tags(m.tags, tags)]
-    ranked, total = lexical.rank_python(candidates, lambda m: m.search_text, words, limit)
-    return SearchPage(hits=[SearchHit(m, relevance) for m, relevance in ranked], total=total)
+    ranked, total = lexical.rank_all_then_any(candidates, words, limit, python_text_of=lambda m: m.search_text)
+    return SearchPage(hits=[SearchHit(m, m.relevance) for m in ranked], total=total)
 
 
 # --- working set ------------------------------------------------------------------------------
@@ -213,7 +213,11 @@ def _candidates_postgres(memories, words: list[str], now: datetime) -> list[Cand
         relevance = Coalesce(F("rank") / NullIf(Window(Max(rank)), Value(0.0)), Value(0.0))
     else:
         rank, relevance = Value(0.0), Value(0.0)
-    age_hours = RawSQL("GREATEST(EXTRACT(EPOCH FROM (%s::timestamptz - updated_at)), 0) / 3600.0", (now,))
+    age_hours = RawSQL(
+        # float8: EXTRACT gives numeric, and power() on numeric is ~10x slower per row.
+        "GREATEST(EXTRACT(EPOCH FROM (%s::timestamptz - updated_at))::float8, 0) / 3600.0",
+        (now,),
+    )
     recency = Power(Value(0.5), age_hours / Value(conf.RECENCY_HALF_LIFE_HOURS))
     rows = (
         memories.annotate(rank=Cast(rank, FloatField()))

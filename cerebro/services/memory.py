@@ -78,7 +78,14 @@ def _store_content(memory: Memory, content: Any) -> None:
     memory.content = content
     memory.content_encrypted = ""
     memory.search_text = f"{key_words} {tags_text} {text_analysis.flatten_json_text(content)}".strip()
-    memory.embedding = get_embedder().embed(memory.search_text)
+    _embed(memory)
+
+
+def _embed(memory: Memory) -> None:
+    """Only permanent memories take part in RAG, so only they carry an embedding (keeping the
+    rows that search and the working set scan narrow)."""
+    keep = memory.layer == Layer.PERMANENT and not memory.is_encrypted
+    memory.embedding = get_embedder().embed(memory.search_text) if keep else None
 
 
 @dataclass(frozen=True)
@@ -219,7 +226,8 @@ def memory_promote(
         memory.expires_at = None
         memory.promoted_at = now
         memory.updated_at = now
-        memory.save(update_fields=["layer", "expires_at", "promoted_at", "updated_at"])
+        _embed(memory)
+        memory.save(update_fields=["layer", "expires_at", "promoted_at", "updated_at", "embedding"])
         return PromoteResult(memory=memory, merged_from=None)
 
     target = locked.get(target_key)
