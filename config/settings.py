@@ -130,7 +130,12 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env.str("CHANNEL_LAYER_PREFIX", default="asgi")},
+            "CONFIG": {
+                # redis-py 8 reads with a 5 s socket timeout by default, the same as channels-redis'
+                # blocking receive (BZPOPMIN, 5 s): an idle socket's consumer then dies of a timeout.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+                "prefix": env.str("CHANNEL_LAYER_PREFIX", default="asgi"),
+            },
         }
     }
 else:
