@@ -177,6 +177,8 @@ def render_document(document: Document) -> str:
         "settings (`DJANGO_DEBUG=0`) on the same PostgreSQL and Redis as the serving figures.",
     ]
     for section in document.sections:
+        while parts[-1] == "":
+            parts.pop()
         parts += ["", f"## {section.title}", ""]
         if section.intro:
             parts += [section.intro, ""]

@@ -106,6 +106,7 @@ def test_document_has_machine_every_section_and_no_placeholders():
     assert "Verdict." in markdown
     assert "**Not measured in full:** bench/coder.py failed (exit 1)" in markdown
     assert "## ledger\n\nThis module returned no figures." in markdown
+    assert "\n\n\n" not in markdown
     assert markdown.endswith("\n")
 
 
