@@ -12,6 +12,7 @@ import argparse
 import os
 import secrets
 import shlex
+import signal
 import sys
 import time
 from datetime import UTC, datetime
@@ -65,6 +66,8 @@ def full_stack_missing(environ) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # SIGTERM unwinds like Ctrl-C, so every server started so far is stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     args = parse_arguments(argv)
     wanted = {name.strip() for name in args.only.split(",") if name.strip()}
     run_serving = not wanted or "serving" in wanted

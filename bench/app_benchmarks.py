@@ -56,10 +56,12 @@ def run_app_benchmark(
             )
             try:
                 exit_code = child.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
+            except BaseException as interruption:  # overrun, Ctrl-C or SIGTERM: the module and all it started go
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(child.pid, signal.SIGKILL)
                 child.wait()
+                if not isinstance(interruption, subprocess.TimeoutExpired):
+                    raise
                 section.error = f"bench/{app}.py ran past {timeout:.0f} s and was stopped (output: {shown_log})."
                 return section
         if exit_code != 0 or not output.exists():
