@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import datetime
 import decimal
+import json
 import uuid
 
 import orjson
@@ -18,8 +20,22 @@ def _default(value):
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+def _default_stdlib(value):
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    return _default(value)
+
+
 def dumps(data) -> bytes:
-    return orjson.dumps(data, default=_default, option=orjson.OPT_NON_STR_KEYS)
+    try:
+        return orjson.dumps(data, default=_default, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError as exc:
+        # orjson stops at 64-bit integers; JSON has no such limit and clients may store larger
+        # ones (a JSON body parsed by the standard library keeps them). Those rare answers take
+        # the slower encoder instead of failing with a 500.
+        if "64-bit" not in str(exc):
+            raise
+        return json.dumps(data, default=_default_stdlib, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 class FastJSONRenderer(JSONRenderer):

@@ -40,6 +40,8 @@ def _field_problems(raw: Any) -> tuple[dict | None, list[str]]:
     elif len(name.strip()) > MAX_NAME_LENGTH:
         problems.append(f"name: at most {MAX_NAME_LENGTH} characters")
     field_type = raw.get("type")
+    if not isinstance(field_type, str):
+        field_type = None  # a list or object here must read as a bad type, not crash a set lookup
     if field_type not in FIELD_TYPES:
         problems.append(f"type: must be one of {', '.join(sorted(FIELD_TYPES))}")
     description = raw.get("description", "")
