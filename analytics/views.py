@@ -42,7 +42,7 @@ from analytics.serializers import (
     dump,
     parse,
 )
-from analytics.services import ingest, scrubbing, subjects
+from analytics.services import events, installs, reports, scrubbing, subjects
 from core import errors
 from core.ratelimit import client_address
 from core.views import ApiView
@@ -107,7 +107,7 @@ class RegisterView(AnalyticsView):
         },
     )
     def post(self, request: Request) -> Response:
-        user = ingest.user_register(request=parse(AnalyticsRegisterRequest, request.body))
+        user = installs.user_register(request=parse(AnalyticsRegisterRequest, request.body))
         return Response(dump(AnalyticsRegisterResponse(user_id=user.user_id)), status=201)
 
 
@@ -120,7 +120,7 @@ class TrackView(AnalyticsView):
         responses={200: AnalyticsTrackResponse, **INGEST_ERRORS},
     )
     def post(self, request: Request) -> Response:
-        result = ingest.usage_event_track(event=parse(AnalyticsTrackRequest, request.body))
+        result = events.usage_event_track(event=parse(AnalyticsTrackRequest, request.body))
         return Response(dump(AnalyticsTrackResponse(stored=result.stored, event_id=result.id)), status=200)
 
 
@@ -135,7 +135,7 @@ class BatchView(AnalyticsView):
     )
     def post(self, request: Request) -> Response:
         batch = parse(AnalyticsBatchRequest, request.body)
-        result = ingest.usage_events_track_batch(events=batch.events)
+        result = events.usage_events_track_batch(events=batch.events)
         return Response(
             dump(AnalyticsBatchResponse(accepted=result.accepted, stored=result.stored, dropped=result.dropped)),
             status=200,
@@ -151,7 +151,7 @@ class ErrorReportView(AnalyticsView):
         responses={201: AnalyticsErrorReportResponse, **INGEST_ERRORS},
     )
     def post(self, request: Request) -> Response:
-        result = ingest.error_report_create(report=parse(AnalyticsErrorReportRequest, request.body))
+        result = reports.error_report_create(report=parse(AnalyticsErrorReportRequest, request.body))
         body = AnalyticsErrorReportResponse(
             stored=result.stored,
             error_id=result.report.pk if result.report else None,
@@ -168,7 +168,7 @@ class FeedbackView(AnalyticsView):
         responses={201: AnalyticsFeedbackResponse, **INGEST_ERRORS},
     )
     def post(self, request: Request) -> Response:
-        result = ingest.feedback_submit(feedback=parse(AnalyticsFeedbackRequest, request.body))
+        result = reports.feedback_submit(feedback=parse(AnalyticsFeedbackRequest, request.body))
         return Response(dump(AnalyticsFeedbackResponse(stored=result.stored, feedback_id=result.id)), status=201)
 
 
@@ -181,7 +181,7 @@ class HeartbeatView(AnalyticsView):
         responses={200: AnalyticsHeartbeatResponse, **INGEST_ERRORS},
     )
     def post(self, request: Request) -> Response:
-        result = ingest.heartbeat_record(heartbeat=parse(AnalyticsHeartbeatRequest, request.body))
+        result = installs.heartbeat_record(heartbeat=parse(AnalyticsHeartbeatRequest, request.body))
         return Response(dump(AnalyticsHeartbeatResponse(stored=result.stored, last_seen=result.last_seen)), status=200)
 
 

@@ -163,25 +163,43 @@ def _copy_row(event: dict) -> tuple:
 _EVENT_COLUMNS = "user_id, session_id, event_type, timestamp, event_data, system_context, platform, jeeves_version"
 
 
+def _weights_array(table) -> str:
+    """A SQL array in which each name appears as often as its weight (out of 100)."""
+    names = [name for name, weight in table for _ in range(weight)]
+    return "ARRAY[" + ", ".join(f"'{name}'" for name in names) + "]"
+
+
 def _load_million(traffic: Traffic, total: int) -> None:
-    """Installs, ``total`` usage events over DAYS days, error reports, feedback and active days,
-    written with COPY; then the rollups rebuilt from them (what ingest would have kept)."""
+    """Installs (COPY), then ``total`` usage events over DAYS days, error reports, feedback and
+    active days generated inside PostgreSQL; then the rollups rebuilt from them (what ingest would
+    have kept)."""
     from analytics.services.rollups import rollup_rebuild
 
-    generator = traffic.generator
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     start = today - timedelta(days=DAYS - 1)
-    data_pool = [
-        json.dumps(
-            {
-                "module_name": generator.choice(MODULES),
-                "execution_time": round(generator.lognormvariate(0.5, 0.8), 3),
-                "success": generator.random() < 0.93,
-            }
-        )
-        for _ in range(2_000)
-    ]
+    first_install = int(traffic.installs[0], 16)
+    install = f"lpad(to_hex({first_install} + mod(g, {INSTALLS})), 16, '0')"
+    modules = "ARRAY[" + ", ".join(f"'{name}'" for name in MODULES) + "]"
+    window = {"start": start, "seconds": DAYS * 86_400}
     with _raw_connection() as connection, connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = off")
+        cursor.execute("SET maintenance_work_mem = '256MB'")
+        # Building the event table's indexes once after the load is much faster than keeping
+        # them up to date row by row; they are re-created exactly as the migrations defined them.
+        cursor.execute(
+            "SELECT indexdef, indexname FROM pg_indexes WHERE tablename = 'analytics_usage_events' "
+            "AND indexname NOT LIKE '%%pkey'"
+        )
+        indexes = cursor.fetchall()
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'analytics_usage_events'::regclass AND contype = 'f'"
+        )
+        foreign_keys = cursor.fetchall()
+        for _, name in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+        for name, _ in foreign_keys:
+            cursor.execute(f'ALTER TABLE analytics_usage_events DROP CONSTRAINT "{name}"')
         with cursor.copy(
             "COPY analytics_users (user_id, registration_date, last_seen, platform, platform_version, architecture, "
             "python_version, jeeves_version, privacy_consent_version, code_safety_acknowledged, analytics_enabled, "
@@ -192,60 +210,54 @@ def _load_million(traffic: Traffic, total: int) -> None:
                     (user_id, start, today, traffic.platform_of[user_id], "6.5.0", "x64", "3.12.1",
                      traffic.version_of[user_id], "1.0.0", True, True, False, start)
                 )  # fmt: skip
-        seconds_span = DAYS * 86_400
-        contexts = {
-            user_id: json.dumps({"platform": platform, "jeeves_version": traffic.version_of[user_id]})
-            for user_id, platform in traffic.platform_of.items()
-        }
-        with cursor.copy(f"COPY analytics_usage_events ({_EVENT_COLUMNS}) FROM STDIN") as copy:
-            for number in range(total):
-                user_id = traffic.installs[number % INSTALLS]
-                moment = start + timedelta(seconds=generator.randrange(seconds_span))
-                copy.write_row(
-                    (user_id, uuid.UUID(int=generator.getrandbits(128), version=4), _weighted(generator, EVENT_TYPES),
-                     moment, generator.choice(data_pool),
-                     contexts[user_id],
-                     traffic.platform_of[user_id], traffic.version_of[user_id])
-                )  # fmt: skip
-        with cursor.copy("COPY analytics_active_days (user_id, day) FROM STDIN") as copy:
-            for day_offset in range(DAYS):
-                day = (start + timedelta(days=day_offset)).date()
-                for user_id in traffic.installs:
-                    if generator.random() < 0.6:
-                        copy.write_row((user_id, day))
+        cursor.execute(
+            f"INSERT INTO analytics_usage_events ({_EVENT_COLUMNS}) "
+            f"SELECT u.user_id, gen_random_uuid(), ({_weights_array(EVENT_TYPES)})[1 + floor(random() * 100)::int], "
+            "%(start)s + random() * %(seconds)s * interval '1 second', "
+            f"jsonb_build_object('module_name', ({modules})[1 + floor(random() * {len(MODULES)})::int], "
+            "'execution_time', round((random() * random() * 8)::numeric, 3), 'success', random() < 0.93), "
+            "jsonb_build_object('platform', u.platform, 'jeeves_version', u.jeeves_version), "
+            "u.platform, u.jeeves_version "
+            f"FROM generate_series(1, %(total)s) AS g JOIN analytics_users u ON u.user_id = {install}",
+            {**window, "total": total},
+        )
+        cursor.execute(
+            "INSERT INTO analytics_active_days (user_id, day) "
+            "SELECT u.user_id, d::date FROM analytics_users u, "
+            "generate_series(%(start)s::date, %(today)s::date, interval '1 day') AS d WHERE random() < 0.6",
+            {"start": start, "today": today},
+        )
         cursor.execute(
             "INSERT INTO analytics_error_groups (fingerprint, error_type, message, status, is_regression, count, "
             "users_affected, first_seen, last_seen, versions, platforms, latest_version, resolved_in_version) "
             "SELECT md5(g::text) || md5(g::text), 'ModuleExecutionError', 'module failed variant ' || g, "
-            "'unresolved', false, 40, 30, %s, %s, '[\"1.2.0\"]', '[\"Linux\"]', '1.2.0', '' "
+            "'unresolved', false, 40, 30, %(start)s, %(today)s, '[\"1.2.0\"]', '[\"Linux\"]', '1.2.0', '' "
             "FROM generate_series(1, 500) AS g",
-            [start, today],
+            {"start": start, "today": today},
         )
-        cursor.execute("SELECT id FROM analytics_error_groups")
-        group_ids = [row[0] for row in cursor.fetchall()]
-        with cursor.copy(
-            "COPY analytics_error_reports (user_id, group_id, session_id, error_type, error_message, stack_trace, "
-            "timestamp, context, system_info, resolved, platform, python_version, jeeves_version) FROM STDIN"
-        ) as copy:
-            for _ in range(20_000):
-                user_id = generator.choice(traffic.installs)
-                copy.write_row(
-                    (user_id, generator.choice(group_ids), uuid.uuid4(), "ModuleExecutionError",
-                     "module failed", "Traceback ...", start + timedelta(seconds=generator.randrange(seconds_span)),
-                     "{}", "{}", False, traffic.platform_of[user_id], "3.12.1", traffic.version_of[user_id])
-                )  # fmt: skip
-        with cursor.copy(
-            "COPY analytics_feedback (user_id, feedback_type, message, rating, timestamp, metadata, system_info, "
-            "status, platform, jeeves_version, staff_note, updated_at) FROM STDIN"
-        ) as copy:
-            for _ in range(5_000):
-                user_id = generator.choice(traffic.installs)
-                copy.write_row(
-                    (user_id, generator.choice(("bug", "feature_request", "general")), "It works well",
-                     generator.choice((1, 2, 3, 4, 4, 5, 5, 5)),
-                     start + timedelta(seconds=generator.randrange(seconds_span)), "{}", "{}", "new",
-                     traffic.platform_of[user_id], traffic.version_of[user_id], "", today)
-                )  # fmt: skip
+        cursor.execute(
+            "INSERT INTO analytics_error_reports (user_id, group_id, session_id, error_type, error_message, "
+            "stack_trace, timestamp, context, system_info, resolved, platform, python_version, jeeves_version) "
+            "SELECT u.user_id, (SELECT min(id) FROM analytics_error_groups) + mod(g, 500), gen_random_uuid(), "
+            "'ModuleExecutionError', 'module failed', 'Traceback ...', "
+            "%(start)s + random() * %(seconds)s * interval '1 second', '{}', '{}', false, u.platform, '3.12.1', "
+            f"u.jeeves_version FROM generate_series(1, 20000) AS g JOIN analytics_users u ON u.user_id = {install}",
+            window,
+        )
+        cursor.execute(
+            "INSERT INTO analytics_feedback (user_id, feedback_type, message, rating, timestamp, metadata, "
+            "system_info, status, platform, jeeves_version, staff_note, updated_at) "
+            "SELECT u.user_id, (ARRAY['bug', 'feature_request', 'general'])[1 + floor(random() * 3)::int], "
+            "'It works well', (ARRAY[1, 2, 3, 4, 4, 5, 5, 5])[1 + floor(random() * 8)::int], "
+            "%(start)s + random() * %(seconds)s * interval '1 second', '{}', '{}', 'new', u.platform, "
+            f"u.jeeves_version, '', now() FROM generate_series(1, 5000) AS g "
+            f"JOIN analytics_users u ON u.user_id = {install}",
+            window,
+        )
+        for definition, _ in indexes:
+            cursor.execute(definition)
+        for name, definition in foreign_keys:
+            cursor.execute(f'ALTER TABLE analytics_usage_events ADD CONSTRAINT "{name}" {definition}')
         connection.commit()
         cursor.execute("ANALYZE")
     rollup_rebuild(since=start.date(), until=today.date())

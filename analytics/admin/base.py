@@ -58,6 +58,16 @@ class StaffAnalyticsAdmin(admin.ModelAdmin):
         self._audit(request, "admin.view", f"{self.model._meta.label_lower}:{object_id}", response)
         return response
 
+    def history_view(self, request, object_id, extra_context=None):
+        response = super().history_view(request, object_id, extra_context)
+        self._audit(request, "admin.history", f"{self.model._meta.label_lower}:{object_id}", response)
+        return response
+
+    def delete_view(self, request, object_id, extra_context=None):
+        response = super().delete_view(request, object_id, extra_context)
+        self._audit(request, "admin.delete", f"{self.model._meta.label_lower}:{object_id}", response)
+        return response
+
 
 class EstimatedCountPaginator(Paginator):
     """On PostgreSQL an unfiltered changelist of a big table uses the planner's row estimate

@@ -10,7 +10,9 @@ from django.db import connection
 
 from analytics.models import DailyRollup, ErrorGroup, RollupKind, UsageEvent
 from analytics.serializers import AnalyticsBatchRequest, AnalyticsErrorReportRequest, AnalyticsHeartbeatRequest
-from analytics.services.ingest import error_report_create, heartbeat_record, usage_events_track_batch
+from analytics.services.events import usage_events_track_batch
+from analytics.services.installs import heartbeat_record
+from analytics.services.reports import error_report_create
 from tests.analytics.conftest import error_payload, heartbeat_payload, track_payload
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -158,12 +158,12 @@ def test_batch_with_one_invalid_event_stores_nothing_and_names_it(client):
 @pytest.mark.django_db
 def test_batch_failing_in_the_database_stores_nothing(client, monkeypatch):
     # Given the rollup write fails after the events were inserted
-    from analytics.services import ingest
+    from analytics.services import events
 
     def broken(counter):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(ingest, "rollup_apply", broken)
+    monkeypatch.setattr(events, "rollup_apply", broken)
 
     # When a batch arrives
     client.raise_request_exception = False
