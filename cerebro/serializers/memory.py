@@ -111,6 +111,35 @@ class MemoryOutput(serializers.Serializer):
         return js_timestamp(memory.expires_at)
 
 
+def memory_json(memory: Memory) -> dict:
+    """``MemoryOutput``'s shape as a plain dict: lists of memories are built on every search and
+    working set, and DRF's field machinery costs more there than the query does."""
+    return {
+        "id": str(memory.pk),
+        "key": memory.key,
+        "content": memory_content(memory),
+        "layer": memory.layer,
+        "confidence": memory.confidence,
+        "sensitivity": memory.sensitivity,
+        "tags": memory.tags,
+        "createdAt": js_timestamp(memory.created_at),
+        "updatedAt": js_timestamp(memory.updated_at),
+        "expiresAt": js_timestamp(memory.expires_at),
+    }
+
+
+def context_memory_json(memory: Memory) -> dict:
+    """``ContextMemoryOutput``'s shape as a plain dict (the spec's working-set entry)."""
+    return {
+        "id": str(memory.pk),
+        "key": memory.key,
+        "content": memory_content(memory),
+        "layer": memory.layer,
+        "confidence": memory.confidence,
+        "createdAt": js_timestamp(memory.created_at),
+    }
+
+
 class MemoryEnvelope(serializers.Serializer):
     memory = MemoryOutput()
 

@@ -128,7 +128,7 @@ class SearchView(MemoryApiView):
         )
         memories = []
         for hit in page.hits:
-            item = s.MemoryOutput(hit.memory).data
+            item = s.memory_json(hit.memory)
             item["relevanceScore"] = hit.relevance
             memories.append(item)
         return Response({"memories": memories, "total": page.total})
@@ -156,7 +156,7 @@ class ContextView(MemoryApiView):
             user=request.user, chat_id=data.get("chatId"), max_tokens=data["maxTokens"]
         )
         answer = {
-            "memories": s.ContextMemoryOutput(working_set.memories, many=True).data,
+            "memories": [s.context_memory_json(memory) for memory in working_set.memories],
             "totalTokens": working_set.total_tokens,
             "count": len(working_set.memories),
         }

@@ -172,3 +172,18 @@ def test_context_and_search_run_a_fixed_number_of_queries(signed_in, upsert, dja
 
     assert searched.json()["total"] == 30
     assert context.json()["count"] == 30
+
+
+def test_the_fast_list_shapes_match_the_documented_serializers(upsert):
+    from cerebro.serializers.memory import (
+        ContextMemoryOutput,
+        MemoryOutput,
+        context_memory_json,
+        memory_json,
+    )
+
+    upsert("k", {"a": 1}, tags=["t"], sensitivity="secret")
+    memory = Memory.objects.get(key="k")
+
+    assert memory_json(memory) == dict(MemoryOutput(memory).data)
+    assert context_memory_json(memory) == dict(ContextMemoryOutput(memory).data)
