@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Window
 from rest_framework import serializers
 
 DEFAULT_LIMIT = 20
@@ -43,9 +43,24 @@ class Page:
         }
 
 
+TOTAL_ALIAS = "_page_total"
+
+
 def paginate(queryset: QuerySet, *, page: int, limit: int) -> Page:
-    """One page of ``queryset`` and the total count (two queries)."""
-    total = queryset.count()
+    """One page of ``queryset`` and the total count, in one query (``COUNT(*) OVER ()`` rides
+    along with the page's rows); a page past the end costs a second query for the total."""
     offset = (page - 1) * limit
-    items = list(queryset[offset : offset + limit]) if offset < total else []
-    return Page(items=items, page=page, limit=limit, total=total)
+    rows = list(queryset.annotate(**{TOTAL_ALIAS: Window(Count("pk"))})[offset : offset + limit])
+    if rows:
+        total = _pop_total(rows[0])
+        for row in rows[1:]:
+            _pop_total(row)
+    else:
+        total = queryset.count()
+    return Page(items=rows, page=page, limit=limit, total=total)
+
+
+def _pop_total(row) -> int:
+    if isinstance(row, dict):
+        return row.pop(TOTAL_ALIAS)
+    return row.__dict__.pop(TOTAL_ALIAS)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC
 
 from rest_framework import serializers
 
@@ -56,7 +57,9 @@ class TaskModelSummarySerializer(serializers.Serializer):
     displayName = serializers.CharField(source="display_name")
 
 
-_DATETIME = serializers.DateTimeField()
+def _iso(value) -> str | None:
+    # What DRF's DateTimeField writes for an aware UTC datetime, without its per-call overhead.
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
 class TaskListItemSerializer(serializers.Serializer):
@@ -79,7 +82,6 @@ class TaskListItemSerializer(serializers.Serializer):
     aiModel = TaskModelSummarySerializer()
 
     def to_representation(self, row):
-        completed_at = row["completed_at"]
         return {
             "id": str(row["id"]),
             "title": row["title"],
@@ -89,8 +91,8 @@ class TaskListItemSerializer(serializers.Serializer):
             "progress": row["progress"],
             "creditsUsed": row["credits_used"],
             "estimatedCredits": row["estimated_credits"],
-            "createdAt": _DATETIME.to_representation(row["created_at"]),
-            "completedAt": _DATETIME.to_representation(completed_at) if completed_at else None,
+            "createdAt": _iso(row["created_at"]),
+            "completedAt": _iso(row["completed_at"]),
             "pullRequestUrl": row["pull_request_url"],
             "repository": {
                 "id": str(row["repository_id"]),

@@ -249,6 +249,9 @@ def test_list_shows_only_own_tasks_newest_first_with_filters(api_client, signed_
     assert item["creditsUsed"] == 3
     assert item["repository"] == {"id": str(repo_a.pk), "name": repo_a.name, "fullName": repo_a.full_name}
     assert item["aiModel"]["name"] == first.ai_model.name and "displayName" in item["aiModel"]
+    # Dates are written exactly as the detail (DRF's DateTimeField) writes them
+    detail = api_client.get(f"{TASKS}/{first.pk}", **signed_in).json()["data"]
+    assert item["createdAt"] == detail["createdAt"] and item["createdAt"].endswith("Z")
 
 
 def test_list_rejects_an_unknown_status(api_client, signed_in):
