@@ -10,13 +10,35 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Min, Q, QuerySet
 
+from accounts.services import secret_hash
 from telemetry import conf
-from telemetry.models import Contribution, Learning, Pattern, PatternSetVersion
+from telemetry.models import Contribution, Learning, Pattern, PatternSetVersion, TelemetryKey
 
 TOTAL_CACHE_SECONDS = 3600
 RANK_CACHE_SECONDS = 300
 # Ranks are reported in these buckets ("top-10%"), never as an exact position.
 RANK_BUCKETS = (1, 5, 10, 25, 50, 100)
+
+
+# --- Keys ----------------------------------------------------------------------------------------
+
+
+def telemetry_key_by_raw(raw_key: str) -> TelemetryKey | None:
+    """The live telemetry key for a raw API key, with its accounts key, user and account.
+
+    One query on the hot path of every request (the accounts selector plus a second lookup
+    would be two); keys issued outside POST /api/v1/keys have no TelemetryKey yet and are
+    resolved by the authentication class the slower way.
+    """
+    return (
+        TelemetryKey.objects.select_related("api_key__user", "account")
+        .filter(
+            api_key__key_hash=secret_hash(raw_key),
+            api_key__product=conf.API_KEY_PRODUCT,
+            api_key__revoked_at__isnull=True,
+        )
+        .first()
+    )
 
 
 # --- Versions ------------------------------------------------------------------------------------

@@ -109,7 +109,52 @@ def _fix_of(value: Any, problems: dict) -> dict | None:
     return {"type": fix_type, "description": description, "command": command}
 
 
+def _well_formed(item: Any) -> LearningInput | None:
+    """The learning, when every field is right; None sends the item through ``_learning_of``.
+
+    The common case of a batch of 1000 good learnings, in one expression per field.
+    """
+    if type(item) is not dict:
+        return None
+    get = item.get
+    error_signature, fix_signature, framework, fix = (
+        get("errorSignature"),
+        get("fixSignature"),
+        get("framework"),
+        get("fix"),
+    )
+    duration_ms, project_size = get("durationMs"), get("projectSize")
+    if not (
+        type(error_signature) is str
+        and _hex64(error_signature)
+        and type(fix_signature) is str
+        and _hex64(fix_signature)
+        and type(get("success")) is bool
+        and get("anonymized") is True
+        and (duration_ms is None or (type(duration_ms) is int and 0 <= duration_ms <= MAX_INT))
+        and (project_size is None or (type(project_size) is int and 0 <= project_size <= MAX_INT))
+        and (framework is None or (type(framework) is str and _framework(framework)))
+        and (fix is None or _well_formed_fix(fix))
+    ):
+        return None
+    return LearningInput(error_signature, fix_signature, item["success"], duration_ms, project_size, framework, fix)
+
+
+def _well_formed_fix(fix: Any) -> bool:
+    """A fix object that needs no normalising (its type already upper-case); read-only use after."""
+    if type(fix) is not dict:
+        return False
+    fix_type, description, command = fix.get("type"), fix.get("description"), fix.get("command")
+    return (
+        type(fix_type) is str
+        and _fix_type(fix_type) is not None
+        and (description is None or (type(description) is str and len(description) <= MAX_DESCRIPTION))
+        and (command is None or (type(command) is str and len(command) <= MAX_COMMAND))
+    )
+
+
 def _learning_of(item: Any) -> tuple[LearningInput | None, dict]:
+    """The learning and no problems, or None and what is wrong with each field."""
     if type(item) is not dict:
         return None, {"non_field_errors": ["must be an object"]}
     problems: dict = {}
@@ -151,6 +196,11 @@ class LearningsField(serializers.Field):
         learnings = []
         bad_items: dict[str, dict] = {}
         for index, item in enumerate(data):
+            learning = _well_formed(item)
+            if learning is not None:
+                if not bad_items:
+                    learnings.append(learning)
+                continue
             learning, problems = _learning_of(item)
             if problems:
                 bad_items[str(index)] = problems

@@ -32,10 +32,16 @@ def fix_update(*, fix: Fix, review: str, fix_type: str | None, description: str 
 @transaction.atomic
 def fixes_review(*, fix_ids: Iterable[str], review: str) -> int:
     """Approve, block or reset many fixes at once; blocked ones leave the pattern set. Returns the count."""
-    changed = (
-        Fix.objects.filter(pk__in=list(fix_ids))
+    # Lock in key order first, as uploads do, so a review never deadlocks with an upload.
+    locked = list(
+        Fix.objects.select_for_update()
+        .filter(pk__in=list(fix_ids))
         .exclude(review=review)
-        .update(review=review, reviewed_at=timezone.now() if review != FixReview.PENDING else None, dirty=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    changed = Fix.objects.filter(pk__in=locked).update(
+        review=review, reviewed_at=timezone.now() if review != FixReview.PENDING else None, dirty=True
     )
     if changed:
         transaction.on_commit(pattern_set_rebuild_request)

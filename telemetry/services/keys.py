@@ -55,14 +55,12 @@ def telemetry_key_for(*, api_key: ApiKey) -> TelemetryKey:
 
     Keys issued elsewhere (by staff, by another service) get an unconfirmed one on first use.
     """
-    key = TelemetryKey.objects.select_related("account").filter(api_key=api_key).first()
+    key = TelemetryKey.objects.select_related("account", "api_key__user").filter(api_key=api_key).first()
     if key is not None:
         return key
     account = account_get_or_create(user=api_key.user)
-    key, _ = TelemetryKey.objects.select_related("account").get_or_create(
-        api_key=api_key, defaults={"account": account}
-    )
-    return key
+    TelemetryKey.objects.get_or_create(api_key=api_key, defaults={"account": account})
+    return TelemetryKey.objects.select_related("account", "api_key__user").get(api_key=api_key)
 
 
 def telemetry_keys_confirm(*, keys) -> int:

@@ -14,6 +14,7 @@ changed again meanwhile is dirty again, never lost), ranks them, writes them int
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable
 
 import orjson
@@ -42,13 +43,24 @@ def wilson_lower_bound(successes: int, total: int, z: float = conf.WILSON_Z) -> 
     return max(0.0, (centre - margin) / (1 + z2 / total))  # 0 of n is 0, not -1e-17
 
 
+# Until when (monotonic clock) the pending flag this process set is surely still set: asks
+# before then join that rebuild without a round trip to the cache.
+_flag_set_here_until = 0.0
+
+
 def pattern_set_rebuild_request() -> bool:
     """Ask for a rebuild; returns False when one is already on its way (this ask joins it)."""
+    global _flag_set_here_until
     from telemetry.tasks import pattern_set_rebuild_task
 
     delay = conf.REBUILD_DELAY_SECONDS
-    if delay > 0 and not cache.add(REBUILD_PENDING_KEY, 1, timeout=delay):
-        return False
+    if delay > 0:
+        now = time.monotonic()
+        if now < _flag_set_here_until:
+            return False
+        if not cache.add(REBUILD_PENDING_KEY, 1, timeout=delay):
+            return False
+        _flag_set_here_until = now + delay - 1  # a second's margin against clock differences
     pattern_set_rebuild_task.apply_async(countdown=delay)
     return True
 

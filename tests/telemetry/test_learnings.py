@@ -175,18 +175,19 @@ def test_malformed_json_is_400(api_client, free_key):
     assert r.json()["success"] is False
 
 
-def test_a_batch_that_fails_midway_is_not_stored_at_all(api_client, free_key, monkeypatch):
-    # given: the learning rows cannot be written
-    def broken(rows):
+def test_a_batch_that_fails_midway_is_not_stored_at_all(monkeypatch):
+    # given: the fix text cannot be written, after every counter and learning was
+    def broken(texts):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(learning_services, "_insert_learnings", broken)
+    monkeypatch.setattr(learning_services.ingest_statements, "store_fix_texts", broken)
+    fix = {"type": "SHELL_COMMAND", "description": "d", "command": None}
     # when
     with pytest.raises(RuntimeError):
         learning_services.learnings_upload(
-            user_id=USER_ID, session_id="s-1", team_id=None, learnings=[_input(), _input()]
+            user_id=USER_ID, session_id="s-1", team_id=None, learnings=[_input(fix=fix), _input()]
         )
-    # then: the counters written before the failure were rolled back
+    # then: everything written before the failure was rolled back
     assert (Error.objects.count(), Fix.objects.count(), Learning.objects.count()) == (0, 0, 0)
 
 

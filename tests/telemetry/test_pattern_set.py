@@ -11,6 +11,7 @@ from telemetry import conf
 from telemetry.models import Fix, FixReview, Pattern, PatternSetVersion
 from telemetry.selectors import current_version_label
 from telemetry.services import fixes as fix_services
+from telemetry.services import pattern_set
 from telemetry.services.learnings import LearningInput, learnings_upload
 from telemetry.services.pattern_set import (
     REBUILD_PENDING_KEY,
@@ -106,6 +107,7 @@ def test_rebuild_asks_in_a_burst_share_one_task(monkeypatch):
         enqueue.assert_called_once_with(countdown=30)
         # and once the window has closed, the next ask enqueues again
         cache.delete(REBUILD_PENDING_KEY)
+        monkeypatch.setattr(pattern_set, "_flag_set_here_until", 0.0)
         assert pattern_set_rebuild_request() is True
         assert enqueue.call_count == 2
 
