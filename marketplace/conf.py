@@ -43,3 +43,7 @@ WEBHOOK_TIMEOUT_SECONDS = env.float("MARKETPLACE_WEBHOOK_TIMEOUT_SECONDS", defau
 WEBHOOK_MAX_ATTEMPTS = env.int("MARKETPLACE_WEBHOOK_MAX_ATTEMPTS", default=6)
 WEBHOOK_BACKOFF_BASE_SECONDS = env.int("MARKETPLACE_WEBHOOK_BACKOFF_BASE_SECONDS", default=30)
 WEBHOOK_MAX_ENDPOINTS_PER_USER = env.int("MARKETPLACE_WEBHOOK_MAX_ENDPOINTS_PER_USER", default=10)
+# Deliveries go only to public addresses: an endpoint whose host is (or resolves to) a loopback,
+# private, link-local or otherwise non-public address is refused, at registration and at each
+# try. Tests and local development may allow them.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("MARKETPLACE_WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)

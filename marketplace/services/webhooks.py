@@ -5,16 +5,26 @@ HMAC-SHA256, under the endpoint's secret, of the JSON of ``{"event", "data", "ti
 sorted keys and no spaces; the ``X-Synthik-Signature`` header carries ``sha256=<hex HMAC of the
 exact body bytes>``, the simpler thing to check. Failed tries are retried by Celery after
 ``WEBHOOK_BACKOFF_BASE_SECONDS * 2 ** (try - 1)`` seconds, up to ``WEBHOOK_MAX_ATTEMPTS`` tries.
+
+Server-side request forgery: an endpoint URL is the user's to choose, so the platform would
+otherwise post to whatever it names, its own loopback services and private network included. A
+host that is, or resolves to, a non-public address is refused when the endpoint is registered and
+again at every try (DNS answers change); a try connects to the very address that was checked (the
+host name still goes in ``Host`` and in TLS SNI, so certificates are verified against it), so a
+second DNS answer cannot swap in a private address between the check and the connection.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import secrets
+import socket
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import orjson
@@ -41,6 +51,55 @@ def endpoint_secret(endpoint: WebhookEndpoint) -> str:
     return "whsec_" + hmac_sha256_hex(settings.SECRET_KEY, f"marketplace.webhook:{endpoint.secret_salt}".encode())
 
 
+class BlockedWebhookTargetError(Exception):
+    """The endpoint's host is, or resolves to, an address deliveries may not go to."""
+
+
+def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    mapped = getattr(address, "ipv4_mapped", None)
+    if mapped is not None:
+        address = mapped
+    return address.is_global and not address.is_multicast
+
+
+def webhook_target_addresses(url: str) -> list[str]:
+    """The addresses ``url``'s host resolves to (none when it does not resolve).
+
+    Raises ``BlockedWebhookTargetError`` when any of them is not a public address, unless
+    ``MARKETPLACE_WEBHOOK_ALLOW_PRIVATE_TARGETS`` is set.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    if literal is not None:
+        addresses = [str(literal)]
+    else:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError, OSError):
+            return []  # nothing to reach: the try fails on its own, and no request leaves
+        addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not conf.WEBHOOK_ALLOW_PRIVATE_TARGETS:
+        for address in addresses:
+            if not _is_public(ipaddress.ip_address(address.split("%")[0])):
+                raise BlockedWebhookTargetError(f"{host} is not a public address")
+    return addresses
+
+
+def _pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """``url`` aimed at ``address``, with the Host header and TLS SNI of the original host."""
+    parts = urlsplit(url)
+    host_header = parts.netloc.rsplit("@", 1)[-1]
+    ip_host = f"[{address}]" if ":" in address else address
+    netloc = f"{ip_host}:{parts.port}" if parts.port else ip_host
+    extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
+    return urlunsplit(parts._replace(netloc=netloc)), {"Host": host_header}, extensions
+
+
 @dataclass(frozen=True)
 class CreatedEndpoint:
     endpoint: WebhookEndpoint
@@ -48,7 +107,15 @@ class CreatedEndpoint:
 
 
 def webhook_endpoint_create(*, user, url: str, events: list[str], description: str = "") -> CreatedEndpoint:
-    """Register an endpoint for some events; the secret is returned here and never again."""
+    """Register an endpoint for some events; the secret is returned here and never again.
+
+    A URL whose host is or resolves to a non-public address is a VALIDATION_ERROR.
+    """
+    try:
+        webhook_target_addresses(url)
+    except BlockedWebhookTargetError:
+        message = "must point to a public address (loopback, private and link-local hosts are refused)"
+        raise errors.VALIDATION(f"Validation failed: url: {message}", details={"url": [message]}) from None
     if WebhookEndpoint.objects.filter(user=user).count() >= conf.WEBHOOK_MAX_ENDPOINTS_PER_USER:
         raise errors.CONFLICT(
             f"At most {conf.WEBHOOK_MAX_ENDPOINTS_PER_USER} webhook endpoints per user",
@@ -132,14 +199,24 @@ def webhook_delivery_attempt(*, delivery_id) -> AttemptOutcome:
         DELIVERY_HEADER: str(delivery.id),
     }
     started = time.perf_counter()
-    response_status, error = None, ""
+    response_status, error, blocked = None, "", False
     try:
-        response = httpx.post(endpoint.url, content=body, headers=headers, timeout=conf.WEBHOOK_TIMEOUT_SECONDS)
-        response_status = response.status_code
-        if not 200 <= response.status_code < 300:
-            error = f"HTTP {response.status_code}"
-    except httpx.HTTPError as exc:
-        error = type(exc).__name__
+        addresses = webhook_target_addresses(endpoint.url)
+    except BlockedWebhookTargetError:
+        addresses, error, blocked = [], "blocked: not a public address", True
+    if not blocked:
+        url, extensions = endpoint.url, {}
+        if addresses:
+            url, host_header, extensions = _pinned(endpoint.url, addresses[0])
+            headers.update(host_header)
+        try:
+            with httpx.Client(timeout=conf.WEBHOOK_TIMEOUT_SECONDS) as client:
+                response = client.post(url, content=body, headers=headers, extensions=extensions)
+            response_status = response.status_code
+            if not 200 <= response.status_code < 300:
+                error = f"HTTP {response.status_code}"
+        except httpx.HTTPError as exc:
+            error = type(exc).__name__
     duration_ms = int((time.perf_counter() - started) * 1000)
     WebhookDeliveryAttempt.objects.create(
         delivery=delivery, number=number, response_status=response_status, error=error, duration_ms=duration_ms
@@ -150,7 +227,7 @@ def webhook_delivery_attempt(*, delivery_id) -> AttemptOutcome:
             status=WebhookDelivery.Status.SUCCEEDED, delivered_at=now, next_attempt_at=None
         )
         return AttemptOutcome(delivered=True, retry_in=None)
-    if number >= conf.WEBHOOK_MAX_ATTEMPTS:
+    if number >= conf.WEBHOOK_MAX_ATTEMPTS or blocked:
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
             status=WebhookDelivery.Status.FAILED, next_attempt_at=None
         )
