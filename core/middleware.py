@@ -66,7 +66,7 @@ class RequestIdMiddleware(_DualModeMiddleware):
             "request",
             extra={
                 "method": request.method,
-                "path": request.path,
+                "route": logged_route(request),
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
             },
@@ -81,6 +81,14 @@ class RequestIdMiddleware(_DualModeMiddleware):
     async def __acall__(self, request):
         token, started = self._begin(request)
         return self._finish(request, await self.get_response(request), token, started)
+
+
+def logged_route(request: HttpRequest) -> str:
+    """The URL pattern that answered, never the raw path: paths can carry ids that act as secrets."""
+    match = getattr(request, "resolver_match", None)
+    if match is not None and match.route:
+        return f"/{match.route}"
+    return "<unresolved>"
 
 
 def body_limit_for(path: str) -> int:

@@ -43,7 +43,15 @@ def test_each_request_is_logged_once_with_its_id(client, json_lines):
     assert response["X-Request-Id"] == "req-123"
     assert len(entries) == 1
     assert entries[0]["request_id"] == "req-123"
-    assert entries[0]["path"] == "/coder/__probe/limited" and entries[0]["status"] == 200
+    assert entries[0]["route"] == "/coder/__probe/limited" and entries[0]["status"] == 200
+
+
+def test_the_route_pattern_is_logged_never_the_raw_path(client, json_lines):
+    client.get("/coder/__probe/raise/404")
+
+    entries = [json.loads(line) for line in json_lines if '"core.access"' in line]
+    assert entries[0]["route"] == "/coder/__probe/raise/<int:status>"
+    assert "/raise/404" not in "\n".join(json_lines)
 
 
 def test_malformed_request_id_is_replaced(client):
