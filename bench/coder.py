@@ -28,7 +28,7 @@ if str(BASE_DIR) not in sys.path:
     sys.path.insert(0, str(BASE_DIR))
 
 TASKS = 50
-WORKERS = 2
+WORKERS = 2 * (os.cpu_count() or 1)  # what deploy/gunicorn.conf.py runs by default
 CONNECTIONS = 8
 THREADS = 2
 SECONDS = 8
