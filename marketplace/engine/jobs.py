@@ -38,14 +38,14 @@ DELIVERY_COUNT_TTL_SECONDS = 7 * 24 * 3600
 class ProgressThrottle:
     """Calls ``report(percent)`` when the percent moved and ``interval`` seconds passed since the last call."""
 
-    def __init__(self, report, *, interval: float) -> None:
-        self.report, self.interval = report, interval
+    def __init__(self, report, *, interval: float, clock=time.monotonic) -> None:
+        self.report, self.interval, self.clock = report, interval, clock
         self.last_time = float("-inf")
         self.last_percent = -1
 
     def __call__(self, done: int, total: int) -> None:
         percent = min(99, int(done * 100 / total)) if total else 99
-        now = time.monotonic()
+        now = self.clock()
         if percent > self.last_percent and now - self.last_time >= self.interval:
             self.last_time, self.last_percent = now, percent
             self.report(percent)

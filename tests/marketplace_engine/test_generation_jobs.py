@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import time
 
 import pyarrow.parquet as pq
 import pytest
@@ -180,11 +182,10 @@ def test_a_crash_fails_the_job_without_leaking_details(job_queued, monkeypatch, 
     assert job_queued.status == "failed" and message in job_queued.error and "Traceback" not in job_queued.error
 
 
-def test_progress_is_reported_once_per_percent_and_interval(monkeypatch):
+def test_progress_is_reported_once_per_percent_and_interval():
     reported = []
     clock = iter([0.0, 0.1, 0.2, 1.0, 1.1, 2.0])
-    monkeypatch.setattr(jobs.time, "monotonic", lambda: next(clock))
-    throttle = jobs.ProgressThrottle(reported.append, interval=0.5)
+    throttle = jobs.ProgressThrottle(reported.append, interval=0.5, clock=lambda: next(clock))
     for done in (10, 20, 30, 40, 40, 100):
         throttle(done, 100)
     assert reported == [10, 40, 99]
@@ -195,9 +196,6 @@ def test_stale_temporary_files_of_killed_runs_are_removed(tmp_path):
     fresh = tmp_path / "generation-new.parquet.partial"
     stale.write_bytes(b"half")
     fresh.write_bytes(b"half")
-    import os
-    import time
-
     os.utime(stale, (time.time() - 3 * 3600, time.time() - 3 * 3600))
     jobs.remove_stale_files(str(tmp_path))
     assert not stale.exists() and fresh.exists()
