@@ -51,7 +51,7 @@ EVENT_TIMEOUT_SECONDS = 120
 
 
 @pytest.fixture
-def engine_worker(celery_worker_factory, monkeypatch):  # noqa: F811
+def engine_worker(celery_worker_factory, monkeypatch, engine_registered):  # noqa: F811
     """A worker publishing progress often, and the engine task routed to its queue."""
     worker = celery_worker_factory(extra_env={"MARKETPLACE_ENGINE_PROGRESS_INTERVAL_SECONDS": "0.05"})
     monkeypatch.setitem(current_app.conf, "task_routes", {GENERATION_JOB_RUN_TASK: {"queue": worker.queue}})
