@@ -21,7 +21,8 @@ How each field gets its values:
   and redrawn, at most ``MAX_ROUNDS`` times, after which the job fails naming the field.
 - ``quality``: ``fast`` draws every vocabulary uniformly and fields independently; ``balanced``
   and ``high`` draw names with their real-world frequencies (Faker's weights) and make a row's
-  e-mail address follow the row's ``name`` field (same first and last name).
+  first non-unique ``email`` field follow its first non-unique ``name`` field (same first and last
+  name); other name and e-mail fields are drawn on their own.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ class FieldPlan:
     generator: fields.Generator
     arrow_type: pa.DataType
     permutation: KeyedPermutation | None = None
+    # The row's first name field and first e-mail field share one drawn person (coherence).
+    follows_persona: bool = False
     seen: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
 
     @property
@@ -105,14 +108,24 @@ def plan_for(request: GenerationRequest) -> Plan:
         plans.append(plan)
     group_size = 1 + (request.augmentation.variations if request.augmentation.enabled else 0)
     chunk_rows = max(group_size, (CHUNK_ROWS // group_size) * group_size)
-    names = {spec.type for spec in request.fields}
+    coherent = False
+    if request.quality != "fast":
+        roles = {}
+        for plan in plans:
+            role = getattr(plan.generator, "role", None)
+            if role in ("name", "email") and not plan.spec.unique and role not in roles:
+                roles[role] = plan
+        if len(roles) == 2:
+            coherent = True
+            for plan in roles.values():
+                plan.follows_persona = True
     return Plan(
         request=request,
         fields=plans,
         schema=pa.schema([pa.field(p.spec.name, p.arrow_type, nullable=not p.spec.required) for p in plans]),
         group_size=group_size,
         chunk_rows=chunk_rows,
-        coherent=request.quality != "fast" and "name" in names and "email" in names,
+        coherent=coherent,
     )
 
 
@@ -203,9 +216,11 @@ def _chunk(plan: Plan, chunk: int, start: int, count: int) -> pa.RecordBatch:
             columns.append(_unique_values(plan, field_plan, start, count, chunk))
             continue
         rng = _rng(plan, field_plan.position, chunk, _VALUES)
-        values = field_plan.generator.sample(rng, base_count, persona)
+        person = persona if field_plan.follows_persona else None
+        values = field_plan.generator.sample(rng, base_count, person)
         if field_plan.generator.checked:
-            values = _redraw_invalid(field_plan, values, rng, persona)
+            # Redrawn values leave the row's person: a name too long for an e-mail bound stays too long.
+            values = _redraw_invalid(field_plan, values, rng, None)
         if field_plan.nullable:
             values = _with_nulls(values, _rng(plan, field_plan.position, chunk, _NULLS))
         if expand is not None:

@@ -156,3 +156,18 @@ def test_fast_quality_draws_fields_independently():
         for who, mail in zip(table.column("who").to_pylist(), table.column("mail").to_pylist(), strict=True)
     )
     assert matching < 50
+
+
+def test_only_the_first_name_and_email_fields_share_a_person():
+    schema = [
+        field("buyer", "name", required=True),
+        field("seller", "name", required=True),
+        field("mail", "email", required=True),
+    ]
+    table = rows_of(request_for(schema, 300, quality="balanced"))
+    buyers, sellers = table.column("buyer").to_pylist(), table.column("seller").to_pylist()
+    assert sum(b == s for b, s in zip(buyers, sellers, strict=True)) < 10
+    assert all(
+        mail.startswith(re.sub("[^a-z]", "", buyer.lower().split(" ")[0]) + ".")
+        for buyer, mail in zip(buyers, table.column("mail").to_pylist(), strict=True)
+    )
