@@ -76,7 +76,9 @@ class TelemetryAccount(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="telemetry_account")
     tier = models.CharField(max_length=10, choices=Tier.choices, default=Tier.FREE)
-    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="members")
+    # PROTECT: a team with members can't vanish from under its team-tier accounts (the check
+    # constraint below); staff move the members first.
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, null=True, blank=True, related_name="members")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

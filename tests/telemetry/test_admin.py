@@ -157,3 +157,9 @@ def test_staff_set_tiers_and_teams(staff_client, team):
 )
 def test_every_list_opens(staff_client, published_fix, name):
     assert staff_client.get(reverse(f"admin:{name}_changelist")).status_code == 200
+
+
+def test_a_team_with_members_cannot_be_deleted(staff_client, team, team_member_key):
+    r = staff_client.post(reverse("admin:telemetry_team_delete", args=[team.pk]), {"post": "yes"})
+    assert r.status_code == 200  # the "cannot delete" page, not a crash
+    assert type(team).objects.filter(pk=team.pk).exists()
