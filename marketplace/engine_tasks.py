@@ -41,7 +41,7 @@ def _fail_quietly(fail, job_id: str, error: str) -> None:
 
 def _run(task, runner, fail, job_id: str, limit: int) -> str:
     try:
-        return runner(job_id=job_id)
+        return runner(job_id=job_id, message_id=task.request.id or "")
     except SoftTimeLimitExceeded:
         _fail_quietly(fail, job_id, f"The job ran past its time limit of {limit} seconds")
         return "failed"

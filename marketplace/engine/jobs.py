@@ -9,8 +9,8 @@ file, or fail with a message the owner can read. It is safe to run twice and aft
 - rows go to a temporary file that only ``generate`` verifies and only then hands to
   ``generation_job_complete``; a run killed half-way leaves at most a stale temporary file
   (removed by later runs), never a dataset marked ready;
-- the number of deliveries of a job is counted (in the cache: Redis on the full stack); a job
-  whose worker died ``MAX_DELIVERIES`` times fails instead of looping forever.
+- the deliveries of each message are counted (in the cache: Redis on the full stack); a job
+  whose worker died ``MAX_DELIVERIES`` times on the same message fails instead of looping forever.
 """
 
 from __future__ import annotations
@@ -51,9 +51,14 @@ class ProgressThrottle:
             self.report(percent)
 
 
-def delivery_count(kind: str, job_id: str) -> int:
-    """How many times this job's task started (this start included)."""
-    key = f"marketplace:engine:{kind}:deliveries:{job_id}"
+def delivery_count(kind: str, job_id: str, message_id: str) -> int:
+    """How many times this message of this job's task started (this start included).
+
+    Counted per message: the broker re-delivers the same message (same task id) after a worker
+    died, while a job sent again on purpose (the marketplace's upkeep re-sends jobs left queued)
+    is a new message with a count of its own, so duplicates never count as crashes.
+    """
+    key = f"marketplace:engine:{kind}:deliveries:{job_id}:{message_id}"
     if cache.add(key, 1, timeout=DELIVERY_COUNT_TTL_SECONDS):
         return 1
     try:
@@ -73,12 +78,17 @@ def remove_stale_files(directory: str | None) -> None:
                 path.unlink()
 
 
-def generation_job_run(*, job_id: str) -> str:
-    """Run the job to completion or failure; returns the job's final (or current) status."""
+def generation_job_run(*, job_id: str, message_id: str = "") -> str:
+    """Run the job to completion or failure; returns the job's final (or current) status.
+
+    ``message_id`` (the Celery task id) identifies the delivery, see ``delivery_count``. Two
+    messages of one job may run at once (a re-sent job): both write the same bytes and the seam
+    completes the job once.
+    """
     job = GenerationJob.objects.filter(pk=job_id).first()
     if job is None or job.status in (JobStatus.COMPLETED, JobStatus.FAILED):
         return job.status if job else "missing"
-    deliveries = delivery_count("generation", job_id)
+    deliveries = delivery_count("generation", job_id, message_id)
     if deliveries > conf.MAX_DELIVERIES:
         seam.generation_job_fail(
             job_id=job_id, error=f"Generation was interrupted {deliveries - 1} times (the worker stopped); giving up"

@@ -140,12 +140,12 @@ def train(job: TrainingJob, report) -> tuple[bytes, dict]:
     return buffer.getvalue(), metrics
 
 
-def training_job_run(*, job_id: str) -> str:
+def training_job_run(*, job_id: str, message_id: str = "") -> str:
     """Run the job to completion or failure; returns the job's final (or current) status."""
     job = TrainingJob.objects.select_related("model").filter(pk=job_id).first()
     if job is None or job.status in (JobStatus.COMPLETED, JobStatus.FAILED):
         return job.status if job else "missing"
-    deliveries = delivery_count("training", job_id)
+    deliveries = delivery_count("training", job_id, message_id)
     if deliveries > conf.MAX_DELIVERIES:
         seam.training_job_fail(
             job_id=job_id, error=f"Training was interrupted {deliveries - 1} times (the worker stopped); giving up"

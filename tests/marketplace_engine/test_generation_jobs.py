@@ -147,12 +147,18 @@ def test_running_a_finished_job_again_changes_nothing(job_queued):
     assert (job_queued.result, job_queued.completed_at) == finished
 
 
-def test_a_job_whose_worker_keeps_dying_fails(job_queued, settings):
+def test_a_job_whose_worker_keeps_dying_fails(job_queued):
     for _ in range(jobs.conf.MAX_DELIVERIES):
-        jobs.delivery_count("generation", str(job_queued.pk))
-    assert jobs.generation_job_run(job_id=str(job_queued.pk)) == "failed"
+        jobs.delivery_count("generation", str(job_queued.pk), "message-1")
+    assert jobs.generation_job_run(job_id=str(job_queued.pk), message_id="message-1") == "failed"
     job_queued.refresh_from_db()
     assert "interrupted" in job_queued.error
+
+
+def test_a_job_sent_again_on_purpose_is_not_taken_for_a_crash(job_queued):
+    for _ in range(jobs.conf.MAX_DELIVERIES):
+        jobs.delivery_count("generation", str(job_queued.pk), "message-1")
+    assert jobs.generation_job_run(job_id=str(job_queued.pk), message_id="message-2") == "completed"
 
 
 def test_the_time_limit_fails_the_job_with_a_clear_message(job_queued, monkeypatch):
