@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.models import ApiKey, AuthSession
@@ -48,3 +49,16 @@ def api_key_by_raw(raw_key: str, *, product: str) -> ApiKey | None:
         .filter(key_hash=secret_hash(raw_key), product=product, revoked_at__isnull=True)
         .first()
     )
+
+
+def api_keys_of(*, user, product: str):
+    """The user's keys for ``product``, newest first, revoked ones included."""
+    return ApiKey.objects.filter(user=user, product=product).order_by("-created_at")
+
+
+def api_key_of(*, user, product: str, api_key_id) -> ApiKey | None:
+    """One of the user's keys for ``product``, or None (another user's key is None too)."""
+    try:
+        return api_keys_of(user=user, product=product).filter(pk=api_key_id).first()
+    except (ValueError, TypeError, ValidationError):
+        return None

@@ -9,14 +9,13 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import selectors as account_selectors
 from accounts import services as account_services
-from accounts.models import ApiKey, AuthSession, User
+from accounts.models import AuthSession, User
 from coder import conf
+from coder.authentication import PRODUCT
 from coder.models import CoderAccount
 from coder.services.clerk import clerk_token_verify
 from coder.services.credits import account_ensure
 from core import errors
-
-PRODUCT = "coder"
 
 
 @dataclass(frozen=True)
@@ -105,7 +104,7 @@ def coder_api_key_create(*, user: User, name: str = "") -> account_services.Issu
 
 
 def coder_api_key_revoke(*, user: User, api_key_id) -> None:
-    api_key = ApiKey.objects.filter(pk=api_key_id, user=user, product=PRODUCT).first()
+    api_key = account_selectors.api_key_of(user=user, product=PRODUCT, api_key_id=api_key_id)
     if api_key is None:
         raise errors.NOT_FOUND("API key not found")
     account_services.api_key_revoke(api_key=api_key)
