@@ -9,6 +9,7 @@ samples; percentiles are nearest-rank.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -17,6 +18,8 @@ from collections import Counter, deque
 from django.conf import settings
 
 from cerebro import conf
+
+logger = logging.getLogger(__name__)
 
 LATENCY_KEY = "cerebro:metrics:latency"
 COUNTERS_KEY = "cerebro:metrics:counters"
@@ -35,15 +38,19 @@ def _redis():
 
 
 def record_latency(milliseconds: float) -> None:
+    """Add a sample; a Redis outage loses the sample, never the request."""
     connection = _redis()
     if connection is None:
         with _lock:
             _local_samples.append((time.time(), milliseconds))
         return
-    pipeline = connection.pipeline(transaction=False)
-    pipeline.lpush(LATENCY_KEY, f"{time.time():.3f}:{milliseconds:.3f}")
-    pipeline.ltrim(LATENCY_KEY, 0, conf.LATENCY_WINDOW_SAMPLES - 1)
-    pipeline.execute()
+    try:
+        pipeline = connection.pipeline(transaction=False)
+        pipeline.lpush(LATENCY_KEY, f"{time.time():.3f}:{milliseconds:.3f}")
+        pipeline.ltrim(LATENCY_KEY, 0, conf.LATENCY_WINDOW_SAMPLES - 1)
+        pipeline.execute()
+    except Exception:
+        logger.warning("cerebro metrics: could not record a latency sample", exc_info=True)
 
 
 def record_cache_lookup(level: str, hit: bool) -> None:
@@ -53,7 +60,10 @@ def record_cache_lookup(level: str, hit: bool) -> None:
         with _lock:
             _local_counters[field] += 1
         return
-    connection.hincrby(COUNTERS_KEY, field, 1)
+    try:
+        connection.hincrby(COUNTERS_KEY, field, 1)
+    except Exception:
+        logger.warning("cerebro metrics: could not count a cache lookup", exc_info=True)
 
 
 def latency_samples() -> list[float]:

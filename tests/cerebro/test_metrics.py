@@ -54,3 +54,21 @@ def test_percentiles_are_nearest_rank():
     assert metrics.percentile(samples, 0.95) == 95
     assert metrics.percentile(samples, 0.99) == 99
     assert metrics.percentile([], 0.95) is None
+
+
+def test_a_metrics_store_outage_never_fails_a_request(signed_in, monkeypatch):
+    class Broken:
+        def pipeline(self, **kwargs):
+            raise ConnectionError("redis down")
+
+        def hincrby(self, *args):
+            raise ConnectionError("redis down")
+
+        def delete(self, *keys):  # the fixture's reset
+            return 0
+
+    monkeypatch.setattr(metrics, "_redis", lambda: Broken())
+
+    r = signed_in.post("/cerebro/api/memory/rag", {"query": "anything"}, format="json")
+
+    assert r.status_code == 200, r.json()
