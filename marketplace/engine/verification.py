@@ -28,7 +28,7 @@ from marketplace.engine.checks import invalid_values
 from marketplace.engine.hashing import RepeatDetector, fingerprints
 from marketplace.engine.spec import FieldSpec
 
-READ_BLOCK_BYTES = 8 * 1024 * 1024
+READ_BLOCK_BYTES = 256 * 1024
 MAX_PROBLEMS = 20
 
 
@@ -79,7 +79,7 @@ def read_batches(path: Path, schema: pa.Schema, file_format: str) -> Iterator[pa
     if file_format == "csv":
         reader = pa_csv.open_csv(
             path,
-            read_options=pa_csv.ReadOptions(block_size=READ_BLOCK_BYTES),
+            read_options=pa_csv.ReadOptions(block_size=READ_BLOCK_BYTES, use_threads=False),
             parse_options=pa_csv.ParseOptions(newlines_in_values=True),
             convert_options=pa_csv.ConvertOptions(
                 column_types={f.name: f.type for f in schema},
@@ -91,7 +91,7 @@ def read_batches(path: Path, schema: pa.Schema, file_format: str) -> Iterator[pa
         return
     reader = pa_json.open_json(
         path,
-        read_options=pa_json.ReadOptions(block_size=READ_BLOCK_BYTES),
+        read_options=pa_json.ReadOptions(block_size=READ_BLOCK_BYTES, use_threads=False),
         parse_options=pa_json.ParseOptions(
             explicit_schema=_read_schema(schema, "json"), unexpected_field_behavior="error"
         ),

@@ -26,6 +26,7 @@ from marketplace.engine import arrays
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _CONTROL_CHARACTERS = r"[\x00-\x1f]"
+_NEEDS_ESCAPE = r"[\x00-\x1f\"\\]"
 _ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
 
 
@@ -44,13 +45,16 @@ def _datetimes_as_text(batch: pa.RecordBatch) -> pa.RecordBatch:
 
 
 def _json_strings(column: pa.Array) -> pa.Array:
+    count = len(column)
+    if not pc.any(pc.match_substring_regex(column, _NEEDS_ESCAPE)).as_py():
+        # The usual case (vocabulary text): nothing to escape, only quotes to add.
+        return arrays.join([arrays.constant('"', count), column, arrays.constant('"', count)])
     if pc.any(pc.match_substring_regex(column, _CONTROL_CHARACTERS)).as_py():
         # Rare (a pattern asked for control characters): let orjson escape them exactly.
         return pa.array([None if value is None else orjson.dumps(value).decode() for value in column.to_pylist()])
     escaped = column
     for raw, replacement in _ESCAPES:
         escaped = pc.replace_substring(escaped, raw, replacement)
-    count = len(column)
     return arrays.join([arrays.constant('"', count), escaped, arrays.constant('"', count)])
 
 
