@@ -38,13 +38,13 @@ SCHEMA = [
 ]
 
 
-def _measure_engine(rows: int) -> dict:
-    """In this (fresh) process: one generate() to Parquet; seconds and peak RSS."""
+def _measure_engine(rows: int, file_format: str = "parquet") -> dict:
+    """In this (fresh) process: one generate() to a file; seconds and peak RSS."""
     import resource
 
     from marketplace.engine import GenerationRequest, generate
 
-    request = GenerationRequest.from_config({"schema": SCHEMA, "rows": rows, "format": "parquet"}, default_seed=1)
+    request = GenerationRequest.from_config({"schema": SCHEMA, "rows": rows, "format": file_format}, default_seed=1)
     started = time.perf_counter()
     outcome = generate(request)
     seconds = time.perf_counter() - started
@@ -58,9 +58,9 @@ def _measure_engine(rows: int) -> dict:
     }
 
 
-def _engine_in_child(rows: int) -> dict:
+def _engine_in_child(rows: int, file_format: str = "parquet") -> dict:
     result = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--measure", str(rows)],
+        [sys.executable, str(Path(__file__).resolve()), "--measure", str(rows), file_format],
         cwd=BASE_DIR,
         env={**os.environ, "PYTHONPATH": str(BASE_DIR)},
         capture_output=True,
@@ -128,9 +128,9 @@ def run() -> list[dict]:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--measure":
+    if len(sys.argv) == 4 and sys.argv[1] == "--measure":
         sys.path.insert(0, str(BASE_DIR))
-        print(json.dumps(_measure_engine(int(sys.argv[2]))))
+        print(json.dumps(_measure_engine(int(sys.argv[2]), sys.argv[3])))
     else:
         for row in run():
             print(row)
