@@ -5,11 +5,12 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from marketplace.engine import template_preview
+from marketplace.engine import GenerationRequest, generate, template_preview
 from marketplace.engine.checks import invalid_values
 from marketplace.engine.spec import FieldSpec
-from marketplace.models import DatasetTemplate
-from tests.marketplace.conftest import API
+from marketplace.models import DatasetTemplate, GenerationJob
+from tests.marketplace.conftest import API, client_for
+from tests.marketplace.factories import WalletProfileFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -53,3 +54,36 @@ def test_preview_data_is_the_engine_s_own_and_meets_the_schema(template):
 def test_every_template_previews_rows_generated_by_the_engine():
     for template in DatasetTemplate.objects.filter(is_active=True):
         assert template.preview_data == template_preview(template.pk, template.schema), template.pk
+
+
+@pytest.mark.parametrize("template", sorted(ENGINE_TEMPLATES))
+def test_every_template_generates_a_verified_file(template):
+    stored = DatasetTemplate.objects.get(pk=template)
+    request = GenerationRequest.from_config(
+        {"schema": stored.schema, "rows": min(stored.estimated_rows, 5000), "format": "csv", "verification": True},
+        default_seed=3,
+    )
+    outcome = generate(request)
+    assert outcome.verification.passed and outcome.rows == request.rows
+    outcome.discard()
+
+
+def test_a_dataset_can_be_made_from_a_template(engine_registered, django_capture_on_commit_callbacks):
+    creator = WalletProfileFactory().user
+    body = {
+        "name": "Orders from the template",
+        "category": "ecommerce",
+        "tags": [],
+        "visibility": "public",
+        "license": "CC0",
+        "price": 0,
+        "pricePerRow": 0,
+        "datasetType": "template",
+        "templateId": "ecommerce-orders",
+        "config": {"rows": 3000, "format": "json", "quality": "balanced", "verification": True},
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client_for(creator).post(f"{API}/datasets", body, format="json")
+    assert r.status_code == 201, r.json()
+    job = GenerationJob.objects.get(pk=r.json()["generationJob"]["id"])
+    assert job.status == "completed" and job.result["generatedRows"] == 3000, job.error
