@@ -262,7 +262,9 @@ def serving_verdict(figures: list[Figure]) -> str:
 
 def runs_table(runs: list[Run]) -> str:
     lines = [
-        "Every run:",
+        "Every run (errors: socket errors, answers other than 2xx/3xx, and requests still unanswered after "
+        "5 s; wrk leaves those timed-out requests out of its latency percentiles, so a run with errors "
+        "looks faster in p50/p99 than it was):",
         "",
         "| server | round | requests | seconds | req/s | p50 ms | p90 ms | p99 ms | max ms | errors |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
