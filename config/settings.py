@@ -123,10 +123,14 @@ if REDIS_URL:
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
                 "SOCKET_CONNECT_TIMEOUT": 2,
                 "SOCKET_TIMEOUT": 2,
+                # A Redis outage degrades the cache to misses (logged) instead of failing requests;
+                # the rate limiter fails open on its own (core/ratelimit.py). docs/quality.md.
+                "IGNORE_EXCEPTIONS": True,
             },
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="platform"),
         }
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",

@@ -55,6 +55,15 @@ def validation_error(detail: Any) -> DomainError:
     return errors.VALIDATION(f"Validation failed: {_first_problem(details)}", details=details)
 
 
+def _is_redis_outage(exc: BaseException) -> bool:
+    """A broker publish or a Redis call that could not reach Redis (kombu wraps the former)."""
+    from kombu.exceptions import OperationalError as BrokerUnreachable
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    return isinstance(exc, (BrokerUnreachable, RedisConnectionError, RedisTimeoutError))
+
+
 def to_domain_error(exc: BaseException) -> DomainError | None:
     """Translate a known exception into a DomainError; None for anything unexpected."""
     if isinstance(exc, DomainError):
@@ -84,6 +93,8 @@ def to_domain_error(exc: BaseException) -> DomainError | None:
         return errors.PAYLOAD_TOO_LARGE()
     if isinstance(exc, (OperationalError, InterfaceError)):
         return errors.SERVICE_UNAVAILABLE("The database is unavailable; try again shortly")
+    if _is_redis_outage(exc):
+        return errors.SERVICE_UNAVAILABLE("The job queue or cache (Redis) is unavailable; try again shortly")
     if isinstance(exc, DatabaseError):
         return None
     if isinstance(exc, drf.APIException):

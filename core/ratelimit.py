@@ -8,10 +8,16 @@ Without Redis, the local-memory cache's atomic ``incr`` does the same inside one
 
 Limits come from ``settings.RATE_LIMITS`` (scope -> (requests, window seconds)), scaled by
 ``settings.RATE_LIMIT_MULTIPLIER``.
+
+When Redis cannot be reached the limiter fails open: the request is served without a count (and
+without X-RateLimit-* headers, which would be made up), and a warning is logged at most once a
+minute per process. The limits are abuse protection; refusing every request of every API while
+Redis is down would turn a cache outage into a full outage. /health reports the outage.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -24,6 +30,10 @@ from core import errors
 from core.envelopes import Envelope, envelope_for_path, format_reset
 from core.errors import DomainError
 
+logger = logging.getLogger(__name__)
+OUTAGE_WARNING_INTERVAL_SECONDS = 60
+_last_outage_warning = 0.0
+
 
 @dataclass(frozen=True)
 class RateLimitResult:
@@ -31,6 +41,8 @@ class RateLimitResult:
     limit: int
     count: int
     reset_epoch: int
+    # True when the counter store could not be reached and the request was let through uncounted.
+    uncounted: bool = False
 
     @property
     def allowed(self) -> bool:
@@ -45,6 +57,8 @@ class RateLimitResult:
         return max(1, self.reset_epoch - int(time.time()))
 
     def headers(self, envelope: Envelope) -> dict[str, str]:
+        if self.uncounted:
+            return {}
         headers = {
             "X-RateLimit-Limit": str(self.limit),
             "X-RateLimit-Remaining": str(self.remaining),
@@ -93,23 +107,52 @@ def _increment_cache(key: str, window: int, amount: int) -> int:
         return cache.incr(key, amount)
 
 
+def _counter_store_errors() -> tuple[type[BaseException], ...]:
+    if not _uses_redis():
+        return ()
+    from redis.exceptions import RedisError
+
+    return (RedisError, OSError)
+
+
+def _warn_store_unreachable(exc: BaseException) -> None:
+    global _last_outage_warning
+    now = time.monotonic()
+    if now - _last_outage_warning >= OUTAGE_WARNING_INTERVAL_SECONDS:
+        _last_outage_warning = now
+        logger.warning(
+            "rate limiter: counter store unreachable, serving uncounted", extra={"error": type(exc).__name__}
+        )
+
+
 def hit(scope: str, identity: str, *, cost: int = 1) -> RateLimitResult:
-    """Count one request of ``identity`` against ``scope`` and report where it stands."""
+    """Count one request of ``identity`` against ``scope`` and report where it stands.
+
+    Fails open (``uncounted``, allowed) when Redis cannot be reached.
+    """
     limit, window = limit_for(scope)
     now = time.time()
     window_start = int(now // window) * window
     key = f"rl:{scope}:{identity}:{window_start}"
     increment = _increment_redis if _uses_redis() else _increment_cache
-    count = increment(key, window, cost)
+    try:
+        count = increment(key, window, cost)
+    except _counter_store_errors() as exc:
+        _warn_store_unreachable(exc)
+        return RateLimitResult(scope=scope, limit=limit, count=0, reset_epoch=window_start + window, uncounted=True)
     return RateLimitResult(scope=scope, limit=limit, count=count, reset_epoch=window_start + window)
 
 
 def peek(scope: str, identity: str) -> RateLimitResult:
-    """Where ``identity`` stands in ``scope`` without counting a request."""
+    """Where ``identity`` stands in ``scope`` without counting a request (nothing spent when unreachable)."""
     limit, window = limit_for(scope)
     window_start = int(time.time() // window) * window
     key = f"rl:{scope}:{identity}:{window_start}"
-    count = int(cache.get(key) or 0) if not _uses_redis() else _redis_get(key)
+    try:
+        count = int(cache.get(key) or 0) if not _uses_redis() else _redis_get(key)
+    except _counter_store_errors() as exc:
+        _warn_store_unreachable(exc)
+        return RateLimitResult(scope=scope, limit=limit, count=0, reset_epoch=window_start + window, uncounted=True)
     return RateLimitResult(scope=scope, limit=limit, count=count, reset_epoch=window_start + window)
 
 

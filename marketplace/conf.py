@@ -47,3 +47,6 @@ WEBHOOK_MAX_ENDPOINTS_PER_USER = env.int("MARKETPLACE_WEBHOOK_MAX_ENDPOINTS_PER_
 # private, link-local or otherwise non-public address is refused, at registration and at each
 # try. Tests and local development may allow them.
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("MARKETPLACE_WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
+# A generation or training job still queued this long (its send failed: the broker was down) is
+# sent again by the upkeep.
+QUEUED_JOB_RESEND_SECONDS = env.int("MARKETPLACE_QUEUED_JOB_RESEND_SECONDS", default=600)

@@ -16,13 +16,16 @@ effects stay in one place whoever runs it:
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import IO
 
 import orjson
 from celery import current_app
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnreachableError
 
 from core import storage
 from core.realtime import publish
@@ -37,13 +40,51 @@ GENERATION_PROGRESS_EVENT = "generation.progress"
 TRAINING_PROGRESS_EVENT = "training.progress"
 
 
+# After a failed send, sends are skipped (jobs left queued) for this long in this process: reaching
+# an unreachable Redis costs seconds of connection retries, which no request should pay twice.
+BROKER_BACKOFF_SECONDS = 30.0
+_broker_unreachable_until = 0.0
+
+
 def _send_when_registered(task_name: str, job_id: str) -> bool:
+    global _broker_unreachable_until
     task = current_app.tasks.get(task_name)
     if task is None:
         logger.info("job left queued: no engine registered", extra={"task": task_name, "job": job_id})
         return False
-    task.apply_async(args=[job_id])
+    if time.monotonic() < _broker_unreachable_until:
+        logger.warning("job left queued: the job queue was unreachable moments ago", extra={"job": job_id})
+        return False
+    try:
+        # No publish retries in the request: the row is committed, so an unreachable broker must
+        # not turn the answer into an error. The job stays queued and the upkeep sends it again
+        # (queued_jobs_resend).
+        task.apply_async(args=[job_id], retry=False)
+    except BrokerUnreachableError as exc:
+        _broker_unreachable_until = time.monotonic() + BROKER_BACKOFF_SECONDS
+        logger.warning(
+            "job left queued: the job queue is unreachable", extra={"job": job_id, "error": type(exc).__name__}
+        )
+        return False
     return True
+
+
+def queued_jobs_resend(*, older_than_seconds: int | None = None) -> int:
+    """Send again every generation and training job still queued after ``QUEUED_JOB_RESEND_SECONDS``.
+
+    For jobs whose first send failed (the broker was down). A job whose message is still waiting in
+    the queue gets a second one; the runners do nothing for a job that already finished.
+    """
+    from marketplace.tasks import GENERATION_JOB_RUN_TASK, TRAINING_JOB_RUN_TASK
+
+    wait = conf.QUEUED_JOB_RESEND_SECONDS if older_than_seconds is None else older_than_seconds
+    cutoff = timezone.now() - timedelta(seconds=wait)
+    sent = 0
+    for model, task_name in ((GenerationJob, GENERATION_JOB_RUN_TASK), (TrainingJob, TRAINING_JOB_RUN_TASK)):
+        stale = model.objects.filter(status=JobStatus.QUEUED, created_at__lte=cutoff).values_list("pk", flat=True)
+        for job_id in stale[:500]:
+            sent += _send_when_registered(task_name, str(job_id))
+    return sent
 
 
 def generation_job_enqueue(*, job: GenerationJob) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from marketplace.services.auth import used_nonces_purge
+from marketplace.services.generation import queued_jobs_resend
 from marketplace.services.purchases import purchases_pending_sweep
 from marketplace.services.stats import datasets_trending_refresh
 from marketplace.services.webhooks import webhook_deliveries_overdue_sweep
@@ -15,4 +16,5 @@ def marketplace_upkeep() -> dict:
         "noncesPurged": used_nonces_purge(),
         "purchasesRechecked": purchases_pending_sweep(),
         "webhookDeliveriesRetried": webhook_deliveries_overdue_sweep(),
+        "queuedJobsResent": queued_jobs_resend(),
     }
