@@ -22,14 +22,26 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import DatabaseError
 
 from marketplace.engine import conf
-from marketplace.engine.jobs import generation_job_run
 from marketplace.services import generation as seam
 from marketplace.tasks import GENERATION_JOB_RUN_TASK, TRAINING_JOB_RUN_TASK
-from marketplace.training.jobs import training_job_run
 
 logger = logging.getLogger(__name__)
 
 TRANSIENT_ERRORS = (DatabaseError, ConnectionError, TimeoutError)
+
+
+# The engines (numpy, Arrow, scikit-learn) are imported when a job runs, not when a web process
+# loads the task registry to send one.
+def generation_job_run(**kwargs) -> str:
+    from marketplace.engine.jobs import generation_job_run as run
+
+    return run(**kwargs)
+
+
+def training_job_run(**kwargs) -> str:
+    from marketplace.training.jobs import training_job_run as run
+
+    return run(**kwargs)
 
 
 def _fail_quietly(fail, job_id: str, error: str) -> None:
