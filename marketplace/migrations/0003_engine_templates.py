@@ -98,7 +98,11 @@ TEMPLATES = [
             field("description", "text", "What the customer wrote", required=True),
             field("priority", "enum", "Priority", required=True, enum=["low", "normal", "high", "urgent"]),
             field(
-                "category", "enum", "Category", required=True, enum=["billing", "technical", "account", "shipping", "other"]
+                "category",
+                "enum",
+                "Category",
+                required=True,
+                enum=["billing", "technical", "account", "shipping", "other"],
             ),
             field("status", "enum", "Status", required=True, enum=["open", "pending", "resolved", "closed"]),
             field("created_at", "datetime", "Opened at", required=True),
@@ -163,7 +167,11 @@ TEMPLATES = [
             ),
             field("location", "enum", "Location", required=True, enum=CITIES),
             field(
-                "employment_type", "enum", "Contract", required=True, enum=["full-time", "part-time", "contract", "internship"]
+                "employment_type",
+                "enum",
+                "Contract",
+                required=True,
+                enum=["full-time", "part-time", "contract", "internship"],
             ),
             field("remote", "boolean", "Remote allowed", required=True),
             field("salary", "integer", "Yearly salary in USD", min=30000, max=250000),
@@ -200,7 +208,9 @@ TEMPLATES = [
         "description": "Pseudonymous participants of a three-arm trial: vitals, visits and outcomes. No real person.",
         "category": "healthcare",
         "schema": [
-            field("participant_code", "string", "Pseudonymous code", required=True, unique=True, pattern=r"^P-[0-9]{5}$"),
+            field(
+                "participant_code", "string", "Pseudonymous code", required=True, unique=True, pattern=r"^P-[0-9]{5}$"
+            ),
             field("trial_arm", "enum", "Arm", required=True, enum=["placebo", "low_dose", "high_dose"]),
             field("site", "enum", "Site", required=True, enum=["SITE-01", "SITE-02", "SITE-03", "SITE-04", "SITE-05"]),
             field("age", "integer", "Age at enrolment", required=True, min=18, max=85),
@@ -216,7 +226,8 @@ TEMPLATES = [
         "estimated_rows": 5000,
     },
 ]
-CREATED_IDS = [template["id"] for template in TEMPLATES if template["id"] not in ("customer-profiles", "financial-transactions")]
+EXISTING_IDS = ("customer-profiles", "financial-transactions")  # created by 0002, kept on reversal
+CREATED_IDS = [template["id"] for template in TEMPLATES if template["id"] not in EXISTING_IDS]
 
 
 def add_templates(apps, schema_editor):
