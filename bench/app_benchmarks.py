@@ -31,10 +31,16 @@ def project_apps(base_dir: Path = BASE_DIR) -> set[str]:
     return {path.parent.name for path in base_dir.glob("*/apps.py")}
 
 
+# Modules that measure several apps at once (so are named after none), run after the app modules:
+# load.py, the one-minute load mix over every API (docs/quality.md).
+CROSS_APP_MODULES = ("load",)
+
+
 def discover(bench_dir: Path = BENCH_DIR, apps: set[str] | None = None) -> list[str]:
     """Names of the app bench modules present, in a stable order. Harness modules are not apps."""
     apps = project_apps() if apps is None else apps
-    return sorted(path.stem for path in bench_dir.glob("*.py") if path.stem in apps)
+    found = sorted(path.stem for path in bench_dir.glob("*.py") if path.stem in apps)
+    return found + [name for name in CROSS_APP_MODULES if (bench_dir / f"{name}.py").exists()]
 
 
 def run_app_benchmark(
