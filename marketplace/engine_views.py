@@ -1,6 +1,7 @@
 """``POST /generation/preview``: up to 50 rows of a schema, generated synchronously by the engine.
 
-Mounted by ``marketplace/urls.py`` (``path("generation/preview", engine_views.GenerationPreviewView.as_view(), ...)``).
+Mounted by ``marketplace/urls.py`` at ``generation/preview`` (name ``marketplace-generation-preview``). It
+runs the engine in the request, so it draws on the dataset operations' budget (100 an hour per user).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from rest_framework.response import Response
 
 from marketplace import engine
 from marketplace.serializers.outputs import AnyObjectField
-from marketplace.views.base import MarketplaceView, errors_for
+from marketplace.views.base import DatasetOperationView, errors_for
 
 
 class PreviewConfigSerializer(serializers.Serializer):
@@ -39,7 +40,7 @@ PreviewResponse = inline_serializer(
 )
 
 
-class GenerationPreviewView(MarketplaceView):
+class GenerationPreviewView(DatasetOperationView):
     @extend_schema(
         summary="Generate a preview of a schema (at most 50 rows, synchronous)",
         request=PreviewRequestSerializer,

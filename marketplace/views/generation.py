@@ -1,4 +1,4 @@
-"""``/generation/jobs/:id`` and ``/generation/templates`` (``/generation/preview`` is the engine's, issue 6)."""
+"""``/generation/jobs/:id`` and ``/generation/templates`` (``/generation/preview``: ``engine_views.py``)."""
 
 from __future__ import annotations
 

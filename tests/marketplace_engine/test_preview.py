@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pytest
+from django.urls import reverse
 
 from marketplace.engine import estimate_cost
 from marketplace.engine.checks import invalid_values
@@ -12,7 +13,7 @@ from tests.marketplace.conftest import API, client_for
 from tests.marketplace.factories import WalletProfileFactory
 from tests.marketplace_engine.conftest import SCHEMA_OF_EVERY_TYPE, field
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.marketplace_engine.urls")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -67,3 +68,21 @@ def test_a_unique_field_too_small_for_the_rows_is_refused(signed_in_client):
 def test_a_preview_needs_a_signed_in_user(api_client):
     r = preview(api_client, schema=[field("n", "integer")], rows=5)
     assert r.status_code == 401, r.json()
+
+
+def test_the_preview_is_mounted_under_the_api_base_path_with_the_dataset_budget(signed_in_client, settings):
+    # given a dataset operations budget of 2 requests
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "marketplace.datasets": (2, 3600)}
+    assert reverse("marketplace-generation-preview") == f"{API}/generation/preview"
+    # when the user previews three times
+    answers = [preview(signed_in_client, schema=[field("n", "integer")], rows=1) for _ in range(3)]
+    # then the first two are served with the budget's headers and the third is refused
+    assert [r.status_code for r in answers] == [200, 200, 429], answers[-1].json()
+    assert answers[0].headers["X-RateLimit-Limit"] == "2"
+    assert answers[2].json()["error"]["code"] == "RATE_LIMITED"
+
+
+def test_the_preview_is_in_the_marketplace_openapi_document(api_client):
+    r = api_client.get(f"{API}/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert r.status_code == 200
+    assert "post" in r.json()["paths"]["/marketplace/v1/generation/preview"]
