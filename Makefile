@@ -26,8 +26,13 @@ migrate: $(VENV)/.runtime-installed | var
 	$(BIN)/python manage.py migrate --no-input
 
 ## Serve every API (HTTP, WebSockets, SSE) from one ASGI process on HOST:PORT.
+## Persistent database connections stay off under ASGI: each sync view runs on a thread of its
+## own, and a connection kept per thread exhausts PostgreSQL. uvicorn logs at warning because its
+## info lines name the client address of every WebSocket.
 run: migrate
-	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --lifespan off
+	@echo "Serving every API on http://$(HOST):$(PORT) (docs: http://$(HOST):$(PORT)/api/docs/)"
+	DATABASE_CONN_MAX_AGE=$${DATABASE_CONN_MAX_AGE:-0} $(BIN)/uvicorn config.asgi:application \
+		--host $(HOST) --port $(PORT) --lifespan off --no-access-log --log-level warning
 
 ## The whole test suite (set DATABASE_URL and REDIS_URL to run it on the full stack).
 test: $(VENV)/.dev-installed | var

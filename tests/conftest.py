@@ -1,13 +1,15 @@
 """Fixtures every test folder shares.
 
-Tests that need a real service carry a marker (``postgres``, ``redis``, ``integration``). When
-the service is not configured they are skipped on a developer's machine but *fail* in CI
-(``CI`` set), so a missing service can never turn the suite green by skipping.
+Tests that need a real service carry a marker (``postgres``, ``redis``, ``integration``), and
+tests that run a program carry ``tool("nginx")``. When the service or program is missing they are
+skipped on a developer's machine but *fail* in CI (``CI`` set), so nothing missing can turn the
+suite green by skipping.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 from django.conf import settings
@@ -20,6 +22,7 @@ from tests.factories import UserFactory
 pytest_plugins = ["tests.fakes.openai_server"]
 
 IN_CI = bool(os.environ.get("CI"))
+TOOL_PACKAGES = {"nginx": "nginx-light"}
 
 
 def _missing_service(item: pytest.Item) -> str | None:
@@ -31,8 +34,21 @@ def _missing_service(item: pytest.Item) -> str | None:
     return None
 
 
+def _missing_tool(item: pytest.Item) -> str | None:
+    """``@pytest.mark.tool("nginx")``: a program the test runs (installed by .ci/run in CI)."""
+    from deploy.proxy import nginx_binary
+
+    finders = {"nginx": nginx_binary}
+    for marker in item.iter_markers("tool"):
+        name = marker.args[0]
+        found = finders[name]() if name in finders else shutil.which(name)
+        if not found:
+            return f"needs {name}: apt-get install -y {TOOL_PACKAGES.get(name, name)}"
+    return None
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    missing = _missing_service(item)
+    missing = _missing_service(item) or _missing_tool(item)
     if missing is None:
         return
     if IN_CI:

@@ -1,7 +1,6 @@
 """The harness around the figures: what it refuses, how it reads wrk, how it judges the serving split."""
 
 import http.server
-import shutil
 import threading
 
 import pytest
@@ -95,7 +94,7 @@ class _Hello(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (apt-get install -y wrk)")
+@pytest.mark.tool("wrk")
 def test_wrk_summary_is_read_from_a_real_run():
     # Given a tiny HTTP server on loopback
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hello)

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 from deploy import proxy
-from deploy.proxy import ProxySettings, nginx_binary, nginx_command, render_nginx_config, write_nginx_config
+from deploy.proxy import ProxySettings, nginx_command, render_nginx_config, write_nginx_config
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ def test_settings_come_from_the_environment():
     assert ProxySettings.from_environment({}) == ProxySettings()
 
 
-@pytest.mark.skipif(nginx_binary() is None, reason="nginx is not installed (apt-get install nginx-light)")
+@pytest.mark.tool("nginx")
 def test_nginx_accepts_the_rendered_config(proxy_settings):
     path = write_nginx_config(proxy_settings)
 

@@ -18,12 +18,12 @@ from websockets.sync.client import connect
 
 from bench.processes import Server, free_port
 from bench.serving import asgi_environment, gunicorn_command, uvicorn_command
-from deploy.proxy import ProxySettings, nginx_binary, nginx_command, write_nginx_config
+from deploy.proxy import ProxySettings, nginx_command, write_nginx_config
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 REST_PROBE = "/platform-routing-probe"  # no such endpoint: the application's own 404
 
-pytestmark = pytest.mark.skipif(nginx_binary() is None, reason="nginx is not installed (apt-get install nginx-light)")
+pytestmark = pytest.mark.tool("nginx")
 
 
 def _request(port: int, method: str, path: str, *, headers: dict | None = None) -> http.client.HTTPResponse:
