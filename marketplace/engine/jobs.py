@@ -117,15 +117,11 @@ def generation_job_run(*, job_id: str, message_id: str = "") -> str:
                     tokens=outcome.tokens,
                     generation_time=outcome.generation_time,
                     cost=outcome.cost,
+                    verification=outcome.verification.as_dict(),
                 ),
             )
     finally:
         outcome.discard()
-    # The seam's result has no place for the verification figures yet; add them beside it.
-    completed = GenerationJob.objects.filter(pk=job_id, status=JobStatus.COMPLETED).first()
-    if completed is not None and completed.result is not None and "verification" not in completed.result:
-        completed.result = {**completed.result, "verification": outcome.verification.as_dict()}
-        completed.save(update_fields=["result", "updated_at"])
     logger.info(
         "generation job completed",
         extra={"job": job_id, "rows": outcome.rows, "seconds": outcome.generation_time},

@@ -120,6 +120,20 @@ class DatasetSerializer(serializers.ModelSerializer):
         return None
 
 
+@extend_schema_serializer(component_name="MarketplaceGenerationVerification")
+class GenerationVerificationSerializer(serializers.Serializer):
+    """The engine's check of the written file, re-read (a job with violations fails instead)."""
+
+    checkedRows = serializers.IntegerField(help_text="Rows read back from the written file")
+    violations = serializers.IntegerField(help_text="Constraint violations found (0 for a completed job)")
+    full = serializers.BooleanField(
+        help_text="true: every value of every row checked against its field (verification or quality high); "
+        "false: the file re-read for its columns and row count only"
+    )
+    violationsByField = serializers.DictField(child=serializers.IntegerField())
+    problems = serializers.ListField(child=serializers.CharField())
+
+
 @extend_schema_serializer(component_name="MarketplaceGenerationResult")
 class GenerationResultSerializer(serializers.Serializer):
     generatedRows = serializers.IntegerField()
@@ -127,6 +141,7 @@ class GenerationResultSerializer(serializers.Serializer):
     previewCID = serializers.CharField()
     generationTime = serializers.FloatField()
     cost = serializers.FloatField()
+    verification = GenerationVerificationSerializer(allow_null=True, help_text="null when the job recorded none")
 
 
 @extend_schema_serializer(component_name="MarketplaceGenerationJob")

@@ -139,7 +139,11 @@ def generation_job_progress(*, job_id, progress: int) -> GenerationJob:
 
 @dataclass(frozen=True)
 class GeneratedDataset:
-    """What an engine hands over: the full file in the job's format, plus figures about it."""
+    """What an engine hands over: the full file in the job's format, plus figures about it.
+
+    ``verification`` is the engine's report on the re-read file (``checkedRows``, ``violations``,
+    ``full``, ``violationsByField``, ``problems``); it goes into the job's ``result`` as it is.
+    """
 
     content: bytes | IO[bytes]
     rows: int
@@ -147,11 +151,16 @@ class GeneratedDataset:
     tokens: int = 0
     generation_time: float = 0.0
     cost: float = 0.0
+    verification: dict | None = None
 
 
 @transaction.atomic
 def generation_job_complete(*, job_id, output: GeneratedDataset) -> GenerationJob:
-    """Store the generated file by CID, make the dataset ready, and tell the owner and their webhooks."""
+    """Store the generated file by CID, make the dataset ready, and tell the owner and their webhooks.
+
+    The job's ``result`` (with the verification report) is in the ``dataset.generated`` payload's
+    ``job``.
+    """
     from marketplace.serializers.outputs import DatasetSerializer, GenerationJobSerializer
 
     job = _locked_generation_job(job_id)
@@ -191,6 +200,7 @@ def generation_job_complete(*, job_id, output: GeneratedDataset) -> GenerationJo
         "previewCID": preview_file.cid,
         "generationTime": output.generation_time,
         "cost": output.cost,
+        "verification": output.verification,
     }
     job.save()
     publish(job.user_id, GENERATION_PROGRESS_EVENT, _generation_event(job))

@@ -92,6 +92,45 @@ def test_the_engine_moves_a_job_to_completion(creator, job_queued, django_captur
     assert len(callbacks) == 4
 
 
+def test_the_verification_report_is_kept_in_the_result_and_shown(
+    creator, creator_client, job_queued, django_capture_on_commit_callbacks
+):
+    # given an engine that checked every row of its file
+    webhook_endpoint_create(user=creator, url="https://hooks.test/x", events=["dataset.generated"])
+    report = {"checkedRows": 2, "violations": 0, "full": True, "violationsByField": {}, "problems": []}
+    output = generation.GeneratedDataset(content=b'{"a": 1}\n{"a": 2}\n', rows=2, preview=[], verification=report)
+    # when it completes the job
+    generation.generation_job_start(job_id=job_queued.id)
+    generation.generation_job_complete(job_id=job_queued.id, output=output)
+    # then the report is in the result, the job's status answer and the dataset.generated payload
+    job_queued.refresh_from_db()
+    assert job_queued.result["verification"] == report
+    r = creator_client.get(f"{API}/generation/jobs/{job_queued.id}")
+    assert r.status_code == 200, r.json()
+    assert r.json()["job"]["result"]["verification"] == report
+    assert WebhookDelivery.objects.get(event="dataset.generated").payload["data"]["job"]["result"]["verification"] == (
+        report
+    )
+
+
+def test_a_result_without_a_report_shows_it_as_null(creator_client, job_queued):
+    generation.generation_job_complete(
+        job_id=job_queued.id, output=generation.GeneratedDataset(content=b"[]", rows=0, preview=[])
+    )
+    r = creator_client.get(f"{API}/generation/jobs/{job_queued.id}")
+    assert r.status_code == 200, r.json()
+    assert r.json()["job"]["result"]["verification"] is None
+
+
+def test_a_result_stored_before_reports_existed_is_still_shown(creator_client, job_queued):
+    # given a job completed by an older release (no verification key in its result)
+    result = {"generatedRows": 1, "filecoinCID": "c", "previewCID": "p", "generationTime": 0.1, "cost": 0.0}
+    GenerationJob.objects.filter(pk=job_queued.pk).update(status="completed", result=result)
+    r = creator_client.get(f"{API}/generation/jobs/{job_queued.id}")
+    assert r.status_code == 200, r.json()
+    assert r.json()["job"]["result"] == {**result, "verification": None}
+
+
 def test_the_engine_can_fail_a_job(job_queued):
     generation.generation_job_start(job_id=job_queued.id)
     generation.generation_job_fail(job_id=job_queued.id, error="model unavailable")

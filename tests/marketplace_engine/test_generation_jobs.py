@@ -105,6 +105,36 @@ def test_a_new_dataset_is_generated_verified_and_stored_by_cid(
     assert WebhookDelivery.objects.filter(event="dataset.generated").count() == 1
 
 
+def test_the_verification_report_reaches_the_job_result_the_api_and_the_webhook(
+    creator, engine_registered, django_capture_on_commit_callbacks
+):
+    # given an endpoint for dataset.generated
+    webhook_endpoint_create(user=creator, url="https://hooks.test/generated", events=["dataset.generated"])
+    client = client_for(creator)
+    # when a dataset is generated with verification
+    with django_capture_on_commit_callbacks(execute=True):
+        r = create_dataset(client, rows=300, file_format="json")
+    assert r.status_code == 201, r.json()
+    job_id = r.json()["generationJob"]["id"]
+    # then the report the engine made is in the job's result, as the API shows it and the webhook sends it
+    expected = {"checkedRows": 300, "violations": 0, "full": True, "violationsByField": {}, "problems": []}
+    assert GenerationJob.objects.get(pk=job_id).result["verification"] == expected
+    shown = client.get(f"{API}/generation/jobs/{job_id}")
+    assert shown.status_code == 200, shown.json()
+    assert shown.json()["job"]["result"]["verification"] == expected
+    delivery = WebhookDelivery.objects.get(event="dataset.generated")
+    assert delivery.payload["data"]["job"]["result"]["verification"] == expected
+
+
+def test_without_verification_the_report_says_only_the_file_was_re_read(creator, engine_registered):
+    dataset = Dataset.objects.create(creator=creator, name="d", category="x", schema=SCHEMA, status="generating")
+    config = {"schema": SCHEMA, "rows": 200, "format": "parquet", "quality": "fast", "verification": False}
+    job = GenerationJob.objects.create(dataset=dataset, user=creator, config=config)
+    assert jobs.generation_job_run(job_id=str(job.pk)) == "completed"
+    job.refresh_from_db()
+    assert job.result["verification"]["full"] is False and job.result["verification"]["checkedRows"] == 200
+
+
 def test_a_schema_that_cannot_be_generated_fails_the_job_with_the_reason(
     creator, engine_registered, django_capture_on_commit_callbacks
 ):
