@@ -87,6 +87,7 @@ def server_env(base: Mapping[str, str]) -> dict[str, str]:
         SECRET_KEY=settings.SECRET_KEY,
         JWT_SIGNING_KEY=settings.SIMPLE_JWT["SIGNING_KEY"],
         SECURE_SSL_REDIRECT="0",
+        FIELD_ENCRYPTION_KEY=base.get("FIELD_ENCRYPTION_KEY") or "bench-load-field-encryption-key",
         RATE_LIMIT_MULTIPLIER="1000",
         HTTP_PROXY=DEAD_PROXY,
         HTTPS_PROXY=DEAD_PROXY,

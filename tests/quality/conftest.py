@@ -54,6 +54,8 @@ def isolated_env(base_env: dict[str, str], **overrides: str) -> dict[str, str]:
         SECRET_KEY=settings.SECRET_KEY,
         JWT_SIGNING_KEY=settings.SIMPLE_JWT["SIGNING_KEY"],
         SECURE_SSL_REDIRECT="0",
+        # Production refuses to encrypt fields without it (cerebro's secret memories).
+        FIELD_ENCRYPTION_KEY="quality-gates-field-encryption-key",
     )
     env.update(overrides)
     return env
