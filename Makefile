@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PIP_INSTALL := $(BIN)/python -m pip install --disable-pip-version-check -q
 
-.PHONY: run test lint format migrate worker beat serve-wsgi serve-asgi serve-full bench check-deploy schema clean
+.PHONY: run test lint format migrate worker beat serve-wsgi serve-asgi serve-full bench check-deploy schema quality clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -83,10 +83,20 @@ serve-full: $(VENV)/.runtime-installed | var
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	TRUST_X_FORWARDED_FOR=$${TRUST_X_FORWARDED_FOR:-1} $(HONCHO)
 
-## Serving figures and every app's bench/<app>.py, written to docs/BENCHMARKS.md (needs
+## Serving figures, every app's bench/<app>.py and the load mix (bench/load.py, Locust: a dev requirement),
+## written to docs/BENCHMARKS.md (needs
 ## DATABASE_URL, REDIS_URL and wrk; BENCH_ARGS="--seconds 15" and the like pass through).
-bench: $(VENV)/.runtime-installed | var
+bench: $(VENV)/.dev-installed | var
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## Quality gates (docs/quality.md): fuzzing of every API, the authorization matrix, faults (Redis
+## down, PostgreSQL restarted, workers killed), a load smoke and the security checks. The live ones
+## need DATABASE_URL and REDIS_URL (they are skipped without, and fail in CI); QUALITY_FUZZ_EXAMPLES=25
+## fuzzes harder. `make test` runs the same tests with the rest of the suite.
+quality: $(VENV)/.dev-installed | var
+	$(BIN)/bandit --quiet --recursive --severity-level high --exclude ./.venv,./tests,./var .
+	$(MAKE) --no-print-directory check-deploy
+	$(BIN)/python -m pytest tests/quality $(PYTEST_ARGS)
 
 check-deploy: $(VENV)/.runtime-installed
 	DJANGO_DEBUG=0 SECRET_KEY=$${SECRET_KEY:-check-deploy-$$(date +%s)-a-long-random-production-secret-key-value} \
