@@ -83,9 +83,9 @@ serve-full: $(VENV)/.runtime-installed | var
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	TRUST_X_FORWARDED_FOR=$${TRUST_X_FORWARDED_FOR:-1} $(HONCHO)
 
-## Serving figures, every app's bench/<app>.py and the load mix (bench/load.py, Locust: a dev requirement),
-## written to docs/BENCHMARKS.md (needs
-## DATABASE_URL, REDIS_URL and wrk; BENCH_ARGS="--seconds 15" and the like pass through).
+## Serving figures, every app's bench/<app>.py and the load mix (bench/load.py, Locust), written to
+## docs/BENCHMARKS.md (needs DATABASE_URL, REDIS_URL and wrk; BENCH_ARGS="--seconds 15" and the like
+## pass through).
 bench: $(VENV)/.dev-installed | var
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
