@@ -160,7 +160,11 @@ class ModelCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
     datasetId = serializers.UUIDField()
-    baseModel = serializers.CharField(max_length=200)
+    baseModel = serializers.CharField(
+        max_length=200,
+        help_text="The estimator to train: logistic-regression, sgd-classifier, mlp-classifier, random-forest, "
+        "gradient-boosting, decision-tree or naive-bayes, optionally behind a provider prefix (sklearn/random-forest)",
+    )
     provider = serializers.CharField(required=False, allow_blank=True, max_length=64, default="")
     trainingConfig = TrainingConfigInputSerializer(required=False)
     tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False, default=list)

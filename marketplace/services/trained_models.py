@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from core import errors
 from marketplace.errors import DATASET_NOT_READY, PAYMENT_REQUIRED
 from marketplace.models import Dataset, ModelTag, TrainedModel, TrainingJob
 from marketplace.selectors.datasets import dataset_access_for
@@ -24,6 +25,25 @@ def training_time_estimate(*, rows: int, epochs: int) -> int:
 def provider_for(base_model: str) -> str:
     """``openai/gpt-4o-mini`` -> ``openai``; a bare name is trained by the platform itself."""
     return base_model.split("/", 1)[0].strip().lower() if "/" in base_model else "synthik"
+
+
+def base_model_check(base_model: str) -> str:
+    """The estimator ``base_model`` names (``sklearn/random-forest`` -> ``random-forest``).
+
+    VALIDATION_ERROR naming the documented choices when it names none, so a request that could
+    never train is refused before a model and a job exist.
+    """
+    # scikit-learn is loaded when a model is asked for, not whenever a web process starts.
+    from marketplace.training import BASE_MODEL_NAMES, base_model_key
+
+    try:
+        return base_model_key(base_model)
+    except errors.DomainError:
+        choices = ", ".join(BASE_MODEL_NAMES)
+        raise errors.VALIDATION(
+            f"baseModel must be one of {choices} (optionally behind a provider prefix, e.g. sklearn/random-forest)",
+            details={"baseModel": [f"must be one of {choices}"]},
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -46,9 +66,11 @@ def model_create(
 ) -> ModelCreated:
     """Create a model in ``training`` status and its queued training job.
 
-    The user must be allowed to download the dataset (creator, free, or bought: PAYMENT_REQUIRED
+    ``base_model`` must name one of the documented estimators (VALIDATION_ERROR otherwise). The
+    user must be allowed to download the dataset (creator, free, or bought: PAYMENT_REQUIRED
     otherwise) and the dataset must have its file (DATASET_NOT_READY otherwise).
     """
+    base_model_check(base_model)
     if not dataset_access_for(user, [dataset]).can_download(dataset):
         raise PAYMENT_REQUIRED("Purchase the dataset before training on it")
     if dataset.status != Dataset.Status.READY or not dataset.full_cid:

@@ -5,7 +5,9 @@ from decimal import Decimal
 import pytest
 
 from core import storage
-from marketplace.models import ModelDailyDownloads, TrainingJob
+from marketplace.models import ModelDailyDownloads, TrainedModel, TrainingJob
+from marketplace.serializers.inputs import ModelCreateSerializer
+from marketplace.training import BASE_MODEL_NAMES
 from tests.marketplace.conftest import API
 from tests.marketplace.factories import DatasetFactory, ModelTagFactory, TrainedModelFactory
 
@@ -67,7 +69,7 @@ def test_train_a_model_creates_it_and_a_queued_job(creator_client, dataset_free,
             {
                 "name": "Fraud detector",
                 "datasetId": str(dataset_free.id),
-                "baseModel": "meta/llama-3-8b",
+                "baseModel": "sklearn/random-forest",
                 "trainingConfig": {"epochs": 2, "batchSize": 16, "learningRate": 0.001},
                 "tags": ["Fraud"],
             },
@@ -75,7 +77,7 @@ def test_train_a_model_creates_it_and_a_queued_job(creator_client, dataset_free,
         )
     assert r.status_code == 201, r.json()
     body = r.json()
-    assert body["model"]["status"] == "training" and body["model"]["provider"] == "meta"
+    assert body["model"]["status"] == "training" and body["model"]["provider"] == "sklearn"
     assert body["model"]["datasetUsed"] == str(dataset_free.id) and body["model"]["tags"] == ["fraud"]
     assert body["trainingJob"]["status"] == "queued" and body["trainingJob"]["estimatedTime"] > 0
     assert TrainingJob.objects.get(pk=body["trainingJob"]["id"]).status == "queued"
@@ -83,7 +85,7 @@ def test_train_a_model_creates_it_and_a_queued_job(creator_client, dataset_free,
 
 
 def test_training_needs_access_to_a_ready_dataset(stranger_client, creator, dataset_paid):
-    body = {"name": "m", "datasetId": str(dataset_paid.id), "baseModel": "x"}
+    body = {"name": "m", "datasetId": str(dataset_paid.id), "baseModel": "random-forest"}
     r = stranger_client.post(f"{API}/models", body, format="json")
     assert r.status_code == 402, r.json()
     generating = DatasetFactory(creator=creator, status="generating")
@@ -93,6 +95,25 @@ def test_training_needs_access_to_a_ready_dataset(stranger_client, creator, data
     assert (
         stranger_client.post(f"{API}/models", {**body, "datasetId": str(private.id)}, format="json").status_code == 404
     )
+
+
+def test_an_unknown_base_model_is_refused_up_front_naming_the_choices(creator_client, dataset_free):
+    # given a base model that is not one of the documented estimators
+    body = {"name": "m", "datasetId": str(dataset_free.id), "baseModel": "meta/llama-3-8b"}
+    # when a training is asked for
+    r = creator_client.post(f"{API}/models", body, format="json")
+    # then it is a 400 naming every choice, and no model or job was created
+    assert r.status_code == 400, r.json()
+    error = r.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR" and "baseModel" in error["details"]
+    for name in BASE_MODEL_NAMES:
+        assert name in error["message"]
+    assert not TrainedModel.objects.exists() and not TrainingJob.objects.exists()
+
+
+def test_the_base_model_help_text_lists_every_estimator():
+    help_text = ModelCreateSerializer().fields["baseModel"].help_text
+    assert all(name in help_text for name in BASE_MODEL_NAMES)
 
 
 def test_model_download_counts_and_tells_the_trainer(stranger_client, model_ready, django_capture_on_commit_callbacks):

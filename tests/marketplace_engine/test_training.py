@@ -12,6 +12,7 @@ import pytest
 import skops.io
 
 from core import storage
+from core.errors import DomainError
 from marketplace.models import Dataset, TrainedModel, TrainingJob, WebhookDelivery
 from marketplace.services import generation as seam
 from marketplace.services.trained_models import model_create
@@ -152,8 +153,25 @@ def test_an_unusable_configuration_fails_the_job_with_the_reason(creator, datase
     assert job.status == "failed" and message in job.error and model.status == "failed"
 
 
-def test_an_unknown_base_model_fails_the_job(creator, dataset_learnable):
-    _, job = train(creator, dataset_learnable, "meta/llama-3-8b")
+def test_an_unknown_base_model_is_refused_before_any_job_exists(creator, dataset_learnable):
+    with pytest.raises(DomainError) as refused:
+        train(creator, dataset_learnable, "meta/llama-3-8b")
+    assert refused.value.code == "VALIDATION_ERROR" and refused.value.status == 400
+    assert "baseModel must be one of" in refused.value.message and "naive-bayes" in refused.value.message
+    assert not TrainingJob.objects.exists()
+
+
+def test_a_job_whose_base_model_became_unknown_still_fails_with_the_reason(creator, dataset_learnable):
+    # given a queued job whose stored base model the estimators do not know (an older row, an admin edit)
+    created = model_create(
+        user=creator, name="m", description="", dataset=dataset_learnable, base_model="naive-bayes",
+        training_config={"hyperparameters": {"target": "approved"}}, tags=[],
+    )  # fmt: skip
+    job = created.training_job
+    TrainingJob.objects.filter(pk=job.pk).update(config={**job.config, "baseModel": "meta/llama-3-8b"})
+    # when it runs, then it fails saying why
+    training_job_run(job_id=str(job.pk))
+    job.refresh_from_db()
     assert job.status == "failed" and "baseModel must be one of" in job.error
 
 
