@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from core import errors
 from marketplace import conf
+from marketplace.engine.spec import Augmentation
 from marketplace.models import (
     ACTIVE_JOB_STATUSES,
     Dataset,
@@ -160,6 +161,8 @@ def dataset_create(
 
     _active_generation_jobs_guard(creator)
     augmentation = config.get("augmentation") or {"enabled": False}
+    # The steps the engine will apply, in its own words ("variations:3", "noise:0.05"), defaults included.
+    augmentation_steps = Augmentation.from_config(augmentation).steps
     dataset.status = Dataset.Status.GENERATING
     dataset.format = config["format"]
     dataset.rows = config["rows"]
@@ -167,7 +170,7 @@ def dataset_create(
         "model": config.get("model", ""),
         "technique": "template" if template else "schema",
         "seedData": template.pk if template else "",
-        "augmentationSteps": ["augmentation"] if augmentation.get("enabled") else [],
+        "augmentationSteps": augmentation_steps,
         "quality": config.get("quality", "balanced"),
         "verification": bool(config.get("verification", False)),
     }

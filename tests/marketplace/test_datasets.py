@@ -186,6 +186,28 @@ def test_create_makes_a_generating_dataset_and_a_queued_job(
 
 
 @pytest.mark.parametrize(
+    ("augmentation", "steps"),
+    [
+        ({"enabled": True, "variations": 3, "noise": 0.05}, ["variations:3", "noise:0.05"]),
+        ({"enabled": True, "variations": 10, "noise": 0.2}, ["variations:10", "noise:0.2"]),
+        ({"enabled": True}, ["variations:1", "noise:0.05"]),  # the engine's defaults, spelled out
+        ({"enabled": False, "variations": 3}, []),
+        (None, []),
+    ],
+)
+def test_the_lineage_lists_the_augmentation_steps_the_engine_applies(creator_client, augmentation, steps):
+    # given a generation config with (or without) augmentation
+    config = {"rows": 100, "format": "csv", **({"augmentation": augmentation} if augmentation else {})}
+    # when the dataset is created
+    r = creator_client.post(f"{API}/datasets", create_body(config=config), format="json")
+    # then its lineage names each step as the engine's Augmentation understands the config
+    assert r.status_code == 201, r.json()
+    lineage = r.json()["dataset"]["generationLineage"]
+    assert lineage["augmentationSteps"] == steps
+    assert Dataset.objects.get(pk=r.json()["dataset"]["id"]).generation_lineage["augmentationSteps"] == steps
+
+
+@pytest.mark.parametrize(
     ("schema", "problem"),
     [
         ([], "schema"),
