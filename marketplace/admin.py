@@ -1,8 +1,9 @@
 """What staff see of the marketplace: every table, counters read-only, delivery logs inline."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from marketplace import models
+from marketplace.services import pinning
 
 
 @admin.register(models.WalletProfile)
@@ -31,10 +32,14 @@ class DatasetTagInline(admin.TabularInline):
     extra = 0
 
 
+PIN_FIELDS = ("pin_status", "ipfs_cid", "pin_attempts", "pin_error", "pin_next_attempt_at", "pinned_at")
+
+
 class DatasetFileInline(admin.TabularInline):
     model = models.DatasetFile
     extra = 0
-    readonly_fields = ("kind", "format", "cid", "size_bytes", "created_at")
+    fields = ("kind", "format", "cid", "size_bytes", "created_at", "pin_status", "ipfs_cid", "pin_error")
+    readonly_fields = fields
 
 
 @admin.register(models.Dataset)
@@ -63,8 +68,20 @@ class DatasetDailyStatsAdmin(admin.ModelAdmin):
 
 @admin.register(models.DatasetFile)
 class DatasetFileAdmin(admin.ModelAdmin):
-    list_display = ("dataset", "kind", "format", "cid", "size_bytes")
+    list_display = ("dataset", "kind", "format", "cid", "size_bytes", "pin_status", "pin_attempts", "pinned_at")
+    list_filter = ("pin_status", "kind")
+    search_fields = ("cid", "ipfs_cid")
     raw_id_fields = ("dataset",)
+    readonly_fields = PIN_FIELDS
+    actions = ["pin_again"]
+
+    @admin.action(description="Pin on the IPFS node (again)")
+    def pin_again(self, request, queryset):
+        if not pinning.pinning_enabled():
+            self.message_user(request, "No IPFS node is configured (IPFS_API_URL).", level=messages.WARNING)
+            return
+        marked = pinning.dataset_files_pin_request(file_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{marked} file(s) sent to the IPFS node; pinned ones were left alone.")
 
 
 @admin.register(models.DatasetTag)

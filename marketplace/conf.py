@@ -50,3 +50,20 @@ WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("MARKETPLACE_WEBHOOK_ALLOW_PRIVATE_TARG
 # A generation or training job still queued this long (its send failed: the broker was down) is
 # sent again by the upkeep.
 QUEUED_JOB_RESEND_SECONDS = env.int("MARKETPLACE_QUEUED_JOB_RESEND_SECONDS", default=600)
+
+# IPFS pinning (optional) -------------------------------------------------------------------------
+# A Kubo node's RPC API (e.g. http://127.0.0.1:5001). Unset: nothing is pinned. When set, each
+# generated dataset's full file and preview (and an uploaded dataset's file) are pinned there by a
+# Celery task after the dataset is stored; the node being down never blocks or fails a job.
+IPFS_API_URL = env.str("IPFS_API_URL", default="").rstrip("/")
+# Sent as the Authorization header when set (Kubo's API.Authorizations: "Basic ..." or "Bearer ...").
+IPFS_API_AUTHORIZATION = env.str("IPFS_API_AUTHORIZATION", default="")
+IPFS_CONNECT_TIMEOUT_SECONDS = env.float("IPFS_CONNECT_TIMEOUT_SECONDS", default=5.0)
+# Per read/write of the upload (not for the whole file).
+IPFS_TIMEOUT_SECONDS = env.float("IPFS_TIMEOUT_SECONDS", default=60.0)
+IPFS_PIN_MAX_ATTEMPTS = env.int("IPFS_PIN_MAX_ATTEMPTS", default=8)
+# Seconds before the second try, doubling after each failed one, capped.
+IPFS_PIN_BACKOFF_BASE_SECONDS = env.int("IPFS_PIN_BACKOFF_BASE_SECONDS", default=30)
+IPFS_PIN_BACKOFF_MAX_SECONDS = env.int("IPFS_PIN_BACKOFF_MAX_SECONDS", default=3600)
+# A try may last this long before the task is stopped (and the upkeep tries again later).
+IPFS_PIN_TIME_LIMIT_SECONDS = env.int("IPFS_PIN_TIME_LIMIT_SECONDS", default=1800)

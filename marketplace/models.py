@@ -176,11 +176,22 @@ class DatasetTag(models.Model):
 
 
 class DatasetFile(models.Model):
-    """A stored rendition of a dataset: its full file in one format, or its preview."""
+    """A stored rendition of a dataset: its full file in one format, or its preview.
+
+    When an IPFS node is configured (``IPFS_API_URL``) the dataset's own files are also pinned
+    there; ``pin_*`` record how that went. ``ipfs_cid`` is the CID the node pinned: ``cid`` itself
+    for a file stored as one raw block, the root of the node's UnixFS DAG for a larger one.
+    """
 
     class Kind(models.TextChoices):
         FULL = "full", "Full dataset"
         PREVIEW = "preview", "Preview"
+
+    class PinStatus(models.TextChoices):
+        NONE = "none", "Not pinned (no IPFS node configured)"
+        PENDING = "pending", "Pending"
+        PINNED = "pinned", "Pinned"
+        FAILED = "failed", "Failed (gave up)"
 
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="files")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.FULL)
@@ -188,11 +199,18 @@ class DatasetFile(models.Model):
     cid = models.CharField(max_length=100)
     size_bytes = models.PositiveBigIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
+    pin_status = models.CharField(max_length=10, choices=PinStatus.choices, default=PinStatus.NONE)
+    ipfs_cid = models.CharField(max_length=100, blank=True)
+    pin_attempts = models.PositiveSmallIntegerField(default=0)
+    pin_error = models.CharField(max_length=255, blank=True)
+    pin_next_attempt_at = models.DateTimeField(null=True, blank=True)
+    pinned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["dataset", "kind", "format"], name="mkt_dataset_file_unique"),
         ]
+        indexes = [models.Index(fields=["pin_status", "pin_next_attempt_at"], name="mkt_dataset_file_pin_idx")]
 
     def __str__(self) -> str:
         return f"{self.dataset_id} {self.kind} {self.format}"

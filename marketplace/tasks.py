@@ -13,6 +13,7 @@ from celery import shared_task
 
 from marketplace import conf
 from marketplace.services.maintenance import marketplace_upkeep
+from marketplace.services.pinning import PIN_TASK, dataset_file_pin
 from marketplace.services.purchases import purchase_recheck
 from marketplace.services.webhooks import webhook_delivery_attempt
 
@@ -58,9 +59,30 @@ def purchase_verify_task(self, purchase_id: str) -> None:
         raise self.retry(countdown=outcome.retry_in)
 
 
+@shared_task(
+    bind=True,
+    name=PIN_TASK,
+    max_retries=max(0, conf.IPFS_PIN_MAX_ATTEMPTS - 1),
+    soft_time_limit=conf.IPFS_PIN_TIME_LIMIT_SECONDS,
+    time_limit=conf.IPFS_PIN_TIME_LIMIT_SECONDS + 60,
+    acks_late=True,
+)
+def dataset_file_pin_task(self, file_id: int) -> str:
+    """One try at pinning a dataset file on the IPFS node; the next try is scheduled with backoff.
+
+    Without a broker (tasks run in-process) nothing can wait: the file stays pending with its next
+    try's time and the periodic upkeep makes that try once it is due.
+    """
+    worker = not self.request.is_eager
+    outcome = dataset_file_pin(file_id=file_id, retried_by_worker=worker)
+    if outcome.retry_in is not None and worker:
+        raise self.retry(countdown=outcome.retry_in)
+    return outcome.status
+
+
 @shared_task(name="marketplace.marketplace_upkeep_task", soft_time_limit=240, time_limit=300, acks_late=True)
 def marketplace_upkeep_task() -> dict:
-    """Trending scores, used-nonce purge, overdue purchase checks (every chore is idempotent)."""
+    """Trending scores, used-nonce purge, overdue purchase checks, webhook and pin tries (each idempotent)."""
     return marketplace_upkeep()
 
 

@@ -26,6 +26,7 @@ from marketplace.models import (
 from marketplace.services import stats
 from marketplace.services.dataset_schema import schema_validate
 from marketplace.services.generation import generation_job_enqueue
+from marketplace.services.pinning import dataset_files_pin_request
 
 MAX_TAGS = 20
 
@@ -150,13 +151,14 @@ def dataset_create(
         dataset.generation_lineage = {"technique": "upload", "seedData": upload.filename, "augmentationSteps": []}
         dataset.save()
         _tags_replace(dataset, tags)
-        DatasetFile.objects.create(
+        full_file = DatasetFile.objects.create(
             dataset=dataset,
             kind=DatasetFile.Kind.FULL,
             format=upload.format,
             cid=upload.cid,
             size_bytes=upload.size_bytes,
         )
+        dataset_files_pin_request(file_ids=[full_file.pk])
         return DatasetCreated(dataset=dataset, generation_job=None)
 
     _active_generation_jobs_guard(creator)

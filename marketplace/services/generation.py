@@ -11,6 +11,8 @@ effects stay in one place whoever runs it:
   ones) move a job along, publish ``generation.progress`` / ``training.progress`` to its owner, and
   on completion store the result by CID, make the dataset or model ``ready`` and fire the
   ``dataset.generated`` / ``model.trained`` webhooks. Completing twice applies its effects once.
+  A completed dataset's full file and preview are pinned on IPFS afterwards when a node is
+  configured (``services.pinning``), never as part of the job.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from core.realtime import publish
 from marketplace import conf
 from marketplace.models import Dataset, DatasetFile, GenerationJob, JobStatus, TrainedModel, TrainingJob
 from marketplace.services.file_formats import human_size
+from marketplace.services.pinning import dataset_files_pin_request
 from marketplace.services.webhooks import webhook_event_fire
 
 logger = logging.getLogger(__name__)
@@ -173,18 +176,20 @@ def generation_job_complete(*, job_id, output: GeneratedDataset) -> GenerationJo
     preview_file = storage.save_bytes(orjson.dumps(preview))
     dataset = Dataset.objects.select_for_update().get(pk=job.dataset_id)
     file_format = job.config.get("format") or dataset.format
-    DatasetFile.objects.update_or_create(
+    full_row, _ = DatasetFile.objects.update_or_create(
         dataset=dataset,
         kind=DatasetFile.Kind.FULL,
         format=file_format,
         defaults={"cid": stored.cid, "size_bytes": stored.size},
     )
-    DatasetFile.objects.update_or_create(
+    preview_row, _ = DatasetFile.objects.update_or_create(
         dataset=dataset,
         kind=DatasetFile.Kind.PREVIEW,
         format="json",
         defaults={"cid": preview_file.cid, "size_bytes": preview_file.size},
     )
+    # Optional (IPFS_API_URL): pinned by a task after commit; the job never waits for it.
+    dataset_files_pin_request(file_ids=[full_row.pk, preview_row.pk])
     now = timezone.now()
     dataset.status = Dataset.Status.READY
     dataset.format = file_format
