@@ -81,7 +81,7 @@ class DatasetFileAdmin(admin.ModelAdmin):
             self.message_user(request, "No IPFS node is configured (IPFS_API_URL).", level=messages.WARNING)
             return
         marked = pinning.dataset_files_pin_request(file_ids=list(queryset.values_list("pk", flat=True)))
-        self.message_user(request, f"{marked} file(s) sent to the IPFS node; pinned ones were left alone.")
+        self.message_user(request, f"{marked} file(s) sent to the IPFS node; pinned and pending ones were left alone.")
 
 
 @admin.register(models.DatasetTag)

@@ -62,7 +62,9 @@ def _send(file_id: int) -> None:
         dataset_file_pin_task.apply_async(args=[file_id], retry=False)
     except BrokerUnreachableError as exc:
         # The file stays pending; the upkeep sends it again once its try is due.
-        logger.warning("pin left pending: the job queue is unreachable", extra={"file": file_id, "error": str(exc)})
+        logger.warning(
+            "pin left pending: the job queue is unreachable", extra={"file": file_id, "error": type(exc).__name__}
+        )
 
 
 def dataset_files_pin_request(*, file_ids: list[int]) -> int:

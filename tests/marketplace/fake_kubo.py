@@ -8,7 +8,8 @@
   what matters here is that it differs from the raw CID of the whole file, as Kubo's does).
 
 ``mode``: ``"honest"``, ``"corrupt"`` (block/put answers the CID of other bytes), ``"error"``
-(500 with Kubo's error body). Every request is recorded (path, query, bytes received).
+(500 with Kubo's error body), ``"refuse"`` (400 with Kubo's error body). Every request is recorded
+(path, query, bytes received).
 """
 
 from __future__ import annotations
@@ -95,6 +96,9 @@ class FakeKubo:
                     self._answer(
                         500, json.dumps({"Message": "blockstore is closed", "Code": 0, "Type": "error"}).encode()
                     )
+                elif fake.mode == "refuse":
+                    error = {"Message": "unrecognized option", "Code": 1, "Type": "error"}
+                    self._answer(400, json.dumps(error).encode())
                 elif url.path == "/api/v0/block/put":
                     key = storage.cid_for_bytes(content + (b"!" if fake.mode == "corrupt" else b""))
                     self._answer(200, json.dumps({"Key": key, "Size": len(content)}).encode())

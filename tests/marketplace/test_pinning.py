@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnreachableError
 
 from core import storage
 from marketplace import conf
@@ -195,6 +196,34 @@ def test_tries_back_off_and_give_up_after_the_last(job_queued, ipfs_node, monkey
     file.refresh_from_db()
     assert file.pin_attempts == 3 and file.pin_error == "node unavailable: HTTP 500: blockstore is closed"
     assert len(ipfs_node.requests) == 3
+
+
+def test_a_node_refusing_the_request_fails_the_pin_at_once(job_queued, ipfs_node, django_capture_on_commit_callbacks):
+    ipfs_node.mode = "refuse"
+    with django_capture_on_commit_callbacks(execute=True):
+        complete(job_queued)
+    full = files_of(job_queued)["full"]
+    assert full.pin_status == "failed" and full.pin_attempts == 1
+    assert full.pin_error == "HTTP 400: unrecognized option"
+
+
+def test_an_unreachable_job_queue_leaves_the_pin_pending_for_the_upkeep(
+    job_queued, ipfs_node, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given a broker that cannot be reached when the pins are sent
+    def unreachable(*args, **kwargs):
+        raise BrokerUnreachableError("connection refused")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(dataset_file_pin_task, "apply_async", unreachable)
+        with django_capture_on_commit_callbacks(execute=True):
+            job = complete(job_queued)
+    # then the job completed and the files wait, untried, for the upkeep
+    assert job.status == "completed"
+    assert {(f.pin_status, f.pin_attempts) for f in files_of(job).values()} == {("pending", 0)}
+    make_due()
+    assert pinning.dataset_file_pins_overdue_sweep() == 2
+    assert {f.pin_status for f in files_of(job).values()} == {"pinned"}
 
 
 def test_the_backoff_is_capped(monkeypatch):
