@@ -11,11 +11,11 @@ bytes to the node (``services.ipfs_node``):
 - a larger file with ``add`` (raw leaves, CIDv1): the node answers the root of its UnixFS DAG,
   which is recorded as the file's ``ipfs_cid`` beside our CID of the whole file.
 
-A node that is down, times out or answers 5xx is tried again after 30 s, 60 s, 120 s, ... (capped,
+A node that is down, times out or answers 5xx or 429 is tried again after 30 s, 60 s, 120 s, ... (capped,
 ``IPFS_PIN_*``) until ``IPFS_PIN_MAX_ATTEMPTS`` tries, then the file is ``failed``. None of this
 touches the dataset or its generation job: a dataset is ready whether or not its files are pinned.
-With a broker the task retries itself; without one (tasks run in-process) the first try runs at
-once and the upkeep makes each later try when it is due.
+With a broker the task retries itself; without one (tasks run in-process) the first try runs in
+the process that committed, right after the commit, and the upkeep makes each later try when due.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def _send(file_id: int) -> None:
 def dataset_files_pin_request(*, file_ids: list[int]) -> int:
     """Mark these files ``pending`` and send each to the pin task after commit (if a node is configured).
 
-    Pinned files are left alone; failed ones start over with a fresh count of tries (the admin's
+    Pinned and pending files are left alone; failed ones start over with a fresh count of tries (the admin's
     "pin again"). Returns how many files were marked. Does nothing without ``IPFS_API_URL``.
     """
     if not pinning_enabled() or not file_ids:
