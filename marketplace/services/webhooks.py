@@ -51,6 +51,9 @@ def endpoint_secret(endpoint: WebhookEndpoint) -> str:
     return "whsec_" + hmac_sha256_hex(settings.SECRET_KEY, f"marketplace.webhook:{endpoint.secret_salt}".encode())
 
 
+NEVER_RESOLVED_SUFFIXES = (".test", ".invalid", ".example")
+
+
 class BlockedWebhookTargetError(Exception):
     """The endpoint's host is, or resolves to, an address deliveries may not go to."""
 
@@ -65,16 +68,22 @@ def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
 def webhook_target_addresses(url: str) -> list[str]:
     """The addresses ``url``'s host resolves to (none when it does not resolve).
 
-    Raises ``BlockedWebhookTargetError`` when any of them is not a public address, unless
-    ``MARKETPLACE_WEBHOOK_ALLOW_PRIVATE_TARGETS`` is set.
+    Raises ``BlockedWebhookTargetError`` when any of them is not a public address. With
+    ``MARKETPLACE_WEBHOOK_ALLOW_PRIVATE_TARGETS`` set there is no guard (and no lookup) at all.
     """
+    if conf.WEBHOOK_ALLOW_PRIVATE_TARGETS:
+        return []  # no guard: the HTTP client resolves the name itself
     parts = urlsplit(url)
-    host = parts.hostname or ""
+    host = (parts.hostname or "").rstrip(".").lower()
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         literal = ipaddress.ip_address(host)
     except ValueError:
         literal = None
+    if host == "localhost" or host.endswith(".localhost"):
+        raise BlockedWebhookTargetError(f"{host} is not a public address")
+    if literal is None and host.endswith(NEVER_RESOLVED_SUFFIXES):
+        return []  # special-use names (RFC 6761) no public resolver answers: not worth a query
     if literal is not None:
         addresses = [str(literal)]
     else:

@@ -61,11 +61,13 @@ def register(client, url: str):
         "https://[fe80::1]/hook",
         "https://[fd00::1]/hook",
         "https://[::ffff:127.0.0.1]/hook",
-        "https://internal.example/hook",  # resolves to a private address
+        "https://internal.example.com/hook",  # resolves to a private address
+        "https://localhost/hook",
+        "https://api.localhost:8443/hook",
     ],
 )
 def test_registering_a_non_public_target_is_refused(marketplace_client, dns, url):
-    dns["internal.example"] = "10.1.2.3"
+    dns["internal.example.com"] = "10.1.2.3"
     r = register(marketplace_client, url)
     assert r.status_code == 400, r.json()
     assert r.json()["error"]["code"] == "VALIDATION_ERROR" and "url" in r.json()["error"]["details"]
@@ -76,6 +78,15 @@ def test_public_targets_are_accepted(marketplace_client, dns):
     dns["hooks.example.com"] = PUBLIC_ADDRESS
     assert register(marketplace_client, "https://hooks.example.com/receiver").status_code == 201
     assert register(marketplace_client, f"https://{PUBLIC_ADDRESS}/receiver").status_code == 201
+
+
+def test_special_use_names_are_not_looked_up(marketplace_client, dns, monkeypatch):
+    # .test, .invalid and .example never resolve publicly: no DNS query is made for them
+    def no_lookup(*args, **kwargs):
+        raise AssertionError("looked up a special-use name")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_lookup)
+    assert register(marketplace_client, "https://hooks.test/receiver").status_code == 201
 
 
 def test_a_setting_allows_private_targets_for_tests_and_development(marketplace_client, monkeypatch):
