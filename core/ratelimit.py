@@ -35,6 +35,11 @@ OUTAGE_WARNING_INTERVAL_SECONDS = 60
 _last_outage_warning = 0.0
 
 
+def clock() -> float:
+    """Seconds since the epoch; the one place the limiter reads the time (tests freeze it)."""
+    return time.time()
+
+
 @dataclass(frozen=True)
 class RateLimitResult:
     scope: str
@@ -54,7 +59,7 @@ class RateLimitResult:
 
     @property
     def retry_after(self) -> int:
-        return max(1, self.reset_epoch - int(time.time()))
+        return max(1, self.reset_epoch - int(clock()))
 
     def headers(self, envelope: Envelope) -> dict[str, str]:
         if self.uncounted:
@@ -131,8 +136,7 @@ def hit(scope: str, identity: str, *, cost: int = 1) -> RateLimitResult:
     Fails open (``uncounted``, allowed) when Redis cannot be reached.
     """
     limit, window = limit_for(scope)
-    now = time.time()
-    window_start = int(now // window) * window
+    window_start = int(clock() // window) * window
     key = f"rl:{scope}:{identity}:{window_start}"
     increment = _increment_redis if _uses_redis() else _increment_cache
     try:
@@ -146,7 +150,7 @@ def hit(scope: str, identity: str, *, cost: int = 1) -> RateLimitResult:
 def peek(scope: str, identity: str) -> RateLimitResult:
     """Where ``identity`` stands in ``scope`` without counting a request (nothing spent when unreachable)."""
     limit, window = limit_for(scope)
-    window_start = int(time.time() // window) * window
+    window_start = int(clock() // window) * window
     key = f"rl:{scope}:{identity}:{window_start}"
     try:
         count = int(cache.get(key) or 0) if not _uses_redis() else _redis_get(key)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 
 import pytest
 from django.conf import settings
@@ -64,10 +65,29 @@ def _isolated_cache():
 
 
 @pytest.fixture(autouse=True)
+def _steady_rate_limit_clock(monkeypatch):
+    """The limiter's clock stands still, 30 s into tomorrow's noon minute.
+
+    Limits use fixed windows on the clock; a test that makes 100 requests on a slow machine
+    could otherwise straddle a window boundary and see its counter reset halfway. Noon plus
+    30 s is mid-window for 60 s, 15 min, 1 h and 1 day windows alike, and in the future, so a
+    reset time is always later than the real now.
+    """
+    from core import ratelimit
+
+    day = 86400
+    frozen = (int(time.time()) // day + 1) * day + day // 2 + 30
+    monkeypatch.setattr(ratelimit, "clock", lambda: float(frozen))
+
+
+@pytest.fixture(autouse=True)
 def _celery_in_process(request):
     """Unit tests run tasks in-process; integration tests talk to a real worker."""
     from config.celery import app
 
+    # Celery builds its router once per process; drop it so routes a test sets are read afresh.
+    app.amqp._rtable = None
+    app.amqp.__dict__.pop("router", None)
     if request.node.get_closest_marker("integration"):
         yield
         return

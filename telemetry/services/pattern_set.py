@@ -92,6 +92,15 @@ def _next_version(head: PatternSetVersion, *, new_patterns: int) -> tuple[int, i
     return major, head.minor, head.patch + 1
 
 
+def _ensure_seed_version() -> None:
+    """The seed row the rebuild locks: a data migration creates it, this restores it if removed
+    (a database restored from a partial dump, or test isolation that empties every table)."""
+    major = conf.RANKING_MAJOR_VERSION
+    PatternSetVersion.objects.get_or_create(
+        sequence=0, defaults={"label": f"v{major}.0.0", "major": major, "minor": 0, "patch": 0}
+    )
+
+
 def pattern_set_rebuild(*, batch_size: int | None = None) -> PatternSetVersion | None:
     """Publish every changed pair and bump the version; None when nothing visible changed.
 
@@ -102,6 +111,7 @@ def pattern_set_rebuild(*, batch_size: int | None = None) -> PatternSetVersion |
     """
     batch_size = batch_size or conf.REBUILD_BATCH_SIZE
     version = None
+    _ensure_seed_version()
     with transaction.atomic():
         # Lock the seed row, a fixed one, then read the newest: locking the newest row itself would
         # let a second rebuild wake up holding a version that is no longer the newest.

@@ -72,5 +72,5 @@ def clock_frozen_mid_window(monkeypatch):
     from core import ratelimit
 
     frozen = (int(time.time()) // 60) * 60 + 30.0
-    monkeypatch.setattr(ratelimit.time, "time", lambda: frozen)
+    monkeypatch.setattr(ratelimit, "clock", lambda: frozen)
     return frozen

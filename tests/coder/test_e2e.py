@@ -34,7 +34,7 @@ from tests.integration.conftest import (  # noqa: F401 - the integration fixture
     wait_for,
 )
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 RUN_TIMEOUT_SECONDS = 60.0
 
