@@ -30,6 +30,8 @@ class Sensitivity(models.TextChoices):
 
 
 ENCRYPTED_SENSITIVITIES = frozenset({Sensitivity.SECRET, Sensitivity.PII})
+# In a fixed order, for index conditions and the SQL that must match them.
+WORKING_SET_EXCLUDED = sorted(ENCRYPTED_SENSITIVITIES)
 
 
 class WithoutSearchVector(models.Manager):
@@ -73,6 +75,18 @@ class Memory(models.Model):
         indexes = [
             models.Index(fields=["user", "layer"]),
             models.Index(fields=["expires_at"]),
+            # The working set's pool reads, per layer, the most recent and the most confident
+            # memories that may enter a working set: one short scan of each of these.
+            models.Index(
+                fields=["user", "layer", "-updated_at", "-confidence"],
+                condition=~models.Q(sensitivity__in=WORKING_SET_EXCLUDED),
+                name="cerebro_memory_ws_recent",
+            ),
+            models.Index(
+                fields=["user", "layer", "-confidence", "-updated_at"],
+                condition=~models.Q(sensitivity__in=WORKING_SET_EXCLUDED),
+                name="cerebro_memory_ws_confident",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -82,33 +82,22 @@ def rank_python(
     return ranked[:limit], len(ranked)
 
 
-def rank_all_then_any(queryset, words: Sequence[str], limit: int, *, python_text_of=None) -> tuple[list[Any], int]:
-    """Rows containing every word, best first; when fewer than ``limit`` do, rows containing some
+def rank_all_then_any(
+    items: Sequence[Any], text_of: Callable[[Any], str], words: Sequence[str], limit: int
+) -> tuple[list[tuple[Any, float]], int]:
+    """Items containing every word, best first; when fewer than ``limit`` do, items containing some
     of the words fill the list (their coverage, hence relevance, is lower). ``total`` counts every
-    row containing at least one word when that fallback ran, else the rows containing all.
+    item containing at least one word when that fallback ran, else the items containing all.
 
-    Ranking only the rows that contain every word keeps a query with one very common word (a word
-    every memory's key carries, say) from ranking the user's whole memory.
-    On PostgreSQL ``queryset`` is ranked in SQL; otherwise pass ``python_text_of`` and a list.
+    The embedded default's memory search; on PostgreSQL one statement does the same
+    (cerebro/retrieval/memory_sql.py). Ranking only the items that contain every word keeps a
+    query with one very common word (a word every memory's key carries, say) from ranking them all.
     """
-    if python_text_of is None:
-        rows, total = rank_postgres(queryset, words, limit, match_all=True)
-        ranked = [(row, row.relevance) for row in rows]
-        if len(words) > 1 and len(rows) < limit:
-            rest, rest_total = rank_postgres(
-                queryset.exclude(pk__in=[row.pk for row in rows]), words, limit - len(rows)
-            )
-            ranked += [(row, row.relevance) for row in rest]
-            total += rest_total
-    else:
-        ranked, total = rank_python(queryset, python_text_of, words, limit, match_all=True)
-        if len(words) > 1 and len(ranked) < limit:
-            chosen = {id(item) for item, _ in ranked}
-            rest_items = [item for item in queryset if id(item) not in chosen]
-            rest, rest_total = rank_python(rest_items, python_text_of, words, limit - len(ranked))
-            ranked += rest
-            total += rest_total
+    ranked, total = rank_python(items, text_of, words, limit, match_all=True)
+    if len(words) > 1 and len(ranked) < limit:
+        chosen = {id(item) for item, _ in ranked}
+        rest, rest_total = rank_python([i for i in items if id(i) not in chosen], text_of, words, limit - len(ranked))
+        ranked += rest
+        total += rest_total
     ranked.sort(key=lambda pair: (-pair[1], str(getattr(pair[0], "pk", ""))))
-    for row, relevance in ranked:
-        row.relevance = relevance
-    return [row for row, _ in ranked], total if ranked else 0
+    return ranked, total if ranked else 0

@@ -211,6 +211,24 @@ class CandidateOutput(serializers.Serializer):
         }
 
 
+class PoolOutput(serializers.Serializer):
+    size = serializers.IntegerField(help_text="Memories scored: the union of the lists below")
+    perList = serializers.IntegerField(  # noqa: N815
+        help_text="Length of each list: the most relevant, and per layer the most recent and the most confident"
+    )
+    outsideBound = serializers.FloatField(  # noqa: N815
+        allow_null=True, help_text="The best score a memory outside the pool could have (null: none is outside)"
+    )
+    exact = serializers.BooleanField(help_text="The candidates are those an unbounded ranking would pick")
+
+
+def pool_json(pool) -> dict | None:
+    """``PoolOutput``'s shape for a ``PoolSummary``."""
+    if pool is None:
+        return None
+    return {"size": pool.size, "perList": pool.per_list, "outsideBound": pool.outside_bound, "exact": pool.exact}
+
+
 class ExplainOutput(serializers.Serializer):
     weights = serializers.DictField(child=serializers.FloatField())
     layerWeights = serializers.DictField(child=serializers.FloatField())  # noqa: N815
@@ -218,6 +236,7 @@ class ExplainOutput(serializers.Serializer):
     maxTokens = serializers.IntegerField()  # noqa: N815
     conversationTerms = serializers.ListField(child=serializers.CharField())  # noqa: N815
     excludedSensitive = serializers.IntegerField(help_text="secret/pii memories, never in a working set")  # noqa: N815
+    pool = PoolOutput(allow_null=True)
     candidates = CandidateOutput(many=True)
 
 

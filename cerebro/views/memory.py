@@ -168,6 +168,7 @@ class ContextView(MemoryApiView):
                 "maxTokens": working_set.max_tokens,
                 "conversationTerms": working_set.conversation_terms,
                 "excludedSensitive": memory_selectors.working_set_exclusions(user=request.user),
+                "pool": s.pool_json(working_set.pool),
                 "candidates": s.CandidateOutput(working_set.candidates, many=True).data,
             }
         return Response(answer)

@@ -53,6 +53,8 @@ def test_latency_samples_and_cache_counters_are_shared_through_redis(signed_in, 
     upsert("k", {"v": 1})
     signed_in.post("/cerebro/api/memory/rag", {"query": "anything"}, format="json")
 
+    metrics.flush()  # a process sends its samples within FLUSH_SECONDS; don't wait for it
+
     redis = get_redis_connection("default")
     assert redis.llen(metrics.LATENCY_KEY) == 2
     assert int(redis.hget(metrics.COUNTERS_KEY, "l1:miss")) == 1
