@@ -39,7 +39,12 @@ CROSS_APP_MODULES = ("load",)
 def discover(bench_dir: Path = BENCH_DIR, apps: set[str] | None = None) -> list[str]:
     """Names of the app bench modules present, in a stable order. Harness modules are not apps."""
     apps = project_apps() if apps is None else apps
-    found = sorted(path.stem for path in bench_dir.glob("*.py") if path.stem in apps)
+    # bench/<app>.py, or bench/<app>_<part>.py for an app measured in several modules.
+    found = sorted(
+        path.stem
+        for path in bench_dir.glob("*.py")
+        if path.stem in apps or any(path.stem.startswith(f"{app}_") for app in apps)
+    )
     return found + [name for name in CROSS_APP_MODULES if (bench_dir / f"{name}.py").exists()]
 
 
