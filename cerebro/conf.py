@@ -22,9 +22,11 @@ PROMOTE_MIN_CONFIDENCE = env.float("CEREBRO_PROMOTE_MIN_CONFIDENCE", default=0.8
 TOKEN_BUDGET = env.int("CEREBRO_TOKEN_BUDGET", default=2000)
 MAX_TOKEN_BUDGET = env.int("CEREBRO_MAX_TOKEN_BUDGET", default=32000)
 CONTEXT_RECENT_MESSAGES = env.int("CEREBRO_CONTEXT_RECENT_MESSAGES", default=6)
+# Relevance is ranked against this many of the conversation's most frequent terms.
+CONTEXT_CONVERSATION_TERMS = env.int("CEREBRO_CONTEXT_CONVERSATION_TERMS", default=12)
 CONTEXT_CANDIDATES = env.int("CEREBRO_CONTEXT_CANDIDATES", default=200)
-# The candidate pool: every memory matching the conversation, and of the others, per layer, this
-# many of the most recent and as many of the most confident (cerebro/retrieval/working_set.py).
+# The candidate pool: every memory matching the conversation, and per layer this many of the most
+# recent and as many of the most confident (cerebro/retrieval/working_set.py).
 CONTEXT_POOL = env.int("CEREBRO_CONTEXT_POOL", default=100)
 CONTEXT_WEIGHTS = {"relevance": 0.45, "layer": 0.2, "confidence": 0.2, "recency": 0.15}
 LAYER_WEIGHTS = {"context": 1.0, "permanent": 0.8, "temporary": 0.6}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -138,7 +139,6 @@ def search(
 
 # --- working set ----------------------------------------------------------------------------------
 
-
 # The lists of memories that match none of the conversation's terms, per layer (see
 # cerebro/retrieval/working_set.py); each is one short scan of a partial index
 # (cerebro_memory_ws_recent, cerebro_memory_ws_confident).
@@ -147,24 +147,21 @@ LIST_ORDERS = {
     "confident": "m.confidence DESC, m.updated_at DESC, m.id",
 }
 
+# A tsquery matching any lexeme of `terms`, written in tsquery's own syntax (each lexeme quoted,
+# its quotes doubled and its backslashes escaped): the lexemes are normalised already, so they are
+# not parsed again.
+_ANY_LEXEME = (
+    "string_agg(" + "'''' || replace(replace(lexeme, E'\\\\', E'\\\\\\\\'), '''', '''''') || ''''" + ", ' | ')::tsquery"
+)
 
-def _pool_statement(with_terms: bool) -> str:
+
+def _working_set_statement() -> str:
     weights = conf.CONTEXT_WEIGHTS
     eligible = f"m.user_id = %(user)s AND {_NOT_SECRET} AND {_LIVE}"
-    conversation = f"websearch_to_tsquery('{SEARCH_CONFIG}', %(terms)s)"
-    columns = "m.id, m.key, m.layer, m.confidence, m.token_count, m.updated_at"
-    if with_terms:
-        matches = (
-            f"SELECT {columns}, ts_rank(m.search_vector, {conversation})::float8 AS rank"
-            f" FROM cerebro_memory m WHERE {eligible} AND m.search_vector @@ {conversation}"
-        )
-        unmatched = f" AND (m.search_vector @@ {conversation}) IS NOT TRUE"
-    else:
-        matches = f"SELECT {columns}, 0::float8 AS rank FROM cerebro_memory m WHERE false"
-        unmatched = ""
+    columns = "m.id, m.layer, m.confidence, m.updated_at"
     lists = "\n            UNION ALL\n            ".join(
         f"(SELECT {columns}, '{name}' AS list FROM cerebro_memory m"
-        f" WHERE {eligible} AND m.layer = '{layer}'{unmatched} ORDER BY {order} LIMIT %(per_list)s)"
+        f" WHERE {eligible} AND m.layer = '{layer}' ORDER BY {order} LIMIT %(per_list)s)"
         for layer in conf.LAYER_WEIGHTS
         for name, order in LIST_ORDERS.items()
     )
@@ -174,7 +171,8 @@ def _pool_statement(with_terms: bool) -> str:
         return f"(CASE {column} {cases} ELSE 0 END)::float8"
 
     def recency(column: str) -> str:
-        return f"power(0.5, GREATEST(%(now_epoch)s - extract(epoch FROM {column})::float8, 0) / 3600.0 / %(half_life)s)"
+        # date_part gives float8 (EXTRACT gives numeric, slower per row).
+        return f"power(0.5, GREATEST(%(now_epoch)s - date_part('epoch', {column}), 0) / 3600.0 / %(half_life)s)"
 
     def score(relevance: str, layer: str, confidence: str, recency_part: str) -> str:
         return (
@@ -182,24 +180,52 @@ def _pool_statement(with_terms: bool) -> str:
             f" + {weights['confidence']!r} * {confidence} + {weights['recency']!r} * {recency_part}"
         )
 
-    # matches: every memory holding a term of the conversation, ranked (the GIN index finds them).
-    # listed: of the others, per layer, the most recent and the most confident.
-    # bound: the best score a memory in neither could have (None when the lists hold them all).
+    # terms: the conversation is the text given, else the chat's most recent messages (none for
+    #   an unknown chat or another user's); its terms are its most frequent lexemes (english
+    #   configuration), the first to appear breaking ties; the query matches any of them.
+    # matches: every memory holding a term, ranked (the GIN index finds them).
+    # listed: per layer, the most recent and the most confident (matching or not).
+    # bound: the best score a memory in neither could have (NULL when the lists hold them all).
+    # The candidates come back with what the answer shows of them; when there is none, one row
+    # carries only the terms.
     return f"""
-        WITH matches AS MATERIALIZED (
-            {matches}
+        WITH recent AS (
+            SELECT message.content, message.created_at
+            FROM cerebro_chatmessage message JOIN cerebro_chat chat ON chat.id = message.chat_id
+            WHERE message.chat_id = %(chat)s AND chat.user_id = %(user)s
+            ORDER BY message.created_at DESC LIMIT %(messages)s
+        ), terms AS (
+            SELECT term.lexeme
+            FROM (
+                SELECT to_tsvector('{SEARCH_CONFIG}', COALESCE(
+                    %(text)s::text, string_agg(content, chr(10) ORDER BY created_at DESC), '')) AS vector
+                FROM recent
+            ) conversation, unnest(conversation.vector) term
+            ORDER BY cardinality(term.positions) DESC, term.positions[1], term.lexeme
+            LIMIT %(max_terms)s
+        ), conversation_query AS MATERIALIZED (
+            SELECT array_agg(lexeme) AS terms, {_ANY_LEXEME} AS query FROM terms
+        ), matches AS MATERIALIZED (
+            SELECT {columns}, ts_rank(m.search_vector, (SELECT query FROM conversation_query))::float8 AS rank
+            FROM cerebro_memory m
+            WHERE {eligible} AND m.search_vector @@ (SELECT query FROM conversation_query)
         ), listed AS MATERIALIZED (
             {lists}
-        ), pool AS MATERIALIZED (
-            SELECT id, key, layer, confidence, token_count, updated_at, rank FROM matches
+        ), pool AS (
+            SELECT id, layer, confidence, updated_at, rank FROM matches
             UNION ALL
-            SELECT DISTINCT id, key, layer, confidence, token_count, updated_at, 0::float8 FROM listed
+            SELECT DISTINCT id, layer, confidence, updated_at, 0::float8 FROM listed
+            WHERE id NOT IN (SELECT id FROM matches)
         ), parts AS (
-            SELECT id, key, layer, confidence, token_count,
+            SELECT id, layer, confidence,
                    COALESCE(rank / NULLIF(max(rank) OVER (), 0), 0)::float8 AS relevance,
                    {layer_weight_of("layer")} AS layer_weight,
-                   {recency("updated_at")} AS recency
+                   {recency("updated_at")} AS recency,
+                   count(*) OVER () AS pool_size
             FROM pool
+        ), candidates AS (
+            SELECT parts.*, {score("relevance", "layer_weight", "confidence", "recency")} AS score
+            FROM parts ORDER BY score DESC, id LIMIT %(candidates)s
         ), bound AS (
             SELECT max({score("0", layer_weight_of("layer"), "confidence_cap", recency("written_cap"))}) AS value
             FROM (
@@ -210,40 +236,60 @@ def _pool_statement(with_terms: bool) -> str:
             ) per_layer
             WHERE listed >= %(per_list)s
         )
-        SELECT id::text, key, layer, confidence, token_count, relevance, layer_weight, recency,
-               {score("relevance", "layer_weight", "confidence", "recency")} AS score,
-               (SELECT count(*) FROM pool) AS pool_size, (SELECT value FROM bound) AS outside_bound
-        FROM parts
-        ORDER BY score DESC, id
-        LIMIT %(candidates)s
+        SELECT c.id::text, m.key, c.layer, c.confidence, m.token_count, c.relevance, c.layer_weight,
+               c.recency, c.score, m.sensitivity, m.content::text, m.created_at::text,
+               c.pool_size, (SELECT value FROM bound), q.terms
+        FROM conversation_query q
+        LEFT JOIN (candidates c JOIN cerebro_memory m ON m.id = c.id) ON true
+        ORDER BY c.score DESC, c.id
     """
 
 
-POOL_WITH_TERMS = _pool_statement(with_terms=True)
-POOL_WITHOUT_TERMS = _pool_statement(with_terms=False)
+WORKING_SET = _working_set_statement()
 
 
-def pool_parameters(*, user_id, terms: Sequence[str], now: datetime, per_list: int, limit: int) -> dict[str, Any]:
-    """The bound parameters of ``POOL_WITH_TERMS`` / ``POOL_WITHOUT_TERMS``."""
+def working_set_parameters(
+    *, user_id, chat_id, text: str | None, now: datetime, per_list: int, limit: int
+) -> dict[str, Any]:
+    """The bound parameters of ``WORKING_SET``."""
     return {
         "user": user_id,
+        "chat": chat_id,
+        "text": text,
+        "messages": conf.CONTEXT_RECENT_MESSAGES,
+        "max_terms": conf.CONTEXT_CONVERSATION_TERMS,
         "now": now,
         "now_epoch": now.timestamp(),
         "half_life": conf.RECENCY_HALF_LIFE_HOURS,
         "per_list": per_list,
         "candidates": limit,
-        "terms": any_word_query(terms),
     }
 
 
-def working_set_ranking(*, user_id, terms: Sequence[str], now: datetime, per_list: int, limit: int) -> Ranking:
-    """The working set's candidates on PostgreSQL: the pool of cerebro/retrieval/working_set.py
-    (every memory matching ``terms``, and per layer the ``per_list`` most recent and most
-    confident of the others) scored in the database; the best ``limit``, best first."""
-    params = pool_parameters(user_id=user_id, terms=terms, now=now, per_list=per_list, limit=limit)
+@dataclass
+class WorkingSetRows:
+    ranking: Ranking
+    terms: list[str]
+    # The statement's row of each candidate, by id (``displayed_memory`` makes a Memory of it).
+    rows: dict[str, tuple]
+
+
+def working_set(*, user_id, chat_id, text: str | None, now: datetime, per_list: int, limit: int) -> WorkingSetRows:
+    """The working set's candidates on PostgreSQL, in one statement: the conversation's terms, the
+    pool of cerebro/retrieval/working_set.py scored in the database, and the best ``limit`` (best
+    first) with what the answer shows of them.
+
+    ``text`` is the conversation when the caller has it (the chat endpoint); otherwise the chat's
+    most recent messages are read (none for an unknown chat or another user's).
+    """
+    params = working_set_parameters(
+        user_id=user_id, chat_id=chat_id, text=text, now=now, per_list=per_list, limit=limit
+    )
     with connection.cursor() as cursor:
-        cursor.execute(POOL_WITH_TERMS if terms else POOL_WITHOUT_TERMS, params)
+        cursor.execute(WORKING_SET, params)
         rows = cursor.fetchall()
+    terms = list(rows[0][14] or []) if rows else []
+    rows = [row for row in rows if row[0] is not None]
     candidates = [
         Candidate(
             id=row[0],
@@ -259,5 +305,16 @@ def working_set_ranking(*, user_id, terms: Sequence[str], now: datetime, per_lis
         )
         for row in rows
     ]
-    pool_size, bound = (rows[0][9], rows[0][10]) if rows else (0, None)
-    return summarise(candidates, pool_size=pool_size, per_list=per_list, bound=bound, limit=limit)
+    pool_size, bound = (rows[0][12], rows[0][13]) if rows else (0, None)
+    ranking = summarise(candidates, pool_size=pool_size, per_list=per_list, bound=bound, limit=limit)
+    return WorkingSetRows(ranking=ranking, terms=terms, rows={row[0]: row for row in rows})
+
+
+_DISPLAYED = ("id", "key", "layer", "sensitivity", "content", "confidence", "created_at")
+
+
+def displayed_memory(row: tuple) -> Memory:
+    """A Memory holding what a working-set entry shows, from its row of ``WORKING_SET``."""
+    content = json.loads(row[10]) if row[10] is not None else None
+    values = (row[0], row[1], row[2], row[9], content, row[3], datetime.fromisoformat(row[11]))
+    return Memory.from_db(connection.alias, _DISPLAYED, values)

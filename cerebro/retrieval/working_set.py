@@ -4,8 +4,8 @@ A chat's working set is chosen in three steps (docs/cerebro.md, "Working set"):
 
 1. **Pool.** Scoring every live memory of a user costs time in proportion to their number, so a
    bounded pool is scored: every memory that holds one of the conversation's terms (the full-text
-   index finds them, and relevance needs their rank anyway), and of the others, in each layer, the
-   ``per_list`` most recently written and the ``per_list`` most confident. On PostgreSQL the whole
+   index finds them, and relevance needs their rank anyway), and, in each layer, the ``per_list``
+   most recently written and the ``per_list`` most confident. On PostgreSQL the whole
    ranking is one statement (cerebro/retrieval/memory_sql.py: the GIN index, then one short scan
    of a partial index per list); on the embedded default ``pool_of`` builds the same pool in Python.
 2. **Score.** ``score = 0.45 relevance + 0.20 layer + 0.20 confidence + 0.15 recency`` for every
@@ -13,9 +13,9 @@ A chat's working set is chosen in three steps (docs/cerebro.md, "Working set"):
 3. **Budget.** Candidates are taken greedily, best first, while their tokens fit.
 
 A memory left out of the pool holds no term of the conversation (relevance 0), and in its layer it
-is neither more recent nor more confident than the lists' last entries, so it scores at most
-``outside_bound``. When the last candidate scores at least that, the candidates are exactly those
-an unbounded ranking would pick (``exact``); ``explain`` reports both.
+is neither more recent than the recent list's last entry nor more confident than the confident
+list's, so it scores at most ``outside_bound``. When the last candidate scores at least that, the
+candidates are exactly those an unbounded ranking would pick (``exact``); ``explain`` reports both.
 """
 
 from __future__ import annotations
@@ -101,39 +101,31 @@ def _by_confident(row: PoolRow):
     return (-row.confidence, -row.updated_at.timestamp(), str(row.id))
 
 
-def pool_of(rows: Iterable[PoolRow], per_list: int) -> list[PoolRow]:
-    """The pool out of every candidate memory (the embedded default, which ranks them all anyway):
-    what the PostgreSQL statement reads from its indexes."""
+def pool_of(rows: Iterable[PoolRow], per_list: int, now: datetime) -> tuple[list[PoolRow], float | None]:
+    """The pool out of every candidate memory (the embedded default, which ranks them all anyway),
+    as the PostgreSQL statement reads it from its indexes, and the best score a memory left out of
+    it could have (None when nothing was left out).
+
+    A memory left out holds no term of the conversation (relevance 0), and in its layer it is
+    neither more confident than the confident list's last entry nor more recent than the recent
+    list's; a layer whose lists are not full is pooled whole.
+    """
     rows = list(rows)
     chosen = {row.id: row for row in rows if row.rank > 0}
-    for layer in conf.LAYER_WEIGHTS:
-        unmatched = [row for row in rows if row.layer == layer and row.rank <= 0]
-        for order in (_by_recent, _by_confident):
-            for row in sorted(unmatched, key=order)[:per_list]:
-                chosen[row.id] = row
-    return list(chosen.values())
-
-
-def outside_bound(pool: Sequence[PoolRow], per_list: int, now: datetime) -> float | None:
-    """The best score a memory left out of ``pool`` could have; None when nothing was left out.
-
-    Left out means: no term of the conversation (relevance 0), and in its layer, confidence and
-    last write at most those of the lists' last entries. A layer whose lists are not full (fewer
-    unmatched memories than ``per_list``) is pooled whole.
-    """
     bound = None
     for layer, layer_weight in conf.LAYER_WEIGHTS.items():
-        listed = [row for row in pool if row.layer == layer and row.rank <= 0]
-        if len(listed) < per_list:
-            continue
-        confidence_cap = sorted((row.confidence for row in listed), reverse=True)[per_list - 1]
-        written_cap = sorted((row.updated_at for row in listed), reverse=True)[per_list - 1]
-        layer_bound = score(0.0, layer_weight, confidence_cap, recency(written_cap, now))
-        bound = layer_bound if bound is None else max(bound, layer_bound)
-    return bound
+        in_layer = [row for row in rows if row.layer == layer]
+        recent = sorted(in_layer, key=_by_recent)[:per_list]
+        confident = sorted(in_layer, key=_by_confident)[:per_list]
+        for row in (*recent, *confident):
+            chosen.setdefault(row.id, row)
+        if len(confident) >= per_list:
+            layer_bound = score(0.0, layer_weight, confident[-1].confidence, recency(recent[-1].updated_at, now))
+            bound = layer_bound if bound is None else max(bound, layer_bound)
+    return list(chosen.values()), bound
 
 
-def rank_pool(pool: Sequence[PoolRow], *, per_list: int, now: datetime, limit: int) -> Ranking:
+def rank_pool(pool: Sequence[PoolRow], *, bound: float | None, per_list: int, now: datetime, limit: int) -> Ranking:
     """Score the pool in Python (the embedded default); the best ``limit`` candidates."""
     best_rank = max((row.rank for row in pool), default=0.0)
     candidates = []
@@ -157,7 +149,6 @@ def rank_pool(pool: Sequence[PoolRow], *, per_list: int, now: datetime, limit: i
             )
         )
     candidates.sort(key=lambda c: (-c.exact_score, str(c.id)))
-    bound = outside_bound(pool, per_list, now)
     return summarise(candidates[:limit], pool_size=len(pool), per_list=per_list, bound=bound, limit=limit)
 
 

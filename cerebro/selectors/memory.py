@@ -25,7 +25,6 @@ from cerebro.retrieval.working_set import Candidate, PoolRow, PoolSummary
 from cerebro.services.memory import live
 
 MAX_QUERY_TERMS = 8
-MAX_CONVERSATION_TERMS = 12
 
 # What the memory endpoints answer with: everything but the embedding and the search text.
 OUTPUT_FIELDS = memory_sql.OUTPUT_COLUMNS
@@ -124,8 +123,8 @@ def memory_working_set(*, user, chat_id=None, max_tokens: int, conversation: str
 
     Candidates are the user's live memories except ``secret`` and ``pii`` ones (never part of a
     working set), bounded to a pool: every memory holding a term of the chat's recent messages,
-    and of the others, in each layer, the ``CEREBRO_CONTEXT_POOL`` most recently written and as
-    many of the most confident (cerebro/retrieval/working_set.py). Each pooled memory gets
+    and in each layer the ``CEREBRO_CONTEXT_POOL`` most recently written and as many of the most
+    confident (cerebro/retrieval/working_set.py). Each pooled memory gets
     ``score = 0.45 relevance + 0.2 layer + 0.2 confidence + 0.15 recency`` (relevance to the
     chat's recent messages relative to the best match; layer weight context 1.0, permanent 0.8,
     temporary 0.6; recency halves every 24 hours since the last update). The best
@@ -133,16 +132,29 @@ def memory_working_set(*, user, chat_id=None, max_tokens: int, conversation: str
     in what is left of the budget, cut otherwise.
     """
     now = timezone.now()
-    text = conversation if conversation is not None else conversation_text(user=user, chat_id=chat_id)
     if settings.USING_POSTGRES:
-        words = lexical.query_words(text, MAX_CONVERSATION_TERMS)
-        ranked = memory_sql.working_set_ranking(
-            user_id=user.pk, terms=words, now=now, per_list=conf.CONTEXT_POOL, limit=conf.CONTEXT_CANDIDATES
+        found = memory_sql.working_set(
+            user_id=user.pk,
+            chat_id=chat_id,
+            text=conversation,
+            now=now,
+            per_list=conf.CONTEXT_POOL,
+            limit=conf.CONTEXT_CANDIDATES,
         )
-    else:
-        words = text_analysis.query_terms(text, MAX_CONVERSATION_TERMS)
-        pool = ranking.pool_of(_ranked_python(user, words, now), conf.CONTEXT_POOL)
-        ranked = ranking.rank_pool(pool, per_list=conf.CONTEXT_POOL, now=now, limit=conf.CONTEXT_CANDIDATES)
+        kept_ids, total_tokens = ranking.select_within_budget(found.ranking.candidates, max_tokens)
+        memories = [memory_sql.displayed_memory(found.rows[pk]) for pk in kept_ids]
+        return WorkingSet(
+            memories=memories,
+            total_tokens=total_tokens,
+            max_tokens=max_tokens,
+            candidates=found.ranking.candidates,
+            conversation_terms=found.terms,
+            pool=found.ranking.pool,
+        )
+    text = conversation if conversation is not None else conversation_text(user=user, chat_id=chat_id)
+    terms = text_analysis.query_terms(text, conf.CONTEXT_CONVERSATION_TERMS)
+    pool, bound = ranking.pool_of(_ranked_python(user, terms, now), conf.CONTEXT_POOL, now)
+    ranked = ranking.rank_pool(pool, bound=bound, per_list=conf.CONTEXT_POOL, now=now, limit=conf.CONTEXT_CANDIDATES)
     kept_ids, total_tokens = ranking.select_within_budget(ranked.candidates, max_tokens)
     by_id = {str(m.pk): m for m in Memory.objects.filter(pk__in=kept_ids).only(*OUTPUT_FIELDS)} if kept_ids else {}
     return WorkingSet(
@@ -150,7 +162,7 @@ def memory_working_set(*, user, chat_id=None, max_tokens: int, conversation: str
         total_tokens=total_tokens,
         max_tokens=max_tokens,
         candidates=ranked.candidates,
-        conversation_terms=words,
+        conversation_terms=terms,
         pool=ranked.pool,
     )
 
