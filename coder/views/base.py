@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from rest_framework import serializers
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 
 from coder.authentication import AUTHENTICATION_CLASSES
@@ -19,7 +19,8 @@ class CoderView(ApiView):
 class PublicCoderView(CoderView):
     """Open to anyone; a credential, when sent, is still checked."""
 
-    permission_classes = []
+    # AllowAny rather than no permission at all: the OpenAPI document then says a credential is optional.
+    permission_classes = [AllowAny]
 
 
 def validated(serializer_class: type[serializers.Serializer], data) -> dict:
