@@ -100,6 +100,7 @@ quality: $(VENV)/.dev-installed | var
 
 check-deploy: $(VENV)/.runtime-installed
 	DJANGO_DEBUG=0 SECRET_KEY=$${SECRET_KEY:-check-deploy-$$(date +%s)-a-long-random-production-secret-key-value} \
+		FIELD_ENCRYPTION_KEY=$${FIELD_ENCRYPTION_KEY:-$$($(BIN)/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')} \
 		$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 clean:
