@@ -53,7 +53,9 @@ def _fail_quietly(fail, job_id: str, error: str) -> None:
 
 def _run(task, runner, fail, job_id: str, limit: int) -> str:
     try:
-        return runner(job_id=job_id, message_id=task.request.id or "")
+        # A retry re-sends the same task id with ``retries`` one higher; a crash re-delivers the
+        # same message unchanged. Counting per (id, retry) keeps retries from counting as crashes.
+        return runner(job_id=job_id, message_id=f"{task.request.id or ''}:{task.request.retries}")
     except SoftTimeLimitExceeded:
         _fail_quietly(fail, job_id, f"The job ran past its time limit of {limit} seconds")
         return "failed"
