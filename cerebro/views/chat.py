@@ -27,8 +27,8 @@ from collections.abc import AsyncIterator
 from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.views import APIView
 
 from cerebro.api import error_responses
@@ -150,6 +150,17 @@ async def chat_view(request: HttpRequest) -> HttpResponse:
     return response
 
 
+# One Server-Sent Event of the chat stream, as a client's SSE parser reads it: its name and its
+# data line (a JSON document: {"type": "text", "content": ...}, {"usage": {...}} or {"error": ...}).
+ChatStreamEvent = inline_serializer(
+    "CerebroChatStreamEvent",
+    {
+        "event": serializers.ChoiceField(choices=["message", "done", "error"]),
+        "data": serializers.CharField(help_text="A JSON document"),
+    },
+)
+
+
 class ChatSchemaView(APIView):
     """Describes POST /api/chat in the OpenAPI document; requests are served by ``chat_view``."""
 
@@ -167,7 +178,9 @@ class ChatSchemaView(APIView):
         ),
         request=ChatInput,
         responses={
-            (200, "text/event-stream"): OpenApiResponse(OpenApiTypes.STR, description="The SSE stream"),
+            (200, "text/event-stream"): OpenApiResponse(
+                ChatStreamEvent, description="The SSE stream; the schema describes each event"
+            ),
             **error_responses(400, 404, 502),
         },
     )

@@ -62,6 +62,7 @@ class FileDownloadView(CerebroApiView):
             handle = storage.open_cid(grant.cid)
         except (storage.InvalidDownloadTokenError, FileNotFoundError, ValueError):
             raise errors.NOT_FOUND("This link is invalid or has expired") from None
-        response = FileResponse(handle, content_type=grant.content_type, filename=grant.filename)
+        # An attachment, never rendered in the API's origin, whatever the browser makes of it.
+        response = FileResponse(handle, content_type=grant.content_type, filename=grant.filename, as_attachment=True)
         response["Cache-Control"] = "private, max-age=3600"
         return response

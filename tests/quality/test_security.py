@@ -229,10 +229,6 @@ def test_cerebro_downloads_carry_a_sniffed_type_and_nosniff(client, user):
     _assert_safe_download(r, attachment=False)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="cerebro serves downloads inline (Content-Disposition: inline); the quality rule asks for attachment",
-)
 def test_cerebro_downloads_are_attachments(client, user):
     r = _cerebro_download(client, user, b"plain words\n", "notes.txt")
     _assert_safe_download(r, attachment=True)
