@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
@@ -27,7 +26,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.authentication import JWTAuthentication
-from accounts.selectors import session_by_id
+from accounts.selectors import user_of_live_session
 from accounts.services import user_get_or_create_for_identity
 from cerebro import nextauth
 from core import errors, ratelimit
@@ -102,10 +101,10 @@ class NextAuthSessionAuthentication(authentication.BaseAuthentication):
 class BearerAuthentication(JWTAuthentication):
     """The platform's access token; a rejected one counts against ``cerebro.auth``.
 
-    The token's session and its user come from one read of the database (accounts'
-    ``session_by_id``), where the shared class reads the session's liveness from the cache and then
-    the user from the database: one round trip instead of two on every request, and a revoked or
-    expired session is refused at once all the same.
+    The token's session is checked and its user read in one query (accounts'
+    ``user_of_live_session``), where the shared class reads the session's state from the cache and
+    then the user from the database: one round trip instead of two on every request, and a revoked
+    or expired session is refused at once all the same.
     """
 
     def authenticate(self, request):
@@ -120,23 +119,16 @@ class BearerAuthentication(JWTAuthentication):
             token = AccessToken(raw_token.decode() if isinstance(raw_token, bytes) else raw_token)
         except TokenError as exc:
             raise InvalidToken(_("Invalid or expired token")) from exc
-        session = session_by_id(token["sid"]) if token.get("sid") else None
-        user_id = str(token.get(jwt_settings.USER_ID_CLAIM, ""))
-        if (
-            session is None
-            or session.revoked_at is not None
-            or session.expires_at <= timezone.now()
-            or str(session.user_id) != user_id
-        ):
+        user = user_of_live_session(token["sid"]) if token.get("sid") else None
+        if user is None or str(user.pk) != str(token.get(jwt_settings.USER_ID_CLAIM, "")):
             raise InvalidToken(_("Session has ended; sign in again"))
-        self.session = session
+        self.user = user
         return token
 
     def get_user(self, validated_token: AccessToken):
-        user = self.session.user
-        if not user.is_active:
+        if not self.user.is_active:
             raise exceptions.AuthenticationFailed(_("Account is disabled"))
-        return user
+        return self.user
 
 
 AUTHENTICATION_CLASSES = (NextAuthSessionAuthentication, BearerAuthentication)

@@ -102,6 +102,33 @@ def _search_statement(word_count: int, filters: str) -> str:
     """
 
 
+def search_statement(
+    *,
+    user_id,
+    words: Sequence[str],
+    now: datetime,
+    limit: int,
+    layer: str | None = None,
+    min_confidence: float | None = None,
+    tags: list[str] | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """The search statement for these filters and its bound parameters."""
+    filters = _search_filters(layer=layer, min_confidence=min_confidence, tags=tags)
+    params: dict[str, Any] = {
+        "user": user_id,
+        "now": now,
+        "limit": limit,
+        "every": " ".join(words),
+        "some": any_word_query(words),
+        "fill": len(words) > 1,
+        "layer": layer,
+        "min_confidence": min_confidence,
+        "tags": json.dumps(tags or []),
+        **{f"word{n}": word for n, word in enumerate(words)},
+    }
+    return _search_statement(len(words), filters), params
+
+
 def search(
     *,
     user_id,
@@ -117,20 +144,10 @@ def search(
     Memories holding every word come first; only when fewer than ``limit`` do, memories holding
     some of the words fill the list, and ``total`` then counts both.
     """
-    filters = _search_filters(layer=layer, min_confidence=min_confidence, tags=tags)
-    params: dict[str, Any] = {
-        "user": user_id,
-        "now": now,
-        "limit": limit,
-        "every": " ".join(words),
-        "some": any_word_query(words),
-        "fill": len(words) > 1,
-        "layer": layer,
-        "min_confidence": min_confidence,
-        "tags": json.dumps(tags or []),
-        **{f"word{n}": word for n, word in enumerate(words)},
-    }
-    memories = list(Memory.objects.raw(_search_statement(len(words), filters), params))
+    statement, params = search_statement(
+        user_id=user_id, words=words, now=now, limit=limit, layer=layer, min_confidence=min_confidence, tags=tags
+    )
+    memories = list(Memory.objects.raw(statement, params))
     for memory in memories:
         memory.relevance = round(min(1.0, memory.relevance), 4)
     total = (memories[0].every_total + memories[0].some_total) if memories else 0

@@ -1,10 +1,13 @@
 """Signing in to the minicontratos API: NextAuth v4 session cookies, bearer tokens, ping."""
 
 import time
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
-from accounts.models import Identity
+from accounts import services as account_services
+from accounts.models import AuthSession, Identity
 from cerebro import nextauth
 from tests.cerebro.conftest import NEXTAUTH_SECRET, nextauth_cookie
 from tests.factories import UserFactory
@@ -99,6 +102,44 @@ def test_cookie_writes_from_a_foreign_origin_are_refused(client):
 
 def test_a_bearer_token_works_too(signed_in):
     assert signed_in.get(HISTORY).status_code == 200
+
+
+@pytest.fixture
+def session_issued(user):
+    return account_services.auth_session_start(user=user, product="cerebro")
+
+
+def test_a_bearer_token_of_a_revoked_session_is_refused_at_once(client, session_issued):
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {session_issued.tokens.access}"
+    assert client.get(HISTORY).status_code == 200
+
+    account_services.auth_session_revoke(session=session_issued.session)
+    r = client.get(HISTORY)
+
+    assert r.status_code == 401, r.json()
+    assert r.json()["error"] == "authentication_error"
+
+
+def test_a_bearer_token_of_an_expired_session_or_a_disabled_user_is_refused(client, session_issued, user):
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {session_issued.tokens.access}"
+    AuthSession.objects.filter(pk=session_issued.session.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    expired = client.get(HISTORY)
+    AuthSession.objects.filter(pk=session_issued.session.pk).update(expires_at=timezone.now() + timedelta(days=1))
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    disabled = client.get(HISTORY)
+
+    assert expired.status_code == 401, expired.json()
+    assert disabled.status_code == 401, disabled.json()
+
+
+def test_the_bearer_check_reads_the_session_and_its_user_in_one_query(signed_in, django_assert_num_queries):
+    signed_in.get(HISTORY)  # warm: anything read once per process
+
+    with django_assert_num_queries(3):  # the session with its user; the history page and its count
+        r = signed_in.get(HISTORY)
+
+    assert r.status_code == 200, r.json()
 
 
 def test_no_credentials_is_401(client):
