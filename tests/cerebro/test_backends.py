@@ -1,6 +1,7 @@
 """What only the full stack does: PostgreSQL full-text columns and indexes, metrics shared in Redis,
 and the beat job that purges expired memories."""
 
+import random
 from datetime import timedelta
 
 import pytest
@@ -59,3 +60,60 @@ def test_latency_samples_and_cache_counters_are_shared_through_redis(signed_in, 
     assert redis.llen(metrics.LATENCY_KEY) == 2
     assert int(redis.hget(metrics.COUNTERS_KEY, "l1:miss")) == 1
     assert metrics.percentile(metrics.latency_samples(), 0.95) > 0
+
+
+@pytest.fixture
+def thousands_of_memories(user):
+    """3,000 memories over a vocabulary of 300 words, analysed, so the planner costs real plans."""
+    now = timezone.now()
+    randomness = random.Random(5)
+    vocabulary = [f"word{n}" for n in range(300)]
+    layers = ["temporary", "permanent", "context"]
+    Memory.objects.bulk_create(
+        Memory(
+            user=user,
+            key=f"note:{n}",
+            layer=layers[n % 3],
+            confidence=round(randomness.random(), 2),
+            content={"note": " ".join(words)},
+            search_text=" ".join(words),
+            token_count=20,
+            created_at=now,
+            updated_at=now - timedelta(hours=randomness.uniform(0, 500)),
+            expires_at=None if n % 3 == 1 else now + timedelta(minutes=15),
+        )
+        for n in range(3000)
+        for words in [randomness.sample(vocabulary, 12)]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE cerebro_memory")
+
+
+@pytest.mark.postgres
+def test_the_working_set_and_search_statements_read_their_indexes(thousands_of_memories, user):
+    from cerebro import conf
+    from cerebro.retrieval import memory_sql
+
+    now = timezone.now()
+    working_set = memory_sql.working_set_parameters(
+        user_id=user.pk,
+        chat_id=None,
+        text="word1 word2 word3",
+        now=now,
+        per_list=conf.CONTEXT_POOL,
+        limit=conf.CONTEXT_CANDIDATES,
+    )
+    search, search_params = memory_sql.search_statement(user_id=user.pk, words=["word1", "word2"], now=now, limit=10)
+
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + memory_sql.WORKING_SET, working_set)
+        working_set_plan = " ".join(row[0] for row in cursor.fetchall())
+        cursor.execute("EXPLAIN " + search, search_params)
+        search_plan = " ".join(row[0] for row in cursor.fetchall())
+
+    # The matches come from the GIN index, each list from one scan of a partial index.
+    assert "Bitmap Index Scan on cerebro_memory_search_gin" in working_set_plan
+    assert working_set_plan.count("Index Scan using cerebro_memory_ws_recent") == len(conf.LAYER_WEIGHTS)
+    assert working_set_plan.count("Index Scan using cerebro_memory_ws_confident") == len(conf.LAYER_WEIGHTS)
+    assert "Seq Scan on cerebro_memory" not in search_plan
+    assert "Bitmap Index Scan on cerebro_memory_search_gin" in search_plan

@@ -1,10 +1,13 @@
 """search and context: relevance, filters, the working set under a token budget, explain."""
 
+import random
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
+from cerebro import conf
 from cerebro.models import Chat, ChatMessage, Memory
 from core.llm.tokens import estimate_tokens
 
@@ -161,17 +164,94 @@ def test_context_validates_max_tokens(signed_in):
     assert "maxTokens" in r.json()["details"]
 
 
-def test_context_and_search_run_a_fixed_number_of_queries(signed_in, upsert, django_assert_max_num_queries):
+def test_context_and_search_run_a_fixed_number_of_queries(
+    signed_in, upsert, chat_about_contracts, django_assert_max_num_queries
+):
     for n in range(30):
         upsert(f"note:{n}", {"text": f"contract clause {n}"})
+    # PostgreSQL: the session with its user, then one statement; SQLite adds the chat's messages
+    # and the kept memories.
+    expected = 2 if settings.USING_POSTGRES else 4
 
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(expected):
         searched = signed_in.post(SEARCH, {"query": "contract clause", "limit": 50}, format="json")
-    with django_assert_max_num_queries(8):
-        context = signed_in.post(CONTEXT, {"maxTokens": 5000}, format="json")
+    with django_assert_max_num_queries(expected):
+        context = signed_in.post(CONTEXT, {"chatId": str(chat_about_contracts.pk), "maxTokens": 5000}, format="json")
 
     assert searched.json()["total"] == 30
     assert context.json()["count"] == 30
+
+
+@pytest.fixture
+def small_pool(monkeypatch):
+    """Lists of 3 and 4 candidates, so a handful of memories fills them."""
+    monkeypatch.setattr(conf, "CONTEXT_POOL", 3)
+    monkeypatch.setattr(conf, "CONTEXT_CANDIDATES", 4)
+
+
+@pytest.fixture
+def many_recent_confident_memories(upsert):
+    """Twelve fresh, confident memories per layer, none about contracts."""
+    for layer in ("context", "temporary", "permanent"):
+        for n in range(12):
+            upsert(f"{layer}:pizza:{n}", {"note": f"pizza topping number {n}"}, layer=layer, confidence=0.9)
+
+
+def test_a_relevant_memory_outside_the_recency_and_confidence_lists_is_still_found(
+    signed_in, upsert, small_pool, many_recent_confident_memories, chat_about_contracts
+):
+    upsert("old:deadline", {"note": "the contract deadline is the 30th; sign it before"}, confidence=0.3)
+    Memory.objects.filter(key="old:deadline").update(updated_at=timezone.now() - timedelta(days=30))
+
+    r = signed_in.post(CONTEXT, {"chatId": str(chat_about_contracts.pk), "explain": True}, format="json")
+
+    assert r.status_code == 200, r.json()
+    body = r.json()
+    assert body["memories"][0]["key"] == "old:deadline"
+    assert body["explain"]["candidates"][0]["parts"]["relevance"] == 1.0
+    assert body["explain"]["pool"]["perList"] == 3
+    # 37 memories: the one match, and per layer the 3 most recent and the 3 most confident.
+    assert body["explain"]["pool"]["size"] < 37
+
+
+def test_the_pool_says_when_nothing_was_left_out(signed_in, memories_written, chat_about_contracts):
+    r = signed_in.post(CONTEXT, {"chatId": str(chat_about_contracts.pk), "explain": True}, format="json")
+
+    assert r.json()["explain"]["pool"] == {"size": 4, "perList": 100, "outsideBound": None, "exact": True}
+
+
+def test_when_the_pool_says_exact_the_candidates_are_those_of_an_unbounded_ranking(
+    signed_in, upsert, monkeypatch, chat_about_contracts
+):
+    randomness = random.Random(8)
+    for n in range(40):
+        word = randomness.choice(["contract", "deadline", "sign", *(f"topic{n}" for n in range(9))])
+        upsert(
+            f"note:{n}",
+            {"note": word},
+            layer=randomness.choice(["context", "temporary", "permanent"]),
+            confidence=round(randomness.uniform(0.1, 1.0), 2),
+        )
+        age = timedelta(hours=randomness.uniform(0, 200))
+        Memory.objects.filter(key=f"note:{n}").update(updated_at=timezone.now() - age)
+    body = {"chatId": str(chat_about_contracts.pk), "explain": True}
+    monkeypatch.setattr(conf, "CONTEXT_CANDIDATES", 12)
+    checked = uncertain = 0
+    for per_list in (1, 2, 3, 5, 8):
+        monkeypatch.setattr(conf, "CONTEXT_POOL", per_list)
+        bounded = signed_in.post(CONTEXT, body, format="json").json()["explain"]
+        monkeypatch.setattr(conf, "CONTEXT_POOL", 1000)
+        unbounded = signed_in.post(CONTEXT, body, format="json").json()["explain"]
+
+        assert unbounded["pool"]["exact"] and unbounded["pool"]["size"] == 40
+        if bounded["pool"]["exact"]:
+            checked += 1
+            assert [c["key"] for c in bounded["candidates"]] == [c["key"] for c in unbounded["candidates"]]
+        else:
+            uncertain += 1
+            best_left_out = bounded["pool"]["outsideBound"]
+            assert best_left_out > bounded["candidates"][-1]["score"]
+    assert checked and uncertain  # short lists leave the outcome open, longer ones settle it
 
 
 def test_the_fast_list_shapes_match_the_documented_serializers(upsert):
