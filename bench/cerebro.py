@@ -14,6 +14,8 @@ measuring (the machine is shared: other work inflates every figure, baselines in
 
     DATABASE_URL=postgres://... REDIS_URL=redis://... .venv/bin/python bench/cerebro.py
 
+Alone it runs with the settings `make bench` gives every module (DJANGO_DEBUG=0, no https redirect).
+
 CEREBRO_BENCH_MEMORIES (default 10000) sets the number of memories, CEREBRO_BENCH_ROUNDS (default
 300) the measured requests per endpoint.
 """
@@ -468,6 +470,13 @@ def run() -> list[dict]:
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # Production settings, as `make bench` runs every module (no debug cursor, no https redirect).
+    os.environ.setdefault("DJANGO_DEBUG", "0")
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+    if not os.environ.get("SECRET_KEY"):
+        import secrets
+
+        os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
     import django
 
     django.setup()

@@ -22,8 +22,9 @@ PROMOTE_MIN_CONFIDENCE = env.float("CEREBRO_PROMOTE_MIN_CONFIDENCE", default=0.8
 TOKEN_BUDGET = env.int("CEREBRO_TOKEN_BUDGET", default=2000)
 MAX_TOKEN_BUDGET = env.int("CEREBRO_MAX_TOKEN_BUDGET", default=32000)
 CONTEXT_RECENT_MESSAGES = env.int("CEREBRO_CONTEXT_RECENT_MESSAGES", default=6)
-# Relevance is ranked against this many of the conversation's most frequent terms.
-CONTEXT_CONVERSATION_TERMS = env.int("CEREBRO_CONTEXT_CONVERSATION_TERMS", default=12)
+# Relevance is ranked against this many of the conversation's most frequent terms (as search is
+# against at most 8 words): every memory holding one of them is ranked, so more terms cost more.
+CONTEXT_CONVERSATION_TERMS = env.int("CEREBRO_CONTEXT_CONVERSATION_TERMS", default=8)
 CONTEXT_CANDIDATES = env.int("CEREBRO_CONTEXT_CANDIDATES", default=200)
 # The candidate pool: every memory matching the conversation, and per layer this many of the most
 # recent and as many of the most confident (cerebro/retrieval/working_set.py).
