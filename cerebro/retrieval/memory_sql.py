@@ -176,11 +176,16 @@ def _working_set_statement() -> str:
     weights = conf.CONTEXT_WEIGHTS
     eligible = f"m.user_id = %(user)s AND {_NOT_SECRET} AND {_LIVE}"
     columns = "m.id, m.layer, m.confidence, m.updated_at"
-    lists = "\n            UNION ALL\n            ".join(
-        f"(SELECT {columns}, '{name}' AS list FROM cerebro_memory m"
-        f" WHERE {eligible} AND m.layer = '{layer}' ORDER BY {order} LIMIT %(per_list)s)"
-        for layer in conf.LAYER_WEIGHTS
-        for name, order in LIST_ORDERS.items()
+    layers = ", ".join(f"'{layer}'" for layer in conf.LAYER_WEIGHTS)
+    # One lateral pass per layer over two lists (fewer subqueries to plan than six).
+    lists = (
+        f"SELECT listed.* FROM unnest(ARRAY[{layers}]::text[]) AS layers(layer), LATERAL ("
+        + " UNION ALL ".join(
+            f"(SELECT {columns}, '{name}' AS list FROM cerebro_memory m"
+            f" WHERE {eligible} AND m.layer = layers.layer ORDER BY {order} LIMIT %(per_list)s)"
+            for name, order in LIST_ORDERS.items()
+        )
+        + ") listed"
     )
 
     def layer_weight_of(column: str) -> str:
