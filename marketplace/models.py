@@ -255,28 +255,40 @@ class JobStatus(models.TextChoices):
 ACTIVE_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
-class GenerationJob(models.Model):
-    """One generation of a dataset. Created queued; the generation engine runs it (issue 6)."""
+class Job(models.Model):
+    """What every engine job has: an owner, a status moving queued -> running -> done, progress."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="generation_jobs")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
     config = models.JSONField(default=dict)
-    result = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
+    kind = ""  # "generation" or "training", for display
+
     class Meta:
+        abstract = True
         indexes = [models.Index(fields=["user", "status"])]
-        constraints = [models.CheckConstraint(condition=Q(progress__lte=100), name="mkt_generation_progress_0_100")]
 
     def __str__(self) -> str:
-        return f"generation {self.id} ({self.status})"
+        return f"{self.kind} {self.id} ({self.status})"
+
+
+class GenerationJob(Job):
+    """One generation of a dataset. Created queued; the generation engine runs it (issue 6)."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="generation_jobs")
+    result = models.JSONField(null=True, blank=True)
+
+    kind = "generation"
+
+    class Meta(Job.Meta):
+        constraints = [models.CheckConstraint(condition=Q(progress__lte=100), name="mkt_generation_progress_0_100")]
 
 
 class Purchase(models.Model):
@@ -385,28 +397,16 @@ class ModelDailyDownloads(models.Model):
         return f"{self.model_id} {self.date}"
 
 
-class TrainingJob(models.Model):
+class TrainingJob(Job):
     """One training of a model. Created queued; the training engine runs it (issue 6)."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     model = models.ForeignKey(TrainedModel, on_delete=models.CASCADE, related_name="training_jobs")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
-    progress = models.PositiveSmallIntegerField(default=0)
     estimated_time = models.PositiveIntegerField(help_text="Estimated seconds of training")
-    config = models.JSONField(default=dict)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        indexes = [models.Index(fields=["user", "status"])]
+    kind = "training"
+
+    class Meta(Job.Meta):
         constraints = [models.CheckConstraint(condition=Q(progress__lte=100), name="mkt_training_progress_0_100")]
-
-    def __str__(self) -> str:
-        return f"training {self.id} ({self.status})"
 
 
 class Upload(models.Model):
