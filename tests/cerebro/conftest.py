@@ -63,14 +63,3 @@ def upsert(signed_in):
         return r.json()["memory"]
 
     return write
-
-
-@pytest.fixture
-def clock_frozen_mid_window(monkeypatch):
-    """Rate-limit windows are aligned to the clock; freeze it mid-window so a slow test can't
-    straddle a window boundary and see its counter reset."""
-    from core import ratelimit
-
-    frozen = (int(time.time()) // 60) * 60 + 30.0
-    monkeypatch.setattr(ratelimit, "clock", lambda: frozen)
-    return frozen

@@ -158,7 +158,7 @@ def test_a_chat_of_another_user_is_404(client, user, other_user):
 
 
 @pytest.mark.django_db
-def test_chat_is_rate_limited_at_30_a_minute(client, user, monkeypatch, clock_frozen_mid_window):
+def test_chat_is_rate_limited_at_30_a_minute(client, user, monkeypatch):
     from cerebro.views import chat as chat_views
 
     def no_answer(turn):  # the stream itself is not what this test is about
