@@ -7,11 +7,8 @@ validated by the pydantic models in analytics.serializers.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 
-from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAdminUser
@@ -44,7 +41,7 @@ from analytics.serializers import (
 )
 from analytics.services import events, installs, reports, scrubbing, subjects
 from core import errors
-from core.ratelimit import client_address
+from core.ratelimit import anonymous_identity
 from core.views import ApiView
 
 _USER_ID = re.compile(r"^[0-9a-fA-F]{16}$")
@@ -69,12 +66,6 @@ USER_ID_PARAMETER = OpenApiParameter(
 )
 
 
-def client_key(request: Request) -> str:
-    """The rate-limit key of an anonymous client: a keyed hash of its address, never the address."""
-    digest = hmac.new(settings.SECRET_KEY.encode(), client_address(request).encode(), hashlib.sha256).hexdigest()
-    return f"client:{digest[:32]}"
-
-
 def _user_id(value: str) -> str:
     if not _USER_ID.match(value):
         raise errors.VALIDATION(
@@ -92,7 +83,7 @@ class AnalyticsView(ApiView):
     rate_limit_scopes = ("analytics.ingest",)
 
     def get_rate_limit_identity(self, request: Request) -> str:
-        return client_key(request)
+        return anonymous_identity(request)
 
 
 class RegisterView(AnalyticsView):

@@ -38,7 +38,7 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 def count_failed_attempt(request: HttpRequest) -> None:
     """Count a rejected credential for this client; 429 once it exceeds ``cerebro.auth``."""
-    ratelimit.enforce(request, AUTH_FAILURE_SCOPE, f"ip:{ratelimit.client_address(request)}")
+    ratelimit.enforce(request, AUTH_FAILURE_SCOPE, ratelimit.anonymous_identity(request))
 
 
 def _origin_is_trusted(request: HttpRequest) -> bool:

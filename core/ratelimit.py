@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.utils.crypto import salted_hmac
 
 from core import errors
 from core.envelopes import Envelope, envelope_for_path, format_reset
@@ -168,11 +169,17 @@ def _redis_get(key: str) -> int:
 
 
 def client_identity(request: HttpRequest) -> str:
-    """The user when authenticated, otherwise the client address (used as a key, never stored)."""
+    """The user when authenticated, otherwise the anonymous client's keyed hash."""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"
-    return f"ip:{client_address(request)}"
+    return anonymous_identity(request)
+
+
+def anonymous_identity(request: HttpRequest) -> str:
+    """A keyed hash of the client address: counters never hold the address itself."""
+    digest = salted_hmac("core.ratelimit.client", client_address(request), algorithm="sha256").hexdigest()
+    return f"client:{digest[:32]}"
 
 
 def client_address(request: HttpRequest) -> str:

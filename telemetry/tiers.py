@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
-
-from django.conf import settings
-from django.http import HttpRequest
 
 from core import ratelimit
 from telemetry import conf
@@ -47,15 +42,6 @@ def caller_for(*, key: TelemetryKey, user_id: str) -> Caller:
 def account_identity(key: TelemetryKey) -> str:
     """Rate limits count per account (a person may run many anonymous clients)."""
     return f"telemetry-account:{key.account_id}"
-
-
-def anonymous_client_identity(request: HttpRequest) -> str:
-    """A keyed hash of the client address, for limits on requests without a key.
-
-    The address itself never reaches the cache, a log or the database.
-    """
-    digest = hmac.new(settings.SECRET_KEY.encode(), ratelimit.client_address(request).encode(), hashlib.sha256)
-    return f"telemetry-client:{digest.hexdigest()[:32]}"
 
 
 def rate_limit_scopes(tier: str) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core import ratelimit
 from core.health import check_database
 from core.views import ApiView
 from telemetry import selectors, tiers
@@ -67,7 +68,7 @@ class TelemetryApiView(ApiView):
     def get_rate_limit_identity(self, request: Request) -> str:
         if isinstance(request.auth, TelemetryKey):
             return tiers.account_identity(request.auth)
-        return tiers.anonymous_client_identity(request)
+        return ratelimit.anonymous_identity(request)
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
@@ -98,7 +99,7 @@ class KeysView(ApiView):
     rate_limit_scopes = ("telemetry.keys",)
 
     def get_rate_limit_identity(self, request: Request) -> str:
-        return tiers.anonymous_client_identity(request)
+        return ratelimit.anonymous_identity(request)
 
     @extend_schema(
         auth=[],

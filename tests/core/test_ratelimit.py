@@ -103,3 +103,14 @@ def test_200_concurrent_requests_at_a_limit_of_100_let_exactly_100_through(live_
     # Then exactly 100 get through and the rest are told to wait
     assert statuses.count(200) == 100, statuses
     assert statuses.count(429) == 100, statuses
+
+
+def test_anonymous_clients_are_counted_by_a_keyed_hash_never_their_address(rf):
+    first = rf.get("/", REMOTE_ADDR="203.0.113.9")
+    second = rf.get("/", REMOTE_ADDR="203.0.113.10")
+
+    identity = ratelimit.client_identity(first)
+
+    assert "203.0.113" not in identity
+    assert identity == ratelimit.client_identity(rf.get("/", REMOTE_ADDR="203.0.113.9"))
+    assert identity != ratelimit.client_identity(second)
