@@ -25,9 +25,15 @@ CONTEXT_RECENT_MESSAGES = env.int("CEREBRO_CONTEXT_RECENT_MESSAGES", default=6)
 # Relevance is ranked against this many of the conversation's most frequent terms (as search is
 # against at most 8 words): every memory holding one of them is ranked, so more terms cost more.
 CONTEXT_CONVERSATION_TERMS = env.int("CEREBRO_CONTEXT_CONVERSATION_TERMS", default=8)
+# Candidates scored for a budget: one per this many tokens of maxTokens (2,000 tokens: 100), at
+# least CONTEXT_MIN_CANDIDATES and at most CONTEXT_CANDIDATES; when the budget takes every one of
+# them, the ranking runs once more with the most.
+CONTEXT_TOKENS_PER_CANDIDATE = env.int("CEREBRO_CONTEXT_TOKENS_PER_CANDIDATE", default=20)
+CONTEXT_MIN_CANDIDATES = env.int("CEREBRO_CONTEXT_MIN_CANDIDATES", default=50)
 CONTEXT_CANDIDATES = env.int("CEREBRO_CONTEXT_CANDIDATES", default=200)
 # The candidate pool: every memory matching the conversation, and per layer this many of the most
-# recent and as many of the most confident (cerebro/retrieval/working_set.py).
+# recent and as many of the most confident (cerebro/retrieval/working_set.py) when CONTEXT_CANDIDATES
+# are scored; fewer candidates, proportionally shorter lists.
 CONTEXT_POOL = env.int("CEREBRO_CONTEXT_POOL", default=100)
 CONTEXT_WEIGHTS = {"relevance": 0.45, "layer": 0.2, "confidence": 0.2, "recency": 0.15}
 LAYER_WEIGHTS = {"context": 1.0, "permanent": 0.8, "temporary": 0.6}

@@ -164,6 +164,23 @@ def summarise(
     return Ranking(candidates=candidates, pool=summary)
 
 
+def candidate_limits(max_tokens: int, *, widest: bool = False) -> tuple[int, int]:
+    """How many candidates to score for a budget of ``max_tokens``, and the length of each pool
+    list: one candidate per ``CEREBRO_CONTEXT_TOKENS_PER_CANDIDATE`` tokens of the budget, at least
+    ``CEREBRO_CONTEXT_MIN_CANDIDATES`` and at most ``CEREBRO_CONTEXT_CANDIDATES`` (``widest``: the
+    most), the lists keeping their configured proportion to the candidates."""
+    wanted = conf.CONTEXT_CANDIDATES if widest else math.ceil(max_tokens / conf.CONTEXT_TOKENS_PER_CANDIDATE)
+    limit = min(conf.CONTEXT_CANDIDATES, max(conf.CONTEXT_MIN_CANDIDATES, wanted))
+    per_list = max(1, math.ceil(limit * conf.CONTEXT_POOL / conf.CONTEXT_CANDIDATES))
+    return limit, per_list
+
+
+def ran_out_of_candidates(ranking: Ranking, kept: Sequence[Any], limit: int) -> bool:
+    """Whether the budget took every one of ``limit`` candidates while more could be scored: the
+    memories were smaller than the estimate, and a wider ranking would fill the budget further."""
+    return limit < conf.CONTEXT_CANDIDATES and len(ranking.candidates) == limit and len(kept) == limit
+
+
 def select_within_budget(candidates: Sequence[Candidate], max_tokens: int) -> tuple[list[Any], int]:
     """Take candidates greedily, best first, while their tokens fit; marks each kept or cut.
     Returns the kept ids in order and the tokens they use."""

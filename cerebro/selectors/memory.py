@@ -9,6 +9,7 @@ by the same code (cerebro/retrieval/working_set.py); docs/cerebro.md has the for
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -122,57 +123,71 @@ def memory_working_set(*, user, chat_id=None, max_tokens: int, conversation: str
     """The memories to put in front of a model for this chat, within ``max_tokens``.
 
     Candidates are the user's live memories except ``secret`` and ``pii`` ones (never part of a
-    working set), bounded to a pool: every memory holding a term of the chat's recent messages,
-    and in each layer the ``CEREBRO_CONTEXT_POOL`` most recently written and as many of the most
-    confident (cerebro/retrieval/working_set.py). Each pooled memory gets
+    working set), bounded to a pool: every memory holding one of the terms of the chat's recent
+    messages, and in each layer the most recently written and as many of
+    the most confident (cerebro/retrieval/working_set.py). Each pooled memory gets
     ``score = 0.45 relevance + 0.2 layer + 0.2 confidence + 0.15 recency`` (relevance to the
     chat's recent messages relative to the best match; layer weight context 1.0, permanent 0.8,
-    temporary 0.6; recency halves every 24 hours since the last update). The best
-    ``CEREBRO_CONTEXT_CANDIDATES`` are taken greedily, best first: each is kept when its tokens fit
-    in what is left of the budget, cut otherwise.
+    temporary 0.6; recency halves every 24 hours since the last update). The best candidates, one
+    per ``CEREBRO_CONTEXT_TOKENS_PER_CANDIDATE`` tokens of the budget, are taken greedily, best
+    first: each is kept when its tokens fit in what is left of the budget, cut otherwise. When the
+    budget takes them all, the ranking runs once more with the most candidates.
     """
     now = timezone.now()
-    if settings.USING_POSTGRES:
-        found = memory_sql.working_set(
-            user_id=user.pk,
-            chat_id=chat_id,
-            text=conversation,
-            now=now,
-            per_list=conf.CONTEXT_POOL,
-            limit=conf.CONTEXT_CANDIDATES,
-        )
+    rank = _ranked_by_postgres if settings.USING_POSTGRES else _ranked_in_python
+    limit, per_list = ranking.candidate_limits(max_tokens)
+    found = rank(user=user, chat_id=chat_id, conversation=conversation, now=now, limit=limit, per_list=per_list)
+    kept_ids, total_tokens = ranking.select_within_budget(found.ranking.candidates, max_tokens)
+    if ranking.ran_out_of_candidates(found.ranking, kept_ids, limit):
+        limit, per_list = ranking.candidate_limits(max_tokens, widest=True)
+        found = rank(user=user, chat_id=chat_id, conversation=conversation, now=now, limit=limit, per_list=per_list)
         kept_ids, total_tokens = ranking.select_within_budget(found.ranking.candidates, max_tokens)
-        memories = [memory_sql.displayed_memory(found.rows[pk]) for pk in kept_ids]
-        return WorkingSet(
-            memories=memories,
-            total_tokens=total_tokens,
-            max_tokens=max_tokens,
-            candidates=found.ranking.candidates,
-            conversation_terms=found.terms,
-            pool=found.ranking.pool,
-        )
-    text = conversation if conversation is not None else conversation_text(user=user, chat_id=chat_id)
-    terms = text_analysis.query_terms(text, conf.CONTEXT_CONVERSATION_TERMS)
-    pool, bound = ranking.pool_of(_ranked_python(user, terms, now), conf.CONTEXT_POOL, now)
-    ranked = ranking.rank_pool(pool, bound=bound, per_list=conf.CONTEXT_POOL, now=now, limit=conf.CONTEXT_CANDIDATES)
-    kept_ids, total_tokens = ranking.select_within_budget(ranked.candidates, max_tokens)
-    by_id = {str(m.pk): m for m in Memory.objects.filter(pk__in=kept_ids).only(*OUTPUT_FIELDS)} if kept_ids else {}
     return WorkingSet(
-        memories=[by_id[str(pk)] for pk in kept_ids if str(pk) in by_id],
+        memories=found.memories_of(kept_ids),
         total_tokens=total_tokens,
         max_tokens=max_tokens,
-        candidates=ranked.candidates,
-        conversation_terms=terms,
-        pool=ranked.pool,
+        candidates=found.ranking.candidates,
+        conversation_terms=found.terms,
+        pool=found.ranking.pool,
     )
 
 
-def _ranked_python(user, terms: list[str], now: datetime) -> list[PoolRow]:
-    """Every candidate with its BM25 rank against ``terms`` (the embedded default)."""
+@dataclass
+class _Ranked:
+    ranking: ranking.Ranking
+    terms: list[str]
+    memories_of: Callable[[list], list[Memory]]
+
+
+def _ranked_by_postgres(
+    *, user, chat_id, conversation: str | None, now: datetime, limit: int, per_list: int
+) -> _Ranked:
+    found = memory_sql.working_set(
+        user_id=user.pk, chat_id=chat_id, text=conversation, now=now, per_list=per_list, limit=limit
+    )
+    return _Ranked(
+        ranking=found.ranking,
+        terms=found.terms,
+        memories_of=lambda ids: [memory_sql.displayed_memory(found.rows[pk]) for pk in ids],
+    )
+
+
+def _ranked_in_python(*, user, chat_id, conversation: str | None, now: datetime, limit: int, per_list: int) -> _Ranked:
+    """The embedded default: every candidate ranked by BM25 against the conversation's terms."""
+    text = conversation if conversation is not None else conversation_text(user=user, chat_id=chat_id)
+    terms = text_analysis.query_terms(text, conf.CONTEXT_CONVERSATION_TERMS)
     memories = live(Memory.objects.filter(user=user), now).exclude(sensitivity__in=ENCRYPTED_SENSITIVITIES)
     rows = list(memories.values_list("pk", "key", "layer", "confidence", "token_count", "updated_at", "search_text"))
     index = text_analysis.Bm25([text_analysis.terms(row[6]) for row in rows]) if terms else None
-    return [PoolRow(*row[:6], index.score(position, terms) if index else 0.0) for position, row in enumerate(rows)]
+    scored = [PoolRow(*row[:6], index.score(position, terms) if index else 0.0) for position, row in enumerate(rows)]
+    pool, bound = ranking.pool_of(scored, per_list, now)
+    ranked = ranking.rank_pool(pool, bound=bound, per_list=per_list, now=now, limit=limit)
+
+    def memories_of(ids: list) -> list[Memory]:
+        by_id = {str(m.pk): m for m in Memory.objects.filter(pk__in=ids).only(*OUTPUT_FIELDS)} if ids else {}
+        return [by_id[str(pk)] for pk in ids if str(pk) in by_id]
+
+    return _Ranked(ranking=ranked, terms=terms, memories_of=memories_of)
 
 
 def working_set_exclusions(*, user) -> int:

@@ -217,7 +217,8 @@ def test_a_relevant_memory_outside_the_recency_and_confidence_lists_is_still_fou
 def test_the_pool_says_when_nothing_was_left_out(signed_in, memories_written, chat_about_contracts):
     r = signed_in.post(CONTEXT, {"chatId": str(chat_about_contracts.pk), "explain": True}, format="json")
 
-    assert r.json()["explain"]["pool"] == {"size": 4, "perList": 100, "outsideBound": None, "exact": True}
+    # The default budget (2,000 tokens) scores 100 candidates, with lists of 50.
+    assert r.json()["explain"]["pool"] == {"size": 4, "perList": 50, "outsideBound": None, "exact": True}
 
 
 def test_when_the_pool_says_exact_the_candidates_are_those_of_an_unbounded_ranking(
@@ -267,3 +268,38 @@ def test_the_fast_list_shapes_match_the_documented_serializers(upsert):
 
     assert memory_json(memory) == dict(MemoryOutput(memory).data)
     assert context_memory_json(memory) == dict(ContextMemoryOutput(memory).data)
+
+
+def test_a_budget_the_first_candidates_do_not_fill_is_filled_from_a_wider_ranking(
+    signed_in, upsert, chat_about_contracts, monkeypatch
+):
+    for n in range(20):
+        upsert(f"n{n}", {"c": n}, layer="temporary", confidence=0.5)
+    budget = sum(m.token_count for m in Memory.objects.all())
+    # One candidate per 100 tokens of the budget: 2 or 3 at first, far fewer than fit.
+    monkeypatch.setattr(conf, "CONTEXT_TOKENS_PER_CANDIDATE", 100)
+    monkeypatch.setattr(conf, "CONTEXT_MIN_CANDIDATES", 1)
+    monkeypatch.setattr(conf, "CONTEXT_CANDIDATES", 50)
+    monkeypatch.setattr(conf, "CONTEXT_POOL", 50)
+
+    r = signed_in.post(CONTEXT, {"chatId": str(chat_about_contracts.pk), "maxTokens": budget}, format="json")
+
+    assert budget < 300
+    assert r.json()["count"] == 20
+    assert r.json()["totalTokens"] == budget
+
+
+def test_the_candidates_scored_grow_with_the_budget(signed_in, upsert, chat_about_contracts, monkeypatch):
+    for n in range(30):  # about 40 tokens each: a budget takes fewer than it scores
+        upsert(f"note:{n}", {"note": f"contract clause {n} " + "x" * 140}, layer="temporary", confidence=0.5)
+    monkeypatch.setattr(conf, "CONTEXT_MIN_CANDIDATES", 5)
+
+    def scored(max_tokens: int) -> tuple[int, int]:
+        body = {"chatId": str(chat_about_contracts.pk), "maxTokens": max_tokens, "explain": True}
+        explained = signed_in.post(CONTEXT, body, format="json").json()["explain"]
+        return len(explained["candidates"]), explained["pool"]["perList"]
+
+    # One candidate per 20 tokens, at least 5, at most 200; the lists are half the candidates.
+    assert scored(60) == (5, 3)
+    assert scored(400) == (20, 10)
+    assert scored(4000) == (30, 100)
