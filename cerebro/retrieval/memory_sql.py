@@ -202,16 +202,27 @@ def _working_set_statement() -> str:
             f" + {weights['confidence']!r} * {confidence} + {weights['recency']!r} * {recency_part}"
         )
 
+    # statistics: how common the most common lexemes are, as ANALYZE last sampled them (the share
+    #   of memories holding each, and the least of those shares; no row before the first ANALYZE).
+    #   As PostgreSQL's planner does, any other lexeme is taken to be half as common as the least.
     # terms: the conversation is the text given, else the chat's most recent messages (none for
-    #   an unknown chat or another user's); its terms are its most frequent lexemes (english
-    #   configuration), the first to appear breaking ties; the query matches any of them.
+    #   an unknown chat or another user's); its terms are its most informative lexemes (english
+    #   configuration): frequency x (1 + ln(1 / share)), as cerebro/retrieval/text.py weighs them
+    #   (frequency alone without statistics), the first to appear breaking ties; the query matches
+    #   any of them.
     # matches: every memory holding a term, ranked (the GIN index finds them).
     # listed: per layer, the most recent and the most confident (matching or not).
     # bound: the best score a memory in neither could have (NULL when the lists hold them all).
     # The candidates come back with what the answer shows of them; when there is none, one row
     # carries only the terms.
     return f"""
-        WITH recent AS (
+        WITH statistics AS MATERIALIZED (
+            SELECT most_common_elems::text::text[] AS lexemes, most_common_elem_freqs AS shares,
+                   most_common_elem_freqs[cardinality(most_common_elem_freqs) - 2] AS least_share
+            FROM pg_stats
+            WHERE schemaname = current_schema() AND tablename = '{Memory._meta.db_table}'
+              AND attname = 'search_vector' AND NOT inherited
+        ), recent AS (
             SELECT message.content, message.created_at
             FROM cerebro_chatmessage message JOIN cerebro_chat chat ON chat.id = message.chat_id
             WHERE message.chat_id = %(chat)s AND chat.user_id = %(user)s
@@ -222,8 +233,12 @@ def _working_set_statement() -> str:
                 SELECT to_tsvector('{SEARCH_CONFIG}', COALESCE(
                     %(text)s::text, string_agg(content, chr(10) ORDER BY created_at DESC), '')) AS vector
                 FROM recent
-            ) conversation, unnest(conversation.vector) term
-            ORDER BY cardinality(term.positions) DESC, term.positions[1], term.lexeme
+            ) conversation CROSS JOIN unnest(conversation.vector) term
+            LEFT JOIN statistics ON true
+            ORDER BY cardinality(term.positions) * (1 + COALESCE(ln(1 / COALESCE(
+                         statistics.shares[array_position(statistics.lexemes, term.lexeme)],
+                         statistics.least_share / 2)), 0)) DESC,
+                     term.positions[1], term.lexeme
             LIMIT %(max_terms)s
         ), conversation_query AS MATERIALIZED (
             SELECT array_agg(lexeme) AS terms, {_ANY_LEXEME} AS query FROM terms

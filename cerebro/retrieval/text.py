@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -191,10 +191,22 @@ def terms(text: str) -> list[str]:
     return [stem(w) for w in words(text) if w not in STOP_WORDS]
 
 
-def query_terms(text: str, limit: int = 16) -> list[str]:
-    """The distinct terms of a query, most frequent first, at most ``limit``."""
-    counts = Counter(terms(text))
-    return [term for term, _ in counts.most_common(limit)]
+def informative_terms(text: str, limit: int, share: Callable[[str], float | None]) -> list[str]:
+    """The ``limit`` most informative distinct terms of ``text``, best first.
+
+    A term weighs ``its count in text x (1 + ln(1 / share))``, ``share`` being the fraction of
+    the documents searched that hold it: TF-IDF, as "more like this" queries (Lucene's among them)
+    pick a document's terms. A word the conversation repeats counts more, a word most memories hold
+    counts little. ``share`` is None for a term no document holds: it could match nothing and is
+    left out. The first to appear wins a tie. The working set's SQL weighs terms the same way with
+    PostgreSQL's sampled statistics (cerebro/retrieval/memory_sql.py).
+    """
+    weights: dict[str, float] = {}
+    for term, count in Counter(terms(text)).items():
+        fraction = share(term)
+        if fraction is not None:
+            weights[term] = count * (1 + math.log(1 / fraction))
+    return sorted(weights, key=lambda term: -weights[term])[:limit]
 
 
 def flatten_json_text(value: Any, limit: int = 200_000) -> str:
@@ -233,6 +245,11 @@ class Bm25:
         self.document_frequency: Counter = Counter()
         for counts in self.documents:
             self.document_frequency.update(counts.keys())
+
+    def share(self, term: str) -> float | None:
+        """The fraction of the documents that hold ``term`` (None when none does)."""
+        df = self.document_frequency.get(term, 0)
+        return df / len(self.documents) if df else None
 
     def idf(self, term: str) -> float:
         n = len(self.documents)

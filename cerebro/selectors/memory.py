@@ -123,8 +123,8 @@ def memory_working_set(*, user, chat_id=None, max_tokens: int, conversation: str
     """The memories to put in front of a model for this chat, within ``max_tokens``.
 
     Candidates are the user's live memories except ``secret`` and ``pii`` ones (never part of a
-    working set), bounded to a pool: every memory holding one of the terms of the chat's recent
-    messages, and in each layer the most recently written and as many of
+    working set), bounded to a pool: every memory holding one of the most informative terms of the
+    chat's recent messages (TF-IDF), and in each layer the most recently written and as many of
     the most confident (cerebro/retrieval/working_set.py). Each pooled memory gets
     ``score = 0.45 relevance + 0.2 layer + 0.2 confidence + 0.15 recency`` (relevance to the
     chat's recent messages relative to the best match; layer weight context 1.0, permanent 0.8,
@@ -175,11 +175,11 @@ def _ranked_by_postgres(
 def _ranked_in_python(*, user, chat_id, conversation: str | None, now: datetime, limit: int, per_list: int) -> _Ranked:
     """The embedded default: every candidate ranked by BM25 against the conversation's terms."""
     text = conversation if conversation is not None else conversation_text(user=user, chat_id=chat_id)
-    terms = text_analysis.query_terms(text, conf.CONTEXT_CONVERSATION_TERMS)
     memories = live(Memory.objects.filter(user=user), now).exclude(sensitivity__in=ENCRYPTED_SENSITIVITIES)
     rows = list(memories.values_list("pk", "key", "layer", "confidence", "token_count", "updated_at", "search_text"))
-    index = text_analysis.Bm25([text_analysis.terms(row[6]) for row in rows]) if terms else None
-    scored = [PoolRow(*row[:6], index.score(position, terms) if index else 0.0) for position, row in enumerate(rows)]
+    index = text_analysis.Bm25([text_analysis.terms(row[6]) for row in rows])
+    terms = text_analysis.informative_terms(text, conf.CONTEXT_CONVERSATION_TERMS, index.share)
+    scored = [PoolRow(*row[:6], index.score(position, terms) if terms else 0.0) for position, row in enumerate(rows)]
     pool, bound = ranking.pool_of(scored, per_list, now)
     ranked = ranking.rank_pool(pool, bound=bound, per_list=per_list, now=now, limit=limit)
 

@@ -270,6 +270,34 @@ def test_the_fast_list_shapes_match_the_documented_serializers(upsert):
     assert context_memory_json(memory) == dict(ContextMemoryOutput(memory).data)
 
 
+def _analyze_memories() -> None:
+    """Let PostgreSQL sample how common each lexeme is (the working set weighs terms by it)."""
+    if settings.USING_POSTGRES:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE cerebro_memory")
+
+
+def test_the_conversation_is_matched_on_its_most_informative_terms(signed_in, user, upsert, monkeypatch):
+    # Every memory holds "meeting", one holds "invoice": the chat says "meeting" twice, but
+    # "invoice" is the word that tells its memories apart.
+    for n in range(40):
+        upsert(f"meeting:{n}", {"note": f"weekly meeting notes {n}"}, layer="temporary", confidence=0.9)
+    upsert("meeting:invoice", {"note": "meeting about the unpaid invoice"}, layer="temporary", confidence=0.5)
+    _analyze_memories()
+    chat = Chat.objects.create(user=user, title="billing")
+    ChatMessage.objects.create(chat=chat, role="user", content="Meeting, meeting: the invoice?")
+    monkeypatch.setattr(conf, "CONTEXT_CONVERSATION_TERMS", 1)
+
+    r = signed_in.post(CONTEXT, {"chatId": str(chat.pk), "explain": True}, format="json")
+
+    body = r.json()
+    assert body["explain"]["conversationTerms"] == ["invoic" if settings.USING_POSTGRES else "invoice"]
+    assert body["memories"][0]["key"] == "meeting:invoice"
+    assert body["explain"]["candidates"][0]["parts"]["relevance"] == 1.0
+
+
 def test_a_budget_the_first_candidates_do_not_fill_is_filled_from_a_wider_ranking(
     signed_in, upsert, chat_about_contracts, monkeypatch
 ):
