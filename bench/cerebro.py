@@ -35,6 +35,7 @@ from pathlib import Path
 
 WARMUP = 20
 ROUNDS = int(os.environ.get("CEREBRO_BENCH_ROUNDS", "300"))
+BUDGET = 2000  # maxTokens of every context request
 LEDGER_OBJECTS = 10
 LEDGER_APPENDS = 400
 TAGS = ("preference", "work", "family", "health", "travel", "finance", "contract", "ui", "food", "music")
@@ -204,13 +205,14 @@ def _bench_chats(user, corpus: Corpus) -> list:
 def _measure_context(client, raw, user, chats) -> tuple[list[float], list[float]]:
     from django.utils import timezone
 
-    from cerebro import conf
     from cerebro.retrieval import memory_sql
+    from cerebro.retrieval.working_set import candidate_limits
 
+    limit, per_list = candidate_limits(BUDGET)  # as the endpoint scores for this budget
     api, baseline = [], []
     for index in range(ROUNDS + WARMUP):
         chat = chats[index % len(chats)]
-        body = json.dumps({"chatId": str(chat.pk), "maxTokens": 2000})
+        body = json.dumps({"chatId": str(chat.pk), "maxTokens": BUDGET})
         started = time.perf_counter()
         response = client.post("/cerebro/api/memory/context", body, content_type="application/json")
         elapsed = (time.perf_counter() - started) * 1000
@@ -223,11 +225,11 @@ def _measure_context(client, raw, user, chats) -> tuple[list[float], list[float]
             chat_id=chat.pk,
             text=None,
             now=timezone.now(),
-            per_list=conf.CONTEXT_POOL,
-            limit=conf.CONTEXT_CANDIDATES,
+            per_list=per_list,
+            limit=limit,
         )
         rows = raw.execute(memory_sql.WORKING_SET, params).fetchall()
-        kept, left = [], 2000
+        kept, left = [], BUDGET
         for row in rows:
             if row[0] is not None and row[4] <= left:
                 kept.append(json.loads(row[10]))
@@ -267,7 +269,9 @@ def _check_working_sets(raw, user, chats) -> tuple[int, int, int]:
 
     from cerebro import conf
     from cerebro.retrieval import memory_sql
+    from cerebro.retrieval.working_set import candidate_limits
 
+    limit, per_list = candidate_limits(BUDGET)
     identical = certified = 0
     for chat in chats:
         now = timezone.now()
@@ -276,8 +280,8 @@ def _check_working_sets(raw, user, chats) -> tuple[int, int, int]:
             chat_id=chat.pk,
             text=None,
             now=now,
-            per_list=conf.CONTEXT_POOL,
-            limit=conf.CONTEXT_CANDIDATES,
+            per_list=per_list,
+            limit=limit,
         )
         query = " | ".join("'" + term.replace("\\", "\\\\").replace("'", "''") + "'" for term in bounded.terms)
         weights, layers = conf.CONTEXT_WEIGHTS, conf.LAYER_WEIGHTS
@@ -289,7 +293,7 @@ def _check_working_sets(raw, user, chats) -> tuple[int, int, int]:
                 "now": now,
                 "now_epoch": now.timestamp(),
                 "half_life": conf.RECENCY_HALF_LIFE_HOURS,
-                "candidates": conf.CONTEXT_CANDIDATES,
+                "candidates": limit,
                 **{f"w_{name}": weight for name, weight in weights.items()},
                 **{f"l_{name}": weight for name, weight in layers.items()},
             },

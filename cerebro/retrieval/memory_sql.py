@@ -202,8 +202,9 @@ def _working_set_statement() -> str:
             f" + {weights['confidence']!r} * {confidence} + {weights['recency']!r} * {recency_part}"
         )
 
-    # statistics: how common the most common lexemes are, as ANALYZE last sampled them (the share
-    #   of memories holding each, and the least of those shares; no row before the first ANALYZE).
+    # statistics: how common the most common lexemes are, as ANALYZE last sampled them (pg_stats,
+    #   read by a function of migration cerebro 0005: the share of memories holding each, and the
+    #   least of those shares; no row before the first ANALYZE).
     #   As PostgreSQL's planner does, any other lexeme is taken to be half as common as the least.
     # terms: the conversation is the text given, else the chat's most recent messages (none for
     #   an unknown chat or another user's); its terms are its most informative lexemes (english
@@ -217,11 +218,8 @@ def _working_set_statement() -> str:
     # carries only the terms.
     return f"""
         WITH statistics AS MATERIALIZED (
-            SELECT most_common_elems::text::text[] AS lexemes, most_common_elem_freqs AS shares,
-                   most_common_elem_freqs[cardinality(most_common_elem_freqs) - 2] AS least_share
-            FROM pg_stats
-            WHERE schemaname = current_schema() AND tablename = '{Memory._meta.db_table}'
-              AND attname = 'search_vector' AND NOT inherited
+            SELECT lexemes, shares, shares[cardinality(shares) - 2] AS least_share
+            FROM cerebro_memory_lexeme_statistics()
         ), recent AS (
             SELECT message.content, message.created_at
             FROM cerebro_chatmessage message JOIN cerebro_chat chat ON chat.id = message.chat_id
