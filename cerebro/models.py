@@ -76,14 +76,18 @@ class Memory(models.Model):
             models.Index(fields=["user", "layer"]),
             models.Index(fields=["expires_at"]),
             # The working set's pool reads, per layer, the most recent and the most confident
-            # memories that may enter a working set: one short scan of each of these.
+            # memories that may enter a working set: one short scan of each of these, in the
+            # lists' exact order (the id breaks ties) and covering what the lists read, so
+            # PostgreSQL answers from the index alone (an index-only scan).
             models.Index(
-                fields=["user", "layer", "-updated_at", "-confidence"],
+                fields=["user", "layer", "-updated_at", "-confidence", "id"],
+                include=["expires_at"],
                 condition=~models.Q(sensitivity__in=WORKING_SET_EXCLUDED),
                 name="cerebro_memory_ws_recent",
             ),
             models.Index(
-                fields=["user", "layer", "-confidence", "-updated_at"],
+                fields=["user", "layer", "-confidence", "-updated_at", "id"],
+                include=["expires_at"],
                 condition=~models.Q(sensitivity__in=WORKING_SET_EXCLUDED),
                 name="cerebro_memory_ws_confident",
             ),
