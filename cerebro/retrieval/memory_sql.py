@@ -202,25 +202,20 @@ def _working_set_statement() -> str:
             f" + {weights['confidence']!r} * {confidence} + {weights['recency']!r} * {recency_part}"
         )
 
-    # statistics: how common the most common lexemes are, as ANALYZE last sampled them (pg_stats,
-    #   read by a function of migration cerebro 0005: the share of memories holding each, and the
-    #   least of those shares; no row before the first ANALYZE).
-    #   As PostgreSQL's planner does, any other lexeme is taken to be half as common as the least.
     # terms: the conversation is the text given, else the chat's most recent messages (none for
     #   an unknown chat or another user's); its terms are its most informative lexemes (english
-    #   configuration): frequency x (1 + ln(1 / share)), as cerebro/retrieval/text.py weighs them
-    #   (frequency alone without statistics), the first to appear breaking ties; the query matches
-    #   any of them.
+    #   configuration): frequency x (1 + ln(1 / share)), as cerebro/retrieval/text.py weighs them,
+    #   the first to appear breaking ties; the query matches any of them. The shares are ANALYZE's
+    #   sample of the most common lexemes (pg_stats, through the function of migration cerebro
+    #   0005); as PostgreSQL's planner does, any other lexeme is taken to be half as common as the
+    #   least common of those. Before the first ANALYZE there are none: frequency alone.
     # matches: every memory holding a term, ranked (the GIN index finds them).
     # listed: per layer, the most recent and the most confident (matching or not).
     # bound: the best score a memory in neither could have (NULL when the lists hold them all).
     # The candidates come back with what the answer shows of them; when there is none, one row
     # carries only the terms.
     return f"""
-        WITH statistics AS MATERIALIZED (
-            SELECT lexemes, shares, shares[cardinality(shares) - 2] AS least_share
-            FROM cerebro_memory_lexeme_statistics()
-        ), recent AS (
+        WITH recent AS (
             SELECT message.content, message.created_at
             FROM cerebro_chatmessage message JOIN cerebro_chat chat ON chat.id = message.chat_id
             WHERE message.chat_id = %(chat)s AND chat.user_id = %(user)s
@@ -232,10 +227,10 @@ def _working_set_statement() -> str:
                     %(text)s::text, string_agg(content, chr(10) ORDER BY created_at DESC), '')) AS vector
                 FROM recent
             ) conversation CROSS JOIN unnest(conversation.vector) term
-            LEFT JOIN statistics ON true
+            LEFT JOIN LATERAL cerebro_memory_lexeme_shares(tsvector_to_array(conversation.vector)) statistics
+                ON statistics.lexeme = term.lexeme
             ORDER BY cardinality(term.positions) * (1 + COALESCE(ln(1 / COALESCE(
-                         statistics.shares[array_position(statistics.lexemes, term.lexeme)],
-                         statistics.least_share / 2)), 0)) DESC,
+                         statistics.share, statistics.least_share / 2)), 0)) DESC,
                      term.positions[1], term.lexeme
             LIMIT %(max_terms)s
         ), conversation_query AS MATERIALIZED (
