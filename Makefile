@@ -34,9 +34,12 @@ run: migrate
 	DATABASE_CONN_MAX_AGE=$${DATABASE_CONN_MAX_AGE:-0} $(BIN)/uvicorn config.asgi:application \
 		--host $(HOST) --port $(PORT) --lifespan off --no-access-log --log-level warning
 
-## The whole test suite (set DATABASE_URL and REDIS_URL to run it on the full stack).
+## The whole test suite (set DATABASE_URL and REDIS_URL to run it on the full stack), spread over
+## PYTEST_WORKERS pytest-xdist workers, each with its own test database, Redis database and var/
+## folder (docs/testing.md). Serially: `make test PYTEST_ARGS=-n0`.
+PYTEST_WORKERS ?= 2
 test: $(VENV)/.dev-installed | var
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from pathlib import Path
 
 import pytest
+from celery._state import _set_task_join_will_block
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -20,9 +22,20 @@ from rest_framework.test import APIClient
 from accounts import services as account_services
 from tests.factories import UserFactory
 
-pytest_plugins = ["tests.fakes.openai_server"]
+# The fake OpenAI server, the full stack's processes (shared by every folder, started once per
+# session), the data migrations' rows reloaded after each flush (any test order works, as under
+# xdist) and the quality gates' report (collected from every xdist worker by the controller).
+pytest_plugins = [
+    "tests.fakes.openai_server",
+    "tests.plugins.live_stack",
+    "tests.plugins.migrated_rows",
+    "tests.plugins.quality_report",
+]
 
 IN_CI = bool(os.environ.get("CI"))
+TESTS_DIR = Path(__file__).resolve().parent
+QUALITY_DIR = TESTS_DIR / "quality"
+INTEGRATION_DIR = TESTS_DIR / "integration"
 TOOL_PACKAGES = {"nginx": "nginx-light"}
 
 
@@ -57,6 +70,38 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     pytest.skip(missing)
 
 
+_modules_starting_processes: set[Path] = set()
+
+
+def _weight_class(item: pytest.Item) -> int:
+    """0: the quality gates (fuzzing, worker kill, load, faults: the longest tests), 1: other modules
+    that start real processes, 2: the rest."""
+    module = Path(item.path)
+    if module.is_relative_to(QUALITY_DIR):
+        return 0
+    if module.is_relative_to(INTEGRATION_DIR) or module in _modules_starting_processes:
+        return 1
+    return 2
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In an xdist worker, the modules that start real processes run first.
+
+    xdist hands each worker a block of the collection and an idle worker takes tests from the end
+    of a busy one's queue (``--dist worksteal``). With the long tests first, they start while the
+    short ones are still there to fill the other worker's time, and the run does not end on one
+    worker finishing a minute-long fuzzing test while the other waits. Whole modules move, in
+    their own order (module fixtures, tests that rely on running last in their module). Every
+    worker sorts its identical collection the same way, as xdist requires; serial runs keep the
+    collection order.
+    """
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    _modules_starting_processes.update(Path(item.path) for item in items if item.get_closest_marker("integration"))
+    items.sort(key=_weight_class)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache():
     cache.clear()
@@ -88,6 +133,10 @@ def _celery_in_process(request):
     # Celery builds its router once per process; drop it so routes a test sets are read afresh.
     app.amqp._rtable = None
     app.amqp.__dict__.pop("router", None)
+    # An eager apply_async() denies result.get() while the task runs by saving and restoring one
+    # process-wide flag; two threads doing it at once (the concurrency tests) can leave it set, and
+    # every later result.get() in this process would raise "Never call result.get() within a task".
+    _set_task_join_will_block(False)
     if request.node.get_closest_marker("integration"):
         yield
         return

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 (the integration fixtures are imported, then requested by name)
 """End to end on the full stack: a task created over HTTP runs in a real Celery worker against a local
 bare git repository, a fake OpenAI-compatible server and a fake GitHub, while a real WebSocket
 client on a live ASGI server hears its events.
@@ -24,15 +23,7 @@ from tests.coder.fake_github import ACCESS_TOKEN, FakeGitHub
 from tests.coder.local_git import LOGIN_FIX_ANSWER, LOGIN_PY_FIXED, make_bare_repository
 from tests.factories import UserFactory
 from tests.fakes.openai_server import FAKE_API_KEY
-from tests.integration.conftest import (  # noqa: F401 - the integration fixtures, reused
-    asgi_server,
-    celery_worker_factory,
-    open_user_socket,
-    process_log_dir,
-    receive_event,
-    stack_env,
-    wait_for,
-)
+from tests.integration.conftest import receive_event, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

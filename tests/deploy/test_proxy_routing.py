@@ -17,9 +17,10 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from bench.processes import Server, free_port
+from bench.processes import Server
 from bench.serving import asgi_environment, gunicorn_command, uvicorn_command
 from deploy.proxy import ProxySettings, nginx_command, write_nginx_config
+from tests.plugins.xdist_isolation import free_port
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 REST_PROBE = "/platform-routing-probe"  # no such endpoint: the application's own 404

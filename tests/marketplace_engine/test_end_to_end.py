@@ -23,13 +23,6 @@ from marketplace.engine.spec import FieldSpec
 from marketplace.models import GenerationJob
 from marketplace.tasks import GENERATION_JOB_RUN_TASK
 from tests.conftest import bearer_for
-from tests.integration.conftest import (  # noqa: F401 - fixtures
-    asgi_server,
-    celery_worker_factory,
-    open_user_socket,
-    process_log_dir,
-    stack_env,
-)
 from tests.marketplace.conftest import client_for
 from tests.marketplace.factories import WalletProfileFactory
 from tests.marketplace_engine.conftest import field
@@ -51,7 +44,7 @@ EVENT_TIMEOUT_SECONDS = 120
 
 
 @pytest.fixture
-def engine_worker(celery_worker_factory, monkeypatch, engine_registered):  # noqa: F811
+def engine_worker(celery_worker_factory, monkeypatch, engine_registered):
     """A worker publishing progress often, and the engine task routed to its queue."""
     worker = celery_worker_factory(extra_env={"MARKETPLACE_ENGINE_PROGRESS_INTERVAL_SECONDS": "0.05"})
     monkeypatch.setitem(current_app.conf, "task_routes", {GENERATION_JOB_RUN_TASK: {"queue": worker.queue}})
@@ -60,8 +53,8 @@ def engine_worker(celery_worker_factory, monkeypatch, engine_registered):  # noq
 
 def test_a_dataset_is_generated_by_the_worker_watched_live_and_downloaded(
     engine_worker,
-    asgi_server,  # noqa: F811 - the fixture imported above
-    open_user_socket,  # noqa: F811
+    asgi_server,
+    open_user_socket,
 ):
     # Given a signed-in creator watching their events on a real WebSocket
     creator = WalletProfileFactory().user

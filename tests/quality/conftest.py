@@ -1,31 +1,23 @@
-"""The quality gates' live stack: the REST server as deployed (gunicorn), workers, and reporting.
+"""The quality gates' live stack: the REST server as deployed (gunicorn) and its environment.
 
 Every server here runs against the test database pytest-django created and the Redis of
 ``REDIS_URL`` (the integration fixtures' ``stack_env``), on a free loopback port, in a process
 group of its own that is killed at teardown. Outgoing HTTP from the servers goes through a proxy
 address where nothing listens (``HTTP(S)_PROXY``), so a fuzzer that registers a webhook or an
-outside URL can never make the platform send traffic off this machine.
+outside URL can never make the platform send traffic off this machine. What the gates measured
+is reported through the ``quality_report`` fixture (tests/plugins/quality_report.py).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 from django.conf import settings
 
-from tests.integration.conftest import (  # noqa: F401 - fixtures shared with the integration tests
-    VENV_BIN,
-    ManagedProcess,
-    celery_worker_factory,
-    free_port,
-    health_answers,
-    process_log_dir,
-    stack_env,
-    wait_for,
-)
+from tests.plugins.live_stack import VENV_BIN, ManagedProcess, health_answers, wait_for
+from tests.plugins.xdist_isolation import free_port
 
 READY_TIMEOUT_SECONDS = 90.0
 # Nothing listens on the discard port: any request the servers make off-host fails at once.
@@ -96,7 +88,7 @@ def start_gunicorn(name: str, env: dict[str, str], log_dir, *, workers: int = 3,
 
 
 @pytest.fixture(scope="session")
-def quality_server(stack_env, process_log_dir) -> Iterator[LiveServer]:  # noqa: F811
+def quality_server(stack_env, process_log_dir) -> Iterator[LiveServer]:
     """gunicorn (sync workers, deploy/gunicorn.conf.py) serving every REST API to the fuzzer.
 
     Request-line and header limits are lifted: in production nginx answers an over-long URL with
@@ -112,33 +104,3 @@ def quality_server(stack_env, process_log_dir) -> Iterator[LiveServer]:  # noqa:
         yield server
     finally:
         server.process.stop()
-
-
-# --- What the gates measured, printed at the end of the run --------------------------------------
-
-
-@dataclass
-class QualityReport:
-    lines: list[str] = field(default_factory=list)
-
-    def add(self, line: str) -> None:
-        self.lines.append(line)
-
-
-_REPORT = QualityReport()
-
-
-@pytest.fixture(scope="session")
-def quality_report() -> QualityReport:
-    return _REPORT
-
-
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
-    if not _REPORT.lines:
-        return
-    terminalreporter.section("quality gates")
-    for line in _REPORT.lines:
-        terminalreporter.write_line(line)
-    if os.environ.get("QUALITY_REPORT_FILE"):
-        with open(os.environ["QUALITY_REPORT_FILE"], "a") as handle:
-            handle.write("\n".join(_REPORT.lines) + "\n")

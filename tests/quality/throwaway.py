@@ -1,8 +1,10 @@
 """Throwaway PostgreSQL and Redis servers for fault tests, so the machine's shared ones are never touched.
 
-Each lives in a temporary directory on a free loopback port and is stopped (and its files removed
-with the directory) when the test ends. PostgreSQL refuses to run as root, so when the tests run as
-root the cluster belongs to the ``postgres`` system user (``runuser``).
+Each lives in a temporary directory on a free loopback port (in a parallel run, from the xdist
+worker's own block, so no other worker can take it while a test restarts the server on it) and is
+stopped (and its files removed with the directory) when the test ends. PostgreSQL refuses to run
+as root, so when the tests run as root the cluster belongs to the ``postgres`` system user
+(``runuser``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.integration.conftest import free_port, wait_for
+from tests.plugins.live_stack import wait_for
+from tests.plugins.xdist_isolation import free_port
 
 START_TIMEOUT_SECONDS = 60.0
 
