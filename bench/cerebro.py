@@ -3,7 +3,7 @@
 Runs in a scratch PostgreSQL database created next to DATABASE_URL's (dropped afterwards). Each
 endpoint goes through the whole Django stack in-process (django.test.Client: middleware, bearer
 authentication, rate limits, validation, the ORM) without an HTTP server in front. Each baseline
-runs the very statement the endpoint runs (cerebro/retrieval/memory_sql.py, same parameters) over
+runs the very statements the endpoint runs (cerebro/retrieval/memory_sql.py, same parameters) over
 a separate psycopg connection, interleaved with the API calls so both see the same machine; the
 gap between the two is what the web stack costs. The spec's own figures are p95 45 ms and p99
 78 ms; the goal here is p95 under 15 ms.
@@ -205,7 +205,9 @@ def _bench_chats(user, corpus: Corpus) -> list:
 def _measure_context(client, raw, user, chats) -> tuple[list[float], list[float]]:
     from django.utils import timezone
 
+    from cerebro import conf
     from cerebro.retrieval import memory_sql
+    from cerebro.retrieval.text import most_informative
     from cerebro.retrieval.working_set import candidate_limits
 
     limit, per_list = candidate_limits(BUDGET)  # as the endpoint scores for this budget
@@ -217,21 +219,22 @@ def _measure_context(client, raw, user, chats) -> tuple[list[float], list[float]
         response = client.post("/cerebro/api/memory/context", body, content_type="application/json")
         elapsed = (time.perf_counter() - started) * 1000
         assert response.status_code == 200, response.content[:300]
-        # The endpoint's one statement (conversation terms, bounded pool, scores, candidates with
-        # their content), then the same greedy fill of the token budget.
+        # The endpoint's two statements (the conversation's lexemes, weighed with the process's
+        # lexeme statistics; then the bounded pool, scores and candidates with their content) and
+        # the same greedy fill of the token budget.
         started = time.perf_counter()
+        counts = raw.execute(
+            memory_sql.CONVERSATION_LEXEMES,
+            {"user": user.pk, "chat": chat.pk, "text": None, "messages": conf.CONTEXT_RECENT_MESSAGES},
+        ).fetchall()
+        terms = most_informative(counts, conf.CONTEXT_CONVERSATION_TERMS, memory_sql.lexeme_shares().share)
         params = memory_sql.working_set_parameters(
-            user_id=user.pk,
-            chat_id=chat.pk,
-            text=None,
-            now=timezone.now(),
-            per_list=per_list,
-            limit=limit,
+            user_id=user.pk, terms=terms, now=timezone.now(), per_list=per_list, limit=limit
         )
         rows = raw.execute(memory_sql.WORKING_SET, params).fetchall()
         kept, left = [], BUDGET
         for row in rows:
-            if row[0] is not None and row[4] <= left:
+            if row[4] <= left:
                 kept.append(json.loads(row[10]))
                 left -= row[4]
         raw_elapsed = (time.perf_counter() - started) * 1000
@@ -275,20 +278,13 @@ def _check_working_sets(raw, user, chats) -> tuple[int, int, int]:
     identical = certified = 0
     for chat in chats:
         now = timezone.now()
-        bounded = memory_sql.working_set(
-            user_id=user.pk,
-            chat_id=chat.pk,
-            text=None,
-            now=now,
-            per_list=per_list,
-            limit=limit,
-        )
-        query = " | ".join("'" + term.replace("\\", "\\\\").replace("'", "''") + "'" for term in bounded.terms)
+        terms = memory_sql.conversation_terms(user_id=user.pk, chat_id=chat.pk, text=None)
+        bounded = memory_sql.working_set(user_id=user.pk, terms=terms, now=now, per_list=per_list, limit=limit)
         weights, layers = conf.CONTEXT_WEIGHTS, conf.LAYER_WEIGHTS
         unbounded = raw.execute(
             UNBOUNDED_RANKING,
             {
-                "query": query,
+                "query": memory_sql.any_lexeme_query(terms),
                 "user": user.pk,
                 "now": now,
                 "now_epoch": now.timestamp(),
@@ -418,7 +414,7 @@ def run() -> list[dict]:
             "POST /api/memory/search (10 results)",
         ),
         (
-            "working-set statement (terms, bounded pool, scores, candidates)",
+            "working-set statements (conversation lexemes; bounded pool, scores, candidates)",
             context_api,
             context_raw,
             "POST /api/memory/context (2,000 tokens, chat of 3 messages)",

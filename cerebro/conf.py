@@ -22,9 +22,12 @@ PROMOTE_MIN_CONFIDENCE = env.float("CEREBRO_PROMOTE_MIN_CONFIDENCE", default=0.8
 TOKEN_BUDGET = env.int("CEREBRO_TOKEN_BUDGET", default=2000)
 MAX_TOKEN_BUDGET = env.int("CEREBRO_MAX_TOKEN_BUDGET", default=32000)
 CONTEXT_RECENT_MESSAGES = env.int("CEREBRO_CONTEXT_RECENT_MESSAGES", default=6)
-# Relevance is ranked against this many of the conversation's most frequent terms (as search is
-# against at most 8 words): every memory holding one of them is ranked, so more terms cost more.
+# Relevance is ranked against this many of the conversation's most informative terms (as search
+# is against at most 8 words): every memory holding one of them is ranked, so more terms cost more.
 CONTEXT_CONVERSATION_TERMS = env.int("CEREBRO_CONTEXT_CONVERSATION_TERMS", default=8)
+# On PostgreSQL a term's informativeness comes from ANALYZE's lexeme statistics, read again by each
+# process at most this often (they change only when ANALYZE runs).
+LEXEME_STATISTICS_SECONDS = env.int("CEREBRO_LEXEME_STATISTICS_SECONDS", default=300)
 # Candidates scored for a budget: one per this many tokens of maxTokens (2,000 tokens: 100), at
 # least CONTEXT_MIN_CANDIDATES and at most CONTEXT_CANDIDATES; when the budget takes every one of
 # them, the ranking runs once more with the most.

@@ -15,6 +15,7 @@ configuration). Query text only ever reaches PostgreSQL as a bound parameter of
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +25,7 @@ from django.db import connection
 
 from cerebro import conf
 from cerebro.models import WORKING_SET_EXCLUDED, Memory
+from cerebro.retrieval import text as text_analysis
 from cerebro.retrieval.working_set import Candidate, Ranking, summarise
 
 SEARCH_CONFIG = "english"
@@ -164,12 +166,98 @@ LIST_ORDERS = {
     "confident": "m.confidence DESC, m.updated_at DESC, m.id",
 }
 
-# A tsquery matching any lexeme of `terms`, written in tsquery's own syntax (each lexeme quoted,
-# its quotes doubled and its backslashes escaped): the lexemes are normalised already, so they are
-# not parsed again.
-_ANY_LEXEME = (
-    "string_agg(" + "'''' || replace(replace(lexeme, E'\\\\', E'\\\\\\\\'), '''', '''''') || ''''" + ", ' | ')::tsquery"
-)
+
+def any_lexeme_query(lexemes: Sequence[str]) -> str | None:
+    """tsquery text matching any of ``lexemes``, in tsquery's own syntax (each lexeme quoted, its
+    quotes doubled and its backslashes escaped): they are normalised already, so they must not be
+    parsed again. None for no lexeme (a NULL query matches nothing)."""
+    quoted = ("'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'" for lexeme in lexemes)
+    return " | ".join(quoted) or None
+
+
+# The conversation's lexemes (english configuration), each with its count, in order of first
+# appearance: the text given, else the chat's most recent messages, newest first (none for an
+# unknown chat or another user's).
+CONVERSATION_LEXEMES = f"""
+    WITH recent AS (
+        SELECT message.content, message.created_at
+        FROM cerebro_chatmessage message JOIN cerebro_chat chat ON chat.id = message.chat_id
+        WHERE message.chat_id = %(chat)s AND chat.user_id = %(user)s
+        ORDER BY message.created_at DESC LIMIT %(messages)s
+    )
+    SELECT term.lexeme, cardinality(term.positions)
+    FROM (
+        SELECT to_tsvector('{SEARCH_CONFIG}', COALESCE(
+            %(text)s::text, string_agg(content, chr(10) ORDER BY created_at DESC), '')) AS vector
+        FROM recent
+    ) conversation CROSS JOIN unnest(conversation.vector) term
+    ORDER BY term.positions[1], term.lexeme
+"""
+
+# ANALYZE's sample of how common the most common lexemes of the memories are (at most ten times
+# the statistics target of them); the frequencies end with three summary values, the least
+# frequency first.
+LEXEME_STATISTICS = """
+    SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs
+    FROM pg_stats s
+    WHERE s.schemaname = current_schema() AND s.tablename = 'cerebro_memory'
+      AND s.attname = 'search_vector' AND NOT s.inherited
+"""
+
+
+@dataclass(frozen=True)
+class LexemeShares:
+    """How common lexemes are among the memories, as sampled: ``shares`` of the most common, and
+    the least of those (None before the first ANALYZE)."""
+
+    shares: dict[str, float]
+    least: float | None
+
+    def share(self, lexeme: str) -> float:
+        """The sampled share; as PostgreSQL's planner does, a lexeme not sampled is taken to be half
+        as common as the least common one sampled. Without statistics every lexeme counts as held
+        by all (1.0), so frequency alone decides."""
+        if self.least is None:
+            return 1.0
+        return self.shares.get(lexeme, self.least / 2)
+
+
+_lexeme_shares: dict[str, tuple[float, LexemeShares]] = {}
+
+
+def lexeme_shares() -> LexemeShares:
+    """The sampled lexeme shares of this database, read at most every
+    ``CEREBRO_LEXEME_STATISTICS_SECONDS`` per process (they change only when ANALYZE runs; reading
+    and parsing them costs more than the rest of a working set's terms)."""
+    database = connection.settings_dict["NAME"]
+    cached = _lexeme_shares.get(database)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    with connection.cursor() as cursor:
+        cursor.execute(LEXEME_STATISTICS)
+        row = cursor.fetchone()
+    if row is None or not row[0] or not row[1]:
+        found = LexemeShares(shares={}, least=None)
+    else:
+        lexemes, frequencies = row
+        found = LexemeShares(shares=dict(zip(lexemes, frequencies, strict=False)), least=frequencies[-3])
+    _lexeme_shares[database] = (time.monotonic() + conf.LEXEME_STATISTICS_SECONDS, found)
+    return found
+
+
+def forget_lexeme_shares() -> None:
+    """Read the statistics afresh next time (after an ANALYZE whose effect must show at once)."""
+    _lexeme_shares.clear()
+
+
+def conversation_terms(*, user_id, chat_id, text: str | None) -> list[str]:
+    """The conversation's ``CEREBRO_CONTEXT_CONVERSATION_TERMS`` most informative lexemes, weighed
+    as cerebro/retrieval/text.py weighs terms, with the sampled shares of ``lexeme_shares``."""
+    params = {"user": user_id, "chat": chat_id, "text": text, "messages": conf.CONTEXT_RECENT_MESSAGES}
+    with connection.cursor() as cursor:
+        cursor.execute(CONVERSATION_LEXEMES, params)
+        counts = cursor.fetchall()
+    return text_analysis.most_informative(counts, conf.CONTEXT_CONVERSATION_TERMS, lexeme_shares().share)
 
 
 def _working_set_statement() -> str:
@@ -202,43 +290,16 @@ def _working_set_statement() -> str:
             f" + {weights['confidence']!r} * {confidence} + {weights['recency']!r} * {recency_part}"
         )
 
-    # terms: the conversation is the text given, else the chat's most recent messages (none for
-    #   an unknown chat or another user's); its terms are its most informative lexemes (english
-    #   configuration): frequency x (1 + ln(1 / share)), as cerebro/retrieval/text.py weighs them,
-    #   the first to appear breaking ties; the query matches any of them. The shares are ANALYZE's
-    #   sample of the most common lexemes (pg_stats, through the function of migration cerebro
-    #   0005); as PostgreSQL's planner does, any other lexeme is taken to be half as common as the
-    #   least common of those. Before the first ANALYZE there are none: frequency alone.
-    # matches: every memory holding a term, ranked (the GIN index finds them).
+    # matches: every memory holding one of the conversation's terms (%(query)s, the tsquery of
+    #   conversation_terms, NULL for none), ranked; the GIN index finds them.
     # listed: per layer, the most recent and the most confident (matching or not).
     # bound: the best score a memory in neither could have (NULL when the lists hold them all).
-    # The candidates come back with what the answer shows of them; when there is none, one row
-    # carries only the terms.
+    # The candidates come back with what the answer shows of them.
     return f"""
-        WITH recent AS (
-            SELECT message.content, message.created_at
-            FROM cerebro_chatmessage message JOIN cerebro_chat chat ON chat.id = message.chat_id
-            WHERE message.chat_id = %(chat)s AND chat.user_id = %(user)s
-            ORDER BY message.created_at DESC LIMIT %(messages)s
-        ), terms AS (
-            SELECT term.lexeme
-            FROM (
-                SELECT to_tsvector('{SEARCH_CONFIG}', COALESCE(
-                    %(text)s::text, string_agg(content, chr(10) ORDER BY created_at DESC), '')) AS vector
-                FROM recent
-            ) conversation CROSS JOIN unnest(conversation.vector) term
-            LEFT JOIN LATERAL cerebro_memory_lexeme_shares(tsvector_to_array(conversation.vector)) statistics
-                ON statistics.lexeme = term.lexeme
-            ORDER BY cardinality(term.positions) * (1 + COALESCE(ln(1 / COALESCE(
-                         statistics.share, statistics.least_share / 2)), 0)) DESC,
-                     term.positions[1], term.lexeme
-            LIMIT %(max_terms)s
-        ), conversation_query AS MATERIALIZED (
-            SELECT array_agg(lexeme) AS terms, {_ANY_LEXEME} AS query FROM terms
-        ), matches AS MATERIALIZED (
-            SELECT {columns}, ts_rank(m.search_vector, (SELECT query FROM conversation_query))::float8 AS rank
+        WITH matches AS MATERIALIZED (
+            SELECT {columns}, ts_rank(m.search_vector, %(query)s::tsquery)::float8 AS rank
             FROM cerebro_memory m
-            WHERE {eligible} AND m.search_vector @@ (SELECT query FROM conversation_query)
+            WHERE {eligible} AND m.search_vector @@ %(query)s::tsquery
         ), listed AS MATERIALIZED (
             {lists}
         ), pool AS (
@@ -268,9 +329,8 @@ def _working_set_statement() -> str:
         )
         SELECT c.id::text, m.key, c.layer, c.confidence, m.token_count, c.relevance, c.layer_weight,
                c.recency, c.score, m.sensitivity, m.content::text, m.created_at::text,
-               c.pool_size, (SELECT value FROM bound), q.terms
-        FROM conversation_query q
-        LEFT JOIN (candidates c JOIN cerebro_memory m ON m.id = c.id) ON true
+               c.pool_size, (SELECT value FROM bound)
+        FROM candidates c JOIN cerebro_memory m ON m.id = c.id
         ORDER BY c.score DESC, c.id
     """
 
@@ -279,15 +339,12 @@ WORKING_SET = _working_set_statement()
 
 
 def working_set_parameters(
-    *, user_id, chat_id, text: str | None, now: datetime, per_list: int, limit: int
+    *, user_id, terms: Sequence[str], now: datetime, per_list: int, limit: int
 ) -> dict[str, Any]:
     """The bound parameters of ``WORKING_SET``."""
     return {
         "user": user_id,
-        "chat": chat_id,
-        "text": text,
-        "messages": conf.CONTEXT_RECENT_MESSAGES,
-        "max_terms": conf.CONTEXT_CONVERSATION_TERMS,
+        "query": any_lexeme_query(terms),
         "now": now,
         "now_epoch": now.timestamp(),
         "half_life": conf.RECENCY_HALF_LIFE_HOURS,
@@ -299,27 +356,19 @@ def working_set_parameters(
 @dataclass
 class WorkingSetRows:
     ranking: Ranking
-    terms: list[str]
     # The statement's row of each candidate, by id (``displayed_memory`` makes a Memory of it).
     rows: dict[str, tuple]
 
 
-def working_set(*, user_id, chat_id, text: str | None, now: datetime, per_list: int, limit: int) -> WorkingSetRows:
-    """The working set's candidates on PostgreSQL, in one statement: the conversation's terms, the
-    pool of cerebro/retrieval/working_set.py scored in the database, and the best ``limit`` (best
-    first) with what the answer shows of them.
-
-    ``text`` is the conversation when the caller has it (the chat endpoint); otherwise the chat's
-    most recent messages are read (none for an unknown chat or another user's).
+def working_set(*, user_id, terms: Sequence[str], now: datetime, per_list: int, limit: int) -> WorkingSetRows:
+    """The working set's candidates on PostgreSQL, in one statement: the pool of
+    cerebro/retrieval/working_set.py for the conversation's ``terms`` (``conversation_terms``),
+    scored in the database, and the best ``limit`` (best first) with what the answer shows of them.
     """
-    params = working_set_parameters(
-        user_id=user_id, chat_id=chat_id, text=text, now=now, per_list=per_list, limit=limit
-    )
+    params = working_set_parameters(user_id=user_id, terms=terms, now=now, per_list=per_list, limit=limit)
     with connection.cursor() as cursor:
         cursor.execute(WORKING_SET, params)
         rows = cursor.fetchall()
-    terms = list(rows[0][14] or []) if rows else []
-    rows = [row for row in rows if row[0] is not None]
     candidates = [
         Candidate(
             id=row[0],
@@ -337,7 +386,7 @@ def working_set(*, user_id, chat_id, text: str | None, now: datetime, per_list: 
     ]
     pool_size, bound = (rows[0][12], rows[0][13]) if rows else (0, None)
     ranking = summarise(candidates, pool_size=pool_size, per_list=per_list, bound=bound, limit=limit)
-    return WorkingSetRows(ranking=ranking, terms=terms, rows={row[0]: row for row in rows})
+    return WorkingSetRows(ranking=ranking, rows={row[0]: row for row in rows})
 
 
 _DISPLAYED = ("id", "key", "layer", "sensitivity", "content", "confidence", "created_at")

@@ -191,22 +191,29 @@ def terms(text: str) -> list[str]:
     return [stem(w) for w in words(text) if w not in STOP_WORDS]
 
 
-def informative_terms(text: str, limit: int, share: Callable[[str], float | None]) -> list[str]:
-    """The ``limit`` most informative distinct terms of ``text``, best first.
+def most_informative(counts: Iterable[tuple[str, int]], limit: int, share: Callable[[str], float | None]) -> list[str]:
+    """The ``limit`` most informative of the terms counted in a text (``(term, count)`` in order of
+    first appearance), best first.
 
-    A term weighs ``its count in text x (1 + ln(1 / share))``, ``share`` being the fraction of
-    the documents searched that hold it: TF-IDF, as "more like this" queries (Lucene's among them)
-    pick a document's terms. A word the conversation repeats counts more, a word most memories hold
-    counts little. ``share`` is None for a term no document holds: it could match nothing and is
-    left out. The first to appear wins a tie. The working set's SQL weighs terms the same way with
-    PostgreSQL's sampled statistics (cerebro/retrieval/memory_sql.py).
+    A term weighs ``its count x (1 + ln(1 / share))``, ``share`` being the fraction of the documents
+    searched that hold it: TF-IDF, as "more like this" queries (Lucene's among them) pick a
+    document's terms. A word the conversation repeats counts more, a word most memories hold counts
+    little. ``share`` is None for a term no document holds: it could match nothing and is left out.
+    The first to appear wins a tie. Both backends pick the working set's terms here: the embedded
+    default with exact document frequencies, PostgreSQL with its sampled lexeme statistics
+    (cerebro/retrieval/memory_sql.py).
     """
     weights: dict[str, float] = {}
-    for term, count in Counter(terms(text)).items():
+    for term, count in counts:
         fraction = share(term)
         if fraction is not None:
             weights[term] = count * (1 + math.log(1 / fraction))
     return sorted(weights, key=lambda term: -weights[term])[:limit]
+
+
+def informative_terms(text: str, limit: int, share: Callable[[str], float | None]) -> list[str]:
+    """The ``limit`` most informative distinct terms of ``text`` (``most_informative``)."""
+    return most_informative(Counter(terms(text)).items(), limit, share)
 
 
 def flatten_json_text(value: Any, limit: int = 200_000) -> str:

@@ -134,13 +134,14 @@ def memory_working_set(*, user, chat_id=None, max_tokens: int, conversation: str
     budget takes them all, the ranking runs once more with the most candidates.
     """
     now = timezone.now()
-    rank = _ranked_by_postgres if settings.USING_POSTGRES else _ranked_in_python
+    ranker = _postgres_ranker if settings.USING_POSTGRES else _python_ranker
+    rank = ranker(user=user, chat_id=chat_id, conversation=conversation, now=now)
     limit, per_list = ranking.candidate_limits(max_tokens)
-    found = rank(user=user, chat_id=chat_id, conversation=conversation, now=now, limit=limit, per_list=per_list)
+    found = rank(limit=limit, per_list=per_list)
     kept_ids, total_tokens = ranking.select_within_budget(found.ranking.candidates, max_tokens)
     if ranking.ran_out_of_candidates(found.ranking, kept_ids, limit):
         limit, per_list = ranking.candidate_limits(max_tokens, widest=True)
-        found = rank(user=user, chat_id=chat_id, conversation=conversation, now=now, limit=limit, per_list=per_list)
+        found = rank(limit=limit, per_list=per_list)
         kept_ids, total_tokens = ranking.select_within_budget(found.ranking.candidates, max_tokens)
     return WorkingSet(
         memories=found.memories_of(kept_ids),
@@ -159,20 +160,26 @@ class _Ranked:
     memories_of: Callable[[list], list[Memory]]
 
 
-def _ranked_by_postgres(
-    *, user, chat_id, conversation: str | None, now: datetime, limit: int, per_list: int
-) -> _Ranked:
-    found = memory_sql.working_set(
-        user_id=user.pk, chat_id=chat_id, text=conversation, now=now, per_list=per_list, limit=limit
-    )
-    return _Ranked(
-        ranking=found.ranking,
-        terms=found.terms,
-        memories_of=lambda ids: [memory_sql.displayed_memory(found.rows[pk]) for pk in ids],
-    )
+# A ranker reads the conversation and the user's memories once, then ranks for a number of
+# candidates (and again for more, should the budget take them all).
+_Rank = Callable[..., _Ranked]
 
 
-def _ranked_in_python(*, user, chat_id, conversation: str | None, now: datetime, limit: int, per_list: int) -> _Ranked:
+def _postgres_ranker(*, user, chat_id, conversation: str | None, now: datetime) -> _Rank:
+    terms = memory_sql.conversation_terms(user_id=user.pk, chat_id=chat_id, text=conversation)
+
+    def rank(*, limit: int, per_list: int) -> _Ranked:
+        found = memory_sql.working_set(user_id=user.pk, terms=terms, now=now, per_list=per_list, limit=limit)
+        return _Ranked(
+            ranking=found.ranking,
+            terms=terms,
+            memories_of=lambda ids: [memory_sql.displayed_memory(found.rows[pk]) for pk in ids],
+        )
+
+    return rank
+
+
+def _python_ranker(*, user, chat_id, conversation: str | None, now: datetime) -> _Rank:
     """The embedded default: every candidate ranked by BM25 against the conversation's terms."""
     text = conversation if conversation is not None else conversation_text(user=user, chat_id=chat_id)
     memories = live(Memory.objects.filter(user=user), now).exclude(sensitivity__in=ENCRYPTED_SENSITIVITIES)
@@ -180,14 +187,17 @@ def _ranked_in_python(*, user, chat_id, conversation: str | None, now: datetime,
     index = text_analysis.Bm25([text_analysis.terms(row[6]) for row in rows])
     terms = text_analysis.informative_terms(text, conf.CONTEXT_CONVERSATION_TERMS, index.share)
     scored = [PoolRow(*row[:6], index.score(position, terms) if terms else 0.0) for position, row in enumerate(rows)]
-    pool, bound = ranking.pool_of(scored, per_list, now)
-    ranked = ranking.rank_pool(pool, bound=bound, per_list=per_list, now=now, limit=limit)
 
     def memories_of(ids: list) -> list[Memory]:
         by_id = {str(m.pk): m for m in Memory.objects.filter(pk__in=ids).only(*OUTPUT_FIELDS)} if ids else {}
         return [by_id[str(pk)] for pk in ids if str(pk) in by_id]
 
-    return _Ranked(ranking=ranked, terms=terms, memories_of=memories_of)
+    def rank(*, limit: int, per_list: int) -> _Ranked:
+        pool, bound = ranking.pool_of(scored, per_list, now)
+        ranked = ranking.rank_pool(pool, bound=bound, per_list=per_list, now=now, limit=limit)
+        return _Ranked(ranking=ranked, terms=terms, memories_of=memories_of)
+
+    return rank
 
 
 def working_set_exclusions(*, user) -> int:

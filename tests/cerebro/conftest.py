@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from cerebro import metrics
 from cerebro.nextauth import encode_session_token
 from cerebro.retrieval import cache as two_level_cache
+from cerebro.retrieval import memory_sql
 from tests.cerebro.live_server import asgi_server  # noqa: F401  (a fixture for the SSE tests)
 from tests.conftest import bearer_for
 
@@ -18,13 +19,15 @@ NEXTAUTH_SECRET = "test-nextauth-secret-0123456789abcdef"
 
 @pytest.fixture(autouse=True)
 def _fresh_cerebro_state(settings):
-    """The in-process cache level and metrics outlive a test otherwise."""
+    """The in-process cache level, metrics and lexeme statistics outlive a test otherwise."""
     settings.NEXTAUTH_SECRET = NEXTAUTH_SECRET
     two_level_cache.l1.clear()
     metrics.reset()
+    memory_sql.forget_lexeme_shares()
     yield
     two_level_cache.l1.clear()
     metrics.reset()
+    memory_sql.forget_lexeme_shares()
 
 
 def nextauth_cookie(claims: dict, *, secret: str = NEXTAUTH_SECRET) -> str:

@@ -98,8 +98,7 @@ def test_the_working_set_and_search_statements_read_their_indexes(thousands_of_m
     now = timezone.now()
     working_set = memory_sql.working_set_parameters(
         user_id=user.pk,
-        chat_id=None,
-        text="word1 word2 word3",
+        terms=["word1", "word2", "word3"],
         now=now,
         per_list=conf.CONTEXT_POOL,
         limit=conf.CONTEXT_CANDIDATES,

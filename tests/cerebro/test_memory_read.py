@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from cerebro import conf
 from cerebro.models import Chat, ChatMessage, Memory
+from cerebro.retrieval import memory_sql
 from core.llm.tokens import estimate_tokens
 
 pytestmark = pytest.mark.django_db
@@ -169,13 +170,17 @@ def test_context_and_search_run_a_fixed_number_of_queries(
 ):
     for n in range(30):
         upsert(f"note:{n}", {"text": f"contract clause {n}"})
-    # PostgreSQL: the session with its user, then one statement; SQLite adds the chat's messages
-    # and the kept memories.
-    expected = 2 if settings.USING_POSTGRES else 4
+    # PostgreSQL: the session with its user, then one statement for search; for context, the
+    # conversation's lexemes and the ranking (the lexeme statistics are read once per process every
+    # CEREBRO_LEXEME_STATISTICS_SECONDS, here beforehand). SQLite adds the chat's messages and the
+    # kept memories.
+    if settings.USING_POSTGRES:
+        memory_sql.lexeme_shares()
+    search_queries, context_queries = (2, 3) if settings.USING_POSTGRES else (4, 4)
 
-    with django_assert_max_num_queries(expected):
+    with django_assert_max_num_queries(search_queries):
         searched = signed_in.post(SEARCH, {"query": "contract clause", "limit": 50}, format="json")
-    with django_assert_max_num_queries(expected):
+    with django_assert_max_num_queries(context_queries):
         context = signed_in.post(CONTEXT, {"chatId": str(chat_about_contracts.pk), "maxTokens": 5000}, format="json")
 
     assert searched.json()["total"] == 30
@@ -277,6 +282,7 @@ def _analyze_memories() -> None:
 
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE cerebro_memory")
+        memory_sql.forget_lexeme_shares()
 
 
 def test_the_conversation_is_matched_on_its_most_informative_terms(signed_in, user, upsert, monkeypatch):
@@ -296,6 +302,33 @@ def test_the_conversation_is_matched_on_its_most_informative_terms(signed_in, us
     assert body["explain"]["conversationTerms"] == ["invoic" if settings.USING_POSTGRES else "invoice"]
     assert body["memories"][0]["key"] == "meeting:invoice"
     assert body["explain"]["candidates"][0]["parts"]["relevance"] == 1.0
+
+
+def test_a_lexeme_not_sampled_counts_as_half_as_common_as_the_least_common_sampled_one():
+    sampled = memory_sql.LexemeShares(shares={"meet": 0.5, "invoic": 0.1}, least=0.1)
+
+    assert sampled.share("meet") == 0.5
+    assert sampled.share("lunch") == 0.05
+    # Before the first ANALYZE: every lexeme alike, so the conversation's frequencies decide.
+    assert memory_sql.LexemeShares(shares={}, least=None).share("meet") == 1.0
+
+
+@pytest.mark.postgres
+def test_lexeme_statistics_are_read_once_per_process_until_they_are_due(upsert, django_assert_num_queries, monkeypatch):
+    for n in range(5):
+        upsert(f"meeting:{n}", {"note": f"weekly meeting {n}"})
+    _analyze_memories()
+
+    sampled = memory_sql.lexeme_shares()
+    with django_assert_num_queries(0):
+        assert memory_sql.lexeme_shares() is sampled
+    assert sampled.shares["meet"] == 1.0
+
+    monkeypatch.setattr(conf, "LEXEME_STATISTICS_SECONDS", 0)
+    memory_sql.forget_lexeme_shares()
+    memory_sql.lexeme_shares()
+    with django_assert_num_queries(1):
+        memory_sql.lexeme_shares()
 
 
 def test_a_budget_the_first_candidates_do_not_fill_is_filled_from_a_wider_ranking(
