@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication as SimpleJWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts import selectors
@@ -30,15 +31,28 @@ def validate_access_token(raw_token: str) -> AccessToken:
 
 
 class JWTAuthentication(SimpleJWTAuthentication):
-    """``Authorization: Bearer <access token>`` whose session is still live."""
+    """``Authorization: Bearer <access token>`` whose session is still live.
+
+    The token's session is checked and its user read in one query (``user_of_live_session``), read
+    where revocation is written, so a revoked or expired session is refused at once; the base class
+    would read the user in a query of its own after the session check.
+    """
 
     www_authenticate_realm = "api"
 
     def get_validated_token(self, raw_token: bytes) -> AccessToken:
         try:
-            return validate_access_token(raw_token.decode() if isinstance(raw_token, bytes) else raw_token)
-        except exceptions.AuthenticationFailed as exc:
-            raise InvalidToken(exc.detail) from exc
+            token = AccessToken(raw_token.decode() if isinstance(raw_token, bytes) else raw_token)
+        except TokenError as exc:
+            raise InvalidToken(_("Invalid or expired token")) from exc
+        user = selectors.user_of_live_session(token["sid"]) if token.get("sid") else None
+        if user is None or str(user.pk) != str(token.get(jwt_settings.USER_ID_CLAIM, "")):
+            raise InvalidToken(_("Session has ended; sign in again"))
+        self.session_user = user  # DRF makes an authenticator per request
+        return token
+
+    def get_user(self, validated_token: AccessToken):
+        return self.session_user
 
     def authenticate(self, request):
         result = super().authenticate(request)

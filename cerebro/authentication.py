@@ -18,15 +18,10 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.settings import api_settings as jwt_settings
-from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.authentication import JWTAuthentication
-from accounts.selectors import user_of_live_session
 from accounts.services import user_get_or_create_for_identity
 from cerebro import nextauth
 from core import errors, ratelimit
@@ -99,13 +94,7 @@ class NextAuthSessionAuthentication(authentication.BaseAuthentication):
 
 
 class BearerAuthentication(JWTAuthentication):
-    """The platform's access token; a rejected one counts against ``cerebro.auth``.
-
-    The token's session is checked and its user read in one query (accounts'
-    ``user_of_live_session``), where the shared class reads the session's state from the cache and
-    then the user from the database: one round trip instead of two on every request, and a revoked
-    or expired session is refused at once all the same.
-    """
+    """The platform's access token; a rejected one counts against ``cerebro.auth``."""
 
     def authenticate(self, request):
         try:
@@ -113,22 +102,6 @@ class BearerAuthentication(JWTAuthentication):
         except exceptions.AuthenticationFailed:
             count_failed_attempt(getattr(request, "_request", request))
             raise
-
-    def get_validated_token(self, raw_token: bytes) -> AccessToken:
-        try:
-            token = AccessToken(raw_token.decode() if isinstance(raw_token, bytes) else raw_token)
-        except TokenError as exc:
-            raise InvalidToken(_("Invalid or expired token")) from exc
-        user = user_of_live_session(token["sid"]) if token.get("sid") else None
-        if user is None or str(user.pk) != str(token.get(jwt_settings.USER_ID_CLAIM, "")):
-            raise InvalidToken(_("Session has ended; sign in again"))
-        self.user = user
-        return token
-
-    def get_user(self, validated_token: AccessToken):
-        if not self.user.is_active:
-            raise exceptions.AuthenticationFailed(_("Account is disabled"))
-        return self.user
 
 
 AUTHENTICATION_CLASSES = (NextAuthSessionAuthentication, BearerAuthentication)

@@ -29,6 +29,21 @@ def test_access_token_signs_the_user_in(client, user, signed_in):
     assert response.json() == {"userId": str(user.pk)}
 
 
+def test_the_bearer_check_reads_the_session_and_its_user_in_one_query(client, signed_in, django_assert_num_queries):
+    client.get(PROTECTED, **bearer(signed_in.tokens.access))  # warm: anything read once per process
+
+    with django_assert_num_queries(1):
+        response = client.get(PROTECTED, **bearer(signed_in.tokens.access))
+
+    assert response.status_code == 200, response.json()
+
+
+def test_a_token_whose_session_belongs_to_another_user_is_refused(client, signed_in, other_user):
+    AuthSession.objects.filter(pk=signed_in.session.pk).update(user=other_user)
+
+    assert client.get(PROTECTED, **bearer(signed_in.tokens.access)).status_code == 401
+
+
 def test_refresh_rotates_both_tokens(client, signed_in):
     rotated = services.auth_session_refresh(raw_refresh_token=signed_in.tokens.refresh)
 
