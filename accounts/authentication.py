@@ -10,55 +10,42 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication as SimpleJWTAuthentication
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts import selectors
+from accounts.models import User
 from accounts.services import api_key_touch
 
 
-def validate_access_token(raw_token: str) -> AccessToken:
-    """Signature, expiry, type and a live session; raises AuthenticationFailed otherwise."""
+def user_for_access_token(raw_token: str) -> tuple[User, AccessToken]:
+    """The active user of an access token, and the token: signature, expiry and type checked, and
+    its session read with its user in one query (``user_of_live_session``), where revocation is
+    written, so a revoked or expired session is refused at once. AuthenticationFailed otherwise."""
     try:
         token = AccessToken(raw_token)
     except TokenError as exc:
         raise exceptions.AuthenticationFailed(_("Invalid or expired token")) from exc
-    session_id = token.get("sid")
-    if not session_id or not selectors.session_is_active(session_id):
+    user = selectors.user_of_live_session(token["sid"]) if token.get("sid") else None
+    if user is None or str(user.pk) != str(token.get(jwt_settings.USER_ID_CLAIM, "")):
         raise exceptions.AuthenticationFailed(_("Session has ended; sign in again"))
-    return token
+    if not user.is_active:
+        raise exceptions.AuthenticationFailed(_("Account is disabled"))
+    return user, token
 
 
 class JWTAuthentication(SimpleJWTAuthentication):
-    """``Authorization: Bearer <access token>`` whose session is still live.
-
-    The token's session is checked and its user read in one query (``user_of_live_session``), read
-    where revocation is written, so a revoked or expired session is refused at once; the base class
-    would read the user in a query of its own after the session check.
-    """
+    """``Authorization: Bearer <access token>`` whose session is still live (``user_for_access_token``)."""
 
     www_authenticate_realm = "api"
 
-    def get_validated_token(self, raw_token: bytes) -> AccessToken:
-        try:
-            token = AccessToken(raw_token.decode() if isinstance(raw_token, bytes) else raw_token)
-        except TokenError as exc:
-            raise InvalidToken(_("Invalid or expired token")) from exc
-        user = selectors.user_of_live_session(token["sid"]) if token.get("sid") else None
-        if user is None or str(user.pk) != str(token.get(jwt_settings.USER_ID_CLAIM, "")):
-            raise InvalidToken(_("Session has ended; sign in again"))
-        self.session_user = user  # DRF makes an authenticator per request
-        return token
-
-    def get_user(self, validated_token: AccessToken):
-        return self.session_user
-
     def authenticate(self, request):
-        result = super().authenticate(request)
-        if result is not None and not result[0].is_active:
-            raise exceptions.AuthenticationFailed(_("Account is disabled"))
-        return result
+        header = self.get_header(request)
+        raw_token = self.get_raw_token(header) if header is not None else None
+        if raw_token is None:
+            return None
+        return user_for_access_token(raw_token.decode() if isinstance(raw_token, bytes) else raw_token)
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):

@@ -4,32 +4,18 @@ from __future__ import annotations
 
 import uuid
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connections
 from django.utils import timezone
 
 from accounts.models import ApiKey, AuthSession, User
-from accounts.services import secret_hash, session_cache_key
-
-SESSION_CACHE_SECONDS = 60
-
-
-def session_is_active(session_id: uuid.UUID | str) -> bool:
-    """True while the session is neither revoked nor expired. Cached briefly; revoking clears it."""
-    key = session_cache_key(session_id)
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    active = AuthSession.objects.filter(pk=session_id, revoked_at__isnull=True, expires_at__gt=timezone.now()).exists()
-    cache.set(key, active, timeout=SESSION_CACHE_SECONDS)
-    return active
+from accounts.services import secret_hash
 
 
 def user_of_live_session(session_id: uuid.UUID | str) -> User | None:
     """The user of a session that is neither revoked nor expired, or None: one query, read where
-    revocation is written (so a revoked session is refused at once), for the per-request check of
-    an access token."""
+    revocation is written (so a revoked session is refused at once), for the check of an access
+    token on every request and WebSocket."""
     try:
         session_id = uuid.UUID(str(session_id))
     except ValueError:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -22,10 +21,6 @@ from core import errors
 
 def secret_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def session_cache_key(session_id: uuid.UUID | str) -> str:
-    return f"accounts:session-active:{session_id}"
 
 
 # --- Users and identities ----------------------------------------------------------------------
@@ -242,14 +237,12 @@ def auth_session_revoke(*, session: AuthSession, reason: str = "logout") -> None
     AuthSession.objects.filter(pk=session.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now(), revoked_reason=reason
     )
-    cache.delete(session_cache_key(session.pk))
 
 
 def auth_sessions_revoke_all(*, user: User, reason: str = "revoked") -> int:
-    sessions = list(AuthSession.objects.filter(user=user, revoked_at__isnull=True).values_list("pk", flat=True))
-    AuthSession.objects.filter(pk__in=sessions).update(revoked_at=timezone.now(), revoked_reason=reason)
-    cache.delete_many([session_cache_key(pk) for pk in sessions])
-    return len(sessions)
+    return AuthSession.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_reason=reason
+    )
 
 
 def access_token_expiry() -> timedelta:

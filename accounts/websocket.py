@@ -20,12 +20,11 @@ from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 from channels.security.websocket import OriginValidator
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from rest_framework import exceptions
 
 from accounts import selectors
-from accounts.authentication import validate_access_token
+from accounts.authentication import user_for_access_token
 
 ACCESS_TOKEN_COOKIE = "access_token"
 SESSION_COOKIES = {"async_coder_session": "coder"}
@@ -57,11 +56,9 @@ def credentials_from_scope(scope) -> tuple[str | None, dict[str, str]]:
 def user_for_credentials(token: str | None, cookies: dict[str, str]):
     if token:
         try:
-            access = validate_access_token(token)
+            return user_for_access_token(token)[0]
         except exceptions.AuthenticationFailed:
             return AnonymousUser()
-        user = get_user_model().objects.filter(pk=access["sub"], is_active=True).first()
-        return user or AnonymousUser()
     for cookie_name, product in SESSION_COOKIES.items():
         if cookies.get(cookie_name):
             session = selectors.session_by_key(cookies[cookie_name], product=product)
