@@ -225,7 +225,7 @@ def _measure_context(client, raw, user, chats) -> tuple[list[float], list[float]
         started = time.perf_counter()
         counts = raw.execute(
             memory_sql.CONVERSATION_LEXEMES,
-            {"user": user.pk, "chat": chat.pk, "text": None, "messages": conf.CONTEXT_RECENT_MESSAGES},
+            memory_sql.conversation_lexemes_parameters(user_id=user.pk, chat_id=chat.pk, text=None),
         ).fetchall()
         terms = most_informative(counts, conf.CONTEXT_CONVERSATION_TERMS, memory_sql.lexeme_shares().share)
         params = memory_sql.working_set_parameters(

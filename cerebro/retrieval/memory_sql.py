@@ -250,10 +250,15 @@ def forget_lexeme_shares() -> None:
     _lexeme_shares.clear()
 
 
+def conversation_lexemes_parameters(*, user_id, chat_id, text: str | None) -> dict[str, Any]:
+    """The bound parameters of ``CONVERSATION_LEXEMES``."""
+    return {"user": user_id, "chat": chat_id, "text": text, "messages": conf.CONTEXT_RECENT_MESSAGES}
+
+
 def conversation_terms(*, user_id, chat_id, text: str | None) -> list[str]:
     """The conversation's ``CEREBRO_CONTEXT_CONVERSATION_TERMS`` most informative lexemes, weighed
     as cerebro/retrieval/text.py weighs terms, with the sampled shares of ``lexeme_shares``."""
-    params = {"user": user_id, "chat": chat_id, "text": text, "messages": conf.CONTEXT_RECENT_MESSAGES}
+    params = conversation_lexemes_parameters(user_id=user_id, chat_id=chat_id, text=text)
     with connection.cursor() as cursor:
         cursor.execute(CONVERSATION_LEXEMES, params)
         counts = cursor.fetchall()
