@@ -9,12 +9,12 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from accounts.websocket import JWTAuthMiddleware, browser_origin_validator  # noqa: E402
+from accounts.websocket import browser_origin_validator  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": browser_origin_validator(JWTAuthMiddleware(URLRouter(websocket_urlpatterns))),
+        "websocket": browser_origin_validator(URLRouter(websocket_urlpatterns)),
     }
 )
