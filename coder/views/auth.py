@@ -27,14 +27,15 @@ from coder.services.github import github_connect
 from coder.views.base import CoderView, validated
 
 
-def _set_session_cookie(response: Response, session_key: str) -> None:
+def _set_session_cookie(request, response: Response, session_key: str) -> None:
+    # Secure wherever it can be: production (HTTPS only) or a request that came over HTTPS.
     response.set_cookie(
         conf.SESSION_COOKIE_NAME,
         session_key,
         max_age=int(settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"].total_seconds()),
         path="/coder",
         httponly=True,
-        secure=not settings.DEBUG,
+        secure=settings.PRODUCTION or request.is_secure(),
         samesite="Lax",
     )
 
@@ -65,7 +66,7 @@ class LoginView(CoderView):
             }
         ).data
         response = ok(body)
-        _set_session_cookie(response, signed_in.issued.session_key)
+        _set_session_cookie(request, response, signed_in.issued.session_key)
         return response
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import AuthSession, Identity
-from cerebro import nextauth
+from accounts.identity import nextauth
 from tests.cerebro.conftest import NEXTAUTH_SECRET, nextauth_cookie
 from tests.factories import UserFactory
 

@@ -534,7 +534,7 @@ def time_now():
 
 
 def test_forged_nextauth_cookies_are_refused(settings):
-    from cerebro.nextauth import encode_session_token
+    from accounts.identity.nextauth import encode_session_token
 
     settings.NEXTAUTH_SECRET = "quality-nextauth-secret-" + "s" * 20
     now = int(time.time())

@@ -89,7 +89,7 @@ def test_a_coder_bearer_write_needs_no_csrf_token():
 
 @pytest.fixture
 def nextauth_client(settings):
-    from cerebro.nextauth import encode_session_token
+    from accounts.identity.nextauth import encode_session_token
 
     settings.NEXTAUTH_SECRET = NEXTAUTH_SECRET
     now = int(time.time())
