@@ -7,11 +7,10 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts import selectors, services
-from accounts.identity import VerifiedIdentity
 from accounts.authentication import ApiKeyAuthentication, SessionCookieAuthentication
+from accounts.identity import VerifiedIdentity
 from accounts.models import ApiKey, Identity
 from core.views import ApiView
-from tests.factories import UserFactory
 
 
 class ProbeKeyAuthentication(ApiKeyAuthentication):

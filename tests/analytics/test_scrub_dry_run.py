@@ -17,8 +17,9 @@ PAYLOAD = {
 
 
 @pytest.mark.django_db
-def test_staff_bearer_token_gets_the_hits(api_client, staff_user):
-    response = api_client.post(f"{BASE}/scrub/dry-run", PAYLOAD, format="json", **bearer_for(staff_user))
+def test_staff_session_gets_the_hits(api_client, staff_user):
+    sign_in(api_client, staff_user)
+    response = api_client.post(f"{BASE}/scrub/dry-run", PAYLOAD, format="json")
 
     assert response.status_code == 200, response.json()
     body = response.json()
@@ -37,7 +38,8 @@ def test_staff_bearer_token_gets_the_hits(api_client, staff_user):
 
 @pytest.mark.django_db
 def test_dry_run_is_audited_without_the_payload(api_client, staff_user):
-    api_client.post(f"{BASE}/scrub/dry-run", PAYLOAD, format="json", **bearer_for(staff_user))
+    sign_in(api_client, staff_user)
+    api_client.post(f"{BASE}/scrub/dry-run", PAYLOAD, format="json")
 
     entry = AuditLogEntry.objects.get(action="scrub.dry_run")
     assert entry.actor == staff_user and entry.details["hits"] == 3
@@ -70,8 +72,20 @@ def test_anonymous_is_401(api_client):
 
 
 @pytest.mark.django_db
+@pytest.mark.django_db
+@pytest.mark.parametrize("product", ["coder", "marketplace", "cerebro"])
+def test_a_staff_users_product_token_is_refused(api_client, staff_user, product):
+    # staff endpoints take the admin session only: no product's bearer token carries staff rights
+    response = api_client.post(f"{BASE}/scrub/dry-run", PAYLOAD, format="json", **bearer_for(staff_user, product))
+
+    assert response.status_code == 401, response.json()
+    assert not AuditLogEntry.objects.exists()
+
+
+@pytest.mark.django_db
 def test_a_user_who_is_not_staff_is_403(api_client, user):
-    response = api_client.post(f"{BASE}/scrub/dry-run", PAYLOAD, format="json", **bearer_for(user))
+    sign_in(api_client, user)
+    response = api_client.post(f"{BASE}/scrub/dry-run", PAYLOAD, format="json")
 
     assert response.status_code == 403, response.json()
     assert not AuditLogEntry.objects.exists()
@@ -79,6 +93,7 @@ def test_a_user_who_is_not_staff_is_403(api_client, user):
 
 @pytest.mark.django_db
 def test_missing_payload_is_400(api_client, staff_user):
-    response = api_client.post(f"{BASE}/scrub/dry-run", {"text": "x"}, format="json", **bearer_for(staff_user))
+    sign_in(api_client, staff_user)
+    response = api_client.post(f"{BASE}/scrub/dry-run", {"text": "x"}, format="json")
 
     assert response.status_code == 400, response.json()
