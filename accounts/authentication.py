@@ -9,6 +9,7 @@ token is never silently treated as anonymous.
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.drainage import set_override
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication as SimpleJWTAuthentication
@@ -32,6 +33,10 @@ class ProductJWTAuthentication(SimpleJWTAuthentication):
             return None
         raw = raw_token.decode() if isinstance(raw_token, bytes) else raw_token
         return access_token_user(raw, product=self.product)
+
+
+# Each product's subclass is the same OpenAPI scheme ("bearerAuth", below) by design, not a collision.
+set_override(ProductJWTAuthentication, "suppress_collision_warning", True)
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -93,4 +98,17 @@ class ProductJWTScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "bearerFormat": "JWT",
             "description": "An access token issued by this API's own sign-in; other APIs' tokens are refused.",
+        }
+
+
+class StaffSessionScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.authentication.StaffSessionAuthentication"
+    name = "staffSession"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "sessionid",
+            "description": "The Django session of a staff user's admin log-in (/admin/login/), with its CSRF token.",
         }

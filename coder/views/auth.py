@@ -4,6 +4,8 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
+from accounts.selectors import identities_of
+from accounts.serializers import AccountIdentitiesSerializer, account_identities
 from coder import conf
 from coder.responses import ok
 from coder.schema import envelope, error_responses
@@ -169,3 +171,17 @@ class ApiKeyView(CoderView):
     def delete(self, request, api_key_id):
         auth_services.coder_api_key_revoke(user=request.user, api_key_id=api_key_id)
         return ok({"message": "API key revoked"})
+
+
+class IdentitiesView(CoderView):
+    """How the signed-in user signs in (Clerk, and any other provider linked to the account)."""
+
+    @extend_schema(
+        operation_id="coder_identities_list",
+        responses={
+            200: envelope("CoderIdentitiesResponse", AccountIdentitiesSerializer()),
+            **error_responses(401, 429),
+        },
+    )
+    def get(self, request):
+        return ok(account_identities(request.user, identities_of(user=request.user)))
