@@ -96,7 +96,9 @@ def _parse_authority(authority: str) -> tuple[str, str]:
     if "@" in authority:
         raise _invalid("the domain must not carry user information", domain=authority)
     if authority.startswith("["):
-        host, _, rest = authority.partition("]")
+        host, bracket, rest = authority.partition("]")
+        if not bracket:
+            raise _invalid("the domain is not an authority", domain=authority)
         host += "]"
         if rest and not rest.startswith(":"):
             raise _invalid("the domain is not an authority", domain=authority)
@@ -190,7 +192,11 @@ def siwe_message_parse(text: str) -> SiweMessage:
         raise _invalid("Nonce must be at least 8 letters or digits")
     if not _CHAIN_ID.match(values["chain_id"]):
         raise _invalid("Chain ID is not a number")
-    if not urlsplit(values["uri"]).scheme:
+    try:
+        absolute = bool(urlsplit(values["uri"]).scheme)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        absolute = False
+    if not absolute:
         raise _invalid("URI is not an absolute URI")
     return SiweMessage(
         domain=domain,
