@@ -38,9 +38,9 @@ def test_the_github_token_goes_in_an_environment_header_never_in_config_or_argum
 
     env = git._environment(access)
 
-    assert env["GIT_CONFIG_KEY_0"] == "http.extraHeader"
+    config = {env[f"GIT_CONFIG_KEY_{n}"]: env[f"GIT_CONFIG_VALUE_{n}"] for n in range(int(env["GIT_CONFIG_COUNT"]))}
     expected = base64.b64encode(b"x-access-token:gho_secret").decode()
-    assert env["GIT_CONFIG_VALUE_0"] == f"Authorization: Basic {expected}"
+    assert config["http.extraHeader"] == f"Authorization: Basic {expected}"
     assert "gho_secret" not in access.url
 
 
