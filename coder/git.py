@@ -94,11 +94,13 @@ def _environment(access: RemoteAccess | None) -> dict[str, str]:
 
 def _reason(output: str) -> str:
     """What git said, kept for the user: every ``remote:`` line (a host's refusal, such as
-    GitHub's GH013 rule violations, is told there) and the last lines of git's own, capped."""
+    GitHub's GH013 rule violations, is told there), then git's own errors (its last lines when it
+    flagged none), capped."""
     lines = [line.rstrip() for line in output.splitlines()]
     remote = [line for line in lines if line.startswith("remote:") and line.removeprefix("remote:").strip()]
     own = [line for line in lines if line.strip() and not line.startswith(("remote:", "Cloning into"))]
-    reason = "\n".join([*remote, *own[-3:]])
+    flagged = [line for line in own if line.startswith(("fatal:", "error:", "warning:", " ! "))]
+    reason = "\n".join([*remote, *(flagged or own)[-6:]])
     return reason if len(reason) <= REASON_MAX_CHARS else reason[: REASON_MAX_CHARS - 1] + "…"
 
 
