@@ -121,6 +121,7 @@ def run_git(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        errors="replace",  # a repository's file names need not be UTF-8
         start_new_session=True,
     )
     try:

@@ -196,6 +196,21 @@ def test_a_symbolic_link_to_a_device_is_never_read(
     assert "docs/zero.txt" not in task["results"][0]["metadata"]["files"]
 
 
+def test_file_names_that_are_not_utf8_do_not_break_the_run(
+    run_task, coder_user, llm_endpoint_configured, tmp_path, file_repositories_allowed
+):
+    # Given a repository with a file whose name is Latin-1 bytes (written here as surrogate escapes)
+    bare = make_bare_repository(tmp_path / "git", {**FILES, "docs/caf\udce9-login.txt": "login notes\n"})
+    llm_endpoint_configured.reply("Login compares passwords.", usage=(100, 10))
+
+    # When a task reads the repository
+    task = run_task(local_repository_of(coder_user, bare), prompt="Explain how login works")
+
+    # Then it completes with the readable files
+    assert task["status"] == "completed", task["errorMessage"]
+    assert "src/auth/login.py" in task["results"][0]["metadata"]["files"]
+
+
 def test_reading_the_repository_has_a_time_limit_and_a_slow_read_costs_nothing(
     run_task, coder_user, llm_endpoint_configured, local_repository, monkeypatch
 ):
