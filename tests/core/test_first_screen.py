@@ -10,8 +10,13 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_system_checks_on_the_embedded_default_print_no_warning(tmp_path):
     environment = {"PATH": "/usr/bin:/bin", "VAR_DIR": str(tmp_path), "HOME": str(tmp_path)}
 
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "manage.py", "check", "--database", "default"], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--database", "default"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
     assert result.returncode == 0, result.stderr
