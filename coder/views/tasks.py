@@ -32,7 +32,7 @@ class TasksView(CoderView):
         request=TaskCreateSerializer,
         responses={
             201: envelope("CoderTaskCreatedResponse", TaskCreatedSerializer()),
-            **error_responses(400, 401, 402, 404, 429),
+            **error_responses(400, 401, 402, 404, 429, 502),
         },
     )
     def post(self, request):
