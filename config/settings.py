@@ -309,7 +309,7 @@ AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
 # axes.W001 warns that a local-memory cache counts per process. Without REDIS_URL the platform is one
 # process (the embedded default), where it counts exactly, as the rate limiter's counters do.
-SILENCED_SYSTEM_CHECKS = [] if REDIS_URL else ["axes.W001"]
+SILENCED_SYSTEM_CHECKS += [] if REDIS_URL else ["axes.W001"]
 GITHUB_CLIENT_ID = env.str("GITHUB_CLIENT_ID", default="")
 GITHUB_CLIENT_SECRET = env.str("GITHUB_CLIENT_SECRET", default="")
 GITHUB_API_URL = env.str("GITHUB_API_URL", default="https://api.github.com")
