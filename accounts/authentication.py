@@ -76,6 +76,7 @@ class SessionCookieAuthentication(authentication.BaseAuthentication):
         return session.user, session
 
     def enforce_csrf(self, request) -> None:
+        keep_body_readable(request)
         authentication.SessionAuthentication().enforce_csrf(request)
 
 
@@ -83,6 +84,19 @@ class StaffSessionAuthentication(authentication.SessionAuthentication):
     """The Django session of the admin log-in (``/admin/login/``, throttled by django-axes), CSRF
     checked on unsafe methods. Staff endpoints take this and nothing else: no product's token
     carries staff rights."""
+
+    def enforce_csrf(self, request) -> None:
+        keep_body_readable(request)
+        super().enforce_csrf(request)
+
+
+def keep_body_readable(request) -> None:
+    """Read the raw body before Django's CSRF check parses a form body from the stream, so a view
+    that reads ``request.body`` afterwards still can (Django refuses the body once the stream was
+    read). The body is already held to its size limit (``core.middleware``)."""
+    django_request = getattr(request, "_request", request)
+    if django_request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
+        django_request.body  # noqa: B018 - reading caches it
 
 
 class ProductJWTScheme(OpenApiAuthenticationExtension):
