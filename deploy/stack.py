@@ -1,6 +1,7 @@
 """The full stack under supervisord: what `make serve-full` and `make ctl` run.
 
     .venv/bin/python -m deploy.stack serve        # check, migrate, collect static, then supervisord
+    .venv/bin/python -m deploy.stack check        # the same steps, without starting anything
     .venv/bin/python -m deploy.stack ctl status   # supervisorctl for the running stack
 
 `serve` refuses to start what would fail later: without DATABASE_URL and REDIS_URL, and in
@@ -211,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.stack", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="check, migrate, collect static files, then run every program")
+    commands.add_parser("check", help="check, migrate, collect static files, nginx -t; start nothing")
     ctl = commands.add_parser("ctl", help="supervisorctl for the running stack")
     ctl.add_argument("arguments", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -223,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
         except (StackConfigurationError, FileNotFoundError) as refused:
             sys.stderr.write(f"{refused}\n")
             return 2
+        if args.command == "check":
+            return 0
         _say(f"Serving the full stack on http://{env['PROXY_LISTEN']} (logs: {env['VAR_DIR']}/log/)")
         command = supervisord_command()
     os.execve(command[0], command, env)  # noqa: S606 - a fixed binary and arguments, no shell
