@@ -49,6 +49,9 @@ class ProxySettings:
     runtime_dir: Path = paths.BASE_DIR / "var" / "nginx"
     # Seconds a REST answer may take before nginx gives up with a 504.
     read_timeout: int = 60
+    # Load balancers in front of this nginx (addresses or CIDR ranges) whose X-Forwarded-For is
+    # believed: the client's address is then the one they saw, not theirs (docs/scaling.md).
+    real_ip_from: tuple[str, ...] = ()
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> ProxySettings:
@@ -63,6 +66,9 @@ class ProxySettings:
             static_root=paths.static_root(environ),
             runtime_dir=Path(runtime_dir).resolve() if runtime_dir else paths.var_dir(environ) / "nginx",
             read_timeout=int(environ.get("PROXY_READ_TIMEOUT") or cls.read_timeout),
+            real_ip_from=tuple(
+                address.strip() for address in (environ.get("PROXY_REAL_IP_FROM") or "").split(",") if address.strip()
+            ),
         )
 
     def placeholders(self) -> dict[str, str]:
@@ -75,7 +81,15 @@ class ProxySettings:
             "PROXY_READ_TIMEOUT": f"{self.read_timeout}s",
             "CLIENT_MAX_BODY_SIZE": f"{CLIENT_MAX_BODY_MEGABYTES}m",
             "PROXY_ERROR_BODIES": proxy_error_bodies(),
+            "PROXY_REAL_IP": self.real_ip_directives(),
         }
+
+    def real_ip_directives(self) -> str:
+        if not self.real_ip_from:
+            return "# no load balancer in front (PROXY_REAL_IP_FROM unset): the peer is the client"
+        lines = [f"set_real_ip_from {address};" for address in self.real_ip_from]
+        lines += ["real_ip_header X-Forwarded-For;", "real_ip_recursive on;"]
+        return "\n    ".join(lines)
 
 
 # --- Errors nginx answers itself, in the envelope of the API the path belongs to ------------------

@@ -31,6 +31,9 @@ SUPERVISORD_CONF = Path(__file__).resolve().parent / "supervisord.conf"
 VENV_BIN = Path(sys.executable).parent
 
 
+PROGRAMS = ("web", "asgi", "worker", "beat", "proxy")
+
+
 class StackConfigurationError(Exception):
     """The stack would not work as configured; the message says what to change."""
 
@@ -71,7 +74,19 @@ def stack_environment(environ: Mapping[str, str]) -> dict[str, str]:
         VENV_BIN=str(VENV_BIN),
         DJANGO_SETTINGS_MODULE=environ.get("DJANGO_SETTINGS_MODULE") or "config.settings",
     )
+    chosen = programs_to_run(env)
+    env.update({f"AUTOSTART_{program.upper()}": str(program in chosen).lower() for program in PROGRAMS})
     return env
+
+
+def programs_to_run(env: Mapping[str, str]) -> set[str]:
+    """STACK_PROGRAMS (comma-separated, default all): the programs this machine runs, so that web
+    machines, worker machines and the one beat machine of docs/scaling.md share one configuration."""
+    chosen = {name.strip() for name in (env.get("STACK_PROGRAMS") or ",".join(PROGRAMS)).split(",") if name.strip()}
+    unknown = chosen - set(PROGRAMS)
+    if unknown or not chosen:
+        raise StackConfigurationError(f"STACK_PROGRAMS names {sorted(unknown)}: choose from {', '.join(PROGRAMS)}")
+    return chosen
 
 
 def _reachable_by_everyone(path: Path) -> Path | None:
@@ -87,7 +102,7 @@ def check_environment(env: Mapping[str, str]) -> list[str]:
     problems = []
     if not env.get("DATABASE_URL") or not env.get("REDIS_URL"):
         problems.append("serve-full runs the full stack: set DATABASE_URL and REDIS_URL (README, 'The full stack').")
-    if os.geteuid() == 0:
+    if os.geteuid() == 0 and "proxy" in programs_to_run(env):
         # nginx started as root runs its workers as `nobody`, who must reach the static files and
         # nginx's temporary files; otherwise /static/ answers 403 and the admin loads unstyled.
         for folder in (paths.static_root(env), paths.var_dir(env) / "nginx"):
@@ -148,9 +163,18 @@ def prepare(env: Mapping[str, str], *, say: Callable[[str], None] = _say) -> Non
             "Production mode with SECURE_SSL_REDIRECT on: every plain-HTTP API call answers 301 to https "
             "(/health is exempt). Serve it behind TLS, or set SECURE_SSL_REDIRECT=0 for plain HTTP."
         )
-    call_command("migrate", interactive=False, verbosity=0)
-    collect_static_files()
+    chosen = programs_to_run(env)
+    # Migrations run where the web programs run, unless STACK_MIGRATE=0 (several web machines: one
+    # of them migrates, the others start with STACK_MIGRATE=0; docs/scaling.md).
+    if chosen & {"web", "asgi"} and env.get("STACK_MIGRATE", "1") != "0":
+        call_command("migrate", interactive=False, verbosity=0)
     connections.close_all()
+    var = Path(env["VAR_DIR"])
+    for folder in ("log", "supervisor"):
+        (var / folder).mkdir(parents=True, exist_ok=True)
+    if "proxy" not in chosen:
+        return
+    collect_static_files()
     checked = subprocess.run(  # noqa: S603 - nginx -t on the file just rendered
         nginx_command(write_nginx_config(ProxySettings.from_environment(env)), check=True),
         capture_output=True,
@@ -159,9 +183,6 @@ def prepare(env: Mapping[str, str], *, say: Callable[[str], None] = _say) -> Non
     )
     if checked.returncode != 0:
         raise StackConfigurationError(f"nginx refuses the rendered configuration:\n{checked.stderr.strip()}")
-    var = Path(env["VAR_DIR"])
-    for folder in ("log", "supervisor"):
-        (var / folder).mkdir(parents=True, exist_ok=True)
 
 
 def static_sources_fingerprint() -> str:
@@ -216,7 +237,11 @@ def main(argv: list[str] | None = None) -> int:
     ctl = commands.add_parser("ctl", help="supervisorctl for the running stack")
     ctl.add_argument("arguments", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
-    env = stack_environment(os.environ)
+    try:
+        env = stack_environment(os.environ)
+    except StackConfigurationError as refused:
+        sys.stderr.write(f"{refused}\n")
+        return 2
     if args.command == "ctl":
         command = supervisorctl_command(args.arguments or ["status"])
     else:

@@ -132,3 +132,28 @@ def test_a_request_id_nginx_passes_on_and_logs_has_the_form_the_application_acce
     request_id_map = config[start : config.index("\n    }", start)]
     assert '"~^[A-Za-z0-9._-]{1,64}$" $http_x_request_id;' in request_id_map
     assert "default $request_id;" in request_id_map
+
+
+def test_load_balancers_in_front_are_believed_only_when_named(proxy_settings):
+    alone = render_nginx_config(proxy_settings)
+    behind = render_nginx_config(
+        ProxySettings.from_environment({"PROXY_REAL_IP_FROM": "10.0.0.0/8, 192.0.2.7", "VAR_DIR": "/srv/var"})
+    )
+
+    directives = [line.strip() for line in alone.splitlines() if not line.strip().startswith("#")]
+    assert not [line for line in directives if line.startswith(("set_real_ip_from", "real_ip_header"))]
+    assert "set_real_ip_from 10.0.0.0/8;" in behind and "set_real_ip_from 192.0.2.7;" in behind
+    assert "real_ip_header X-Forwarded-For;" in behind and "real_ip_recursive on;" in behind
+
+
+@pytest.mark.tool("nginx")
+def test_nginx_accepts_the_config_behind_load_balancers(tmp_path):
+    settings = ProxySettings(
+        static_root=tmp_path / "static", runtime_dir=tmp_path / "nginx", real_ip_from=("10.0.0.0/8",)
+    )
+
+    checked = subprocess.run(
+        nginx_command(write_nginx_config(settings), check=True), capture_output=True, text=True, check=False
+    )
+
+    assert checked.returncode == 0, checked.stderr

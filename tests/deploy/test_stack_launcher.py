@@ -13,7 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from deploy.stack import SUPERVISORD_CONF, check_environment, collect_static_files, is_production, stack_environment
+from deploy.stack import (
+    SUPERVISORD_CONF,
+    StackConfigurationError,
+    check_environment,
+    collect_static_files,
+    is_production,
+    stack_environment,
+)
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 # A `make test` run passes its own make's state down; the inner make must start afresh.
@@ -132,3 +139,25 @@ def test_static_files_are_collected_again_only_when_a_source_changed(settings, t
     assert (first, second, third) == (True, False, True)
     assert (tmp_path / "static" / "admin" / "css" / "base.css").is_file()
     assert (tmp_path / "static" / "added.css").is_file()
+
+
+def test_stack_programs_chooses_what_a_machine_starts():
+    worker_machine = stack_environment({"STACK_PROGRAMS": "worker"})
+    web_machine = stack_environment({"STACK_PROGRAMS": "web, asgi,proxy"})
+
+    assert [worker_machine[f"AUTOSTART_{name}"] for name in ("WEB", "ASGI", "WORKER", "BEAT", "PROXY")] == [
+        "false",
+        "false",
+        "true",
+        "false",
+        "false",
+    ]
+    assert [web_machine[f"AUTOSTART_{name}"] for name in ("WEB", "ASGI", "WORKER", "BEAT", "PROXY")] == [
+        "true",
+        "true",
+        "false",
+        "false",
+        "true",
+    ]
+    with pytest.raises(StackConfigurationError, match="celery-beat"):
+        stack_environment({"STACK_PROGRAMS": "web,celery-beat"})
