@@ -9,34 +9,46 @@ both agree.
 
 from __future__ import annotations
 
+import math
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core import errors
-from telemetry import conf
+from telemetry import conf, fix_text
 from telemetry import errors as telemetry_errors
 from telemetry.services.learnings import LearningInput
 
 # anon- and 6..59 of [a-z0-9-]: the whole id fits the spec's VARCHAR(64).
 USER_ID_PATTERN = re.compile(r"anon-[a-z0-9-]{6,59}")
 SESSION_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
-FRAMEWORK_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,49}$"
+# A framework as stored: lower case, single spaces ("react native"), fits the spec's VARCHAR(50).
+FRAMEWORK_PATTERN = r"^[a-z0-9][a-z0-9 ._+-]{0,49}$"
 VERSION_PATTERN = r"^v\d{1,6}\.\d{1,9}\.\d{1,9}$"
 MAX_INT = 2**31 - 1
 MAX_DESCRIPTION = 500
 MAX_COMMAND = 1000
-# A rejected batch names at most this many bad items.
+MAX_FILE = 500
+MAX_DIFF = 20_000
+# A batch refused whole (every learning bad) names at most this many bad items.
 MAX_REPORTED_ITEMS = 50
 
 _hex64 = re.compile(r"[0-9a-f]{64}").fullmatch
 _framework = re.compile(FRAMEWORK_PATTERN[1:-1]).fullmatch
-_fix_type = re.compile(r"[A-Z][A-Z0-9_]{0,39}").fullmatch
+_fix_type = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}").fullmatch
+# (member, longest text) of the fix's text members.
+_FIX_TEXT_LIMITS = (("description", MAX_DESCRIPTION), ("command", MAX_COMMAND), ("file", MAX_FILE), ("diff", MAX_DIFF))
 
 SIGNATURE_MESSAGE = "must be 64 lowercase hexadecimal characters (the SHA-256 of the text, never the text)"
-COUNT_MESSAGE = f"must be a whole number from 0 to {MAX_INT}, or null"
+COUNT_MESSAGE = f"must be a number from 0 to {MAX_INT} (decimals are rounded), or null"
+FRAMEWORK_MESSAGE = "must be a name of up to 50 letters, digits, spaces, '.', '_', '+' and '-'"
+FIX_SIGNATURE_MISMATCH = (
+    "does not hash to fixSignature: the signature must be the SHA-256 of the fix's canonical form "
+    "(members type, description, command, file, diff, confidence in that order, as JSON.stringify writes them)"
+)
 
 
 def parse_user_id(value: str | None) -> str:
@@ -44,6 +56,11 @@ def parse_user_id(value: str | None) -> str:
     if not value or not USER_ID_PATTERN.fullmatch(value):
         raise telemetry_errors.INVALID_USER_ID(details={"X-User-Id": [telemetry_errors.INVALID_USER_ID.message]})
     return value
+
+
+def framework_name(value: str) -> str | None:
+    """A framework as stored and filtered: trimmed, runs of spaces made one, lower case; None if empty."""
+    return " ".join(value.split()).lower() or None
 
 
 # --- Keys ----------------------------------------------------------------------------------------
@@ -59,58 +76,90 @@ class KeyResponseSerializer(serializers.Serializer):
     rateLimit = serializers.IntegerField(help_text="Requests a minute.")  # noqa: N815
 
 
+class KeyConfirmSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=64, help_text="The code e-mailed to the key's address.")
+
+
+class KeyConfirmResponseSerializer(serializers.Serializer):
+    success = serializers.BooleanField()
+    confirmed = serializers.BooleanField()
+    tier = serializers.ChoiceField(choices=["free", "pro", "team"], help_text="The tier the key answers at now.")
+
+
 # --- Learnings ------------------------------------------------------------------------------------
 
 
 class FixSerializer(serializers.Serializer):
-    type = serializers.RegexField(r"^[A-Za-z][A-Za-z0-9_]{0,39}$", help_text="e.g. SHELL_COMMAND (upper-cased)")
+    type = serializers.RegexField(r"^[A-Za-z][A-Za-z0-9_]{0,39}$", help_text="e.g. SHELL_COMMAND, FILE_EDIT")
     description = serializers.CharField(max_length=MAX_DESCRIPTION, required=False, allow_null=True)
     command = serializers.CharField(max_length=MAX_COMMAND, required=False, allow_null=True)
+    file = serializers.CharField(max_length=MAX_FILE, required=False, allow_null=True, help_text="FILE_EDIT")
+    diff = serializers.CharField(max_length=MAX_DIFF, required=False, allow_null=True, help_text="FILE_EDIT")
+    confidence = serializers.FloatField(
+        min_value=0, max_value=1, required=False, allow_null=True, help_text="The client's own; hashed, not stored."
+    )
 
 
 class LearningSerializer(serializers.Serializer):
     """One learning (documentation of what ``LearningsField`` accepts)."""
 
     errorSignature = serializers.RegexField(r"^[0-9a-f]{64}$")  # noqa: N815
-    fixSignature = serializers.RegexField(r"^[0-9a-f]{64}$")  # noqa: N815
+    fixSignature = serializers.RegexField(  # noqa: N815
+        r"^[0-9a-f]{64}$", help_text="With a fix: the SHA-256 of its canonical form (docs/telemetry.md)."
+    )
     success = serializers.BooleanField()
-    durationMs = serializers.IntegerField(min_value=0, max_value=MAX_INT, required=False, allow_null=True)  # noqa: N815
-    projectSize = serializers.IntegerField(min_value=0, max_value=MAX_INT, required=False, allow_null=True)  # noqa: N815
-    framework = serializers.RegexField(
-        FRAMEWORK_PATTERN, required=False, allow_null=True, help_text="A short slug, lower-cased on arrival."
+    durationMs = serializers.FloatField(  # noqa: N815
+        min_value=0, max_value=MAX_INT, required=False, allow_null=True, help_text="Rounded to a whole number."
+    )
+    projectSize = serializers.FloatField(  # noqa: N815
+        min_value=0, max_value=MAX_INT, required=False, allow_null=True, help_text="Rounded to a whole number."
+    )
+    framework = serializers.CharField(
+        max_length=50, required=False, allow_null=True, help_text="A name; stored lower-cased with single spaces."
     )
     anonymized = serializers.BooleanField(help_text="Must be true.")
-    fix = FixSerializer(required=False, allow_null=True, help_text="Stored, scrubbed, when the pair is first seen.")
+    fix = FixSerializer(
+        required=False, allow_null=True, help_text="Stored when its canonical form hashes to fixSignature."
+    )
 
 
-def _count_problem(value: Any) -> bool:
-    return value is not None and (type(value) is not int or not 0 <= value <= MAX_INT)
+def _count_of(value: Any, field: str, problems: dict) -> int | None:
+    """A whole count: null, or a number from 0 to MAX_INT, decimals rounded half up (1499.5 -> 1500)."""
+    kind = type(value)
+    if value is None or (kind is int and 0 <= value <= MAX_INT):
+        return value
+    if kind is float and 0 <= value < MAX_INT + 0.5:  # orjson never yields NaN or infinity
+        return math.floor(value + 0.5)
+    problems[field] = [COUNT_MESSAGE]
+    return None
 
 
-def _fix_of(value: Any, problems: dict) -> dict | None:
+def _fix_of(value: Any, fix_signature: Any, problems: dict) -> dict | None:
+    """The fix's stored members, once its shape is right and it hashes to ``fix_signature``."""
     if value is None:
         return None
     if type(value) is not dict:
-        problems["fix"] = ["must be an object with type, description and command"]
+        problems["fix"] = ["must be an object: type, description, command, file, diff, confidence"]
         return None
     fix_problems = {}
-    fix_type = value.get("type")
-    fix_type = fix_type.upper() if type(fix_type) is str else fix_type
-    if type(fix_type) is not str or not _fix_type(fix_type):
+    if type(value.get("type")) is not str or not _fix_type(value["type"]):
         fix_problems["type"] = ["must be a short name of letters, digits and '_', such as SHELL_COMMAND"]
-    description, command = value.get("description"), value.get("command")
-    if description is not None and (type(description) is not str or len(description) > MAX_DESCRIPTION):
-        fix_problems["description"] = [f"must be text of at most {MAX_DESCRIPTION} characters, or null"]
-    if command is not None and (type(command) is not str or len(command) > MAX_COMMAND):
-        fix_problems["command"] = [f"must be text of at most {MAX_COMMAND} characters, or null"]
+    for member, longest in _FIX_TEXT_LIMITS:
+        text = value.get(member)
+        if text is not None and (type(text) is not str or len(text) > longest):
+            fix_problems[member] = [f"must be text of at most {longest} characters, or null"]
+    confidence = value.get("confidence")
+    if confidence is not None and (type(confidence) not in (int, float) or not 0 <= confidence <= 1):
+        fix_problems["confidence"] = ["must be a number from 0 to 1, or null"]
+    if not fix_problems and type(fix_signature) is str and fix_text.fix_signature(value) != fix_signature:
+        problems["fixSignature"] = [FIX_SIGNATURE_MISMATCH]
     if fix_problems:
         problems["fix"] = fix_problems
-        return None
-    return {"type": fix_type, "description": description, "command": command}
+    return None if problems else fix_text.stored_fix(value)
 
 
 def _well_formed(item: Any) -> LearningInput | None:
-    """The learning, when every field is right; None sends the item through ``_learning_of``.
+    """The learning, when every field is already in its stored form; None sends it to ``_learning_of``.
 
     The common case of a batch of 1000 good learnings, in one expression per field.
     """
@@ -133,24 +182,11 @@ def _well_formed(item: Any) -> LearningInput | None:
         and get("anonymized") is True
         and (duration_ms is None or (type(duration_ms) is int and 0 <= duration_ms <= MAX_INT))
         and (project_size is None or (type(project_size) is int and 0 <= project_size <= MAX_INT))
-        and (framework is None or (type(framework) is str and _framework(framework)))
-        and (fix is None or _well_formed_fix(fix))
+        and (framework is None or (type(framework) is str and _framework(framework) and " " not in framework))
+        and fix is None
     ):
         return None
-    return LearningInput(error_signature, fix_signature, item["success"], duration_ms, project_size, framework, fix)
-
-
-def _well_formed_fix(fix: Any) -> bool:
-    """A fix object that needs no normalising (its type already upper-case); read-only use after."""
-    if type(fix) is not dict:
-        return False
-    fix_type, description, command = fix.get("type"), fix.get("description"), fix.get("command")
-    return (
-        type(fix_type) is str
-        and _fix_type(fix_type) is not None
-        and (description is None or (type(description) is str and len(description) <= MAX_DESCRIPTION))
-        and (command is None or (type(command) is str and len(command) <= MAX_COMMAND))
-    )
+    return LearningInput(error_signature, fix_signature, item["success"], duration_ms, project_size, framework, None)
 
 
 def _learning_of(item: Any) -> tuple[LearningInput | None, dict]:
@@ -168,58 +204,64 @@ def _learning_of(item: Any) -> tuple[LearningInput | None, dict]:
         problems["success"] = ["must be true or false"]
     if item.get("anonymized") is not True:
         problems["anonymized"] = ["must be true: send only anonymized learnings"]
-    duration_ms, project_size = item.get("durationMs"), item.get("projectSize")
-    if _count_problem(duration_ms):
-        problems["durationMs"] = [COUNT_MESSAGE]
-    if _count_problem(project_size):
-        problems["projectSize"] = [COUNT_MESSAGE]
+    duration_ms = _count_of(item.get("durationMs"), "durationMs", problems)
+    project_size = _count_of(item.get("projectSize"), "projectSize", problems)
     framework = item.get("framework")
     if type(framework) is str:
-        framework = framework.lower() or None
+        framework = framework_name(framework)
     if framework is not None and (type(framework) is not str or not _framework(framework)):
-        problems["framework"] = ["must be a short slug: up to 50 of a-z, 0-9, '.', '_' and '-'"]
-    fix = _fix_of(item.get("fix"), problems)
+        problems["framework"] = [FRAMEWORK_MESSAGE]
+    fix = _fix_of(item.get("fix"), fix_signature, problems)
     if problems:
         return None, problems
     return LearningInput(error_signature, fix_signature, success, duration_ms, project_size, framework, fix), problems
 
 
+@dataclass(frozen=True)
+class LearningBatch:
+    learnings: list[LearningInput]
+    # {"index", "errors"} of every learning refused (the others are stored).
+    refused: list[dict]
+
+
 @extend_schema_field(LearningSerializer(many=True))
 class LearningsField(serializers.Field):
-    """1 to 1000 learnings, checked in one pass; a bad batch is refused naming its bad items."""
+    """Up to 1000 learnings, checked in one pass: the good ones are kept, the bad ones listed.
 
-    def to_internal_value(self, data: Any) -> list[LearningInput]:
+    A batch whose every learning is bad is refused whole, naming its bad items.
+    """
+
+    def to_internal_value(self, data: Any) -> LearningBatch:
         limit = conf.MAX_LEARNINGS_PER_UPLOAD
-        if type(data) is not list or not 1 <= len(data) <= limit:
-            message = f"must be a list of 1 to {limit} learnings"
+        if type(data) is not list or len(data) > limit:
+            message = f"must be a list of 0 to {limit} learnings"
             raise errors.VALIDATION(f"Validation failed: learnings: {message}", details={"learnings": [message]})
         learnings = []
-        bad_items: dict[str, dict] = {}
+        refused: list[dict] = []
         for index, item in enumerate(data):
             learning = _well_formed(item)
-            if learning is not None:
-                if not bad_items:
-                    learnings.append(learning)
-                continue
-            learning, problems = _learning_of(item)
-            if problems:
-                bad_items[str(index)] = problems
-                if len(bad_items) >= MAX_REPORTED_ITEMS:
-                    break
-            elif not bad_items:
-                learnings.append(learning)
-        if bad_items:
-            first_index, first_problems = next(iter(bad_items.items()))
-            field, messages = next(iter(first_problems.items()))
-            if isinstance(messages, dict):  # fix.type and the like
-                inner, messages = next(iter(messages.items()))
-                field = f"{field}.{inner}"
-            where = f"learnings[{first_index}]" + ("" if field == "non_field_errors" else f".{field}")
-            raise errors.VALIDATION(
-                f"Validation failed: {where}: {messages[0]} ({len(bad_items)} bad learning(s))",
-                details={"learnings": bad_items},
-            )
-        return learnings
+            if learning is None:
+                learning, problems = _learning_of(item)
+                if problems:
+                    refused.append({"index": index, "errors": problems})
+                    continue
+            learnings.append(learning)
+        if refused and not learnings:
+            self._refuse_whole(refused)
+        return LearningBatch(learnings=learnings, refused=refused)
+
+    @staticmethod
+    def _refuse_whole(refused: list[dict]) -> None:
+        first_problems = refused[0]["errors"]
+        field, messages = next(iter(first_problems.items()))
+        if isinstance(messages, dict):  # fix.type and the like
+            inner, messages = next(iter(messages.items()))
+            field = f"{field}.{inner}"
+        where = f"learnings[{refused[0]['index']}]" + ("" if field == "non_field_errors" else f".{field}")
+        raise errors.VALIDATION(
+            f"Validation failed: {where}: {messages[0]} (every learning is bad: {len(refused)})",
+            details={"learnings": {str(bad["index"]): bad["errors"] for bad in refused[:MAX_REPORTED_ITEMS]}},
+        )
 
     def to_representation(self, value: Any) -> Any:
         return value
@@ -238,6 +280,11 @@ class LearningUploadSerializer(serializers.Serializer):
         return value
 
 
+class RefusedLearningSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Position in the uploaded learnings list, from 0.")
+    errors = serializers.DictField(help_text="What is wrong, per field (as in a 400's details).")
+
+
 class LearningUploadResponseSerializer(serializers.Serializer):
     success = serializers.BooleanField()
     newPatterns = serializers.IntegerField(help_text="Error/fix pairs first seen in this upload.")  # noqa: N815
@@ -245,6 +292,9 @@ class LearningUploadResponseSerializer(serializers.Serializer):
         help_text="Change of the success rate of the known pairs this upload touched, in percentage points."
     )
     modelVersion = serializers.CharField(help_text="The pattern-set version (v<major>.<minor>.<patch>).")  # noqa: N815
+    refused = RefusedLearningSerializer(
+        many=True, help_text="The learnings not stored, by their index in the batch; the others were."
+    )
 
 
 # --- Patterns ---------------------------------------------------------------------------------------
@@ -254,22 +304,26 @@ class PatternsQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(
         required=False, min_value=1, help_text="At most the tier's maximum (free 1,000; pro and team 50,000)."
     )
-    framework = serializers.CharField(required=False, max_length=50, help_text="A framework slug (any case).")
+    framework = serializers.CharField(
+        required=False, max_length=200, help_text="A framework name (any case, spaces as uploaded)."
+    )
     since = serializers.RegexField(
         VERSION_PATTERN, required=False, help_text="Only patterns that changed after this version."
     )
 
     def validate_framework(self, value: str) -> str:
-        value = value.lower()
-        if not _framework(value):
-            raise serializers.ValidationError("must be a short slug: up to 50 of a-z, 0-9, '.', '_' and '-'")
-        return value
+        name = framework_name(value)
+        if name is None or not _framework(name):
+            raise serializers.ValidationError(FRAMEWORK_MESSAGE)
+        return name
 
 
 class PatternFixSerializer(serializers.Serializer):
-    type = serializers.CharField(allow_null=True)
+    type = serializers.CharField()
     description = serializers.CharField(allow_null=True)
     command = serializers.CharField(allow_null=True)
+    file = serializers.CharField(required=False, help_text="Only when the fix has one (FILE_EDIT).")
+    diff = serializers.CharField(required=False, help_text="Only when the fix has one (FILE_EDIT).")
     confidence = serializers.FloatField(help_text="Wilson lower bound (95%) of the success rate.")
 
 
@@ -279,7 +333,7 @@ class PatternSerializer(serializers.Serializer):
     successRate = serializers.FloatField()  # noqa: N815
     usageCount = serializers.IntegerField()  # noqa: N815
     framework = serializers.CharField(allow_null=True)
-    fix = PatternFixSerializer()
+    fix = PatternFixSerializer(required=False, help_text="Absent when the pair has no fix text.")
 
 
 class WithdrawnPatternSerializer(serializers.Serializer):
@@ -298,28 +352,38 @@ class PatternListSerializer(serializers.Serializer):
 
 def patterns_as_json(rows: list[tuple]) -> list[dict]:
     """Download rows (selectors.PATTERN_COLUMNS) in PatternSerializer's shape, without its overhead."""
-    return [
-        {
+    patterns = []
+    for (
+        error_signature,
+        fix_signature,
+        success_rate,
+        successes,
+        failures,
+        framework,
+        fix_type,
+        description,
+        command,
+        file,
+        diff,
+        confidence,
+    ) in rows:
+        pattern = {
             "errorSignature": error_signature,
             "fixSignature": fix_signature,
             "successRate": success_rate,
             "usageCount": successes + failures,
             "framework": framework,
-            "fix": {"type": fix_type, "description": description, "command": command, "confidence": confidence},
         }
-        for (
-            error_signature,
-            fix_signature,
-            success_rate,
-            successes,
-            failures,
-            framework,
-            fix_type,
-            description,
-            command,
-            confidence,
-        ) in rows
-    ]
+        if fix_type is not None:
+            fix = {"type": fix_type, "description": description, "command": command}
+            if file is not None:
+                fix["file"] = file
+            if diff is not None:
+                fix["diff"] = diff
+            fix["confidence"] = confidence
+            pattern["fix"] = fix
+        patterns.append(pattern)
+    return patterns
 
 
 def withdrawn_as_json(rows: list[tuple[str, str]]) -> list[dict]:
@@ -340,6 +404,7 @@ class UserStatsSerializer(serializers.Serializer):
 class HealthSerializer(serializers.Serializer):
     status = serializers.CharField(help_text='"ok", or "unavailable" when the database is down')
     version = serializers.CharField()
+    timestamp = serializers.IntegerField(help_text="The server's clock: milliseconds since 1970 (UTC).")
 
 
 class ErrorDetailSerializer(serializers.Serializer):
