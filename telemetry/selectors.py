@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from urllib.parse import quote
 from datetime import datetime
+from urllib.parse import quote
 
 from django.core.cache import cache
 from django.db import connection
