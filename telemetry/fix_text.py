@@ -20,9 +20,10 @@ whoever sends it, and one client's ``curl ... | sh`` can never ride on another c
 from __future__ import annotations
 
 import hashlib
-import json
 from decimal import Decimal
 from typing import Any
+
+import orjson
 
 # The members of a fix, in canonical order. "confidence" is the client's own estimate: part of
 # what it hashed, but not stored (a served fix carries the server's confidence instead).
@@ -42,6 +43,9 @@ def ecmascript_number(value: int | float) -> str:
         return "0"  # also -0
     if number < 0:
         return "-" + ecmascript_number(-number)
+    shortest = repr(number)
+    if "e" not in shortest:  # repr writes 1e-4 <= x < 1e16 plainly, as ECMAScript does
+        return shortest.removesuffix(".0")
     _sign, digit_tuple, exponent = Decimal(repr(number)).normalize().as_tuple()
     digits = "".join(map(str, digit_tuple))
     k = len(digits)
@@ -64,9 +68,9 @@ def _json_value(value: Any) -> str:
     if value is False:
         return "false"
     if isinstance(value, str):
-        # Python's escaping with ensure_ascii off is JSON.stringify's: ", \, \b \f \n \r \t and
-        # \u00xx (lower case) for the other control characters; nothing else.
-        return json.dumps(value, ensure_ascii=False)
+        # orjson escapes exactly as JSON.stringify does: ", \, \b \f \n \r \t and \u00xx (lower
+        # case) for the other control characters; nothing else (checked for every code point).
+        return orjson.dumps(value).decode()
     if isinstance(value, (int, float)):
         return ecmascript_number(value)
     raise TypeError(f"a fix member cannot be a {type(value).__name__}")

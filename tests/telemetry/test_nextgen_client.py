@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+from telemetry import fix_text
 from telemetry.models import Error, Fix, Learning
 from telemetry.services.pattern_set import pattern_set_rebuild
 from tests.telemetry.conftest import issue_key
@@ -189,3 +190,26 @@ def test_with_cors_enabled_a_browser_may_send_x_user_id(api_client, settings):
     assert r.status_code == 200
     assert r["Access-Control-Allow-Origin"] == "https://app.example"
     assert "x-user-id" in [header.strip() for header in r["Access-Control-Allow-Headers"].split(",")]
+
+
+STRINGIFY = r"""
+const fixes = JSON.parse(process.argv[1]);
+process.stdout.write(JSON.stringify(fixes.map((fix) => JSON.stringify(fix))));
+"""
+
+
+def test_the_canonical_form_is_what_json_stringify_writes():
+    # given: fixes whose members are in canonical order, with every kind of character and number
+    texts = ["plain", 'quote " backslash \\ slash /', "\b\f\n\r\t\x00\x01\x1f\x7f", "é ✓ 😀 \u2028\u2029", ""]
+    numbers = [0, 1, 0.5, 0.95, 1e-7, 0.000001, 0.30000000000000004, 2.5e-6, 1e-4, 1 / 3]
+    fixes = [
+        {"type": "SHELL_COMMAND", "description": text, "command": None, "confidence": number}
+        for text, number in zip(texts * 2, numbers, strict=True)
+    ]
+    fixes.append({"type": "FILE_EDIT", "description": "d", "file": "src/a.ts", "diff": "-a\n+b"})
+    # when
+    done = subprocess.run(
+        ["node", "-e", STRINGIFY, json.dumps(fixes)], capture_output=True, text=True, timeout=60, check=True
+    )
+    # then
+    assert [fix_text.canonical_fix(fix).decode() for fix in fixes] == json.loads(done.stdout)
