@@ -78,6 +78,15 @@ def _json_value(value: Any) -> str:
 
 def canonical_fix(fix: dict) -> bytes:
     """The canonical form of a fix object (see the module docstring), as UTF-8 bytes."""
+    text = {member: fix[member] for member in STORED_MEMBERS if member in fix}
+    if all(value is None or type(value) is str for value in text.values()):
+        # The common case in one call: orjson writes strings and null as JSON.stringify does.
+        # Only the number, last in canonical order, needs ECMAScript's own formatting.
+        written = orjson.dumps(text)
+        if "confidence" not in fix:
+            return written
+        separator = b"," if text else b""
+        return written[:-1] + separator + b'"confidence":' + _json_value(fix["confidence"]).encode() + b"}"
     members = [f'"{member}":{_json_value(fix[member])}' for member in CANONICAL_MEMBERS if member in fix]
     return ("{" + ",".join(members) + "}").encode()
 
