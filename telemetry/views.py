@@ -18,19 +18,21 @@ from telemetry import selectors, tiers
 from telemetry.authentication import TelemetryApiKeyAuthentication
 from telemetry.models import TelemetryKey
 from telemetry.parsers import OrjsonParser
-from telemetry.serializers import (
+from telemetry.serializers.inputs import (
+    KeyConfirmSerializer,
+    KeyRequestSerializer,
+    LearningUploadSerializer,
+    PatternsQuerySerializer,
+    parse_user_id,
+)
+from telemetry.serializers.outputs import (
     ErrorEnvelopeSerializer,
     HealthSerializer,
     KeyConfirmResponseSerializer,
-    KeyConfirmSerializer,
-    KeyRequestSerializer,
     KeyResponseSerializer,
     LearningUploadResponseSerializer,
-    LearningUploadSerializer,
     PatternListSerializer,
-    PatternsQuerySerializer,
     UserStatsSerializer,
-    parse_user_id,
     patterns_as_json,
     withdrawn_as_json,
 )

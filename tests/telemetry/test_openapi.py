@@ -7,7 +7,7 @@ from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
 
-from telemetry.serializers import KeyResponseSerializer, LearningUploadResponseSerializer, UserStatsSerializer
+from telemetry.serializers.outputs import KeyResponseSerializer, LearningUploadResponseSerializer, UserStatsSerializer
 
 
 def test_the_telemetry_schema_is_valid_and_documents_every_path_and_error():

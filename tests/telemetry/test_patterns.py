@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from telemetry.models import Fix, FixReview, PatternSetVersion
-from telemetry.serializers import PatternFixSerializer, PatternSerializer
+from telemetry.serializers.outputs import PatternFixSerializer, PatternSerializer
 from telemetry.services import fixes as fix_services
 from telemetry.services.pattern_set import pattern_set_rebuild
 from tests.telemetry.conftest import issue_key
