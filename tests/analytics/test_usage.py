@@ -79,8 +79,6 @@ def test_track_counts_the_event_in_the_daily_rollups(client, install_registered)
     [
         {"session_id": "not-a-uuid"},
         {"event_type": ""},
-        {"event_type": "has spaces"},
-        {"event_type": "x" * 101},
         {"timestamp": "2024-13-45T00:00:00Z"},
         {"event_data": {"execution_time": -1}},
         {"event_data": {"execution_time": "fast"}},
@@ -89,10 +87,10 @@ def test_track_counts_the_event_in_the_daily_rollups(client, install_registered)
         {"event_data": {"deep": {"deeper": {"deepest": {"too_deep": {"x": 1}}}}}},
         {"event_data": {f"k{n}": n for n in range(51)}},
         {"event_data": {"items": list(range(101))}},
-        {"event_data": {"text": "x" * 4001}},
+        {"event_data": {"huge": 10**30}},
         {"system_context": {"platform": "Linux", "jeeves_version": "1.2.0"}},
         {"system_context": {"platform": "Linux", "jeeves_version": "1.2.0", "session_duration": 1, "cwd": "/"}},
-        {"system_context": {"platform": "Amiga", "jeeves_version": "1.2.0", "session_duration": 1}},
+        {"system_context": {"platform": 7, "jeeves_version": "1.2.0", "session_duration": 1}},
         {"unexpected": True},
     ],
 )
