@@ -157,7 +157,7 @@ def test_a_wrong_secret_or_another_installs_secret_is_refused(client, install_wi
 @pytest.mark.django_db
 def test_unknown_ids_and_installs_without_a_secret_answer_exactly_like_a_wrong_secret(client, install_with_feedback):
     # Given an install registered before secrets existed, and an id nobody uses
-    AnalyticsUserFactory(user_id="bbbbbbbbbbbbbbbb", secret_hash="")
+    AnalyticsUserFactory(user_id="bbbbbbbbbbbbbbbb")  # no secret
     wrong = client.get(f"{BASE}/users/{USER_ID}/data", **proof("ais_wrong"))
 
     # When each is asked for
@@ -193,7 +193,7 @@ def test_the_anonymous_fallback_id_can_neither_register_nor_be_asked_for(client)
 @pytest.fixture
 def legacy_install(db):
     """An install registered before install secrets existed, with private feedback."""
-    install = AnalyticsUserFactory(user_id=USER_ID, secret_hash="")
+    install = AnalyticsUserFactory(user_id=USER_ID)  # secret_hash "": registered without one
     FeedbackFactory(user=install, message=PRIVATE_TEXT)
     return install
 
