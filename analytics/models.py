@@ -32,7 +32,7 @@ class AnalyticsUser(models.Model):
     # SHA-256 of the install secret POST /users/register returned once; the proof its data-subject
     # requests need. Empty for installs registered before secrets existed and auto-registered ones:
     # staff serve those (docs/analytics.md).
-    secret_hash = models.CharField(max_length=64, blank=True)
+    secret_hash = models.CharField(max_length=64, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
