@@ -56,6 +56,11 @@ def _platform(value: str) -> str:
 def _timestamp(value: datetime) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
+    # Held in UTC: PostgreSQL refuses offsets beyond +-15:59 that ISO 8601 parsers accept.
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("timestamp is out of range") from None
     if value.timestamp() - time.time() > conf.MAX_CLOCK_SKEW_SECONDS:
         raise ValueError("timestamp is in the future")
     return value

@@ -210,3 +210,20 @@ def test_batch_takes_few_queries_whatever_its_size(client, django_assert_max_num
         response = post(client, "/usage/batch", {"events": events})
 
     assert response.status_code == 200, response.json()
+
+
+@pytest.mark.django_db
+def test_a_timestamp_with_an_offset_beyond_what_the_database_takes_is_stored_in_utc(client):
+    # ISO 8601 parsers accept offsets up to 23:59; PostgreSQL only up to 15:59 (it answered 500)
+    response = post(client, "/usage/track", track_payload(timestamp="2024-05-01T02:00:00-21:00"))
+
+    assert response.status_code == 200, response.json()
+    assert UsageEvent.objects.get().timestamp.isoformat() == "2024-05-01T23:00:00+00:00"
+
+
+@pytest.mark.django_db
+def test_a_timestamp_that_leaves_the_calendar_in_utc_is_a_400(client):
+    response = post(client, "/usage/track", track_payload(timestamp="0001-01-01T00:00:00+05:00"))
+
+    assert response.status_code == 400, response.json()
+    assert response.json()["error"]["details"] == {"timestamp": ["timestamp is out of range"]}

@@ -173,7 +173,8 @@ def test_every_rule_has_a_unique_name_and_description():
     assert all(rule.description for rule in RULES)
     assert {"unix_path", "windows_path", "email", "ipv4", "ipv6", "url_credentials", "jwt", "bearer_token",
             "private_key_block", "password_assignment", "aws_key", "github_token", "slack_token", "stripe_key",
-            "openai_key", "google_api_key", "hex_secret", "base64_secret", "phone_number", "git_remote"} <= set(names)  # fmt: skip
+            "openai_key", "google_api_key", "hex_secret", "base64_secret", "phone_number",
+            "git_remote"} <= set(names)  # fmt: skip
 
 
 def test_scrubbing_is_fast():
