@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -10,6 +9,7 @@ from decimal import Decimal
 from django.db.models import Exists, Max, Min, OuterRef, Q, QuerySet
 
 from core import errors
+from core.pagination import Page, paginate_loaded
 from marketplace.models import Dataset, DatasetTag, Purchase
 
 # What a dataset of each category is typically used for; shown as the detail's ``useCases`` when
@@ -120,18 +120,11 @@ class DatasetListParams:
 
 @dataclass(frozen=True)
 class DatasetPage:
-    datasets: list[Dataset]
-    total: int
-    page: int
-    limit: int
+    page: Page  # its items are the page's datasets, ready for output
     categories: list[str]
     tags: list[str]
     price_min: Decimal | None
     price_max: Decimal | None
-
-    @property
-    def total_pages(self) -> int:
-        return math.ceil(self.total / self.limit) if self.total else 0
 
 
 def _scope(user, visibility: str) -> Q:
@@ -166,17 +159,14 @@ def dataset_list(*, user, params: DatasetListParams) -> DatasetPage:
     if params.verified is not None:
         matching = matching.filter(is_verified=params.verified)
 
-    total = matching.count()
-    offset = (params.page - 1) * params.limit
-    page_ids = list(
-        matching.order_by(*SORT_ORDERS.get(params.sort_by, SORT_ORDERS["trending"])).values_list("pk", flat=True)[
-            offset : offset + params.limit
-        ]
+    page = paginate_loaded(
+        matching.order_by(*SORT_ORDERS.get(params.sort_by, SORT_ORDERS["trending"])),
+        page=params.page,
+        limit=params.limit,
+        load=lambda keys: datasets_for_output().filter(pk__in=keys),
     )
-    by_id = {dataset.pk: dataset for dataset in datasets_for_output().filter(pk__in=page_ids)}
-    datasets = [by_id[pk] for pk in page_ids if pk in by_id]
 
-    if total:
+    if page.total:
         categories = sorted(set(matching.order_by().values_list("category", flat=True).distinct()))
         tags = sorted(
             set(
@@ -190,10 +180,7 @@ def dataset_list(*, user, params: DatasetListParams) -> DatasetPage:
     else:
         categories, tags, prices = [], [], {"low": None, "high": None}
     return DatasetPage(
-        datasets=datasets,
-        total=total,
-        page=params.page,
-        limit=params.limit,
+        page=page,
         categories=categories,
         tags=tags,
         price_min=prices["low"],

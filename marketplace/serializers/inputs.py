@@ -9,6 +9,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from core import pagination
 from marketplace import conf
 from marketplace.models import Currency, Dataset, FileFormat, Purchase, Quality, TrainedModel, Upload, WebhookEvent
 from marketplace.serializers.outputs import SchemaFieldSerializer
@@ -42,9 +43,8 @@ class RefreshSerializer(serializers.Serializer):
 
 
 @extend_schema_serializer(component_name="MarketplacePageQuery")
-class PageQuerySerializer(serializers.Serializer):
-    page = serializers.IntegerField(min_value=1, default=1)
-    limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
+class PageQuerySerializer(pagination.PageQuerySerializer):
+    """``page`` and ``limit`` by the platform's one rule (core.pagination): out of range is a 400."""
 
 
 @extend_schema_serializer(component_name="MarketplaceDatasetListQuery")

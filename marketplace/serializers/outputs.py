@@ -11,6 +11,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from core.pagination import PageMetaSerializer
 from marketplace.models import Dataset, GenerationJob, Purchase, TrainedModel
 from marketplace.services.file_formats import human_size
 
@@ -271,11 +272,8 @@ class UserPurchaseSerializer(serializers.ModelSerializer):
 
 
 @extend_schema_serializer(component_name="MarketplacePagination")
-class PaginationSerializer(serializers.Serializer):
-    page = serializers.IntegerField()
-    limit = serializers.IntegerField()
-    total = serializers.IntegerField()
-    totalPages = serializers.IntegerField()
+class PaginationSerializer(PageMetaSerializer):
+    """The spec's ``pagination`` object (core.pagination's page meta)."""
 
 
 @extend_schema_serializer(component_name="MarketplaceWebhookEndpoint")
