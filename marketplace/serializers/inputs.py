@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from core import pagination
 from marketplace import conf
+from marketplace.engine import conf as engine_conf
 from marketplace.models import Currency, Dataset, FileFormat, Purchase, Quality, TrainedModel, Upload, WebhookEvent
 from marketplace.serializers.outputs import SchemaFieldSerializer
 
@@ -149,8 +150,11 @@ class ModelListQuerySerializer(PageQuerySerializer):
 
 @extend_schema_serializer(component_name="MarketplaceTrainingConfigInput")
 class TrainingConfigInputSerializer(serializers.Serializer):
-    epochs = serializers.IntegerField(min_value=1, max_value=1000, default=3)
-    batchSize = serializers.IntegerField(min_value=1, max_value=4096, default=32)
+    """The knobs' shapes and caps; the estimator's own checks (hiddenLayers, nEstimators, maxDepth,
+    mini-batch steps) run in ``model_create`` before anything is created."""
+
+    epochs = serializers.IntegerField(min_value=1, max_value=engine_conf.TRAINING_MAX_EPOCHS, default=3)
+    batchSize = serializers.IntegerField(min_value=1, max_value=engine_conf.TRAINING_MAX_BATCH_SIZE, default=32)
     learningRate = serializers.FloatField(min_value=0, max_value=1, default=0.0001)
     hyperparameters = serializers.DictField(required=False, default=dict)
 
