@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
@@ -210,4 +211,10 @@ class WebhookCreateSerializer(serializers.Serializer):
     def validate_url(self, value: str) -> str:
         if not settings.DEBUG and not value.startswith("https://"):
             raise serializers.ValidationError("must be an https:// URL")
+        try:
+            port = urlsplit(value).port  # Django's URL check lets any 5 digits through as a port
+        except ValueError:
+            port = 0
+        if port == 0:
+            raise serializers.ValidationError("the port must be between 1 and 65535")
         return value
