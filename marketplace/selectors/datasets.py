@@ -60,9 +60,13 @@ class DatasetAccess:
         return dataset.id in self.purchased_ids
 
     def can_view(self, dataset: Dataset) -> bool:
+        """Anyone, but a private dataset only its creator and its buyers: a purchase is a right that
+        outlives the listing's visibility. A deleted dataset no one."""
         if dataset.deleted_at is not None:
             return False
-        return dataset.visibility != Dataset.Visibility.PRIVATE or self.is_creator(dataset)
+        return (
+            dataset.visibility != Dataset.Visibility.PRIVATE or self.is_creator(dataset) or self.has_purchased(dataset)
+        )
 
     def can_download(self, dataset: Dataset) -> bool:
         """Creator, anyone for a free dataset they can view, and buyers."""
@@ -75,7 +79,12 @@ def dataset_access_for(user, datasets: Iterable[Dataset]) -> DatasetAccess:
     """Access for ``user`` (anonymous allowed) over ``datasets``: one query for the purchases."""
     if user is None or not user.is_authenticated:
         return DatasetAccess(user_id=None)
-    ids = [dataset.id for dataset in datasets if dataset.price > 0 and dataset.creator_id != user.pk]
+    # Paid datasets, and private ones (bought while they were listed, perhaps at a price since set to 0).
+    ids = [
+        dataset.id
+        for dataset in datasets
+        if dataset.creator_id != user.pk and (dataset.price > 0 or dataset.visibility == Dataset.Visibility.PRIVATE)
+    ]
     purchased: set = set()
     if ids:
         purchased = set(
@@ -96,10 +105,10 @@ def datasets_for_output() -> QuerySet[Dataset]:
 
 
 def dataset_get_visible(*, user, dataset_id) -> Dataset:
-    """The dataset if ``user`` may see it; NOT_FOUND otherwise (private ones are not admitted to exist)."""
+    """The dataset if ``user`` may see it (its creator and buyers may see it private); NOT_FOUND
+    otherwise (a private dataset is not admitted to exist)."""
     dataset = datasets_for_output().filter(pk=dataset_id).first()
-    user_id = user.pk if user is not None and user.is_authenticated else None
-    if dataset is None or not DatasetAccess(user_id=user_id).can_view(dataset):
+    if dataset is None or not dataset_access_for(user, [dataset]).can_view(dataset):
         raise errors.NOT_FOUND("Dataset not found")
     return dataset
 
