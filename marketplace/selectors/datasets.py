@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -125,6 +126,7 @@ class DatasetListParams:
     min_rating: Decimal | None = None
     max_price: Decimal | None = None
     verified: bool | None = None
+    creator: str = ""  # a wallet address (any case) or a user id
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,14 @@ def _scope(user, visibility: str) -> Q:
     return public
 
 
+def _creator_is(creator: str) -> Q:
+    """The creator named the way ``creatorId`` shows it: a wallet address, else a user id."""
+    try:
+        return Q(creator_id=uuid.UUID(creator))
+    except ValueError:
+        return Q(creator__wallet_profile__wallet_address_lower=creator.lower())
+
+
 def dataset_list(*, user, params: DatasetListParams) -> DatasetPage:
     """A page of datasets matching ``params``, and the categories, tags and price range of all matches."""
     matching = Dataset.objects.filter(_scope(user, params.visibility), deleted_at__isnull=True)
@@ -167,6 +177,8 @@ def dataset_list(*, user, params: DatasetListParams) -> DatasetPage:
         matching = matching.filter(price__lte=params.max_price)
     if params.verified is not None:
         matching = matching.filter(is_verified=params.verified)
+    if params.creator:
+        matching = matching.filter(_creator_is(params.creator))
 
     page = paginate_loaded(
         matching.order_by(*SORT_ORDERS.get(params.sort_by, SORT_ORDERS["trending"])),

@@ -59,13 +59,38 @@ class DatasetListQuerySerializer(PageQuerySerializer):
     minRating = serializers.DecimalField(max_digits=3, decimal_places=2, min_value=0, max_value=5, required=False)
     maxPrice = serializers.DecimalField(**PRICE_FIELD, required=False)
     verified = serializers.BooleanField(required=False, allow_null=True, default=None)
+    creator = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="Only this creator's datasets: a wallet address (any case) or a user id, as creatorId shows",
+    )
+
+
+MAX_VARIATIONS = 10
 
 
 @extend_schema_serializer(component_name="MarketplaceAugmentation")
 class AugmentationSerializer(serializers.Serializer):
+    """Enabled: ``variations`` 1-10 and ``noise`` 0-1. Disabled, the numbers are not used: any
+    numbers from 0 are accepted (a form sends its zeros, or its sliders' values) and dropped."""
+
     enabled = serializers.BooleanField(default=False)
-    variations = serializers.IntegerField(min_value=1, max_value=10, required=False)
-    noise = serializers.FloatField(min_value=0, max_value=1, required=False)
+    variations = serializers.IntegerField(
+        min_value=0, required=False, help_text=f"1 to {MAX_VARIATIONS} when enabled (default 1)"
+    )
+    noise = serializers.FloatField(min_value=0, required=False, help_text="0 to 1 when enabled (default 0.05)")
+
+    def validate(self, attrs):
+        if not attrs["enabled"]:
+            return {"enabled": False}
+        problems = {}
+        if not 1 <= attrs.get("variations", 1) <= MAX_VARIATIONS:
+            problems["variations"] = [f"Ensure this value is between 1 and {MAX_VARIATIONS} when enabled."]
+        if attrs.get("noise", 0) > 1:
+            problems["noise"] = ["Ensure this value is between 0 and 1 when enabled."]
+        if problems:
+            raise serializers.ValidationError(problems)
+        return attrs
 
 
 @extend_schema_serializer(component_name="MarketplaceGenerationConfig")

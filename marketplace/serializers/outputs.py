@@ -81,6 +81,9 @@ class DatasetSerializer(serializers.ModelSerializer):
 
     tags = serializers.SerializerMethodField()
     creator = UserSummarySerializer()
+    creatorId = serializers.SerializerMethodField(
+        help_text="The creator's wallet address (their user id when they have none); what ?creator= takes"
+    )
     size = serializers.SerializerMethodField()
     schema = SchemaFieldSerializer(many=True)
     isVerified = serializers.BooleanField(source="is_verified")
@@ -101,7 +104,7 @@ class DatasetSerializer(serializers.ModelSerializer):
     class Meta:
         model = Dataset
         fields = [
-            "id", "name", "description", "category", "tags", "creator", "size", "rows", "tokens", "format",
+            "id", "name", "description", "category", "tags", "creator", "creatorId", "size", "rows", "tokens", "format",
             "schema", "isVerified", "isLocked", "price", "pricePerRow", "currency", "license", "visibility",
             "downloads", "views", "purchases", "stars", "rating", "previewRows", "previewFilecoinCID",
             "fullFilecoinCID", "transactionHash", "blockNumber", "generationLineage", "createdAt", "updatedAt",
@@ -110,6 +113,9 @@ class DatasetSerializer(serializers.ModelSerializer):
 
     def get_tags(self, dataset) -> list[str]:
         return sorted(tag.name for tag in dataset.tag_rows.all())
+
+    def get_creatorId(self, dataset) -> str:
+        return wallet_address_of(dataset.creator) or str(dataset.creator_id)
 
     def get_size(self, dataset) -> str:
         return human_size(dataset.size_bytes)

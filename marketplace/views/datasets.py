@@ -126,6 +126,7 @@ class DatasetListView(DatasetOperationView):
                 min_rating=q.get("minRating"),
                 max_price=q.get("maxPrice"),
                 verified=q.get("verified"),
+                creator=q.get("creator", ""),
             ),
         )
         access = dataset_selectors.dataset_access_for(request.user, result.page.items)
