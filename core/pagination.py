@@ -1,6 +1,7 @@
 # ruff: noqa: N815 (field names are the APIs' camelCase keys)
-"""The one pagination rule of every API: page style (``page``, ``limit``) and offset style
-(``limit``, ``offset``), with bounds that make an out-of-range number a 400.
+"""The one pagination rule of every API: page style (``page``, ``limit``), offset style
+(``limit``, ``offset``) and cursor style (``limit`` with ``starting_after`` / ``ending_before``),
+with bounds that make an out-of-range number a 400.
 
 A client's number becomes a SQL ``OFFSET``/``LIMIT``. Unbounded, ``page=99999999999999999999999``
 or ``offset=2**63`` overflowed the database's 64-bit integers and answered 500. Every query
@@ -25,7 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, QuerySet, Window
+from django.db.models import Count, Q, QuerySet, Window
 from rest_framework import serializers
 
 from core import errors
@@ -159,3 +160,49 @@ def paginate_loaded(queryset: QuerySet, *, page: int, limit: int, load: Callable
     keys = [row["pk"] for row in keys_page.items]
     by_key = {row.pk: row for row in load(keys)}
     return dataclasses.replace(keys_page, items=[by_key[key] for key in keys if key in by_key])
+
+
+# --- cursor style ---------------------------------------------------------------------------------
+
+
+class CursorQuerySerializer(serializers.Serializer):
+    """``limit`` with ``starting_after`` / ``ending_before``: the key of the row a page starts after
+    (the next, older page) or ends before (the previous, newer page). Pages never repeat a row and
+    reach the last one, however rows are added meanwhile."""
+
+    limit = limit_field(default=DEFAULT_PAGE_LIMIT)
+    starting_after = serializers.CharField(required=False, max_length=200)
+    ending_before = serializers.CharField(required=False, max_length=200)
+
+    def validate(self, attrs):
+        if attrs.get("starting_after") and attrs.get("ending_before"):
+            raise serializers.ValidationError("give starting_after or ending_before, not both")
+        return attrs
+
+
+@dataclass(frozen=True)
+class CursorPage:
+    items: list[Any]
+    has_more: bool  # beyond the page, in the direction it was read
+
+
+def paginate_cursor(
+    queryset: QuerySet, *, order_field: str, limit: int, after: Any = None, before: Any = None
+) -> CursorPage:
+    """Up to ``limit`` rows of ``queryset``, newest ``order_field`` first (ties broken by key).
+
+    ``after`` (a row) gives the rows that follow it in that order; ``before`` (a row) the rows that
+    precede it, still listed newest first. The caller finds the cursor row by its key within the
+    same queryset, so a key from another user's rows reads as unknown rather than leaking order.
+    """
+    _check_bounds(limit=limit, offset=0)
+    if after is not None:
+        value = getattr(after, order_field)
+        queryset = queryset.filter(Q(**{f"{order_field}__lt": value}) | Q(**{order_field: value, "pk__lt": after.pk}))
+    if before is not None:
+        value = getattr(before, order_field)
+        queryset = queryset.filter(Q(**{f"{order_field}__gt": value}) | Q(**{order_field: value, "pk__gt": before.pk}))
+        rows = list(queryset.order_by(order_field, "pk")[: limit + 1])
+        return CursorPage(items=rows[:limit][::-1], has_more=len(rows) > limit)
+    rows = list(queryset.order_by(f"-{order_field}", "-pk")[: limit + 1])
+    return CursorPage(items=rows[:limit], has_more=len(rows) > limit)

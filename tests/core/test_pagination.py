@@ -143,3 +143,39 @@ def test_paginate_refuses_bounds_its_serializers_would_refuse(user):
 
     page = pagination.paginate(User.objects.order_by("pk"), page=1, limit=10)
     assert (page.items, page.total, page.meta["totalPages"]) == ([user], 1, 1)
+
+
+@pytest.mark.django_db
+def test_cursor_pages_never_repeat_and_reach_the_oldest_row():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.models import User
+    from tests.factories import UserFactory
+
+    # Given five users, two of them joined at the same moment (ties are broken by key)
+    now = timezone.now()
+    for minutes in (5, 4, 4, 2, 1):
+        UserFactory(date_joined=now - timedelta(minutes=minutes))
+    newest_first = list(User.objects.order_by("-date_joined", "-pk"))
+
+    # When read two at a time, each page starting after the last row of the one before
+    pages, after = [], None
+    while True:
+        page = pagination.paginate_cursor(User.objects.all(), order_field="date_joined", limit=2, after=after)
+        pages.append(page.items)
+        if not page.has_more:
+            break
+        after = page.items[-1]
+
+    # Then every row comes once, in order, and reading back before a row gives the page before it
+    assert [user for items in pages for user in items] == newest_first
+    back = pagination.paginate_cursor(User.objects.all(), order_field="date_joined", limit=2, before=newest_first[3])
+    assert back.items == newest_first[1:3] and back.has_more
+
+
+def test_the_cursor_query_takes_one_direction():
+    both = pagination.CursorQuerySerializer(data={"starting_after": "a", "ending_before": "b"})
+    assert not both.is_valid()
+    assert pagination.CursorQuerySerializer(data={"limit": 101}).is_valid() is False
