@@ -128,7 +128,7 @@ def _json_records(data: bytes, limits: TableLimits | None) -> Iterator[dict]:
                     columns.setdefault(key, None)
                 limits.check_columns(len(columns))
             yield item
-    except (ValueError, UnicodeDecodeError):  # orjson's and json's decode errors are ValueErrors
+    except (ValueError, RecursionError):  # orjson's, json's and UTF-8's decode errors are ValueErrors
         raise _OtherFormatError from None
     if rows == 0:
         raise _OtherFormatError
@@ -229,7 +229,7 @@ def dataset_file_summary(data: bytes, *, limits: TableLimits, preview_rows: int)
         table = _json_table(data, limits)
     except _OtherFormatError:
         pass
-    except (pa.ArrowException, TypeError) as exc:
+    except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
         raise UNSUPPORTED_FILE(f"The json file cannot be read as a table: {type(exc).__name__}") from None
     else:
         if table.num_columns == 0:
