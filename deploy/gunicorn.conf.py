@@ -1,5 +1,5 @@
 # ruff: noqa: N999 - gunicorn's documented name for a config file
-"""Gunicorn settings for the REST APIs in the full stack (`make serve-wsgi`, the Procfile's `web`).
+"""Gunicorn settings for the REST APIs in the full stack (`make serve-wsgi`, the supervisord program `web`).
 
 Sync workers: every API view is a plain Django view, and measured on this machine a sync worker
 answers several times the requests of Django's ASGI handler, which hops to a thread for each sync
