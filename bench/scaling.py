@@ -7,8 +7,8 @@ loaded directly by wrk on the serving benchmark's view (bench/views.py: DRF, one
 PostgreSQL read). Workers: 1 then 2 ``celery worker`` processes (each ``--concurrency=1``, as a
 worker per machine would be) on a queue of this run, through the Redis broker, draining the same
 batch of generation jobs: each job runs the marketplace engine's ``generate()`` (the code a
-generation job runs: vectorised rows, Parquet written and read back) on 20,000 rows of a 10-field
-schema. The load average is printed with every figure: the machine may be shared.
+generation job runs: vectorised rows, Parquet written and read back) on 20,000 rows of the engine
+benchmark's 10-field schema. The load average is printed with every figure: the machine may be shared.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pathlib import Path
 import redis
 from celery import shared_task
 
+from bench.marketplace_engine import SCHEMA
 from bench.processes import Server, free_port
 from bench.serving import VIEW_PATH, gunicorn_command, prepare_database, server_environment
 from bench.wrk import run_wrk
@@ -31,18 +32,6 @@ from bench.wrk import run_wrk
 BASE_DIR = Path(__file__).resolve().parent.parent
 LOG_DIR = BASE_DIR / "var" / "bench" / "scaling"
 JOB_ROWS = 20_000
-JOB_SCHEMA = [
-    {"name": "id", "type": "uuid", "constraints": {"required": True, "unique": True}},
-    {"name": "customer", "type": "name", "constraints": {"required": True}},
-    {"name": "email", "type": "email", "constraints": {"required": True, "unique": True}},
-    {"name": "age", "type": "integer", "constraints": {"min": 18, "max": 90}},
-    {"name": "score", "type": "float", "constraints": {"min": 0, "max": 1}},
-    {"name": "active", "type": "boolean", "constraints": {"required": True}},
-    {"name": "signed_up_at", "type": "datetime", "constraints": {"required": True}},
-    {"name": "plan", "type": "enum", "constraints": {"enum": ["free", "pro", "team"], "required": True}},
-    {"name": "phone", "type": "phone", "constraints": {}},
-    {"name": "code", "type": "string", "constraints": {"pattern": r"^[A-Z]{3}-\d{4}$", "required": True}},
-]
 
 
 def _load() -> str:
@@ -57,7 +46,7 @@ def scaling_generate_task(run_id: str, seed: int) -> None:
     from marketplace.engine import GenerationRequest, generate
 
     request = GenerationRequest.from_config(
-        {"schema": JOB_SCHEMA, "rows": JOB_ROWS, "format": "parquet"}, default_seed=seed
+        {"schema": SCHEMA, "rows": JOB_ROWS, "format": "parquet"}, default_seed=seed
     )
     generate(request)
     redis.Redis.from_url(settings.REDIS_URL).incr(f"bench:scaling:{run_id}")
