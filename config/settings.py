@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers
 
 from config.keys import key_from_file, random_fernet_key
 
@@ -291,10 +292,6 @@ SIWE_CHAIN_IDS = [int(chain) for chain in env.list("SIWE_CHAIN_IDS", default=["1
 # Links that confirm an address typed into a profile (accounts.services.user_email_change).
 EMAIL_CONFIRMATION_SECONDS = env.int("EMAIL_CONFIRMATION_SECONDS", default=2 * 86400)
 
-# Mail: printed to the console unless EMAIL_URL names a server (smtp://user:pass@host:587, submission+tls).
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
-
 # Admin log-in throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one account, or
 # from one client, further attempts of that account or client are refused for AXES_COOLOFF_MINUTES.
 # Counters live in the cache (local memory on the embedded default, Redis on the full stack) and are
@@ -374,6 +371,8 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=str(VAR_DIR / "static"))
 Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 MEDIA_URL = "media/"
+# Celery beat's record of when each periodic job last ran: runtime state, so under VAR_DIR too.
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -390,6 +389,8 @@ USE_TZ = True
 # --- CORS and security headers ---------------------------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_ALLOW_CREDENTIALS = True
+# X-User-Id: the NextGen client's anonymous id, sent with every telemetry request.
+CORS_ALLOW_HEADERS = (*default_headers, "x-user-id")
 CORS_EXPOSE_HEADERS = [
     "X-RateLimit-Limit",
     "X-RateLimit-Remaining",
@@ -407,6 +408,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    if not SECURE_SSL_REDIRECT:
+        # Plain HTTP chosen on purpose (a local production-mode run, or TLS ended by a balancer that
+        # redirects by itself): `check --deploy` need not warn about it (security.W008).
+        SILENCED_SYSTEM_CHECKS = ["security.W008"]
     SECURE_REDIRECT_EXEMPT = [r"^health$", r"^.+/health$"]
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
@@ -414,6 +419,13 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+
+# --- E-mail: telemetry e-mails the code that confirms a new API key -----------------------------------------
+# EMAIL_URL as django-environ reads it (smtp+tls://user:password@host:587); by default messages are
+# printed on the console instead of sent.
+globals().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="NextGen Cloud <no-reply@localhost>")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # --- Logging: one JSON object per line, with the request id, never secrets or client addresses ----------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
