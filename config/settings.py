@@ -155,6 +155,10 @@ CELERY_TASK_EAGER_PROPAGATES = env.bool("CELERY_TASK_EAGER_PROPAGATES", default=
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
+# RabbitMQ hands a worker's unacknowledged messages to another worker the moment its connection
+# drops, so a worker that lost its connection stops its running tasks rather than run them twice.
+# On Redis nothing is handed out again before the visibility timeout: running tasks carry on.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = CELERY_BROKER_URL.startswith(("amqp", "pyamqp"))
 
 # Jobs (core/jobs.py, docs/conventions.md "Jobs"): a running job's heartbeat is beaten every
 # JOBS_HEARTBEAT_SECONDS; the watchdog (beat, every JOBS_WATCHDOG_SECONDS) sends again a job whose
