@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-import os
+import itertools
 import time
 
 import pyarrow.parquet as pq
@@ -233,9 +233,7 @@ def test_a_message_the_job_no_longer_names_does_nothing(job_queued):
 
 def test_a_redelivered_message_takes_its_running_job_over_from_zero_progress(job_queued):
     # Given a job its message was running (progress 60) when the worker died
-    GenerationJob.objects.filter(pk=job_queued.pk).update(
-        status="running", run_id="message-1", attempts=1, progress=60
-    )
+    GenerationJob.objects.filter(pk=job_queued.pk).update(status="running", run_id="message-1", attempts=1, progress=60)
     seen = []
     original = seam.generation_job_progress
 
@@ -329,4 +327,4 @@ def test_progress_covers_writing_verification_and_storage_without_long_pauses(jo
     assert percents == sorted(percents) and percents[-1] == 99
     # And it never stood still for long (documented: at least every 2 s; a chunk takes a fraction)
     times = [started, *(at for at, _, _ in moments), finished]
-    assert max(later - earlier for earlier, later in zip(times, times[1:], strict=False)) < 2.0
+    assert max(later - earlier for earlier, later in itertools.pairwise(times)) < 2.0
