@@ -65,6 +65,23 @@ class ProgressThrottle:
         return report
 
 
+def run_started(model, *, start, fail, what: str, job_id: str, run_id: str, retries: int) -> tuple:
+    """Start this run of a generation or training job: ``(job, "")`` when the run is to go on,
+    ``(None, status to return)`` when the job is missing, over, another message's, or failed here
+    because its runs were interrupted ``MAX_DELIVERIES`` times (the worker killed each time)."""
+    if not model.objects.filter(pk=job_id).exists():
+        return None, "missing"
+    job = start(job_id=job_id, run_id=run_id)
+    if job is None:
+        return None, model.objects.values_list("status", flat=True).get(pk=job_id)
+    interrupted = job.attempts - 1 - retries
+    if interrupted >= conf.MAX_DELIVERIES:
+        error = f"{what} was interrupted {interrupted} times (the worker stopped); giving up"
+        fail(job_id=job_id, error=error, run_id=run_id)
+        return None, JobStatus.FAILED
+    return job, ""
+
+
 def generation_job_run(*, job_id: str, run_id: str = "", retries: int = 0) -> str:
     """Run the job to completion or failure; returns the job's final (or current) status.
 
@@ -72,19 +89,17 @@ def generation_job_run(*, job_id: str, run_id: str = "", retries: int = 0) -> st
     ``retries`` how many of this job's runs were the task's own retries, not crashes. Two runs of
     one job never both proceed: only the message the job names starts it.
     """
-    if not GenerationJob.objects.filter(pk=job_id).exists():
-        return "missing"
-    job = seam.generation_job_start(job_id=job_id, run_id=run_id)
+    job, outcome = run_started(
+        GenerationJob,
+        start=seam.generation_job_start,
+        fail=seam.generation_job_fail,
+        what="Generation",
+        job_id=job_id,
+        run_id=run_id,
+        retries=retries,
+    )
     if job is None:
-        return GenerationJob.objects.values_list("status", flat=True).get(pk=job_id)
-    interrupted = job.attempts - 1 - retries
-    if interrupted >= conf.MAX_DELIVERIES:
-        seam.generation_job_fail(
-            job_id=job_id,
-            error=f"Generation was interrupted {interrupted} times (the worker stopped); giving up",
-            run_id=run_id,
-        )
-        return JobStatus.FAILED
+        return outcome
     progress = ProgressThrottle(
         lambda percent: seam.generation_job_progress(job_id=job_id, progress=percent, run_id=run_id),
         interval=conf.PROGRESS_MIN_INTERVAL_SECONDS,

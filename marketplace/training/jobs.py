@@ -38,7 +38,7 @@ from core.errors import DomainError
 from core.jobs import job_work_folder
 from marketplace.engine import checks, conf, seed_for
 from marketplace.engine.errors import INVALID_TRAINING
-from marketplace.engine.jobs import ProgressThrottle
+from marketplace.engine.jobs import ProgressThrottle, run_started
 from marketplace.engine.spec import FieldSpec
 from marketplace.engine.verification import read_batches
 from marketplace.models import Dataset, JobStatus, TrainingJob
@@ -154,19 +154,17 @@ def training_job_run(*, job_id: str, run_id: str = "", retries: int = 0) -> str:
 
     ``run_id`` and ``retries`` as for ``generation_job_run``: only the message the job names runs it.
     """
-    if not TrainingJob.objects.filter(pk=job_id).exists():
-        return "missing"
-    job = seam.training_job_start(job_id=job_id, run_id=run_id)
+    job, outcome = run_started(
+        TrainingJob,
+        start=seam.training_job_start,
+        fail=seam.training_job_fail,
+        what="Training",
+        job_id=job_id,
+        run_id=run_id,
+        retries=retries,
+    )
     if job is None:
-        return TrainingJob.objects.values_list("status", flat=True).get(pk=job_id)
-    interrupted = job.attempts - 1 - retries
-    if interrupted >= conf.MAX_DELIVERIES:
-        seam.training_job_fail(
-            job_id=job_id,
-            error=f"Training was interrupted {interrupted} times (the worker stopped); giving up",
-            run_id=run_id,
-        )
-        return JobStatus.FAILED
+        return outcome
     throttle_state = {"last": 0.0}
 
     def report(percent: int, metrics: dict | None) -> None:

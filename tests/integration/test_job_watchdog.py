@@ -16,7 +16,6 @@ and the killed run's temporary folder is gone.
 from __future__ import annotations
 
 import os
-import re
 import signal
 import time
 from pathlib import Path
@@ -32,13 +31,13 @@ from marketplace.models import Dataset, DatasetFile, GenerationJob, JobStatus
 from marketplace.services.generation import GENERATION_JOB_RUN_TASK
 from tests.coder.factories import AIModelFactory, CoderAccountFactory, RepositoryFactory
 from tests.coder.local_git import LOGIN_FIX_ANSWER, make_bare_repository
-from tests.conftest import bearer_for
+from tests.coder.test_e2e import create_task
 from tests.factories import UserFactory
 from tests.fakes.openai_server import FAKE_API_KEY
 from tests.integration.conftest import wait_for
 from tests.marketplace.conftest import client_for
 from tests.marketplace.factories import WalletProfileFactory
-from tests.marketplace_engine.conftest import field
+from tests.quality.test_worker_kill import generation_job_created, pool_pids, received_count
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -51,31 +50,11 @@ UNFROZEN_WITHIN_SECONDS = 30.0
 RECOVERY_TIMEOUT_SECONDS = 150.0
 START_TIMEOUT_SECONDS = 120.0
 
-SCHEMA = [
-    field("id", "uuid", required=True, unique=True),
-    field("income", "float", min=0, max=100, required=True),
-    field("age", "integer", min=18, max=80, required=True),
-    field("plan", "enum", enum=["basic", "plus", "pro"], required=True),
-    field("email", "email", required=True, unique=True),
-]
-
 WORKER_ENV = {
     "JOBS_HEARTBEAT_SECONDS": str(HEARTBEAT_SECONDS),
     "JOBS_HEARTBEAT_STALE_SECONDS": str(STALE_SECONDS),
     "MARKETPLACE_ENGINE_PROGRESS_INTERVAL_SECONDS": "0.05",
 }
-
-
-def children_of(parent_pid: int) -> list[int]:
-    children = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == parent_pid:
-            children.append(int(stat.parent.name))
-    return children
 
 
 def gone(pid: int) -> bool:
@@ -88,16 +67,11 @@ def gone(pid: int) -> bool:
 
 def kill_main_process(worker) -> None:
     """SIGKILL the worker's main process only; its pool dies with it (parent-death signal)."""
-    pool = children_of(worker.process.popen.pid)
+    pool = pool_pids(worker.process.popen.pid)
     assert pool, "the worker has no pool process"
     os.kill(worker.process.popen.pid, signal.SIGKILL)
     worker.process.popen.wait(timeout=10)
     assert wait_for(lambda: all(gone(pid) for pid in pool), timeout=10), "the pool outlived its worker"
-
-
-def received(worker, task_name: str) -> int:
-    log = worker.process.log_path.read_text(errors="replace")
-    return len(re.findall(rf"Task {re.escape(task_name)}\[[^\]]+\] received", log))
 
 
 class Watchdog:
@@ -128,23 +102,7 @@ def test_a_generation_job_whose_workers_main_process_is_killed_completes_once(
     client = client_for(creator)
 
     # Given a generation job running in the worker, past its first progress report
-    created = client.post(
-        "/marketplace/v1/datasets",
-        {
-            "name": "Killed mid-run",
-            "description": "Generated across the death of a whole worker",
-            "category": "finance",
-            "schema": SCHEMA,
-            "visibility": "public",
-            "price": 0,
-            "pricePerRow": 0,
-            "datasetType": "custom",
-            "config": {"rows": ROWS, "format": "parquet", "quality": "balanced", "verification": True},
-        },
-        format="json",
-    )
-    assert created.status_code == 201, created.json()
-    dataset_id, job_id = created.json()["dataset"]["id"], created.json()["generationJob"]["id"]
+    dataset_id, job_id = generation_job_created(client, rows=ROWS)
     running = GenerationJob.objects.filter(pk=job_id, status=JobStatus.RUNNING, progress__gt=0)
     if not wait_for(running.exists, timeout=START_TIMEOUT_SECONDS, interval=0.05):
         worker.process.fail("the job never ran")
@@ -188,8 +146,8 @@ def test_a_generation_job_whose_workers_main_process_is_killed_completes_once(
     dataset = Dataset.objects.get(pk=dataset_id)
     assert dataset.status == Dataset.Status.READY and dataset.rows == ROWS
     assert DatasetFile.objects.filter(dataset_id=dataset_id, kind=DatasetFile.Kind.FULL).count() == 1
-    assert received(worker, GENERATION_JOB_RUN_TASK) == 1
-    assert received(restarted, GENERATION_JOB_RUN_TASK) == 1
+    assert received_count(worker, GENERATION_JOB_RUN_TASK, job_id) == 1
+    assert received_count(restarted, GENERATION_JOB_RUN_TASK, job_id) == 1
     if job_broker.redelivers_at_once:
         assert job.run_id == first_run.run_id, "RabbitMQ re-delivered the same message"
     else:
@@ -224,21 +182,7 @@ def test_a_coder_task_whose_workers_main_process_is_killed_is_sent_again_and_cha
     fake_openai_server.reply(LOGIN_FIX_ANSWER, usage=(2500, 400), delay=30.0)
     fake_openai_server.reply(LOGIN_FIX_ANSWER, usage=(2500, 400))
 
-    r = api_client.post(
-        "/coder/api/tasks",
-        {
-            "repositoryId": str(repository.pk),
-            "aiModelId": str(ai_model.pk),
-            "title": "Fix the login check",
-            "prompt": "login() in src/auth/login.py assigns the password instead of comparing it",
-            "type": "debug",
-            "targetBranch": "main",
-        },
-        format="json",
-        **bearer_for(owner, "coder"),
-    )
-    assert r.status_code == 201, r.json()
-    task_id = r.json()["data"]["id"]
+    task_id = create_task(api_client, owner, repository, ai_model)["id"]
     if not wait_for(lambda: len(fake_openai_server.requests) >= 1, timeout=START_TIMEOUT_SECONDS):
         worker.process.fail("the run never called the model")
 
