@@ -89,6 +89,7 @@ def test_the_names_the_services_send_by_are_registered_tasks():
     from marketplace.services.pinning import PIN_TASK
     from marketplace.services.purchases import PURCHASE_VERIFY_TASK
     from marketplace.services.webhooks import WEBHOOK_DELIVERY_SEND_TASK
+    from telemetry.services.keys import KEY_CONFIRMATION_SEND_TASK
     from telemetry.services.pattern_set import PATTERN_SET_REBUILD_TASK
 
     current_app.loader.import_default_modules()
@@ -101,6 +102,7 @@ def test_the_names_the_services_send_by_are_registered_tasks():
         PURCHASE_VERIFY_TASK,
         WEBHOOK_DELIVERY_SEND_TASK,
         PATTERN_SET_REBUILD_TASK,
+        KEY_CONFIRMATION_SEND_TASK,
     }
     assert sent_by_name <= set(current_app.tasks)
 
