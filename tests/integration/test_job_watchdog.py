@@ -173,6 +173,7 @@ def test_a_coder_task_whose_workers_main_process_is_killed_is_sent_again_and_cha
     }
     worker = celery_worker_factory(extra_env=env)
     monkeypatch.setattr(coder_conf, "TASK_QUEUE", worker.queue)
+    monkeypatch.setattr(coder_conf, "ALLOW_FILE_REPOSITORIES", True)  # task creation checks the branches
     watchdog = Watchdog(enabled=True)
     owner = UserFactory()
     CoderAccountFactory(user=owner, credits=100)
