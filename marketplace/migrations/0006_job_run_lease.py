@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0004_dataset_file_ipfs_pin'),
+        ('marketplace', '0005_siwe_nonce_per_wallet'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
