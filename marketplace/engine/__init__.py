@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 
 from marketplace.engine.errors import UNGENERATABLE_SCHEMA, VERIFICATION_FAILED
 from marketplace.engine.rows import batches, plan_for
+from marketplace.engine.schema import schema_validate
 from marketplace.engine.spec import FieldSpec, GenerationRequest, seed_for
 from marketplace.engine.verification import VerificationReport, verify_file
 from marketplace.engine.writers import writer_for
@@ -190,8 +191,6 @@ def preview(schema: list[dict], rows: int, *, seed: int | None = None, quality: 
     ``estimatedCost`` is the price of generating that many rows; a schema that cannot be generated
     for that many rows raises ``UNGENERATABLE_SCHEMA`` (400).
     """
-    from marketplace.services.dataset_schema import schema_validate
-
     clean = schema_validate(schema)
     count = max(1, min(int(rows), PREVIEW_MAX_ROWS))
     started = time.monotonic()

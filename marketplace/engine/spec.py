@@ -1,7 +1,7 @@
 """What the engine is asked for: fields with their constraints, and the job's generation settings.
 
 Both are read from the stored forms the marketplace keeps (a schema field as
-``marketplace.services.dataset_schema`` cleans it, a job's ``config``), so the engine never sees
+``marketplace.engine.schema`` cleans it, a job's ``config``), so the engine never sees
 a raw request.
 """
 

@@ -232,7 +232,7 @@ CREATED_IDS = [template["id"] for template in TEMPLATES if template["id"] not in
 
 def add_templates(apps, schema_editor):
     from marketplace.engine import template_preview
-    from marketplace.services.dataset_schema import schema_validate
+    from marketplace.engine.schema import schema_validate
 
     DatasetTemplate = apps.get_model("marketplace", "DatasetTemplate")
     for template in TEMPLATES:

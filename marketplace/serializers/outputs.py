@@ -12,8 +12,8 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from core.pagination import PageMetaSerializer
+from marketplace.file_formats import human_size
 from marketplace.models import Dataset, GenerationJob, Purchase, TrainedModel
-from marketplace.services.file_formats import human_size
 
 
 def wallet_address_of(user) -> str | None:

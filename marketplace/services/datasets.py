@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from core import errors
 from marketplace import conf
+from marketplace.engine.schema import schema_validate
 from marketplace.engine.spec import Augmentation
 from marketplace.models import (
     ACTIVE_JOB_STATUSES,
@@ -24,7 +25,6 @@ from marketplace.models import (
     Upload,
 )
 from marketplace.services import stats
-from marketplace.services.dataset_schema import schema_validate
 from marketplace.services.generation import generation_job_enqueue
 from marketplace.services.pinning import dataset_files_pin_request
 from marketplace.services.uploads import UPLOAD_LIMITS

@@ -14,10 +14,10 @@ from core.realtime import publish
 from marketplace import conf
 from marketplace.authentication import PRODUCT
 from marketplace.errors import DATASET_NOT_READY, MODEL_NOT_READY, PAYMENT_REQUIRED
+from marketplace.file_formats import CONTENT_TYPES, EXTENSIONS, read_table, write_table
 from marketplace.models import Dataset, DatasetFile, TrainedModel
 from marketplace.selectors.datasets import dataset_access_for
 from marketplace.services import stats
-from marketplace.services.file_formats import CONTENT_TYPES, EXTENSIONS, read_table, write_table
 
 MODEL_DOWNLOADED_EVENT = "model.downloaded"
 

@@ -32,6 +32,7 @@ from core import storage
 from core.jobs import job_enqueue
 from core.realtime import publish
 from marketplace import conf
+from marketplace.file_formats import human_size
 from marketplace.models import (
     ACTIVE_JOB_STATUSES,
     Dataset,
@@ -41,7 +42,6 @@ from marketplace.models import (
     TrainedModel,
     TrainingJob,
 )
-from marketplace.services.file_formats import human_size
 from marketplace.services.pinning import dataset_files_pin_request
 from marketplace.services.webhooks import webhook_event_fire
 

@@ -3,7 +3,7 @@
 Once a dataset's files are stored (a generated dataset's full file and preview, an uploaded
 dataset's file), ``dataset_files_pin_request`` marks them ``pending`` and hands each, after
 commit, to ``marketplace.dataset_file_pin_task``. Each try (``dataset_file_pin``) sends the stored
-bytes to the node (``services.ipfs_node``):
+bytes to the node (``integrations.ipfs``):
 
 - a file of at most 1 MiB as one raw block (``block/put``): the node must answer our own CID
   (CIDv1, raw, sha2-256), otherwise the try fails for good with ``CID mismatch`` (the node holds
@@ -30,14 +30,14 @@ from django.utils import timezone
 from core import storage
 from core.jobs import backoff_seconds, job_enqueue, job_send
 from marketplace import conf
-from marketplace.models import DatasetFile
-from marketplace.services.ipfs_node import (
+from marketplace.integrations.ipfs import (
     RAW_BLOCK_MAX_BYTES,
     IpfsNodeRefusedError,
     IpfsNodeUnavailableError,
     KuboClient,
     same_cid,
 )
+from marketplace.models import DatasetFile
 
 logger = logging.getLogger(__name__)
 

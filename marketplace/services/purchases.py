@@ -25,7 +25,7 @@ from core.realtime import publish
 from marketplace import conf
 from marketplace.errors import ALREADY_PURCHASED, TRANSACTION_ALREADY_USED
 from marketplace.models import Currency, Dataset, Purchase, WalletProfile
-from marketplace.services.payment_providers import (
+from marketplace.services.payment_checks import (
     PaymentCheck,
     crypto_payment_check,
     eth_to_wei,

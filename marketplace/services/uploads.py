@@ -8,10 +8,10 @@ import orjson
 
 from core import errors, storage
 from marketplace import conf
+from marketplace.engine.schema import MAX_FIELDS, schema_validate
 from marketplace.errors import UNSUPPORTED_FILE
+from marketplace.file_formats import CONTENT_TYPES, TableLimits, dataset_file_summary
 from marketplace.models import Upload
-from marketplace.services.dataset_schema import MAX_FIELDS, schema_validate
-from marketplace.services.file_formats import CONTENT_TYPES, TableLimits, dataset_file_summary
 
 # An uploaded dataset is held to the caps of a generated one: rows as a generation config, columns
 # as a schema.

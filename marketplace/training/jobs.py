@@ -41,9 +41,9 @@ from marketplace.engine.errors import INVALID_TRAINING
 from marketplace.engine.jobs import ProgressThrottle, run_started
 from marketplace.engine.spec import FieldSpec
 from marketplace.engine.verification import read_batches
+from marketplace.file_formats import read_table
 from marketplace.models import Dataset, JobStatus, TrainingJob
 from marketplace.services import generation as seam
-from marketplace.services.file_formats import read_table
 from marketplace.training.estimators import HELD_OUT_SHARE, estimator_for, settings_from
 from marketplace.training.features import feature_transformer, training_data
 

@@ -7,6 +7,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from marketplace.file_formats import human_size
 from marketplace.selectors import datasets as dataset_selectors
 from marketplace.serializers.inputs import (
     DatasetCreateSerializer,
@@ -25,7 +26,6 @@ from marketplace.serializers.outputs import (
 from marketplace.services import datasets as dataset_services
 from marketplace.services import downloads as download_services
 from marketplace.services import purchases as purchase_services
-from marketplace.services.file_formats import human_size
 from marketplace.views.base import PAGE_FIELDS, DatasetOperationView, JsonOnlyNegotiation, errors_for, page_answer
 
 DatasetListResponse = inline_serializer(

@@ -6,13 +6,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from marketplace.file_formats import human_size
 from marketplace.selectors import datasets as dataset_selectors
 from marketplace.selectors import trained_models as model_selectors
 from marketplace.serializers.inputs import ModelCreateSerializer, ModelListQuerySerializer
 from marketplace.serializers.outputs import DatasetSerializer, ModelSerializer
 from marketplace.services import downloads as download_services
 from marketplace.services import trained_models as model_services
-from marketplace.services.file_formats import human_size
 from marketplace.views.base import PAGE_FIELDS, DatasetOperationView, MarketplaceView, errors_for, page_answer
 from marketplace.views.datasets import DownloadResponse, download_url
 

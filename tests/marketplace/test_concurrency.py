@@ -11,7 +11,7 @@ from marketplace.errors import INVALID_SIGNATURE
 from marketplace.models import Purchase, UsedSiweNonce
 from marketplace.services import auth as auth_services
 from marketplace.services import purchases as purchase_services
-from marketplace.services.payment_providers import PaymentCheck
+from marketplace.services.payment_checks import PaymentCheck
 from tests.marketplace.conftest import sign, siwe_message
 from tests.marketplace.factories import DatasetFactory, WalletProfileFactory
 

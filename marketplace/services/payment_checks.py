@@ -1,25 +1,24 @@
-"""The outside services a purchase is checked against: an Ethereum node (JSON-RPC) and Stripe (REST).
+"""Whether a payment pays for a purchase: an Ethereum transaction or a Stripe PaymentIntent.
 
-Both are plain httpx clients at configurable base URLs (``ETH_RPC_URL``, ``STRIPE_API_URL``), so
-tests and staging point them at a local fake. Each returns a ``PaymentCheck``: confirmed, still
+The answers come from the outside services' clients (``integrations.ethereum``,
+``integrations.stripe``, at configurable base URLs, so tests and staging point them at a local
+fake); what they mean is decided here. Each check returns a ``PaymentCheck``: confirmed, still
 pending (check again later), or rejected with the domain error to answer.
 """
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 
-import httpx
-
 from core.errors import DomainError
 from marketplace import conf
-from marketplace.errors import INSUFFICIENT_BALANCE, PAYMENT_INVALID, PAYMENT_PROVIDER_UNAVAILABLE
+from marketplace.errors import INSUFFICIENT_BALANCE, PAYMENT_INVALID
+from marketplace.integrations.ethereum import EthereumRpc
+from marketplace.integrations.stripe import StripeClient
 
 WEI_PER_ETH = Decimal(10) ** 18
 CENTS_PER_USD = Decimal(100)
-_request_ids = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -49,37 +48,6 @@ def eth_to_wei(amount: Decimal) -> int:
 
 def usd_to_cents(amount: Decimal) -> int:
     return int((amount * CENTS_PER_USD).to_integral_value(rounding=ROUND_CEILING))
-
-
-class EthereumRpc:
-    """The three JSON-RPC calls a purchase needs, over HTTP."""
-
-    def __init__(self, url: str | None = None, timeout: float | None = None) -> None:
-        self.url = url if url is not None else conf.ETH_RPC_URL
-        self.timeout = timeout if timeout is not None else conf.ETH_RPC_TIMEOUT_SECONDS
-
-    def call(self, method: str, params: list):
-        if not self.url:
-            raise PAYMENT_PROVIDER_UNAVAILABLE("No Ethereum node is configured (ETH_RPC_URL)")
-        body = {"jsonrpc": "2.0", "id": next(_request_ids), "method": method, "params": params}
-        try:
-            response = httpx.post(self.url, json=body, timeout=self.timeout)
-            response.raise_for_status()
-            answer = response.json()
-        except (httpx.HTTPError, ValueError):
-            raise PAYMENT_PROVIDER_UNAVAILABLE("The Ethereum node could not be reached")
-        if not isinstance(answer, dict) or answer.get("error"):
-            raise PAYMENT_PROVIDER_UNAVAILABLE("The Ethereum node answered with an error")
-        return answer.get("result")
-
-    def transaction(self, tx_hash: str) -> dict | None:
-        return self.call("eth_getTransactionByHash", [tx_hash])
-
-    def receipt(self, tx_hash: str) -> dict | None:
-        return self.call("eth_getTransactionReceipt", [tx_hash])
-
-    def block_number(self) -> int:
-        return int(self.call("eth_blockNumber", []), 16)
 
 
 def _hex_int(value) -> int | None:
@@ -139,39 +107,18 @@ def crypto_payment_check(
     return PaymentCheck.confirmed(block_number=tx_block)
 
 
-def stripe_payment_check(*, payment_intent_id: str, price_cents: int, dataset_id: str, user_id: str) -> PaymentCheck:
-    """Check a Stripe PaymentIntent succeeded for at least the price, in US dollars, for this purchase.
-
-    When the intent carries ``metadata.datasetId`` / ``metadata.userId`` they must name this
-    dataset and buyer, which stops one payment being claimed by someone else.
-    """
-    if not conf.STRIPE_SECRET_KEY:
-        raise PAYMENT_PROVIDER_UNAVAILABLE("Card payments are not configured (STRIPE_SECRET_KEY)")
-    url = f"{conf.STRIPE_API_URL.rstrip('/')}/v1/payment_intents/{payment_intent_id}"
-    try:
-        response = httpx.get(
-            url, headers={"Authorization": f"Bearer {conf.STRIPE_SECRET_KEY}"}, timeout=conf.STRIPE_TIMEOUT_SECONDS
-        )
-    except httpx.HTTPError:
-        raise PAYMENT_PROVIDER_UNAVAILABLE("Stripe could not be reached")
-    if response.status_code == 404:
-        return PaymentCheck.rejected(PAYMENT_INVALID("No such PaymentIntent", details={"reason": "not_found"}))
-    if response.status_code != 200:
-        raise PAYMENT_PROVIDER_UNAVAILABLE("Stripe answered with an error")
-    intent = response.json()
+def _intent_for_another_purchase(intent: dict, *, dataset_id: str, user_id: str) -> PaymentCheck | None:
     metadata = intent.get("metadata") or {}
     for key, expected in (("datasetId", dataset_id), ("userId", user_id)):
         if metadata.get(key) and metadata[key] != expected:
             return PaymentCheck.rejected(
                 PAYMENT_INVALID("This payment was made for another purchase", details={"reason": f"{key}_mismatch"})
             )
-    status = intent.get("status")
-    if status in ("processing", "requires_capture"):
-        return PaymentCheck.pending(f"payment {status}")
-    if status != "succeeded":
-        return PaymentCheck.rejected(
-            PAYMENT_INVALID("The payment did not succeed", details={"reason": "not_succeeded", "status": status})
-        )
+    return None
+
+
+def _succeeded_intent_check(intent: dict, *, price_cents: int) -> PaymentCheck:
+    """A succeeded PaymentIntent pays the price if it is in US dollars and at least that much."""
     if (intent.get("currency") or "").lower() != "usd":
         return PaymentCheck.rejected(
             PAYMENT_INVALID("The payment is not in US dollars", details={"reason": "currency"})
@@ -185,3 +132,27 @@ def stripe_payment_check(*, payment_intent_id: str, price_cents: int, dataset_id
             )
         )
     return PaymentCheck.confirmed()
+
+
+def stripe_payment_check(
+    *, payment_intent_id: str, price_cents: int, dataset_id: str, user_id: str, client: StripeClient | None = None
+) -> PaymentCheck:
+    """Check a Stripe PaymentIntent succeeded for at least the price, in US dollars, for this purchase.
+
+    When the intent carries ``metadata.datasetId`` / ``metadata.userId`` they must name this
+    dataset and buyer, which stops one payment being claimed by someone else.
+    """
+    intent = (client or StripeClient()).payment_intent(payment_intent_id)
+    if intent is None:
+        return PaymentCheck.rejected(PAYMENT_INVALID("No such PaymentIntent", details={"reason": "not_found"}))
+    mismatch = _intent_for_another_purchase(intent, dataset_id=dataset_id, user_id=user_id)
+    if mismatch is not None:
+        return mismatch
+    status = intent.get("status")
+    if status in ("processing", "requires_capture"):
+        return PaymentCheck.pending(f"payment {status}")
+    if status != "succeeded":
+        return PaymentCheck.rejected(
+            PAYMENT_INVALID("The payment did not succeed", details={"reason": "not_succeeded", "status": status})
+        )
+    return _succeeded_intent_check(intent, price_cents=price_cents)
