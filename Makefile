@@ -50,6 +50,7 @@ test: $(VENV)/.dev-installed | var
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/bandit --quiet --recursive --severity-level high --exclude ./.venv,./tests,./var .
 
 format: $(VENV)/.dev-installed

@@ -2,8 +2,18 @@
 
 from django.urls import path
 
-from marketplace import engine_views
-from marketplace.views import analytics, auth, datasets, files, generation, storage, trained_models, users, webhooks
+from marketplace.views import (
+    analytics,
+    auth,
+    datasets,
+    files,
+    generation,
+    generation_preview,
+    storage,
+    trained_models,
+    users,
+    webhooks,
+)
 
 urlpatterns = [
     path("auth/nonce", auth.NonceView.as_view(), name="marketplace-auth-nonce"),
@@ -25,7 +35,9 @@ urlpatterns = [
     path("files/<str:token>", files.FileDownloadView.as_view(), name="marketplace-file-download"),
     path("generation/jobs/<uuid:job_id>", generation.GenerationJobView.as_view(), name="marketplace-generation-job"),
     path("generation/templates", generation.TemplateListView.as_view(), name="marketplace-generation-templates"),
-    path("generation/preview", engine_views.GenerationPreviewView.as_view(), name="marketplace-generation-preview"),
+    path(
+        "generation/preview", generation_preview.GenerationPreviewView.as_view(), name="marketplace-generation-preview"
+    ),
     path("models", trained_models.ModelListView.as_view(), name="marketplace-models"),
     path("models/<uuid:model_id>", trained_models.ModelDetailView.as_view(), name="marketplace-model"),
     path(

@@ -12,6 +12,7 @@ from marketplace.models.datasets import (
     DatasetTemplate,
     FileFormat,
     Quality,
+    stats_day,
 )
 from marketplace.models.jobs import ACTIVE_JOB_STATUSES, GenerationJob, Job, JobStatus, TrainingJob
 from marketplace.models.purchases import Purchase
@@ -46,4 +47,5 @@ __all__ = [
     "WebhookDeliveryAttempt",
     "WebhookEndpoint",
     "WebhookEvent",
+    "stats_day",
 ]

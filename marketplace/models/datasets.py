@@ -8,11 +8,13 @@ need live in small counter tables keyed by (thing, day).
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Currency(models.TextChoices):
@@ -195,6 +197,11 @@ class DatasetStar(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} * {self.dataset_id}"
+
+
+def stats_day() -> date:
+    """The (UTC) day the per-day counter tables (``DatasetDailyStats``, ``ModelDailyDownloads``) count in now."""
+    return timezone.now().date()
 
 
 class DatasetDailyStats(models.Model):

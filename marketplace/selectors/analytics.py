@@ -17,12 +17,11 @@ from django.db.models import Count, Sum
 from django.db.models.functions import TruncMonth
 
 from marketplace import conf
-from marketplace.models import Dataset, DatasetDailyStats, Purchase, TrainedModel
-from marketplace.services.stats import today
+from marketplace.models import Dataset, DatasetDailyStats, Purchase, TrainedModel, stats_day
 
 
 def dataset_analytics(*, dataset: Dataset) -> dict:
-    since = today() - timedelta(days=conf.ANALYTICS_DAYS - 1)
+    since = stats_day() - timedelta(days=conf.ANALYTICS_DAYS - 1)
     daily = {
         row["date"]: row
         for row in DatasetDailyStats.objects.filter(dataset=dataset, date__gte=since).values(

@@ -9,8 +9,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 
 from core import errors
 from core.pagination import Page, paginate_loaded
-from marketplace.models import ModelDailyDownloads, ModelTag, TrainedModel
-from marketplace.services.stats import today
+from marketplace.models import ModelDailyDownloads, ModelTag, TrainedModel, stats_day
 
 SORT_ORDERS = {
     # popular: downloads and stars together, then recency
@@ -89,7 +88,7 @@ def model_related(*, model: TrainedModel, limit: int = 6) -> list[TrainedModel]:
 
 def model_download_stats(*, model: TrainedModel, days: int = RECENT_DAYS) -> dict:
     """Total downloads, those of the last ``days`` days, and a per-day history (zero days included)."""
-    since = today() - timedelta(days=days - 1)
+    since = stats_day() - timedelta(days=days - 1)
     rows = dict(ModelDailyDownloads.objects.filter(model=model, date__gte=since).values_list("date", "downloads"))
     history = [
         {"date": (since + timedelta(days=offset)).isoformat(), "downloads": rows.get(since + timedelta(days=offset), 0)}

@@ -10,16 +10,13 @@ from django.utils.text import slugify
 
 from accounts.tokens import download_link_issue
 from core import storage
-from core.realtime import publish
-from marketplace import conf
+from marketplace import conf, events
 from marketplace.authentication import PRODUCT
 from marketplace.errors import DATASET_NOT_READY, MODEL_NOT_READY, PAYMENT_REQUIRED
 from marketplace.file_formats import CONTENT_TYPES, EXTENSIONS, read_table, write_table
 from marketplace.models import Dataset, DatasetFile, TrainedModel
 from marketplace.selectors.datasets import dataset_access_for
 from marketplace.services import stats
-
-MODEL_DOWNLOADED_EVENT = "model.downloaded"
 
 
 @dataclass(frozen=True)
@@ -94,7 +91,7 @@ def model_download_grant(*, user, model: TrainedModel) -> DownloadOffer:
     )
     if user.pk != model.trained_by_id:
         stats.model_download_record(model_id=model.pk)
-        publish(model.trained_by_id, MODEL_DOWNLOADED_EVENT, {"modelId": str(model.pk), "downloaderId": str(user.pk)})
+        events.model_downloaded(trainer_id=model.trained_by_id, model_id=model.pk, downloader_id=user.pk)
     return DownloadOffer(
         token=token, expires_at=grant.expires_at, format="binary", size_bytes=storage.size_of(model.filecoin_cid)
     )

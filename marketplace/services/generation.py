@@ -30,8 +30,7 @@ from django.utils import timezone
 
 from core import storage
 from core.jobs import job_enqueue
-from core.realtime import publish
-from marketplace import conf
+from marketplace import conf, events
 from marketplace.file_formats import human_size
 from marketplace.models import (
     ACTIVE_JOB_STATUSES,
@@ -42,16 +41,15 @@ from marketplace.models import (
     TrainedModel,
     TrainingJob,
 )
+from marketplace.serializers.outputs import DatasetSerializer, GenerationJobSerializer, ModelSerializer
 from marketplace.services.pinning import dataset_files_pin_request
 from marketplace.services.webhooks import webhook_event_fire
 
 logger = logging.getLogger(__name__)
 
-# The engines' tasks (marketplace/engine_tasks.py); each takes a job id.
+# The engines' tasks (marketplace/tasks.py); each takes a job id.
 GENERATION_JOB_RUN_TASK = "marketplace.generation_job_run_task"
 TRAINING_JOB_RUN_TASK = "marketplace.training_job_run_task"
-GENERATION_PROGRESS_EVENT = "generation.progress"
-TRAINING_PROGRESS_EVENT = "training.progress"
 
 
 def generation_job_enqueue(*, job: GenerationJob) -> None:
@@ -91,10 +89,6 @@ def _lost_lease(job: GenerationJob | TrainingJob, run_id: str) -> bool:
 # --- generation ---------------------------------------------------------------------------------
 
 
-def _generation_event(job: GenerationJob) -> dict:
-    return {"jobId": str(job.pk), "datasetId": str(job.dataset_id), "progress": job.progress, "status": job.status}
-
-
 def _locked_generation_job(job_id) -> GenerationJob:
     return GenerationJob.objects.select_for_update().select_related("dataset").get(pk=job_id)
 
@@ -109,7 +103,7 @@ def generation_job_start(*, job_id, run_id: str = "") -> GenerationJob | None:
     job = _locked_generation_job(job_id)
     if not _claim(job, run_id):
         return None
-    publish(job.user_id, GENERATION_PROGRESS_EVENT, _generation_event(job))
+    events.generation_progress(job=job)
     return job
 
 
@@ -124,7 +118,7 @@ def generation_job_progress(*, job_id, progress: int, run_id: str = "") -> Gener
     if job.status == JobStatus.RUNNING and progress > job.progress and not _lost_lease(job, run_id):
         job.progress = progress
         job.save(update_fields=["progress", "updated_at"])
-        publish(job.user_id, GENERATION_PROGRESS_EVENT, _generation_event(job))
+        events.generation_progress(job=job)
     return job
 
 
@@ -147,25 +141,10 @@ class GeneratedDataset:
     stored: storage.StoredFile | None = None
 
 
-@transaction.atomic
-def generation_job_complete(*, job_id, output: GeneratedDataset) -> GenerationJob:
-    """Store the generated file by CID, make the dataset ready, and tell the owner and their webhooks.
-
-    The job's ``result`` (with the verification report) is in the ``dataset.generated`` payload's
-    ``job``.
-    """
-    from marketplace.serializers.outputs import DatasetSerializer, GenerationJobSerializer
-
-    job = _locked_generation_job(job_id)
-    if job.status in (JobStatus.COMPLETED, JobStatus.FAILED):
-        return job
-    stored = output.stored or (
-        storage.save_bytes(output.content) if isinstance(output.content, bytes) else storage.save_stream(output.content)
-    )
-    preview = output.preview[: conf.PREVIEW_ROWS]
-    preview_file = storage.save_bytes(orjson.dumps(preview))
-    dataset = Dataset.objects.select_for_update().get(pk=job.dataset_id)
-    file_format = job.config.get("format") or dataset.format
+def _generated_files_record(
+    dataset: Dataset, *, file_format: str, stored: storage.StoredFile, preview_file: storage.StoredFile
+) -> None:
+    """The dataset's full file and its preview as ``DatasetFile`` rows, to be pinned once committed."""
     full_row, _ = DatasetFile.objects.update_or_create(
         dataset=dataset,
         kind=DatasetFile.Kind.FULL,
@@ -180,15 +159,63 @@ def generation_job_complete(*, job_id, output: GeneratedDataset) -> GenerationJo
     )
     # Optional (IPFS_API_URL): pinned by a task after commit; the job never waits for it.
     dataset_files_pin_request(file_ids=[full_row.pk, preview_row.pk])
-    now = timezone.now()
+
+
+def _dataset_ready(
+    dataset: Dataset,
+    *,
+    file_format: str,
+    output: GeneratedDataset,
+    stored: storage.StoredFile,
+    preview_file: storage.StoredFile,
+    preview: list[dict],
+) -> None:
     dataset.status = Dataset.Status.READY
     dataset.format = file_format
     dataset.rows, dataset.tokens, dataset.size_bytes = output.rows, output.tokens, stored.size
     dataset.full_cid, dataset.preview_cid = stored.cid, preview_file.cid
     dataset.preview_data, dataset.preview_rows = preview, len(preview)
-    dataset.last_modified = now
+    dataset.last_modified = timezone.now()
     dataset.save()
-    job.status, job.progress, job.completed_at = JobStatus.COMPLETED, 100, now
+
+
+def _dataset_generated_webhook_fire(job: GenerationJob, *, size_bytes: int) -> None:
+    dataset = (
+        Dataset.objects.select_related("creator__wallet_profile").prefetch_related("tag_rows").get(pk=job.dataset_id)
+    )
+    webhook_event_fire(
+        user_id=job.user_id,
+        event="dataset.generated",
+        data={
+            "dataset": DatasetSerializer(dataset).data,
+            "job": GenerationJobSerializer(job).data,
+            "size": human_size(size_bytes),
+        },
+    )
+
+
+@transaction.atomic
+def generation_job_complete(*, job_id, output: GeneratedDataset) -> GenerationJob:
+    """Store the generated file by CID, make the dataset ready, and tell the owner and their webhooks.
+
+    The job's ``result`` (with the verification report) is in the ``dataset.generated`` payload's
+    ``job``. Completing a job that is already over changes nothing.
+    """
+    job = _locked_generation_job(job_id)
+    if job.status in (JobStatus.COMPLETED, JobStatus.FAILED):
+        return job
+    stored = output.stored or (
+        storage.save_bytes(output.content) if isinstance(output.content, bytes) else storage.save_stream(output.content)
+    )
+    preview = output.preview[: conf.PREVIEW_ROWS]
+    preview_file = storage.save_bytes(orjson.dumps(preview))
+    dataset = Dataset.objects.select_for_update().get(pk=job.dataset_id)
+    file_format = job.config.get("format") or dataset.format
+    _generated_files_record(dataset, file_format=file_format, stored=stored, preview_file=preview_file)
+    _dataset_ready(
+        dataset, file_format=file_format, output=output, stored=stored, preview_file=preview_file, preview=preview
+    )
+    job.status, job.progress, job.completed_at = JobStatus.COMPLETED, 100, dataset.last_modified
     job.result = {
         "generatedRows": output.rows,
         "filecoinCID": stored.cid,
@@ -198,17 +225,8 @@ def generation_job_complete(*, job_id, output: GeneratedDataset) -> GenerationJo
         "verification": output.verification,
     }
     job.save()
-    publish(job.user_id, GENERATION_PROGRESS_EVENT, _generation_event(job))
-    dataset = Dataset.objects.select_related("creator__wallet_profile").prefetch_related("tag_rows").get(pk=dataset.pk)
-    webhook_event_fire(
-        user_id=job.user_id,
-        event="dataset.generated",
-        data={
-            "dataset": DatasetSerializer(dataset).data,
-            "job": GenerationJobSerializer(job).data,
-            "size": human_size(stored.size),
-        },
-    )
+    events.generation_progress(job=job)
+    _dataset_generated_webhook_fire(job, size_bytes=stored.size)
     return job
 
 
@@ -224,21 +242,11 @@ def generation_job_fail(*, job_id, error: str, run_id: str = "") -> GenerationJo
     job.status, job.error, job.completed_at = JobStatus.FAILED, error[:2000], timezone.now()
     job.save()
     Dataset.objects.filter(pk=job.dataset_id).update(status=Dataset.Status.FAILED, updated_at=timezone.now())
-    publish(job.user_id, GENERATION_PROGRESS_EVENT, {**_generation_event(job), "error": job.error})
+    events.generation_progress(job=job, failed=True)
     return job
 
 
 # --- training -----------------------------------------------------------------------------------
-
-
-def _training_event(job: TrainingJob, model: TrainedModel) -> dict:
-    return {
-        "modelId": str(model.pk),
-        "jobId": str(job.pk),
-        "progress": job.progress,
-        "status": job.status,
-        "metrics": model.metrics or {},
-    }
 
 
 def _locked_training_job(job_id) -> TrainingJob:
@@ -251,7 +259,7 @@ def training_job_start(*, job_id, run_id: str = "") -> TrainingJob | None:
     job = _locked_training_job(job_id)
     if not _claim(job, run_id):
         return None
-    publish(job.user_id, TRAINING_PROGRESS_EVENT, _training_event(job, job.model))
+    events.training_progress(job=job, model=job.model)
     return job
 
 
@@ -267,15 +275,13 @@ def training_job_progress(*, job_id, progress: int, metrics: dict | None = None,
         if metrics:
             model.metrics = {**model.metrics, **metrics}
             model.save(update_fields=["metrics", "updated_at"])
-        publish(job.user_id, TRAINING_PROGRESS_EVENT, _training_event(job, model))
+        events.training_progress(job=job, model=model)
     return job
 
 
 @transaction.atomic
 def training_job_complete(*, job_id, content: bytes | IO[bytes], accuracy: float | None, metrics: dict) -> TrainingJob:
     """Store the trained weights by CID, make the model ready, tell the owner and their webhooks."""
-    from marketplace.serializers.outputs import ModelSerializer
-
     job = _locked_training_job(job_id)
     if job.status in (JobStatus.COMPLETED, JobStatus.FAILED):
         return job
@@ -287,7 +293,7 @@ def training_job_complete(*, job_id, content: bytes | IO[bytes], accuracy: float
     model.save()
     job.status, job.progress, job.completed_at = JobStatus.COMPLETED, 100, now
     job.save()
-    publish(job.user_id, TRAINING_PROGRESS_EVENT, _training_event(job, model))
+    events.training_progress(job=job, model=model)
     model = (
         TrainedModel.objects.select_related("trained_by__wallet_profile").prefetch_related("tag_rows").get(pk=model.pk)
     )
@@ -304,5 +310,5 @@ def training_job_fail(*, job_id, error: str, run_id: str = "") -> TrainingJob:
     job.status, job.error, job.completed_at = JobStatus.FAILED, error[:2000], timezone.now()
     job.save()
     TrainedModel.objects.filter(pk=job.model_id).update(status=TrainedModel.Status.FAILED, updated_at=timezone.now())
-    publish(job.user_id, TRAINING_PROGRESS_EVENT, {**_training_event(job, job.model), "status": job.status})
+    events.training_progress(job=job, model=job.model)
     return job

@@ -21,10 +21,10 @@ from django.utils import timezone
 
 from core import errors
 from core.jobs import backoff_seconds, job_enqueue, job_send
-from core.realtime import publish
-from marketplace import conf
+from marketplace import conf, events
 from marketplace.errors import ALREADY_PURCHASED, TRANSACTION_ALREADY_USED
 from marketplace.models import Currency, Dataset, Purchase, WalletProfile
+from marketplace.serializers.outputs import PurchaseSerializer
 from marketplace.services.payment_checks import (
     PaymentCheck,
     crypto_payment_check,
@@ -36,7 +36,6 @@ from marketplace.services.webhooks import webhook_event_fire
 
 logger = logging.getLogger(__name__)
 
-DATASET_PURCHASED_EVENT = "dataset.purchased"
 PURCHASE_VERIFY_TASK = "marketplace.purchase_verify_task"
 
 
@@ -94,13 +93,8 @@ class PurchaseOutcome:
     full_access_cid: str | None
 
 
-def purchase_create(*, buyer, dataset: Dataset, transaction_hash: str, payment_method: str) -> PurchaseOutcome:
-    """Buy a dataset with a payment the provider confirms.
-
-    Confirmed: the purchase is completed and its full CID returned. Not yet confirmed: the purchase
-    is stored ``pending`` and re-checked by ``purchase_verify_task`` with backoff. Rejected: the
-    provider's reason as a 402 and nothing stored. A reused transaction is TRANSACTION_ALREADY_USED.
-    """
+def _purchase_terms_check(*, buyer, dataset: Dataset, payment_method: str) -> None:
+    """The buyer may pay for this dataset with this method: not its creator, not free, its currency's method."""
     if dataset.creator_id == buyer.pk:
         raise errors.CONFLICT("You created this dataset; there is nothing to buy")
     if dataset.price <= 0:
@@ -113,36 +107,37 @@ def purchase_create(*, buyer, dataset: Dataset, transaction_hash: str, payment_m
             f"Datasets priced in {dataset.currency} are paid with {expected_method}",
             details={"paymentMethod": [f"must be {expected_method}"]},
         )
-    reference = normalize_reference(payment_method, transaction_hash)
-    if Purchase.objects.filter(buyer=buyer, dataset=dataset, status=Purchase.Status.COMPLETED).exists():
-        raise ALREADY_PURCHASED()
+
+
+def _outcome(purchase: Purchase, dataset: Dataset) -> PurchaseOutcome:
+    completed = purchase.status == Purchase.Status.COMPLETED
+    return PurchaseOutcome(purchase=purchase, full_access_cid=dataset.full_cid if completed else None)
+
+
+def _resubmitted_payment_recheck(*, buyer, dataset: Dataset, reference: str) -> PurchaseOutcome | None:
+    """None for a payment never submitted; the same buyer's pending purchase of it, checked again now.
+
+    A payment already used for anything else is TRANSACTION_ALREADY_USED.
+    """
     existing = Purchase.objects.filter(transaction_hash=reference).first()
-    if existing is not None:
-        if (
-            existing.buyer_id == buyer.pk
-            and existing.dataset_id == dataset.pk
-            and existing.status == Purchase.Status.PENDING
-        ):
-            # The same buyer submitting the same payment again: check it now instead of refusing.
-            purchase_recheck(purchase_id=existing.pk, schedule_next=False)
-            existing.refresh_from_db()
-            completed = existing.status == Purchase.Status.COMPLETED
-            return PurchaseOutcome(purchase=existing, full_access_cid=dataset.full_cid if completed else None)
-        raise TRANSACTION_ALREADY_USED()
-    payee = dataset_payee(dataset) if payment_method == Purchase.PaymentMethod.CRYPTO else ""
-    check = _check_payment(
-        {
-            "payment_method": payment_method,
-            "reference": reference,
-            "payee": payee,
-            "payer": _buyer_wallet(buyer),
-            "amount": dataset.price,
-            "dataset_id": dataset.pk,
-            "buyer_id": buyer.pk,
-        }
-    )
-    if check.state == "rejected":
-        raise check.error
+    if existing is None:
+        return None
+    if (
+        existing.buyer_id == buyer.pk
+        and existing.dataset_id == dataset.pk
+        and existing.status == Purchase.Status.PENDING
+    ):
+        # The same buyer submitting the same payment again: check it now instead of refusing.
+        purchase_recheck(purchase_id=existing.pk, schedule_next=False)
+        existing.refresh_from_db()
+        return _outcome(existing, dataset)
+    raise TRANSACTION_ALREADY_USED()
+
+
+def _purchase_record(
+    *, buyer, dataset: Dataset, payment_method: str, reference: str, payee: str, check: PaymentCheck
+) -> Purchase:
+    """Store the purchase, completed when the payment is confirmed, else pending with its re-check scheduled."""
     try:
         with transaction.atomic():
             purchase = Purchase.objects.create(
@@ -166,9 +161,41 @@ def purchase_create(*, buyer, dataset: Dataset, transaction_hash: str, payment_m
         if Purchase.objects.filter(transaction_hash=reference).exists():
             raise TRANSACTION_ALREADY_USED()
         raise ALREADY_PURCHASED()
-    return PurchaseOutcome(
-        purchase=purchase, full_access_cid=dataset.full_cid if purchase.status == Purchase.Status.COMPLETED else None
+    return purchase
+
+
+def purchase_create(*, buyer, dataset: Dataset, transaction_hash: str, payment_method: str) -> PurchaseOutcome:
+    """Buy a dataset with a payment the provider confirms.
+
+    Confirmed: the purchase is completed and its full CID returned. Not yet confirmed: the purchase
+    is stored ``pending`` and re-checked by ``purchase_verify_task`` with backoff. Rejected: the
+    provider's reason as a 402 and nothing stored. A reused transaction is TRANSACTION_ALREADY_USED.
+    """
+    _purchase_terms_check(buyer=buyer, dataset=dataset, payment_method=payment_method)
+    reference = normalize_reference(payment_method, transaction_hash)
+    if Purchase.objects.filter(buyer=buyer, dataset=dataset, status=Purchase.Status.COMPLETED).exists():
+        raise ALREADY_PURCHASED()
+    resubmitted = _resubmitted_payment_recheck(buyer=buyer, dataset=dataset, reference=reference)
+    if resubmitted is not None:
+        return resubmitted
+    payee = dataset_payee(dataset) if payment_method == Purchase.PaymentMethod.CRYPTO else ""
+    check = _check_payment(
+        {
+            "payment_method": payment_method,
+            "reference": reference,
+            "payee": payee,
+            "payer": _buyer_wallet(buyer),
+            "amount": dataset.price,
+            "dataset_id": dataset.pk,
+            "buyer_id": buyer.pk,
+        }
     )
+    if check.state == "rejected":
+        raise check.error
+    purchase = _purchase_record(
+        buyer=buyer, dataset=dataset, payment_method=payment_method, reference=reference, payee=payee, check=check
+    )
+    return _outcome(purchase, dataset)
 
 
 def recheck_delay_seconds(attempt: int) -> int:
@@ -182,17 +209,11 @@ def _schedule_recheck(purchase_id, *, attempt: int) -> None:
 
 def _complete(purchase: Purchase) -> None:
     """Effects of a completed purchase; called once, inside the transaction that completes it."""
-    from marketplace.serializers.outputs import PurchaseSerializer
-
     purchase.status, purchase.completed_at, purchase.failure_reason = Purchase.Status.COMPLETED, timezone.now(), ""
     purchase.save()
     Dataset.objects.filter(pk=purchase.dataset_id).update(purchases=F("purchases") + 1)
     creator_id = Dataset.objects.filter(pk=purchase.dataset_id).values_list("creator_id", flat=True).get()
-    publish(
-        creator_id,
-        DATASET_PURCHASED_EVENT,
-        {"datasetId": str(purchase.dataset_id), "purchaserId": str(purchase.buyer_id)},
-    )
+    events.dataset_purchased(creator_id=creator_id, dataset_id=purchase.dataset_id, purchaser_id=purchase.buyer_id)
     data = PurchaseSerializer(purchase).data
     webhook_event_fire(user_id=creator_id, event="payment.completed", data={"purchase": data, "role": "seller"})
     webhook_event_fire(user_id=purchase.buyer_id, event="payment.completed", data={"purchase": data, "role": "buyer"})

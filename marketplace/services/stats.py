@@ -18,22 +18,17 @@ from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
 
 from marketplace import conf
-from marketplace.models import Dataset, DatasetDailyStats, ModelDailyDownloads, TrainedModel
+from marketplace.models import Dataset, DatasetDailyStats, ModelDailyDownloads, TrainedModel, stats_day
 
 VIEW_WEIGHT = 1.0
 DOWNLOAD_WEIGHT = 5.0
 STAR_WEIGHT = 3.0
 
 
-def today() -> date:
-    return timezone.now().date()
-
-
 def _bump_daily(model, *, owner_field: str, owner_id, counter: str, amount: int) -> None:
-    lookup = {owner_field: owner_id, "date": today()}
+    lookup = {owner_field: owner_id, "date": stats_day()}
     if model.objects.filter(**lookup).update(**{counter: F(counter) + amount}):
         return
     try:
@@ -77,7 +72,7 @@ def trending_score(daily: list[tuple[date, int, int, int]], *, on: date) -> floa
 
 def datasets_trending_refresh() -> int:
     """Recompute the stored trending score of every dataset; returns how many changed."""
-    on = today()
+    on = stats_day()
     since = on - timedelta(days=conf.TRENDING_WINDOW_DAYS - 1)
     daily: dict = defaultdict(list)
     rows = DatasetDailyStats.objects.filter(date__gte=since).values_list(

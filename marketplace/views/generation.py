@@ -1,4 +1,4 @@
-"""``/generation/jobs/:id`` and ``/generation/templates`` (``/generation/preview``: ``engine_views.py``)."""
+"""``/generation/jobs/:id`` and ``/generation/templates`` (``/generation/preview``: ``generation_preview.py``)."""
 
 from __future__ import annotations
 

@@ -13,9 +13,9 @@ from kombu.exceptions import OperationalError as BrokerUnreachableError
 
 from core import storage
 from marketplace import conf
+from marketplace.integrations.ipfs import RAW_BLOCK_MAX_BYTES, KuboClient
 from marketplace.models import Dataset, DatasetFile, GenerationJob
 from marketplace.services import generation, pinning
-from marketplace.integrations.ipfs import RAW_BLOCK_MAX_BYTES, KuboClient
 from marketplace.services.maintenance import marketplace_upkeep
 from marketplace.tasks import dataset_file_pin_task
 from tests.marketplace.conftest import API

@@ -9,8 +9,12 @@ from celery import current_app
 from marketplace.engine import GenerationRequest, generate
 from marketplace.engine.rows import batches, plan_for
 from marketplace.engine.verification import read_batches
-from marketplace.engine_tasks import generation_job_run_task, training_job_run_task
-from marketplace.tasks import GENERATION_JOB_RUN_TASK, TRAINING_JOB_RUN_TASK
+from marketplace.tasks import (
+    GENERATION_JOB_RUN_TASK,
+    TRAINING_JOB_RUN_TASK,
+    generation_job_run_task,
+    training_job_run_task,
+)
 
 
 def field(name: str, field_type: str, **constraints) -> dict:

@@ -14,14 +14,14 @@ from django.db import OperationalError
 from core import storage
 from marketplace import conf as marketplace_conf
 from marketplace import engine
-from marketplace.engine import jobs
 from marketplace.engine.checks import invalid_values
 from marketplace.engine.spec import FieldSpec
 from marketplace.engine.verification import VerificationReport
-from marketplace.engine_tasks import generation_job_run_task
 from marketplace.models import Dataset, DatasetFile, GenerationJob, WebhookDelivery
 from marketplace.services import generation as seam
+from marketplace.services import generation_runner
 from marketplace.services.webhooks import webhook_endpoint_create
+from marketplace.tasks import generation_job_run_task
 from tests.marketplace.conftest import API, client_for
 from tests.marketplace.factories import WalletProfileFactory
 from tests.marketplace.fake_kubo import FakeKubo
@@ -132,7 +132,7 @@ def test_without_verification_the_report_says_only_the_file_was_re_read(creator,
     dataset = Dataset.objects.create(creator=creator, name="d", category="x", schema=SCHEMA, status="generating")
     config = {"schema": SCHEMA, "rows": 200, "format": "parquet", "quality": "fast", "verification": False}
     job = GenerationJob.objects.create(dataset=dataset, user=creator, config=config)
-    assert jobs.generation_job_run(job_id=str(job.pk)) == "completed"
+    assert generation_runner.generation_job_run(job_id=str(job.pk)) == "completed"
     job.refresh_from_db()
     assert job.result["verification"]["full"] is False and job.result["verification"]["checkedRows"] == 200
 
@@ -171,7 +171,7 @@ def test_a_file_failing_verification_is_never_marked_ready(job_queued, monkeypat
     failed = VerificationReport(rows=1200)
     failed.record("3 value(s) of 'amount' break its constraints", 3, "amount")
     monkeypatch.setattr(engine, "verify_file", lambda *args, **kwargs: failed)
-    assert jobs.generation_job_run(job_id=str(job_queued.pk)) == "failed"
+    assert generation_runner.generation_job_run(job_id=str(job_queued.pk)) == "failed"
     job_queued.refresh_from_db()
     assert "3 violation(s)" in job_queued.error
     assert Dataset.objects.get(pk=job_queued.dataset_id).status == "failed"
@@ -181,7 +181,7 @@ def test_a_file_failing_verification_is_never_marked_ready(job_queued, monkeypat
 def test_a_rerun_after_a_crash_completes_with_the_same_file(job_queued):
     # A worker died after starting: the job is "running" and its task is delivered again.
     seam.generation_job_start(job_id=job_queued.pk)
-    assert jobs.generation_job_run(job_id=str(job_queued.pk)) == "completed"
+    assert generation_runner.generation_job_run(job_id=str(job_queued.pk)) == "completed"
     job_queued.refresh_from_db()
     request = engine.GenerationRequest.from_config(job_queued.config, default_seed=engine.seed_for(str(job_queued.pk)))
     fresh = engine.generate(request)
@@ -190,10 +190,10 @@ def test_a_rerun_after_a_crash_completes_with_the_same_file(job_queued):
 
 
 def test_running_a_finished_job_again_changes_nothing(job_queued):
-    jobs.generation_job_run(job_id=str(job_queued.pk))
+    generation_runner.generation_job_run(job_id=str(job_queued.pk))
     job_queued.refresh_from_db()
     finished = (job_queued.result, job_queued.completed_at)
-    assert jobs.generation_job_run(job_id=str(job_queued.pk)) == "completed"
+    assert generation_runner.generation_job_run(job_id=str(job_queued.pk)) == "completed"
     job_queued.refresh_from_db()
     assert (job_queued.result, job_queued.completed_at) == finished
 
@@ -201,10 +201,10 @@ def test_running_a_finished_job_again_changes_nothing(job_queued):
 def test_a_job_whose_worker_keeps_dying_fails(job_queued):
     # Given a job whose message already started MAX_DELIVERIES runs that never finished
     GenerationJob.objects.filter(pk=job_queued.pk).update(
-        status="running", run_id="message-1", attempts=jobs.conf.MAX_DELIVERIES
+        status="running", run_id="message-1", attempts=generation_runner.conf.MAX_DELIVERIES
     )
     # When the broker delivers that message once more
-    outcome = jobs.generation_job_run(job_id=str(job_queued.pk), run_id="message-1")
+    outcome = generation_runner.generation_job_run(job_id=str(job_queued.pk), run_id="message-1")
     # Then the job fails instead of looping forever
     assert outcome == "failed"
     job_queued.refresh_from_db()
@@ -214,21 +214,21 @@ def test_a_job_whose_worker_keeps_dying_fails(job_queued):
 def test_a_retry_of_the_task_is_not_taken_for_a_crash(job_queued):
     # Given a job whose last run was the task's own retry (same message, one more start)
     GenerationJob.objects.filter(pk=job_queued.pk).update(
-        status="running", run_id="message-1", attempts=jobs.conf.MAX_DELIVERIES
+        status="running", run_id="message-1", attempts=generation_runner.conf.MAX_DELIVERIES
     )
     # When the retry runs, it counts as one, not as a crash
-    assert jobs.generation_job_run(job_id=str(job_queued.pk), run_id="message-1", retries=1) == "completed"
+    assert generation_runner.generation_job_run(job_id=str(job_queued.pk), run_id="message-1", retries=1) == "completed"
 
 
 def test_a_message_the_job_no_longer_names_does_nothing(job_queued):
     # Given a job the watchdog gave to another message
     GenerationJob.objects.filter(pk=job_queued.pk).update(run_id="message-2")
     # When the old message arrives late
-    outcome = jobs.generation_job_run(job_id=str(job_queued.pk), run_id="message-1")
+    outcome = generation_runner.generation_job_run(job_id=str(job_queued.pk), run_id="message-1")
     # Then it neither starts nor fails the job
     job_queued.refresh_from_db()
     assert (outcome, job_queued.status, job_queued.attempts) == ("queued", "queued", 0)
-    assert jobs.generation_job_run(job_id=str(job_queued.pk), run_id="message-2") == "completed"
+    assert generation_runner.generation_job_run(job_id=str(job_queued.pk), run_id="message-2") == "completed"
 
 
 def test_a_redelivered_message_takes_its_running_job_over_from_zero_progress(job_queued):
@@ -245,7 +245,7 @@ def test_a_redelivered_message_takes_its_running_job_over_from_zero_progress(job
     # When the broker delivers the same message again
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(seam, "generation_job_progress", recording)
-        assert jobs.generation_job_run(job_id=str(job_queued.pk), run_id="message-1") == "completed"
+        assert generation_runner.generation_job_run(job_id=str(job_queued.pk), run_id="message-1") == "completed"
     # Then it ran again from 0 %, the second run counted
     job_queued.refresh_from_db()
     assert job_queued.attempts == 2 and seen and seen[0] < 60
@@ -255,7 +255,7 @@ def test_the_time_limit_fails_the_job_with_a_clear_message(job_queued, monkeypat
     def too_slow(**kwargs):
         raise SoftTimeLimitExceeded()
 
-    monkeypatch.setattr("marketplace.engine_tasks.generation_job_run", too_slow)
+    monkeypatch.setattr("marketplace.tasks.generation_job_run", too_slow)
     generation_job_run_task.apply(args=[str(job_queued.pk)], task_id=job_queued.run_id)
     job_queued.refresh_from_db()
     assert job_queued.status == "failed" and "time limit" in job_queued.error
@@ -272,7 +272,7 @@ def test_a_crash_fails_the_job_without_leaking_details(job_queued, monkeypatch, 
     def crash(**kwargs):
         raise error
 
-    monkeypatch.setattr("marketplace.engine_tasks.generation_job_run", crash)
+    monkeypatch.setattr("marketplace.tasks.generation_job_run", crash)
     generation_job_run_task.apply(args=[str(job_queued.pk)], task_id=job_queued.run_id)
     job_queued.refresh_from_db()
     assert job_queued.status == "failed" and message in job_queued.error and "Traceback" not in job_queued.error
@@ -281,7 +281,7 @@ def test_a_crash_fails_the_job_without_leaking_details(job_queued, monkeypatch, 
 def test_progress_is_reported_once_per_percent_and_interval():
     reported = []
     clock = iter([0.0, 0.1, 0.2, 1.0, 1.1, 2.0])
-    throttle = jobs.ProgressThrottle(reported.append, interval=0.5, clock=lambda: next(clock))
+    throttle = generation_runner.ProgressThrottle(reported.append, interval=0.5, clock=lambda: next(clock))
     for done in (10, 20, 30, 40, 40, 100):
         throttle(done, 100)
     assert reported == [10, 40, 99]
@@ -317,7 +317,7 @@ def test_progress_covers_writing_verification_and_storage_without_long_pauses(jo
     started = time.monotonic()
 
     # When it runs
-    assert jobs.generation_job_run(job_id=str(job_queued.pk)) == "completed"
+    assert generation_runner.generation_job_run(job_id=str(job_queued.pk)) == "completed"
     finished = time.monotonic()
 
     # Then every part of the run reported progress, rising, and ended at 99 % before completion

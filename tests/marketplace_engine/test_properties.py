@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 
 from core.errors import DomainError
 from marketplace.engine.checks import invalid_values
-from marketplace.engine.spec import FieldSpec
 from marketplace.engine.schema import schema_validate
+from marketplace.engine.spec import FieldSpec
 from tests.marketplace_engine.conftest import request_for, rows_of
 
 TEXT_TYPES = ["string", "text", "email", "url", "phone", "name", "address"]

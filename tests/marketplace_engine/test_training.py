@@ -16,9 +16,9 @@ from core.errors import DomainError
 from marketplace.models import Dataset, TrainedModel, TrainingJob, WebhookDelivery
 from marketplace.services import generation as seam
 from marketplace.services.trained_models import model_create
+from marketplace.services.training_runner import training_job_run
 from marketplace.services.webhooks import webhook_endpoint_create
 from marketplace.training import BASE_MODEL_NAMES
-from marketplace.training.jobs import training_job_run
 from tests.marketplace.factories import WalletProfileFactory
 from tests.marketplace_engine.conftest import field, request_for, rows_of
 

@@ -1,4 +1,4 @@
-"""Running a generation job: what the Celery task calls (the task itself stays thin).
+"""Running a generation job with the engine (``marketplace.engine``): what the Celery task calls.
 
 ``generation_job_run`` drives one job through the marketplace's seam
 (``marketplace.services.generation``): start, throttled progress, then complete with the verified
