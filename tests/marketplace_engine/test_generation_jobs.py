@@ -290,7 +290,7 @@ def test_progress_is_reported_once_per_percent_and_interval():
 def test_progress_covers_writing_verification_and_storage_without_long_pauses(job_queued, monkeypatch):
     # Given a job of ten chunks, every progress report recorded with the moment it was made
     GenerationJob.objects.filter(pk=job_queued.pk).update(config={**job_queued.config, "rows": 100_000})
-    monkeypatch.setattr(jobs.conf, "PROGRESS_MIN_INTERVAL_SECONDS", 0.0)
+    monkeypatch.setattr(generation_runner.conf, "PROGRESS_MIN_INTERVAL_SECONDS", 0.0)
     moments: list[tuple[float, str, int]] = []
     phase = {"now": "writing"}
     original_progress, original_verify, original_store = (
