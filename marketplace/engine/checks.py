@@ -83,6 +83,42 @@ def _json_object_invalid(values: pa.Array) -> np.ndarray:
     return result
 
 
+def _outside(values: pa.Array, minimum, maximum) -> np.ndarray:
+    """True where a value is below ``minimum`` or above ``maximum`` (either may be None: no bound)."""
+    bad = np.zeros(len(values), dtype=bool)
+    if minimum is not None:
+        bad |= _numpy(pc.less(values, minimum))
+    if maximum is not None:
+        bad |= _numpy(pc.greater(values, maximum))
+    return bad
+
+
+def _text_invalid(spec: FieldSpec, values: pa.Array, compiled_pattern: re2._Regexp | None) -> np.ndarray:
+    """True where a text value's length is out of bounds or it does not match the field's pattern."""
+    bad = np.zeros(len(values), dtype=bool)
+    if spec.minimum is not None or spec.maximum is not None:
+        low = int(spec.minimum) if spec.minimum is not None else None
+        high = int(spec.maximum) if spec.maximum is not None else None
+        bad |= _outside(pc.utf8_length(values), low, high)
+    if spec.pattern is not None:
+        fullmatch = (compiled_pattern or linear_pattern_compile(spec.pattern)).fullmatch
+        bad |= np.fromiter(
+            (value is not None and fullmatch(value) is None for value in values.to_pylist()),
+            dtype=bool,
+            count=len(values),
+        )
+    return bad
+
+
+def _format_invalid(spec: FieldSpec, values: pa.Array) -> np.ndarray:
+    """True where a value is not in its type's format (emails, URLs, ... and JSON objects)."""
+    if spec.type in FORMATS:
+        return ~_numpy(pc.match_substring_regex(values, FORMATS[spec.type]))
+    if spec.type == "json":
+        return _json_object_invalid(values)
+    return np.zeros(len(values), dtype=bool)
+
+
 def invalid_values(spec: FieldSpec, values: pa.Array, compiled_pattern: re2._Regexp | None = None) -> np.ndarray:
     """True where a row breaks a constraint of ``spec`` (nulls included when the field is required)."""
     if isinstance(values, pa.ChunkedArray):
@@ -97,28 +133,9 @@ def invalid_values(spec: FieldSpec, values: pa.Array, compiled_pattern: re2._Reg
     if allowed is not None:
         bad |= ~_numpy(pc.is_in(values, value_set=allowed))
     if spec.type in ("integer", "float"):
-        if spec.minimum is not None:
-            bad |= _numpy(pc.less(values, spec.minimum))
-        if spec.maximum is not None:
-            bad |= _numpy(pc.greater(values, spec.maximum))
+        bad |= _outside(values, spec.minimum, spec.maximum)
     if spec.is_text:
-        if spec.minimum is not None or spec.maximum is not None:
-            lengths = pc.utf8_length(values)
-            if spec.minimum is not None:
-                bad |= _numpy(pc.less(lengths, int(spec.minimum)))
-            if spec.maximum is not None:
-                bad |= _numpy(pc.greater(lengths, int(spec.maximum)))
-        if spec.pattern is not None:
-            pattern = compiled_pattern or linear_pattern_compile(spec.pattern)
-            fullmatch = pattern.fullmatch
-            bad |= np.fromiter(
-                (value is not None and fullmatch(value) is None for value in values.to_pylist()),
-                dtype=bool,
-                count=len(values),
-            )
+        bad |= _text_invalid(spec, values, compiled_pattern)
     if spec.pattern is None and allowed is None:
-        if spec.type in FORMATS:
-            bad |= ~_numpy(pc.match_substring_regex(values, FORMATS[spec.type]))
-        elif spec.type == "json":
-            bad |= _json_object_invalid(values)
+        bad |= _format_invalid(spec, values)
     return invalid | (bad & present)

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from marketplace.engine import arrays, text, vocabularies
-from marketplace.engine.checks import arrow_type, enum_values
+from marketplace.engine.checks import arrow_type, enum_values, invalid_values
 from marketplace.engine.errors import UNGENERATABLE_SCHEMA
 from marketplace.engine.regex import UngeneratablePatternError, pattern_generator
 from marketplace.engine.spec import FieldSpec
@@ -410,8 +410,6 @@ def _enum_choice(spec: FieldSpec) -> Choice:
         raise UNGENERATABLE_SCHEMA(
             f"field '{spec.name}': enum values are not valid {spec.type} values ({exc})", details={"field": spec.name}
         )
-    from marketplace.engine.checks import invalid_values
-
     allowed = values.filter(pa.array(~invalid_values(spec, values)))
     if len(allowed) == 0:
         raise UNGENERATABLE_SCHEMA(
@@ -420,27 +418,20 @@ def _enum_choice(spec: FieldSpec) -> Choice:
     return Choice(allowed)
 
 
-def generator_for(spec: FieldSpec, *, rows: int, quality: str) -> Generator:
-    """The generator for ``spec`` (``rows`` decides whether names need middle initials to stay unique)."""
-    weighted = quality != "fast"
-    if spec.enum or spec.type == "enum":
-        return _enum_choice(spec)
-    if spec.type == "integer":
-        return Integer(spec)
-    if spec.type == "float":
-        return Float(spec)
-    if spec.type == "boolean":
-        return Boolean()
-    if spec.type == "date":
-        return Day()
-    if spec.type == "datetime":
-        return Moment()
-    if spec.type == "uuid":
-        return Uuid()
-    if spec.type == "json":
-        return JsonObject()
-    if spec.pattern is not None:
-        return Pattern(spec)
+# Types whose generator depends on nothing but the field.
+_TYPED_GENERATORS = {
+    "integer": Integer,
+    "float": Float,
+    "boolean": lambda spec: Boolean(),
+    "date": lambda spec: Day(),
+    "datetime": lambda spec: Moment(),
+    "uuid": lambda spec: Uuid(),
+    "json": lambda spec: JsonObject(),
+}
+
+
+def _text_generator(spec: FieldSpec, *, rows: int, weighted: bool) -> Generator:
+    """Strings, free text, and the composite kinds (names, e-mails, addresses, ...)."""
     bounded = spec.minimum is not None or spec.maximum is not None
     if spec.type in ("string", "text") and bounded:
         low = int(spec.minimum) if spec.minimum is not None else 0
@@ -454,6 +445,18 @@ def generator_for(spec: FieldSpec, *, rows: int, quality: str) -> Generator:
         return Compound(composite, weighted=weighted, role="name", checked=bounded)
     build, role = _COMPOSITES[spec.type]
     return Compound(build(), weighted=weighted, role=role, checked=bounded)
+
+
+def generator_for(spec: FieldSpec, *, rows: int, quality: str) -> Generator:
+    """The generator for ``spec`` (``rows`` decides whether names need middle initials to stay unique)."""
+    if spec.enum or spec.type == "enum":
+        return _enum_choice(spec)
+    typed = _TYPED_GENERATORS.get(spec.type)
+    if typed is not None:
+        return typed(spec)
+    if spec.pattern is not None:
+        return Pattern(spec)
+    return _text_generator(spec, rows=rows, weighted=quality != "fast")
 
 
 def arrow_type_for(spec: FieldSpec, generator: Generator) -> pa.DataType:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -298,54 +299,88 @@ class _Builder:
         return children[0] if len(children) == 1 else Sequence(children)
 
     def node(self, op, argument) -> Node:
-        if op is sre_constants.LITERAL:
-            return CharacterSet(np.array([argument]))
-        if op is sre_constants.NOT_LITERAL:
-            excluded = np.array([argument])
-            if self.ignore_case:
-                excluded = np.concatenate([excluded, _other_case(excluded)])
-            return CharacterSet(np.setdiff1d(PRINTABLE_ASCII, excluded))
-        if op is sre_constants.ANY:
-            return CharacterSet(PRINTABLE_ASCII)
-        if op is sre_constants.IN:
-            return CharacterSet(_class_codepoints(argument, self.ignore_case))
-        if op in (
-            sre_constants.MAX_REPEAT,
-            sre_constants.MIN_REPEAT,
-            getattr(sre_constants, "POSSESSIVE_REPEAT", None),
-        ):
-            low, high, items = argument
-            if high is sre_constants.MAXREPEAT or high >= sre_constants.MAXREPEAT:
-                high = low + UNBOUNDED_EXTRA
-            node = Repeat(self.sequence(items), int(low), int(high))
-            if op is not sre_constants.MAX_REPEAT and op is not sre_constants.MIN_REPEAT:
-                node.exact = False
-            return node
-        if op is sre_constants.SUBPATTERN:
-            number, add_flags, _del_flags, items = argument
-            previous = self.ignore_case
-            self.ignore_case = self.ignore_case or bool(add_flags & re.IGNORECASE)
-            child = self.sequence(items)
-            self.ignore_case = previous
-            return Group(number, child)
-        if op is getattr(sre_constants, "ATOMIC_GROUP", None):
-            group = Group(None, self.sequence(argument))
-            group.exact = False
-            return group
-        if op is sre_constants.BRANCH:
-            _, branches = argument
-            return Alternation([self.sequence(branch) for branch in branches])
-        if op is sre_constants.GROUPREF:
-            return GroupReference(argument)
-        if op is sre_constants.GROUPREF_EXISTS:
-            _, yes, no = argument
-            branches = [self.sequence(yes), self.sequence(no) if no else Empty()]
-            alternation = Alternation(branches)
-            alternation.exact = False
-            return alternation
-        if op in (sre_constants.ASSERT, sre_constants.ASSERT_NOT):
-            return Empty(exact=False)
-        raise UngeneratablePatternError(f"unsupported regular-expression construct {op}")
+        build = self._BUILDERS.get(op)
+        if build is None:
+            raise UngeneratablePatternError(f"unsupported regular-expression construct {op}")
+        return build(self, argument)
+
+    def _literal(self, argument) -> Node:
+        return CharacterSet(np.array([argument]))
+
+    def _not_literal(self, argument) -> Node:
+        excluded = np.array([argument])
+        if self.ignore_case:
+            excluded = np.concatenate([excluded, _other_case(excluded)])
+        return CharacterSet(np.setdiff1d(PRINTABLE_ASCII, excluded))
+
+    def _any(self, argument) -> Node:
+        return CharacterSet(PRINTABLE_ASCII)
+
+    def _class(self, argument) -> Node:
+        return CharacterSet(_class_codepoints(argument, self.ignore_case))
+
+    def _repeat(self, argument, *, exact: bool = True) -> Node:
+        low, high, items = argument
+        if high is sre_constants.MAXREPEAT or high >= sre_constants.MAXREPEAT:
+            high = low + UNBOUNDED_EXTRA
+        node = Repeat(self.sequence(items), int(low), int(high))
+        if not exact:
+            node.exact = False
+        return node
+
+    def _possessive_repeat(self, argument) -> Node:
+        return self._repeat(argument, exact=False)
+
+    def _subpattern(self, argument) -> Node:
+        number, add_flags, _del_flags, items = argument
+        previous = self.ignore_case
+        self.ignore_case = self.ignore_case or bool(add_flags & re.IGNORECASE)
+        child = self.sequence(items)
+        self.ignore_case = previous
+        return Group(number, child)
+
+    def _atomic_group(self, argument) -> Node:
+        group = Group(None, self.sequence(argument))
+        group.exact = False
+        return group
+
+    def _branch(self, argument) -> Node:
+        _, branches = argument
+        return Alternation([self.sequence(branch) for branch in branches])
+
+    def _group_reference(self, argument) -> Node:
+        return GroupReference(argument)
+
+    def _group_reference_exists(self, argument) -> Node:
+        _, yes, no = argument
+        alternation = Alternation([self.sequence(yes), self.sequence(no) if no else Empty()])
+        alternation.exact = False
+        return alternation
+
+    def _assertion(self, argument) -> Node:
+        return Empty(exact=False)
+
+    # Each parsed construct's builder (POSSESSIVE_REPEAT and ATOMIC_GROUP are Python 3.11+).
+    _BUILDERS: ClassVar[dict] = {
+        op: build
+        for op, build in (
+            (sre_constants.LITERAL, _literal),
+            (sre_constants.NOT_LITERAL, _not_literal),
+            (sre_constants.ANY, _any),
+            (sre_constants.IN, _class),
+            (sre_constants.MAX_REPEAT, _repeat),
+            (sre_constants.MIN_REPEAT, _repeat),
+            (getattr(sre_constants, "POSSESSIVE_REPEAT", None), _possessive_repeat),
+            (sre_constants.SUBPATTERN, _subpattern),
+            (getattr(sre_constants, "ATOMIC_GROUP", None), _atomic_group),
+            (sre_constants.BRANCH, _branch),
+            (sre_constants.GROUPREF, _group_reference),
+            (sre_constants.GROUPREF_EXISTS, _group_reference_exists),
+            (sre_constants.ASSERT, _assertion),
+            (sre_constants.ASSERT_NOT, _assertion),
+        )
+        if op is not None
+    }
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from django.db import OperationalError
 from core import storage
 from marketplace import conf as marketplace_conf
 from marketplace import engine
+from marketplace import events as marketplace_events
 from marketplace.engine.checks import invalid_values
 from marketplace.engine.spec import FieldSpec
 from marketplace.engine.verification import VerificationReport
@@ -48,7 +49,9 @@ def creator(db):
 def events(monkeypatch):
     """Every real-time event the seam publishes, as (user id, event, data)."""
     recorded: list[tuple] = []
-    monkeypatch.setattr(seam, "publish", lambda user_id, event, data: recorded.append((user_id, event, data)))
+    monkeypatch.setattr(
+        marketplace_events, "publish", lambda user_id, event, data: recorded.append((user_id, event, data))
+    )
     return recorded
 
 

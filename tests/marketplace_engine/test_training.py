@@ -13,8 +13,8 @@ import skops.io
 
 from core import storage
 from core.errors import DomainError
+from marketplace import events as marketplace_events
 from marketplace.models import Dataset, TrainedModel, TrainingJob, WebhookDelivery
-from marketplace.services import generation as seam
 from marketplace.services.trained_models import model_create
 from marketplace.services.training_runner import training_job_run
 from marketplace.services.webhooks import webhook_endpoint_create
@@ -43,7 +43,7 @@ def creator(db):
 @pytest.fixture
 def events(monkeypatch):
     recorded: list[tuple] = []
-    monkeypatch.setattr(seam, "publish", lambda user_id, event, data: recorded.append((event, data)))
+    monkeypatch.setattr(marketplace_events, "publish", lambda user_id, event, data: recorded.append((event, data)))
     return recorded
 
 
