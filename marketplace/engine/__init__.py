@@ -108,6 +108,38 @@ class GenerationOutcome:
             self.path.unlink()
 
 
+@dataclass
+class _Written:
+    """What writing a request's rows produced: rows, characters (for tokens), the first rows as preview."""
+
+    rows: int = 0
+    characters: int = 0
+    preview: list[dict] = field(default_factory=list)
+
+
+def _rows_write(
+    request: GenerationRequest, plan, handle: int, on_progress: Callable[[int, int], None] | None
+) -> _Written:
+    """Write every row of the plan to the open file ``handle`` (closed, flushed and synced on return)."""
+    written = _Written()
+    with os.fdopen(handle, "wb") as sink:
+        writer = writer_for(request.format, sink, plan.schema, plan.dictionary_columns)
+        for batch in batches(plan):
+            writer.write(batch)
+            if len(written.preview) < PREVIEW_KEEP_ROWS:
+                written.preview += records(batch, PREVIEW_KEEP_ROWS - len(written.preview))
+            written.characters += _characters(batch)
+            written.rows += batch.num_rows
+            if on_progress is not None:
+                on_progress(written.rows, 2 * request.rows)
+        if written.rows == 0:
+            writer.write(pa.RecordBatch.from_pylist([], schema=plan.schema))
+        writer.close()
+        sink.flush()
+        os.fsync(sink.fileno())
+    return written
+
+
 def generate(
     request: GenerationRequest,
     *,
@@ -127,24 +159,7 @@ def generate(
     )
     path = Path(name)
     try:
-        characters = 0
-        preview_rows: list[dict] = []
-        written = 0
-        with os.fdopen(handle, "wb") as sink:
-            writer = writer_for(request.format, sink, plan.schema, plan.dictionary_columns)
-            for batch in batches(plan):
-                writer.write(batch)
-                if len(preview_rows) < PREVIEW_KEEP_ROWS:
-                    preview_rows += records(batch, PREVIEW_KEEP_ROWS - len(preview_rows))
-                characters += _characters(batch)
-                written += batch.num_rows
-                if on_progress is not None:
-                    on_progress(written, 2 * request.rows)
-            if written == 0:
-                writer.write(pa.RecordBatch.from_pylist([], schema=plan.schema))
-            writer.close()
-            sink.flush()
-            os.fsync(sink.fileno())
+        written = _rows_write(request, plan, handle, on_progress)
         report = verify_file(
             path,
             fields=request.fields,
@@ -163,10 +178,10 @@ def generate(
             )
         return GenerationOutcome(
             path=path,
-            rows=written,
+            rows=written.rows,
             size_bytes=path.stat().st_size,
-            tokens=math.ceil(characters / CHARACTERS_PER_TOKEN),
-            preview=preview_rows,
+            tokens=math.ceil(written.characters / CHARACTERS_PER_TOKEN),
+            preview=written.preview,
             generation_time=round(time.monotonic() - started, 3),
             cost=estimate_cost(request.rows, len(request.fields), request.quality),
             verification=report,

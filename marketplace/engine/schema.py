@@ -30,9 +30,69 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _field_problems(raw: Any) -> tuple[dict | None, list[str]]:
-    if not isinstance(raw, dict):
-        return None, ["must be an object"]
+def _bound_problems(constraints: dict, field_type: str | None) -> list[str]:
+    problems: list[str] = []
+    low, high = constraints.get("min"), constraints.get("max")
+    for key, value in (("min", low), ("max", high)):
+        if value is None:
+            continue
+        if not _is_number(value):
+            problems.append(f"constraints.{key}: must be a number")
+        elif field_type in FIELD_TYPES and field_type not in BOUNDED_TYPES:
+            problems.append(f"constraints.{key}: does not apply to {field_type} fields")
+        elif field_type in TEXT_TYPES and (value < 0 or int(value) != value):
+            problems.append(f"constraints.{key}: a length must be a whole number >= 0")
+    if _is_number(low) and _is_number(high) and low > high:
+        problems.append("constraints: min must be <= max")
+    return problems
+
+
+def _pattern_problems(pattern: Any, field_type: str | None) -> list[str]:
+    if pattern is None:
+        return []
+    if not isinstance(pattern, str) or not pattern:
+        return ["constraints.pattern: must be a non-empty string"]
+    if field_type in FIELD_TYPES and field_type not in PATTERN_TYPES:
+        return [f"constraints.pattern: does not apply to {field_type} fields"]
+    try:
+        linear_pattern_compile(pattern)
+    except UnsupportedPatternError as exc:
+        return [f"constraints.pattern: {exc}"]
+    return []
+
+
+def _enum_problems(enum: Any, field_type: str | None) -> list[str]:
+    if enum is None:
+        return ["constraints.enum: required for enum fields"] if field_type == "enum" else []
+    if not isinstance(enum, list) or not enum:
+        return ["constraints.enum: must be a non-empty list"]
+    if len(enum) > MAX_ENUM_VALUES:
+        return [f"constraints.enum: at most {MAX_ENUM_VALUES} values"]
+    if not all(isinstance(item, str) and item for item in enum):
+        return ["constraints.enum: values must be non-empty strings"]
+    if len(set(enum)) != len(enum):
+        return ["constraints.enum: values must be distinct"]
+    return []
+
+
+def _constraint_problems(constraints: dict, field_type: str | None) -> list[str]:
+    problems: list[str] = []
+    unknown = set(constraints) - CONSTRAINT_KEYS
+    if unknown:
+        problems.append(f"constraints: unknown keys {', '.join(sorted(unknown))}")
+    for flag in ("required", "unique"):
+        if flag in constraints and not isinstance(constraints[flag], bool):
+            problems.append(f"constraints.{flag}: must be true or false")
+    return [
+        *problems,
+        *_bound_problems(constraints, field_type),
+        *_pattern_problems(constraints.get("pattern"), field_type),
+        *_enum_problems(constraints.get("enum"), field_type),
+    ]
+
+
+def _head_problems(raw: dict) -> tuple[str | None, str | None, Any, list[str]]:
+    """The field's name, type and description as given, and what is wrong with them."""
     problems: list[str] = []
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
@@ -49,50 +109,17 @@ def _field_problems(raw: Any) -> tuple[dict | None, list[str]]:
         description = ""
     if not isinstance(description, str):
         problems.append("description: must be a string")
+    return name, field_type, description, problems
+
+
+def _field_problems(raw: Any) -> tuple[dict | None, list[str]]:
+    if not isinstance(raw, dict):
+        return None, ["must be an object"]
+    name, field_type, description, problems = _head_problems(raw)
     constraints = raw.get("constraints") or {}
     if not isinstance(constraints, dict):
         return None, [*problems, "constraints: must be an object"]
-    unknown = set(constraints) - CONSTRAINT_KEYS
-    if unknown:
-        problems.append(f"constraints: unknown keys {', '.join(sorted(unknown))}")
-    for flag in ("required", "unique"):
-        if flag in constraints and not isinstance(constraints[flag], bool):
-            problems.append(f"constraints.{flag}: must be true or false")
-    low, high = constraints.get("min"), constraints.get("max")
-    for key, value in (("min", low), ("max", high)):
-        if value is None:
-            continue
-        if not _is_number(value):
-            problems.append(f"constraints.{key}: must be a number")
-        elif field_type in FIELD_TYPES and field_type not in BOUNDED_TYPES:
-            problems.append(f"constraints.{key}: does not apply to {field_type} fields")
-        elif field_type in TEXT_TYPES and (value < 0 or int(value) != value):
-            problems.append(f"constraints.{key}: a length must be a whole number >= 0")
-    if _is_number(low) and _is_number(high) and low > high:
-        problems.append("constraints: min must be <= max")
-    pattern = constraints.get("pattern")
-    if pattern is not None:
-        if not isinstance(pattern, str) or not pattern:
-            problems.append("constraints.pattern: must be a non-empty string")
-        elif field_type in FIELD_TYPES and field_type not in PATTERN_TYPES:
-            problems.append(f"constraints.pattern: does not apply to {field_type} fields")
-        else:
-            try:
-                linear_pattern_compile(pattern)
-            except UnsupportedPatternError as exc:
-                problems.append(f"constraints.pattern: {exc}")
-    enum = constraints.get("enum")
-    if enum is not None:
-        if not isinstance(enum, list) or not enum:
-            problems.append("constraints.enum: must be a non-empty list")
-        elif len(enum) > MAX_ENUM_VALUES:
-            problems.append(f"constraints.enum: at most {MAX_ENUM_VALUES} values")
-        elif not all(isinstance(item, str) and item for item in enum):
-            problems.append("constraints.enum: values must be non-empty strings")
-        elif len(set(enum)) != len(enum):
-            problems.append("constraints.enum: values must be distinct")
-    elif field_type == "enum":
-        problems.append("constraints.enum: required for enum fields")
+    problems += _constraint_problems(constraints, field_type)
     if problems:
         return None, problems
     clean_constraints = {key: constraints[key] for key in CONSTRAINT_KEYS if constraints.get(key) is not None}

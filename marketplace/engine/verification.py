@@ -104,6 +104,43 @@ def read_batches(path: Path, schema: pa.Schema, file_format: str) -> Iterator[pa
         yield pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
+def _batch_check(batch: pa.RecordBatch, fields: tuple[FieldSpec, ...], report: VerificationReport, detectors) -> None:
+    """Record the batch's constraint violations and feed its values of unique fields to their detectors."""
+    for spec in fields:
+        column = batch.column(spec.name)
+        bad = int(invalid_values(spec, column).sum())
+        if bad:
+            report.record(f"{bad} value(s) of '{spec.name}' break its constraints", bad, spec.name)
+        if spec.name in detectors:
+            present = np.asarray(column.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+            detectors[spec.name].add(fingerprints(column)[present])
+
+
+def _read_back(
+    path: Path,
+    schema: pa.Schema,
+    file_format: str,
+    report: VerificationReport,
+    check: Callable[[pa.RecordBatch], None] | None,
+    on_progress: Callable[[int], None] | None,
+) -> bool:
+    """Read every batch back, counting rows and checking each (``check``); False when the file is unreadable."""
+    try:
+        for batch in read_batches(path, schema, file_format):
+            if batch.schema.names != schema.names:
+                report.record(f"columns are {batch.schema.names}, expected {schema.names}")
+                return False
+            report.rows += batch.num_rows
+            if on_progress is not None:
+                on_progress(report.rows)
+            if check is not None:
+                check(batch)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        report.record(f"the file cannot be read back as {file_format}: {exc}")
+        return False
+    return True
+
+
 def verify_file(
     path: Path,
     *,
@@ -121,27 +158,9 @@ def verify_file(
     report = VerificationReport(full=full)
     unique_fields = [spec for spec in fields if spec.unique] if full else []
     detectors = {spec.name: RepeatDetector() for spec in unique_fields}
+    check = (lambda batch: _batch_check(batch, fields, report, detectors)) if full else None
     try:
-        try:
-            for batch in read_batches(path, schema, file_format):
-                if batch.schema.names != schema.names:
-                    report.record(f"columns are {batch.schema.names}, expected {schema.names}")
-                    return report
-                report.rows += batch.num_rows
-                if on_progress is not None:
-                    on_progress(report.rows)
-                if not full:
-                    continue
-                for spec in fields:
-                    column = batch.column(spec.name)
-                    bad = int(invalid_values(spec, column).sum())
-                    if bad:
-                        report.record(f"{bad} value(s) of '{spec.name}' break its constraints", bad, spec.name)
-                    if spec.name in detectors:
-                        present = np.asarray(column.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-                        detectors[spec.name].add(fingerprints(column)[present])
-        except (pa.ArrowException, OSError, ValueError) as exc:
-            report.record(f"the file cannot be read back as {file_format}: {exc}")
+        if not _read_back(path, schema, file_format, report, check, on_progress):
             return report
         if report.rows != expected_rows:
             report.record(f"the file holds {report.rows} rows, expected {expected_rows}")

@@ -83,6 +83,89 @@ def _schema_for_upload(upload: Upload, schema: list | None) -> list[dict]:
     return clean
 
 
+def _dataset_source(
+    *, creator, dataset_type: str, schema: list | None, template_id: str | None, upload_id
+) -> tuple[list[dict], DatasetTemplate | None, Upload | None]:
+    """The dataset's schema in stored form, with the template or upload it comes from (VALIDATION_ERROR)."""
+    if dataset_type == Dataset.DatasetType.UPLOAD:
+        upload = Upload.objects.filter(pk=upload_id, user=creator, type=Upload.Type.DATASET).first()
+        if upload is None:
+            raise errors.VALIDATION("fileId is not a dataset you uploaded", details={"fileId": ["unknown upload"]})
+        return _schema_for_upload(upload, schema), None, upload
+    if dataset_type == Dataset.DatasetType.TEMPLATE:
+        template = DatasetTemplate.objects.filter(pk=template_id or "", is_active=True).first()
+        if template is None:
+            raise errors.VALIDATION("templateId is not a known template", details={"templateId": ["unknown"]})
+        return schema_validate(schema if schema else template.schema), template, None
+    if not schema:
+        raise errors.VALIDATION("schema is required for a custom dataset", details={"schema": ["required"]})
+    return schema_validate(schema), None, None
+
+
+def _uploaded_dataset_save(dataset: Dataset, *, upload: Upload, tags: list[str]) -> DatasetCreated:
+    """The uploaded file is the dataset's file at once: ready, no job; pinned after commit."""
+    dataset.status = Dataset.Status.READY
+    dataset.format = upload.format
+    dataset.rows = upload.rows or 0
+    dataset.size_bytes = upload.size_bytes
+    dataset.full_cid = upload.cid
+    dataset.preview_data = upload.preview_data[: conf.PREVIEW_ROWS]
+    dataset.preview_rows = len(dataset.preview_data)
+    dataset.generation_lineage = {"technique": "upload", "seedData": upload.filename, "augmentationSteps": []}
+    dataset.save()
+    _tags_replace(dataset, tags)
+    full_file = DatasetFile.objects.create(
+        dataset=dataset, kind=DatasetFile.Kind.FULL, format=upload.format, cid=upload.cid, size_bytes=upload.size_bytes
+    )
+    dataset_files_pin_request(file_ids=[full_file.pk])
+    return DatasetCreated(dataset=dataset, generation_job=None)
+
+
+def _generation_job_config(dataset: Dataset, *, config: dict, augmentation: dict) -> dict:
+    """What the engine is asked for (the job's ``config``), defaults filled in."""
+    template_id = dataset.template_id
+    return {
+        "name": dataset.name,
+        "description": dataset.description,
+        "rows": config["rows"],
+        "schema": dataset.schema,
+        "format": config["format"],
+        "quality": config.get("quality", "balanced"),
+        "verification": bool(config.get("verification", False)),
+        "augmentation": augmentation,
+        "model": config.get("model", ""),
+        "datasetType": dataset.dataset_type,
+        **({"templateId": template_id} if template_id else {}),
+    }
+
+
+def _generated_dataset_save(dataset: Dataset, *, config: dict, tags: list[str]) -> DatasetCreated:
+    """The dataset ``generating``, with its queued generation job handed to the engine after commit."""
+    _active_generation_jobs_guard(dataset.creator)
+    augmentation = config.get("augmentation") or {"enabled": False}
+    dataset.status = Dataset.Status.GENERATING
+    dataset.format = config["format"]
+    dataset.rows = config["rows"]
+    dataset.generation_lineage = {
+        "model": config.get("model", ""),
+        "technique": "template" if dataset.template_id else "schema",
+        "seedData": dataset.template_id or "",
+        # The steps the engine will apply, in its own words ("variations:3", "noise:0.05"), defaults included.
+        "augmentationSteps": Augmentation.from_config(augmentation).steps,
+        "quality": config.get("quality", "balanced"),
+        "verification": bool(config.get("verification", False)),
+    }
+    dataset.save()
+    _tags_replace(dataset, tags)
+    job = GenerationJob.objects.create(
+        dataset=dataset,
+        user=dataset.creator,
+        config=_generation_job_config(dataset, config=config, augmentation=augmentation),
+    )
+    generation_job_enqueue(job=job)
+    return DatasetCreated(dataset=dataset, generation_job=job)
+
+
 @transaction.atomic
 def dataset_create(
     *,
@@ -111,25 +194,10 @@ def dataset_create(
 
     A user may have at most ``MAX_ACTIVE_GENERATION_JOBS`` queued or running jobs (RATE_LIMITED).
     """
-    config = dict(config or {})
     tags = tags_normalize(tags)
-    template = None
-    upload = None
-    if dataset_type == Dataset.DatasetType.UPLOAD:
-        upload = Upload.objects.filter(pk=upload_id, user=creator, type=Upload.Type.DATASET).first()
-        if upload is None:
-            raise errors.VALIDATION("fileId is not a dataset you uploaded", details={"fileId": ["unknown upload"]})
-        schema = _schema_for_upload(upload, schema)
-    elif dataset_type == Dataset.DatasetType.TEMPLATE:
-        template = DatasetTemplate.objects.filter(pk=template_id or "", is_active=True).first()
-        if template is None:
-            raise errors.VALIDATION("templateId is not a known template", details={"templateId": ["unknown"]})
-        schema = schema_validate(schema if schema else template.schema)
-    else:
-        if not schema:
-            raise errors.VALIDATION("schema is required for a custom dataset", details={"schema": ["required"]})
-        schema = schema_validate(schema)
-
+    schema, template, upload = _dataset_source(
+        creator=creator, dataset_type=dataset_type, schema=schema, template_id=template_id, upload_id=upload_id
+    )
     dataset = Dataset(
         creator=creator,
         name=name,
@@ -145,62 +213,8 @@ def dataset_create(
         currency=currency,
     )
     if upload is not None:
-        dataset.status = Dataset.Status.READY
-        dataset.format = upload.format
-        dataset.rows = upload.rows or 0
-        dataset.size_bytes = upload.size_bytes
-        dataset.full_cid = upload.cid
-        dataset.preview_data = upload.preview_data[: conf.PREVIEW_ROWS]
-        dataset.preview_rows = len(dataset.preview_data)
-        dataset.generation_lineage = {"technique": "upload", "seedData": upload.filename, "augmentationSteps": []}
-        dataset.save()
-        _tags_replace(dataset, tags)
-        full_file = DatasetFile.objects.create(
-            dataset=dataset,
-            kind=DatasetFile.Kind.FULL,
-            format=upload.format,
-            cid=upload.cid,
-            size_bytes=upload.size_bytes,
-        )
-        dataset_files_pin_request(file_ids=[full_file.pk])
-        return DatasetCreated(dataset=dataset, generation_job=None)
-
-    _active_generation_jobs_guard(creator)
-    augmentation = config.get("augmentation") or {"enabled": False}
-    # The steps the engine will apply, in its own words ("variations:3", "noise:0.05"), defaults included.
-    augmentation_steps = Augmentation.from_config(augmentation).steps
-    dataset.status = Dataset.Status.GENERATING
-    dataset.format = config["format"]
-    dataset.rows = config["rows"]
-    dataset.generation_lineage = {
-        "model": config.get("model", ""),
-        "technique": "template" if template else "schema",
-        "seedData": template.pk if template else "",
-        "augmentationSteps": augmentation_steps,
-        "quality": config.get("quality", "balanced"),
-        "verification": bool(config.get("verification", False)),
-    }
-    dataset.save()
-    _tags_replace(dataset, tags)
-    job = GenerationJob.objects.create(
-        dataset=dataset,
-        user=creator,
-        config={
-            "name": name,
-            "description": description,
-            "rows": config["rows"],
-            "schema": schema,
-            "format": config["format"],
-            "quality": config.get("quality", "balanced"),
-            "verification": bool(config.get("verification", False)),
-            "augmentation": augmentation,
-            "model": config.get("model", ""),
-            "datasetType": dataset_type,
-            **({"templateId": template.pk} if template else {}),
-        },
-    )
-    generation_job_enqueue(job=job)
-    return DatasetCreated(dataset=dataset, generation_job=job)
+        return _uploaded_dataset_save(dataset, upload=upload, tags=tags)
+    return _generated_dataset_save(dataset, config=dict(config or {}), tags=tags)
 
 
 UPDATABLE_FIELDS = {"name", "description", "category", "visibility", "price", "license", "price_per_row"}

@@ -67,6 +67,31 @@ def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return address.is_global and not address.is_multicast
 
 
+def _host_and_port(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").rstrip(".").lower()
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:  # a port past 65535 (registration refuses them; an older row may hold one)
+        raise BlockedWebhookTargetError(f"{parts.netloc} has no valid port") from None
+    return host, port
+
+
+def _addresses_of(host: str, port: int) -> list[str]:
+    """The host itself when it is an address, else what it resolves to (none when it does not)."""
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        pass
+    if host.endswith(NEVER_RESOLVED_SUFFIXES):
+        return []  # special-use names (RFC 6761) no public resolver answers: not worth a query
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, OSError):
+        return []  # nothing to reach: the try fails on its own, and no request leaves
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
 def webhook_target_addresses(url: str) -> list[str]:
     """The addresses ``url``'s host resolves to (none when it does not resolve).
 
@@ -75,32 +100,13 @@ def webhook_target_addresses(url: str) -> list[str]:
     """
     if conf.WEBHOOK_ALLOW_PRIVATE_TARGETS:
         return []  # no guard: the HTTP client resolves the name itself
-    parts = urlsplit(url)
-    host = (parts.hostname or "").rstrip(".").lower()
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:  # a port past 65535 (registration refuses them; an older row may hold one)
-        raise BlockedWebhookTargetError(f"{parts.netloc} has no valid port") from None
-    try:
-        literal = ipaddress.ip_address(host)
-    except ValueError:
-        literal = None
+    host, port = _host_and_port(url)
     if host == "localhost" or host.endswith(".localhost"):
         raise BlockedWebhookTargetError(f"{host} is not a public address")
-    if literal is None and host.endswith(NEVER_RESOLVED_SUFFIXES):
-        return []  # special-use names (RFC 6761) no public resolver answers: not worth a query
-    if literal is not None:
-        addresses = [str(literal)]
-    else:
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError, OSError):
-            return []  # nothing to reach: the try fails on its own, and no request leaves
-        addresses = list(dict.fromkeys(info[4][0] for info in infos))
-    if not conf.WEBHOOK_ALLOW_PRIVATE_TARGETS:
-        for address in addresses:
-            if not _is_public(ipaddress.ip_address(address.split("%")[0])):
-                raise BlockedWebhookTargetError(f"{host} is not a public address")
+    addresses = _addresses_of(host, port)
+    for address in addresses:
+        if not _is_public(ipaddress.ip_address(address.split("%")[0])):
+            raise BlockedWebhookTargetError(f"{host} is not a public address")
     return addresses
 
 
@@ -189,6 +195,29 @@ class AttemptOutcome:
     retry_in: int | None  # seconds until the next try, None when there is none
 
 
+def _delivery_post(target: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str, bool]:
+    """POST the body to the endpoint's URL, at an address checked to be public.
+
+    Returns (response status, error, blocked): the error is empty for a 2xx answer; ``blocked``
+    when the target is not a public address (nothing was sent).
+    """
+    try:
+        addresses = webhook_target_addresses(target)
+    except BlockedWebhookTargetError:
+        return None, "blocked: not a public address", True
+    url, extensions = target, {}
+    if addresses:
+        url, host_header, extensions = _pinned(target, addresses[0])
+        headers = {**headers, **host_header}
+    try:
+        with httpx.Client(timeout=conf.WEBHOOK_TIMEOUT_SECONDS) as client:
+            response = client.post(url, content=body, headers=headers, extensions=extensions)
+    except httpx.HTTPError as exc:
+        return None, type(exc).__name__, False
+    error = "" if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+    return response.status_code, error, False
+
+
 def webhook_delivery_attempt(*, delivery_id) -> AttemptOutcome:
     """Make one try at a delivery and log it. Safe to call again: a finished delivery is left alone."""
     with transaction.atomic():
@@ -208,24 +237,7 @@ def webhook_delivery_attempt(*, delivery_id) -> AttemptOutcome:
         DELIVERY_HEADER: str(delivery.id),
     }
     started = time.perf_counter()
-    response_status, error, blocked = None, "", False
-    try:
-        addresses = webhook_target_addresses(endpoint.url)
-    except BlockedWebhookTargetError:
-        addresses, error, blocked = [], "blocked: not a public address", True
-    if not blocked:
-        url, extensions = endpoint.url, {}
-        if addresses:
-            url, host_header, extensions = _pinned(endpoint.url, addresses[0])
-            headers.update(host_header)
-        try:
-            with httpx.Client(timeout=conf.WEBHOOK_TIMEOUT_SECONDS) as client:
-                response = client.post(url, content=body, headers=headers, extensions=extensions)
-            response_status = response.status_code
-            if not 200 <= response.status_code < 300:
-                error = f"HTTP {response.status_code}"
-        except httpx.HTTPError as exc:
-            error = type(exc).__name__
+    response_status, error, blocked = _delivery_post(endpoint.url, body, headers)
     duration_ms = int((time.perf_counter() - started) * 1000)
     WebhookDeliveryAttempt.objects.create(
         delivery=delivery, number=number, response_status=response_status, error=error, duration_ms=duration_ms

@@ -70,6 +70,46 @@ def _is_class_column(spec: FieldSpec | None, column: pa.Array) -> bool:
     return 2 <= distinct <= MAX_CLASSES and not pa.types.is_floating(column.type)
 
 
+def _labels(table: pa.Table, spec: FieldSpec | None, target: str) -> np.ndarray:
+    """The target column's values as class labels (INVALID_TRAINING when they cannot be learnt)."""
+    target_column = table.column(target).combine_chunks()
+    if len(target_column) < MIN_ROWS:
+        raise INVALID_TRAINING(f"the dataset has fewer than {MIN_ROWS} rows with a '{target}' value")
+    if not _is_class_column(spec, target_column):
+        raise INVALID_TRAINING(
+            f"the target '{target}' must hold class labels: a boolean, an enum or 2-{MAX_CLASSES} distinct values",
+            details={"target": target},
+        )
+    labels = np.asarray([str(value) for value in target_column.to_pylist()], dtype=object)
+    if len(set(labels)) < 2:
+        raise INVALID_TRAINING(f"the target '{target}' has a single value: there is nothing to learn")
+    return labels
+
+
+def _is_numeric(kind: pa.DataType) -> bool:
+    return (
+        pa.types.is_integer(kind)
+        or pa.types.is_floating(kind)
+        or pa.types.is_boolean(kind)
+        or pa.types.is_date(kind)
+        or pa.types.is_timestamp(kind)
+    )
+
+
+def _feature_kind(column: pa.Array, spec: FieldSpec | None) -> str:
+    """``numeric``, ``categorical`` or ``dropped`` (identifiers, free text, other types)."""
+    kind = column.type
+    if spec is not None and spec.type in IDENTIFIER_TYPES and not spec.enum:
+        return "dropped"
+    if _is_numeric(kind):
+        return "numeric"
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        is_enum = spec is not None and (spec.enum or spec.type == "enum")
+        if is_enum or len(pc.unique(column.drop_null())) <= MAX_CATEGORIES:
+            return "categorical"
+    return "dropped"
+
+
 def training_data(table: pa.Table, specs: list[FieldSpec], target: str) -> TrainingData:
     """Features and labels of ``table`` (INVALID_TRAINING when the target cannot be learnt)."""
     by_name = {spec.name: spec for spec in specs}
@@ -79,52 +119,27 @@ def training_data(table: pa.Table, specs: list[FieldSpec], target: str) -> Train
             details={"target": target},
         )
     table = table.filter(table.column(target).is_valid())
-    target_column = table.column(target).combine_chunks()
-    if len(target_column) < MIN_ROWS:
-        raise INVALID_TRAINING(f"the dataset has fewer than {MIN_ROWS} rows with a '{target}' value")
-    if not _is_class_column(by_name.get(target), target_column):
-        raise INVALID_TRAINING(
-            f"the target '{target}' must hold class labels: a boolean, an enum or 2-{MAX_CLASSES} distinct values",
-            details={"target": target},
-        )
-    labels = np.asarray([str(value) for value in target_column.to_pylist()], dtype=object)
-    if len(set(labels)) < 2:
-        raise INVALID_TRAINING(f"the target '{target}' has a single value: there is nothing to learn")
+    labels = _labels(table, by_name.get(target), target)
     features: dict[str, np.ndarray] = {}
-    numeric, categorical, dropped = [], [], []
+    columns: dict[str, list[str]] = {"numeric": [], "categorical": [], "dropped": []}
     for name in table.column_names:
         if name == target:
             continue
         column = table.column(name).combine_chunks()
-        spec = by_name.get(name)
-        kind = column.type
-        if spec is not None and spec.type in IDENTIFIER_TYPES and not spec.enum:
-            dropped.append(name)
-        elif (
-            pa.types.is_integer(kind)
-            or pa.types.is_floating(kind)
-            or pa.types.is_boolean(kind)
-            or (pa.types.is_date(kind) or pa.types.is_timestamp(kind))
-        ):
+        kind = _feature_kind(column, by_name.get(name))
+        columns[kind].append(name)
+        if kind == "numeric":
             features[name] = _numeric(column)
-            numeric.append(name)
-        elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
-            distinct = len(pc.unique(column.drop_null()))
-            if (spec is not None and (spec.enum or spec.type == "enum")) or distinct <= MAX_CATEGORIES:
-                features[name] = np.asarray(
-                    [np.nan if value is None else value for value in column.to_pylist()], dtype=object
-                )
-                categorical.append(name)
-            else:
-                dropped.append(name)
-        else:
-            dropped.append(name)
-    if not numeric and not categorical:
+        elif kind == "categorical":
+            features[name] = np.asarray(
+                [np.nan if value is None else value for value in column.to_pylist()], dtype=object
+            )
+    if not columns["numeric"] and not columns["categorical"]:
         raise INVALID_TRAINING(
             "the dataset has no column usable as a feature (only identifiers and free text)",
-            details={"dropped": dropped},
+            details={"dropped": columns["dropped"]},
         )
-    return TrainingData(features, numeric, categorical, dropped, labels, target)
+    return TrainingData(features, columns["numeric"], columns["categorical"], columns["dropped"], labels, target)
 
 
 def feature_transformer(data: TrainingData) -> ColumnTransformer:
