@@ -310,7 +310,7 @@ def _field_type(arrow_type: pa.DataType) -> str:
 
 
 def _schema_fields(arrow_schema: pa.Schema, has_nulls: list[bool]) -> list[dict]:
-    """Schema fields (see dataset_schema.FIELD_TYPES) for the columns; a column with nulls is not required."""
+    """Schema fields (see ``engine.schema.FIELD_TYPES``) for the columns; a column with nulls is not required."""
     return [
         {
             "id": f"col_{index}",

@@ -10,10 +10,8 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from rest_framework.test import APIClient
 
-from core import storage
-from marketplace.models import DatasetFile
 from tests.conftest import bearer_for
-from tests.marketplace.factories import DatasetFactory, WalletProfileFactory
+from tests.marketplace.factories import DatasetFactory, DatasetFileFactory, WalletProfileFactory
 
 API = "/marketplace/v1"
 
@@ -95,9 +93,8 @@ def stranger_client(stranger):
 
 
 def attach_file(dataset, content: bytes = b'[{"amount": 1.5}, {"amount": 2.5}]', file_format: str = "json"):
-    stored = storage.save_bytes(content)
-    DatasetFile.objects.create(dataset=dataset, format=file_format, cid=stored.cid, size_bytes=stored.size)
-    dataset.full_cid, dataset.size_bytes, dataset.format = stored.cid, stored.size, file_format
+    file = DatasetFileFactory(dataset=dataset, content=content, format=file_format)
+    dataset.full_cid, dataset.size_bytes, dataset.format = file.cid, file.size_bytes, file_format
     dataset.save()
     return dataset
 

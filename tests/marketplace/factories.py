@@ -1,11 +1,23 @@
-"""Factories of marketplace rows (states are set by the fixtures that use them)."""
+"""Factories of marketplace rows (states are set by the fixtures that use them: ``job_queued``, ...)."""
 
 from decimal import Decimal
 
 import factory
 from eth_account import Account
 
-from marketplace.models import Dataset, DatasetTag, ModelTag, Purchase, TrainedModel, WalletProfile
+from core import storage
+from marketplace.models import (
+    Dataset,
+    DatasetFile,
+    DatasetTag,
+    GenerationJob,
+    ModelTag,
+    Purchase,
+    TrainedModel,
+    TrainingJob,
+    Upload,
+    WalletProfile,
+)
 from tests.factories import UserFactory
 
 
@@ -72,3 +84,63 @@ class ModelTagFactory(factory.django.DjangoModelFactory):
 
     model = factory.SubFactory(TrainedModelFactory)
     name = "tag"
+
+
+class DatasetFileFactory(factory.django.DjangoModelFactory):
+    """A stored file of a dataset: the content is really in storage, under its CID."""
+
+    class Meta:
+        model = DatasetFile
+        exclude = ["content", "stored"]
+
+    content = b'[{"amount": 1.5}, {"amount": 2.5}]'
+    stored = factory.LazyAttribute(lambda file: storage.save_bytes(file.content))
+    dataset = factory.SubFactory(DatasetFactory)
+    kind = DatasetFile.Kind.FULL
+    format = "json"
+    cid = factory.LazyAttribute(lambda file: file.stored.cid)
+    size_bytes = factory.LazyAttribute(lambda file: file.stored.size)
+
+
+class GenerationJobFactory(factory.django.DjangoModelFactory):
+    """A queued generation of a dataset that is ``generating``, owned by its creator."""
+
+    class Meta:
+        model = GenerationJob
+
+    dataset = factory.SubFactory(DatasetFactory, status=Dataset.Status.GENERATING, format="json")
+    user = factory.LazyAttribute(lambda job: job.dataset.creator)
+    config = factory.LazyFunction(lambda: {"rows": 2, "format": "json"})
+
+
+class TrainingJobFactory(factory.django.DjangoModelFactory):
+    """A queued training of a model that is ``training``, owned by its trainer."""
+
+    class Meta:
+        model = TrainingJob
+
+    model = factory.SubFactory(TrainedModelFactory, status=TrainedModel.Status.TRAINING)
+    user = factory.LazyAttribute(lambda job: job.model.trained_by)
+    estimated_time = 60
+
+
+class UploadFactory(factory.django.DjangoModelFactory):
+    """A dataset file a user uploaded (``POST /storage/upload``), stored by CID."""
+
+    class Meta:
+        model = Upload
+        exclude = ["content", "stored"]
+
+    content = b"amount\n1.5\n"
+    stored = factory.LazyAttribute(lambda upload: storage.save_bytes(upload.content))
+    user = factory.SubFactory(UserFactory)
+    type = Upload.Type.DATASET
+    filename = "data.csv"
+    content_type = "text/csv"
+    format = "csv"
+    cid = factory.LazyAttribute(lambda upload: upload.stored.cid)
+    size_bytes = factory.LazyAttribute(lambda upload: upload.stored.size)
+    rows = 1
+    inferred_schema = factory.LazyFunction(
+        lambda: [{"id": "f1", "name": "amount", "type": "float", "description": "", "constraints": {}}]
+    )

@@ -23,4 +23,4 @@ def test_every_marketplace_model_is_registered_and_its_pages_load(client, staff_
         r = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
         assert r.status_code == 200, model
     r = client.get(reverse("admin:marketplace_dataset_change", args=[dataset.pk]))
-    assert r.status_code == 200
+    assert r.status_code == 200, r.content

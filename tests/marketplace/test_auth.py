@@ -48,7 +48,8 @@ def test_the_same_wallet_signs_in_as_the_same_user(api_client, wallet):
 
 def test_a_replayed_message_is_refused(api_client, wallet):
     message = siwe_message(wallet.address)
-    assert login(api_client, wallet, message).status_code == 200
+    answer = login(api_client, wallet, message)
+    assert answer.status_code == 200, answer.json()
     r = login(api_client, wallet, message)
     assert r.status_code == 401, r.json()
     assert r.json()["error"]["code"] == "INVALID_SIGNATURE"
@@ -131,7 +132,7 @@ def test_nonce_endpoint_gives_a_fresh_nonce(api_client):
 
 def test_auth_is_limited_to_ten_requests_a_minute(api_client):
     answers = [api_client.get(f"{API}/auth/nonce") for _ in range(11)]
-    assert [a.status_code for a in answers[:10]] == [200] * 10
+    assert [a.status_code for a in answers[:10]] == [200] * 10, [a.json() for a in answers[:10]]
     assert answers[10].status_code == 429, answers[10].json()
     assert answers[10].json()["error"]["code"] == "RATE_LIMITED"
     assert answers[0]["X-RateLimit-Limit"] == "10"

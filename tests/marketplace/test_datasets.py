@@ -156,9 +156,11 @@ def test_private_and_deleted_datasets_are_not_found_for_others(stranger_client, 
     r = stranger_client.get(f"{API}/datasets/{dataset_private.id}")
     assert r.status_code == 404, r.json()
     assert r.json()["error"]["code"] == "NOT_FOUND"
-    assert creator_client.get(f"{API}/datasets/{dataset_private.id}").status_code == 200
+    answer = creator_client.get(f"{API}/datasets/{dataset_private.id}")
+    assert answer.status_code == 200, answer.json()
     Dataset.objects.filter(pk=dataset_private.pk).update(deleted_at="2024-01-01T00:00:00Z")
-    assert creator_client.get(f"{API}/datasets/{dataset_private.id}").status_code == 404
+    answer = creator_client.get(f"{API}/datasets/{dataset_private.id}")
+    assert answer.status_code == 404, answer.json()
 
 
 # --- create --------------------------------------------------------------------------------------
@@ -255,7 +257,8 @@ def test_create_from_a_template_uses_its_schema(creator_client):
 
 def test_a_sixth_concurrent_generation_is_rate_limited(creator_client):
     for _ in range(5):
-        assert creator_client.post(f"{API}/datasets", create_body(), format="json").status_code == 201
+        answer = creator_client.post(f"{API}/datasets", create_body(), format="json")
+        assert answer.status_code == 201, answer.json()
     r = creator_client.post(f"{API}/datasets", create_body(), format="json")
     assert r.status_code == 429, r.json()
     assert r.json()["error"]["code"] == "RATE_LIMITED"
@@ -285,8 +288,10 @@ def test_others_may_not_update_or_delete(stranger_client, dataset_free, dataset_
     r = stranger_client.put(f"{API}/datasets/{dataset_free.id}", {"name": "mine"}, format="json")
     assert r.status_code == 403, r.json()
     assert r.json()["error"]["code"] == "FORBIDDEN"
-    assert stranger_client.delete(f"{API}/datasets/{dataset_free.id}").status_code == 403
-    assert stranger_client.put(f"{API}/datasets/{dataset_private.id}", {"name": "x"}, format="json").status_code == 404
+    answer = stranger_client.delete(f"{API}/datasets/{dataset_free.id}")
+    assert answer.status_code == 403, answer.json()
+    answer = stranger_client.put(f"{API}/datasets/{dataset_private.id}", {"name": "x"}, format="json")
+    assert answer.status_code == 404, answer.json()
     dataset_free.refresh_from_db()
     assert dataset_free.name != "mine" and dataset_free.deleted_at is None
 
@@ -296,7 +301,8 @@ def test_delete_is_soft_and_hides_the_dataset_from_everyone(creator_client, api_
     assert r.status_code == 200, r.json()
     assert r.json() == {"message": "Dataset deleted successfully"}
     assert Dataset.objects.filter(pk=dataset_free.pk).exists()
-    assert api_client.get(f"{API}/datasets/{dataset_free.id}").status_code == 404
+    answer = api_client.get(f"{API}/datasets/{dataset_free.id}")
+    assert answer.status_code == 404, answer.json()
     assert api_client.get(f"{API}/datasets").json()["pagination"]["total"] == 0
 
 

@@ -30,7 +30,7 @@ def test_a_free_public_dataset_downloads_for_anyone(api_client, dataset_free):
     assert set(body) == {"downloadUrl", "expiresAt", "format", "size"}
     assert body["format"] == "json" and body["size"].endswith("B")
     response, content = fetch(api_client, body["downloadUrl"])
-    assert response.status_code == 200
+    assert response.status_code == 200, response.json()
     assert content == b'[{"amount": 1.5}, {"amount": 2.5}]'
     assert response["Content-Type"] == "application/json"
     assert DatasetDailyStats.objects.get(dataset=dataset_free).downloads == 1
@@ -40,16 +40,19 @@ def test_a_paid_dataset_needs_a_purchase(stranger_client, buyer, buyer_client, c
     r = link(stranger_client, dataset_paid)
     assert r.status_code == 402, r.json()
     assert r.json()["error"]["code"] == "PAYMENT_REQUIRED"
-    assert link(creator_client, dataset_paid).status_code == 200
+    answer = link(creator_client, dataset_paid)
+    assert answer.status_code == 200, answer.json()
     PurchaseFactory(dataset=dataset_paid, buyer=buyer)
-    assert link(buyer_client, dataset_paid).status_code == 200
+    answer = link(buyer_client, dataset_paid)
+    assert answer.status_code == 200, answer.json()
     dataset_paid.refresh_from_db()
     assert dataset_paid.downloads == 1  # the creator's own download is not counted
 
 
 def test_a_pending_purchase_gives_no_access(buyer, buyer_client, dataset_paid):
     PurchaseFactory(dataset=dataset_paid, buyer=buyer, status="pending")
-    assert link(buyer_client, dataset_paid).status_code == 402
+    answer = link(buyer_client, dataset_paid)
+    assert answer.status_code == 402, answer.json()
 
 
 def test_a_dataset_without_a_file_is_a_conflict(creator, creator_client):
@@ -60,7 +63,8 @@ def test_a_dataset_without_a_file_is_a_conflict(creator, creator_client):
 
 
 def test_private_datasets_are_not_found_for_others(stranger_client, dataset_private):
-    assert link(stranger_client, dataset_private).status_code == 404
+    answer = link(stranger_client, dataset_private)
+    assert answer.status_code == 404, answer.json()
 
 
 def test_another_format_is_converted_once(api_client, dataset_free):
@@ -104,15 +108,18 @@ def test_a_buyer_keeps_downloading_a_dataset_its_creator_made_private(
     offer = link(buyer_client, dataset_purchased)
     assert offer.status_code == 200, offer.json()
     response, content = fetch(buyer_client, offer.json()["downloadUrl"])
-    assert response.status_code == 200 and content == b'[{"amount": 1.5}, {"amount": 2.5}]'
+    assert response.status_code == 200, response.json()
+    assert content == b'[{"amount": 1.5}, {"amount": 2.5}]'
     detail = buyer_client.get(f"{API}/datasets/{dataset_purchased.id}")
     assert detail.status_code == 200, detail.json()
     assert detail.json()["userAccess"] == {"canView": True, "canDownload": True, "hasPurchased": True}
 
     # And others still cannot see it, anywhere
     for client in (stranger_client, api_client):
-        assert link(client, dataset_purchased).status_code == 404
-        assert client.get(f"{API}/datasets/{dataset_purchased.id}").status_code == 404
+        answer = link(client, dataset_purchased)
+        assert answer.status_code == 404, answer.json()
+        answer = client.get(f"{API}/datasets/{dataset_purchased.id}")
+        assert answer.status_code == 404, answer.json()
     listed = buyer_client.get(f"{API}/datasets", {"visibility": "all"}).json()["datasets"]
     assert str(dataset_purchased.id) not in [item["id"] for item in listed]
 
@@ -125,11 +132,14 @@ def test_a_private_dataset_bought_before_it_became_free_stays_the_buyers(
     )
     assert r.status_code == 200, r.json()
 
-    assert link(buyer_client, dataset_purchased).status_code == 200
+    answer = link(buyer_client, dataset_purchased)
+    assert answer.status_code == 200, answer.json()
 
 
 def test_a_pending_purchase_gives_no_sight_of_a_private_dataset(buyer, buyer_client, creator, dataset_private):
     PurchaseFactory(dataset=dataset_private, buyer=buyer, status="pending")
 
-    assert link(buyer_client, dataset_private).status_code == 404
-    assert buyer_client.get(f"{API}/datasets/{dataset_private.id}").status_code == 404
+    answer = link(buyer_client, dataset_private)
+    assert answer.status_code == 404, answer.json()
+    answer = buyer_client.get(f"{API}/datasets/{dataset_private.id}")
+    assert answer.status_code == 404, answer.json()

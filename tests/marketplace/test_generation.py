@@ -5,33 +5,32 @@ import pytest
 from celery import current_app
 
 from core import storage
-from marketplace.models import Dataset, DatasetFile, GenerationJob, TrainedModel, TrainingJob, WebhookDelivery
+from marketplace.models import Dataset, DatasetFile, GenerationJob, TrainedModel, WebhookDelivery
 from marketplace.services import generation
 from marketplace.services.webhooks import webhook_endpoint_create
 from marketplace.tasks import GENERATION_JOB_RUN_TASK
 from tests.marketplace.conftest import API
-from tests.marketplace.factories import DatasetFactory, TrainedModelFactory
+from tests.marketplace.factories import GenerationJobFactory, TrainingJobFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def job_queued(creator):
-    dataset = DatasetFactory(creator=creator, status="generating", format="json")
-    return GenerationJob.objects.create(dataset=dataset, user=creator, config={"rows": 2, "format": "json"})
+    return GenerationJobFactory(dataset__creator=creator)
 
 
 @pytest.fixture
 def training_queued(creator):
-    model = TrainedModelFactory(trained_by=creator, status="training")
-    return TrainingJob.objects.create(model=model, user=creator, estimated_time=60)
+    return TrainingJobFactory(model__trained_by=creator)
 
 
 def test_job_status_is_for_its_owner_only(creator_client, stranger_client, job_queued):
     r = creator_client.get(f"{API}/generation/jobs/{job_queued.id}")
     assert r.status_code == 200, r.json()
     assert r.json()["job"]["status"] == "queued" and r.json()["job"]["result"] is None
-    assert stranger_client.get(f"{API}/generation/jobs/{job_queued.id}").status_code == 404
+    answer = stranger_client.get(f"{API}/generation/jobs/{job_queued.id}")
+    assert answer.status_code == 404, answer.json()
 
 
 def test_templates_are_listed(api_client):

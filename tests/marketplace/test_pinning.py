@@ -19,7 +19,7 @@ from marketplace.services import generation, pinning
 from marketplace.services.maintenance import marketplace_upkeep
 from marketplace.tasks import dataset_file_pin_task
 from tests.marketplace.conftest import API
-from tests.marketplace.factories import DatasetFactory
+from tests.marketplace.factories import GenerationJobFactory
 from tests.marketplace.fake_kubo import FakeKubo, dag_pb_stand_in
 from tests.marketplace.test_uploads import CSV, upload
 
@@ -50,8 +50,7 @@ def ipfs_node_down(monkeypatch):
 
 @pytest.fixture
 def job_queued(creator):
-    dataset = DatasetFactory(creator=creator, status="generating", format="json")
-    return GenerationJob.objects.create(dataset=dataset, user=creator, config={"rows": 2, "format": "json"})
+    return GenerationJobFactory(dataset__creator=creator)
 
 
 def complete(job, content: bytes = CONTENT) -> GenerationJob:
@@ -265,7 +264,8 @@ def test_staff_see_pin_status_and_can_pin_again(
     client.force_login(staff_user)
     changelist = reverse("admin:marketplace_datasetfile_changelist")
     r = client.get(changelist, {"pin_status__exact": "failed"})
-    assert r.status_code == 200 and r.context["cl"].result_count == 2
+    assert r.status_code == 200, r.content
+    assert r.context["cl"].result_count == 2
     assert b"Failed (gave up)" in r.content and b"CID mismatch" not in r.content  # the error is on the page of a file
     page = client.get(reverse("admin:marketplace_datasetfile_change", args=[files_of(job_queued)["full"].pk]))
     assert b"CID mismatch" in page.content
@@ -275,5 +275,5 @@ def test_staff_see_pin_status_and_can_pin_again(
     with django_capture_on_commit_callbacks(execute=True):
         r = client.post(changelist, {"action": "pin_again", "_selected_action": ids}, follow=True)
     # then both are pinned (in-process: the task ran after the request's commit)
-    assert r.status_code == 200
+    assert r.status_code == 200, r.content
     assert set(DatasetFile.objects.values_list("pin_status", flat=True)) == {"pinned"}

@@ -71,7 +71,8 @@ def test_a_confirmed_payment_completes_the_purchase(
 def test_a_transaction_is_never_used_twice(chain, buyer, buyer_client, stranger_client, creator, dataset_paid):
     tx = chain.send(sender=wallet_of(buyer), to=wallet_of(creator), value_wei=PRICE_WEI)
     chain.mine(5)
-    assert purchase(buyer_client, dataset_paid, tx).status_code == 201
+    answer = purchase(buyer_client, dataset_paid, tx)
+    assert answer.status_code == 201, answer.json()
     other = DatasetFactory(creator=creator, price=Decimal("0.05"))
     r = purchase(buyer_client, other, tx)
     assert r.status_code == 409, r.json()
@@ -85,7 +86,8 @@ def test_buying_twice_is_a_conflict(chain, buyer, buyer_client, creator, dataset
     first = chain.send(sender=wallet_of(buyer), to=wallet_of(creator), value_wei=PRICE_WEI)
     second = chain.send(sender=wallet_of(buyer), to=wallet_of(creator), value_wei=PRICE_WEI)
     chain.mine(5)
-    assert purchase(buyer_client, dataset_paid, first).status_code == 201
+    answer = purchase(buyer_client, dataset_paid, first)
+    assert answer.status_code == 201, answer.json()
     r = purchase(buyer_client, dataset_paid, second)
     assert r.status_code == 409, r.json()
     assert r.json()["error"]["code"] == "ALREADY_PURCHASED"
@@ -142,7 +144,8 @@ def test_an_unconfirmed_payment_is_pending_until_the_task_sees_it_confirmed(
 
 def test_resubmitting_a_pending_payment_checks_it_again(chain, buyer, buyer_client, creator, dataset_paid):
     tx = chain.send(sender=wallet_of(buyer), to=wallet_of(creator), value_wei=PRICE_WEI)
-    assert purchase(buyer_client, dataset_paid, tx).status_code == 202
+    answer = purchase(buyer_client, dataset_paid, tx)
+    assert answer.status_code == 202, answer.json()
     chain.mine(5)
     r = purchase(buyer_client, dataset_paid, tx)
     assert r.status_code == 201, r.json()
@@ -154,7 +157,8 @@ def test_a_pending_payment_that_never_confirms_fails_after_the_last_check(
 ):
     monkeypatch.setattr(conf, "PURCHASE_RECHECK_MAX_ATTEMPTS", 2)
     tx = chain.send(sender=wallet_of(buyer), to=wallet_of(creator), value_wei=PRICE_WEI, mined=False)
-    assert purchase(buyer_client, dataset_paid, tx).status_code == 202
+    answer = purchase(buyer_client, dataset_paid, tx)
+    assert answer.status_code == 202, answer.json()
     purchase_verify_task.delay(str(Purchase.objects.get().id))
     row = Purchase.objects.get()
     assert row.status == "failed" and row.failure_reason == "not confirmed in time"
@@ -170,10 +174,14 @@ def test_the_node_being_down_is_a_bad_gateway(monkeypatch, buyer_client, dataset
 
 
 def test_bad_requests(chain, buyer_client, creator_client, dataset_paid, dataset_free):
-    assert purchase(buyer_client, dataset_paid, "0x12").status_code == 400
-    assert purchase(buyer_client, dataset_free, "0x" + "ab" * 32).status_code == 400
-    assert purchase(buyer_client, dataset_paid, "pi_123", method="stripe").status_code == 400
-    assert purchase(creator_client, dataset_paid, "0x" + "ab" * 32).status_code == 409
+    answer = purchase(buyer_client, dataset_paid, "0x12")
+    assert answer.status_code == 400, answer.json()
+    answer = purchase(buyer_client, dataset_free, "0x" + "ab" * 32)
+    assert answer.status_code == 400, answer.json()
+    answer = purchase(buyer_client, dataset_paid, "pi_123", method="stripe")
+    assert answer.status_code == 400, answer.json()
+    answer = purchase(creator_client, dataset_paid, "0x" + "ab" * 32)
+    assert answer.status_code == 409, answer.json()
 
 
 # --- stripe --------------------------------------------------------------------------------------
@@ -206,7 +214,8 @@ def test_a_succeeded_payment_intent_completes_the_purchase(stripe, buyer_client,
     assert r.status_code == 201, r.json()
     assert r.json()["fullAccessCID"] == dataset_usd.full_cid
     assert route.calls.last.request.headers["Authorization"] == "Bearer sk_test_123"
-    assert purchase(buyer_client, dataset_usd, "pi_ok", method="stripe").status_code == 409
+    answer = purchase(buyer_client, dataset_usd, "pi_ok", method="stripe")
+    assert answer.status_code == 409, answer.json()
 
 
 @pytest.mark.parametrize(

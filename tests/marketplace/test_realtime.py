@@ -13,10 +13,15 @@ from django.db import transaction
 
 from accounts import services as account_services
 from config.asgi import application
-from marketplace.models import GenerationJob
 from marketplace.services import generation, purchases
 from marketplace.services.downloads import model_download_grant
-from tests.marketplace.factories import DatasetFactory, PurchaseFactory, TrainedModelFactory, WalletProfileFactory
+from tests.marketplace.factories import (
+    DatasetFactory,
+    GenerationJobFactory,
+    PurchaseFactory,
+    TrainedModelFactory,
+    WalletProfileFactory,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -79,7 +84,7 @@ def test_dataset_purchased_reaches_only_the_creator():
 
 def test_generation_and_training_progress_reach_only_the_owner():
     owner, other = WalletProfileFactory().user, WalletProfileFactory().user
-    job = GenerationJob.objects.create(dataset=DatasetFactory(creator=owner, status="generating"), user=owner)
+    job = GenerationJobFactory(dataset__creator=owner)
 
     async def scenario():
         sockets = [await connect(owner), await connect(other)]

@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from core import storage
 from marketplace.models import Upload
 from tests.marketplace.conftest import API
+from tests.marketplace.factories import UploadFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -64,12 +65,15 @@ def test_other_content_is_refused_whatever_its_name(creator_client, content):
 
 def test_schema_and_template_files_are_validated(creator_client):
     schema = [{"name": "email", "type": "email"}]
-    assert upload(creator_client, orjson.dumps(schema), "s.json", "schema").status_code == 201
+    answer = upload(creator_client, orjson.dumps(schema), "s.json", "schema")
+    assert answer.status_code == 201, answer.json()
     bad = upload(creator_client, orjson.dumps([{"name": "x", "type": "colour"}]), "s.json", "schema")
     assert bad.status_code == 400, bad.json()
     template = {"name": "Mine", "schema": schema}
-    assert upload(creator_client, orjson.dumps(template), "t.json", "template").status_code == 201
-    assert upload(creator_client, orjson.dumps({"schema": schema}), "t.json", "template").status_code == 400
+    answer = upload(creator_client, orjson.dumps(template), "t.json", "template")
+    assert answer.status_code == 201, answer.json()
+    answer = upload(creator_client, orjson.dumps({"schema": schema}), "t.json", "template")
+    assert answer.status_code == 400, answer.json()
 
 
 def test_an_uploaded_dataset_is_published_as_an_upload(creator_client):
@@ -104,7 +108,8 @@ def test_uploads_are_limited_to_ten_an_hour(creator_client):
 
 
 def test_upload_needs_sign_in(api_client):
-    assert upload(api_client, CSV, "p.csv").status_code == 401
+    answer = upload(api_client, CSV, "p.csv")
+    assert answer.status_code == 401, answer.json()
 
 
 # --- the caps of a generated dataset hold for uploads, checked while reading, before storing ------
@@ -209,21 +214,13 @@ def test_json_records_of_changing_shapes_are_read_in_chunks_and_widened(creator_
 
 def test_an_upload_past_the_caps_stored_before_them_cannot_be_published(creator, creator_client):
     # Given an upload stored before the caps existed (20,000 columns)
-    stored = storage.save_bytes(b"placeholder")
-    wide = Upload.objects.create(
+    wide = UploadFactory(
         user=creator,
-        type=Upload.Type.DATASET,
         filename="wide.csv",
-        size_bytes=stored.size,
-        content_type="text/csv",
-        format="csv",
-        cid=stored.cid,
-        rows=1,
         inferred_schema=[
             {"id": f"c{i}", "name": f"c{i}", "type": "string", "description": "", "constraints": {}}
             for i in range(20_000)
         ],
-        preview_data=[],
     )
 
     r = creator_client.post(

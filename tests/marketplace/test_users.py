@@ -38,7 +38,8 @@ def test_profile_update(creator_client, stranger):
     assert r.json()["user"]["avatar"] == "https://img.test/a.png"
     taken = creator_client.put(f"{API}/users/profile", {"username": stranger.username}, format="json")
     assert taken.status_code == 409, taken.json()
-    assert creator_client.put(f"{API}/users/profile", {"email": "nope"}, format="json").status_code == 400
+    answer = creator_client.put(f"{API}/users/profile", {"email": "nope"}, format="json")
+    assert answer.status_code == 400, answer.json()
 
 
 def test_profile_needs_sign_in(api_client):
@@ -111,4 +112,5 @@ def test_analytics_are_for_the_creator_only(stranger_client, dataset_paid, datas
     r = stranger_client.get(f"{API}/analytics/datasets/{dataset_paid.id}")
     assert r.status_code == 403, r.json()
     assert "views" not in r.json()
-    assert stranger_client.get(f"{API}/analytics/datasets/{dataset_private.id}").status_code == 404
+    answer = stranger_client.get(f"{API}/analytics/datasets/{dataset_private.id}")
+    assert answer.status_code == 404, answer.json()

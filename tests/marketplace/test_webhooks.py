@@ -34,16 +34,22 @@ def test_register_list_and_delete(creator_client, stranger_client):
     listed = creator_client.get(f"{API}/webhooks").json()["webhooks"]
     assert [w["id"] for w in listed] == [webhook["id"]] and "secret" not in listed[0]
     assert stranger_client.get(f"{API}/webhooks").json()["webhooks"] == []
-    assert stranger_client.delete(f"{API}/webhooks/{webhook['id']}").status_code == 404
-    assert stranger_client.get(f"{API}/webhooks/{webhook['id']}/deliveries").status_code == 404
-    assert creator_client.delete(f"{API}/webhooks/{webhook['id']}").status_code == 204
+    answer = stranger_client.delete(f"{API}/webhooks/{webhook['id']}")
+    assert answer.status_code == 404, answer.json()
+    answer = stranger_client.get(f"{API}/webhooks/{webhook['id']}/deliveries")
+    assert answer.status_code == 404, answer.json()
+    answer = creator_client.delete(f"{API}/webhooks/{webhook['id']}")
+    assert answer.status_code == 204, answer.content
     assert not WebhookEndpoint.objects.exists()
 
 
 def test_unknown_events_and_bad_urls_are_refused(creator_client):
-    assert register(creator_client, events=["dataset.exploded"]).status_code == 400
-    assert register(creator_client, url="ftp://hooks.test").status_code == 400
-    assert register(creator_client, events=[]).status_code == 400
+    answer = register(creator_client, events=["dataset.exploded"])
+    assert answer.status_code == 400, answer.json()
+    answer = register(creator_client, url="ftp://hooks.test")
+    assert answer.status_code == 400, answer.json()
+    answer = register(creator_client, events=[])
+    assert answer.status_code == 400, answer.json()
 
 
 def test_a_delivery_is_signed_in_the_body_and_the_header(creator, django_capture_on_commit_callbacks):

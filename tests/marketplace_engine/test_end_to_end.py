@@ -104,7 +104,7 @@ def test_a_dataset_is_generated_by_the_worker_watched_live_and_downloaded(
     assert grant.status_code == 200, grant.json()
     url = grant.json()["downloadUrl"]
     download = httpx.get(url if url.startswith("http") else f"{asgi_server.http_url}{url}", timeout=60)
-    assert download.status_code == 200
+    assert download.status_code == 200, download.text
     assert storage.cid_for_bytes(download.content) == job["result"]["filecoinCID"]
     table = pq.read_table(io.BytesIO(download.content))
     assert table.num_rows == ROWS

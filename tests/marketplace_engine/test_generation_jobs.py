@@ -24,7 +24,7 @@ from marketplace.services import generation_runner
 from marketplace.services.webhooks import webhook_endpoint_create
 from marketplace.tasks import generation_job_run_task
 from tests.marketplace.conftest import API, client_for
-from tests.marketplace.factories import WalletProfileFactory
+from tests.marketplace.factories import GenerationJobFactory, WalletProfileFactory
 from tests.marketplace.fake_kubo import FakeKubo
 from tests.marketplace_engine.conftest import field
 
@@ -74,9 +74,8 @@ def create_dataset(client, *, rows=5000, file_format="parquet", schema=SCHEMA, *
 
 @pytest.fixture
 def job_queued(creator):
-    dataset = Dataset.objects.create(creator=creator, name="d", category="x", schema=SCHEMA, status="generating")
     config = {"schema": SCHEMA, "rows": 1200, "format": "csv", "quality": "fast", "verification": True}
-    return GenerationJob.objects.create(dataset=dataset, user=creator, config=config)
+    return GenerationJobFactory(dataset__creator=creator, dataset__schema=SCHEMA, config=config)
 
 
 def test_a_new_dataset_is_generated_verified_and_stored_by_cid(
@@ -132,9 +131,8 @@ def test_the_verification_report_reaches_the_job_result_the_api_and_the_webhook(
 
 
 def test_without_verification_the_report_says_only_the_file_was_re_read(creator, engine_registered):
-    dataset = Dataset.objects.create(creator=creator, name="d", category="x", schema=SCHEMA, status="generating")
     config = {"schema": SCHEMA, "rows": 200, "format": "parquet", "quality": "fast", "verification": False}
-    job = GenerationJob.objects.create(dataset=dataset, user=creator, config=config)
+    job = GenerationJobFactory(dataset__creator=creator, dataset__schema=SCHEMA, config=config)
     assert generation_runner.generation_job_run(job_id=str(job.pk)) == "completed"
     job.refresh_from_db()
     assert job.result["verification"]["full"] is False and job.result["verification"]["checkedRows"] == 200

@@ -84,5 +84,5 @@ def test_the_preview_is_mounted_under_the_api_base_path_with_the_dataset_budget(
 
 def test_the_preview_is_in_the_marketplace_openapi_document(api_client):
     r = api_client.get(f"{API}/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
-    assert r.status_code == 200
+    assert r.status_code == 200, r.json()
     assert "post" in r.json()["paths"]["/marketplace/v1/generation/preview"]
