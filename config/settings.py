@@ -233,6 +233,8 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/(telemetry|coder|marketplace/v1|analytics/api/v1|cerebro)/",
     "SCHEMA_PATH_PREFIX_TRIM": False,
     "ENUM_NAME_OVERRIDES": {},
+    # bearerAuth says how to get a token of each API in the document (core/openapi.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "core.openapi.describe_bearer_sign_in"],
 }
 # marketplace: its enums share field names (visibility, status) with other APIs' enums.
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(

@@ -29,6 +29,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
 from cerebro.api import error_responses
@@ -165,6 +166,7 @@ class ChatSchemaView(APIView):
     """Describes POST /api/chat in the OpenAPI document; requests are served by ``chat_view``."""
 
     authentication_classes = AUTHENTICATION_CLASSES
+    permission_classes = (IsAuthenticated,)  # as chat_view: a signed-in user's chat, 401 otherwise
 
     @extend_schema(
         operation_id="chat_stream",
