@@ -309,7 +309,7 @@ def test_the_dev_access_token_command_prints_a_token_of_that_product(client):
 def test_the_dev_access_token_command_is_refused_in_production(settings):
     settings.PRODUCTION = True
 
-    with pytest.raises(CommandError):
+    with pytest.raises(CommandError, match="Refused in production"):
         call_command("dev_access_token", "--product", "cerebro", stdout=StringIO())
 
 
