@@ -44,7 +44,8 @@ def coder_routes() -> dict[str, tuple[str, set[str]]]:
             continue
         if getattr(callback, "actions", None) is not None:
             assert issubclass(callback.cls, ApiViewSet), route
-            found[route] = ("viewset", {method.upper() for method in callback.actions})
+            # (DRF adds "head" to a route's actions once a GET was served)
+            found[route] = ("viewset", {method.upper() for method in callback.actions if method != "head"})
         else:
             assert issubclass(callback.view_class, ApiView), route
             methods = {m.upper() for m in ("get", "post", "put", "patch", "delete") if hasattr(callback.view_class, m)}

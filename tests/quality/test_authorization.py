@@ -68,7 +68,7 @@ class Route:
     def methods(self) -> list[str]:
         actions = getattr(self.callback, "actions", None)  # a viewset's route: its method -> action map
         if actions is not None:
-            return [m.upper() for m in actions]
+            return [m.upper() for m in actions if m != "head"]  # DRF adds head once a GET was served
         view_class = self.view_class
         if view_class is None:
             return ["POST"]  # plain function views here take POST (cerebro chat)
