@@ -227,7 +227,12 @@ async def chat_stream_view(request: HttpRequest, chat_id: uuid.UUID) -> HttpResp
     if frames is not None:
         response = _ui_stream_response(frames)
     elif restorable is not None:
-        restored = ui_messages.data_part("appendMessage", json.dumps(restorable), transient=True) + ui_messages.DONE
+        restored = (
+            ui_messages.data_part(
+                "appendMessage", json.dumps(restorable, separators=(",", ":"), ensure_ascii=False), transient=True
+            )
+            + ui_messages.DONE
+        )
         response = HttpResponse(restored, content_type=ui_messages.CONTENT_TYPE, headers=ui_messages.HEADERS)
     else:
         response = HttpResponse(status=204)
