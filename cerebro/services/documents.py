@@ -50,11 +50,13 @@ def document_version_save(*, user, document_id, title: str, content: str, kind: 
 @transaction.atomic
 def document_versions_delete_after(*, user, document_id, moment: datetime) -> list[DocumentVersion]:
     """Delete the versions saved after ``moment`` (and the suggestions made on them): restoring the
-    version saved at ``moment``. Returns the deleted versions, oldest first. 404 for an unknown
-    document, 403 for another user's."""
+    version saved at ``moment``. Moments compare in whole milliseconds, the precision a client's
+    timestamp has. Returns the deleted versions, oldest first. 404 for an unknown document, 403
+    for another user's."""
     document = document_of_user(user=user, document_id=document_id, lock=True)
     if document is None:
         raise DOCUMENT_NOT_FOUND(details={"id": str(document_id)})
-    doomed = list(document.versions.filter(created_at__gt=moment).select_related("document").order_by("created_at"))
+    after = whole_milliseconds(moment) + ONE_MILLISECOND
+    doomed = list(document.versions.filter(created_at__gte=after).select_related("document").order_by("created_at"))
     DocumentVersion.objects.filter(pk__in=[version.pk for version in doomed]).delete()
     return doomed
