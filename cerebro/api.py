@@ -131,9 +131,13 @@ def use_chat_sdk_errors(request: HttpRequest, surface: str) -> None:
 class ChatSdkErrorOutput(serializers.Serializer):
     """The app's error body (its ``ChatSDKError``), with the spec's code beside it."""
 
-    code = serializers.CharField(help_text="<type>:<surface>, e.g. bad_request:api, forbidden:document")
+    code = serializers.CharField(
+        required=False,
+        help_text="<type>:<surface>, e.g. bad_request:api, forbidden:document (not on a 404 of a URL "
+        "this API does not have, which is in the spec's envelope)",
+    )
     message = serializers.CharField()
-    cause = serializers.CharField(help_text="What was wrong, in this API's words")
+    cause = serializers.CharField(required=False, help_text="What was wrong, in this API's words")
     error = serializers.CharField(help_text="The spec's code: validation_error, not_found, ...")
     details = serializers.JSONField(required=False)
 

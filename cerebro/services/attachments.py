@@ -26,7 +26,7 @@ DOWNLOAD_VIEW = "cerebro-files-download"
 def _upload_of(*, user, url: str) -> Upload:
     try:
         match = resolve(urlsplit(url).path)
-    except Resolver404:
+    except (Resolver404, ValueError):  # not one of this API's paths, or not a URL at all
         match = None
     if match is None or match.url_name != DOWNLOAD_VIEW:
         raise ATTACHMENT_REFUSED(details={"url": [url[:200]]})

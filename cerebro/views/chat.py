@@ -42,6 +42,7 @@ from rest_framework.response import Response
 from cerebro import ui_messages
 from cerebro.api import ChatSdkApiView, chat_sdk_error_responses, error_responses, use_chat_sdk_errors
 from cerebro.authentication import authenticate_request
+from cerebro.errors import CHAT_NOT_FOUND
 from cerebro.selectors.chats import chat_answer_to_restore, chat_readable_by
 from cerebro.serializers.chat import ChatDeleteQuery, ChatInput, ChatOutput, UiChatInput
 from cerebro.services.chat import ChatTurn, chat_delete, chat_turn_begin, chat_turn_begin_from_parts
@@ -203,15 +204,19 @@ async def chat_view(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _prepare_resume(request: HttpRequest, chat_id) -> tuple[ratelimit.RateLimitResult, dict | None]:
+def _prepare_resume(request: HttpRequest, chat_id: str) -> tuple[ratelimit.RateLimitResult, str, dict | None]:
     """Authenticate, check the chat may be followed, and find an answer that just finished."""
     limit = _signed_in(request, RESUME_SCOPE)
+    try:
+        chat_id = uuid.UUID(chat_id)
+    except ValueError:
+        raise CHAT_NOT_FOUND(details={"id": chat_id[:100]}) from None
     chat = chat_readable_by(user=request.user, chat_id=chat_id)
-    return limit, chat_answer_to_restore(chat=chat)
+    return limit, str(chat.pk), chat_answer_to_restore(chat=chat)
 
 
 @csrf_exempt
-async def chat_stream_view(request: HttpRequest, chat_id: uuid.UUID) -> HttpResponse:
+async def chat_stream_view(request: HttpRequest, chat_id: str) -> HttpResponse:
     """The chat's running answer from its start (200, the UI message stream); an answer that just
     finished, whole (200, one ``data-appendMessage`` part); otherwise 204."""
     use_chat_sdk_errors(request, "chat")
@@ -220,8 +225,8 @@ async def chat_stream_view(request: HttpRequest, chat_id: uuid.UUID) -> HttpResp
         response["Allow"] = "GET"
         return response
     try:
-        limit, restorable = await sync_to_async(_prepare_resume)(request, chat_id)
-        frames = await running_answer_stream(str(chat_id))
+        limit, chat_id, restorable = await sync_to_async(_prepare_resume)(request, chat_id)
+        frames = await running_answer_stream(chat_id)
     except Exception as exc:
         return _error(request, exc)
     if frames is not None:

@@ -175,6 +175,8 @@ def test_an_uploaded_text_file_reaches_the_model_as_its_text(signed_in, uploaded
         "http://127.0.0.1:8000/admin/",
         "http://testserver/cerebro/api/files/download/forged-token",
         "file:///etc/passwd",
+        "http://[::1",
+        "/cerebro/api/files/download/" + "x" * 4000,
     ],
 )
 def test_a_file_part_that_is_not_the_users_upload_is_refused(signed_in, llm_endpoint_configured, url):
@@ -299,3 +301,11 @@ def test_a_model_failure_ends_the_ui_stream_with_an_error_chunk(signed_in, llm_e
     assert types == ["start", "start-step", "text-start", "text-delta", "text-end", "error", "[DONE]"]
     assert chunks[-2]["errorText"]
     assert ChatMessage.objects.get(role="assistant").complete is False
+
+
+@pytest.mark.django_db
+def test_resuming_a_chat_id_that_is_not_a_uuid_is_404_in_the_apps_shape(signed_in):
+    r = signed_in.get(f"{CHAT}/null,null/stream")
+
+    assert r.status_code == 404, r.json()
+    assert r.json()["code"] == "not_found:chat"

@@ -154,6 +154,19 @@ def test_an_invalid_document_request_is_a_bad_request(signed_in, document_with_s
 
 
 @pytest.mark.django_db
+def test_a_timestamp_with_any_offset_is_read_in_utc(signed_in, document_with_suggestion):
+    # Found by fuzzing: PostgreSQL refuses offsets beyond +-15:59, so the moment is sent in UTC.
+    document, _ = document_with_suggestion
+
+    r = signed_in.delete(f"{DOCUMENT}?id={document.pk}&timestamp=0427-04-15T11:21:58.2725%2B21:49")
+    too_early = signed_in.delete(f"{DOCUMENT}?id={document.pk}&timestamp=0001-01-01T00:00:00%2B05:00")
+
+    assert r.status_code == 200, r.json()
+    assert [v["title"] for v in r.json()] == ["Essay"]
+    assert too_early.status_code == 400, too_early.json()
+
+
+@pytest.mark.django_db
 def test_suggestions_list_the_owners_suggestions(signed_in, document_with_suggestion):
     document, suggestion = document_with_suggestion
 
