@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import uuid
 
+import httpx
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -18,6 +20,7 @@ from cerebro import conf
 from cerebro.models import Chat, ChatMessage
 from tests.cerebro.documents import PNG_BYTES
 from tests.conftest import bearer_for
+from tests.factories import UserFactory
 
 CHAT = "/cerebro/api/chat"
 UPLOAD = "/cerebro/api/files/upload"
@@ -309,3 +312,51 @@ def test_resuming_a_chat_id_that_is_not_a_uuid_is_404_in_the_apps_shape(signed_i
 
     assert r.status_code == 404, r.json()
     assert r.json()["code"] == "not_found:chat"
+
+
+@pytest.mark.django_db
+def test_the_answer_streams_when_the_resumable_store_is_down(signed_in, llm_endpoint_configured, monkeypatch):
+    # Given the store that keeps answers resumable is unreachable
+    from cerebro.services import chat_stream
+
+    class Unreachable:
+        async def open(self, **kwargs):
+            raise ConnectionError("the store is down")
+
+    monkeypatch.setattr(chat_stream, "stream_store", Unreachable)
+    llm_endpoint_configured.reply_stream(["Still ", "here."])
+
+    # When the app sends a message
+    r = signed_in.post(CHAT, app_body(uuid.uuid4(), text("hi")), format="json")
+
+    # Then the answer streams and is stored all the same (it only cannot be resumed)
+    assert r.status_code == 200
+    assert streamed_text(chunks_of(r)) == "Still here."
+    assert ChatMessage.objects.get(role="assistant").complete is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_answer_goes_on_when_the_client_goes_away(asgi_server, llm_endpoint_configured):
+    # Given a slow answer, and a client that leaves after its first frame (the user reloads the page)
+    person = UserFactory()
+    chat_id = uuid.uuid4()
+    llm_endpoint_configured.reply_stream(["One ", "two ", "three ", "four ", "five."], chunk_delay=0.3)
+    headers = {"Authorization": bearer_for(person, product="cerebro")["HTTP_AUTHORIZATION"]}
+    with (
+        httpx.Client(base_url=asgi_server, timeout=30) as client,
+        client.stream("POST", CHAT, json=app_body(chat_id, text("Count")), headers=headers) as response,
+    ):
+        assert next(response.iter_bytes()).startswith(b"data: ")
+
+    # When the reloaded page resumes the chat
+    with httpx.Client(base_url=asgi_server, timeout=30) as client:
+        resumed = client.get(f"{CHAT}/{chat_id}/stream", headers=headers)
+
+    # Then the answer was finished and stored whole, and the resume handed it over
+    assert resumed.status_code == 200, resumed.text
+    assert '"delta":"five."' in resumed.text or "appendMessage" in resumed.text
+    deadline = time.monotonic() + 15
+    while not ChatMessage.objects.filter(role="assistant").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    answer = ChatMessage.objects.get(role="assistant")
+    assert answer.content == "One two three four five." and answer.complete is True
