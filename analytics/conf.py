@@ -21,10 +21,20 @@ MAX_LIST_ITEMS = env.int("ANALYTICS_MAX_LIST_ITEMS", default=100)
 MAX_STRING_LENGTH = env.int("ANALYTICS_MAX_STRING_LENGTH", default=4_000)
 MAX_OBJECT_BYTES = env.int("ANALYTICS_MAX_OBJECT_BYTES", default=16_384)
 
-# Text fields of error reports and feedback.
+# Text a client sends is never refused for its length: it is scrubbed, then cut to these lengths
+# (the spec's column widths where it gives them) and ends with TRUNCATION_MARK, so a reader sees
+# that it was cut. Free-form objects: strings cut to MAX_STRING_LENGTH, then shorter until the
+# object fits MAX_OBJECT_BYTES.
+TRUNCATION_MARK = "…[truncated]"
 MAX_ERROR_MESSAGE_LENGTH = 10_000
 MAX_STACK_TRACE_LENGTH = 100_000
 MAX_FEEDBACK_LENGTH = 10_000
+MAX_EVENT_TYPE_LENGTH = 100
+MAX_ERROR_TYPE_LENGTH = 100
+MAX_MODULE_NAME_LENGTH = 100
+MAX_PLATFORM_LENGTH = 50
+MAX_PLATFORM_VERSION_LENGTH = 100
+MAX_ARCHITECTURE_LENGTH = 20
 
 # A client clock this far ahead of ours is wrong, not early: such timestamps are rejected.
 MAX_CLOCK_SKEW_SECONDS = env.int("ANALYTICS_MAX_CLOCK_SKEW_SECONDS", default=86_400)
@@ -32,12 +42,20 @@ MAX_CLOCK_SKEW_SECONDS = env.int("ANALYTICS_MAX_CLOCK_SKEW_SECONDS", default=86_
 # An error group keeps at most this many distinct versions and platforms in its summary.
 MAX_GROUP_LABELS = 50
 
+# The user_id the Jeeves4coders client falls back to when it cannot read or write its id file.
+# Every such install shares it, so it names no one: what it sends is stored unlinked (as if
+# anonymised), and there is no install row, registration or data-subject request for it.
+ANONYMOUS_USER_ID = "anonymous"
+
+# Header carrying the install secret that POST /users/register returned (data-subject requests).
+INSTALL_SECRET_HEADER = "X-Install-Secret"
+INSTALL_SECRET_PREFIX = "ais_"
+
 # Platform names clients send (Python's platform.system(), sys.platform, the spec's words) and
-# the one name each is stored under.
+# the one name each is stored under. Any other name is stored as sent (scrubbed, cut to 50).
 PLATFORMS = {
     "windows": "Windows",
     "win32": "Windows",
-    "cygwin": "Windows",
     "linux": "Linux",
     "linux2": "Linux",
     "macos": "macOS",
@@ -45,4 +63,9 @@ PLATFORMS = {
     "osx": "macOS",
     "mac": "macOS",
     "freebsd": "FreeBSD",
+    "cygwin": "Cygwin",
+    "msys": "MSYS",
 }
+# platform.system() under Cygwin, MSYS2 and MinGW is the kernel's name with the Windows build
+# ("CYGWIN_NT-10.0-19045"): stored under the environment's name.
+PLATFORM_PREFIXES = (("cygwin_nt", "Cygwin"), ("msys_nt", "MSYS"), ("mingw32_nt", "MinGW"), ("mingw64_nt", "MinGW"))

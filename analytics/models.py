@@ -29,6 +29,10 @@ class AnalyticsUser(models.Model):
     analytics_enabled = models.BooleanField(default=True)
     # True when the row was created by an event from an install that registered elsewhere.
     auto_registered = models.BooleanField(default=False)
+    # SHA-256 of the install secret POST /users/register returned once; the proof its data-subject
+    # requests need. Empty for installs registered before secrets existed and auto-registered ones:
+    # staff serve those (docs/analytics.md).
+    secret_hash = models.CharField(max_length=64, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -116,7 +120,8 @@ class ErrorReport(models.Model):
     session_id = models.UUIDField(null=True, blank=True)
     error_type = models.CharField(max_length=100)
     error_message = models.TextField()
-    stack_trace = models.TextField(blank=True)
+    # NULL when the client sent none (the Jeeves4coders client sends null), "" when it sent "".
+    stack_trace = models.TextField(null=True, blank=True)  # noqa: DJ001 - null and "" differ (above)
     timestamp = models.DateTimeField()
     context = models.JSONField(default=dict, blank=True)
     system_info = models.JSONField(default=dict, blank=True)

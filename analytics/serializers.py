@@ -6,8 +6,13 @@ in ~4 ms; drf-spectacular documents these models directly (its pydantic extensio
 
 Strictness: unknown top-level fields are rejected, and so are unknown fields in the objects the
 spec defines (system_info, system_context, privacy_consent). Free-form objects (event_data,
-context, metadata) take any keys within bounds of depth, size and length (analytics/conf.py).
+context, metadata) take any keys within bounds of depth, keys and items (analytics/conf.py).
 Timestamps are ISO 8601 strings; one without an offset is taken as UTC.
+
+What the Jeeves4coders client sends is never refused for its length or its platform: free text
+(messages, traces, event and error types, platform_version, architecture, strings in free-form
+objects) is accepted at any length here and cut, marked, after scrubbing (analytics.truncation);
+any platform name is accepted; the fallback user_id "anonymous" is accepted.
 """
 
 from __future__ import annotations
@@ -18,12 +23,13 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-import orjson
 import pydantic
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from rest_framework import exceptions as drf_exceptions
 
 from analytics import conf
+from analytics.truncation import MIN_STRING_LENGTH, cut, cut_strings, serialized_size
+from core.privacy import scrub_text
 
 # --- Field types ---------------------------------------------------------------------------------
 
@@ -33,26 +39,43 @@ def _lower(value: str) -> str:
 
 
 def _platform(value: str) -> str:
-    platform = conf.PLATFORMS.get(value.strip().lower())
-    if platform is None:
-        known = sorted(set(conf.PLATFORMS.values()))
-        raise ValueError(f"unknown platform {value[:50]!r}; expected one of {', '.join(known)}")
-    return platform
+    """The one name a platform is stored under: the known aliases (``Darwin``, ``win32``,
+    ``CYGWIN_NT-10.0-19045``) by their name, any other (``OpenBSD``, ``SunOS``, ``AIX``,
+    ``Android``, empty) as sent, scrubbed (it is free text) and cut to the column."""
+    name = value.strip()
+    lowered = name.lower()
+    known = conf.PLATFORMS.get(lowered)
+    if known is not None:
+        return known
+    for prefix, platform in conf.PLATFORM_PREFIXES:
+        if lowered.startswith(prefix):
+            return platform
+    return cut(scrub_text(name), conf.MAX_PLATFORM_LENGTH)
 
 
 def _timestamp(value: datetime) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
+    # Held in UTC: PostgreSQL refuses offsets beyond +-15:59 that ISO 8601 parsers accept.
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("timestamp is out of range") from None
     if value.timestamp() - time.time() > conf.MAX_CLOCK_SKEW_SECONDS:
         raise ValueError("timestamp is in the future")
     return value
 
 
+_INT64 = (-(2**63), 2**64 - 1)
+
+
 def _bounded_json(value: dict) -> dict:
-    """Depth, keys per object, list length, string length and total size of a free-form object."""
+    """Depth, keys per object and list length of a free-form object, and that it fits
+    MAX_OBJECT_BYTES once its strings are cut (long strings are cut when stored, not refused)."""
     _check_bounds(value, depth=1)
-    if len(orjson.dumps(value)) > conf.MAX_OBJECT_BYTES:
-        raise ValueError(f"object is larger than {conf.MAX_OBJECT_BYTES} bytes")
+    too_big = serialized_size(value) > conf.MAX_OBJECT_BYTES
+    if too_big and serialized_size(cut_strings(value, MIN_STRING_LENGTH)) > conf.MAX_OBJECT_BYTES:
+        raise ValueError(f"object is larger than {conf.MAX_OBJECT_BYTES} bytes even with its strings cut")
     return value
 
 
@@ -73,30 +96,43 @@ def _check_bounds(value: Any, depth: int) -> None:
             raise ValueError(f"a list may hold at most {conf.MAX_LIST_ITEMS} items")
         for item in value:
             _check_bounds(item, depth + 1)
-    elif isinstance(value, str) and len(value) > conf.MAX_STRING_LENGTH:
-        raise ValueError(f"strings may be at most {conf.MAX_STRING_LENGTH} characters")
+    elif isinstance(value, int) and not _INT64[0] <= value <= _INT64[1]:
+        raise ValueError("integers must fit in 64 bits")
 
 
 SEMVER = r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$"
 
 UserId = Annotated[
     str,
-    StringConstraints(pattern=r"^[0-9a-fA-F]{16}$"),
+    StringConstraints(pattern=rf"^(?:[0-9a-fA-F]{{16}}|{conf.ANONYMOUS_USER_ID})$"),
     AfterValidator(_lower),
-    Field(description="16-character hex hash identifying the install", examples=["3f2b8c1e4d5a4f6b"]),
+    Field(
+        description='16-character hex hash identifying the install, or "anonymous" (the Jeeves4coders '
+        "client's fallback when it cannot keep an id: stored unlinked to any install)",
+        examples=["3f2b8c1e4d5a4f6b"],
+    ),
 ]
 Timestamp = Annotated[datetime, AfterValidator(_timestamp), Field(description="ISO 8601; no offset means UTC")]
 Platform = Annotated[
-    str, StringConstraints(max_length=50), AfterValidator(_platform), Field(description="Windows, Linux or macOS")
+    str,
+    AfterValidator(_platform),
+    Field(
+        description="Python's platform.system() or the spec's names: Windows, Linux, macOS (Darwin), Cygwin, "
+        "MSYS and FreeBSD are stored under one name each; any other name is stored as sent (cut to 50)"
+    ),
 ]
 JeevesVersion = Annotated[str, StringConstraints(max_length=20, pattern=SEMVER), Field(examples=["1.0.0"])]
 PythonVersion = Annotated[
     str, StringConstraints(max_length=20, pattern=r"^\d+\.\d+(?:\.\d+)?(?:(?:a|b|rc|\.dev|\.post)\d+)?\+?$")
 ]
 PolicyVersion = Annotated[str, StringConstraints(max_length=10, pattern=r"^\d+\.\d+(?:\.\d+)?$")]
-Architecture = Annotated[str, StringConstraints(max_length=20, pattern=r"^[A-Za-z0-9_.-]+$")]
-ShortText = Annotated[str, StringConstraints(max_length=100)]
-Identifier = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:/-]+$")]
+# Free text, cut (and marked) when stored: never refused for its length.
+Text = Annotated[str, Field(description="any length; stored scrubbed, cut and marked when longer than its column")]
+Name = Annotated[
+    str,
+    StringConstraints(min_length=1),
+    Field(description="non-empty; stored scrubbed, cut to 100 characters and marked when longer"),
+]
 Seconds = Annotated[float, Field(ge=0, le=10_000_000)]
 FreeObject = Annotated[dict[str, Any], AfterValidator(_bounded_json)]
 
@@ -114,8 +150,8 @@ class AnalyticsStrict(AnalyticsModel):
 
 class AnalyticsRegisterSystemInfo(AnalyticsStrict):
     platform: Platform
-    platform_version: Annotated[str, StringConstraints(max_length=100)]
-    architecture: Architecture
+    platform_version: Annotated[Text, Field(description="platform.version(); stored cut to 100 (marked)")]
+    architecture: Annotated[Text, Field(description="platform.machine(), may be empty; stored cut to 20 (marked)")]
     python_version: PythonVersion
     jeeves_version: JeevesVersion
 
@@ -139,7 +175,7 @@ class AnalyticsEventData(AnalyticsModel):
 
     model_config = ConfigDict(strict=True, extra="allow")
 
-    module_name: Identifier | None = None
+    module_name: Text | None = None
     execution_time: Seconds | None = None
     success: bool | None = None
 
@@ -164,7 +200,7 @@ def _bounded_model(data: BaseModel) -> BaseModel:
 class AnalyticsTrackRequest(AnalyticsStrict):
     user_id: UserId
     session_id: UUID
-    event_type: Identifier
+    event_type: Name
     timestamp: Timestamp
     event_data: Annotated[AnalyticsEventData, AfterValidator(_bounded_model)] = Field(
         default_factory=AnalyticsEventData
@@ -179,7 +215,7 @@ class AnalyticsBatchRequest(AnalyticsStrict):
 class AnalyticsErrorContext(AnalyticsModel):
     model_config = ConfigDict(strict=True, extra="allow")
 
-    module_name: Identifier | None = None
+    module_name: Text | None = None
     execution_time: Seconds | None = None
 
 
@@ -192,9 +228,9 @@ class AnalyticsErrorSystemInfo(AnalyticsStrict):
 class AnalyticsErrorReportRequest(AnalyticsStrict):
     user_id: UserId
     session_id: UUID
-    error_type: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z_][\w.]*$")]
-    error_message: Annotated[str, StringConstraints(max_length=conf.MAX_ERROR_MESSAGE_LENGTH)]
-    stack_trace: Annotated[str, StringConstraints(max_length=conf.MAX_STACK_TRACE_LENGTH)] | None = None
+    error_type: Name
+    error_message: Text
+    stack_trace: Annotated[Text | None, Field(description="null stays null")] = None
     timestamp: Timestamp
     context: Annotated[AnalyticsErrorContext, AfterValidator(_bounded_model)] = Field(
         default_factory=AnalyticsErrorContext
@@ -210,7 +246,7 @@ class AnalyticsFeedbackSystemInfo(AnalyticsStrict):
 class AnalyticsFeedbackRequest(AnalyticsStrict):
     user_id: UserId
     feedback_type: Literal["bug", "feature_request", "general"]
-    message: Annotated[str, StringConstraints(min_length=1, max_length=conf.MAX_FEEDBACK_LENGTH)]
+    message: Annotated[str, StringConstraints(min_length=1), Field(description="stored cut to 10,000 (marked)")]
     rating: Annotated[int, Field(ge=1, le=5)] | None = None
     timestamp: Timestamp
     metadata: FreeObject = Field(default_factory=dict)
@@ -246,6 +282,14 @@ class AnalyticsOk(AnalyticsModel):
 class AnalyticsRegisterResponse(AnalyticsOk):
     user_id: str
     registered: bool = True
+    install_secret: Annotated[
+        str | None,
+        Field(
+            description="Shown once: the proof of this install for its data-subject requests (export, "
+            "delete, anonymize, privacy), sent back in the X-Install-Secret header. Only its hash is "
+            'stored. null when nothing was registered (user_id "anonymous").'
+        ),
+    ] = None
 
 
 class AnalyticsTrackResponse(AnalyticsOk):

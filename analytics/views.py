@@ -15,6 +15,7 @@ from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from analytics import conf
 from analytics.authentication import AnalyticsStaffJWTAuthentication
 from analytics.serializers import (
     AnalyticsBatchRequest,
@@ -58,11 +59,21 @@ INGEST_ERRORS = {
 }
 SUBJECT_ERRORS = {
     400: _error("user_id is not a 16-character hex hash, or an invalid body or mode"),
-    404: _error("Nothing is stored for this user_id"),
+    401: _error(
+        "INSTALL_PROOF_REQUIRED: no X-Install-Secret, a wrong one, an unknown user_id or an install "
+        "registered without a secret (all answered alike; installs without a secret ask staff)"
+    ),
     429: _error("Per-client rate limit for data-subject requests exceeded"),
 }
 USER_ID_PARAMETER = OpenApiParameter(
     "user_id", str, OpenApiParameter.PATH, description="The install's 16-character hex hash"
+)
+INSTALL_SECRET_PARAMETER = OpenApiParameter(
+    conf.INSTALL_SECRET_HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="The install secret POST /users/register returned (the proof of the install)",
 )
 
 
@@ -90,16 +101,21 @@ class RegisterView(AnalyticsView):
     @extend_schema(
         operation_id="analytics_users_register",
         summary="Register an install",
+        description="Answers the install secret once (install_secret): keep it, it is the proof the "
+        "data-subject requests need. A user_id known here already is a 409 that changes nothing.",
         request=AnalyticsRegisterRequest,
         responses={
             201: AnalyticsRegisterResponse,
-            409: _error("The user already exists (registered here before)"),
+            409: _error("The user_id is known here already (registered, or seen in events): nothing changed"),
             **INGEST_ERRORS,
         },
     )
     def post(self, request: Request) -> Response:
-        user = installs.user_register(request=parse(AnalyticsRegisterRequest, request.body))
-        return Response(dump(AnalyticsRegisterResponse(user_id=user.user_id)), status=201)
+        registration = installs.user_register(request=parse(AnalyticsRegisterRequest, request.body))
+        body = AnalyticsRegisterResponse(
+            user_id=registration.user_id, registered=registration.registered, install_secret=registration.secret
+        )
+        return Response(dump(body), status=201)
 
 
 class TrackView(AnalyticsView):
@@ -177,22 +193,27 @@ class HeartbeatView(AnalyticsView):
 
 
 class SubjectView(AnalyticsView):
-    """Data-subject requests: the user_id is the bearer secret, so these are limited much tighter."""
+    """Data-subject requests: they need the install secret (X-Install-Secret) and are limited tighter."""
 
     rate_limit_scopes = ("analytics.ingest", "analytics.subject")
+
+    def install_secret(self, request: Request) -> str | None:
+        return request.headers.get(conf.INSTALL_SECRET_HEADER)
 
 
 class PrivacyView(SubjectView):
     @extend_schema(
         operation_id="analytics_users_privacy",
         summary="Set the install's analytics preference (opt out or back in)",
-        parameters=[USER_ID_PARAMETER],
+        parameters=[USER_ID_PARAMETER, INSTALL_SECRET_PARAMETER],
         request=AnalyticsPrivacyRequest,
-        responses={200: AnalyticsPrivacyResponse, **{k: v for k, v in SUBJECT_ERRORS.items() if k != 404}},
+        responses={200: AnalyticsPrivacyResponse, **SUBJECT_ERRORS},
     )
     def put(self, request: Request, user_id: str) -> Response:
         user = subjects.user_privacy_update(
-            user_id=_user_id(user_id), request=parse(AnalyticsPrivacyRequest, request.body)
+            user_id=_user_id(user_id),
+            request=parse(AnalyticsPrivacyRequest, request.body),
+            secret=self.install_secret(request),
         )
         body = AnalyticsPrivacyResponse(
             user_id=user.user_id,
@@ -206,12 +227,12 @@ class UserDataView(SubjectView):
     @extend_schema(
         operation_id="analytics_users_data",
         summary="Export everything stored for the install",
-        parameters=[USER_ID_PARAMETER],
+        parameters=[USER_ID_PARAMETER, INSTALL_SECRET_PARAMETER],
         request=None,
         responses={200: AnalyticsExportResponse, **SUBJECT_ERRORS},
     )
     def get(self, request: Request, user_id: str) -> Response:
-        data = subjects.user_data_export(user_id=_user_id(user_id))
+        data = subjects.user_data_export(user_id=_user_id(user_id), secret=self.install_secret(request))
         return Response({"status": "ok", **data}, status=200)
 
 
@@ -221,6 +242,7 @@ class UserView(SubjectView):
         summary="Delete the install's data, or anonymise it with ?mode=anonymize",
         parameters=[
             USER_ID_PARAMETER,
+            INSTALL_SECRET_PARAMETER,
             OpenApiParameter(
                 "mode",
                 str,
@@ -240,7 +262,7 @@ class UserView(SubjectView):
                 details={"mode": ["Must be delete or anonymize."]},
             )
         user_id = _user_id(user_id)
-        result = subjects.user_data_delete(user_id=user_id, mode=mode)
+        result = subjects.user_data_delete(user_id=user_id, mode=mode, secret=self.install_secret(request))
         return Response(
             dump(AnalyticsDeleteResponse(user_id=user_id, mode=result.mode, counts=result.counts)), status=200
         )

@@ -39,13 +39,19 @@ MAX_RUN_ATTEMPTS = env.int("CODER_MAX_RUN_ATTEMPTS", default=2)
 PROGRESS_EVENT_MIN_SECONDS = env.float("CODER_PROGRESS_EVENT_MIN_SECONDS", default=1.0)
 # A task still pending or running after this long is failed and refunded by the beat sweep.
 STALE_TASK_SECONDS = env.int("CODER_STALE_TASK_SECONDS", default=3 * 3600)
-# Seconds any single git command may take (clone, apply, push).
+# Seconds any single git command may take (clone, apply, push); then it and all it started are killed.
 GIT_TIMEOUT_SECONDS = env.int("CODER_GIT_TIMEOUT_SECONDS", default=120)
+# Seconds the check that a new task's branches exist may take (it runs inside POST /api/tasks).
+BRANCH_CHECK_TIMEOUT_SECONDS = env.int("CODER_BRANCH_CHECK_TIMEOUT_SECONDS", default=15)
+# Seconds a run may spend reading the checkout's files to choose the model's context.
+REPOSITORY_READ_TIMEOUT_SECONDS = env.int("CODER_REPOSITORY_READ_TIMEOUT_SECONDS", default=60)
 GIT_AUTHOR_NAME = env.str("CODER_GIT_AUTHOR_NAME", default="Async Coder")
 GIT_AUTHOR_EMAIL = env.str("CODER_GIT_AUTHOR_EMAIL", default="async-coder@users.noreply.github.com")
 BRANCH_PREFIX = "async-coder/"
 # Where clones are made while a task runs (a fresh temporary folder per run, removed afterwards).
 WORK_DIR = env.str("CODER_WORK_DIR", default="")
+RUN_DIRECTORY_PREFIX = "async-coder-"
+CHECKOUT_DIRECTORY = "repository"
 # file:// repository URLs (tests, self-hosted mirrors). Never enable where users can set URLs.
 ALLOW_FILE_REPOSITORIES = env.bool("CODER_ALLOW_FILE_REPOSITORIES", default=False)
 

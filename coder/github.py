@@ -114,7 +114,9 @@ class GitHubClient:
         ).json()
         if existing:
             return existing[0]
-        raise GITHUB_UNAVAILABLE("GitHub refused to open the pull request", details=_error_details(response))
+        raise GITHUB_UNAVAILABLE(
+            _with_reason("GitHub refused to open the pull request", response), details=_error_details(response)
+        )
 
     # --- plumbing -------------------------------------------------------------------------------
 
@@ -155,8 +157,11 @@ class GitHubClient:
         if status in (403, 429) and response.headers.get("x-ratelimit-remaining") == "0":
             raise GITHUB_UNAVAILABLE("GitHub's rate limit for this account is exhausted; try again later")
         if status == 403:
-            raise errors.FORBIDDEN("GitHub refused the request with this account's permissions")
-        raise GITHUB_UNAVAILABLE(f"GitHub answered {status}", details=_error_details(response))
+            raise errors.FORBIDDEN(
+                _with_reason("GitHub refused the request with this account's permissions", response),
+                details=_error_details(response),
+            )
+        raise GITHUB_UNAVAILABLE(_with_reason(f"GitHub answered {status}", response), details=_error_details(response))
 
 
 def _repo_path(full_name: str) -> str:
@@ -164,11 +169,30 @@ def _repo_path(full_name: str) -> str:
     return f"{quote(owner, safe='')}/{quote(name, safe='')}"
 
 
-def _error_details(response: httpx.Response) -> dict[str, Any] | None:
+def _github_reason(response: httpx.Response) -> str:
+    """GitHub's own words for a refusal: its ``message`` and each entry of its ``errors`` list."""
     try:
         body = response.json()
     except ValueError:
-        return None
-    if isinstance(body, dict):
-        return {"githubMessage": str(body.get("message", ""))[:300]}
-    return None
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    parts = [str(body.get("message") or "").strip()]
+    listed = body.get("errors")
+    for error in listed if isinstance(listed, list) else []:
+        if isinstance(error, dict):
+            described = " ".join(str(error[key]) for key in ("resource", "field", "code") if error.get(key))
+            parts.append(str(error.get("message") or described).strip())
+        else:
+            parts.append(str(error).strip())
+    return "; ".join(part for part in parts if part)[:500]
+
+
+def _with_reason(message: str, response: httpx.Response) -> str:
+    reason = _github_reason(response)
+    return f"{message}: {reason}" if reason else message
+
+
+def _error_details(response: httpx.Response) -> dict[str, Any] | None:
+    reason = _github_reason(response)
+    return {"githubMessage": reason} if reason else None

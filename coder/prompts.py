@@ -45,7 +45,8 @@ def task_messages(*, task, context: RepositoryContext) -> list[dict[str, str]]:
     )
     for file in context.files:
         note = " (truncated)" if file.truncated else ""
-        parts.append(f"File {file.path}{note}:\n```\n{file.content}\n```")
+        fence = fence_for(file.content)
+        parts.append(f"File {file.path}{note}:\n{fence}\n{file.content}\n{fence}")
     if not context.files:
         parts.append("No file of the repository matched the request.")
     return [
@@ -54,8 +55,31 @@ def task_messages(*, task, context: RepositoryContext) -> list[dict[str, str]]:
     ]
 
 
-_FENCED_DIFF = re.compile(r"```(?:diff|patch)[^\n]*\n(.*?)```", re.DOTALL)
-_ANY_FENCE = re.compile(r"```[^\n]*\n(.*?)```", re.DOTALL)
+# A fence opens a code block when it starts a line (up to three spaces in) and closes it only at
+# the start of a line with the same indentation and at least as many backticks, with nothing
+# after them. A diff's lines always start with " ", "+", "-" or "@", so a fence inside a file's
+# text (a Markdown file's ``` in a context line) never ends the diff.
+_OPENING_FENCE = re.compile(r"(?P<indent> {0,3})(?P<fence>`{3,})(?P<info>[^`]*)")
+
+
+def _fenced_blocks(answer: str) -> list[tuple[str, str]]:
+    """(info string, text) of every fenced code block; an unclosed one runs to the end."""
+    blocks: list[tuple[str, str]] = []
+    lines = answer.splitlines(keepends=True)
+    index = 0
+    while index < len(lines):
+        opening = _OPENING_FENCE.fullmatch(lines[index].rstrip("\r\n"))
+        index += 1
+        if opening is None:
+            continue
+        closing = re.compile(re.escape(opening["indent"]) + f"`{{{len(opening['fence'])},}}[ \t]*")
+        body: list[str] = []
+        while index < len(lines) and not closing.fullmatch(lines[index].rstrip("\r\n")):
+            body.append(lines[index])
+            index += 1
+        index += 1
+        blocks.append((opening["info"].strip().lower(), "".join(body)))
+    return blocks
 
 
 def _looks_like_diff(text: str) -> bool:
@@ -64,8 +88,9 @@ def _looks_like_diff(text: str) -> bool:
 
 def extract_diff(answer: str) -> str | None:
     """The unified diff in a model's answer (fenced or bare), ending with a newline; None if none."""
-    candidates = _FENCED_DIFF.findall(answer) or [
-        block for block in _ANY_FENCE.findall(answer) if _looks_like_diff(block)
+    blocks = _fenced_blocks(answer)
+    candidates = [text for info, text in blocks if info.startswith(("diff", "patch"))] or [
+        text for _, text in blocks if _looks_like_diff(text)
     ]
     if not candidates and _looks_like_diff(answer):
         start = re.search(r"^(diff --git |--- )", answer, re.MULTILINE)
@@ -74,6 +99,12 @@ def extract_diff(answer: str) -> str | None:
         if _looks_like_diff(candidate):
             return candidate.rstrip("\n") + "\n"
     return None
+
+
+def fence_for(text: str) -> str:
+    """A backtick fence longer than any run of backticks in ``text``, so the text cannot close it."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
 
 
 def summary_of(answer: str, *, limit: int = 280) -> str:

@@ -6,7 +6,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field, inline_serializer
 from rest_framework import serializers
 
-from coder.pagination import PageMetaSerializer
+from core.pagination import PageMetaSerializer
 
 ErrorBodySerializer = inline_serializer(
     "CoderError",

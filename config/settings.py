@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -100,6 +101,9 @@ else:
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )
 USING_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+# cerebro's working-set indexes INCLUDE extra columns so PostgreSQL answers them with index-only
+# scans; SQLite builds the same indexes on their key columns alone, which is all it needs there.
+SILENCED_SYSTEM_CHECKS = [] if USING_POSTGRES else ["models.W040"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -317,6 +321,8 @@ USE_TZ = True
 # --- CORS and security headers ---------------------------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_ALLOW_CREDENTIALS = True
+# X-User-Id: the NextGen client's anonymous id, sent with every telemetry request.
+CORS_ALLOW_HEADERS = (*default_headers, "x-user-id")
 CORS_EXPOSE_HEADERS = [
     "X-RateLimit-Limit",
     "X-RateLimit-Remaining",
@@ -341,6 +347,13 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+
+# --- E-mail: telemetry e-mails the code that confirms a new API key -----------------------------------------
+# EMAIL_URL as django-environ reads it (smtp+tls://user:password@host:587); by default messages are
+# printed on the console instead of sent.
+globals().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="NextGen Cloud <no-reply@localhost>")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # --- Logging: one JSON object per line, with the request id, never secrets or client addresses ----------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

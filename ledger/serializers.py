@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from cerebro.api import js_timestamp
 from cerebro.fields import IsoMomentField, JsonObjectField
+from core.pagination import OffsetQuerySerializer
 from ledger.models import LedgerObject, LedgerTransaction
 from ledger.selectors import FILTER_OPERATORS, DataCondition
 
@@ -91,10 +92,8 @@ class ObjectFilterInput(serializers.Serializer):
         return conditions
 
 
-class ObjectQueryInput(serializers.Serializer):
+class ObjectQueryInput(OffsetQuerySerializer):
     filter = ObjectFilterInput()
-    limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
-    offset = serializers.IntegerField(min_value=0, default=0)
 
 
 class TransactionInput(serializers.Serializer):
@@ -127,9 +126,8 @@ class AggregatesQuery(serializers.Serializer):
         return fields
 
 
-class TransactionsPage(serializers.Serializer):
-    limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
-    offset = serializers.IntegerField(min_value=0, default=0)
+class TransactionsPage(OffsetQuerySerializer):
+    """``limit`` (default 50) and ``offset``, by the platform's one rule (core.pagination)."""
 
 
 class ObjectsListQuery(TransactionsPage):

@@ -1,7 +1,8 @@
 """Usage events: one (``/usage/track``) or up to 500 at once (``/usage/batch``), all or nothing.
 
-Every free-text value is scrubbed (core.privacy) before it is stored; the typed ones (platform,
-versions, UUIDs, timestamps, numbers) were held to strict patterns by the request models.
+Every free-text value is scrubbed (core.privacy), then cut to its column and marked
+(analytics.truncation) before it is stored; the typed ones (versions, UUIDs, timestamps, numbers)
+were held to strict patterns by the request models.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from uuid import UUID
 import orjson
 from django.db import connection, transaction
 
+from analytics import conf
 from analytics.models import RollupKind, UsageEvent
 from analytics.serializers import AnalyticsTrackRequest
-from analytics.services.installs import Stored, install_flags
+from analytics.services.installs import Stored, install_flags, install_key
 from analytics.services.rollups import RollupCounter, rollup_apply
+from analytics.truncation import cut, fit_object
 from core.privacy import scrub_text, scrub_value
 
 
@@ -31,7 +34,7 @@ class BatchOutcome:
 class _EventRow:
     """A usage event ready to store: scrubbed, in the table's column order."""
 
-    user_id: str
+    user_id: str | None
     session_id: UUID
     event_type: str
     timestamp: datetime
@@ -44,14 +47,22 @@ class _EventRow:
 _EVENT_COLUMNS = tuple(_EventRow.__dataclass_fields__)
 
 
+def _event_data(event: AnalyticsTrackRequest) -> dict:
+    data = fit_object(scrub_value(event.event_data.model_dump(exclude_none=True)))
+    if isinstance(data.get("module_name"), str):
+        # It is a rollup key too (a 100-character column).
+        data["module_name"] = cut(data["module_name"], conf.MAX_MODULE_NAME_LENGTH)
+    return data
+
+
 def _event_row(event: AnalyticsTrackRequest) -> _EventRow:
     context = event.system_context
     return _EventRow(
-        user_id=event.user_id,
+        user_id=install_key(event.user_id),
         session_id=event.session_id,
-        event_type=scrub_text(event.event_type)[:100],
+        event_type=cut(scrub_text(event.event_type), conf.MAX_EVENT_TYPE_LENGTH),
         timestamp=event.timestamp,
-        event_data=scrub_value(event.event_data.model_dump(exclude_none=True)),
+        event_data=_event_data(event),
         system_context={
             "platform": context.platform,
             "jeeves_version": context.jeeves_version,

@@ -1,7 +1,8 @@
 """Error reports (grouped by fingerprint, with the regression rule) and feedback.
 
-Messages, stack traces, context, feedback text and metadata are scrubbed (core.privacy) before
-anything is stored.
+Messages, stack traces, error types, context, feedback text and metadata are scrubbed
+(core.privacy), then cut to their columns and marked (analytics.truncation), before anything is
+stored. A report without a stack trace keeps none (NULL), not an empty one.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from analytics.grouping import fingerprint, is_newer, version_key
 from analytics.models import ErrorGroup, ErrorGroupStatus, ErrorReport, Feedback, RollupKind
 from analytics.serializers import AnalyticsErrorReportRequest, AnalyticsFeedbackRequest
 from analytics.services.audit import SYSTEM, audit_record
-from analytics.services.installs import Stored, install_flags
+from analytics.services.installs import Stored, install_flags, install_key
 from analytics.services.rollups import RollupCounter, rollup_apply
+from analytics.truncation import cut, fit_object
 from core.privacy import scrub_text, scrub_value
 
 
@@ -64,17 +66,22 @@ def error_report_create(*, report: AnalyticsErrorReportRequest) -> ErrorOutcome:
     or below it are counted but leave the group resolved: old installs still hit fixed bugs.
     """
     info = report.system_info
-    message = scrub_text(report.error_message)
-    trace = scrub_text(report.stack_trace or "")
-    group_fingerprint, normalized = fingerprint(report.error_type, message)
+    user_id = install_key(report.user_id)
+    error_type = cut(scrub_text(report.error_type), conf.MAX_ERROR_TYPE_LENGTH)
+    message = cut(scrub_text(report.error_message), conf.MAX_ERROR_MESSAGE_LENGTH)
+    trace = None if report.stack_trace is None else cut(scrub_text(report.stack_trace), conf.MAX_STACK_TRACE_LENGTH)
+    group_fingerprint, normalized = fingerprint(error_type, message)
     with transaction.atomic():
         enabled = install_flags({report.user_id: (info.platform, info.jeeves_version)})
         if not enabled.get(report.user_id):
             return ErrorOutcome(stored=False)
         group, created = _group_for_report(
-            fingerprint_=group_fingerprint, error_type=report.error_type, normalized=normalized, report=report
+            fingerprint_=group_fingerprint, error_type=error_type, normalized=normalized, report=report
         )
-        new_user = created or not ErrorReport.objects.filter(group=group, user_id=report.user_id).exists()
+        # Reports of "anonymous" belong to no known install: they count, but not as a user.
+        new_user = user_id is not None and (
+            created or not ErrorReport.objects.filter(group=group, user_id=user_id).exists()
+        )
         regression = group.status == ErrorGroupStatus.RESOLVED and is_newer(
             info.jeeves_version, group.resolved_in_version
         )
@@ -93,14 +100,14 @@ def error_report_create(*, report: AnalyticsErrorReportRequest) -> ErrorOutcome:
             ErrorReport.objects.filter(group=group).update(resolved=False)
         group.save()
         stored = ErrorReport.objects.create(
-            user_id=report.user_id,
+            user_id=user_id,
             group=group,
             session_id=report.session_id,
-            error_type=report.error_type,
+            error_type=error_type,
             error_message=message,
             stack_trace=trace,
             timestamp=report.timestamp,
-            context=scrub_value(report.context.model_dump(exclude_none=True)),
+            context=fit_object(scrub_value(report.context.model_dump(exclude_none=True))),
             system_info=info.model_dump(),
             resolved=group.status == ErrorGroupStatus.RESOLVED,
             platform=info.platform,
@@ -131,12 +138,12 @@ def feedback_submit(*, feedback: AnalyticsFeedbackRequest) -> Stored:
         if not enabled.get(feedback.user_id):
             return Stored(stored=False)
         row = Feedback.objects.create(
-            user_id=feedback.user_id,
+            user_id=install_key(feedback.user_id),
             feedback_type=feedback.feedback_type,
-            message=scrub_text(feedback.message),
+            message=cut(scrub_text(feedback.message), conf.MAX_FEEDBACK_LENGTH),
             rating=feedback.rating,
             timestamp=feedback.timestamp,
-            metadata=scrub_value(feedback.metadata),
+            metadata=fit_object(scrub_value(feedback.metadata)),
             system_info=info.model_dump(),
             platform=info.platform,
             jeeves_version=info.jeeves_version,

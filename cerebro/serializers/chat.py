@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from cerebro.api import js_timestamp
 from cerebro.models import Chat
+from core.pagination import CursorQuerySerializer, OffsetQuerySerializer
 
 MAX_MESSAGES = 200
 MAX_MESSAGE_CHARACTERS = 100_000
@@ -101,22 +102,16 @@ class ChatStreamDone(serializers.Serializer):
     model = serializers.CharField()
 
 
-class HistoryQuery(serializers.Serializer):
-    limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
-    offset = serializers.IntegerField(min_value=0, default=0)
+class HistoryQuery(OffsetQuerySerializer):
+    """``limit`` (default 50) and ``offset``, by the platform's one rule (core.pagination)."""
 
 
-class HistoryCursorQuery(serializers.Serializer):
-    """The app's history pages: the chats after (older than) or before (newer than) a chat."""
+class HistoryCursorQuery(CursorQuerySerializer):
+    """The app's history pages: ``limit`` with the id of a chat the page comes after (older,
+    ``ending_before``) or before (newer, ``starting_after``)."""
 
-    limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
     ending_before = serializers.UUIDField(required=False, help_text="A chat's id: the chats older than it")
     starting_after = serializers.UUIDField(required=False, help_text="A chat's id: the chats newer than it")
-
-    def validate(self, attrs):
-        if "ending_before" in attrs and "starting_after" in attrs:
-            raise serializers.ValidationError("Only one of starting_after or ending_before can be provided.")
-        return attrs
 
 
 class ChatOutput(serializers.Serializer):

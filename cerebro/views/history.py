@@ -20,6 +20,7 @@ from cerebro.serializers.chat import (
     PingOutput,
 )
 from cerebro.services.chat import chat_delete_all
+from core.pagination import paginate_offset
 
 CURSORS = ("ending_before", "starting_after")
 
@@ -53,27 +54,20 @@ class HistoryView(ChatSdkApiView):
             return self._cursor_page(request)
         query = HistoryQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        limit, offset = query.validated_data["limit"], query.validated_data["offset"]
-        chats = chat_history(user=request.user)
-        total = chats.count()
-        page = list(chats[offset : offset + limit])
+        page = paginate_offset(chat_history(user=request.user), **query.validated_data)
         return Response(
-            {
-                "chats": ChatSummaryOutput(page, many=True).data,
-                "total": total,
-                "hasMore": offset + len(page) < total,
-            }
+            {"chats": ChatSummaryOutput(page.items, many=True).data, "total": page.total, "hasMore": page.has_more}
         )
 
     def _cursor_page(self, request) -> Response:
         query = HistoryCursorQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        page, has_more = chat_history_page(user=request.user, **query.validated_data)
+        page = chat_history_page(user=request.user, **query.validated_data)
         return Response(
             {
-                "chats": ChatSummaryOutput(page, many=True).data,
+                "chats": ChatSummaryOutput(page.items, many=True).data,
                 "total": chat_history(user=request.user).count(),
-                "hasMore": has_more,
+                "hasMore": page.has_more,
             }
         )
 

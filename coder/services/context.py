@@ -4,16 +4,22 @@ Relevance is lexical and explainable: words of the task (split at camelCase, sna
 punctuation) matched against each tracked file's path (weighted high) and content (weighted by
 occurrences, with diminishing returns), plus a strong boost for a path the prompt names
 outright. Binary, vendored, generated and oversized files are skipped.
+
+The checkout is hostile input: files are read through ``coder.checkout.read_checkout_file``
+(regular files inside the checkout only, size-capped), and reading stops with
+``RepositoryReadTimeoutError`` once ``CODER_REPOSITORY_READ_TIMEOUT_SECONDS`` have passed.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from coder import conf
+from coder.checkout import read_checkout_file
 from core.llm.tokens import estimate_tokens
 
 SKIPPED_DIRECTORIES = {
@@ -37,6 +43,10 @@ PATH_WEIGHT = 6.0
 NAMED_PATH_BOOST = 100.0
 README_BOOST = 3.0
 TREE_LISTING_MAX = 300
+
+
+class RepositoryReadTimeoutError(Exception):
+    """Reading the checkout's files took longer than its time limit."""
 
 
 @dataclass(frozen=True)
@@ -74,14 +84,9 @@ def _skipped(path: str) -> bool:
     return any(lowered.endswith(suffix) for suffix in SKIPPED_SUFFIXES)
 
 
-def _read_text(path: Path) -> str | None:
-    try:
-        if path.stat().st_size > conf.MAX_FILE_BYTES:
-            return None
-        raw = path.read_bytes()
-    except OSError:
-        return None
-    if b"\0" in raw[:8192]:
+def _read_text(root: Path, path: str) -> str | None:
+    raw = read_checkout_file(root, path, max_bytes=conf.MAX_FILE_BYTES)
+    if raw is None or b"\0" in raw[:8192]:
         return None
     try:
         return raw.decode("utf-8")
@@ -112,14 +117,19 @@ def repository_context(
 
     ``whole_files_only`` (for changes: a diff needs every line it touches) skips a file that does
     not fit whole rather than cutting it, unless nothing would be sent at all.
+    Raises ``RepositoryReadTimeoutError`` when reading takes longer than ``CODER_REPOSITORY_READ_TIMEOUT_SECONDS``.
     """
+    deadline = time.monotonic() + conf.REPOSITORY_READ_TIMEOUT_SECONDS
     considered = [path for path in paths if not _skipped(path)][: conf.MAX_SCANNED_FILES]
     terms = terms_of(task_text)
     named_paths = {match.strip("`'\"()[],:;") for match in re.findall(r"[\w./-]+\.\w+", task_text)}
     prefer_readme = not whole_files_only
     scored: list[ContextFile] = []
     for path in considered:
-        content = _read_text(root / path)
+        if time.monotonic() > deadline:
+            limit = conf.REPOSITORY_READ_TIMEOUT_SECONDS
+            raise RepositoryReadTimeoutError(f"reading the repository took longer than {limit}s")
+        content = _read_text(root, path)
         if content is None:
             continue
         score = _score(path, content, terms, named_paths, prefer_readme)

@@ -9,10 +9,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from coder import git
+from coder import conf, git
 from coder.errors import GITHUB_NOT_CONNECTED
 from coder.github import GitHubClient, exchange_oauth_code, web_host
 from coder.models import GitHubConnection, Repository
+from coder.server_paths import without_server_paths
 from core import errors
 from core.crypto import DecryptionError, decrypt_text, encrypt_text
 
@@ -138,6 +139,21 @@ def repository_remote_access(*, repository: Repository) -> git.RemoteAccess:
         if token is not None:
             return git.RemoteAccess.with_github_token(url, token)
     return git.RemoteAccess(url=url)
+
+
+def repository_missing_branches(*, repository: Repository, names: list[str]) -> list[str]:
+    """Those of ``names`` that are not branches of the repository, asked of its remote the way a
+    run will clone it (``git ls-remote``, with the owner's token for GitHub). 502 when the remote
+    cannot be reached, with git's reason (no server path in it)."""
+    wanted = sorted(set(names))
+    try:
+        heads = git.remote_heads(
+            repository_remote_access(repository=repository), names=wanted, timeout=conf.BRANCH_CHECK_TIMEOUT_SECONDS
+        )
+    except git.GitError as exc:
+        raise errors.BAD_GATEWAY(f"The repository could not be reached: {without_server_paths(str(exc))}")
+    found = {name for name, _ in heads}
+    return [name for name in wanted if name not in found]
 
 
 def _host_of(url: str) -> str:

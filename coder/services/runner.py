@@ -31,7 +31,7 @@ from coder import conf, events, git
 from coder.github import GitHubClient
 from coder.models import Task, TaskResult
 from coder.prompts import extract_diff, summary_of, task_messages
-from coder.services.context import repository_context
+from coder.services.context import RepositoryReadTimeoutError, repository_context
 from coder.services.credits import credits_for_tokens
 from coder.services.github import github_token_for, repository_remote_access
 from coder.services.tasks import (
@@ -107,7 +107,7 @@ def task_run(*, task_id) -> str:
     events.task_status_updated(user_id=task.user_id, task_id=task.pk, status=Task.Status.RUNNING, progress=0)
     state = RunState(task=task, last_event_at=time.monotonic())
     try:
-        with tempfile.TemporaryDirectory(prefix="async-coder-", dir=conf.WORK_DIR or None) as work_dir:
+        with tempfile.TemporaryDirectory(prefix=conf.RUN_DIRECTORY_PREFIX, dir=conf.WORK_DIR or None) as work_dir:
             return _run(state, Path(work_dir))
     except RunCancelledError:
         return "cancelled"
@@ -146,7 +146,7 @@ def _model_metadata(completion: Completion) -> dict:
 
 def _run(state: RunState, work_dir: Path) -> str:
     task = state.task
-    checkout = work_dir / "repository"
+    checkout = work_dir / conf.CHECKOUT_DIRECTORY
     access = repository_remote_access(repository=task.repository)
     state.progress(5)
     try:
@@ -156,13 +156,16 @@ def _run(state: RunState, work_dir: Path) -> str:
     state.progress(20)
 
     budget = token_budget(task.ai_model)
-    context = repository_context(
-        root=checkout,
-        paths=git.tracked_files(checkout),
-        task_text=f"{task.title}\n{task.description}\n{task.prompt}",
-        token_budget=budget.context,
-        whole_files_only=task.type == Task.Type.DEBUG,
-    )
+    try:
+        context = repository_context(
+            root=checkout,
+            paths=git.tracked_files(checkout),
+            task_text=f"{task.title}\n{task.description}\n{task.prompt}",
+            token_budget=budget.context,
+            whole_files_only=task.type == Task.Type.DEBUG,
+        )
+    except (git.GitError, RepositoryReadTimeoutError) as exc:
+        raise RunFailedError(f"Could not read the repository: {exc}")
     state.progress(35)
 
     try:
@@ -210,14 +213,17 @@ def _apply_change(state: RunState, checkout: Path, access: git.RemoteAccess, wor
         git.apply(checkout, patch, options)
     except git.GitError as exc:
         raise RunFailedError(f"The model's diff does not apply: {exc}", content=completion.text)
-    changed = git.changed_files(checkout)
-    if not changed:
-        raise RunFailedError("The model's diff changes nothing", content=completion.text)
-    state.progress(70)
-
     branch = f"{conf.BRANCH_PREFIX}{task.pk}"
     summary = summary_of(completion.text) or f"Changes for: {task.title}"
-    sha = git.commit_all(checkout, branch=branch, message=f"{task.title}\n\n{summary}\n\nAsync-Coder-Task: {task.pk}")
+    try:
+        changed = git.changed_files(checkout)
+        if not changed:
+            raise RunFailedError("The model's diff changes nothing", content=completion.text)
+        state.progress(70)
+        message = f"{task.title}\n\n{summary}\n\nAsync-Coder-Task: {task.pk}"
+        sha = git.commit_all(checkout, branch=branch, message=message)
+    except git.GitError as exc:
+        raise RunFailedError(f"Could not commit the change: {exc}", content=completion.text)
     state.ensure_active()  # the last moment a cancellation can stop the change from leaving
     try:
         git.push(checkout, access, branch=branch)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.db import transaction
@@ -23,7 +23,9 @@ from accounts.models import User
 from coder import conf, events
 from coder.errors import TASK_NOT_CANCELLABLE
 from coder.models import AIModel, Repository, Task, TaskResult
+from coder.server_paths import without_server_paths
 from coder.services.credits import account_ensure, credits_add, credits_debit, credits_for_tokens, credits_record_usage
+from coder.services.github import repository_missing_branches
 from core import errors
 from core.llm.tokens import estimate_tokens
 
@@ -75,8 +77,9 @@ def task_create(
     """Create a task, reserve its estimated credits and enqueue its run (after commit).
 
     Raises 404 for a repository the user does not own, 400 for an inactive model or one that
-    cannot do ``type``, and 402 ``INSUFFICIENT_CREDITS`` when the balance is short; nothing is
-    written then. Concurrent creations never take the balance below zero.
+    cannot do ``type`` or for a ``branch``/``target_branch`` the repository does not have (502 when
+    its remote cannot be asked), and 402 ``INSUFFICIENT_CREDITS`` when the balance is short;
+    nothing is written then. Concurrent creations never take the balance below zero.
     """
     repository = Repository.objects.filter(pk=repository_id, user=user).first()
     if repository is None:
@@ -94,6 +97,8 @@ def task_create(
             details={"type": [f"Model capabilities: {', '.join(ai_model.capabilities or []) or 'none'}"]},
         )
     branch = branch or repository.default_branch
+    target_branch = target_branch or branch
+    _require_branches(repository, branch=branch, target_branch=target_branch)
     estimate = task_estimate_credits(ai_model=ai_model, title=title, description=description, prompt=prompt)
     account_ensure(user=user)
     with transaction.atomic():
@@ -105,7 +110,7 @@ def task_create(
             description=description,
             prompt=prompt,
             branch=branch,
-            target_branch=target_branch or branch,
+            target_branch=target_branch,
             type=type,
             priority=priority,
             estimated_credits=estimate,
@@ -121,6 +126,20 @@ def task_create(
         events.task_status_updated(user_id=user.pk, task_id=task.pk, status=task.status, progress=0)
         transaction.on_commit(lambda: task_enqueue(task=task))
     return task
+
+
+def _require_branches(repository: Repository, *, branch: str, target_branch: str) -> None:
+    missing = repository_missing_branches(repository=repository, names=[branch, target_branch])
+    if not missing:
+        return
+    details = {
+        field: [f"Branch {name!r} does not exist in {repository.full_name}"]
+        for field, name in (("branch", branch), ("targetBranch", target_branch))
+        if name in missing
+    }
+    raise errors.VALIDATION(
+        f"{repository.full_name} has no branch {' or '.join(repr(name) for name in missing)}", details=details
+    )
 
 
 def task_enqueue(*, task: Task) -> None:
@@ -186,8 +205,14 @@ def task_settle(
     commit: dict | None = None,
 ) -> bool:
     """End a task once: final status, its result, ``credits_used`` debited for good (capped at the
-    reservation) and the rest refunded. False (and nothing written) when it was already settled."""
+    reservation) and the rest refunded. False (and nothing written) when it was already settled.
+
+    Every error recorded here (the message, an error result's summary, a pull request's failure)
+    is stripped of the server's paths: this is the one place task errors are written.
+    """
     now = timezone.now()
+    error_message = without_server_paths(error_message)
+    result = _result_without_server_paths(result)
     with transaction.atomic():
         task = Task.objects.select_related("ai_model").filter(pk=task_id).first()
         if task is None:
@@ -244,6 +269,18 @@ def task_settle(
             )
         credits_record_usage(user_id=task.user_id, amount=used)
     return True
+
+
+def _result_without_server_paths(result: ResultDraft | None) -> ResultDraft | None:
+    if result is None:
+        return None
+    metadata = dict(result.metadata or {})
+    if metadata.get("pullRequestError"):
+        metadata["pullRequestError"] = without_server_paths(str(metadata["pullRequestError"]))
+    summary = result.summary
+    if result.result_type == TaskResult.ResultType.ERROR:
+        summary = without_server_paths(summary)
+    return replace(result, summary=summary, metadata=metadata)
 
 
 def task_start_run(*, task_id) -> Task | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -27,9 +28,11 @@ def github_webhook_verify(*, body: bytes, signature: str | None) -> None:
 def github_webhook_process(*, delivery_id: str, event: str, payload: dict) -> str:
     """Apply a verified delivery once; a redelivery of the same ``X-GitHub-Delivery`` is a no-op.
 
-    Returns a short description of what happened.
+    ``payload`` is the delivery's JSON object; for ``pull_request`` events, as validated by
+    ``coder.serializers.webhooks.PullRequestEventSerializer``. Returns a short description of what
+    happened.
     """
-    action = str(payload.get("action", ""))[:50] if isinstance(payload, dict) else ""
+    action = str(payload.get("action", ""))[:50]
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -77,8 +80,12 @@ def _pull_request_closed_or_reopened(payload: dict) -> Task | None:
         metadata = dict(result.metadata or {})
         metadata["pullRequestState"] = state
         if pull_request.get("merged_at"):
-            metadata["mergedAt"] = pull_request["merged_at"]
+            metadata["mergedAt"] = _iso(pull_request["merged_at"])
         if pull_request.get("closed_at"):
-            metadata["closedAt"] = pull_request["closed_at"]
+            metadata["closedAt"] = _iso(pull_request["closed_at"])
         TaskResult.objects.filter(pk=result.pk).update(metadata=metadata)
     return task
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

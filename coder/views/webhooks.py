@@ -7,7 +7,9 @@ from rest_framework.parsers import BaseParser
 from coder.responses import ok
 from coder.schema import envelope, error_responses
 from coder.serializers.auth import MessageSerializer
+from coder.serializers.webhooks import PullRequestEventSerializer
 from coder.services.webhooks import github_webhook_process, github_webhook_verify
+from coder.views.base import validated
 from core import errors
 from core.views import ApiView
 
@@ -53,5 +55,9 @@ class GitHubWebhookView(ApiView):
             payload = orjson.loads(body) if body else {}
         except orjson.JSONDecodeError:
             raise errors.VALIDATION("The body is not JSON", details={"body": ["Not valid JSON"]})
+        if not isinstance(payload, dict):
+            raise errors.VALIDATION("The body is not a JSON object", details={"body": ["Expected a JSON object"]})
+        if event == "pull_request":
+            payload = validated(PullRequestEventSerializer, payload)
         message = github_webhook_process(delivery_id=delivery_id, event=event, payload=payload)
         return ok({"message": message})

@@ -75,7 +75,10 @@ def webhook_target_addresses(url: str) -> list[str]:
         return []  # no guard: the HTTP client resolves the name itself
     parts = urlsplit(url)
     host = (parts.hostname or "").rstrip(".").lower()
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:  # a port past 65535 (registration refuses them; an older row may hold one)
+        raise BlockedWebhookTargetError(f"{parts.netloc} has no valid port") from None
     try:
         literal = ipaddress.ip_address(host)
     except ValueError:

@@ -43,12 +43,11 @@ from marketplace.engine.verification import read_batches
 from marketplace.models import Dataset, JobStatus, TrainingJob
 from marketplace.services import generation as seam
 from marketplace.services.file_formats import read_table
-from marketplace.training.estimators import estimator_for, settings_from
+from marketplace.training.estimators import HELD_OUT_SHARE, estimator_for, settings_from
 from marketplace.training.features import feature_transformer, training_data
 
 logger = logging.getLogger(__name__)
 
-HELD_OUT_SHARE = 0.2
 READ_PROGRESS, FIT_START, FIT_END = 5, 10, 95
 
 

@@ -6,17 +6,17 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from core.pagination import paginate
 from marketplace.selectors import datasets as dataset_selectors
 from marketplace.selectors.users import purchases_of_buyer, user_stats
 from marketplace.serializers.inputs import PageQuerySerializer, ProfileUpdateSerializer, UserDatasetsQuerySerializer
 from marketplace.serializers.outputs import (
     DatasetSerializer,
-    PaginationSerializer,
     UserPurchaseSerializer,
     UserSerializer,
 )
 from marketplace.services.profiles import profile_update
-from marketplace.views.base import MarketplaceView, errors_for, pagination
+from marketplace.views.base import PAGE_FIELDS, MarketplaceView, errors_for, page_answer
 from marketplace.views.trained_models import ModelListResponse, model_list_response
 
 ProfileResponse = inline_serializer(
@@ -36,10 +36,10 @@ ProfileResponse = inline_serializer(
 )
 UserResponse = inline_serializer("MarketplaceUserEnvelope", {"user": UserSerializer()})
 UserDatasetsResponse = inline_serializer(
-    "MarketplaceUserDatasets", {"datasets": DatasetSerializer(many=True), "pagination": PaginationSerializer()}
+    "MarketplaceUserDatasets", {"datasets": DatasetSerializer(many=True), **PAGE_FIELDS}
 )
 UserPurchasesResponse = inline_serializer(
-    "MarketplaceUserPurchases", {"purchases": UserPurchaseSerializer(many=True), "pagination": PaginationSerializer()}
+    "MarketplaceUserPurchases", {"purchases": UserPurchaseSerializer(many=True), **PAGE_FIELDS}
 )
 
 
@@ -84,15 +84,10 @@ class UserDatasetsView(MarketplaceView):
         query.is_valid(raise_exception=True)
         q = query.validated_data
         datasets = dataset_selectors.datasets_of_creator(user=request.user, status=q.get("status"))
-        total = datasets.count()
-        offset = (q["page"] - 1) * q["limit"]
-        page = list(datasets[offset : offset + q["limit"]])
-        access = dataset_selectors.dataset_access_for(request.user, page)
+        page = paginate(datasets, page=q["page"], limit=q["limit"])
+        access = dataset_selectors.dataset_access_for(request.user, page.items)
         return Response(
-            {
-                "datasets": DatasetSerializer(page, many=True, context={"access": access}).data,
-                "pagination": pagination(page=q["page"], limit=q["limit"], total=total),
-            }
+            page_answer(page, datasets=DatasetSerializer(page.items, many=True, context={"access": access}).data)
         )
 
 
@@ -119,13 +114,8 @@ class UserPurchasesView(MarketplaceView):
         query.is_valid(raise_exception=True)
         q = query.validated_data
         purchases = purchases_of_buyer(user=request.user)
-        total = purchases.count()
-        offset = (q["page"] - 1) * q["limit"]
-        page = list(purchases[offset : offset + q["limit"]])
-        access = dataset_selectors.dataset_access_for(request.user, [purchase.dataset for purchase in page])
+        page = paginate(purchases, page=q["page"], limit=q["limit"])
+        access = dataset_selectors.dataset_access_for(request.user, [purchase.dataset for purchase in page.items])
         return Response(
-            {
-                "purchases": UserPurchaseSerializer(page, many=True, context={"access": access}).data,
-                "pagination": pagination(page=q["page"], limit=q["limit"], total=total),
-            }
+            page_answer(page, purchases=UserPurchaseSerializer(page.items, many=True, context={"access": access}).data)
         )

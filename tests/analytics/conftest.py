@@ -101,9 +101,27 @@ def post(client, path: str, payload, **extra):
     return client.post(f"{BASE}{path}", data=body, content_type="application/json", **extra)
 
 
+def register(client, user_id: str = USER_ID, **overrides) -> str:
+    """Register an install through the API; its install secret (shown once)."""
+    response = post(client, "/users/register", register_payload(user_id, **overrides))
+    assert response.status_code == 201, response.json()
+    return response.json().get("install_secret")
+
+
+def proof(secret: str | None) -> dict:
+    """The header a data-subject request proves its install with (Django test-client form)."""
+    return {} if secret is None else {"HTTP_X_INSTALL_SECRET": secret}
+
+
 @pytest.fixture
 def install_registered(db):
     return AnalyticsUserFactory(user_id=USER_ID)
+
+
+@pytest.fixture
+def install_secret(db, client) -> str:
+    """An install registered through the API: the secret registration answered."""
+    return register(client)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from tests.analytics.conftest import (
     feedback_payload,
     heartbeat_payload,
     post,
+    proof,
     register_payload,
     track_payload,
 )
@@ -61,16 +62,18 @@ def test_no_client_address_is_stored_or_logged(client, settings, every_log_line)
     # Given requests from a client address, forwarded by the proxy, to every endpoint
     settings.TRUST_X_FORWARDED_FOR = True
     headers = {"REMOTE_ADDR": CLIENT_IP, "HTTP_X_FORWARDED_FOR": f"10.9.9.9, {FORWARDED_IP}"}
+    registered = post(client, "/users/register", register_payload(), **headers)
+    secret = registered.json()["install_secret"]
     responses = [
-        post(client, "/users/register", register_payload(), **headers),
+        registered,
         post(client, "/usage/track", track_payload(), **headers),
         post(client, "/usage/batch", {"events": [track_payload()]}, **headers),
         post(client, "/errors/report", error_payload(error_message=f"refused by {CLIENT_IP}"), **headers),
         post(client, "/feedback/submit", feedback_payload(), **headers),
         post(client, "/users/heartbeat", heartbeat_payload(), **headers),
         post(client, "/usage/track", {"bad": True}, **headers),
-        client.get(f"{BASE}/users/{USER_ID}/data", **headers),
-        client.delete(f"{BASE}/users/{USER_ID}?mode=anonymize", **headers),
+        client.get(f"{BASE}/users/{USER_ID}/data", **headers, **proof(secret)),
+        client.delete(f"{BASE}/users/{USER_ID}?mode=anonymize", **headers, **proof(secret)),
     ]
     assert [response.status_code for response in responses] == [201, 200, 200, 201, 201, 200, 400, 200, 200]
 
@@ -79,10 +82,11 @@ def test_no_client_address_is_stored_or_logged(client, settings, every_log_line)
         dump = json.dumps(list(model.objects.values()), default=str)
         assert CLIENT_IP not in dump and FORWARDED_IP not in dump, model.__name__
 
-    # And no log line mentions them
+    # And no log line mentions them, nor the install secret
     logged = every_log_line.getvalue()
     assert logged, "the test should have captured log lines"
     assert CLIENT_IP not in logged and FORWARDED_IP not in logged
+    assert secret not in logged
 
     # And the rate limiter keys on a keyed hash, not the address
     keys = _cache_keys()

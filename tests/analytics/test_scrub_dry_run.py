@@ -36,6 +36,17 @@ def test_staff_bearer_token_gets_the_hits(api_client, staff_user):
 
 
 @pytest.mark.django_db
+def test_dry_run_names_the_phone_and_git_remote_rules(api_client, staff_user):
+    payload = {"payload": {"message": "ring +1 (415) 555-0100", "remote": "git@gitlab.acme.io:team/secret.git"}}
+
+    response = api_client.post(f"{BASE}/scrub/dry-run", payload, format="json", **bearer_for(staff_user))
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["scrubbed"] == {"message": "ring <phone>", "remote": "<git-remote>"}
+    assert response.json()["rules"] == {"phone_number": 1, "git_remote": 1}
+
+
+@pytest.mark.django_db
 def test_dry_run_is_audited_without_the_payload(api_client, staff_user):
     api_client.post(f"{BASE}/scrub/dry-run", PAYLOAD, format="json", **bearer_for(staff_user))
 

@@ -1,4 +1,5 @@
-"""Opt-out (PUT /users/{id}/privacy), export (GET /users/{id}/data), DELETE /users/{id}[?mode=anonymize]."""
+"""Opt-out (PUT /users/{id}/privacy), export (GET /users/{id}/data), DELETE /users/{id}[?mode=anonymize],
+each with the install's proof (X-Install-Secret; tests/analytics/test_install_secret.py covers refusals)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from tests.analytics.conftest import (
     feedback_payload,
     heartbeat_payload,
     post,
+    proof,
+    register,
     register_payload,
     track_payload,
 )
@@ -31,16 +34,17 @@ from tests.analytics.conftest import (
 OTHER = "aaaaaaaaaaaaaaaa"
 
 
-def put(client, path, payload):
+def put(client, path, payload, secret=None):
     import json
 
-    return client.put(f"{BASE}{path}", data=json.dumps(payload), content_type="application/json")
+    return client.put(f"{BASE}{path}", data=json.dumps(payload), content_type="application/json", **proof(secret))
 
 
 @pytest.fixture
 def install_with_data(db, client):
-    """An install that registered, tracked three events, reported two errors, gave feedback, beat."""
-    assert post(client, "/users/register", register_payload()).status_code == 201
+    """An install that registered, tracked three events, reported two errors, gave feedback, beat.
+    Its install secret is the fixture's value."""
+    secret = register(client)
     for _ in range(3):
         assert post(client, "/usage/track", track_payload()).status_code == 200
     for _ in range(2):
@@ -49,16 +53,16 @@ def install_with_data(db, client):
     assert post(client, "/users/heartbeat", heartbeat_payload()).status_code == 200
     # Someone else shares the error group
     assert post(client, "/errors/report", error_payload(user_id=OTHER)).status_code == 201
-    return AnalyticsUser.objects.get(pk=USER_ID)
+    return secret
 
 
 # --- privacy preference ----------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
-def test_opting_out_stops_storing_anything(client, install_registered):
+def test_opting_out_stops_storing_anything(client, install_secret):
     # When the install opts out
-    response = put(client, f"/users/{USER_ID}/privacy", {"analytics_enabled": False})
+    response = put(client, f"/users/{USER_ID}/privacy", {"analytics_enabled": False}, install_secret)
 
     # Then the preference is stored and nothing further is
     assert response.status_code == 200, response.json()
@@ -77,9 +81,10 @@ def test_opting_out_stops_storing_anything(client, install_registered):
 
 
 @pytest.mark.django_db
-def test_opting_out_before_registering_is_honoured(client):
-    response = put(client, f"/users/{USER_ID}/privacy", {"analytics_enabled": False})
-    assert response.status_code == 200, response.json()
+def test_registering_opted_out_is_honoured(client):
+    payload = register_payload()
+    payload["privacy_consent"]["analytics_enabled"] = False
+    assert post(client, "/users/register", payload).status_code == 201
 
     post(client, "/usage/track", track_payload())
 
@@ -87,8 +92,14 @@ def test_opting_out_before_registering_is_honoured(client):
 
 
 @pytest.mark.django_db
-def test_opting_back_in_stores_again(client, install_opted_out):
-    response = put(client, f"/users/{USER_ID}/privacy", {"analytics_enabled": True, "privacy_policy_version": "1.1"})
+def test_opting_back_in_stores_again(client):
+    payload = register_payload()
+    payload["privacy_consent"]["analytics_enabled"] = False
+    secret = post(client, "/users/register", payload).json()["install_secret"]
+
+    response = put(
+        client, f"/users/{USER_ID}/privacy", {"analytics_enabled": True, "privacy_policy_version": "1.1"}, secret
+    )
 
     assert response.status_code == 200, response.json()
     assert response.json()["privacy_consent_version"] == "1.1"
@@ -97,13 +108,13 @@ def test_opting_back_in_stores_again(client, install_opted_out):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("body", [{}, {"analytics_enabled": "no"}, {"analytics_enabled": False, "email": "x"}])
-def test_privacy_rejects_invalid_bodies(client, install_registered, body):
-    assert put(client, f"/users/{USER_ID}/privacy", body).status_code == 400
+def test_privacy_rejects_invalid_bodies(client, install_secret, body):
+    assert put(client, f"/users/{USER_ID}/privacy", body, install_secret).status_code == 400
 
 
 @pytest.mark.django_db
-def test_privacy_change_is_audited_without_the_user_id(client, install_registered):
-    put(client, f"/users/{USER_ID}/privacy", {"analytics_enabled": False})
+def test_privacy_change_is_audited_without_the_user_id(client, install_secret):
+    put(client, f"/users/{USER_ID}/privacy", {"analytics_enabled": False}, install_secret)
 
     entry = AuditLogEntry.objects.get(action="subject.privacy")
     assert entry.actor_label == "data-subject" and entry.target == subject_reference(USER_ID)
@@ -115,7 +126,7 @@ def test_privacy_change_is_audited_without_the_user_id(client, install_registere
 
 @pytest.mark.django_db
 def test_export_returns_everything_stored_for_the_install(client, install_with_data):
-    response = client.get(f"{BASE}/users/{USER_ID}/data")
+    response = client.get(f"{BASE}/users/{USER_ID}/data", **proof(install_with_data))
 
     assert response.status_code == 200, response.json()
     body = response.json()
@@ -129,16 +140,9 @@ def test_export_returns_everything_stored_for_the_install(client, install_with_d
 
 
 @pytest.mark.django_db
-def test_export_of_an_unknown_install_is_404(client):
-    response = client.get(f"{BASE}/users/{USER_ID}/data")
-
-    assert response.status_code == 404, response.json()
-    assert response.json()["error"]["code"] == "USER_NOT_FOUND"
-
-
-@pytest.mark.django_db
 def test_export_with_a_malformed_user_id_is_400(client):
     assert client.get(f"{BASE}/users/not-a-hash/data").status_code == 400
+    assert client.get(f"{BASE}/users/anonymous/data").status_code == 400
 
 
 @pytest.mark.django_db
@@ -147,7 +151,7 @@ def test_export_has_a_bounded_number_of_queries(client, install_with_data, djang
         post(client, "/usage/track", track_payload())
 
     with django_assert_max_num_queries(10):
-        assert client.get(f"{BASE}/users/{USER_ID}/data").status_code == 200
+        assert client.get(f"{BASE}/users/{USER_ID}/data", **proof(install_with_data)).status_code == 200
 
 
 # --- delete and anonymize ----------------------------------------------------------------------------
@@ -155,7 +159,7 @@ def test_export_has_a_bounded_number_of_queries(client, install_with_data, djang
 
 @pytest.mark.django_db
 def test_delete_removes_every_row_of_the_install_and_answers_the_counts(client, install_with_data):
-    response = client.delete(f"{BASE}/users/{USER_ID}")
+    response = client.delete(f"{BASE}/users/{USER_ID}", **proof(install_with_data))
 
     assert response.status_code == 200, response.json()
     assert response.json() == {
@@ -169,12 +173,13 @@ def test_delete_removes_every_row_of_the_install_and_answers_the_counts(client, 
     assert list(ErrorReport.objects.values_list("user_id", flat=True)) == [OTHER]
     group = ErrorGroup.objects.get()
     assert (group.count, group.users_affected) == (1, 1)
-    assert client.get(f"{BASE}/users/{USER_ID}/data").status_code == 404
+    # The secret went with the install
+    assert client.get(f"{BASE}/users/{USER_ID}/data", **proof(install_with_data)).status_code == 401
 
 
 @pytest.mark.django_db
 def test_anonymize_keeps_the_rows_without_the_identifier(client, install_with_data):
-    response = client.delete(f"{BASE}/users/{USER_ID}?mode=anonymize")
+    response = client.delete(f"{BASE}/users/{USER_ID}?mode=anonymize", **proof(install_with_data))
 
     assert response.status_code == 200, response.json()
     assert response.json()["mode"] == "anonymize"
@@ -195,15 +200,8 @@ def test_anonymize_keeps_the_rows_without_the_identifier(client, install_with_da
 
 
 @pytest.mark.django_db
-def test_delete_of_an_unknown_install_is_404(client):
-    response = client.delete(f"{BASE}/users/{USER_ID}")
-
-    assert response.status_code == 404, response.json()
-
-
-@pytest.mark.django_db
-def test_delete_with_an_unknown_mode_is_400(client, install_registered):
-    response = client.delete(f"{BASE}/users/{USER_ID}?mode=shred")
+def test_delete_with_an_unknown_mode_is_400(client, install_secret):
+    response = client.delete(f"{BASE}/users/{USER_ID}?mode=shred", **proof(install_secret))
 
     assert response.status_code == 400, response.json()
     assert AnalyticsUser.objects.filter(pk=USER_ID).exists()
@@ -214,7 +212,7 @@ def test_delete_with_an_unknown_mode_is_400(client, install_registered):
 def test_delete_and_anonymize_are_audited_and_logged_without_the_user_id(client, install_with_data, caplog, mode):
     caplog.set_level(logging.INFO)
 
-    client.delete(f"{BASE}/users/{USER_ID}?mode={mode}")
+    client.delete(f"{BASE}/users/{USER_ID}?mode={mode}", **proof(install_with_data))
 
     entry = AuditLogEntry.objects.get(action=f"subject.{mode}")
     assert entry.target == subject_reference(USER_ID) and entry.details["usage_events"] == 3
@@ -225,9 +223,9 @@ def test_delete_and_anonymize_are_audited_and_logged_without_the_user_id(client,
 
 
 @pytest.mark.django_db
-def test_subject_requests_are_rate_limited_per_client(client, install_registered, settings):
+def test_subject_requests_are_rate_limited_per_client(client, install_secret, settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "analytics.subject": (3, 3600)}
 
-    statuses = [client.get(f"{BASE}/users/{USER_ID}/data").status_code for _ in range(4)]
+    statuses = [client.get(f"{BASE}/users/{USER_ID}/data", **proof(install_secret)).status_code for _ in range(4)]
 
     assert statuses == [200, 200, 200, 429]

@@ -79,8 +79,6 @@ def test_track_counts_the_event_in_the_daily_rollups(client, install_registered)
     [
         {"session_id": "not-a-uuid"},
         {"event_type": ""},
-        {"event_type": "has spaces"},
-        {"event_type": "x" * 101},
         {"timestamp": "2024-13-45T00:00:00Z"},
         {"event_data": {"execution_time": -1}},
         {"event_data": {"execution_time": "fast"}},
@@ -89,10 +87,10 @@ def test_track_counts_the_event_in_the_daily_rollups(client, install_registered)
         {"event_data": {"deep": {"deeper": {"deepest": {"too_deep": {"x": 1}}}}}},
         {"event_data": {f"k{n}": n for n in range(51)}},
         {"event_data": {"items": list(range(101))}},
-        {"event_data": {"text": "x" * 4001}},
+        {"event_data": {"huge": 10**30}},
         {"system_context": {"platform": "Linux", "jeeves_version": "1.2.0"}},
         {"system_context": {"platform": "Linux", "jeeves_version": "1.2.0", "session_duration": 1, "cwd": "/"}},
-        {"system_context": {"platform": "Amiga", "jeeves_version": "1.2.0", "session_duration": 1}},
+        {"system_context": {"platform": 7, "jeeves_version": "1.2.0", "session_duration": 1}},
         {"unexpected": True},
     ],
 )
@@ -116,11 +114,20 @@ def test_track_requires_the_spec_fields(client):
 
 
 @pytest.mark.django_db
-def test_track_accepts_a_timestamp_without_offset_as_utc(client):
-    response = post(client, "/usage/track", track_payload(timestamp="2024-05-01T12:00:00"))
+@pytest.mark.parametrize(
+    ("sent", "stored"),
+    [
+        # No offset (Python's datetime.now().isoformat()) is UTC
+        ("2024-05-01T12:00:00", "2024-05-01T12:00:00+00:00"),
+        # ISO 8601 parsers accept offsets up to 23:59, PostgreSQL only up to 15:59 (it answered 500)
+        ("2024-05-01T02:00:00-21:00", "2024-05-01T23:00:00+00:00"),
+    ],
+)
+def test_track_stores_timestamps_in_utc(client, sent, stored):
+    response = post(client, "/usage/track", track_payload(timestamp=sent))
 
     assert response.status_code == 200, response.json()
-    assert UsageEvent.objects.get().timestamp.isoformat() == "2024-05-01T12:00:00+00:00"
+    assert UsageEvent.objects.get().timestamp.isoformat() == stored
 
 
 # --- batch ---------------------------------------------------------------------------------------
@@ -212,3 +219,11 @@ def test_batch_takes_few_queries_whatever_its_size(client, django_assert_max_num
         response = post(client, "/usage/batch", {"events": events})
 
     assert response.status_code == 200, response.json()
+
+
+@pytest.mark.django_db
+def test_a_timestamp_that_leaves_the_calendar_in_utc_is_a_400(client):
+    response = post(client, "/usage/track", track_payload(timestamp="0001-01-01T00:00:00+05:00"))
+
+    assert response.status_code == 400, response.json()
+    assert response.json()["error"]["details"] == {"timestamp": ["timestamp is out of range"]}

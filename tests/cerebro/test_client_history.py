@@ -71,7 +71,7 @@ def test_both_cursors_at_once_is_a_bad_request_in_the_apps_shape(signed_in, fort
 
     assert r.status_code == 400, r.json()
     assert r.json()["code"] == "bad_request:api"
-    assert "Only one of starting_after or ending_before" in r.json()["cause"]
+    assert "starting_after or ending_before, not both" in r.json()["cause"]
 
 
 @pytest.mark.django_db

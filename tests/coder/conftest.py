@@ -80,8 +80,10 @@ def ai_model(db) -> AIModel:
 
 
 @pytest.fixture
-def repository(coder_user):
-    return RepositoryFactory(user=coder_user)
+def repository(coder_user, tmp_path, file_repositories_allowed):
+    """The user's GitHub repository; git reaches it at a local bare repository (main and develop)."""
+    remote = make_bare_repository(tmp_path / "github-remote", other_branches=("develop",))
+    return RepositoryFactory(user=coder_user, clone_url=remote.url)
 
 
 @pytest.fixture

@@ -45,6 +45,8 @@ class FakeGitHubState:
     branches: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     pulls: list[dict[str, Any]] = field(default_factory=list)
     valid_tokens: set[str] = field(default_factory=lambda: {ACCESS_TOKEN})
+    # (status, body) GitHub answers to every pull request creation instead of opening one.
+    pull_request_refusal: tuple[int, dict[str, Any]] | None = None
     requests: list[Recorded] = field(default_factory=list)
 
 
@@ -155,6 +157,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if path.startswith("/repos/") and path.endswith("/pulls"):
             full_name = path.removeprefix("/repos/").removesuffix("/pulls")
+            if state.pull_request_refusal is not None:
+                self._send(*state.pull_request_refusal)
+                return
             if any(p["_repo"] == full_name and p["head"]["ref"] == body["head"] for p in state.pulls):
                 errors = [{"message": "A pull request already exists"}]
                 self._send(422, {"message": "Validation Failed", "errors": errors})

@@ -76,8 +76,26 @@ class BareRepository:
     def log_message(self, ref: str) -> str:
         return git("log", "-1", "--format=%B", ref, cwd=self.path)
 
+    def delete_branch(self, name: str) -> None:
+        git("update-ref", "-d", f"refs/heads/{name}", cwd=self.path)
 
-def make_bare_repository(root: Path, files: dict[str, str] | None = None, branch: str = "main") -> BareRepository:
+    def install_hook(self, name: str, script: str) -> None:
+        """An executable hook of this (receiving) repository, e.g. ``pre-receive``."""
+        hook = self.path / "hooks" / name
+        hook.write_text(script)
+        hook.chmod(0o755)
+
+
+def make_bare_repository(
+    root: Path,
+    files: dict[str, str] | None = None,
+    branch: str = "main",
+    *,
+    symlinks: dict[str, str] | None = None,
+    other_branches: tuple[str, ...] = (),
+) -> BareRepository:
+    """A bare repository at ``root/remote.git``: ``files`` (path: text) and ``symlinks`` (path:
+    target, committed as links) on ``branch``, with ``other_branches`` pointing at the same commit."""
     work = root / "work"
     work.mkdir(parents=True)
     git("init", "-q", "-b", branch, cwd=work)
@@ -85,9 +103,15 @@ def make_bare_repository(root: Path, files: dict[str, str] | None = None, branch
         target = work / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(content)
+    for relative, link_target in (symlinks or {}).items():
+        link = work / relative
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(link_target)
     git("add", "-A", cwd=work)
     git("commit", "-q", "-m", "Initial commit", cwd=work)
     git("commit", "-q", "--allow-empty", "-m", "Second commit", cwd=work)
+    for name in other_branches:
+        git("branch", name, cwd=work)
     bare = root / "remote.git"
     git("clone", "-q", "--bare", str(work), str(bare))
     return BareRepository(path=bare)

@@ -57,7 +57,8 @@ def coder_worker(celery_worker_factory, fake_openai_server, github_server, monke
 
 
 @pytest.fixture
-def owner_with_repository(tmp_path):
+def owner_with_repository(tmp_path, file_repositories_allowed):
+    # file:// remotes allowed here too: creating a task asks the remote whether its branches exist
     owner = UserFactory()
     CoderAccountFactory(user=owner, credits=100)
     GitHubConnection.objects.create(

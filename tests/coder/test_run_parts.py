@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import base64
+import os
 
 import pytest
 
 from coder import conf, git
-from coder.prompts import extract_diff, summary_of
+from coder.checkout import read_checkout_file
+from coder.prompts import extract_diff, fence_for, summary_of
+from coder.server_paths import without_server_paths
 from coder.services.context import repository_context, terms_of
 from coder.services.github import repository_remote_access
 from tests.coder.factories import RepositoryFactory
-from tests.coder.local_git import LOGIN_FIX_ANSWER
+from tests.coder.local_git import LOGIN_FIX_ANSWER, make_bare_repository
 
 # --- git ------------------------------------------------------------------------------------------------
 
@@ -38,9 +41,9 @@ def test_the_github_token_goes_in_an_environment_header_never_in_config_or_argum
 
     env = git._environment(access)
 
-    assert env["GIT_CONFIG_KEY_0"] == "http.extraHeader"
+    config = {env[f"GIT_CONFIG_KEY_{n}"]: env[f"GIT_CONFIG_VALUE_{n}"] for n in range(int(env["GIT_CONFIG_COUNT"]))}
     expected = base64.b64encode(b"x-access-token:gho_secret").decode()
-    assert env["GIT_CONFIG_VALUE_0"] == f"Authorization: Basic {expected}"
+    assert config["http.extraHeader"] == f"Authorization: Basic {expected}"
     assert "gho_secret" not in access.url
 
 
@@ -71,6 +74,76 @@ def test_git_errors_do_not_leak_the_header(tmp_path, monkeypatch):
 
     assert "gho_secret" not in str(raised.value)
     assert base64.b64encode(b"x-access-token:gho_secret").decode() not in str(raised.value)
+
+
+# --- reading the checkout ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def checkout(tmp_path):
+    """A checkout holding a regular file, links of every kind, a FIFO and a 2000-byte file."""
+    root = tmp_path / "checkout"
+    (root / "src").mkdir(parents=True)
+    (root / "src/app.py").write_text("print('hi')\n")
+    (root / "big.txt").write_text("x" * 2000)
+    (root / "passwd.txt").symlink_to("/etc/passwd")
+    (root / "zero.txt").symlink_to("/dev/zero")
+    (root / "etc").symlink_to("/etc")
+    (root / "inner").symlink_to("src")
+    os.mkfifo(root / "pipe")
+    return root
+
+
+def test_only_regular_files_inside_the_checkout_are_read(checkout):
+    assert read_checkout_file(checkout, "src/app.py", max_bytes=1000) == b"print('hi')\n"
+    for refused in ("passwd.txt", "zero.txt", "etc/passwd", "inner/app.py", "pipe", "src", "../checkout/src/app.py",
+                    "src/../src/app.py", "/etc/passwd", "src//app.py", "missing.txt"):  # fmt: skip
+        assert read_checkout_file(checkout, refused, max_bytes=1000) is None, refused
+
+
+def test_the_size_cap_holds(checkout):
+    assert read_checkout_file(checkout, "big.txt", max_bytes=1999) is None
+    assert read_checkout_file(checkout, "big.txt", max_bytes=2000) == b"x" * 2000
+
+
+def test_tracked_files_are_regular_files_only(tmp_path, file_repositories_allowed):
+    bare = make_bare_repository(tmp_path / "git", symlinks={"docs/users.txt": "/etc/passwd"})
+    checkout = tmp_path / "checkout"
+
+    git.clone(git.RemoteAccess(bare.url), branch="main", destination=checkout)
+
+    assert "docs/users.txt" not in git.tracked_files(checkout) and "src/auth/login.py" in git.tracked_files(checkout)
+    assert not (checkout / "docs/users.txt").is_symlink()  # checked out as a plain file (core.symlinks=false)
+
+
+def test_git_output_keeps_the_hosts_remote_lines():
+    output = "\n".join([
+        "remote: error: GH013: rule violations", "remote: ", "remote: - Cannot create ref", "To x",
+        " ! [remote rejected] HEAD -> b (push declined)", "error: failed to push some refs",
+    ])  # fmt: skip
+
+    assert git._reason(output).splitlines() == [
+        "remote: error: GH013: rule violations", "remote: - Cannot create ref",
+        " ! [remote rejected] HEAD -> b (push declined)", "error: failed to push some refs",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("message", "shown"),
+    [
+        ("Cloning into '/tmp/async-coder-k2j3/repository'...", "Cloning into '<checkout>'..."),
+        ("error: patch failed: /var/tmp/async-coder-x_1/repository/src/a.py:3", "error: patch failed: src/a.py:3"),
+        ("can't open patch '/tmp/async-coder-9/change.patch'", "can't open patch 'change.patch'"),
+        ("failed to push some refs to 'file:///srv/git/demo.git'", "failed to push some refs to '<local repository>'"),
+        ("fatal: '/srv/git/demo.git' does not appear", "fatal: '<server path>' does not appear"),
+        ("error: src/auth/login.py: patch does not apply", "error: src/auth/login.py: patch does not apply"),
+        ("HEAD -> async-coder/1f2e (see https://github.com/octo/demo/pull/1)",
+         "HEAD -> async-coder/1f2e (see https://github.com/octo/demo/pull/1)"),
+    ],
+)  # fmt: skip
+def test_server_paths_are_taken_out_of_messages(message, shown):
+    assert without_server_paths(message) == shown
+    assert without_server_paths(shown) == shown
 
 
 # --- relevant files ---------------------------------------------------------------------------------------
@@ -140,6 +213,21 @@ def test_bare_diff_and_unlabelled_fences_are_found():
     assert extract_diff(unlabelled).startswith("--- a/x")
     assert extract_diff("No changes needed.") is None
     assert extract_diff("```python\nprint('hi')\n```") is None
+
+
+def test_a_fence_closes_only_at_the_start_of_a_line_with_as_many_backticks():
+    inner_fence = "```diff\n--- a/R.md\n+++ b/R.md\n@@ -1,3 +1,3 @@\n ```sh\n-a\n+b\n ```\n```\nDone."
+    longer_fence = "````diff\n--- a/R.md\n+++ b/R.md\n@@ -1,2 +1,2 @@\n-```\n+~~~\n```\n````\n"
+    unclosed = "```diff\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n"
+
+    assert extract_diff(inner_fence) == "--- a/R.md\n+++ b/R.md\n@@ -1,3 +1,3 @@\n ```sh\n-a\n+b\n ```\n"
+    assert extract_diff(longer_fence).endswith("+~~~\n```\n")
+    assert extract_diff(unclosed).endswith("+b\n")
+
+
+def test_a_file_is_shown_in_a_fence_it_cannot_close():
+    assert fence_for("no fence") == "```"
+    assert fence_for("```sh\nls\n```") == "````"
 
 
 def test_summary_is_the_prose_before_the_code():

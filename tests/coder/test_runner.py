@@ -230,15 +230,16 @@ def test_hunk_counts_the_model_got_wrong_are_recounted(
     assert bare_repository.show(f"async-coder/{task.pk}", "src/auth/login.py") == LOGIN_PY_FIXED
 
 
-def test_a_missing_branch_fails_before_the_model_and_costs_nothing(
-    coder_user, local_repository, ai_model, llm_endpoint_configured
+def test_a_branch_deleted_before_the_run_fails_before_the_model_and_costs_nothing(
+    coder_user, local_repository, bare_repository, ai_model, llm_endpoint_configured
 ):
-    task = create(coder_user, local_repository, ai_model, branch="does-not-exist")
+    task = create(coder_user, local_repository, ai_model, branch="main")
+    bare_repository.delete_branch("main")
 
     assert task_run(task_id=task.pk) == "failed"
 
     task.refresh_from_db()
-    assert "Could not clone branch does-not-exist" in task.error_message
+    assert "Could not clone branch main" in task.error_message
     assert llm_endpoint_configured.requests == [] and balance(coder_user) == 100
 
 

@@ -184,11 +184,11 @@ def test_the_ledger_never_goes_negative_across_sequential_creations(coder_user, 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_20_concurrent_creations_with_credits_for_5_accept_exactly_5(monkeypatch):
+def test_20_concurrent_creations_with_credits_for_5_accept_exactly_5(monkeypatch, bare_repository):
     # Given a user whose balance covers exactly five estimates
     monkeypatch.setattr(task_services, "task_enqueue", lambda *, task: None)
     owner = UserFactory()
-    repository = RepositoryFactory(user=owner)
+    repository = RepositoryFactory(user=owner, clone_url=bare_repository.url)
     ai_model = AIModelFactory()
     estimate = task_estimate_credits(ai_model=ai_model, title="t", description="", prompt="p")
     CoderAccountFactory(user=owner, credits=5 * estimate)

@@ -157,3 +157,48 @@ def test_webhooks_have_their_own_hourly_limit(api_client, settings):
 
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert answers[0]["X-RateLimit-Limit"] == "3"
+
+
+def _without_the_stored_number(task):
+    Task.objects.filter(pk=task.pk).update(pull_request_number=None)
+
+
+@pytest.mark.parametrize(
+    ("field", "mutate", "before"),
+    [
+        ("pull_request", lambda p: p.update(pull_request="not an object"), None),
+        ("pull_request", lambda p: p["pull_request"].update(head="async-coder/x"), None),
+        ("pull_request", lambda p: p["pull_request"].update(number="three"), _without_the_stored_number),
+        ("pull_request", lambda p: p["pull_request"].update(merged={"yes": 1}), None),
+        ("repository", lambda p: p.update(repository=["octo/demo"]), None),
+        ("repository", lambda p: p["repository"].update(id="five-five-five"), None),
+    ],
+    ids=["pull-request-a-string", "head-a-string", "number-a-word", "merged-an-object", "repository-a-list",
+         "repository-id-a-word"],
+)  # fmt: skip
+def test_a_signed_delivery_with_fields_of_the_wrong_type_is_a_400(
+    api_client, task_with_pull_request, field, mutate, before
+):
+    # Given a correctly signed pull_request delivery whose fields have the wrong types
+    if before is not None:
+        before(task_with_pull_request)
+    payload = pull_request_event(task_with_pull_request)
+    mutate(payload)
+
+    # When GitHub (or whoever holds the secret) delivers it
+    r = deliver(api_client, payload)
+
+    # Then it is a 400 in coder's envelope naming the field, and nothing is stored
+    assert r.status_code == 400, r.json()
+    assert r.json()["success"] is False and r.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert field in r.json()["error"]["details"]
+    assert Task.objects.get(pk=task_with_pull_request.pk).pull_request_state == "open"
+    assert not GitHubWebhookDelivery.objects.exists()
+
+
+def test_a_signed_delivery_that_is_not_a_json_object_is_a_400(api_client, task_with_pull_request):
+    r = deliver(api_client, [pull_request_event(task_with_pull_request)])
+
+    assert r.status_code == 400, r.json()
+    assert r.json()["error"]["details"] == {"body": ["Expected a JSON object"]}
+    assert not GitHubWebhookDelivery.objects.exists()

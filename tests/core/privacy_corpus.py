@@ -520,6 +520,51 @@ CORPUS: tuple[Case, ...] = (
         ("Please contact me at", "about the crash"),
     ),
     Case(
+        "uk phone number with the area code in parentheses",
+        "Call me back on +44 (20) 7946 0958 after the crash, or +44 (0) 20 7946 0959 at work",
+        ("7946 0958", "+44 (20)", "7946 0959"),
+        ("Call me back on", "after the crash, or", "at work"),
+    ),
+    Case(
+        "us phone number with the area code in parentheses",
+        "Feedback: the installer hangs on macOS. Text +1 (415) 555-0100 if you need logs.",
+        ("555-0100", "(415)"),
+        ("Feedback: the installer hangs on macOS.", "if you need logs."),
+    ),
+    Case(
+        "german phone number with a trunk prefix",
+        "Support ticket from +49 (0)30 1234567: module 'code_review' timed out",
+        ("1234567", "+49 (0)30"),
+        ("Support ticket from", ": module 'code_review' timed out"),
+    ),
+    Case(
+        "phone numbers in international notation without parentheses",
+        "contact: +1-415-555-0101 / +33 1 23 45 67 89 / tel:+14155550102",
+        ("555-0101", "23 45 67 89", "14155550102"),
+        ("contact:", "tel:"),
+    ),
+    Case(
+        "scp-style git remote in a fetch error",
+        "ERROR: Repository not found.\nfatal: Could not read from remote repository "
+        "git@github.com:acme-corp/payroll-engine.git.\n\nPlease make sure you have the correct access rights",
+        ("acme-corp", "payroll-engine", "git@github.com"),
+        ("ERROR: Repository not found.", "fatal: Could not read from remote repository", "correct access rights"),
+    ),
+    Case(
+        "git remote -v output",
+        "origin\tgit@gitlab.acme.io:platform/billing-secrets.git (fetch)\n"
+        "backup\tdeploy@10.20.0.7:srv/git/billing.git (push)",
+        ("gitlab.acme.io", "platform/billing-secrets", "10.20.0.7", "srv/git/billing", "deploy@"),
+        ("origin\t", " (fetch)", "backup\t", " (push)"),
+    ),
+    Case(
+        "ssh git remote with a user and port",
+        "subprocess.CalledProcessError: Command '['git', 'clone', "
+        "'ssh://git@git.internal.example:2222/team/roadmap-2025.git']' returned non-zero exit status 128.",
+        ("git.internal.example", "team/roadmap-2025", "roadmap-2025.git"),
+        ("subprocess.CalledProcessError: Command", "returned non-zero exit status 128."),
+    ),
+    Case(
         "card number in feedback",
         "I was charged twice on card 4111 1111 1111 1111, please refund",
         ("4111 1111 1111 1111",),

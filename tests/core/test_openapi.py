@@ -17,7 +17,7 @@ def test_combined_schema_generates_and_validates_without_warnings(tmp_path):
 
 @pytest.mark.parametrize("api", list(APIS))
 def test_each_api_has_its_own_document_with_only_its_paths(client, api):
-    _, prefix, _ = APIS[api]
+    prefix = APIS[api].prefix
 
     response = client.get(f"/{prefix}schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
 
@@ -27,7 +27,7 @@ def test_each_api_has_its_own_document_with_only_its_paths(client, api):
     assert all(path.startswith(f"/{prefix}") for path in document["paths"]), list(document["paths"])
 
 
-@pytest.mark.parametrize("docs_path", ["/api/docs/", *[f"/{prefix}docs/" for _, prefix, _ in APIS.values()]])
+@pytest.mark.parametrize("docs_path", ["/api/docs/", *[f"/{api.prefix}docs/" for api in APIS.values()]])
 def test_swagger_ui_is_served_without_a_cdn(client, docs_path):
     response = client.get(docs_path)
 
@@ -36,3 +36,16 @@ def test_swagger_ui_is_served_without_a_cdn(client, docs_path):
     assert "swagger-ui" in html
     assert "cdn." not in html and "unpkg" not in html and "jsdelivr" not in html
     assert "/static/drf_spectacular_sidecar/" in html
+
+
+@pytest.mark.parametrize("api", list(APIS))
+def test_each_api_docs_page_and_document_carry_its_own_title_and_description(client, api):
+    described = APIS[api]
+
+    page = client.get(f"/{described.prefix}docs/")
+    document = client.get(f"/{described.prefix}schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+    assert page.status_code == 200
+    assert f"<title>{described.title}</title>" in page.content.decode()
+    assert document["info"]["title"] == described.title
+    assert document["info"]["description"].startswith(described.description)

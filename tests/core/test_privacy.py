@@ -31,6 +31,18 @@ BENIGN = (
     "at Router.handle (node:internal/modules/cjs/loader:1080:14)",
     "ThisIsAVeryLongCamelCaseClassNameFactoryBuilder raised",
     "test_handle_request_with_retry_and_exponential_backoff_v2 failed",
+    # Near misses of the phone_number and git_remote rules: offsets, exponents, dates, diffs,
+    # package pins and image digests are not phone numbers or remotes.
+    "goroutine 7 [running]:\nmain.(*Server).serve(0xc000120000)\n\tserver:88 +0x1d",
+    "OverflowError: (34, 'Numerical result out of range') computing 1e+308 (x2)",
+    "Date: Wed, 01 May 2024 12:30:45 +0200 (CEST)",
+    "@@ -12,7 +12,9 @@ def handler(request):",
+    "retry +1 (attempt 2 of 5) after 250 ms",
+    "timezone offset +05:30 (IST) applied",
+    "npm ERR! notarget No matching version found for lodash@4.17.99:latest",
+    "pulling nginx@sha256:0123456789abcdef failed",
+    "@functools.lru_cache(maxsize=128) raised TypeError",
+    "total +12345678 bytes",
 )
 
 
@@ -98,6 +110,21 @@ def test_explain_names_provider_rules():
     assert [hit["rule"] for hit in hits] == ["jwt", "github_token", "private_key_block"]
 
 
+def test_phone_numbers_and_git_remotes_are_named_rules():
+    # Given a phone number with its area code in parentheses and an scp-style remote
+    text = "call +44 (20) 7946 0958 about git@github.com:acme/private-repo.git"
+
+    # When explained and scrubbed
+    hits = explain(text)
+
+    # Then each is found whole under its own rule, and the e-mail rule does not take the remote's user
+    assert [(hit["rule"], hit["match"]) for hit in hits] == [
+        ("phone_number", "+44 (20) 7946 0958"),
+        ("git_remote", "git@github.com:acme/private-repo.git"),
+    ]
+    assert scrub_text(text) == "call <phone> about <git-remote>"
+
+
 def test_a_secret_inside_a_path_goes_with_the_whole_path():
     text = f"cannot open /home/bob/keys/{GH}/config"
     assert scrub_text(text) == "cannot open <path>"
@@ -146,7 +173,8 @@ def test_every_rule_has_a_unique_name_and_description():
     assert all(rule.description for rule in RULES)
     assert {"unix_path", "windows_path", "email", "ipv4", "ipv6", "url_credentials", "jwt", "bearer_token",
             "private_key_block", "password_assignment", "aws_key", "github_token", "slack_token", "stripe_key",
-            "openai_key", "google_api_key", "hex_secret", "base64_secret"} <= set(names)  # fmt: skip
+            "openai_key", "google_api_key", "hex_secret", "base64_secret", "phone_number",
+            "git_remote"} <= set(names)  # fmt: skip
 
 
 def test_scrubbing_is_fast():

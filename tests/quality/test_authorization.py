@@ -75,8 +75,8 @@ def _walk(patterns, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
 def api_routes() -> list[Route]:
     routes = []
     for path, pattern in _walk(get_resolver().url_patterns):
-        for api, (_title, base, _urlconf) in APIS.items():
-            if path.startswith(base) and not path.endswith(("schema/", "docs/")):
+        for api, described in APIS.items():
+            if path.startswith(described.prefix) and not path.endswith(("schema/", "docs/")):
                 routes.append(Route(api=api, path=path, name=pattern.name or path, callback=pattern.callback))
     return routes
 
@@ -312,8 +312,10 @@ def _document(api: str) -> dict:
     from django.urls import include, path
     from drf_spectacular.generators import SchemaGenerator
 
-    _title, base, urlconf = APIS[api]
-    return SchemaGenerator(patterns=[path(base, include(urlconf))]).get_schema(request=None, public=True)
+    described = APIS[api]
+    return SchemaGenerator(patterns=[path(described.prefix, include(described.urlconf))]).get_schema(
+        request=None, public=True
+    )
 
 
 def _operations_needing_credentials() -> list:

@@ -20,11 +20,19 @@ from __future__ import annotations
 
 from core.privacy.rules.base import Rule
 from core.privacy.rules.paths import is_home_path, path_placeholder, path_rules
-from core.privacy.rules.personal import email_rules, network_rules
+from core.privacy.rules.personal import email_rules, network_rules, phone_rules, remote_rules
 from core.privacy.rules.secrets import SENSITIVE_KEY, generic_rules, leading_rules
 
 # Priority order: on overlapping finds the earlier rule wins (unless a later find contains it).
-RULES: tuple[Rule, ...] = (*leading_rules(), *email_rules(), *path_rules(), *network_rules(), *generic_rules())
+RULES: tuple[Rule, ...] = (
+    *leading_rules(),
+    *remote_rules(),
+    *email_rules(),
+    *path_rules(),
+    *network_rules(),
+    *phone_rules(),
+    *generic_rules(),
+)
 RULES_BY_NAME = {rule.name: rule for rule in RULES}
 
 # The rule that a path replacement is reported under, refined by what the path looks like.

@@ -1,4 +1,4 @@
-"""Personal data and network addresses: e-mail, IPv4, IPv6, MAC."""
+"""Personal data and network addresses: git remotes, e-mail, phone numbers, IPv4, IPv6, MAC."""
 
 from __future__ import annotations
 
@@ -54,6 +54,92 @@ def _ipv6(match: re.Match) -> list[Replacement] | None:
     if address.count(":") < 2 or (":" in address and "::" not in address and address.count(":") < 7):
         return None
     return [(match.start(), match.end(), "<ip>")]
+
+
+# --- Git remotes ------------------------------------------------------------------------------------
+
+# Searched from the "@" like e-mail: scp-style remotes ``git@github.com:owner/repo.git`` and ssh URLs
+# with a user (``ssh://git@host:22/owner/repo.git``). owner/repo may name a private repository and
+# the host a private server, so the whole remote goes (user, host and path). Credentials in URLs
+# (``https://user:token@...``) are the url_credentials rule's.
+_GIT_REMOTE = re.compile(
+    r"@(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)"
+    r"(?P<sep>:(?!//)|(?::\d{1,5})?/)"
+    r"(?P<path>[^\s'\"<>()\[\]{},;|`]+)"
+)
+_REMOTE_USER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+_SSH_SCHEMES = ("git+ssh://", "ssh+git://", "ssh://")
+_DOTTED_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+
+
+def _git_remote(match: re.Match) -> list[Replacement] | None:
+    text, at = match.string, match.start()
+    start = at
+    while start > 0 and text[start - 1] in _REMOTE_USER_CHARS:
+        start -= 1
+    if start == at:
+        return None  # "@host:..." without a user: a decorator or a package pin
+    scheme = next((name for name in _SSH_SCHEMES if text[:start].lower().endswith(name)), None)
+    host, path = match.group("host"), match.group("path").rstrip(".,:")
+    if scheme is not None:
+        start -= len(scheme)
+    elif match.group("sep") != ":":
+        return None  # "user@host/..." without ssh:// is not a remote
+    elif "/" not in path and not path.lower().endswith(".git"):
+        return None  # "image@sha256:abc...", "user@host:8080"
+    if not path or path.isdigit():
+        return None
+    if not any(char.isalpha() for char in host) and not _DOTTED_QUAD.fullmatch(host):
+        return None  # "lodash@4.17.21:..." is a package version
+    return [(start, match.start("path") + len(path), "<git-remote>")]
+
+
+def remote_rules() -> list[Rule]:
+    return [
+        Rule(
+            "git_remote",
+            _GIT_REMOTE,
+            _git_remote,
+            "scp-style git remotes (git@host:owner/repo.git) and ssh:// remotes with a user",
+            ("@",),
+        ),
+    ]
+
+
+# --- Phone numbers -------------------------------------------------------------------------------
+
+# International notation: "+", a country code (never starting with 0), then digit groups split by
+# spaces, hyphens or dots, the area code optionally in parentheses, a "(0)" trunk prefix allowed:
+# "+44 (20) 7946 0958", "+1 (415) 555-0100", "+49 (0)30 1234567", "+1-415-555-0100". A
+# separator or parenthesis after the country code is required, so offsets and counters
+# ("+12345678", "+0x1d", "+0200 (CEST)") stay; compact E.164 ("+14155550100") needs 10 or more
+# digits. 8 to 15 digits in all (E.164).
+_PHONE = re.compile(
+    r"(?<![\w+])\+[1-9]\d{0,2}"
+    r"(?:"
+    r"(?:[ .-]?\(\d{1,5}\)[ .-]?|[ .-])\d{1,8}(?:[ .-]\d{1,8}){0,5}"
+    r"|\d{9,14}"
+    r")(?!\w)"
+)
+
+
+def _phone(match: re.Match) -> list[Replacement] | None:
+    digits = sum(char.isdigit() for char in match.group(0))
+    if not 8 <= digits <= 15:
+        return None
+    return [(match.start(), match.end(), "<phone>")]
+
+
+def phone_rules() -> list[Rule]:
+    return [
+        Rule(
+            "phone_number",
+            _PHONE,
+            _phone,
+            "phone numbers in international notation (+44 (20) 7946 0958, +1-415-555-0100)",
+            ("+",),
+        ),
+    ]
 
 
 def email_rules() -> list[Rule]:
