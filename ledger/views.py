@@ -43,7 +43,11 @@ def _idempotent_response(request, *, endpoint: str, payload, produce) -> Respons
 def _objects_page(queryset, *, limit: int, offset: int) -> Response:
     page = paginate_offset(queryset, limit=limit, offset=offset)
     return Response(
-        {"objects": serializers.LedgerObjectOutput(page.items, many=True).data, "total": page.total, "hasMore": page.has_more}
+        {
+            "objects": serializers.LedgerObjectOutput(page.items, many=True).data,
+            "total": page.total,
+            "hasMore": page.has_more,
+        }
     )
 
 
