@@ -74,6 +74,14 @@ def normalized(lines: list[str]) -> list[str]:
     return result
 
 
+def assert_refused(r, status: int, code: str, message: str | None = None) -> None:
+    """Refused as the app's error handler reads it: its code, and the text the app shows for it."""
+    assert r.status_code == status, r.json()
+    assert r.json()["code"] == code
+    if message is not None:
+        assert r.json()["message"] == message
+
+
 def headers_of(user) -> dict[str, str]:
     return {"Authorization": bearer_for(user, product="cerebro")["HTTP_AUTHORIZATION"]}
 
@@ -114,9 +122,7 @@ def adas_chat(ada_client, llm_endpoint_configured) -> str:
 def test_ada_cannot_invoke_a_chat_generation_with_empty_request_body(ada_client):
     r = ada_client.post(CHAT, {}, format="json")
 
-    assert r.status_code == 400, r.json()
-    assert r.json()["code"] == "bad_request:api"
-    assert r.json()["message"] == BAD_REQUEST_MESSAGE
+    assert_refused(r, 400, "bad_request:api", BAD_REQUEST_MESSAGE)
 
 
 @pytest.mark.django_db
@@ -136,9 +142,7 @@ def test_ada_can_invoke_chat_generation(ada_client, llm_endpoint_configured):
 def test_babbage_cannot_append_message_to_adas_chat(adas_chat, babbage_client, llm_endpoint_configured):
     r = babbage_client.post(CHAT, chat_body(adas_chat, "Why is grass green?"), format="json")
 
-    assert r.status_code == 403, r.json()
-    assert r.json()["code"] == "forbidden:chat"
-    assert r.json()["message"] == FORBIDDEN_CHAT_MESSAGE
+    assert_refused(r, 403, "forbidden:chat", FORBIDDEN_CHAT_MESSAGE)
     assert ChatMessage.objects.filter(chat_id=adas_chat).count() == 2
 
 
@@ -146,9 +150,7 @@ def test_babbage_cannot_append_message_to_adas_chat(adas_chat, babbage_client, l
 def test_babbage_cannot_delete_adas_chat(adas_chat, babbage_client):
     r = babbage_client.delete(f"{CHAT}?id={adas_chat}")
 
-    assert r.status_code == 403, r.json()
-    assert r.json()["code"] == "forbidden:chat"
-    assert r.json()["message"] == FORBIDDEN_CHAT_MESSAGE
+    assert_refused(r, 403, "forbidden:chat", FORBIDDEN_CHAT_MESSAGE)
     assert Chat.objects.filter(pk=adas_chat).exists()
 
 
@@ -166,8 +168,7 @@ def test_ada_can_delete_her_own_chat(adas_chat, ada_client):
 def test_ada_cannot_resume_stream_of_chat_that_does_not_exist(ada_client):
     r = ada_client.get(f"{CHAT}/{uuid.uuid4()}/stream")
 
-    assert r.status_code == 404, r.json()
-    assert r.json()["code"] == "not_found:chat"
+    assert_refused(r, 404, "not_found:chat")
 
 
 def _post_and_resume(base_url: str, poster, resumer, body: dict) -> tuple[httpx.Response, httpx.Response, bytes, bytes]:
@@ -288,18 +289,14 @@ def adas_document_versions(ada_client, adas_document) -> list[dict]:
 def test_ada_cannot_retrieve_a_document_without_specifying_an_id(ada_client):
     r = ada_client.get(DOCUMENT)
 
-    assert r.status_code == 400, r.json()
-    assert r.json()["code"] == "bad_request:api"
-    assert r.json()["message"] == BAD_REQUEST_MESSAGE
+    assert_refused(r, 400, "bad_request:api", BAD_REQUEST_MESSAGE)
 
 
 @pytest.mark.django_db
 def test_ada_cannot_retrieve_a_document_that_does_not_exist(ada_client):
     r = ada_client.get(f"{DOCUMENT}?id={uuid.uuid4()}")
 
-    assert r.status_code == 404, r.json()
-    assert r.json()["code"] == "not_found:document"
-    assert r.json()["message"] == NOT_FOUND_DOCUMENT_MESSAGE
+    assert_refused(r, 404, "not_found:document", NOT_FOUND_DOCUMENT_MESSAGE)
 
 
 @pytest.mark.django_db
@@ -344,18 +341,14 @@ def test_ada_can_retrieve_all_versions_of_her_documents(ada_client, adas_documen
 def test_ada_cannot_delete_a_document_without_specifying_an_id(ada_client):
     r = ada_client.delete(DOCUMENT)
 
-    assert r.status_code == 400, r.json()
-    assert r.json()["code"] == "bad_request:api"
-    assert r.json()["message"] == BAD_REQUEST_MESSAGE
+    assert_refused(r, 400, "bad_request:api", BAD_REQUEST_MESSAGE)
 
 
 @pytest.mark.django_db
 def test_ada_cannot_delete_a_document_without_specifying_a_timestamp(ada_client, adas_document):
     r = ada_client.delete(f"{DOCUMENT}?id={adas_document['id']}")
 
-    assert r.status_code == 400, r.json()
-    assert r.json()["code"] == "bad_request:api"
-    assert r.json()["message"] == BAD_REQUEST_MESSAGE
+    assert_refused(r, 400, "bad_request:api", BAD_REQUEST_MESSAGE)
 
 
 @pytest.mark.django_db
@@ -387,9 +380,7 @@ def test_babbage_cannot_update_adas_document(babbage_client, adas_document):
         format="json",
     )
 
-    assert r.status_code == 403, r.json()
-    assert r.json()["code"] == "forbidden:document"
-    assert r.json()["message"] == FORBIDDEN_DOCUMENT_MESSAGE
+    assert_refused(r, 403, "forbidden:document", FORBIDDEN_DOCUMENT_MESSAGE)
 
 
 @pytest.mark.django_db
