@@ -11,11 +11,13 @@ stream's last frames, so a client told the stream has finished finds it stored.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import uuid
 from collections.abc import AsyncIterator
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import SyncToAsync, sync_to_async
+from django.db import close_old_connections, transaction
 
 from cerebro import ui_messages
 from cerebro.resumable import StreamWriter, stream_store
@@ -28,11 +30,32 @@ logger = logging.getLogger(__name__)
 _producing: set[asyncio.Task] = set()
 
 
-async def answer_store(turn: ChatTurn, provider_name: str, text: str, final: StreamChunk | None, *, complete: bool):
+def _finish_outside_a_request(**fields) -> None:
+    """``chat_turn_finish`` from a task that may outlive its request: database connections are
+    checked before and released after, as Django does around a request (none runs here)."""
+    in_transaction = transaction.get_connection().in_atomic_block  # a caller's (a test's)
+    if not in_transaction:
+        close_old_connections()
+    try:
+        chat_turn_finish(**fields)
+    finally:
+        if not in_transaction:
+            close_old_connections()
+
+
+async def answer_store(
+    turn: ChatTurn,
+    provider_name: str,
+    text: str,
+    final: StreamChunk | None,
+    *,
+    complete: bool,
+    outside_a_request: bool = False,
+):
     """Store the assistant's answer; a failure is logged, never raised into the stream."""
     usage = final.usage if final is not None else None
     try:
-        await sync_to_async(chat_turn_finish)(
+        await sync_to_async(_finish_outside_a_request if outside_a_request else chat_turn_finish)(
             chat_id=turn.chat_id,
             text=text,
             provider=provider_name,
@@ -106,7 +129,9 @@ async def _produce(turn: ChatTurn, queue: asyncio.Queue) -> None:
         if pieces:
             await frames.emit(ui_messages.text_end(part_id))
         stored = True
-        await answer_store(turn, provider.name, "".join(pieces), final, complete=failure is None)
+        await answer_store(
+            turn, provider.name, "".join(pieces), final, complete=failure is None, outside_a_request=True
+        )
         if failure is not None:
             await frames.emit(ui_messages.error(failure.message))
         else:
@@ -116,7 +141,9 @@ async def _produce(turn: ChatTurn, queue: asyncio.Queue) -> None:
     except asyncio.CancelledError:
         # The process is stopping: keep what was said, marked incomplete.
         if not stored:
-            await asyncio.shield(answer_store(turn, provider.name, "".join(pieces), final, complete=False))
+            await asyncio.shield(
+                answer_store(turn, provider.name, "".join(pieces), final, complete=False, outside_a_request=True)
+            )
         raise
     finally:
         queue.put_nowait(None)
@@ -126,7 +153,13 @@ async def _produce(turn: ChatTurn, queue: asyncio.Queue) -> None:
 async def ui_answer_stream(turn: ChatTurn) -> AsyncIterator[bytes]:
     """The app's UI message stream of ``turn``'s answer, for the request that asked for it."""
     queue: asyncio.Queue[bytes | None] = asyncio.Queue()
-    task = asyncio.get_running_loop().create_task(_produce(turn, queue))
+    # The task outlives the request when its client goes away, so it must not keep using the
+    # request's thread-sensitive context: asgiref would give that finished context a new thread of
+    # its own (never shut down) for the task's database work. Without one, that work runs on the
+    # process's thread for sync code outside requests (or, under a sync caller, on the caller's).
+    context = contextvars.copy_context()
+    context.run(SyncToAsync.thread_sensitive_context.set, None)
+    task = asyncio.get_running_loop().create_task(_produce(turn, queue), context=context)
     _producing.add(task)
     task.add_done_callback(_producing.discard)
     while (frame := await queue.get()) is not None:

@@ -7,6 +7,7 @@ keeps its stream and envelope.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
@@ -360,3 +361,41 @@ def test_the_answer_goes_on_when_the_client_goes_away(asgi_server, llm_endpoint_
         time.sleep(0.1)
     answer = ChatMessage.objects.get(role="assistant")
     assert answer.content == "One two three four five." and answer.complete is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_answer_that_outlives_its_request_takes_no_thread_of_its_own(user, llm_not_configured):
+    # Given a turn whose request (Django runs each in a thread-sensitive context) reads one frame
+    # and is gone before the answer ends, as when the client disconnects
+    from asgiref.sync import SyncToAsync, ThreadSensitiveContext
+
+    from cerebro.services import chat_stream
+    from cerebro.services.chat import chat_turn_begin_from_parts
+
+    turn = chat_turn_begin_from_parts(
+        user=user,
+        chat_id=uuid.uuid4(),
+        message_id=uuid.uuid4(),
+        parts=[text("Hello")],
+        chat_model="chat-model",
+        visibility="private",
+    )
+    executors_before = dict(SyncToAsync.context_to_thread_executor)
+
+    async def a_request_that_leaves() -> None:
+        async with ThreadSensitiveContext():
+            frames = ui_answer_stream(turn)
+            await anext(frames)
+            producers = list(chat_stream._producing)
+            await frames.aclose()
+        await asyncio.gather(*producers)
+
+    # When the answer finishes after the request's context has ended
+    from cerebro.services.chat_stream import ui_answer_stream
+
+    asyncio.run(a_request_that_leaves())
+
+    # Then it was stored whole, and no thread (with its database connection) was left behind for it
+    answer = ChatMessage.objects.get(role="assistant")
+    assert answer.complete is True and answer.content.startswith("[offline]")
+    assert dict(SyncToAsync.context_to_thread_executor) == executors_before
