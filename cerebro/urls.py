@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from cerebro.views import chat, documents, files, history, memory
+from cerebro.views import chat, documents, files, history, identities, memory
 
 urlpatterns: list = [
     path("ping", history.PingView.as_view(), name="cerebro-ping"),
@@ -17,6 +17,7 @@ urlpatterns: list = [
     path("api/vote", documents.VoteView.as_view(), name="cerebro-vote"),
     path("api/document", documents.DocumentView.as_view(), name="cerebro-document"),
     path("api/suggestions", documents.SuggestionsView.as_view(), name="cerebro-suggestions"),
+    path("api/account/identities", identities.IdentitiesView.as_view(), name="cerebro-account-identities"),
     path("api/files/upload", files.FileUploadView.as_view(), name="cerebro-files-upload"),
     path("api/files/download/<str:token>", files.FileDownloadView.as_view(), name="cerebro-files-download"),
     path("api/ledger/", include("ledger.urls")),

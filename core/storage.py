@@ -6,8 +6,9 @@ and a CID can be checked against the bytes it names. Files live under ``cas/<2 c
 whatever storage ``STORAGES["default"]`` configures (local disk by default, S3-compatible when set).
 
 Download links carry a token made with ``django.core.signing`` (keyed by SECRET_KEY): the CID, the
-name and type to serve it under, and an expiry. Whoever holds a valid, unexpired token may fetch
-that one file; nothing else is granted.
+name and type to serve it under, the product that issued it, and an expiry. Whoever holds a valid,
+unexpired token may fetch that one file from that product; nothing else is granted. Products issue
+and read links through ``accounts.tokens``, which refuses another product's link.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class DownloadGrant:
     filename: str
     content_type: str
     expires_at: datetime
+    product: str = ""
 
 
 def cid_for_digest(sha256_digest: bytes) -> str:
@@ -131,27 +133,41 @@ def read_bytes(cid: str) -> bytes:
         return handle.read()
 
 
-def sign_download(cid: str, *, filename: str, content_type: str, ttl_seconds: int) -> tuple[str, DownloadGrant]:
-    """A URL-safe signed token granting the download of ``cid`` until now + ``ttl_seconds``."""
+def sign_download(
+    cid: str, *, product: str, filename: str, content_type: str, ttl_seconds: int
+) -> tuple[str, DownloadGrant]:
+    """A URL-safe signed token granting the download of ``cid`` from ``product`` until now + ``ttl_seconds``."""
     expires = int(time.time()) + ttl_seconds
     token = signing.dumps(
-        {"c": cid, "n": filename, "t": content_type, "e": expires}, salt=DOWNLOAD_TOKEN_SALT, compress=True
+        {"c": cid, "n": filename, "t": content_type, "e": expires, "p": product},
+        salt=DOWNLOAD_TOKEN_SALT,
+        compress=True,
     )
     grant = DownloadGrant(
-        cid=cid, filename=filename, content_type=content_type, expires_at=datetime.fromtimestamp(expires, UTC)
+        cid=cid,
+        filename=filename,
+        content_type=content_type,
+        expires_at=datetime.fromtimestamp(expires, UTC),
+        product=product,
     )
     return token, grant
 
 
 def verify_download(token: str) -> DownloadGrant:
-    """The grant a token carries; ``InvalidDownloadTokenError`` when tampered with or expired."""
+    """The grant a token carries (with the product that issued it, "" for a link made before links
+    named one); ``InvalidDownloadTokenError`` when tampered with or expired."""
     try:
         payload = signing.loads(token, salt=DOWNLOAD_TOKEN_SALT)
         cid, filename, content_type, expires = payload["c"], payload["n"], payload["t"], int(payload["e"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
+        product = str(payload.get("p") or "")
+    except (signing.BadSignature, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidDownloadTokenError("bad signature") from exc
     if expires <= time.time():
         raise InvalidDownloadTokenError("expired")
     return DownloadGrant(
-        cid=cid, filename=filename, content_type=content_type, expires_at=datetime.fromtimestamp(expires, UTC)
+        cid=cid,
+        filename=filename,
+        content_type=content_type,
+        expires_at=datetime.fromtimestamp(expires, UTC),
+        product=product,
     )

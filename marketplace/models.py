@@ -50,14 +50,17 @@ class WalletProfile(models.Model):
 
 
 class UsedSiweNonce(models.Model):
-    """A Sign-In with Ethereum nonce that was accepted once and may never be accepted again."""
+    """A Sign-In with Ethereum nonce that a wallet used once and may never use again."""
 
-    nonce = models.CharField(max_length=128, unique=True)
+    nonce = models.CharField(max_length=128)
     wallet_address = models.CharField(max_length=42)
     used_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         indexes = [models.Index(fields=["used_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["wallet_address", "nonce"], name="marketplace_siwe_nonce_per_wallet"),
+        ]
 
     def __str__(self) -> str:
         return self.nonce

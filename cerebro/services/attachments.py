@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 from django.urls import Resolver404, resolve
 
+from accounts import products
+from accounts.tokens import download_link_grant
 from cerebro import conf
 from cerebro.errors import ATTACHMENT_REFUSED
 from cerebro.models import Upload
@@ -31,7 +33,7 @@ def _upload_of(*, user, url: str) -> Upload:
     if match is None or match.url_name != DOWNLOAD_VIEW:
         raise ATTACHMENT_REFUSED(details={"url": [url[:200]]})
     try:
-        grant = storage.verify_download(match.kwargs["token"])
+        grant = download_link_grant(match.kwargs["token"], product=products.CEREBRO)
     except storage.InvalidDownloadTokenError:
         raise ATTACHMENT_REFUSED("The file link is invalid or has expired: upload the file again") from None
     upload = Upload.objects.filter(user=user, cid=grant.cid).order_by("-created_at").first()

@@ -9,6 +9,8 @@ import re
 from django.core.files.uploadedfile import UploadedFile as DjangoUploadedFile
 from django.db import transaction
 
+from accounts import products
+from accounts.tokens import download_link_issue
 from cerebro import conf
 from cerebro.errors import UNSUPPORTED_FILE
 from cerebro.models import Upload
@@ -99,7 +101,11 @@ def file_upload(*, user, uploaded_file: DjangoUploadedFile) -> Upload:
 
 def download_path(upload: Upload) -> str:
     """A signed, expiring path that serves the upload's bytes (``CEREBRO_FILE_URL_SECONDS``)."""
-    token, _ = storage.sign_download(
-        upload.cid, filename=upload.filename, content_type=upload.content_type, ttl_seconds=conf.FILE_URL_SECONDS
+    token, _ = download_link_issue(
+        product=products.CEREBRO,
+        cid=upload.cid,
+        filename=upload.filename,
+        content_type=upload.content_type,
+        ttl_seconds=conf.FILE_URL_SECONDS,
     )
     return f"/cerebro/api/files/download/{token}"

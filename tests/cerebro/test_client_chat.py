@@ -399,3 +399,21 @@ def test_an_answer_that_outlives_its_request_takes_no_thread_of_its_own(user, ll
     answer = ChatMessage.objects.get(role="assistant")
     assert answer.complete is True and answer.content.startswith("[offline]")
     assert dict(SyncToAsync.context_to_thread_executor) == executors_before
+
+
+@pytest.mark.django_db
+def test_a_download_link_of_another_product_is_refused(signed_in, uploaded, llm_endpoint_configured):
+    # Given a link to the user's own upload, but signed for the marketplace's download path
+    from accounts.tokens import download_link_issue
+    from cerebro.models import Upload
+
+    upload = Upload.objects.get(pk=uploaded("pixel.png", PNG_BYTES, "image/png")["id"])
+    token, _ = download_link_issue(
+        product="marketplace", cid=upload.cid, filename="pixel.png", content_type="image/png", ttl_seconds=60
+    )
+    part = {"type": "file", "url": f"/cerebro/api/files/download/{token}", "mediaType": "image/png"}
+
+    r = signed_in.post(CHAT, app_body(uuid.uuid4(), text("look"), part), format="json")
+
+    assert r.status_code == 400, r.json()
+    assert llm_endpoint_configured.requests == []
