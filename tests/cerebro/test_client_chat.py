@@ -417,3 +417,31 @@ def test_a_download_link_of_another_product_is_refused(signed_in, uploaded, llm_
 
     assert r.status_code == 400, r.json()
     assert llm_endpoint_configured.requests == []
+
+
+@pytest.mark.django_db
+def test_the_app_chats_with_its_own_session_cookie(client, llm_endpoint_configured):
+    # Given the app's Auth.js v5 session (as its browser sends it, with its Origin)
+    import time as clock
+
+    from accounts.identity import nextauth
+    from tests.cerebro.conftest import NEXTAUTH_SECRET
+
+    client.cookies["authjs.session-token"] = nextauth.encode_session_token(
+        {"sub": "u-7", "id": "u-7", "type": "regular", "email": "ada@example.com", "exp": int(clock.time()) + 600},
+        NEXTAUTH_SECRET,
+        cookie_name="authjs.session-token",
+    )
+    llm_endpoint_configured.reply_stream(["Hi ", "Ada."])
+    chat_id = uuid.uuid4()
+
+    # When it sends a message, then opens the sidebar
+    r = client.post(
+        CHAT, app_body(chat_id, text("Hello")), content_type="application/json", HTTP_ORIGIN="http://testserver"
+    )
+    history = client.get("/cerebro/api/history", {"limit": 20})
+
+    # Then it reads the answer in the UI message stream, and finds the chat in its history
+    assert r.status_code == 200
+    assert streamed_text(chunks_of(r)) == "Hi Ada."
+    assert [chat["id"] for chat in history.json()["chats"]] == [str(chat_id)]
