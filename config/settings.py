@@ -253,6 +253,14 @@ GITHUB_WEBHOOK_SECRET = env.str("GITHUB_WEBHOOK_SECRET", default="")
 ETH_RPC_URL = env.str("ETH_RPC_URL", default="")
 FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
 
+# --- E-mail (analytics alerts) ---------------------------------------------------------------------
+# EMAIL_URL picks the backend: smtp://user:password@host:587 (smtp+tls://, smtp+ssl://), or
+# consolemail:// (each message printed to the server's output), the development default.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"))
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="platform@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
 # --- Language models ----------------------------------------------------------------------------------
 LLM_BASE_URL = env.str("LLM_BASE_URL", default="")
 LLM_API_KEY = env.str("LLM_API_KEY", default="")

@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, OuterRef, Subquery
 
+from core.admin_filters import RevokedFilter
 from telemetry.models import (
     SUCCESS_RATE_EXPRESSION,
     Error,
@@ -105,7 +106,7 @@ class TelemetryAccountAdmin(admin.ModelAdmin):
 @admin.register(TelemetryKey)
 class TelemetryKeyAdmin(admin.ModelAdmin):
     list_display = ("key_prefix", "account", "tier", "tier_confirmed", "created_at", "last_used_at", "revoked_at")
-    list_filter = ("tier_confirmed", "account__tier", ("api_key__revoked_at", admin.EmptyFieldListFilter))
+    list_filter = ("tier_confirmed", "account__tier", ("api_key__revoked_at", RevokedFilter))
     search_fields = ("api_key__prefix", "account__user__email")
     list_select_related = ("api_key", "account__user")
     fields = ("key_prefix", "account", "tier_confirmed", "created_at")

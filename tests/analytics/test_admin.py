@@ -16,17 +16,19 @@ from tests.analytics.factories import (
     FeedbackFactory,
     UsageEventFactory,
 )
+from tests.factories import UserFactory
 
-CHANGELISTS = [
+SUPPORT_PAGES = [
     "admin:analytics_errorgroup_changelist",
     "admin:analytics_errorreport_changelist",
     "admin:analytics_feedback_changelist",
     "admin:analytics_analyticsuser_changelist",
     "admin:analytics_usageevent_changelist",
-    "admin:analytics_auditlogentry_changelist",
     "admin:analytics_dashboard_changelist",
     "admin:analytics_dashboard_scrub",
 ]
+ADMINS_PAGES = ["admin:analytics_auditlogentry_changelist", "admin:analytics_errorgroupalert_changelist"]
+CHANGELISTS = SUPPORT_PAGES + ADMINS_PAGES
 
 
 @pytest.fixture
@@ -43,11 +45,39 @@ def review_data(db):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", CHANGELISTS)
-def test_every_page_renders_for_staff(staff_client, review_data, name):
+@pytest.mark.parametrize("name", SUPPORT_PAGES)
+def test_every_page_renders_for_support_staff(staff_client, review_data, name):
     response = staff_client.get(reverse(name))
 
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", CHANGELISTS)
+def test_every_page_renders_for_admins(client, admins_user, review_data, name):
+    sign_in(client, admins_user)
+
+    response = client.get(reverse(name))
+
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ADMINS_PAGES)
+def test_support_staff_do_not_read_the_audit_log_or_alerts(staff_client, review_data, name):
+    response = staff_client.get(reverse(name))
+
+    assert response.status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", CHANGELISTS)
+def test_staff_without_a_group_see_no_analytics_page(client, review_data, name):
+    sign_in(client, UserFactory(is_staff=True))
+
+    response = client.get(reverse(name))
+
+    assert response.status_code == 403
 
 
 @pytest.mark.django_db
@@ -235,12 +265,13 @@ def test_only_superusers_may_delete(staff_client, review_data):
         ("admin:analytics_auditlogentry_changelist", lambda: None),
     ],
 )
-def test_changelists_take_a_fixed_number_of_queries(staff_client, django_assert_max_num_queries, name, rows):
+def test_changelists_take_a_fixed_number_of_queries(client, admins_user, django_assert_max_num_queries, name, rows):
     rows()
-    staff_client.get(reverse(name))  # warm the session and content types
+    sign_in(client, admins_user)
+    client.get(reverse(name))  # warm the session and content types
 
     with django_assert_max_num_queries(12):
-        response = staff_client.get(reverse(name))
+        response = client.get(reverse(name))
 
     assert response.status_code == 200
 
