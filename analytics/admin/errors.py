@@ -226,10 +226,10 @@ class GroupFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         value = self.value()
-        if not value or not value.isdigit():
+        if not value:
             return []
-        group = ErrorGroup.objects.filter(pk=value).first()
-        return [(value, f"#{value} {group.error_type}" if group else f"#{value} (gone)")]
+        group = ErrorGroup.objects.filter(pk=value).first() if value.isdigit() else None
+        return [(value, f"#{value} {group.error_type}" if group else f"#{value} (no such group)")]
 
     def queryset(self, request, queryset):
         value = self.value()
