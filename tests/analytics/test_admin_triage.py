@@ -444,3 +444,38 @@ def test_group_page_of_a_reported_error_renders_with_its_chart(staff_client):
 
     assert page.status_code == 200
     assert "<title>reports " in page.content.decode()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("retry", {"gateway"}),  # english stemming: "retries"
+        ('"bad gateway"', {"gateway"}),
+        ("file -config", set()),
+        ("file or directory", {"missing"}),
+    ],
+)
+def test_postgres_searches_reports_with_its_text_search(staff_client, reports_to_search, query, expected):
+    response = staff_client.get(REPORTS, {"q": query})
+
+    assert response.status_code == 200
+    assert listed_ids(response) == {reports_to_search[name].pk for name in expected}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgres_answers_the_search_from_its_gin_index():
+    from django.db import connection
+
+    from analytics.models import ErrorReport
+    from analytics.selectors import error_reports_matching
+
+    ErrorReportFactory.create_batch(5)
+    matching = error_reports_matching(ErrorReport.objects.all(), text="gateway")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = matching.explain()
+
+    assert "analytics_report_search" in plan, plan
