@@ -36,7 +36,7 @@ class ErrorGroupAdmin(StaffAnalyticsAdmin):
     page or many from the list."""
 
     change_form_template = "admin/analytics/errorgroup/change_form.html"
-    list_display = ("summary", "state", "count", "users", "trend", "last_seen_cell", "first_seen_cell", "seen_on")
+    list_display = ("summary", "state", "count", "users", "trend", "seen", "seen_on")
     list_display_links = ("summary",)
     list_filter = (
         "status",
@@ -111,12 +111,10 @@ class ErrorGroupAdmin(StaffAnalyticsAdmin):
         return cells.trend(group.reports_last_day, group.reports_day_before)
 
     @admin.display(description="last seen", ordering="last_seen")
-    def last_seen_cell(self, group: ErrorGroup) -> str:
-        return cells.when(group.last_seen)
-
-    @admin.display(description="first seen", ordering="first_seen")
-    def first_seen_cell(self, group: ErrorGroup) -> str:
-        return cells.when(group.first_seen)
+    def seen(self, group: ErrorGroup) -> str:
+        return format_html(
+            '{}<span class="first-seen">first {}</span>', cells.when(group.last_seen), cells.when(group.first_seen)
+        )
 
     @admin.display(description="seen on")
     def seen_on(self, group: ErrorGroup) -> str:

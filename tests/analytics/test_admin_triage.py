@@ -61,14 +61,15 @@ def test_group_list_shows_what_a_triager_decides_on_in_compact_cells(staff_clien
         "count",
         "users",
         "trend",
-        "last_seen_cell",
-        "first_seen_cell",
+        "seen",
         "seen_on",
     ]
     content = response.content.decode()
-    # Type and message share one wrapping cell; times are relative, the exact time in a tooltip.
+    # Type and message share one wrapping cell; times are relative, the exact time in a tooltip;
+    # last and first seen share a cell.
     assert '<span class="error-type">TimeoutError</span><span class="excerpt">the generator did not answer' in content
     assert ">just now</time>" in content and "UTC" in content
+    assert '<span class="first-seen">first <time' in content
     # The newest version and the first platform, "+N" for the others (all of them on hover).
     assert '<span title="1.2.0">1.2.0</span>' in content
 
