@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PIP_INSTALL := $(BIN)/python -m pip install --disable-pip-version-check -q
 
-.PHONY: run test lint format migrate worker beat serve-wsgi serve-asgi serve-full bench check-deploy schema quality clean
+.PHONY: run test lint format migrate worker beat serve-wsgi serve-asgi serve-full ctl bench check-deploy schema quality clean var
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,11 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt constraints.txt $(
 	$(PIP_INSTALL) -r requirements-dev.txt -c constraints.txt
 	touch $@
 
+## Runtime files live under VAR_DIR (config/settings.py: database, media, static files, beat's
+## schedule, the full stack's logs): created there, never in the checkout when VAR_DIR points elsewhere.
+VAR_DIR ?= var
 var:
-	mkdir -p var/media
+	@mkdir -p "$(VAR_DIR)"
 
 migrate: $(VENV)/.runtime-installed | var
 	$(BIN)/python manage.py migrate --no-input
@@ -28,11 +31,14 @@ migrate: $(VENV)/.runtime-installed | var
 ## Serve every API (HTTP, WebSockets, SSE) from one ASGI process on HOST:PORT.
 ## Persistent database connections stay off under ASGI: each sync view runs on a thread of its
 ## own, and a connection kept per thread exhausts PostgreSQL. uvicorn logs at warning because its
-## info lines name the client address of every WebSocket.
+## info lines name the client address of every WebSocket. It trusts no proxy header
+## (--no-proxy-headers): nothing stands in front of it, so X-Forwarded-For is the client's own
+## say-so. The first start generates this server's keys into var/keys (VAR_DIR; docs/security.md);
+## no debug pages unless DJANGO_DEBUG=1.
 run: migrate
 	@echo "Serving every API on http://$(HOST):$(PORT) (docs: http://$(HOST):$(PORT)/api/docs/)"
 	DATABASE_CONN_MAX_AGE=$${DATABASE_CONN_MAX_AGE:-0} $(BIN)/uvicorn config.asgi:application \
-		--host $(HOST) --port $(PORT) --lifespan off --no-access-log --log-level warning
+		--host $(HOST) --port $(PORT) --lifespan off --no-access-log --log-level warning --no-proxy-headers
 
 ## The whole test suite (set DATABASE_URL and REDIS_URL to run it on the full stack), spread over
 ## PYTEST_WORKERS pytest-xdist workers, each with its own test database, Redis database and var/
@@ -53,38 +59,34 @@ format: $(VENV)/.dev-installed
 schema: $(VENV)/.runtime-installed
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file var/openapi.yaml
 
-## Full stack pieces (need DATABASE_URL and REDIS_URL).
+## Full stack pieces (need DATABASE_URL and REDIS_URL). Run either `serve-full` or `worker` and
+## `beat` yourself, never both: two beats send every periodic job twice.
 worker: $(VENV)/.runtime-installed
 	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=$${CELERY_CONCURRENCY:-2}
 
 beat: $(VENV)/.runtime-installed | var
-	$(BIN)/celery -A config beat --loglevel=INFO --schedule=var/celerybeat-schedule
+	$(BIN)/celery -A config beat --loglevel=INFO
 
 ## Full-stack serving (docs/deployment.md): REST on gunicorn (serve-wsgi), WebSockets and SSE on
-## uvicorn (serve-asgi); serve-full adds nginx on HOST:PORT routing by path, the Celery worker and
-## beat. Every command line lives in deploy/Procfile; honcho runs it. Behind the proxy the app
-## keys anonymous rate limits on the address nginx appends to X-Forwarded-For (the servers listen
-## on loopback only, so nothing else can set it).
-WSGI_BIND ?= 127.0.0.1:8001
+## uvicorn (serve-asgi); serve-full runs both, nginx on HOST:PORT routing by path, the Celery worker
+## and beat under supervisord (deploy/supervisord.conf), which restarts any one that dies. It
+## refuses to start without DATABASE_URL and REDIS_URL and, with DJANGO_DEBUG=0, until
+## `check --deploy` passes; `make ctl ARGS="restart worker"` acts on one program of a running stack.
 ASGI_HOST ?= 127.0.0.1
 ASGI_PORT ?= 8002
-HONCHO := WSGI_BIND=$(WSGI_BIND) ASGI_HOST=$(ASGI_HOST) ASGI_PORT=$(ASGI_PORT) PROXY_LISTEN=$(HOST):$(PORT) \
-	$(BIN)/honcho --procfile deploy/Procfile --app-root . start
 
 serve-wsgi: migrate
-	$(HONCHO) web
+	$(BIN)/gunicorn config.wsgi:application --config deploy/gunicorn.conf.py
 
 serve-asgi: migrate
-	$(HONCHO) asgi
+	DATABASE_CONN_MAX_AGE=0 $(BIN)/uvicorn config.asgi:application --host $(ASGI_HOST) --port $(ASGI_PORT) \
+		--workers $${ASGI_WORKERS:-$$(nproc)} --lifespan off --no-access-log --no-proxy-headers --log-level warning
 
-serve-full: $(VENV)/.runtime-installed | var
-	@test -n "$$DATABASE_URL" -a -n "$$REDIS_URL" || \
-		{ echo "serve-full runs the full stack: set DATABASE_URL and REDIS_URL (docs/deployment.md)"; exit 2; }
-	$(BIN)/python manage.py migrate --no-input
-	PROXY_LISTEN=$(HOST):$(PORT) WSGI_BIND=$(WSGI_BIND) ASGI_HOST=$(ASGI_HOST) ASGI_PORT=$(ASGI_PORT) \
-		$(BIN)/python -m deploy.proxy --check
-	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
-	TRUST_X_FORWARDED_FOR=$${TRUST_X_FORWARDED_FOR:-1} $(HONCHO)
+serve-full: $(VENV)/.runtime-installed
+	PROXY_LISTEN=$(HOST):$(PORT) ASGI_HOST=$(ASGI_HOST) ASGI_PORT=$(ASGI_PORT) $(BIN)/python -m deploy.stack serve
+
+ctl: $(VENV)/.runtime-installed
+	$(BIN)/python -m deploy.stack ctl $(ARGS)
 
 ## Serving figures, every app's bench/<app>.py and the load mix (bench/load.py, Locust), written to
 ## docs/BENCHMARKS.md (needs DATABASE_URL, REDIS_URL and wrk; BENCH_ARGS="--seconds 15" and the like

@@ -82,7 +82,7 @@ def asgi_environment(env: Mapping[str, str]) -> dict[str, str]:
     Django's ASGI handler runs each sync view on a thread of its own, and a persistent connection
     belongs to its thread, so with CONN_MAX_AGE > 0 every such thread keeps a connection open
     until PostgreSQL runs out of them (measured: ~95 connections and 503s within seconds).
-    deploy/Procfile sets the same for its `asgi` process.
+    deploy/supervisord.conf sets the same for its `asgi` processes.
     """
     return {**env, "DATABASE_CONN_MAX_AGE": "0"}
 

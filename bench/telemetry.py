@@ -57,12 +57,19 @@ class _Run:
     """Everything one run creates carries its own framework slug, so it can all be removed."""
 
     def __init__(self) -> None:
+        from telemetry.fix_text import fix_signature
+
         self.tag = secrets.token_hex(4)
         self.framework = f"bench-{self.tag}"
         self.user_id = f"anon-bench-{self.tag}"
         self.generator = random.Random(20240115)
         self.errors = [_hex(self.generator) for _ in range(ERRORS)]
-        self.pairs = [(self.errors[index % ERRORS], _hex(self.generator)) for index in range(PAIRS)]
+        # Each pair's fix text, under the signature of its canonical form (as clients must send it).
+        self.fixes = {}
+        for index in range(PAIRS):
+            fix = {"type": "SHELL_COMMAND", "description": "Install missing dependency", "command": f"npm ci #{index}"}
+            self.fixes[fix_signature(fix)] = fix
+        self.pairs = [(self.errors[index % ERRORS], fix) for index, fix in enumerate(self.fixes)]
         self.zipf_weights = list(itertools.accumulate(1 / rank for rank in range(1, PAIRS + 1)))
 
     def batch(self, pairs: list[tuple[str, str]]) -> list[dict]:
@@ -75,7 +82,7 @@ class _Run:
                 "projectSize": self.generator.randrange(1, 5_000),
                 "framework": self.framework,
                 "anonymized": True,
-                "fix": {"type": "SHELL_COMMAND", "description": "Install missing dependency", "command": "npm ci"},
+                "fix": self.fixes[fix],
             }
             for error, fix in pairs
         ]
@@ -86,9 +93,10 @@ class _Run:
         return self.batch(self.generator.choices(self.pairs, cum_weights=self.zipf_weights, k=BATCH_SIZE))
 
     def cleanup(self) -> None:
-        from telemetry.models import Error, Fix, Learning, Pattern
+        from telemetry.models import ContributorDay, Error, Fix, Learning, Pattern
 
         Learning.objects.filter(user_id__startswith=self.user_id).delete()
+        ContributorDay.objects.filter(fix__error__framework=self.framework).delete()
         Pattern.objects.filter(framework=self.framework).delete()
         Fix.objects.filter(error__framework=self.framework).delete()
         Error.objects.filter(framework=self.framework).delete()
@@ -97,12 +105,11 @@ class _Run:
 def _pro_key(run: _Run) -> str:
     from accounts.services import secret_hash
     from telemetry.models import TelemetryKey, Tier
-    from telemetry.services.keys import api_key_issue
+    from telemetry.services.keys import api_key_issue, telemetry_keys_confirm
 
     issued = api_key_issue(email=f"bench-{run.tag}@example.com")
     key = TelemetryKey.objects.select_related("account").get(api_key__key_hash=secret_hash(issued.raw_key))
-    key.tier_confirmed = True
-    key.save(update_fields=["tier_confirmed"])
+    telemetry_keys_confirm(keys=[key])
     key.account.tier = Tier.PRO
     key.account.save(update_fields=["tier"])
     return issued.raw_key
@@ -141,7 +148,7 @@ def _post_learnings(run: _Run, client, headers: dict, learnings: list[dict]) -> 
 
 
 def _warm_up_ingest(run: _Run, client, headers: dict) -> None:
-    """Every pair seen once (fix text scrubbed and stored), then a few batches: caches warm."""
+    """Every pair seen once (fix text checked and stored), then a few batches: caches warm."""
     for start in range(0, PAIRS, BATCH_SIZE):
         _post_learnings(run, client, headers, run.batch(run.pairs[start : start + BATCH_SIZE]))
     for _ in range(INGEST_WARMUP_BATCHES):

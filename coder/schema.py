@@ -6,7 +6,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field, inline_serializer
 from rest_framework import serializers
 
-from coder.pagination import PageMetaSerializer
+from core.pagination import PageMetaSerializer
 
 ErrorBodySerializer = inline_serializer(
     "CoderError",
@@ -70,14 +70,6 @@ class CoderSessionCookieScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "apiKey", "in": "cookie", "name": "async_coder_session"}
-
-
-class CoderJWTScheme(OpenApiAuthenticationExtension):
-    target_class = "coder.authentication.CoderJWTAuthentication"
-    name = "CoderBearerJWT"
-
-    def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
 
 
 def inline_choice_field(choices, **kwargs) -> serializers.ChoiceField:

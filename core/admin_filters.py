@@ -86,15 +86,25 @@ class DateRangeFilter(admin.FieldListFilter):
             }
 
 
-class RevokedFilter(admin.EmptyFieldListFilter):
-    """A nullable "revoked at" timestamp as the question staff ask: revoked, yes or no."""
+class SetOrNotFilter(admin.EmptyFieldListFilter):
+    """A nullable timestamp ("revoked at", "confirmed at") as the question staff ask: yes or no.
+
+    Django's own filter reads "By revoked at: Empty / Not empty"; this one reads "By revoked:
+    Yes / No", on the same parameter (``<field>__isempty``).
+    """
+
+    custom_title = ""
+
+    @classmethod
+    def titled(cls, title: str) -> type[SetOrNotFilter]:
+        return type(cls.__name__, (cls,), {"custom_title": title})
 
     def __init__(self, field, request, params, model, model_admin, field_path):
         super().__init__(field, request, params, model, model_admin, field_path)
-        self.title = "revoked"
+        self.title = self.custom_title or self.title
 
     def choices(self, changelist):
-        # The parameter asks "is the revocation time empty?": empty (1) means not revoked.
+        # The parameter asks "is the timestamp empty?": empty (1) means no.
         for lookup, label in ((None, "All"), ("0", "Yes"), ("1", "No")):
             yield {
                 "selected": self.lookup_val == lookup,
@@ -103,3 +113,6 @@ class RevokedFilter(admin.EmptyFieldListFilter):
                 else changelist.get_query_string(remove=[self.lookup_kwarg]),
                 "display": label,
             }
+
+
+RevokedFilter = SetOrNotFilter.titled("revoked")

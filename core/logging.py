@@ -2,6 +2,10 @@
 
 Only what a caller passes is logged: never headers, query strings or client addresses. Extra
 fields whose names look like credentials are masked as a second line of defence.
+
+One record is one line, whatever the logged text holds: every character outside ASCII is written
+as a JSON escape, so neither a newline nor U+0085, U+2028 or U+2029 (line breaks to
+``str.splitlines`` and to many log readers) ever reaches the output raw.
 """
 
 from __future__ import annotations
@@ -49,4 +53,4 @@ class JsonFormatter(logging.Formatter):
             entry[name] = "[redacted]" if _is_sensitive(name) else value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        return json.dumps(entry, default=str, ensure_ascii=True)

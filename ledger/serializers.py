@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from cerebro.api import js_timestamp
 from cerebro.fields import IsoMomentField, JsonObjectField
+from core.pagination import OffsetQuerySerializer
 from ledger.models import LedgerObject, LedgerTransaction
 
 DATA_KEY_PATTERN = r"^[A-Za-z0-9_]{1,64}$"
@@ -40,10 +41,8 @@ class ObjectFilterInput(serializers.Serializer):
         return value
 
 
-class ObjectQueryInput(serializers.Serializer):
+class ObjectQueryInput(OffsetQuerySerializer):
     filter = ObjectFilterInput()
-    limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
-    offset = serializers.IntegerField(min_value=0, default=0)
 
 
 class TransactionInput(serializers.Serializer):
@@ -66,9 +65,8 @@ class AggregatesQuery(serializers.Serializer):
         return fields
 
 
-class TransactionsPage(serializers.Serializer):
-    limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
-    offset = serializers.IntegerField(min_value=0, default=0)
+class TransactionsPage(OffsetQuerySerializer):
+    """``limit`` (default 50) and ``offset``, by the platform's one rule (core.pagination)."""
 
 
 # --- output -------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from cerebro.api import CerebroApiView, error_responses
+from core.pagination import paginate_offset
 from core.ratelimit import client_address
 from ledger import selectors, serializers, services
 
@@ -37,12 +38,6 @@ def _idempotent_response(request, *, endpoint: str, payload, produce) -> Respons
     if result.replayed:
         response[REPLAYED_HEADER] = "true"
     return response
-
-
-def _page(queryset, limit: int, offset: int) -> tuple[list, int, bool]:
-    total = queryset.count()
-    rows = list(queryset[offset : offset + limit])
-    return rows, total, offset + len(rows) < total
 
 
 class ObjectsView(CerebroApiView):
@@ -102,9 +97,13 @@ class ObjectsView(CerebroApiView):
                 created_to=given.get("createdTo"),
             ),
         )
-        rows, total, has_more = _page(queryset, body.validated_data["limit"], body.validated_data["offset"])
+        page = paginate_offset(queryset, limit=body.validated_data["limit"], offset=body.validated_data["offset"])
         return Response(
-            {"objects": serializers.LedgerObjectOutput(rows, many=True).data, "total": total, "hasMore": has_more}
+            {
+                "objects": serializers.LedgerObjectOutput(page.items, many=True).data,
+                "total": page.total,
+                "hasMore": page.has_more,
+            }
         )
 
 
@@ -130,16 +129,12 @@ class ObjectTransactionsView(CerebroApiView):
         page = serializers.TransactionsPage(data=request.query_params)
         page.is_valid(raise_exception=True)
         ledger_object = selectors.ledger_object_get(user=request.user, object_id=object_id)
-        rows, total, has_more = _page(
-            selectors.ledger_transactions_of(ledger_object=ledger_object),
-            page.validated_data["limit"],
-            page.validated_data["offset"],
-        )
+        rows = paginate_offset(selectors.ledger_transactions_of(ledger_object=ledger_object), **page.validated_data)
         return Response(
             {
-                "transactions": serializers.LedgerTransactionOutput(rows, many=True).data,
-                "total": total,
-                "hasMore": has_more,
+                "transactions": serializers.LedgerTransactionOutput(rows.items, many=True).data,
+                "total": rows.total,
+                "hasMore": rows.has_more,
             }
         )
 

@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, OuterRef, Subquery
 
-from core.admin_filters import RevokedFilter
+from core.admin_filters import RevokedFilter, SetOrNotFilter
 from telemetry.models import (
     SUCCESS_RATE_EXPRESSION,
     Error,
@@ -65,8 +65,8 @@ class TeamAdmin(admin.ModelAdmin):
 
 class KeyInline(admin.TabularInline):
     model = TelemetryKey
-    fields = ("key_prefix", "created_at", "revoked_at", "tier_confirmed")
-    readonly_fields = ("key_prefix", "created_at", "revoked_at")
+    fields = ("key_prefix", "created_at", "revoked_at", "confirmed_at", "confirmed_by")
+    readonly_fields = fields
     extra = 0
     can_delete = False
 
@@ -105,12 +105,26 @@ class TelemetryAccountAdmin(admin.ModelAdmin):
 
 @admin.register(TelemetryKey)
 class TelemetryKeyAdmin(admin.ModelAdmin):
-    list_display = ("key_prefix", "account", "tier", "tier_confirmed", "created_at", "last_used_at", "revoked_at")
-    list_filter = ("tier_confirmed", "account__tier", ("api_key__revoked_at", RevokedFilter))
+    list_display = (
+        "key_prefix",
+        "account",
+        "tier",
+        "confirmed_at",
+        "confirmed_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    list_filter = (
+        ("confirmed_at", SetOrNotFilter.titled("confirmed")),
+        "confirmed_by",
+        "account__tier",
+        ("api_key__revoked_at", RevokedFilter),
+    )
     search_fields = ("api_key__prefix", "account__user__email")
     list_select_related = ("api_key", "account__user")
-    fields = ("key_prefix", "account", "tier_confirmed", "created_at")
-    readonly_fields = ("key_prefix", "account", "created_at")
+    fields = ("key_prefix", "account", "confirmed_at", "confirmed_by", "created_at")
+    readonly_fields = fields
     actions = ["confirm_keys", "revoke_keys"]
 
     def has_add_permission(self, request) -> bool:
@@ -132,7 +146,7 @@ class TelemetryKeyAdmin(admin.ModelAdmin):
     def revoked_at(self, key):
         return key.api_key.revoked_at
 
-    @admin.action(description="Confirm: let the selected keys use their account's tier and team")
+    @admin.action(description="Confirm: the selected keys become their account's (tier, team, limits, contributions)")
     def confirm_keys(self, request, queryset):
         count = key_services.telemetry_keys_confirm(keys=list(queryset))
         self.message_user(request, f"{count} key(s) confirmed.", messages.SUCCESS)
@@ -169,6 +183,8 @@ class FixForm(forms.ModelForm):
     fix_type = forms.CharField(label="type", max_length=40, required=False)
     description = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}))
     command = forms.CharField(max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    file = forms.CharField(max_length=500, required=False, help_text="FILE_EDIT: the file, inside the project.")
+    diff = forms.CharField(max_length=20_000, required=False, widget=forms.Textarea(attrs={"rows": 8}))
 
     class Meta:
         model = Fix
@@ -180,6 +196,8 @@ class FixForm(forms.ModelForm):
         self.fields["fix_type"].initial = fix_data.get("type")
         self.fields["description"].initial = fix_data.get("description")
         self.fields["command"].initial = fix_data.get("command")
+        self.fields["file"].initial = fix_data.get("file")
+        self.fields["diff"].initial = fix_data.get("diff")
 
 
 @admin.register(Fix)
@@ -193,6 +211,7 @@ class FixAdmin(admin.ModelAdmin):
         "fail_count",
         "success_rate",
         "confidence",
+        "contributor_count",
         "review",
     )
     list_filter = ("review", "error__framework")
@@ -210,6 +229,8 @@ class FixAdmin(admin.ModelAdmin):
         "fix_type",
         "description",
         "command",
+        "file",
+        "diff",
         "reviewed_at",
         "created_at",
     )
@@ -228,8 +249,16 @@ class FixAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         # The spec's success-rate expression, so ordering by it can use fixes_idx_success_rate.
-        published = Pattern.objects.filter(pk=OuterRef("pk")).values("confidence")[:1]
-        return super().get_queryset(request).annotate(rate=SUCCESS_RATE_EXPRESSION, published=Subquery(published))
+        published = Pattern.objects.filter(pk=OuterRef("pk"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                rate=SUCCESS_RATE_EXPRESSION,
+                published=Subquery(published.values("confidence")[:1]),
+                contributors=Subquery(published.values("contributors")[:1]),
+            )
+        )
 
     @admin.display(description="error", ordering="error__signature")
     def error_signature(self, fix) -> str:
@@ -249,6 +278,10 @@ class FixAdmin(admin.ModelAdmin):
     def confidence(self, fix) -> str:
         return f"{fix.published:.3f}" if fix.published is not None else "not published"
 
+    @admin.display(description="confirmed contributors", ordering="contributors")
+    def contributor_count(self, fix) -> int:
+        return fix.contributors or 0
+
     def save_model(self, request, obj, form, change):
         # Through the service, never obj.save(): that would write back stale counters.
         fix_services.fix_update(
@@ -257,6 +290,8 @@ class FixAdmin(admin.ModelAdmin):
             fix_type=(form.cleaned_data["fix_type"] or "").upper() or None,
             description=form.cleaned_data["description"],
             command=form.cleaned_data["command"],
+            file=form.cleaned_data["file"],
+            diff=form.cleaned_data["diff"],
         )
 
     def _review(self, request, queryset, review: str, verb: str) -> None:

@@ -35,3 +35,8 @@ RANKING_MAJOR_VERSION = 1
 
 # The z-score of the Wilson interval the ranking uses (1.96 = 95% confidence).
 WILSON_Z = 1.96
+
+# A pair is served to other clients once this many distinct confirmed accounts reported it (each
+# counted once a day); team libraries, whose members staff put there, have a threshold of their own.
+MIN_CONTRIBUTORS = env.int("TELEMETRY_MIN_CONTRIBUTORS", default=3)
+TEAM_MIN_CONTRIBUTORS = env.int("TELEMETRY_TEAM_MIN_CONTRIBUTORS", default=1)

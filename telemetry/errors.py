@@ -16,3 +16,6 @@ UNKNOWN_VERSION = ErrorType(
 PATTERN_QUOTA_EXCEEDED = ErrorType(
     "PATTERN_QUOTA_EXCEEDED", 429, "The free tier's daily pattern allowance is used up; it renews at the reset time"
 )
+INVALID_CONFIRMATION_CODE = ErrorType(
+    "INVALID_CONFIRMATION_CODE", 400, "This is not the code e-mailed for this key; ask a new key for a new code"
+)

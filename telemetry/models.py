@@ -95,18 +95,26 @@ class TelemetryAccount(models.Model):
         return f"{self.user} ({self.tier})"
 
 
-class TelemetryKey(models.Model):
-    """An accounts API key of the telemetry product, and whether it may use the account's tier.
+class KeyConfirmation(models.TextChoices):
+    EMAIL = "email", "Code e-mailed to the address"
+    STAFF = "staff", "Staff"
 
-    Anyone may ask POST /api/v1/keys for a key for any address, so a key answers at the free tier,
-    without the team library, until staff confirm it (``tier_confirmed``).
+
+class TelemetryKey(models.Model):
+    """An accounts API key of the telemetry product, and whether its holder proved to own the account.
+
+    Anyone may ask POST /api/v1/keys for a key for any address, so a key is the account's only once
+    confirmed (``confirmed_at``): by the code e-mailed to the address, or by staff. Until then it
+    answers at the free tier without the team library, has rate limits of its own (it spends
+    nothing of the account's), and its learnings never count toward what other clients download.
     """
 
     api_key = models.OneToOneField("accounts.ApiKey", on_delete=models.CASCADE, related_name="telemetry_key")
     account = models.ForeignKey(TelemetryAccount, on_delete=models.CASCADE, related_name="keys")
-    tier_confirmed = models.BooleanField(
-        default=False, help_text="Staff confirmed that this key may use its account's paid tier and team."
+    confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the key's holder proved to own the account's address (or staff said so)."
     )
+    confirmed_by = models.CharField(max_length=10, choices=KeyConfirmation.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -114,6 +122,10 @@ class TelemetryKey(models.Model):
 
     def __str__(self) -> str:
         return f"key {self.api_key_id} of {self.account_id}"
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None
 
 
 class Error(models.Model):
@@ -146,7 +158,8 @@ class Fix(models.Model):
     id = Sha256Field(primary_key=True)
     error = models.ForeignKey(Error, on_delete=models.CASCADE, related_name="fixes", db_index=False)
     fix_signature = Sha256Field()
-    # {"type", "description", "command"} after scrubbing, as first reported or as staff edited it.
+    # The fix text whose canonical form hashes to fix_signature (telemetry.fix_text), its members
+    # among type, description, command, file, diff; or as staff edited it. {} until one arrives.
     fix_data = models.JSONField(default=dict, blank=True)
     success_count = models.IntegerField(db_default=0)
     fail_count = models.IntegerField(db_default=0)
@@ -186,6 +199,33 @@ class Contribution(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} first reported {self.fix_id}"
+
+
+class ContributorDay(models.Model):
+    """What one confirmed account reported about one pair on one day (UTC): the unit of evidence.
+
+    The published figures count these, not learnings: however many learnings an account sends
+    about a pair in a day, it is one contributor-day, a success when most of that day's reports
+    were successes. Only confirmed keys write here (``TelemetryKey.confirmed_at``).
+    """
+
+    pk = models.CompositePrimaryKey("fix", "account", "day")
+    # No database constraints, as on learnings: a per-row trigger would slow every upload; the
+    # upload writes the fix in the same transaction, and Django cascades deletes itself.
+    # No index of their own either: the primary key (fix first) serves the rebuild's lookups.
+    fix = models.ForeignKey(Fix, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False)
+    account = models.ForeignKey(
+        TelemetryAccount, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    day = models.DateField()
+    successes = models.IntegerField(default=0)
+    failures = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "telemetry_contributor_day"
+
+    def __str__(self) -> str:
+        return f"account {self.account_id} on {self.day}: {self.successes}/{self.successes + self.failures}"
 
 
 class Learning(models.Model):
@@ -246,14 +286,20 @@ class Pattern(models.Model):
     fix_signature = Sha256Field()
     framework = models.CharField(max_length=50, null=True, blank=True)  # noqa: DJ001
     team = models.ForeignKey(Team, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    # Contributor-days (ContributorDay), not learnings: mostly successful days, and the others.
     success_count = models.IntegerField()
     fail_count = models.IntegerField()
     success_rate = models.FloatField()
     # The Wilson lower bound of the success rate: the rank, and the fix's confidence.
     confidence = models.FloatField()
+    # Distinct confirmed accounts that reported the pair.
+    contributors = models.IntegerField(default=0)
+    # The fix text (None: the pair has none, and is served without a fix object).
     fix_type = models.CharField(max_length=40, null=True, blank=True)  # noqa: DJ001
     fix_description = models.TextField(null=True, blank=True)  # noqa: DJ001
     fix_command = models.TextField(null=True, blank=True)  # noqa: DJ001
+    fix_file = models.TextField(null=True, blank=True)  # noqa: DJ001
+    fix_diff = models.TextField(null=True, blank=True)  # noqa: DJ001
     # False once withdrawn (a blocked fix); kept so `since` can tell clients to drop it.
     visible = models.BooleanField()
     changed_sequence = models.IntegerField()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import quote
 
 from django.core.cache import cache
 from django.db import connection
@@ -72,6 +73,8 @@ PATTERN_COLUMNS = (
     "fix_type",
     "fix_description",
     "fix_command",
+    "fix_file",
+    "fix_diff",
     "confidence",
 )
 
@@ -115,7 +118,7 @@ def patterns_withdrawn(
 
 def patterns_total(*, team_id: int | None, framework: str | None, sequence: int) -> int:
     """How many patterns this library holds at a version (cached per version)."""
-    key = f"telemetry:patterns-total:{sequence}:{team_id or 0}:{framework or ''}"
+    key = f"telemetry:patterns-total:{sequence}:{team_id or 0}:{quote(framework or '')}"  # no spaces in keys
     total = cache.get(key)
     if total is None:
         total = patterns_visible(team_id=team_id, framework=framework).count()

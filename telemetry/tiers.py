@@ -14,34 +14,43 @@ PATTERNS_DAILY_SCOPE = "telemetry.patterns_daily_free"
 
 @dataclass(frozen=True)
 class Caller:
-    """An authenticated request: the account behind the key and the anonymous client id."""
+    """An authenticated request: who the key answers for, and the anonymous client id."""
 
-    account_id: int
     tier: str
     # The team whose private library this caller reads and feeds (team tier only).
     team_id: int | None
+    # The account whose contributor-days this caller's learnings add to: a confirmed key's only.
+    contributor_id: int | None
+    rate_limit_identity: str
     user_id: str
-
-    @property
-    def rate_limit_identity(self) -> str:
-        return f"telemetry-account:{self.account_id}"  # the same as account_identity(key)
 
 
 def effective_tier(key: TelemetryKey) -> str:
-    """The tier a key answers at: its account's, once staff confirmed the key; free before."""
-    return key.account.tier if key.tier_confirmed else Tier.FREE
+    """The tier a key answers at: its account's, once the key is confirmed; free before."""
+    return key.account.tier if key.confirmed else Tier.FREE
 
 
 def caller_for(*, key: TelemetryKey, user_id: str) -> Caller:
-    account = key.account
     tier = effective_tier(key)
-    team_id = account.team_id if tier == Tier.TEAM else None
-    return Caller(account_id=account.pk, tier=tier, team_id=team_id, user_id=user_id)
+    return Caller(
+        tier=tier,
+        team_id=key.account.team_id if tier == Tier.TEAM else None,
+        contributor_id=key.account_id if key.confirmed else None,
+        rate_limit_identity=rate_limit_identity(key),
+        user_id=user_id,
+    )
 
 
-def account_identity(key: TelemetryKey) -> str:
-    """Rate limits count per account (a person may run many anonymous clients)."""
-    return f"telemetry-account:{key.account_id}"
+def rate_limit_identity(key: TelemetryKey) -> str:
+    """Whose allowances a key spends: its account's once confirmed, its own before.
+
+    Anyone may ask a key for any address, so an unconfirmed key is not yet the account's: were it
+    counted per account, keys asked for someone else's address would spend that person's daily
+    calls and patterns (the account's confirmed keys stay untouched, whatever others ask).
+    """
+    if key.confirmed:
+        return f"telemetry-account:{key.account_id}"
+    return f"telemetry-key:{key.pk}"
 
 
 def rate_limit_scopes(tier: str) -> tuple[str, ...]:

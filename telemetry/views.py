@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -15,22 +18,26 @@ from telemetry import selectors, tiers
 from telemetry.authentication import TelemetryApiKeyAuthentication
 from telemetry.models import TelemetryKey
 from telemetry.parsers import OrjsonParser
-from telemetry.serializers import (
+from telemetry.serializers.inputs import (
+    KeyConfirmSerializer,
+    KeyRequestSerializer,
+    LearningUploadSerializer,
+    PatternsQuerySerializer,
+    parse_user_id,
+)
+from telemetry.serializers.outputs import (
     ErrorEnvelopeSerializer,
     HealthSerializer,
-    KeyRequestSerializer,
+    KeyConfirmResponseSerializer,
     KeyResponseSerializer,
     LearningUploadResponseSerializer,
-    LearningUploadSerializer,
     PatternListSerializer,
-    PatternsQuerySerializer,
     UserStatsSerializer,
-    parse_user_id,
     patterns_as_json,
     withdrawn_as_json,
 )
 from telemetry.services.downloads import pattern_download
-from telemetry.services.keys import api_key_issue
+from telemetry.services.keys import api_key_issue, telemetry_key_confirm
 from telemetry.services.learnings import format_accuracy_change, learnings_upload
 
 
@@ -53,8 +60,8 @@ AUTHENTICATED_ERRORS = {
 }
 
 
-class TelemetryApiView(ApiView):
-    """Bearer API key, rate limits per account, then a well-formed X-User-Id."""
+class TelemetryKeyView(ApiView):
+    """Bearer API key, rate limits per account (per key until the key is confirmed)."""
 
     authentication_classes = [TelemetryApiKeyAuthentication]
     permission_classes = [IsAuthenticated]
@@ -67,8 +74,12 @@ class TelemetryApiView(ApiView):
 
     def get_rate_limit_identity(self, request: Request) -> str:
         if isinstance(request.auth, TelemetryKey):
-            return tiers.account_identity(request.auth)
+            return tiers.rate_limit_identity(request.auth)
         return ratelimit.anonymous_identity(request)
+
+
+class TelemetryApiView(TelemetryKeyView):
+    """The spec's endpoints: a key, then a well-formed X-User-Id."""
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
@@ -87,7 +98,11 @@ class HealthView(ApiView):
     def get(self, request: Request) -> Response:
         healthy = check_database().healthy
         return Response(
-            {"status": "ok" if healthy else "unavailable", "version": settings.APP_VERSION},
+            {
+                "status": "ok" if healthy else "unavailable",
+                "version": settings.APP_VERSION,
+                "timestamp": time.time_ns() // 1_000_000,
+            },
             status=200 if healthy else 503,
         )
 
@@ -113,8 +128,28 @@ class KeysView(ApiView):
     def post(self, request: Request) -> Response:
         serializer = KeyRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        issued = api_key_issue(email=serializer.validated_data["email"])
+        issued = api_key_issue(
+            email=serializer.validated_data["email"],
+            confirm_url=request.build_absolute_uri(reverse("telemetry-keys-confirm")),
+        )
         return Response({"apiKey": issued.raw_key, "tier": issued.tier, "rateLimit": issued.rate_limit}, status=201)
+
+
+class KeyConfirmView(TelemetryKeyView):
+    @extend_schema(
+        request=KeyConfirmSerializer,
+        responses={
+            200: KeyConfirmResponseSerializer,
+            400: _error("Not the code e-mailed for this key (INVALID_CONFIRMATION_CODE), or no code"),
+            401: _error("Missing, unknown or revoked API key"),
+            429: _error("Rate limit exceeded; see the X-RateLimit-* headers"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = KeyConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        key = telemetry_key_confirm(key=request.auth, code=serializer.validated_data["code"])
+        return Response({"success": True, "confirmed": key.confirmed, "tier": tiers.effective_tier(key)})
 
 
 class LearningsView(TelemetryApiView):
@@ -130,11 +165,13 @@ class LearningsView(TelemetryApiView):
     def post(self, request: Request) -> Response:
         serializer = LearningUploadSerializer(data=request.data, context={"user_id": self.caller.user_id})
         serializer.is_valid(raise_exception=True)
+        batch = serializer.validated_data["learnings"]
         result = learnings_upload(
             user_id=self.caller.user_id,
             session_id=serializer.validated_data["sessionId"],
             team_id=self.caller.team_id,
-            learnings=serializer.validated_data["learnings"],
+            contributor_id=self.caller.contributor_id,
+            learnings=batch.learnings,
         )
         return Response(
             {
@@ -142,6 +179,7 @@ class LearningsView(TelemetryApiView):
                 "newPatterns": result.new_patterns,
                 "improvedAccuracy": format_accuracy_change(result.improved_accuracy),
                 "modelVersion": result.model_version,
+                "refused": batch.refused,
             }
         )
 

@@ -85,10 +85,10 @@ def remove_groups(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("analytics", "0003_error_group_alerts_and_report_search"),
-        ("telemetry", "0005_protect_teams_with_members"),
+        ("telemetry", "0006_key_confirmation_and_contributor_days"),
         ("coder", "0003_github_labels"),
-        ("marketplace", "0004_dataset_file_ipfs_pin"),
-        ("accounts", "0001_initial"),
+        ("marketplace", "0006_job_run_lease"),
+        ("accounts", "0002_user_email_verified_at"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]

@@ -4,7 +4,7 @@ The ingest transaction that sees the event writes one ``ErrorGroupAlert`` row (t
 locked there, so concurrent reports of one group make one event, not one per report) and hands its
 id to a task once it commits: ingest pays one insert, never the mail server. The task claims the
 row before sending, so a task run twice sends once; a send that fails gives the row back and the
-task retries with backoff. Mail goes through Django's mail framework (EMAIL_URL; the console in
+task retries with backoff (core.jobs). Mail goes through Django's mail framework (EMAIL_URL; the console in
 development).
 """
 
@@ -14,15 +14,16 @@ import logging
 import smtplib
 
 from django.core.mail import send_mail
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from analytics import conf
 from analytics.models import ErrorGroup, ErrorGroupAlert, ErrorGroupAlertKind
+from core.jobs import job_enqueue
 
 logger = logging.getLogger(__name__)
 
+ALERT_SEND_TASK = "analytics.error_group_alert_send_task"
 SUBJECT_LENGTH = 150
 SEND_ERRORS = (smtplib.SMTPException, OSError)
 
@@ -35,16 +36,9 @@ def error_group_alert_record(*, group: ErrorGroup, kind: str, version: str) -> E
     if not conf.ALERT_EMAILS:
         return None
     alert = ErrorGroupAlert.objects.create(group=group, kind=kind, version=version)
-    # robust: a broker that cannot be reached is logged; the report is stored all the same.
-    transaction.on_commit(lambda: _enqueue(alert.pk), robust=True)
+    # After commit, never raising: an unreachable broker leaves the alert unsent, not the report unstored.
+    job_enqueue(ALERT_SEND_TASK, args=[alert.pk])
     return alert
-
-
-def _enqueue(alert_id: int) -> None:
-    from analytics.tasks import error_group_alert_send_task
-
-    # No publish retries: the caller is the ingest request, which must not wait for a broker.
-    error_group_alert_send_task.apply_async(args=[alert_id], retry=False)
 
 
 def _one_line(text: str) -> str:

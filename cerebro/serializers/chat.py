@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from cerebro.api import js_timestamp
 from cerebro.models import Chat
+from core.pagination import OffsetQuerySerializer
 
 MAX_MESSAGES = 200
 MAX_MESSAGE_CHARACTERS = 100_000
@@ -37,9 +38,8 @@ class ChatStreamDone(serializers.Serializer):
     model = serializers.CharField()
 
 
-class HistoryQuery(serializers.Serializer):
-    limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
-    offset = serializers.IntegerField(min_value=0, default=0)
+class HistoryQuery(OffsetQuerySerializer):
+    """``limit`` (default 50) and ``offset``, by the platform's one rule (core.pagination)."""
 
 
 class ChatSummaryOutput(serializers.Serializer):

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from cerebro.api import CerebroApiView, error_responses, js_timestamp
 from cerebro.selectors.history import chat_history
 from cerebro.serializers.chat import ChatSummaryOutput, HistoryOutput, HistoryQuery, PingOutput
+from core.pagination import paginate_offset
 
 
 class HistoryView(CerebroApiView):
@@ -23,16 +24,9 @@ class HistoryView(CerebroApiView):
     def get(self, request):
         query = HistoryQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        limit, offset = query.validated_data["limit"], query.validated_data["offset"]
-        chats = chat_history(user=request.user)
-        total = chats.count()
-        page = list(chats[offset : offset + limit])
+        page = paginate_offset(chat_history(user=request.user), **query.validated_data)
         return Response(
-            {
-                "chats": ChatSummaryOutput(page, many=True).data,
-                "total": total,
-                "hasMore": offset + len(page) < total,
-            }
+            {"chats": ChatSummaryOutput(page.items, many=True).data, "total": page.total, "hasMore": page.has_more}
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from coder.models import Repository
-from coder.pagination import PageQuerySerializer
+from core.pagination import PageQuerySerializer
 
 
 class RepositorySerializer(serializers.ModelSerializer):

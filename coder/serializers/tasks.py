@@ -7,8 +7,8 @@ from datetime import UTC
 from rest_framework import serializers
 
 from coder.models import Task, TaskResult
-from coder.pagination import PageQuerySerializer
 from coder.schema import inline_choice_field
+from core.pagination import PageQuerySerializer
 
 # git check-ref-format, in short: no leading "-" or ".", no "..", "@{", "//", control characters,
 # spaces or ~^:?*[\ , and no trailing "/", "." or ".lock".

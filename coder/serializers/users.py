@@ -4,8 +4,8 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from coder.models import CreditTransaction
-from coder.pagination import PageQuerySerializer
 from coder.schema import inline_choice_field
+from core.pagination import PageQuerySerializer
 
 
 class UserSerializer(serializers.Serializer):

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 
-from coder.pagination import paginate
 from coder.responses import ok
 from coder.schema import envelope, error_responses
 from coder.selectors.repositories import repositories_for, repository_of
@@ -17,6 +16,7 @@ from coder.serializers.repositories import (
 )
 from coder.services.github import repositories_sync, repository_branches
 from coder.views.base import CoderView, validated, validated_query
+from core.pagination import paginate
 
 
 class RepositoriesView(CoderView):

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 
-from coder.pagination import paginate
 from coder.responses import ok
 from coder.schema import envelope, error_responses
 from coder.selectors.tasks import task_of, tasks_for
@@ -17,6 +16,7 @@ from coder.serializers.tasks import (
 )
 from coder.services.tasks import task_cancel, task_create
 from coder.views.base import CoderView, validated, validated_query
+from core.pagination import paginate
 
 
 class TasksView(CoderView):

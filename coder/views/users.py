@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 
-from coder.pagination import paginate
 from coder.responses import ok
 from coder.schema import envelope, error_responses
 from coder.selectors.credits import credit_transactions_for
@@ -17,6 +16,7 @@ from coder.serializers.users import (
 from coder.services.auth import coder_profile_update
 from coder.services.credits import account_ensure
 from coder.views.base import CoderView, validated, validated_query
+from core.pagination import paginate
 
 
 class MeView(CoderView):

@@ -1,42 +1,38 @@
-"""A provider for any server that speaks OpenAI's chat-completions API.
+"""A provider for any server that speaks OpenAI's chat-completions API, built on the official SDK.
 
 OpenAI, vLLM, Ollama, llama.cpp's server, LM Studio and most gateways accept the same request:
 ``POST {base_url}/chat/completions``. ``base_url`` is the API root *including* its version
 segment, exactly as those servers document it (``https://api.openai.com/v1``,
-``http://localhost:11434/v1`` for Ollama, ``http://localhost:8000/v1`` for vLLM); nothing is
-appended but ``/chat/completions``.
+``http://localhost:11434/v1`` for Ollama, ``http://localhost:8000/v1`` for vLLM).
 
-Failure policy, the same for every method:
+The ``openai`` package does the HTTP work: the request, the server-sent events of a stream, the
+timeouts, and the retries (``max_retries``; connection errors, timeouts, 408, 409, 429 and 5xx,
+with exponential backoff and jitter, honouring ``Retry-After`` up to two minutes and failing at
+once beyond that). This module adds what the SDK leaves to its caller:
 
-- connect errors, 429 and 5xx are retried up to ``max_retries`` times with exponential backoff
-  and jitter; a ``Retry-After`` header is honoured when it is within ``retry_after_max_seconds``,
-  and beyond that the call fails at once rather than hold a worker for minutes;
-- a read timeout is not retried (the model may have been running and billing for the whole
-  timeout), nor are other 4xx answers (the same request would be rejected again);
-- a stream is never retried once a chunk has been handed to the caller: the caller has already
-  shown or stored it, and a second answer would not continue the first;
+- a stream is never retried once a chunk has been handed to the caller (the SDK retries only
+  until the response headers arrive), and any failure after that is ``stream_interrupted``;
+- the usage of every answer, estimated (and marked so) when the server sends none;
 - every failure ends as ``LanguageModelError`` (``EXTERNAL_API_ERROR``, 502) with no secret in it.
 
-An HTTP client is opened per call: an ``httpx.AsyncClient`` belongs to the event loop that made
-it, and one client per call keeps a provider safe to share between threads, loops and Celery
-processes. Against a model's latency the extra TCP handshake does not show.
+An SDK client is opened per call and closed after it: an async client belongs to the event loop
+that made it, and one client per call keeps a provider safe to share between threads, loops and
+Celery processes. What makes a client slow to build, reading the CA bundle (~170 ms), is done
+once per process: every client shares one TLS context.
 """
 
 from __future__ import annotations
 
-import asyncio
-import email.utils
-import json
+import functools
 import logging
-import random
 import re
-import time
+import ssl
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from contextlib import contextmanager
 from typing import Any
 
-import httpx
+import httpx2
+import openai
 
 from core.llm.errors import LanguageModelError
 from core.llm.tokens import estimated_usage
@@ -48,57 +44,13 @@ PROVIDER_NAME = "openai-compatible"
 CONNECT_TIMEOUT_MAX_SECONDS = 10.0
 UPSTREAM_MESSAGE_MAX_CHARS = 300
 
-_STREAM_HEADERS = {"Accept": "text/event-stream"}
-_RETRYABLE_TRANSPORT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# The SDK insists on a key; a keyless server (Ollama, vLLM) gets this one, and never sees it: the
+# Authorization header is omitted from every request instead.
+_NO_KEY = "no-key"
 _SECRET_PATTERNS = (
     re.compile(r"Bearer\s+\S+", re.IGNORECASE),
     re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"),
 )
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How many times to retry and how long to wait in between."""
-
-    max_retries: int = 2
-    backoff_base_seconds: float = 0.5
-    backoff_max_seconds: float = 8.0
-    retry_after_max_seconds: float = 20.0
-
-    def delay_seconds(self, attempt: int, retry_after: str | None = None) -> float | None:
-        """Seconds to wait after failed attempt number ``attempt`` (1-based), or None to give up.
-
-        Gives up when ``max_retries`` retries are spent, or when the server's ``Retry-After``
-        asks for longer than ``retry_after_max_seconds``. Otherwise honours ``Retry-After`` when
-        present, else waits ``base * 2**(attempt-1)`` capped at ``backoff_max_seconds``, with
-        jitter (50-100% of that) so that many workers do not retry in step.
-        """
-        if attempt > self.max_retries:
-            return None
-        requested = parse_retry_after(retry_after)
-        if requested is not None:
-            if requested > self.retry_after_max_seconds:
-                return None
-            return requested
-        backoff = min(self.backoff_max_seconds, self.backoff_base_seconds * 2 ** (attempt - 1))
-        return backoff * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not cryptography
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date); None when absent or invalid."""
-    if value is None or not value.strip():
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def redact(text: str, secret: str = "") -> str:
@@ -110,104 +62,75 @@ def redact(text: str, secret: str = "") -> str:
     return text[:UPSTREAM_MESSAGE_MAX_CHARS]
 
 
-@dataclass(frozen=True)
-class _Failure:
-    error: LanguageModelError
-    retryable: bool
-    retry_after: str | None = None
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # Built once per process; an SSLContext is safe to share between threads and event loops.
+    return httpx2.create_ssl_context()
 
 
-class _ServerSentEvents:
-    """Turns the lines of a ``text/event-stream`` body into the ``data`` of each event."""
-
-    def __init__(self) -> None:
-        self._data: list[str] = []
-
-    def feed(self, line: str) -> str | None:
-        if line == "":
-            return self.flush()
-        if line.startswith(":"):
-            return None
-        field, _, value = line.partition(":")
-        if field == "data":
-            self._data.append(value.removeprefix(" "))
-        return None
-
-    def flush(self) -> str | None:
-        if not self._data:
-            return None
-        data, self._data = "\n".join(self._data), []
-        return data
-
-
-def _parse_usage(raw: Any) -> Usage | None:
-    if not isinstance(raw, Mapping):
-        return None
-    prompt, completion = raw.get("prompt_tokens"), raw.get("completion_tokens")
+def _usage(raw: object) -> Usage | None:
+    prompt = getattr(raw, "prompt_tokens", None)
+    completion = getattr(raw, "completion_tokens", None)
     if not isinstance(prompt, int) or not isinstance(completion, int):
         return None
-    total = raw.get("total_tokens")
+    total = getattr(raw, "total_tokens", None)
     if not isinstance(total, int):
         total = prompt + completion
     return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
 
 
-def _upstream_error_text(body: Any) -> str:
-    """The ``error.message`` of an OpenAI-style error body (or Ollama's ``error`` string)."""
+def _upstream_error_text(body: object) -> str:
+    """The message of an OpenAI-style error body (or Ollama's plain ``error`` string)."""
     if isinstance(body, Mapping):
-        error = body.get("error")
-        if isinstance(error, Mapping):
-            return str(error.get("message") or error.get("code") or "")
-        if error is not None:
-            return str(error)
-    return ""
+        if "error" in body:
+            return _upstream_error_text(body["error"])
+        return str(body.get("message") or body.get("code") or "")
+    return "" if body is None else str(body)
 
 
-class _StreamState:
-    """What a stream has said so far; builds the chunks handed to the caller."""
+class _Call:
+    """What one provider call has seen: the HTTP attempts the SDK made and, for a stream, its answer so far."""
 
-    def __init__(self, provider: OpenAICompatibleProvider, messages: Sequence[Message], model: str) -> None:
-        self._provider = provider
-        self._messages = messages
+    def __init__(self, messages: Sequence[Message], model: str) -> None:
+        self.messages = messages
         self.model = model
+        self.attempts = 0
         self.text: list[str] = []
         self.usage: Usage | None = None
         self.finish_reason: str | None = None
 
-    def chunk_for(self, data: str, attempt: int, started: bool) -> StreamChunk | None:
-        """The chunk for one event's data, None when it carries no text; raises on an error event."""
+    @property
+    def started(self) -> bool:
+        """True once a chunk has reached the caller: from then on nothing may be retried."""
+        return bool(self.text)
+
+    def count_attempt(self, request: httpx2.Request) -> None:
+        self.attempts += 1
+
+    async def acount_attempt(self, request: httpx2.Request) -> None:
+        self.attempts += 1
+
+    def chunk_for(self, event: Any) -> StreamChunk | None:
+        """The chunk for one streamed event, None when it carries no text."""
         try:
-            event = json.loads(data)
-        except ValueError:
-            event = None
-        if not isinstance(event, Mapping):
-            raise self._provider.error("invalid_response", attempt, upstream_message="malformed stream event")
-        if "error" in event:
-            raise self._provider.error(
-                "stream_interrupted" if started else "server_error",
-                attempt,
-                upstream_message=_upstream_error_text(event),
-            )
-        if isinstance(event.get("model"), str) and event["model"]:
-            self.model = event["model"]
-        usage = _parse_usage(event.get("usage"))
-        if usage is not None:
-            self.usage = usage
-        choices = event.get("choices") or []
-        if not choices or not isinstance(choices[0], Mapping):
-            return None
-        choice = choices[0]
-        if choice.get("finish_reason"):
-            self.finish_reason = str(choice["finish_reason"])
-        delta = choice.get("delta") or {}
-        content = delta.get("content") if isinstance(delta, Mapping) else None
+            if isinstance(event.model, str) and event.model:
+                self.model = event.model
+            self.usage = _usage(event.usage) or self.usage
+            if not event.choices:
+                return None
+            choice = event.choices[0]
+            if choice.finish_reason:
+                self.finish_reason = str(choice.finish_reason)
+            content = choice.delta.content if choice.delta is not None else None
+        except (AttributeError, TypeError, IndexError):
+            raise ValueError("malformed stream event") from None
         if not content:
             return None
-        self.text.append(content)
-        return StreamChunk(delta=content)
+        self.text.append(str(content))
+        return StreamChunk(delta=str(content))
 
     def final_chunk(self) -> StreamChunk:
-        usage = self.usage or estimated_usage(self._messages, "".join(self.text))
+        usage = self.usage or estimated_usage(self.messages, "".join(self.text))
         return StreamChunk(delta="", usage=usage, finish_reason=self.finish_reason, model=self.model)
 
 
@@ -223,22 +146,19 @@ class OpenAICompatibleProvider:
         api_key: str = "",
         default_model: str,
         timeout_seconds: float = 60.0,
-        retry_policy: RetryPolicy | None = None,
+        max_retries: int = 2,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ValueError("The language model base URL must start with http:// or https://")
         self.base_url = base_url.rstrip("/")
         self.default_model = default_model
         self.timeout_seconds = timeout_seconds
-        self.retry_policy = retry_policy or RetryPolicy()
+        self.max_retries = max(0, max_retries)
         self._api_key = api_key
-        self._url = f"{self.base_url}/chat/completions"
 
     def __repr__(self) -> str:
         # Never the key, and not the URL either: it may carry credentials.
         return f"OpenAICompatibleProvider(model={self.default_model!r})"
-
-    # --- sync ---------------------------------------------------------------------------------
 
     def complete(
         self,
@@ -249,27 +169,17 @@ class OpenAICompatibleProvider:
         max_tokens: int | None = None,
         options: Mapping[str, Any] | None = None,
     ) -> Completion:
-        """The whole answer to ``messages``, or ``LanguageModelError`` after the retry policy is spent.
+        """The whole answer to ``messages``, or ``LanguageModelError`` once the SDK's retries are spent.
 
         ``usage`` comes from the server's ``usage`` field, or is estimated (and marked so) when
         the server sends none. ``options`` are further request fields (``stop``, ``seed``,
         ``response_format`` ...) sent as they are.
         """
-        body = self._body(messages, model, temperature, max_tokens, options, stream=False)
-        attempt = 0
-        with self._client() as client:
-            while True:
-                attempt += 1
-                try:
-                    response = client.post(self._url, json=body)
-                except httpx.TransportError as exc:
-                    failure = self._transport_failure(exc, attempt)
-                else:
-                    failure = self._status_failure(response.status_code, response.headers, response.content, attempt)
-                    if failure is None:
-                        return self._completion(response.content, messages, body["model"], attempt)
-                delay = self._delay_or_raise(failure, attempt)
-                time.sleep(delay)
+        request = self._request(messages, model, temperature, max_tokens, options, stream=False)
+        call = _Call(messages, request["model"])
+        with self._failures_translated(call), self._client(call) as client:
+            answer = client.chat.completions.create(**request)
+            return self._completion(answer, call)
 
     def stream(
         self,
@@ -282,51 +192,21 @@ class OpenAICompatibleProvider:
     ) -> Iterator[StreamChunk]:
         """The answer to ``messages`` piece by piece; the last chunk carries usage and finish reason.
 
-        Retries (per the policy) only before the first chunk is yielded; any failure after
-        that raises ``LanguageModelError`` with reason ``stream_interrupted``.
+        Retried (by the SDK) only until the response starts; any failure after the first chunk
+        raises ``LanguageModelError`` with reason ``stream_interrupted``.
         """
-        body = self._body(messages, model, temperature, max_tokens, options, stream=True)
-        attempt = 0
-        with self._client() as client:
-            while True:
-                attempt += 1
-                started = False
-                try:
-                    with client.stream("POST", self._url, json=body, headers=_STREAM_HEADERS) as response:
-                        failure = None
-                        if response.status_code >= 300:
-                            failure = self._status_failure(
-                                response.status_code, response.headers, response.read(), attempt
-                            )
-                        if failure is None:
-                            state = _StreamState(self, messages, body["model"])
-                            events = _ServerSentEvents()
-                            for line in response.iter_lines():
-                                data = events.feed(line)
-                                if data is None:
-                                    continue
-                                if data == "[DONE]":
-                                    break
-                                chunk = state.chunk_for(data, attempt, started)
-                                if chunk is not None:
-                                    started = True
-                                    yield chunk
-                            else:
-                                data = events.flush()
-                                if data is not None and data != "[DONE]":
-                                    chunk = state.chunk_for(data, attempt, started)
-                                    if chunk is not None:
-                                        yield chunk
-                            yield state.final_chunk()
-                            return
-                except httpx.TransportError as exc:
-                    if started:
-                        raise self._interrupted(exc, attempt) from None
-                    failure = self._transport_failure(exc, attempt)
-                delay = self._delay_or_raise(failure, attempt)
-                time.sleep(delay)
-
-    # --- async --------------------------------------------------------------------------------
+        request = self._request(messages, model, temperature, max_tokens, options, stream=True)
+        call = _Call(messages, request["model"])
+        with (
+            self._failures_translated(call),
+            self._client(call) as client,
+            client.chat.completions.create(**request) as events,
+        ):
+            for event in events:
+                chunk = call.chunk_for(event)
+                if chunk is not None:
+                    yield chunk
+        yield call.final_chunk()
 
     async def acomplete(
         self,
@@ -338,21 +218,12 @@ class OpenAICompatibleProvider:
         options: Mapping[str, Any] | None = None,
     ) -> Completion:
         """``complete`` for async code: the same result and errors, never blocking the event loop."""
-        body = self._body(messages, model, temperature, max_tokens, options, stream=False)
-        attempt = 0
-        async with self._async_client() as client:
-            while True:
-                attempt += 1
-                try:
-                    response = await client.post(self._url, json=body)
-                except httpx.TransportError as exc:
-                    failure = self._transport_failure(exc, attempt)
-                else:
-                    failure = self._status_failure(response.status_code, response.headers, response.content, attempt)
-                    if failure is None:
-                        return self._completion(response.content, messages, body["model"], attempt)
-                delay = self._delay_or_raise(failure, attempt)
-                await asyncio.sleep(delay)
+        request = self._request(messages, model, temperature, max_tokens, options, stream=False)
+        call = _Call(messages, request["model"])
+        with self._failures_translated(call):
+            async with self._async_client(call) as client:
+                answer = await client.chat.completions.create(**request)
+                return self._completion(answer, call)
 
     async def astream(
         self,
@@ -367,77 +238,45 @@ class OpenAICompatibleProvider:
 
         Closing the iterator early (a client went away) closes the upstream connection.
         """
-        body = self._body(messages, model, temperature, max_tokens, options, stream=True)
-        attempt = 0
-        async with self._async_client() as client:
-            while True:
-                attempt += 1
-                started = False
-                try:
-                    async with client.stream("POST", self._url, json=body, headers=_STREAM_HEADERS) as response:
-                        failure = None
-                        if response.status_code >= 300:
-                            failure = self._status_failure(
-                                response.status_code, response.headers, await response.aread(), attempt
-                            )
-                        if failure is None:
-                            state = _StreamState(self, messages, body["model"])
-                            events = _ServerSentEvents()
-                            async for line in response.aiter_lines():
-                                data = events.feed(line)
-                                if data is None:
-                                    continue
-                                if data == "[DONE]":
-                                    break
-                                chunk = state.chunk_for(data, attempt, started)
-                                if chunk is not None:
-                                    started = True
-                                    yield chunk
-                            else:
-                                data = events.flush()
-                                if data is not None and data != "[DONE]":
-                                    chunk = state.chunk_for(data, attempt, started)
-                                    if chunk is not None:
-                                        yield chunk
-                            yield state.final_chunk()
-                            return
-                except httpx.TransportError as exc:
-                    if started:
-                        raise self._interrupted(exc, attempt) from None
-                    failure = self._transport_failure(exc, attempt)
-                delay = self._delay_or_raise(failure, attempt)
-                await asyncio.sleep(delay)
+        request = self._request(messages, model, temperature, max_tokens, options, stream=True)
+        call = _Call(messages, request["model"])
+        with self._failures_translated(call):
+            async with (
+                self._async_client(call) as client,
+                await client.chat.completions.create(**request) as events,
+            ):
+                async for event in events:
+                    chunk = call.chunk_for(event)
+                    if chunk is not None:
+                        yield chunk
+        yield call.final_chunk()
 
-    # --- shared -------------------------------------------------------------------------------
+    # --- shared by the four calls above ---------------------------------------------------------
 
-    def error(
-        self, reason: str, attempt: int, *, upstream_status: int | None = None, upstream_message: str = ""
-    ) -> LanguageModelError:
-        return LanguageModelError(
-            reason,
-            provider=self.name,
-            attempts=attempt,
-            upstream_status=upstream_status,
-            upstream_message=redact(upstream_message, self._api_key),
+    def _client_options(self) -> dict[str, Any]:
+        return {
+            "base_url": self.base_url,
+            "api_key": self._api_key or _NO_KEY,
+            "max_retries": self.max_retries,
+            # For streams the read timeout bounds the silence between two chunks, not the whole answer.
+            "timeout": openai.Timeout(
+                self.timeout_seconds, connect=min(self.timeout_seconds, CONNECT_TIMEOUT_MAX_SECONDS)
+            ),
+        }
+
+    def _client(self, call: _Call) -> openai.OpenAI:
+        http_client = openai.DefaultHttpx2Client(
+            verify=_tls_context(), follow_redirects=False, event_hooks={"request": [call.count_attempt]}
         )
+        return openai.OpenAI(**self._client_options(), http_client=http_client)
 
-    def _headers(self) -> dict[str, str]:
-        headers = {"Accept": "application/json"}
-        if self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
-        return headers
+    def _async_client(self, call: _Call) -> openai.AsyncOpenAI:
+        http_client = openai.DefaultAsyncHttpx2Client(
+            verify=_tls_context(), follow_redirects=False, event_hooks={"request": [call.acount_attempt]}
+        )
+        return openai.AsyncOpenAI(**self._client_options(), http_client=http_client)
 
-    def _timeout(self) -> httpx.Timeout:
-        # For streams the read timeout bounds the silence between two chunks, not the whole answer.
-        return httpx.Timeout(self.timeout_seconds, connect=min(self.timeout_seconds, CONNECT_TIMEOUT_MAX_SECONDS))
-
-    def _client(self) -> httpx.Client:
-        return httpx.Client(timeout=self._timeout(), headers=self._headers(), follow_redirects=False)
-
-    def _async_client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(timeout=self._timeout(), headers=self._headers(), follow_redirects=False)
-
-    def _body(
+    def _request(
         self,
         messages: Sequence[Message],
         model: str | None,
@@ -447,72 +286,79 @@ class OpenAICompatibleProvider:
         *,
         stream: bool,
     ) -> dict[str, Any]:
-        body: dict[str, Any] = dict(options or {})
-        body.update(model=model or self.default_model, messages=[dict(message) for message in messages], stream=stream)
+        """Keyword arguments for ``chat.completions.create``; ``options`` fill in what the call leaves unset."""
+        request: dict[str, Any] = {
+            "model": model or self.default_model,
+            "messages": [dict(message) for message in messages],
+            "stream": stream,
+        }
         if temperature is not None:
-            body["temperature"] = temperature
+            request["temperature"] = temperature
         if max_tokens is not None:
-            body["max_tokens"] = max_tokens
+            request["max_tokens"] = max_tokens
+        extra_body = {key: value for key, value in (options or {}).items() if key not in request}
         if stream:
             # Without this OpenAI and most servers send no usage in a stream.
-            body["stream_options"] = {**body.get("stream_options", {}), "include_usage": True}
-        return body
+            request["stream_options"] = {**extra_body.pop("stream_options", {}), "include_usage": True}
+        request["extra_body"] = extra_body
+        if not self._api_key:
+            request["extra_headers"] = {"Authorization": openai.Omit()}
+        return request
 
-    def _transport_failure(self, exc: httpx.TransportError, attempt: int) -> _Failure:
-        # The exception text is not kept: it can contain the URL.
-        if isinstance(exc, _RETRYABLE_TRANSPORT_ERRORS):
-            return _Failure(self.error("connect", attempt, upstream_message=type(exc).__name__), retryable=True)
-        if isinstance(exc, httpx.TimeoutException):
-            return _Failure(self.error("timeout", attempt, upstream_message=type(exc).__name__), retryable=False)
-        return _Failure(self.error("server_error", attempt, upstream_message=type(exc).__name__), retryable=False)
-
-    def _status_failure(self, status: int, headers: httpx.Headers, content: bytes, attempt: int) -> _Failure | None:
-        if 200 <= status < 300:
-            return None
+    def _completion(self, answer: Any, call: _Call) -> Completion:
         try:
-            upstream_message = _upstream_error_text(json.loads(content))
-        except ValueError:
-            upstream_message = content.decode("utf-8", "replace")
-        if status == 429:
-            reason, retryable = "rate_limited", True
-        elif status >= 500:
-            reason, retryable = "server_error", True
-        else:
-            reason, retryable = "rejected", False
-        error = self.error(reason, attempt, upstream_status=status, upstream_message=upstream_message)
-        return _Failure(error, retryable=retryable, retry_after=headers.get("Retry-After"))
-
-    def _delay_or_raise(self, failure: _Failure, attempt: int) -> float:
-        delay = self.retry_policy.delay_seconds(attempt, failure.retry_after) if failure.retryable else None
-        error = failure.error
-        log_fields = {"reason": error.reason, "attempt": attempt, "upstream_status": error.upstream_status}
-        if delay is None:
-            logger.warning("language model call failed: %s", error.upstream_message or error.reason, extra=log_fields)
-            raise error
-        logger.info("language model call failed, retrying", extra={**log_fields, "delay_seconds": round(delay, 3)})
-        return delay
-
-    def _interrupted(self, exc: httpx.TransportError, attempt: int) -> LanguageModelError:
-        error = self.error("stream_interrupted", attempt, upstream_message=type(exc).__name__)
-        logger.warning("language model stream interrupted: %s", error.upstream_message, extra={"attempt": attempt})
-        return error
-
-    def _completion(self, content: bytes, messages: Sequence[Message], model: str, attempt: int) -> Completion:
-        try:
-            payload = json.loads(content)
-            choice = payload["choices"][0]
-            text = choice["message"].get("content") or ""
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-            error = self.error("invalid_response", attempt, upstream_message="no choices[0].message in the answer")
-            logger.warning("language model answer was malformed", extra={"attempt": attempt})
-            raise error from None
-        if not isinstance(text, str):
-            text = str(text)
-        usage = _parse_usage(payload.get("usage")) or estimated_usage(messages, text)
+            choice = answer.choices[0]
+            text = choice.message.content or ""
+        except (AttributeError, TypeError, IndexError):
+            raise ValueError("no choices[0].message in the answer") from None
         return Completion(
-            text=text,
-            model=str(payload.get("model") or model),
-            usage=usage,
+            text=str(text),
+            model=str(getattr(answer, "model", None) or call.model),
+            usage=_usage(getattr(answer, "usage", None)) or estimated_usage(call.messages, str(text)),
             provider=self.name,
-            finish_reason=choice.get("finish_reason"),
+            finish_reason=getattr(choice, "finish_reason", None),
         )
+
+    @contextmanager
+    def _failures_translated(self, call: _Call) -> Iterator[None]:
+        """Turns whatever the SDK raises into ``LanguageModelError``, logged once, with no secret in it."""
+        try:
+            yield
+        except openai.APIStatusError as exc:
+            status = exc.status_code
+            reason = "rate_limited" if status == 429 else "server_error" if status >= 500 else "rejected"
+            message = _upstream_error_text(exc.body)
+            raise self._failure(reason, call, upstream_status=status, upstream_message=message) from None
+        except openai.APIError as exc:
+            # The exception's own text is not kept for connection errors: it can contain the URL.
+            if call.started:
+                reason = "stream_interrupted"
+            elif isinstance(exc, openai.APITimeoutError):
+                reason = "timeout"
+            elif isinstance(exc, openai.APIConnectionError):
+                reason = "connect"
+            else:  # an {"error": ...} event before any text
+                reason = "server_error"
+            message = (
+                type(exc).__name__ if isinstance(exc, openai.APIConnectionError) else _upstream_error_text(exc.body)
+            )
+            raise self._failure(reason, call, upstream_message=message) from None
+        except ValueError as exc:  # a body or event that is not JSON, or not shaped like an answer
+            raise self._failure("invalid_response", call, upstream_message=str(exc)) from None
+
+    def _failure(
+        self, reason: str, call: _Call, *, upstream_status: int | None = None, upstream_message: str = ""
+    ) -> LanguageModelError:
+        error = LanguageModelError(
+            reason,
+            provider=self.name,
+            attempts=max(call.attempts, 1),
+            upstream_status=upstream_status,
+            upstream_message=redact(upstream_message, self._api_key),
+        )
+        logger.warning(
+            "language model call failed: %s",
+            error.upstream_message or reason,
+            extra={"reason": reason, "attempts": error.attempts, "upstream_status": upstream_status},
+        )
+        return error

@@ -1,13 +1,14 @@
 """Does a column satisfy its field's constraints? One vectorised check, used twice.
 
 Generation uses it to redraw the rare values a generator cannot guarantee by construction (a
-pattern with a look-ahead, a name that must fit a length bound); verification uses it on every
+pattern with a word boundary, a name that must fit a length bound); verification uses it on every
 row read back from the written file. The rules:
 
 - a null is a violation when the field is ``required`` (and only then);
 - ``min``/``max`` bound the value of numbers and the length (in characters) of text;
-- ``pattern`` must match the whole value (``re.fullmatch``); a field with a pattern is not also
-  held to its type's format, the pattern is the format;
+- ``pattern`` must match the whole value (RE2's ``fullmatch``, linear in the value's length, see
+  ``linear_regex``); a field with a pattern is not also held to its type's format, the pattern is
+  the format;
 - ``enum`` lists the only values allowed (compared as text for text fields, as numbers for numbers);
 - otherwise e-mail, URL, phone, UUID and JSON values must have their type's format (below).
 """
@@ -15,13 +16,14 @@ row read back from the written file. The rules:
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
+import re2
 
+from marketplace.engine.linear_regex import linear_pattern_compile
 from marketplace.engine.spec import FieldSpec
 
 # RE2 syntax (Arrow's regex engine) and Python's agree on these.
@@ -81,7 +83,7 @@ def _json_object_invalid(values: pa.Array) -> np.ndarray:
     return result
 
 
-def invalid_values(spec: FieldSpec, values: pa.Array, compiled_pattern: re.Pattern | None = None) -> np.ndarray:
+def invalid_values(spec: FieldSpec, values: pa.Array, compiled_pattern: re2._Regexp | None = None) -> np.ndarray:
     """True where a row breaks a constraint of ``spec`` (nulls included when the field is required)."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
@@ -107,7 +109,7 @@ def invalid_values(spec: FieldSpec, values: pa.Array, compiled_pattern: re.Patte
             if spec.maximum is not None:
                 bad |= _numpy(pc.greater(lengths, int(spec.maximum)))
         if spec.pattern is not None:
-            pattern = compiled_pattern or re.compile(spec.pattern)
+            pattern = compiled_pattern or linear_pattern_compile(spec.pattern)
             fullmatch = pattern.fullmatch
             bad |= np.fromiter(
                 (value is not None and fullmatch(value) is None for value in values.to_pylist()),

@@ -1,10 +1,10 @@
 """Strings that match a regular expression, a whole column at a time.
 
-The pattern is parsed with Python's own regular-expression parser (``re._parser``, what ``re``
-compiles with), so any pattern ``re`` accepts is understood the way ``re`` understands it. The
-parse tree becomes a tree of nodes that each produce an Arrow string array for ``n`` rows at once:
-a character class draws ``n`` code points with numpy, a repeat draws ``n`` counts, an alternation
-``n`` branch choices, and the pieces are concatenated by Arrow.
+The pattern is one ``linear_regex`` accepts (RE2 runs it; constructs that need backtracking are
+refused before a job exists). It is parsed with Python's own regular-expression parser
+(``re._parser``), and the parse tree becomes a tree of nodes that each produce an Arrow string
+array for ``n`` rows at once: a character class draws ``n`` code points with numpy, a repeat draws
+``n`` counts, an alternation ``n`` branch choices, and the pieces are concatenated by Arrow.
 
 Choices the generator makes (documented in docs/marketplace-engine.md):
 
@@ -13,11 +13,13 @@ Choices the generator makes (documented in docs/marketplace-engine.md):
   letters, digits and ``_``.
 - an unbounded repeat (``*``, ``+``, ``{n,}``) repeats at most ``UNBOUNDED_EXTRA`` more times
   than its minimum.
-- constructs that construction alone cannot honour (look-arounds, back-references, conditionals,
-  anchors or word boundaries inside the pattern) mark the pattern ``exact = False``: its values
-  are then checked with ``re.fullmatch`` and the failing rows drawn again.
+- constructs that construction alone cannot honour (anchors or word boundaries inside the
+  pattern) mark the pattern ``exact = False``: its values are then checked with RE2's
+  ``fullmatch`` (linear time) and the failing rows drawn again. Look-arounds, back-references,
+  conditionals, atomic groups and possessive repeats never get here (``linear_regex`` refuses
+  them); the nodes below still read them, for a schema stored before that rule.
 
-Every value must match the pattern in full (``re.fullmatch``), which also satisfies anyone who
+Every value must match the pattern in full (``fullmatch``), which also satisfies anyone who
 reads the pattern as a search.
 """
 
@@ -29,15 +31,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import re2
 
 from marketplace.engine import arrays
-
-try:  # Python 3.11+
-    from re import _constants as sre_constants
-    from re import _parser as sre_parse
-except ImportError:  # pragma: no cover - older Pythons
-    import sre_constants
-    import sre_parse
+from marketplace.engine.linear_regex import (
+    UnsupportedPatternError,
+    linear_pattern_compile,
+    python_parse,
+    sre_constants,
+)
 
 UNBOUNDED_EXTRA = 8
 PRINTABLE_ASCII = np.arange(0x20, 0x7F, dtype=np.int64)
@@ -65,7 +67,7 @@ _EDGE_ANCHORS = {
 
 
 class UngeneratablePatternError(ValueError):
-    """The pattern has a part no string can match (an empty character class, say)."""
+    """The pattern has a part no string can match (an empty character class, say), or RE2 cannot run it."""
 
 
 @dataclass
@@ -350,7 +352,7 @@ class _Builder:
 class PatternGenerator:
     pattern: str
     root: Node
-    compiled: re.Pattern
+    compiled: re2._Regexp
 
     @property
     def exact(self) -> bool:
@@ -377,9 +379,13 @@ class PatternGenerator:
 
 
 def pattern_generator(pattern: str) -> PatternGenerator:
-    """A generator for ``pattern``; ``UngeneratablePatternError`` when no string can be produced for it."""
-    compiled = re.compile(pattern)
-    parsed = sre_parse.parse(pattern, 0)
-    builder = _Builder(compiled.flags)
+    """A generator for ``pattern``; ``UngeneratablePatternError`` when no string can be produced for it
+    or RE2 cannot run it."""
+    try:
+        compiled = linear_pattern_compile(pattern)
+    except UnsupportedPatternError as exc:
+        raise UngeneratablePatternError(str(exc)) from None
+    parsed = python_parse(pattern)
+    builder = _Builder(parsed.state.flags)
     root = builder.sequence(list(parsed), top_level=True)
     return PatternGenerator(pattern=pattern, root=root, compiled=compiled)

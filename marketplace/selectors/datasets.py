@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db.models import Exists, Max, Min, OuterRef, Q, QuerySet
 
 from core import errors
+from core.pagination import Page, paginate_loaded
 from marketplace.models import Dataset, DatasetTag, Purchase
 
 # What a dataset of each category is typically used for; shown as the detail's ``useCases`` when
@@ -60,9 +61,13 @@ class DatasetAccess:
         return dataset.id in self.purchased_ids
 
     def can_view(self, dataset: Dataset) -> bool:
+        """Anyone, but a private dataset only its creator and its buyers: a purchase is a right that
+        outlives the listing's visibility. A deleted dataset no one."""
         if dataset.deleted_at is not None:
             return False
-        return dataset.visibility != Dataset.Visibility.PRIVATE or self.is_creator(dataset)
+        return (
+            dataset.visibility != Dataset.Visibility.PRIVATE or self.is_creator(dataset) or self.has_purchased(dataset)
+        )
 
     def can_download(self, dataset: Dataset) -> bool:
         """Creator, anyone for a free dataset they can view, and buyers."""
@@ -75,7 +80,12 @@ def dataset_access_for(user, datasets: Iterable[Dataset]) -> DatasetAccess:
     """Access for ``user`` (anonymous allowed) over ``datasets``: one query for the purchases."""
     if user is None or not user.is_authenticated:
         return DatasetAccess(user_id=None)
-    ids = [dataset.id for dataset in datasets if dataset.price > 0 and dataset.creator_id != user.pk]
+    # Paid datasets, and private ones (bought while they were listed, perhaps at a price since set to 0).
+    ids = [
+        dataset.id
+        for dataset in datasets
+        if dataset.creator_id != user.pk and (dataset.price > 0 or dataset.visibility == Dataset.Visibility.PRIVATE)
+    ]
     purchased: set = set()
     if ids:
         purchased = set(
@@ -96,10 +106,10 @@ def datasets_for_output() -> QuerySet[Dataset]:
 
 
 def dataset_get_visible(*, user, dataset_id) -> Dataset:
-    """The dataset if ``user`` may see it; NOT_FOUND otherwise (private ones are not admitted to exist)."""
+    """The dataset if ``user`` may see it (its creator and buyers may see it private); NOT_FOUND
+    otherwise (a private dataset is not admitted to exist)."""
     dataset = datasets_for_output().filter(pk=dataset_id).first()
-    user_id = user.pk if user is not None and user.is_authenticated else None
-    if dataset is None or not DatasetAccess(user_id=user_id).can_view(dataset):
+    if dataset is None or not dataset_access_for(user, [dataset]).can_view(dataset):
         raise errors.NOT_FOUND("Dataset not found")
     return dataset
 
@@ -116,22 +126,16 @@ class DatasetListParams:
     min_rating: Decimal | None = None
     max_price: Decimal | None = None
     verified: bool | None = None
+    creator: str = ""  # a wallet address (any case) or a user id
 
 
 @dataclass(frozen=True)
 class DatasetPage:
-    datasets: list[Dataset]
-    total: int
-    page: int
-    limit: int
+    page: Page  # its items are the page's datasets, ready for output
     categories: list[str]
     tags: list[str]
     price_min: Decimal | None
     price_max: Decimal | None
-
-    @property
-    def total_pages(self) -> int:
-        return math.ceil(self.total / self.limit) if self.total else 0
 
 
 def _scope(user, visibility: str) -> Q:
@@ -143,6 +147,14 @@ def _scope(user, visibility: str) -> Q:
     if visibility == "all":
         return public | Q(creator=user) if signed_in else public
     return public
+
+
+def _creator_is(creator: str) -> Q:
+    """The creator named the way ``creatorId`` shows it: a wallet address, else a user id."""
+    try:
+        return Q(creator_id=uuid.UUID(creator))
+    except ValueError:
+        return Q(creator__wallet_profile__wallet_address_lower=creator.lower())
 
 
 def dataset_list(*, user, params: DatasetListParams) -> DatasetPage:
@@ -165,18 +177,17 @@ def dataset_list(*, user, params: DatasetListParams) -> DatasetPage:
         matching = matching.filter(price__lte=params.max_price)
     if params.verified is not None:
         matching = matching.filter(is_verified=params.verified)
+    if params.creator:
+        matching = matching.filter(_creator_is(params.creator))
 
-    total = matching.count()
-    offset = (params.page - 1) * params.limit
-    page_ids = list(
-        matching.order_by(*SORT_ORDERS.get(params.sort_by, SORT_ORDERS["trending"])).values_list("pk", flat=True)[
-            offset : offset + params.limit
-        ]
+    page = paginate_loaded(
+        matching.order_by(*SORT_ORDERS.get(params.sort_by, SORT_ORDERS["trending"])),
+        page=params.page,
+        limit=params.limit,
+        load=lambda keys: datasets_for_output().filter(pk__in=keys),
     )
-    by_id = {dataset.pk: dataset for dataset in datasets_for_output().filter(pk__in=page_ids)}
-    datasets = [by_id[pk] for pk in page_ids if pk in by_id]
 
-    if total:
+    if page.total:
         categories = sorted(set(matching.order_by().values_list("category", flat=True).distinct()))
         tags = sorted(
             set(
@@ -190,10 +201,7 @@ def dataset_list(*, user, params: DatasetListParams) -> DatasetPage:
     else:
         categories, tags, prices = [], [], {"low": None, "high": None}
     return DatasetPage(
-        datasets=datasets,
-        total=total,
-        page=params.page,
-        limit=params.limit,
+        page=page,
         categories=categories,
         tags=tags,
         price_min=prices["low"],

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 
 from core import errors
+from core.pagination import Page, paginate_loaded
 from marketplace.models import ModelDailyDownloads, ModelTag, TrainedModel
 from marketplace.services.stats import today
 
@@ -39,19 +39,8 @@ class ModelListParams:
     trained_by: object | None = None
 
 
-@dataclass(frozen=True)
-class ModelPage:
-    models: list[TrainedModel]
-    total: int
-    page: int
-    limit: int
-
-    @property
-    def total_pages(self) -> int:
-        return math.ceil(self.total / self.limit) if self.total else 0
-
-
-def model_list(*, params: ModelListParams) -> ModelPage:
+def model_list(*, params: ModelListParams) -> Page:
+    """A page of models matching ``params`` (its items ready for output), with the total."""
     models = TrainedModel.objects.all()
     if params.trained_by is not None:
         models = models.filter(trained_by=params.trained_by)
@@ -73,13 +62,12 @@ def model_list(*, params: ModelListParams) -> ModelPage:
         models = models.filter(accuracy__gte=params.min_accuracy)
     if params.status:
         models = models.filter(status=params.status)
-    total = models.count()
-    offset = (params.page - 1) * params.limit
     order = SORT_ORDERS.get(params.sort_by, SORT_ORDERS["popular"])
-    page_ids = list(models.order_by(order, "-id").values_list("pk", flat=True)[offset : offset + params.limit])
-    by_id = {model.pk: model for model in models_for_output().filter(pk__in=page_ids)}
-    return ModelPage(
-        models=[by_id[pk] for pk in page_ids if pk in by_id], total=total, page=params.page, limit=params.limit
+    return paginate_loaded(
+        models.order_by(order, "-id"),
+        page=params.page,
+        limit=params.limit,
+        load=lambda keys: models_for_output().filter(pk__in=keys),
     )
 
 

@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from core import pagination
 from marketplace import conf
+from marketplace.engine import conf as engine_conf
 from marketplace.models import Currency, Dataset, FileFormat, Purchase, Quality, TrainedModel, Upload, WebhookEvent
 from marketplace.serializers.outputs import SchemaFieldSerializer
 
@@ -42,9 +45,8 @@ class RefreshSerializer(serializers.Serializer):
 
 
 @extend_schema_serializer(component_name="MarketplacePageQuery")
-class PageQuerySerializer(serializers.Serializer):
-    page = serializers.IntegerField(min_value=1, default=1)
-    limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
+class PageQuerySerializer(pagination.PageQuerySerializer):
+    """``page`` and ``limit`` by the platform's one rule (core.pagination): out of range is a 400."""
 
 
 @extend_schema_serializer(component_name="MarketplaceDatasetListQuery")
@@ -57,13 +59,38 @@ class DatasetListQuerySerializer(PageQuerySerializer):
     minRating = serializers.DecimalField(max_digits=3, decimal_places=2, min_value=0, max_value=5, required=False)
     maxPrice = serializers.DecimalField(**PRICE_FIELD, required=False)
     verified = serializers.BooleanField(required=False, allow_null=True, default=None)
+    creator = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="Only this creator's datasets: a wallet address (any case) or a user id, as creatorId shows",
+    )
+
+
+MAX_VARIATIONS = 10
 
 
 @extend_schema_serializer(component_name="MarketplaceAugmentation")
 class AugmentationSerializer(serializers.Serializer):
+    """Enabled: ``variations`` 1-10 and ``noise`` 0-1. Disabled, the numbers are not used: any
+    numbers from 0 are accepted (a form sends its zeros, or its sliders' values) and dropped."""
+
     enabled = serializers.BooleanField(default=False)
-    variations = serializers.IntegerField(min_value=1, max_value=10, required=False)
-    noise = serializers.FloatField(min_value=0, max_value=1, required=False)
+    variations = serializers.IntegerField(
+        min_value=0, required=False, help_text=f"1 to {MAX_VARIATIONS} when enabled (default 1)"
+    )
+    noise = serializers.FloatField(min_value=0, required=False, help_text="0 to 1 when enabled (default 0.05)")
+
+    def validate(self, attrs):
+        if not attrs["enabled"]:
+            return {"enabled": False}
+        problems = {}
+        if not 1 <= attrs.get("variations", 1) <= MAX_VARIATIONS:
+            problems["variations"] = [f"Ensure this value is between 1 and {MAX_VARIATIONS} when enabled."]
+        if attrs.get("noise", 0) > 1:
+            problems["noise"] = ["Ensure this value is between 0 and 1 when enabled."]
+        if problems:
+            raise serializers.ValidationError(problems)
+        return attrs
 
 
 @extend_schema_serializer(component_name="MarketplaceGenerationConfig")
@@ -149,8 +176,11 @@ class ModelListQuerySerializer(PageQuerySerializer):
 
 @extend_schema_serializer(component_name="MarketplaceTrainingConfigInput")
 class TrainingConfigInputSerializer(serializers.Serializer):
-    epochs = serializers.IntegerField(min_value=1, max_value=1000, default=3)
-    batchSize = serializers.IntegerField(min_value=1, max_value=4096, default=32)
+    """The knobs' shapes and caps; the estimator's own checks (hiddenLayers, nEstimators, maxDepth,
+    mini-batch steps) run in ``model_create`` before anything is created."""
+
+    epochs = serializers.IntegerField(min_value=1, max_value=engine_conf.TRAINING_MAX_EPOCHS, default=3)
+    batchSize = serializers.IntegerField(min_value=1, max_value=engine_conf.TRAINING_MAX_BATCH_SIZE, default=32)
     learningRate = serializers.FloatField(min_value=0, max_value=1, default=0.0001)
     hyperparameters = serializers.DictField(required=False, default=dict)
 
@@ -206,4 +236,10 @@ class WebhookCreateSerializer(serializers.Serializer):
     def validate_url(self, value: str) -> str:
         if not settings.DEBUG and not value.startswith("https://"):
             raise serializers.ValidationError("must be an https:// URL")
+        try:
+            port = urlsplit(value).port  # Django's URL check lets any 5 digits through as a port
+        except ValueError:
+            port = 0
+        if port == 0:
+            raise serializers.ValidationError("the port must be between 1 and 65535")
         return value

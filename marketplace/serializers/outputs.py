@@ -11,6 +11,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from core.pagination import PageMetaSerializer
 from marketplace.models import Dataset, GenerationJob, Purchase, TrainedModel
 from marketplace.services.file_formats import human_size
 
@@ -80,6 +81,9 @@ class DatasetSerializer(serializers.ModelSerializer):
 
     tags = serializers.SerializerMethodField()
     creator = UserSummarySerializer()
+    creatorId = serializers.SerializerMethodField(
+        help_text="The creator's wallet address (their user id when they have none); what ?creator= takes"
+    )
     size = serializers.SerializerMethodField()
     schema = SchemaFieldSerializer(many=True)
     isVerified = serializers.BooleanField(source="is_verified")
@@ -100,7 +104,7 @@ class DatasetSerializer(serializers.ModelSerializer):
     class Meta:
         model = Dataset
         fields = [
-            "id", "name", "description", "category", "tags", "creator", "size", "rows", "tokens", "format",
+            "id", "name", "description", "category", "tags", "creator", "creatorId", "size", "rows", "tokens", "format",
             "schema", "isVerified", "isLocked", "price", "pricePerRow", "currency", "license", "visibility",
             "downloads", "views", "purchases", "stars", "rating", "previewRows", "previewFilecoinCID",
             "fullFilecoinCID", "transactionHash", "blockNumber", "generationLineage", "createdAt", "updatedAt",
@@ -109,6 +113,9 @@ class DatasetSerializer(serializers.ModelSerializer):
 
     def get_tags(self, dataset) -> list[str]:
         return sorted(tag.name for tag in dataset.tag_rows.all())
+
+    def get_creatorId(self, dataset) -> str:
+        return wallet_address_of(dataset.creator) or str(dataset.creator_id)
 
     def get_size(self, dataset) -> str:
         return human_size(dataset.size_bytes)
@@ -230,6 +237,7 @@ class UserSerializer(serializers.Serializer):
     walletAddress = serializers.SerializerMethodField()
     username = serializers.CharField()
     email = serializers.EmailField(allow_null=True)
+    emailVerified = serializers.BooleanField(source="email_verified")
     avatar = serializers.CharField(source="avatar_url")
     createdAt = serializers.DateTimeField(source="date_joined")
     updatedAt = serializers.DateTimeField(source="updated_at")
@@ -271,11 +279,8 @@ class UserPurchaseSerializer(serializers.ModelSerializer):
 
 
 @extend_schema_serializer(component_name="MarketplacePagination")
-class PaginationSerializer(serializers.Serializer):
-    page = serializers.IntegerField()
-    limit = serializers.IntegerField()
-    total = serializers.IntegerField()
-    totalPages = serializers.IntegerField()
+class PaginationSerializer(PageMetaSerializer):
+    """The spec's ``pagination`` object (core.pagination's page meta)."""
 
 
 @extend_schema_serializer(component_name="MarketplaceWebhookEndpoint")

@@ -8,11 +8,11 @@ listing every problem by field position.
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
 from core import errors
+from marketplace.engine.linear_regex import UnsupportedPatternError, linear_pattern_compile
 
 NUMERIC_TYPES = frozenset({"integer", "float", "number"})
 TEXT_TYPES = frozenset({"string", "text", "email", "url", "phone", "name", "address"})
@@ -78,9 +78,9 @@ def _field_problems(raw: Any) -> tuple[dict | None, list[str]]:
             problems.append(f"constraints.pattern: does not apply to {field_type} fields")
         else:
             try:
-                re.compile(pattern)
-            except re.error as exc:
-                problems.append(f"constraints.pattern: does not compile ({exc})")
+                linear_pattern_compile(pattern)
+            except UnsupportedPatternError as exc:
+                problems.append(f"constraints.pattern: {exc}")
     enum = constraints.get("enum")
     if enum is not None:
         if not isinstance(enum, list) or not enum:

@@ -27,6 +27,7 @@ from marketplace.services import stats
 from marketplace.services.dataset_schema import schema_validate
 from marketplace.services.generation import generation_job_enqueue
 from marketplace.services.pinning import dataset_files_pin_request
+from marketplace.services.uploads import UPLOAD_LIMITS
 
 MAX_TAGS = 20
 
@@ -66,6 +67,9 @@ def _active_generation_jobs_guard(user) -> None:
 
 
 def _schema_for_upload(upload: Upload, schema: list | None) -> list[dict]:
+    # Uploads are refused past the caps when they arrive; one stored before that rule is refused here.
+    UPLOAD_LIMITS.check_columns(len(upload.inferred_schema))
+    UPLOAD_LIMITS.check_rows(upload.rows or 0)
     if schema is None:
         return upload.inferred_schema
     clean = schema_validate(schema)

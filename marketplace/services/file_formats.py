@@ -3,7 +3,8 @@
 The format of an uploaded file is decided by its content, never its name or declared type:
 Parquet by its ``PAR1`` magic at both ends, JSON by parsing (an array of objects, or one object
 per line), CSV by parsing UTF-8 text with a header and rows of the same width. Anything else is
-refused. Tables go through pyarrow, which also infers the column types.
+refused. Tables go through pyarrow, which also infers the column types. An upload is held to the
+row and column caps while it is read (``dataset_file_summary``), never after.
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ import csv
 import datetime as dt
 import decimal
 import io
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -19,6 +24,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from core import errors
 from marketplace.errors import UNSUPPORTED_FILE
 
 PARQUET_MAGIC = b"PAR1"
@@ -26,64 +32,228 @@ CONTENT_TYPES = {"json": "application/json", "csv": "text/csv", "parquet": "appl
 EXTENSIONS = {"json": "json", "csv": "csv", "parquet": "parquet"}
 
 
-def _looks_like_csv(data: bytes) -> bool:
+_JSON_DECODER = json.JSONDecoder()
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+RECORDS_PER_CHUNK = 10_000
+PARQUET_BATCH_ROWS = 65_536
+
+
+@dataclass(frozen=True)
+class TableLimits:
+    """The most rows and columns a dataset file may have (the caps generated datasets and schemas have)."""
+
+    max_rows: int
+    max_columns: int
+
+    def check_columns(self, count: int) -> None:
+        if count > self.max_columns:
+            raise errors.VALIDATION(
+                f"The dataset has {count} columns; at most {self.max_columns} are allowed",
+                details={"file": [f"at most {self.max_columns} columns"]},
+            )
+
+    def check_rows(self, count: int) -> None:
+        if count > self.max_rows:
+            raise errors.VALIDATION(
+                f"The dataset has more than {self.max_rows} rows",
+                details={"file": [f"at most {self.max_rows} rows"]},
+            )
+
+
+@dataclass(frozen=True)
+class TableSummary:
+    """What an uploaded dataset file holds: its format, row count, inferred schema and first rows."""
+
+    format: str
+    rows: int
+    schema: list[dict]
+    preview: list[dict]
+
+
+class _OtherFormatError(Exception):
+    """The bytes are not in the format tried (the next one is tried)."""
+
+
+def _json_array_items(text: str) -> Iterator[Any]:
+    """The items of a top-level JSON array, parsed one at a time."""
+    index = _JSON_SPACE.match(text, text.index("[") + 1).end()
+    if text.startswith("]", index):
+        index += 1
+    else:
+        while True:
+            item, index = _JSON_DECODER.raw_decode(text, index)
+            yield item
+            index = _JSON_SPACE.match(text, index).end()
+            if text.startswith(",", index):
+                index = _JSON_SPACE.match(text, index + 1).end()
+            elif text.startswith("]", index):
+                index += 1
+                break
+            else:
+                raise ValueError("expected , or ]")
+    if _JSON_SPACE.match(text, index).end() != len(text):
+        raise ValueError("text after the array")
+
+
+def _json_lines(data: bytes) -> Iterator[Any]:
+    """One JSON value per non-empty line (a single object over several lines counts as one)."""
+    try:
+        for line in io.BytesIO(data):
+            if line.strip():
+                yield orjson.loads(line)
+    except orjson.JSONDecodeError:
+        document = orjson.loads(data)  # a pretty-printed object: one record, or not JSON at all
+        if not isinstance(document, dict):
+            raise
+        yield document
+
+
+def _json_records(data: bytes, limits: TableLimits | None) -> Iterator[dict]:
+    """The records of a JSON array of objects or of JSON Lines, parsed one at a time, the caps
+    checked as they come (``_OtherFormatError`` when the bytes are neither)."""
+    stripped = data.strip()
+    if stripped[:1] not in (b"[", b"{"):
+        raise _OtherFormatError
+    columns: dict[str, None] = {}
+    rows = 0
+    try:
+        items = _json_array_items(stripped.decode("utf-8")) if stripped[:1] == b"[" else _json_lines(stripped)
+        for item in items:
+            if not isinstance(item, dict):
+                raise _OtherFormatError
+            rows += 1
+            if limits is not None:
+                limits.check_rows(rows)
+                for key in item:
+                    columns.setdefault(key, None)
+                limits.check_columns(len(columns))
+            yield item
+    except (ValueError, RecursionError):  # orjson's, json's and UTF-8's decode errors are ValueErrors
+        raise _OtherFormatError from None
+    if rows == 0:
+        raise _OtherFormatError
+
+
+def _records_table(records: list[dict]) -> pa.Table:
+    # pa.array infers the struct from every record's keys (Table.from_pylist would use the first's only).
+    return pa.Table.from_struct_array(pa.array(records))
+
+
+def _json_table(data: bytes, limits: TableLimits | None) -> pa.Table:
+    """JSON records as a table, built a chunk of records at a time: every key of every record is a
+    column, and a column's type is widened across chunks (integers, then a decimal: float)."""
+    chunks, chunk = [], []
+    for record in _json_records(data, limits):
+        chunk.append(record)
+        if len(chunk) == RECORDS_PER_CHUNK:
+            chunks.append(_records_table(chunk))
+            chunk = []
+    if chunk:
+        chunks.append(_records_table(chunk))
+    return pa.concat_tables(chunks, promote_options="permissive") if len(chunks) > 1 else chunks[0]
+
+
+def _csv_rows_check(data: bytes, limits: TableLimits) -> None:
+    """UTF-8 text with a header of non-empty names and rows of its width (``_OtherFormatError``
+    otherwise), within the caps: the header's width is checked first, rows as they are read."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return False
+        raise _OtherFormatError from None
     if "\x00" in text:
-        return False
-    rows = list(csv.reader(io.StringIO(text)))
-    rows = [row for row in rows if row]
-    if len(rows) < 2 or len(rows[0]) < 1:
-        return False
-    width = len(rows[0])
-    header = rows[0]
-    return all(cell.strip() for cell in header) and all(len(row) == width for row in rows[1:])
-
-
-def _json_records(data: bytes) -> list[dict] | None:
-    """The records of a JSON array of objects or of JSON Lines; None when the bytes are neither."""
-    stripped = data.strip()
-    if not stripped or stripped[:1] not in (b"[", b"{"):
-        return None
+        raise _OtherFormatError
     try:
-        parsed = orjson.loads(stripped)
-    except orjson.JSONDecodeError:
-        parsed = None
-        try:
-            parsed = [orjson.loads(line) for line in stripped.splitlines() if line.strip()]
-        except orjson.JSONDecodeError:
-            return None
-    if isinstance(parsed, dict):
-        parsed = [parsed]
-    if isinstance(parsed, list) and parsed and all(isinstance(item, dict) for item in parsed):
-        return parsed
-    return None
+        rows = (row for row in csv.reader(io.StringIO(text)) if row)
+        header = next(rows, None)
+        if header is None or not all(cell.strip() for cell in header):
+            raise _OtherFormatError
+        limits.check_columns(len(header))
+        count = 0
+        for row in rows:
+            if len(row) != len(header):
+                raise _OtherFormatError
+            count += 1
+            limits.check_rows(count)
+    except csv.Error:
+        raise _OtherFormatError from None
+    if count == 0:
+        raise _OtherFormatError
 
 
-def sniff_dataset_format(data: bytes) -> str:
-    """``parquet``, ``json`` or ``csv`` from the bytes alone; UNSUPPORTED_FILE otherwise."""
+def _parquet_summary(data: bytes, limits: TableLimits, preview_rows: int) -> TableSummary:
+    """Parquet's metadata (rows, columns) is checked before any data is read; then the row groups
+    are streamed a batch at a time for the null counts and the preview."""
+    try:
+        parquet = pq.ParquetFile(io.BytesIO(data))
+        arrow_schema = parquet.schema_arrow
+        limits.check_columns(len(arrow_schema))
+        limits.check_rows(parquet.metadata.num_rows)
+        rows, has_nulls, preview = 0, [False] * len(arrow_schema), []
+        for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, use_threads=False):
+            rows += batch.num_rows
+            limits.check_rows(rows)
+            has_nulls = [seen or column.null_count > 0 for seen, column in zip(has_nulls, batch.columns, strict=True)]
+            if len(preview) < preview_rows:
+                preview.extend(batch.slice(0, preview_rows - len(preview)).to_pylist())
+    except (pa.ArrowException, ValueError, OSError) as exc:
+        raise UNSUPPORTED_FILE(f"The parquet file cannot be read as a table: {type(exc).__name__}") from None
+    return TableSummary(
+        format="parquet",
+        rows=rows,
+        schema=_schema_fields(arrow_schema, has_nulls),
+        preview=[_json_safe(row) for row in preview],
+    )
+
+
+def _table_summary(file_format: str, table: pa.Table, preview_rows: int) -> TableSummary:
+    has_nulls = [column.null_count > 0 for column in table.columns]
+    return TableSummary(
+        format=file_format,
+        rows=table.num_rows,
+        schema=_schema_fields(table.schema, has_nulls),
+        preview=table_records(table, preview_rows),
+    )
+
+
+def dataset_file_summary(data: bytes, *, limits: TableLimits, preview_rows: int) -> TableSummary:
+    """Recognise a dataset file by its bytes and read it within ``limits``.
+
+    Parquet (``PAR1`` at both ends), else JSON records (an array of objects, or JSON Lines), else
+    CSV; anything else is UNSUPPORTED_FILE. The caps are checked while the file is read, before
+    anything is stored: Parquet from its metadata first, JSON record by record, CSV from its
+    header's width first and then row by row. Past a cap: VALIDATION_ERROR naming it.
+    """
     if len(data) >= 12 and data[:4] == PARQUET_MAGIC and data[-4:] == PARQUET_MAGIC:
-        return "parquet"
-    if _json_records(data) is not None:
-        return "json"
-    if _looks_like_csv(data):
-        return "csv"
-    raise UNSUPPORTED_FILE("The file is not CSV (UTF-8 with a header row), JSON records or Parquet")
+        return _parquet_summary(data, limits, preview_rows)
+    try:
+        table = _json_table(data, limits)
+    except _OtherFormatError:
+        pass
+    except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
+        raise UNSUPPORTED_FILE(f"The json file cannot be read as a table: {type(exc).__name__}") from None
+    else:
+        if table.num_columns == 0:
+            raise errors.VALIDATION("The dataset has no columns", details={"file": ["no columns"]})
+        return _table_summary("json", table, preview_rows)
+    try:
+        _csv_rows_check(data, limits)
+    except _OtherFormatError:
+        raise UNSUPPORTED_FILE("The file is not CSV (UTF-8 with a header row), JSON records or Parquet") from None
+    return _table_summary("csv", read_table(data, "csv"), preview_rows)
 
 
 def read_table(data: bytes, file_format: str) -> pa.Table:
+    """A stored dataset file as one table (files the marketplace already holds: no caps here)."""
     try:
         if file_format == "parquet":
             return pq.read_table(io.BytesIO(data))
         if file_format == "csv":
             return pa_csv.read_csv(io.BytesIO(data))
         if file_format == "json":
-            records = _json_records(data)
-            if records is None:
-                raise UNSUPPORTED_FILE("The JSON is not a list of records")
-            return pa.Table.from_pylist(records)
+            try:
+                return _json_table(data, None)
+            except _OtherFormatError:
+                raise UNSUPPORTED_FILE("The JSON is not a list of records") from None
     except (pa.ArrowException, ValueError, TypeError) as exc:
         raise UNSUPPORTED_FILE(f"The {file_format} file cannot be read as a table: {type(exc).__name__}")
     raise ValueError(f"unknown format {file_format!r}")
@@ -139,21 +309,18 @@ def _field_type(arrow_type: pa.DataType) -> str:
     return "json"
 
 
-def infer_schema(table: pa.Table) -> list[dict]:
-    """Schema fields (see dataset_schema.FIELD_TYPES) for the table's columns, nulls => not required."""
-    fields = []
-    for index, column in enumerate(table.schema):
-        values = table.column(index)
-        fields.append(
-            {
-                "id": f"col_{index}",
-                "name": column.name,
-                "type": _field_type(column.type),
-                "description": "",
-                "constraints": {"required": values.null_count == 0},
-            }
-        )
-    return fields
+def _schema_fields(arrow_schema: pa.Schema, has_nulls: list[bool]) -> list[dict]:
+    """Schema fields (see dataset_schema.FIELD_TYPES) for the columns; a column with nulls is not required."""
+    return [
+        {
+            "id": f"col_{index}",
+            "name": column.name,
+            "type": _field_type(column.type),
+            "description": "",
+            "constraints": {"required": not nulls},
+        }
+        for index, (column, nulls) in enumerate(zip(arrow_schema, has_nulls, strict=True))
+    ]
 
 
 def human_size(size_bytes: int) -> str:

@@ -68,13 +68,18 @@ def model_create(
 
     ``base_model`` must name one of the documented estimators (VALIDATION_ERROR otherwise). The
     user must be allowed to download the dataset (creator, free, or bought: PAYMENT_REQUIRED
-    otherwise) and the dataset must have its file (DATASET_NOT_READY otherwise).
+    otherwise) and the dataset must have its file (DATASET_NOT_READY otherwise). Every size of the
+    training must be within its cap (VALIDATION_ERROR naming it), so nothing too big is ever queued.
+    The training itself runs later, as a job (``training_job_enqueue``).
     """
+    from marketplace.training.estimators import training_request_check
+
     base_model_check(base_model)
     if not dataset_access_for(user, [dataset]).can_download(dataset):
         raise PAYMENT_REQUIRED("Purchase the dataset before training on it")
     if dataset.status != Dataset.Status.READY or not dataset.full_cid:
         raise DATASET_NOT_READY("The dataset has no file to train on yet", details={"status": dataset.status})
+    training_request_check(base_model=base_model, config=training_config, rows=dataset.rows)
     model = TrainedModel.objects.create(
         name=name,
         description=description,

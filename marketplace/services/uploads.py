@@ -10,14 +10,12 @@ from core import errors, storage
 from marketplace import conf
 from marketplace.errors import UNSUPPORTED_FILE
 from marketplace.models import Upload
-from marketplace.services.dataset_schema import schema_validate
-from marketplace.services.file_formats import (
-    CONTENT_TYPES,
-    infer_schema,
-    read_table,
-    sniff_dataset_format,
-    table_records,
-)
+from marketplace.services.dataset_schema import MAX_FIELDS, schema_validate
+from marketplace.services.file_formats import CONTENT_TYPES, TableLimits, dataset_file_summary
+
+# An uploaded dataset is held to the caps of a generated one: rows as a generation config, columns
+# as a schema.
+UPLOAD_LIMITS = TableLimits(max_rows=conf.MAX_DATASET_ROWS, max_columns=MAX_FIELDS)
 
 
 def _json_document(data: bytes):
@@ -48,7 +46,8 @@ def upload_create(*, user, upload_type: str, filename: str, content: IO[bytes]) 
 
     ``dataset``: CSV, JSON records or Parquet, recognised by content; its rows are counted, its
     schema inferred and its first rows kept as a preview, so it can be published with
-    ``datasetType: upload``. ``schema``: a JSON schema (a list of fields, or ``{"schema": [...]}``),
+    ``datasetType: upload``. Past ``MAX_DATASET_ROWS`` rows or ``MAX_FIELDS`` columns it is refused
+    while it is read, and nothing is stored. ``schema``: a JSON schema (a list of fields, or ``{"schema": [...]}``),
     validated like a dataset's. ``template``: a JSON object with ``name`` and ``schema``.
     """
     data = content.read()
@@ -58,12 +57,10 @@ def upload_create(*, user, upload_type: str, filename: str, content: IO[bytes]) 
     schema: list[dict] = []
     preview: list[dict] = []
     if upload_type == Upload.Type.DATASET:
-        file_format = sniff_dataset_format(data)
-        table = read_table(data, file_format)
-        if table.num_rows == 0 or table.num_columns == 0:
+        summary = dataset_file_summary(data, limits=UPLOAD_LIMITS, preview_rows=conf.PREVIEW_ROWS)
+        if summary.rows == 0 or not summary.schema:
             raise errors.VALIDATION("The dataset has no rows", details={"file": ["no rows"]})
-        rows, schema = table.num_rows, infer_schema(table)
-        preview = table_records(table, conf.PREVIEW_ROWS)
+        file_format, rows, schema, preview = summary.format, summary.rows, summary.schema, summary.preview
     elif upload_type == Upload.Type.SCHEMA:
         file_format, schema = "json", _check_schema_file(data)
     else:

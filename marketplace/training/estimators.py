@@ -20,6 +20,7 @@ became (or ``"not used"``). Other hyperparameters (besides ``target``) are read 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -30,15 +31,15 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.neural_network import MLPClassifier
 from sklearn.tree import DecisionTreeClassifier
 
+from marketplace.engine import conf
 from marketplace.engine.errors import INVALID_TRAINING
 
 DEFAULT_EPOCHS = 10
 DEFAULT_BATCH_SIZE = 256
 DEFAULT_LEARNING_RATE = 0.01
-MAX_EPOCHS = 1000
-MAX_TREES = 1000
 WARM_START_STEPS = 10
 NOT_USED = "not used"
+HELD_OUT_SHARE = 0.2  # of the rows, kept out of fitting for the metrics
 
 
 @dataclass
@@ -129,9 +130,14 @@ def _sgd(settings):
 
 def _mlp(settings):
     layers = settings.hyperparameters.get("hiddenLayers") or [64]
-    if not isinstance(layers, list) or not layers or not all(isinstance(n, int) and 1 <= n <= 1024 for n in layers):
+    most, widest = conf.TRAINING_MAX_HIDDEN_LAYERS, conf.TRAINING_MAX_LAYER_SIZE
+    if (
+        not isinstance(layers, list)
+        or not 1 <= len(layers) <= most
+        or not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= widest for n in layers)
+    ):
         raise INVALID_TRAINING(
-            "hyperparameters.hiddenLayers must be a list of layer sizes (1-1024)",
+            f"hyperparameters.hiddenLayers must be a list of 1 to {most} layer sizes, each 1 to {widest}",
             details={"hyperparameters": "hiddenLayers"},
         )
     settings.mapping.update(
@@ -149,15 +155,15 @@ def _mlp(settings):
 
 
 def _random_forest(settings):
-    trees = settings.number("nEstimators", 100, low=1, high=MAX_TREES, cast=int)
-    depth = settings.number("maxDepth", None, low=1, high=100, cast=int)
+    trees = settings.number("nEstimators", 100, low=1, high=conf.TRAINING_MAX_TREES, cast=int)
+    depth = settings.number("maxDepth", None, low=1, high=conf.TRAINING_MAX_DEPTH, cast=int)
     settings.mapping.update(epochs=NOT_USED, batchSize=NOT_USED, learningRate=NOT_USED)
     estimator = RandomForestClassifier(n_estimators=1, max_depth=depth, warm_start=True, random_state=settings.seed)
     return estimator, _fit_growing("n_estimators", trees)
 
 
 def _gradient_boosting(settings):
-    depth = settings.number("maxDepth", None, low=1, high=100, cast=int)
+    depth = settings.number("maxDepth", None, low=1, high=conf.TRAINING_MAX_DEPTH, cast=int)
     settings.mapping.update(
         epochs=f"max_iter={settings.epochs} boosting rounds",
         batchSize=NOT_USED,
@@ -175,7 +181,7 @@ def _gradient_boosting(settings):
 
 
 def _decision_tree(settings):
-    depth = settings.number("maxDepth", None, low=1, high=100, cast=int)
+    depth = settings.number("maxDepth", None, low=1, high=conf.TRAINING_MAX_DEPTH, cast=int)
     settings.mapping.update(epochs=NOT_USED, batchSize=NOT_USED, learningRate=NOT_USED)
     return DecisionTreeClassifier(max_depth=depth, random_state=settings.seed), _fit_once
 
@@ -226,9 +232,16 @@ def settings_from(config: dict, *, seed: int) -> TrainingSettings:
     if not isinstance(hyperparameters, dict):
         raise INVALID_TRAINING("trainingConfig.hyperparameters must be an object")
     return TrainingSettings(
-        epochs=_bounded(config.get("epochs"), DEFAULT_EPOCHS, low=1, high=MAX_EPOCHS, cast=int, name="epochs"),
+        epochs=_bounded(
+            config.get("epochs"), DEFAULT_EPOCHS, low=1, high=conf.TRAINING_MAX_EPOCHS, cast=int, name="epochs"
+        ),
         batch_size=_bounded(
-            config.get("batchSize"), DEFAULT_BATCH_SIZE, low=1, high=100_000, cast=int, name="batchSize"
+            config.get("batchSize"),
+            DEFAULT_BATCH_SIZE,
+            low=1,
+            high=conf.TRAINING_MAX_BATCH_SIZE,
+            cast=int,
+            name="batchSize",
         ),
         learning_rate=_bounded(
             config.get("learningRate"), DEFAULT_LEARNING_RATE, low=1e-7, high=10.0, cast=float, name="learningRate"
@@ -241,3 +254,23 @@ def settings_from(config: dict, *, seed: int) -> TrainingSettings:
 def estimator_for(base_model: str, settings: TrainingSettings):
     """(estimator, trainer) for ``base_model``; ``settings.mapping`` records what each knob became."""
     return BASE_MODELS[base_model_key(base_model)](settings)
+
+
+def training_request_check(*, base_model: str, config: dict, rows: int) -> None:
+    """INVALID_TRAINING (a 400) when the job could not run or would exceed a cap, checked when the
+    training is asked for, before a model or job exists: the base model, every knob and
+    hyperparameter in its range (the same checks the job makes), and for estimators trained in
+    mini-batch passes, ``epochs x batches per epoch`` within ``TRAINING_MAX_STEPS`` for the rows
+    the job will read."""
+    settings = settings_from(config, seed=0)
+    _, trainer = estimator_for(base_model, settings)
+    if trainer is not _fit_in_passes:
+        return
+    train_rows = max(1, math.ceil(min(rows, conf.TRAINING_MAX_ROWS) * (1 - HELD_OUT_SHARE)))
+    steps = settings.epochs * math.ceil(train_rows / settings.batch_size)
+    if steps > conf.TRAINING_MAX_STEPS:
+        raise INVALID_TRAINING(
+            f"epochs x batches per epoch is {steps} mini-batch steps for {train_rows} training rows; at most"
+            f" {conf.TRAINING_MAX_STEPS}: fewer epochs or a larger batchSize",
+            details={"trainingConfig": "epochs"},
+        )

@@ -1,16 +1,16 @@
-"""What every marketplace view shares: sign-in, error documentation, pagination."""
+"""What every marketplace view shares: sign-in, error documentation, the shape of a page."""
 
 from __future__ import annotations
-
-import math
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny, IsAuthenticated
 
+from core.pagination import Page
 from core.views import ApiView
 from marketplace.authentication import MarketplaceJWTAuthentication
+from marketplace.serializers.outputs import PaginationSerializer
 
 
 @extend_schema_serializer(component_name="MarketplaceErrorDetail")
@@ -76,5 +76,14 @@ class JsonOnlyNegotiation(DefaultContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-def pagination(*, page: int, limit: int, total: int) -> dict:
-    return {"page": page, "limit": limit, "total": total, "totalPages": math.ceil(total / limit) if total else 0}
+# The fields of every list answer beside its list (OpenAPI), as ``page_answer`` fills them.
+PAGE_FIELDS = {
+    "pagination": PaginationSerializer(),
+    "totalPages": serializers.IntegerField(help_text="The same as pagination.totalPages"),
+}
+
+
+def page_answer(page: Page, **lists) -> dict:
+    """A list answer: the spec's ``pagination`` object, and ``totalPages`` at the top level as well
+    (the Synthik web app reads it there to decide whether to offer another page)."""
+    return {**lists, "pagination": page.meta, "totalPages": page.total_pages}

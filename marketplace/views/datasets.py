@@ -20,20 +20,19 @@ from marketplace.serializers.outputs import (
     AnyObjectField,
     DatasetSerializer,
     GenerationJobSerializer,
-    PaginationSerializer,
     PurchaseSerializer,
 )
 from marketplace.services import datasets as dataset_services
 from marketplace.services import downloads as download_services
 from marketplace.services import purchases as purchase_services
 from marketplace.services.file_formats import human_size
-from marketplace.views.base import DatasetOperationView, JsonOnlyNegotiation, errors_for, pagination
+from marketplace.views.base import PAGE_FIELDS, DatasetOperationView, JsonOnlyNegotiation, errors_for, page_answer
 
 DatasetListResponse = inline_serializer(
     "MarketplaceDatasetList",
     {
         "datasets": DatasetSerializer(many=True),
-        "pagination": PaginationSerializer(),
+        **PAGE_FIELDS,
         "filters": inline_serializer(
             "MarketplaceDatasetFilters",
             {
@@ -127,13 +126,14 @@ class DatasetListView(DatasetOperationView):
                 min_rating=q.get("minRating"),
                 max_price=q.get("maxPrice"),
                 verified=q.get("verified"),
+                creator=q.get("creator", ""),
             ),
         )
-        access = dataset_selectors.dataset_access_for(request.user, result.datasets)
+        access = dataset_selectors.dataset_access_for(request.user, result.page.items)
+        datasets = DatasetSerializer(result.page.items, many=True, context={"access": access}).data
         return Response(
             {
-                "datasets": DatasetSerializer(result.datasets, many=True, context={"access": access}).data,
-                "pagination": pagination(page=result.page, limit=result.limit, total=result.total),
+                **page_answer(result.page, datasets=datasets),
                 "filters": {
                     "categories": result.categories,
                     "tags": result.tags,

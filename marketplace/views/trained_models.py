@@ -9,16 +9,14 @@ from rest_framework.response import Response
 from marketplace.selectors import datasets as dataset_selectors
 from marketplace.selectors import trained_models as model_selectors
 from marketplace.serializers.inputs import ModelCreateSerializer, ModelListQuerySerializer
-from marketplace.serializers.outputs import DatasetSerializer, ModelSerializer, PaginationSerializer
+from marketplace.serializers.outputs import DatasetSerializer, ModelSerializer
 from marketplace.services import downloads as download_services
 from marketplace.services import trained_models as model_services
 from marketplace.services.file_formats import human_size
-from marketplace.views.base import DatasetOperationView, MarketplaceView, errors_for, pagination
+from marketplace.views.base import PAGE_FIELDS, DatasetOperationView, MarketplaceView, errors_for, page_answer
 from marketplace.views.datasets import DownloadResponse, download_url
 
-ModelListResponse = inline_serializer(
-    "MarketplaceModelList", {"models": ModelSerializer(many=True), "pagination": PaginationSerializer()}
-)
+ModelListResponse = inline_serializer("MarketplaceModelList", {"models": ModelSerializer(many=True), **PAGE_FIELDS})
 ModelDetailResponse = inline_serializer(
     "MarketplaceModelDetail",
     {
@@ -70,12 +68,7 @@ def model_list_response(request, query: dict, **extra) -> Response:
             **extra,
         )
     )
-    return Response(
-        {
-            "models": ModelSerializer(page.models, many=True).data,
-            "pagination": pagination(page=page.page, limit=page.limit, total=page.total),
-        }
-    )
+    return Response(page_answer(page, models=ModelSerializer(page.items, many=True).data))
 
 
 class ModelListView(MarketplaceView):

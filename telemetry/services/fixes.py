@@ -12,14 +12,26 @@ from telemetry.services.pattern_set import pattern_set_rebuild_request
 
 
 @transaction.atomic
-def fix_update(*, fix: Fix, review: str, fix_type: str | None, description: str | None, command: str | None) -> None:
-    """Set a fix's review state and text, exactly as staff wrote it (staff text is not scrubbed).
+def fix_update(
+    *,
+    fix: Fix,
+    review: str,
+    fix_type: str | None,
+    description: str | None,
+    command: str | None,
+    file: str | None = None,
+    diff: str | None = None,
+) -> None:
+    """Set a fix's review state and text, exactly as staff wrote it.
 
-    Only these columns are written, so counters updated by concurrent uploads are never
-    overwritten with the admin form's stale copy.
+    Staff text is trusted as written: it need not hash to the fix signature (it is how staff
+    correct a fix). A fix without a type is served without a fix object. Only these columns are
+    written, so counters updated by concurrent uploads are never overwritten with the admin
+    form's stale copy.
     """
+    text = {"type": fix_type, "description": description, "command": command, "file": file, "diff": diff}
     fields = {
-        "fix_data": {"type": fix_type or None, "description": description or None, "command": command or None},
+        "fix_data": {member: value for member, value in text.items() if value},
         "review": review,
         "dirty": True,
     }

@@ -14,6 +14,7 @@ so concurrent uploads of the same pairs never lose a count. Rows are written in 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from django.db import connection
 
@@ -60,6 +61,11 @@ LEARNING_COLUMNS = (
 )
 _ERRORS_CONFLICT = (
     "ON CONFLICT (id) DO UPDATE SET occurrence_count = errors.occurrence_count + excluded.occurrence_count"
+)
+_CONTRIBUTOR_DAY_CONFLICT = (
+    "ON CONFLICT (fix_id, account_id, day) DO UPDATE SET "
+    "successes = telemetry_contributor_day.successes + excluded.successes, "
+    "failures = telemetry_contributor_day.failures + excluded.failures"
 )
 _FIXES_CONFLICT = (
     "ON CONFLICT (id) DO UPDATE SET "
@@ -204,6 +210,36 @@ def _write_batch_portable(batch: AggregatedBatch) -> PairTotalsAfter:
                 [value for row in chunk for value in (batch.user_id, batch.session_id, *row)],
             )
     return totals
+
+
+def add_contributor_days(pairs: dict[str, PairTotals], *, account_id: int, day: date) -> None:
+    """Add the batch's counts of each pair to the account's contributor-day (one row per pair,
+    account and day), in fix-id order like every other write of an upload."""
+    rows = sorted(pairs.items())
+    if connection.vendor == "postgresql":
+        with _array_cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO telemetry_contributor_day (fix_id, account_id, day, successes, failures) "
+                "SELECT fix_id, %s, %s, successes, failures "
+                "FROM unnest(%b::text[], %b::int[], %b::int[]) AS batch(fix_id, successes, failures) "
+                + _CONTRIBUTOR_DAY_CONFLICT,
+                [
+                    account_id,
+                    day,
+                    [fix_id for fix_id, _ in rows],
+                    [pair.successes for _, pair in rows],
+                    [pair.failures for _, pair in rows],
+                ],
+            )
+        return
+    with connection.cursor() as cursor:
+        for chunk in _chunks(rows):
+            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
+            cursor.execute(
+                "INSERT INTO telemetry_contributor_day (fix_id, account_id, day, successes, failures) "  # noqa: S608
+                f"VALUES {values} " + _CONTRIBUTOR_DAY_CONFLICT,
+                [value for fix_id, pair in chunk for value in (fix_id, account_id, day, pair.successes, pair.failures)],
+            )
 
 
 def insert_contributions(fix_ids: list[str], user_id: str) -> None:

@@ -5,8 +5,12 @@ aggregated in Python first (one row per error, one per error/fix pair), then wri
 ``ingest_statements.write_batch`` (one statement on PostgreSQL), whose returned totals tell
 
 - the pairs nobody had reported before: ``newPatterns``, and their reporter is recorded;
-- the pairs still without fix text: the batch's text, scrubbed, is written to those only;
+- the pairs still without fix text: the batch's text is written to those only (every text of a
+  pair is the same, since it must hash to the pair's fix signature; see ``telemetry.fix_text``);
 - the change of the success rate of the pairs that existed before: ``improvedAccuracy``.
+
+An upload through a confirmed key also adds to its account's contributor-days
+(``ContributorDay``), the only evidence the published pattern set counts.
 
 The whole batch is one transaction: stored whole or not at all.
 """
@@ -18,8 +22,9 @@ from typing import NamedTuple
 
 import orjson
 from django.db import transaction
+from django.utils import timezone
 
-from core.privacy import scrub_text
+from core.privacy import find_hits
 from telemetry.models import error_id_for, fix_id_for
 from telemetry.selectors import current_version_label
 from telemetry.services import ingest_statements
@@ -36,7 +41,8 @@ class LearningInput(NamedTuple):
     duration_ms: int | None
     project_size: int | None
     framework: str | None
-    # {"type", "description", "command"}, not yet scrubbed; None when the client sent no fix.
+    # The fix's stored members (fix_text.stored_fix), already checked against fix_signature;
+    # None when the client sent no fix.
     fix: dict | None
 
 
@@ -50,30 +56,40 @@ class UploadResult:
 
 
 def learnings_upload(
-    *, user_id: str, session_id: str, team_id: int | None, learnings: list[LearningInput]
+    *,
+    user_id: str,
+    session_id: str,
+    team_id: int | None,
+    contributor_id: int | None,
+    learnings: list[LearningInput],
 ) -> UploadResult:
     """Store a validated batch whole or not at all, and update every counter it touches.
 
-    ``team_id`` is the team library the batch feeds (None: the public one). Fix text is stored,
-    scrubbed, only for pairs that have none yet. A rebuild of the pattern set is asked for once
-    the batch is committed.
+    ``team_id`` is the team library the batch feeds (None: the public one). ``contributor_id``
+    is the account of a confirmed key (None for an unconfirmed one): its learnings then also
+    count as that account's contributor-days. Fix text is stored only for pairs that have none
+    yet, and only when it holds no personal data (it cannot be scrubbed: it must still hash to
+    its signature). A rebuild of the pattern set is asked for once the batch is committed.
     """
+    if not learnings:
+        return UploadResult(new_patterns=0, improved_accuracy=0.0, model_version=current_version_label())
     batch = _aggregate(user_id=user_id, session_id=session_id, team_id=team_id, learnings=learnings)
     with transaction.atomic():
         totals = ingest_statements.write_batch(batch)
+        if contributor_id is not None:
+            ingest_statements.add_contributor_days(batch.pairs, account_id=contributor_id, day=timezone.now().date())
         first_seen = [
             fix_id
             for fix_id, (successes, failures, _) in totals.items()
             if _is_first_sighting(batch.pairs[fix_id], successes, failures)
         ]
         ingest_statements.insert_contributions(first_seen, user_id)
-        ingest_statements.store_fix_texts(
-            {
-                fix_id: _scrubbed(batch.pairs[fix_id].fix)
-                for fix_id, (_, _, lacks_text) in totals.items()
-                if lacks_text and batch.pairs[fix_id].fix is not None
-            }
-        )
+        texts = {}
+        for fix_id, (_, _, lacks_text) in totals.items():
+            fix = batch.pairs[fix_id].fix
+            if lacks_text and fix is not None and not _holds_personal_data(fix):
+                texts[fix_id] = orjson.dumps(fix).decode()
+        ingest_statements.store_fix_texts(texts)
         transaction.on_commit(pattern_set_rebuild_request)
 
     return UploadResult(
@@ -120,15 +136,20 @@ def _aggregate(
     return batch
 
 
-def _scrubbed(fix: dict) -> str:
-    """A fix as stored: its type, and its text after the privacy rules (paths, secrets, ...)."""
-    return orjson.dumps(
-        {
-            "type": fix["type"],
-            "description": scrub_text(fix["description"]) if fix.get("description") else None,
-            "command": scrub_text(fix["command"]) if fix.get("command") else None,
-        }
-    ).decode()
+# Privacy rules whose finds a fix may hold: a location inside the project ("src/App.tsx",
+# "tsconfig.json") is what a FILE_EDIT fix is about, and names no one.
+_PROJECT_LOCATIONS = frozenset({"relative_path", "file_name"})
+
+
+def _holds_personal_data(fix: dict) -> bool:
+    """Whether any text of the fix holds what the platform's privacy rules remove (home
+    directories, absolute paths, addresses, secrets, ...). Such text is not stored at all."""
+    return any(
+        hit.rule not in _PROJECT_LOCATIONS
+        for member, text in fix.items()
+        if member != "type"
+        for hit in find_hits(text)
+    )
 
 
 def _is_first_sighting(pair: PairTotals, successes: int, failures: int) -> bool:

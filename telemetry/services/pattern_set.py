@@ -20,11 +20,14 @@ from collections.abc import Iterable
 import orjson
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.models import Count, F, Q
 
+from core.jobs import job_send
 from telemetry import conf
-from telemetry.models import Error, FixReview, Pattern, PatternSetVersion
+from telemetry.models import ContributorDay, Error, FixReview, Pattern, PatternSetVersion
 
 REBUILD_PENDING_KEY = "telemetry:pattern-set:rebuild-pending"
+PATTERN_SET_REBUILD_TASK = "telemetry.pattern_set_rebuild_task"
 _CHUNK = 1000
 
 
@@ -51,8 +54,6 @@ _flag_set_here_until = 0.0
 def pattern_set_rebuild_request() -> bool:
     """Ask for a rebuild; returns False when one is already on its way (this ask joins it)."""
     global _flag_set_here_until
-    from telemetry.tasks import pattern_set_rebuild_task
-
     delay = conf.REBUILD_DELAY_SECONDS
     if delay > 0:
         now = time.monotonic()
@@ -61,7 +62,8 @@ def pattern_set_rebuild_request() -> bool:
         if not cache.add(REBUILD_PENDING_KEY, 1, timeout=delay):
             return False
         _flag_set_here_until = now + delay - 1  # a second's margin against clock differences
-    pattern_set_rebuild_task.apply_async(countdown=delay)
+    # Not sent (broker down): the pairs stay dirty and beat's periodic rebuild picks them up.
+    job_send(PATTERN_SET_REBUILD_TASK, countdown=delay)
     return True
 
 
@@ -77,7 +79,7 @@ def _claim_dirty_fixes(limit: int) -> list[tuple]:
         cursor.execute(
             "UPDATE fixes SET dirty = FALSE WHERE id IN "  # noqa: S608 (no user input)
             f"(SELECT id FROM fixes WHERE dirty ORDER BY id LIMIT %s{lock}) "
-            "RETURNING id, error_id, fix_signature, fix_data, success_count, fail_count, review",
+            "RETURNING id, error_id, fix_signature, fix_data, review",
             [limit],
         )
         return cursor.fetchall()
@@ -105,9 +107,9 @@ def pattern_set_rebuild(*, batch_size: int | None = None) -> PatternSetVersion |
     """Publish every changed pair and bump the version; None when nothing visible changed.
 
     Runs one at a time (it locks the seed version row, which a data migration created). A pair
-    is published when it has at least one success and its fix is not blocked; a published pair
-    that gets blocked is withdrawn (kept invisible, so ``since`` downloads can tell clients to
-    drop it).
+    is published by the rule of ``_ranked_patterns``; a published pair that no longer meets it
+    (a blocked fix) is withdrawn (kept invisible, so ``since`` downloads can tell clients to drop
+    it).
     """
     batch_size = batch_size or conf.REBUILD_BATCH_SIZE
     version = None
@@ -131,9 +133,12 @@ def pattern_set_rebuild(*, batch_size: int | None = None) -> PatternSetVersion |
                         "fail_count",
                         "success_rate",
                         "confidence",
+                        "contributors",
                         "fix_type",
                         "fix_description",
                         "fix_command",
+                        "fix_file",
+                        "fix_diff",
                         "visible",
                         "changed_sequence",
                     ],
@@ -153,8 +158,35 @@ def pattern_set_rebuild(*, batch_size: int | None = None) -> PatternSetVersion |
     return version
 
 
+def _contributor_figures(fix_ids: list[str]) -> dict[str, tuple[int, int, int]]:
+    """fix id -> (distinct confirmed accounts, successful contributor-days, the other days).
+
+    A contributor-day is a success when most of that day's reports were successes.
+    """
+    mostly_successes = Q(successes__gt=F("failures"))
+    figures = {}
+    for chunk in _chunks(fix_ids):
+        rows = (
+            ContributorDay.objects.filter(fix_id__in=chunk)
+            .values("fix_id")
+            .annotate(
+                contributors=Count("account_id", distinct=True),
+                success_days=Count("day", filter=mostly_successes),
+                failure_days=Count("day", filter=~mostly_successes),
+            )
+            .values_list("fix_id", "contributors", "success_days", "failure_days")
+        )
+        figures.update((fix_id, tuple(counts)) for fix_id, *counts in rows)
+    return figures
+
+
 def _ranked_patterns(claimed: list[tuple], *, sequence: int) -> tuple[list[Pattern], int]:
-    """The Pattern rows to write for the claimed pairs, and how many become newly visible."""
+    """The Pattern rows to write for the claimed pairs, and how many become newly visible.
+
+    A pair is visible once enough distinct confirmed accounts reported it (``conf.MIN_CONTRIBUTORS``,
+    or ``conf.TEAM_MIN_CONTRIBUTORS`` in a team library), on at least one mostly successful day, and
+    its fix is not blocked. Its figures count contributor-days, never raw learnings.
+    """
     error_ids = sorted({row[1] for row in claimed})
     errors: dict[str, tuple] = {}
     for chunk in _chunks(error_ids):
@@ -165,11 +197,15 @@ def _ranked_patterns(claimed: list[tuple], *, sequence: int) -> tuple[list[Patte
     published: dict[str, bool] = {}
     for chunk in _chunks([row[0] for row in claimed]):
         published.update(Pattern.objects.filter(id__in=chunk).values_list("id", "visible"))
+    figures = _contributor_figures([row[0] for row in claimed])
 
     patterns = []
     new_patterns = 0
-    for fix_id, error_id, fix_signature, fix_data, successes, failures, review in claimed:
-        visible = review != FixReview.BLOCKED and successes > 0
+    for fix_id, error_id, fix_signature, fix_data, review in claimed:
+        signature, framework, team_id = errors[error_id]
+        contributors, successes, failures = figures.get(fix_id, (0, 0, 0))
+        threshold = conf.TEAM_MIN_CONTRIBUTORS if team_id else conf.MIN_CONTRIBUTORS
+        visible = review != FixReview.BLOCKED and contributors >= max(threshold, 1) and successes > 0
         was_visible = published.get(fix_id)
         if not visible and not was_visible:
             continue  # neither published nor to be withdrawn
@@ -178,7 +214,6 @@ def _ranked_patterns(claimed: list[tuple], *, sequence: int) -> tuple[list[Patte
         if isinstance(fix_data, (str, bytes)):
             fix_data = orjson.loads(fix_data)
         fix_data = fix_data or {}
-        signature, framework, team_id = errors[error_id]
         total = successes + failures
         patterns.append(
             Pattern(
@@ -191,9 +226,12 @@ def _ranked_patterns(claimed: list[tuple], *, sequence: int) -> tuple[list[Patte
                 fail_count=failures,
                 success_rate=round(successes / total, 4) if total else 0.0,
                 confidence=round(wilson_lower_bound(successes, total), 4),
+                contributors=contributors,
                 fix_type=fix_data.get("type"),
                 fix_description=fix_data.get("description"),
                 fix_command=fix_data.get("command"),
+                fix_file=fix_data.get("file"),
+                fix_diff=fix_data.get("diff"),
                 visible=visible,
                 changed_sequence=sequence,
             )

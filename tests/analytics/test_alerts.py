@@ -10,7 +10,7 @@ from django.core import mail
 
 from analytics import conf
 from analytics.models import ErrorGroup, ErrorGroupAlert
-from analytics.services.alerts import error_group_alert_send
+from analytics.services.alerts import ALERT_SEND_TASK, error_group_alert_send
 from analytics.services.triage import error_groups_resolve
 from analytics.tasks import error_group_alert_send_task
 from tests.analytics.conftest import error_payload, post
@@ -149,3 +149,8 @@ def test_the_report_is_stored_when_the_alert_cannot_be_queued(
     assert response.status_code == 201, response.json()
     assert ErrorGroup.objects.count() == 1
     assert ErrorGroupAlert.objects.get().sent_at is None
+    assert mail.outbox == []
+
+
+def test_the_alert_task_is_registered_under_the_name_the_service_sends():
+    assert error_group_alert_send_task.name == ALERT_SEND_TASK

@@ -66,3 +66,9 @@ def test_every_key_is_listed_without_the_filter(superuser_client, keys_one_revok
     assert listed(superuser_client, reverse("admin:accounts_apikey_changelist")) == set(
         ApiKey.objects.values_list("pk", flat=True)
     )
+
+
+def test_telemetry_keys_filter_by_confirmed_yes_or_no(superuser_client):
+    content = superuser_client.get(reverse("admin:telemetry_telemetrykey_changelist")).content.decode()
+
+    assert "By confirmed " in content and "By confirmed at" not in content

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import socket
 import time
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 
 import anyio
-import httpx
 import pytest
-import respx
 from django.core.exceptions import ImproperlyConfigured
 
 from core.errors import DomainError
@@ -20,29 +16,27 @@ from core.llm import (
     LanguageModelError,
     OfflineProvider,
     OpenAICompatibleProvider,
-    RetryPolicy,
     StreamChunk,
     get_provider,
 )
-from core.llm.openai_compatible import parse_retry_after, redact
+from core.llm.openai_compatible import redact
 from tests.fakes.openai_server import FAKE_API_KEY, FAKE_MODEL
 
-FAST_RETRIES = RetryPolicy(
-    max_retries=2, backoff_base_seconds=0.01, backoff_max_seconds=0.05, retry_after_max_seconds=1.0
-)
 MESSAGES = [
     {"role": "system", "content": "You are terse."},
     {"role": "user", "content": "Say hello to the whole team before the stand-up meeting starts today"},
 ]
 
 
-def _provider(base_url: str, *, api_key: str = FAKE_API_KEY, timeout: float = 3.0) -> OpenAICompatibleProvider:
+def _provider(
+    base_url: str, *, api_key: str = FAKE_API_KEY, timeout: float = 3.0, max_retries: int = 2
+) -> OpenAICompatibleProvider:
     return OpenAICompatibleProvider(
         base_url=base_url,
         api_key=api_key,
         default_model="default-model",
         timeout_seconds=timeout,
-        retry_policy=FAST_RETRIES,
+        max_retries=max_retries,
     )
 
 
@@ -136,8 +130,9 @@ def test_complete_without_usage_from_the_server_is_estimated_and_labelled(provid
     assert completion.usage.total_tokens == completion.usage.prompt_tokens + completion.usage.completion_tokens
 
 
-def test_auth_header_is_sent_only_when_a_key_is_set(fake_openai_server):
-    # given
+def test_auth_header_is_sent_only_when_a_key_is_set(fake_openai_server, monkeypatch):
+    # given: no key configured, and the openai package's own variable set in the environment
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-the-environment-0123")
     without_key = _provider(fake_openai_server.base_url, api_key="")
 
     # when
@@ -161,6 +156,18 @@ def test_malformed_answer_is_an_invalid_response_error(provider, fake_openai_ser
     assert caught.value.reason == "invalid_response"
     assert caught.value.status == 502
     assert len(fake_openai_server.requests) == 1
+
+
+def test_an_answer_that_is_not_json_is_an_invalid_response_error(provider, fake_openai_server):
+    # given
+    fake_openai_server.reply_raw(b"<html>gateway page</html>")
+
+    # when
+    with pytest.raises(LanguageModelError) as caught:
+        provider.complete(MESSAGES)
+
+    # then
+    assert (caught.value.reason, caught.value.status, caught.value.attempts) == ("invalid_response", 502, 1)
 
 
 # --- streams --------------------------------------------------------------------------------------
@@ -188,7 +195,6 @@ def test_stream_yields_deltas_then_a_final_chunk_with_the_servers_usage(provider
     [request] = fake_openai_server.requests
     assert request.json["stream"] is True
     assert request.json["stream_options"] == {"include_usage": True}
-    assert request.headers["accept"] == "text/event-stream"
     assert request.headers["authorization"] == f"Bearer {FAKE_API_KEY}"
 
 
@@ -371,8 +377,8 @@ def test_retry_after_within_bounds_is_honoured(provider, fake_openai_server):
 
 
 def test_retry_after_beyond_bounds_fails_at_once(provider, fake_openai_server):
-    # given: the server asks for two minutes, the policy allows one second
-    fake_openai_server.fail(429, headers={"Retry-After": "120"})
+    # given: the server asks for ten minutes; the openai package waits two at most
+    fake_openai_server.fail(429, headers={"Retry-After": "600"})
     fake_openai_server.reply("never reached")
 
     # when
@@ -400,21 +406,35 @@ def test_a_rejected_request_is_not_retried(provider, fake_openai_server):
     assert len(fake_openai_server.requests) == 1
 
 
-def test_a_slow_answer_times_out_without_retry(fake_openai_server):
-    # given
-    provider = _provider(fake_openai_server.base_url, timeout=0.3)
+def test_a_slow_answer_times_out_after_its_retries(fake_openai_server):
+    # given: every attempt outlasts the timeout
+    provider = _provider(fake_openai_server.base_url, timeout=0.3, max_retries=1)
     fake_openai_server.reply("too late", delay=3.0)
+    fake_openai_server.reply("too late again", delay=3.0)
     started = time.monotonic()
 
     # when
     with pytest.raises(LanguageModelError) as caught:
         provider.complete(MESSAGES)
 
-    # then: a read timeout is not retried (the model may have run, and billed, the whole time)
-    assert caught.value.reason == "timeout"
-    assert caught.value.status == 502
-    assert time.monotonic() - started < 2.0
-    assert len(fake_openai_server.requests) == 1
+    # then: a timeout is retried like a lost connection (the openai package's policy), then reported
+    assert (caught.value.reason, caught.value.status, caught.value.attempts) == ("timeout", 502, 2)
+    assert time.monotonic() - started < 2.5
+    assert len(fake_openai_server.requests) == 2
+
+
+def test_a_slow_first_attempt_is_retried_and_the_second_answer_returned(fake_openai_server):
+    # given
+    provider = _provider(fake_openai_server.base_url, timeout=0.3, max_retries=1)
+    fake_openai_server.reply("too late", delay=3.0)
+    fake_openai_server.reply("in time")
+
+    # when
+    completion = provider.complete(MESSAGES)
+
+    # then
+    assert completion.text == "in time"
+    assert len(fake_openai_server.requests) == 2
 
 
 def test_an_unreachable_server_is_retried_then_reported():
@@ -499,52 +519,38 @@ def test_an_error_event_mid_stream_is_reported(provider, fake_openai_server):
     assert caught.value.upstream_message == "fake stream error"
 
 
-@respx.mock
-def test_an_upstream_401_is_rejected_without_retry_and_without_the_key():
-    # given
-    route = respx.post("https://llm.example.test/v1/chat/completions").mock(
-        return_value=httpx.Response(
-            401,
-            json={"error": {"message": "Incorrect API key provided: sk-live-abcdef123456", "code": "invalid_api_key"}},
-        )
-    )
-    provider = _provider("https://llm.example.test/v1", api_key="sk-live-abcdef123456")
+def test_an_upstream_401_is_rejected_without_retry_and_without_the_key(fake_openai_server):
+    # given: the server echoes the key it refused
+    fake_openai_server.fail(401, message="Incorrect API key provided: sk-live-abcdef123456")
+    provider = _provider(fake_openai_server.base_url, api_key="sk-live-abcdef123456")
 
     # when
     with pytest.raises(LanguageModelError) as caught:
         provider.complete(MESSAGES)
 
     # then
-    assert route.call_count == 1
-    assert route.calls[0].request.headers["Authorization"] == "Bearer sk-live-abcdef123456"
+    [request] = fake_openai_server.requests
+    assert request.headers["authorization"] == "Bearer sk-live-abcdef123456"
     assert caught.value.reason == "rejected"
     assert caught.value.details["upstreamStatus"] == 401
-    assert "sk-live" not in caught.value.upstream_message
+    assert caught.value.upstream_message == "Incorrect API key provided: [redacted]"
     assert "sk-live" not in repr(provider)
 
 
-# --- retry policy ---------------------------------------------------------------------------------
+def test_a_server_error_event_before_any_text_is_a_server_error(provider, fake_openai_server):
+    # given
+    fake_openai_server.reply_stream(["never sent"], error_event_after=0)
+
+    # when
+    with pytest.raises(LanguageModelError) as caught:
+        list(provider.stream(MESSAGES))
+
+    # then
+    assert caught.value.reason == "server_error"
+    assert caught.value.upstream_message == "fake stream error"
 
 
-def test_retry_after_is_read_as_seconds_or_an_http_date():
-    in_ten_seconds = format_datetime(datetime.now(UTC) + timedelta(seconds=10), usegmt=True)
-
-    assert parse_retry_after("3") == 3.0
-    assert parse_retry_after("0.5") == 0.5
-    assert 8.0 <= parse_retry_after(in_ten_seconds) <= 10.0
-    assert parse_retry_after("soon") is None
-    assert parse_retry_after(None) is None
-
-
-def test_backoff_grows_is_capped_and_stops_after_max_retries():
-    policy = RetryPolicy(max_retries=3, backoff_base_seconds=1.0, backoff_max_seconds=3.0, retry_after_max_seconds=5)
-
-    assert 0.5 <= policy.delay_seconds(1) <= 1.0
-    assert 1.0 <= policy.delay_seconds(2) <= 2.0
-    assert 1.5 <= policy.delay_seconds(3) <= 3.0
-    assert policy.delay_seconds(4) is None
-    assert policy.delay_seconds(1, "4") == 4.0
-    assert policy.delay_seconds(1, "6") is None
+# --- redaction -----------------------------------------------------------------------------------
 
 
 def test_redact_masks_the_key_and_key_shaped_strings():
@@ -633,6 +639,21 @@ def test_get_provider_talks_to_the_configured_endpoint(llm_endpoint_configured):
     [request] = llm_endpoint_configured.requests
     assert request.json["model"] == FAKE_MODEL
     assert request.headers["authorization"] == f"Bearer {FAKE_API_KEY}"
+
+
+def test_get_provider_takes_its_retry_budget_from_the_settings(llm_endpoint_configured, settings):
+    # given
+    settings.LLM_MAX_RETRIES = 0
+    llm_endpoint_configured.fail(503)
+    llm_endpoint_configured.reply("never reached")
+
+    # when
+    with pytest.raises(LanguageModelError) as caught:
+        get_provider().complete(MESSAGES)
+
+    # then
+    assert (caught.value.reason, caught.value.attempts) == ("server_error", 1)
+    assert len(llm_endpoint_configured.requests) == 1
 
 
 def test_get_provider_refuses_a_base_url_without_scheme(settings):

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import sys
 
 import pytest
 
@@ -84,3 +85,24 @@ def test_sensitive_extra_fields_are_masked():
     line = JsonFormatter().format(record)
 
     assert "ngb_live_secret" not in line and CLIENT_ADDRESS not in line
+
+
+def test_a_record_is_one_line_whatever_line_breaks_its_text_holds():
+    # Given text with every character a log reader may take for a line break (str.splitlines
+    # splits on all of them), in the message, an extra field and an exception
+    breaks = "a\nb\rc\x0bd\x0ce\x1cf\x1dg\x1eh\x85i\u2028j\u2029k"
+    try:
+        raise ValueError(breaks)
+    except ValueError:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, breaks, None, sys.exc_info())
+    record.path_seen = breaks
+
+    # When it is formatted
+    line = JsonFormatter().format(record)
+
+    # Then it is one line that reads back as the same text
+    assert line.splitlines() == [line]
+    assert line.isascii()
+    entry = json.loads(line)
+    assert entry["message"] == breaks and entry["path_seen"] == breaks
+    assert breaks in entry["exception"]

@@ -1,7 +1,10 @@
 """deploy/nginx.conf rendered by deploy.proxy: routes, headers, limits, and a log without addresses."""
 
+import os
 import re
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -64,7 +67,9 @@ def test_access_log_has_no_client_address_and_no_query_string(proxy_settings):
     assert "$remote_addr" not in log_format
     assert "$http_x_forwarded_for" not in log_format
     assert "$request " not in log_format and "$request_uri" not in log_format and "$args" not in log_format
-    assert "$uri" in log_format
+    # the path comes from $request_uri cut at the query string
+    assert '"path":"$platform_log_path"' in log_format
+    assert "(?<printable_path>[!->@-~]*)(\\?|$)" in config
     assert "error_log stderr crit;" in config
 
 
@@ -95,5 +100,60 @@ def test_nginx_accepts_the_rendered_config(proxy_settings):
     path = write_nginx_config(proxy_settings)
 
     checked = subprocess.run(nginx_command(path, check=True), capture_output=True, text=True, check=False)
+
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_var_dir_moves_nginx_static_root_and_runtime_files_where_django_puts_them(tmp_path):
+    # Given a VAR_DIR outside the checkout
+    environ = {**os.environ, "VAR_DIR": str(tmp_path / "runtime")}
+    environ.pop("STATIC_ROOT", None)
+
+    # When nginx's settings and Django's are read from it
+    proxy_settings = ProxySettings.from_environment(environ)
+    django_static_root = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.STATIC_ROOT)"],
+        env={**environ, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+    # Then nginx serves /static/ from where collectstatic writes, and keeps its files there too
+    assert proxy_settings.static_root == Path(django_static_root) == tmp_path / "runtime" / "static"
+    assert proxy_settings.runtime_dir == tmp_path / "runtime" / "nginx"
+    assert f"alias {tmp_path / 'runtime' / 'static'}/;" in render_nginx_config(proxy_settings)
+
+
+def test_a_request_id_nginx_passes_on_and_logs_has_the_form_the_application_accepts(proxy_settings):
+    config = render_nginx_config(proxy_settings)
+
+    start = config.index("map $http_x_request_id $platform_request_id {")
+    request_id_map = config[start : config.index("\n    }", start)]
+    assert '"~^[A-Za-z0-9._-]{1,64}$" $http_x_request_id;' in request_id_map
+    assert "default $request_id;" in request_id_map
+
+
+def test_load_balancers_in_front_are_believed_only_when_named(proxy_settings):
+    alone = render_nginx_config(proxy_settings)
+    behind = render_nginx_config(
+        ProxySettings.from_environment({"PROXY_REAL_IP_FROM": "10.0.0.0/8, 192.0.2.7", "VAR_DIR": "/srv/var"})
+    )
+
+    directives = [line.strip() for line in alone.splitlines() if not line.strip().startswith("#")]
+    assert not [line for line in directives if line.startswith(("set_real_ip_from", "real_ip_header"))]
+    assert "set_real_ip_from 10.0.0.0/8;" in behind and "set_real_ip_from 192.0.2.7;" in behind
+    assert "real_ip_header X-Forwarded-For;" in behind and "real_ip_recursive on;" in behind
+
+
+@pytest.mark.tool("nginx")
+def test_nginx_accepts_the_config_behind_load_balancers(tmp_path):
+    settings = ProxySettings(
+        static_root=tmp_path / "static", runtime_dir=tmp_path / "nginx", real_ip_from=("10.0.0.0/8",)
+    )
+
+    checked = subprocess.run(
+        nginx_command(write_nginx_config(settings), check=True), capture_output=True, text=True, check=False
+    )
 
     assert checked.returncode == 0, checked.stderr

@@ -107,19 +107,6 @@ def full_stack(proxy_files):
             server.stop(grace=10)
 
 
-def test_bodies_over_the_proxy_limit_are_refused_before_any_server(full_stack):
-    proxy_port, _ = full_stack
-    connection = http.client.HTTPConnection("127.0.0.1", proxy_port, timeout=10)
-    connection.putrequest("POST", "/marketplace/v1/storage/upload")
-    connection.putheader("Content-Length", str(51 * 1024 * 1024))
-    connection.endheaders()
-
-    response = connection.getresponse()
-
-    assert response.status == 413
-    connection.close()
-
-
 def test_proxy_log_names_paths_but_no_client_address(full_stack):
     proxy_port, servers = full_stack
     _request(proxy_port, "GET", f"{REST_PROBE}?token=secret-in-query")

@@ -318,3 +318,97 @@ def test_dataset_operations_are_limited_to_100_an_hour(api_client, settings):
     settings.RATE_LIMIT_MULTIPLIER = 0.02  # 2 an hour
     statuses = [api_client.get(f"{API}/datasets").status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
+
+
+# --- the Synthik web app (synthik-frontend), as it calls and reads the listing -------------------
+
+
+def test_the_web_apps_listing_pages_show_each_creator_and_load_every_page(api_client, creator, stranger):
+    # Given 14 public datasets of two creators
+    for index in range(14):
+        DatasetFactory(creator=creator if index % 2 else stranger, name=f"d{index}")
+
+    # When the datasets page loads its first page and "load more" while currentPage < totalPages,
+    # as pages/datasets.tsx does (fetch(`${baseUrl}/datasets?page=${page}&limit=6`), signed out)
+    seen, page = [], 1
+    while True:
+        r = api_client.get(f"{API}/datasets?page={page}&limit=6")
+        assert r.status_code == 200, r.json()
+        body = r.json()
+        for item in body["datasets"]:
+            # transformDataset: creatorId.substring(0, 6) + '...' + creatorId.substring(len - 4)
+            assert isinstance(item["creatorId"], str) and len(item["creatorId"]) >= 10, item
+            assert item["creatorId"] == item["creator"]["walletAddress"], item
+            seen.append(item["id"])
+        if not page < body["totalPages"]:
+            break
+        page += 1
+
+    # Then three pages reach every dataset once, each item naming its creator's wallet
+    assert body["totalPages"] == body["pagination"]["totalPages"] == 3
+    assert len(seen) == len(set(seen)) == 14
+
+
+def test_the_web_apps_profile_lists_a_creators_datasets_by_wallet_address(api_client, creator, stranger):
+    mine = {str(DatasetFactory(creator=creator).id) for _ in range(2)}
+    DatasetFactory(creator=stranger)
+    DatasetFactory(creator=creator, visibility="private")
+    address = creator.wallet_profile.wallet_address
+
+    # pages/profile.tsx: fetch(`${baseUrl}/datasets?creator=${walletAddress}`), signed out
+    for given in (address, address.lower(), str(creator.pk)):
+        r = api_client.get(f"{API}/datasets?creator={given}")
+        assert r.status_code == 200, r.json()
+        assert {item["id"] for item in r.json()["datasets"]} == mine, given
+        assert r.json()["totalPages"] == 1
+
+    assert api_client.get(f"{API}/datasets?creator=0x{'0' * 40}").json()["datasets"] == []
+
+
+def test_a_creator_without_a_wallet_is_named_by_user_id(api_client):
+    dataset = DatasetFactory()  # a user of another product, no wallet profile
+
+    item = api_client.get(f"{API}/datasets").json()["datasets"][0]
+
+    assert item["creatorId"] == str(dataset.creator_id)
+
+
+def test_every_list_answer_carries_total_pages_at_the_top(creator, creator_client):
+    for _ in range(3):
+        DatasetFactory(creator=creator)
+
+    for path in ("datasets", "users/datasets", "users/models", "users/purchases", "models"):
+        r = creator_client.get(f"{API}/{path}", {"limit": 2})
+        assert r.status_code == 200, r.json()
+        assert r.json()["totalPages"] == r.json()["pagination"]["totalPages"], path
+
+
+@pytest.mark.parametrize(
+    "augmentation",
+    [
+        {"enabled": False, "variations": 0, "noise": 0},
+        {"enabled": False, "variations": 1, "noise": 20},  # CreateDatasetFlow.tsx's defaults (noise in %)
+    ],
+)
+def test_a_disabled_augmentation_accepts_a_forms_numbers(creator_client, augmentation):
+    config = {"rows": 100, "format": "json", "augmentation": augmentation}
+
+    r = creator_client.post(f"{API}/datasets", create_body(config=config), format="json")
+
+    assert r.status_code == 201, r.json()
+    assert r.json()["dataset"]["generationLineage"]["augmentationSteps"] == []
+    job = GenerationJob.objects.get(pk=r.json()["generationJob"]["id"])
+    assert job.config["augmentation"] == {"enabled": False}
+
+
+@pytest.mark.parametrize(
+    ("augmentation", "field"),
+    [({"enabled": True, "variations": 0}, "variations"), ({"enabled": True, "noise": 20}, "noise")],
+)
+def test_an_enabled_augmentation_keeps_its_ranges(creator_client, augmentation, field):
+    r = creator_client.post(
+        f"{API}/datasets", create_body(config={"rows": 100, "augmentation": augmentation}), format="json"
+    )
+
+    assert r.status_code == 400, r.json()
+    assert field in str(r.json()["error"]["details"]["config"]), r.json()

@@ -85,3 +85,51 @@ def test_a_tampered_or_expired_link_is_refused(api_client, dataset_free, monkeyp
     monkeypatch.setattr(time, "time", lambda: real_time() + 5)
     expired = api_client.get(short)
     assert expired.status_code == 403, expired.json()
+
+
+@pytest.fixture
+def dataset_purchased(buyer, dataset_paid):
+    PurchaseFactory(dataset=dataset_paid, buyer=buyer)
+    return dataset_paid
+
+
+def test_a_buyer_keeps_downloading_a_dataset_its_creator_made_private(
+    creator_client, buyer_client, stranger_client, api_client, dataset_purchased
+):
+    # Given a bought dataset its creator then makes private
+    r = creator_client.put(f"{API}/datasets/{dataset_purchased.id}", {"visibility": "private"}, format="json")
+    assert r.status_code == 200, r.json()
+
+    # When the buyer asks for it, then the purchase still gives the file
+    offer = link(buyer_client, dataset_purchased)
+    assert offer.status_code == 200, offer.json()
+    response, content = fetch(buyer_client, offer.json()["downloadUrl"])
+    assert response.status_code == 200 and content == b'[{"amount": 1.5}, {"amount": 2.5}]'
+    detail = buyer_client.get(f"{API}/datasets/{dataset_purchased.id}")
+    assert detail.status_code == 200, detail.json()
+    assert detail.json()["userAccess"] == {"canView": True, "canDownload": True, "hasPurchased": True}
+
+    # And others still cannot see it, anywhere
+    for client in (stranger_client, api_client):
+        assert link(client, dataset_purchased).status_code == 404
+        assert client.get(f"{API}/datasets/{dataset_purchased.id}").status_code == 404
+    listed = buyer_client.get(f"{API}/datasets", {"visibility": "all"}).json()["datasets"]
+    assert str(dataset_purchased.id) not in [item["id"] for item in listed]
+
+
+def test_a_private_dataset_bought_before_it_became_free_stays_the_buyers(
+    creator_client, buyer_client, dataset_purchased
+):
+    r = creator_client.put(
+        f"{API}/datasets/{dataset_purchased.id}", {"visibility": "private", "price": 0}, format="json"
+    )
+    assert r.status_code == 200, r.json()
+
+    assert link(buyer_client, dataset_purchased).status_code == 200
+
+
+def test_a_pending_purchase_gives_no_sight_of_a_private_dataset(buyer, buyer_client, creator, dataset_private):
+    PurchaseFactory(dataset=dataset_private, buyer=buyer, status="pending")
+
+    assert link(buyer_client, dataset_private).status_code == 404
+    assert buyer_client.get(f"{API}/datasets/{dataset_private.id}").status_code == 404

@@ -132,3 +132,53 @@ def test_a_model_still_training_cannot_be_downloaded(stranger_client):
     r = stranger_client.get(f"{API}/models/{model.id}/download")
     assert r.status_code == 409, r.json()
     assert r.json()["error"]["code"] == "MODEL_NOT_READY"
+
+
+@pytest.mark.parametrize(
+    ("base_model", "training_config", "named"),
+    [
+        ("mlp-classifier", {"hyperparameters": {"hiddenLayers": [64] * 10}}, "hiddenLayers"),
+        ("mlp-classifier", {"hyperparameters": {"hiddenLayers": [100_000]}}, "hiddenLayers"),
+        ("mlp-classifier", {"hyperparameters": {"hiddenLayers": "64,64"}}, "hiddenLayers"),
+        ("random-forest", {"hyperparameters": {"nEstimators": 1_000_000}}, "nEstimators"),
+        ("decision-tree", {"hyperparameters": {"maxDepth": 10_000}}, "maxDepth"),
+        ("logistic-regression", {"hyperparameters": {"C": 1e12}}, "C"),
+        ("sgd-classifier", {"epochs": 10**9}, "epochs"),
+        ("sgd-classifier", {"batchSize": 10**9}, "batchSize"),
+        ("sgd-classifier", {"epochs": 0}, "epochs"),
+        ("mlp-classifier", {"epochs": 1000, "batchSize": 1}, "mini-batch steps"),
+    ],
+)
+def test_every_training_size_is_capped_before_a_model_or_job_exists(
+    creator_client, creator, base_model, training_config, named
+):
+    # Given a dataset of the largest size training reads
+    dataset = DatasetFactory(creator=creator, rows=200_000, full_cid=storage.save_bytes(b"rows").cid)
+    body = {"name": "m", "datasetId": str(dataset.id), "baseModel": base_model, "trainingConfig": training_config}
+
+    # When a training past a cap is asked for
+    r = creator_client.post(f"{API}/models", body, format="json")
+
+    # Then it is a 400 naming the knob, and nothing was created or queued
+    assert r.status_code == 400, r.json()
+    error = r.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR" and named in error["message"] + str(error["details"]), error
+    assert not TrainedModel.objects.exists() and not TrainingJob.objects.exists()
+
+
+def test_a_training_within_the_caps_is_queued_not_run_in_the_request(
+    creator_client, dataset_free, django_capture_on_commit_callbacks
+):
+    body = {
+        "name": "m",
+        "datasetId": str(dataset_free.id),
+        "baseModel": "mlp-classifier",
+        "trainingConfig": {"epochs": 5, "hyperparameters": {"target": "amount", "hiddenLayers": [512, 512, 64, 8]}},
+    }
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        r = creator_client.post(f"{API}/models", body, format="json")
+
+    assert r.status_code == 201, r.json()
+    assert r.json()["trainingJob"]["status"] == "queued"
+    assert TrainingJob.objects.get().status == "queued" and len(callbacks) == 1

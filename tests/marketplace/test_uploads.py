@@ -2,6 +2,7 @@
 
 import io
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -104,3 +105,132 @@ def test_uploads_are_limited_to_ten_an_hour(creator_client):
 
 def test_upload_needs_sign_in(api_client):
     assert upload(api_client, CSV, "p.csv").status_code == 401
+
+
+# --- the caps of a generated dataset hold for uploads, checked while reading, before storing ------
+
+MAX_ROWS = 1_000_000  # MARKETPLACE_MAX_DATASET_ROWS
+MAX_COLUMNS = 200  # the schema's field cap
+
+
+def constant_parquet(rows: int) -> bytes:
+    """``rows`` zeros: run-length encoded, a few kilobytes whatever the row count."""
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"flag": pa.array(np.zeros(rows, dtype=np.int8))}), buffer)
+    return buffer.getvalue()
+
+
+def assert_refused_and_nothing_stored(r, cap: str, content: bytes) -> None:
+    assert r.status_code == 400, r.json()
+    error = r.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR" and cap in error["message"], error
+    assert cap in error["details"]["file"][0], error
+    assert not Upload.objects.exists()
+    assert not storage.exists(storage.cid_for_bytes(content))
+
+
+def test_a_small_parquet_file_of_more_rows_than_the_cap_is_refused_from_its_metadata(creator_client):
+    # Given a Parquet file of a few KB holding one row more than a generated dataset may have
+    content = constant_parquet(MAX_ROWS + 1)
+    assert len(content) < 64 * 1024
+
+    # When it is uploaded
+    r = upload(creator_client, content, "tiny.parquet")
+
+    # Then it is refused by its row count, and nothing is stored
+    assert_refused_and_nothing_stored(r, "rows", content)
+
+
+def test_a_parquet_file_at_the_row_cap_is_accepted(creator_client):
+    r = upload(creator_client, constant_parquet(MAX_ROWS), "full.parquet")
+
+    assert r.status_code == 201, r.json()
+    assert r.json()["rows"] == MAX_ROWS and r.json()["schema"][0]["constraints"] == {"required": True}
+
+
+def test_a_csv_of_twenty_thousand_columns_is_refused_from_its_header(creator_client):
+    header = ",".join(f"c{index}" for index in range(20_000))
+    content = f"{header}\n{','.join('1' for _ in range(20_000))}\n".encode()
+
+    r = upload(creator_client, content, "wide.csv")
+
+    assert_refused_and_nothing_stored(r, "columns", content)
+
+
+def test_a_csv_one_column_past_the_cap_is_refused_and_one_at_it_accepted(creator_client):
+    def csv_of(width: int) -> bytes:
+        return (",".join(f"c{i}" for i in range(width)) + "\n" + ",".join("1" for _ in range(width)) + "\n").encode()
+
+    assert_refused_and_nothing_stored(upload(creator_client, csv_of(MAX_COLUMNS + 1), "w.csv"), "columns", csv_of(201))
+    accepted = upload(creator_client, csv_of(MAX_COLUMNS), "w.csv")
+    assert accepted.status_code == 201, accepted.json()
+    assert len(accepted.json()["schema"]) == MAX_COLUMNS
+
+
+def test_a_csv_of_more_rows_than_the_cap_is_refused(creator_client):
+    content = b"n\n" + b"1\n" * (MAX_ROWS + 1)
+
+    r = upload(creator_client, content, "long.csv")
+
+    assert_refused_and_nothing_stored(r, "rows", content)
+
+
+def test_json_lines_of_more_rows_than_the_cap_are_refused(creator_client):
+    content = b'{"n":1}\n' * (MAX_ROWS + 1)
+
+    r = upload(creator_client, content, "long.jsonl")
+
+    assert_refused_and_nothing_stored(r, "rows", content)
+
+
+def test_a_json_array_whose_records_name_too_many_keys_is_refused(creator_client):
+    # Given records that each bring new keys (201 distinct keys in all)
+    records = [{f"k{index}": index} for index in range(MAX_COLUMNS + 1)]
+    content = orjson.dumps(records)
+
+    r = upload(creator_client, content, "keys.json")
+
+    assert_refused_and_nothing_stored(r, "columns", content)
+
+
+def test_json_records_of_changing_shapes_are_read_in_chunks_and_widened(creator_client):
+    # Given more records than one chunk, integers first and a decimal and a new key later
+    records = [{"n": index} for index in range(15_000)] + [{"n": 0.5, "note": "late"}]
+
+    r = upload(creator_client, orjson.dumps(records), "mixed.json")
+
+    assert r.status_code == 201, r.json()
+    assert r.json()["rows"] == 15_001
+    assert r.json()["schema"] == [
+        {"id": "col_0", "name": "n", "type": "float", "description": "", "constraints": {"required": True}},
+        {"id": "col_1", "name": "note", "type": "string", "description": "", "constraints": {"required": False}},
+    ]
+
+
+def test_an_upload_past_the_caps_stored_before_them_cannot_be_published(creator, creator_client):
+    # Given an upload stored before the caps existed (20,000 columns)
+    stored = storage.save_bytes(b"placeholder")
+    wide = Upload.objects.create(
+        user=creator,
+        type=Upload.Type.DATASET,
+        filename="wide.csv",
+        size_bytes=stored.size,
+        content_type="text/csv",
+        format="csv",
+        cid=stored.cid,
+        rows=1,
+        inferred_schema=[
+            {"id": f"c{i}", "name": f"c{i}", "type": "string", "description": "", "constraints": {}}
+            for i in range(20_000)
+        ],
+        preview_data=[],
+    )
+
+    r = creator_client.post(
+        f"{API}/datasets",
+        {"name": "Wide", "category": "misc", "datasetType": "upload", "fileId": str(wide.pk)},
+        format="json",
+    )
+
+    assert r.status_code == 400, r.json()
+    assert "columns" in r.json()["error"]["message"], r.json()

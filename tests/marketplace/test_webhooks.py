@@ -138,3 +138,26 @@ def test_the_delivery_log_is_readable_by_its_owner(creator, creator_client):
     assert r.status_code == 200, r.json()
     [logged] = r.json()["deliveries"]
     assert logged["status"] == "pending" and logged["attempts"][0]["responseStatus"] == 410
+
+
+@pytest.mark.parametrize("url", ["https://hooks.test:99999/in", "https://hooks.test:0/in", "https://8.8.8.8:65536/"])
+def test_a_url_whose_port_is_out_of_range_is_a_400(creator_client, url):
+    r = register(creator_client, url=url)
+
+    assert r.status_code == 400, r.json()
+    assert r.json()["error"]["details"]["url"] == ["the port must be between 1 and 65535"], r.json()
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_a_stored_url_with_an_out_of_range_port_fails_its_delivery_without_a_crash(creator):
+    # Given an endpoint stored before ports were checked
+    endpoint = webhook_services.webhook_endpoint_create(user=creator, url=HOOK, events=["payment.completed"]).endpoint
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(url="https://hooks.test:99999/in")
+    (delivery,) = webhook_services.webhook_event_fire(user_id=creator.pk, event="payment.completed", data={})
+
+    # When it is tried, then the try is logged as refused and the delivery gives up
+    outcome = webhook_services.webhook_delivery_attempt(delivery_id=delivery.pk)
+
+    assert outcome == webhook_services.AttemptOutcome(delivered=False, retry_in=None)
+    delivery.refresh_from_db()
+    assert delivery.status == "failed" and delivery.attempt_rows.get().error.startswith("blocked"), delivery

@@ -1,14 +1,19 @@
-"""Pattern-driven strings: any regular expression ``re`` accepts, matched in full."""
+"""Pattern-driven strings: any regular expression RE2 runs (and Python parses), matched in full."""
 
 from __future__ import annotations
 
-import re
+import time
 
 import numpy as np
+import orjson
 import pytest
+import re2
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from core.errors import DomainError
 from marketplace.engine.regex import pattern_generator
+from tests.marketplace.conftest import API, client_for
+from tests.marketplace.factories import WalletProfileFactory
 from tests.marketplace_engine.conftest import field, request_for, rows_of
 
 PATTERNS = [
@@ -23,11 +28,7 @@ PATTERNS = [
     r"a*b+c?",
     r".{0,3}",
     r"\bfoo\b",
-    r"(a|b)\1",
-    r"(?P<y>\d\d)-(?P=y)",
-    r"(?=.*\d)[a-z0-9]{6}",
-    r"(?!x)[xyz]{2}",
-    r"[\u4e00-\u4e0f]{1,3}",
+    "[\u4e00-\u4e0f]{1,3}",
     r"\d{3}(-\d{2})?",
     r"[A-F0-9]{8}-[A-F0-9]{4}",
     r"(?:ab){2,4}",
@@ -38,7 +39,7 @@ PATTERNS = [
 @pytest.mark.parametrize("pattern", PATTERNS)
 def test_every_value_matches_the_whole_pattern(pattern):
     column = rows_of(request_for([field("v", "string", pattern=pattern, required=True)], 2000)).column(0)
-    compiled = re.compile(pattern)
+    compiled = re2.compile(pattern)
     assert all(compiled.fullmatch(value) for value in column.to_pylist()), pattern
 
 
@@ -72,3 +73,114 @@ def test_generation_is_vectorised_for_a_whole_column():
     generator = pattern_generator(r"[A-Z]{3}-\d{4}")
     values = generator.generate(np.random.default_rng(0), 100_000)
     assert len(values) == 100_000 and generator.exact
+
+
+@pytest.mark.parametrize(
+    ("pattern", "named"),
+    [
+        (r"(a|b)\1", "backreference"),
+        (r"(?P<y>\d\d)-(?P=y)", "backreference"),
+        (r"(?=.*\d)[a-z0-9]{6}", "lookahead"),
+        (r"(?!x)[xyz]{2}", "negative lookahead"),
+        (r"(?<=a)b", "lookbehind"),
+        (r"(?>ab)c", "atomic group"),
+        (r"a++b", "possessive"),
+        (r"(a)?(?(1)b|c)", "conditional"),
+        (r"abc\Z", "RE2 cannot run it"),
+    ],
+)
+def test_a_pattern_that_needs_backtracking_is_refused_naming_the_construct(pattern, named):
+    with pytest.raises(DomainError, match=named):
+        rows_of(request_for([field("v", "string", pattern=pattern, required=True)], 10))
+
+
+# --- through the API: every client pattern is RE2's, or a 400 naming the construct ----------------
+
+# On Python's backtracking ``re``, a value of k ``a`` followed by ``c`` costs 2^k steps to refuse
+# (k up to 40 here: days); RE2 answers in time linear in the value.
+BACKTRACKING_BOMB = r"(a|a){1,40}(\bc|d)"
+
+
+@pytest.fixture
+def signed_in_client(db):
+    return client_for(WalletProfileFactory().user)
+
+
+@pytest.mark.django_db
+@pytest.mark.timeout(60)
+def test_a_preview_checks_generated_values_in_linear_time(signed_in_client):
+    # Given a pattern whose values are checked one by one (the word boundary), and that makes a
+    # backtracking matcher take exponential time on half of them
+    schema = [field("code", "string", pattern=BACKTRACKING_BOMB, required=True)]
+
+    # When a preview is asked for
+    started = time.monotonic()
+    r = signed_in_client.post(f"{API}/generation/preview", {"config": {"schema": schema, "rows": 20}}, format="json")
+
+    # Then it answers at once, with values that all match
+    assert r.status_code == 200, r.json()
+    assert time.monotonic() - started < 10
+    values = [row["code"] for row in r.json()["preview"]]
+    assert len(values) == 20 and all(re2.fullmatch(BACKTRACKING_BOMB, value) for value in values), values
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(120)
+def test_a_verified_dataset_of_a_backtracking_pattern_is_generated_and_verified_in_linear_time(engine_registered):
+    # Given a dataset whose every row is verified against the pattern
+    client = client_for(WalletProfileFactory().user)
+    body = {
+        "name": "codes",
+        "category": "testing",
+        "schema": [field("code", "string", pattern=BACKTRACKING_BOMB, required=True)],
+        "config": {"rows": 2000, "format": "csv", "verification": True},
+    }
+
+    # When it is created (the job runs in-process here)
+    started = time.monotonic()
+    r = client.post(f"{API}/datasets", body, format="json")
+
+    # Then the job is complete, fully verified, in seconds
+    assert r.status_code == 201, r.json()
+    job = client.get(f"{API}/generation/jobs/{r.json()['generationJob']['id']}").json()["job"]
+    assert job["status"] == "completed", job
+    assert job["result"]["verification"]["full"] is True and job["result"]["verification"]["violations"] == 0, job
+    assert time.monotonic() - started < 60
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("pattern", "named"),
+    [
+        (r"^(\w+)\s\1$", "backreference"),
+        (r"(?=.*\d)[a-z0-9]{8}", "lookahead"),
+        (r"(?<!x)y", "negative lookbehind"),
+        (r"(?>a|ab)c", "atomic group"),
+    ],
+)
+def test_a_pattern_needing_backtracking_is_a_400_naming_the_construct(signed_in_client, pattern, named):
+    schema = [field("code", "string", pattern=pattern)]
+
+    created = signed_in_client.post(
+        f"{API}/datasets", {"name": "x", "category": "c", "schema": schema, "config": {"rows": 10}}, format="json"
+    )
+    previewed = signed_in_client.post(f"{API}/generation/preview", {"config": {"schema": schema}}, format="json")
+
+    for r in (created, previewed):
+        assert r.status_code == 400, r.json()
+        error = r.json()["error"]
+        assert error["code"] == "VALIDATION_ERROR", error
+        assert named in error["message"] and "RE2" in error["message"], error
+        assert "constraints.pattern" in str(error["details"]["schema[0]"]), error
+
+
+@pytest.mark.django_db
+def test_an_uploaded_schema_file_with_a_lookahead_is_refused(signed_in_client):
+    schema_file = SimpleUploadedFile(
+        "schema.json", orjson.dumps([field("code", "string", pattern=r"(?=x)x+")]), content_type="application/json"
+    )
+
+    r = signed_in_client.post(f"{API}/storage/upload", {"file": schema_file, "type": "schema"}, format="multipart")
+
+    assert r.status_code == 400, r.json()
+    assert "lookahead" in r.json()["error"]["message"], r.json()

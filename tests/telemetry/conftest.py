@@ -9,7 +9,7 @@ import pytest
 from accounts.services import secret_hash
 from telemetry import conf
 from telemetry.models import TelemetryKey, Tier
-from telemetry.services.keys import api_key_issue
+from telemetry.services.keys import api_key_issue, telemetry_keys_confirm
 from tests.telemetry.factories import TeamFactory
 
 USER_ID = "anon-abc123"
@@ -42,8 +42,8 @@ def issue_key(email: str, *, tier: str = Tier.FREE, team=None, confirmed: bool |
         account.tier, account.team = tier, team
         account.save()
     if confirmed if confirmed is not None else tier != Tier.FREE:
-        key.tier_confirmed = True
-        key.save()
+        telemetry_keys_confirm(keys=[key])
+        key.refresh_from_db()
     return IssuedKey(raw_key=issued.raw_key, key=key)
 
 

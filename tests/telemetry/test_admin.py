@@ -7,10 +7,9 @@ from django.urls import reverse
 
 from accounts.services import secret_hash
 from telemetry.models import Fix, FixReview, Pattern, TelemetryAccount, TelemetryKey
-from telemetry.services.learnings import LearningInput, learnings_upload
 from telemetry.services.pattern_set import pattern_set_rebuild
 from tests.telemetry.conftest import issue_key
-from tests.telemetry.factories import sha
+from tests.telemetry.factories import contributors, report, sha
 
 pytestmark = pytest.mark.django_db
 
@@ -23,18 +22,13 @@ def staff_client(client, admin_user):
 
 @pytest.fixture
 def published_fix():
+    # three confirmed accounts: 3 successes and 1 failure in all (75%)
     error, fix = sha(), sha()
-    learnings_upload(
-        user_id="anon-abc123",
-        session_id="s-1",
-        team_id=None,
-        learnings=[
-            LearningInput(
-                error, fix, success, 1, 1, "react", {"type": "SHELL_COMMAND", "description": "d", "command": "c"}
-            )
-            for success in (True, True, True, False)
-        ],
-    )
+    text = {"type": "SHELL_COMMAND", "description": "d", "command": "c"}
+    first, second, third = contributors(3)
+    report(error, fix, [True, True], contributor_id=first, fix_data=text)
+    report(error, fix, [True], contributor_id=second)
+    report(error, fix, [False], contributor_id=third)
     pattern_set_rebuild()
     return Fix.objects.get(fix_signature=fix)
 
@@ -61,12 +55,7 @@ def test_staff_find_fixes_and_errors_by_signature_with_counts_and_rates(staff_cl
 
 def test_the_fix_list_takes_a_fixed_number_of_queries(staff_client, published_fix, django_assert_max_num_queries):
     for _ in range(10):
-        learnings_upload(
-            user_id="anon-abc123",
-            session_id="s",
-            team_id=None,
-            learnings=[LearningInput(sha(), sha(), True, 1, 1, "vue", None)],
-        )
+        report(sha(), sha(), [True], framework="vue")
     with django_assert_max_num_queries(12):
         r = staff_client.get(reverse("admin:telemetry_fix_changelist"))
     assert r.status_code == 200
@@ -108,7 +97,8 @@ def test_staff_confirm_and_revoke_keys(staff_client):
         reverse("admin:telemetry_telemetrykey_changelist"), {"action": "confirm_keys", "_selected_action": [key.pk]}
     )
     # then
-    assert TelemetryKey.objects.get(pk=key.pk).tier_confirmed is True
+    confirmed = TelemetryKey.objects.get(pk=key.pk)
+    assert (confirmed.confirmed, confirmed.confirmed_by) == (True, "staff")
     # when
     staff_client.post(
         reverse("admin:telemetry_telemetrykey_changelist"), {"action": "revoke_keys", "_selected_action": [key.pk]}
@@ -134,7 +124,6 @@ def test_staff_set_tiers_and_teams(staff_client, team):
         "keys-MAX_NUM_FORMS": "1000",
         "keys-0-id": str(issued.key.pk),
         "keys-0-account": str(account.pk),
-        "keys-0-tier_confirmed": "on",
     }
     # when: team tier without a team
     r = staff_client.post(url, form)
@@ -147,7 +136,6 @@ def test_staff_set_tiers_and_teams(staff_client, team):
     assert r.status_code == 302, r.content.decode()[:3000]
     account.refresh_from_db()
     assert (account.tier, account.team) == ("team", team)
-    assert TelemetryKey.objects.get(pk=issued.key.pk).tier_confirmed is True
     assert staff_client.get(reverse("admin:telemetry_team_change", args=[team.pk])).status_code == 200
     assert staff_client.get(reverse("admin:telemetry_team_changelist")).status_code == 200
 

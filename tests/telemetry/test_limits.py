@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core import ratelimit
+from telemetry import tiers
 from tests.telemetry.conftest import issue_key
 
 STATS = "/telemetry/api/v1/users/me/stats"
@@ -43,7 +44,7 @@ def test_the_limit_is_per_account_whatever_the_anonymous_id(api_client, pro_key)
 def test_the_free_tier_gets_100_calls_a_day(api_client, free_key, pro_key):
     # given: both accounts already made 100 calls today (in earlier minutes)
     for key in (free_key, pro_key):
-        ratelimit.hit("telemetry.daily_free", f"telemetry-account:{key.account.pk}", cost=100)
+        ratelimit.hit("telemetry.daily_free", tiers.rate_limit_identity(key.key), cost=100)
     # when
     free = api_client.get(STATS, **free_key.headers())
     pro = api_client.get(STATS, **pro_key.headers())

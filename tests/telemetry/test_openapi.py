@@ -7,7 +7,7 @@ from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
 
-from telemetry.serializers import KeyResponseSerializer, LearningUploadResponseSerializer, UserStatsSerializer
+from telemetry.serializers.outputs import KeyResponseSerializer, LearningUploadResponseSerializer, UserStatsSerializer
 
 
 def test_the_telemetry_schema_is_valid_and_documents_every_path_and_error():
@@ -24,6 +24,7 @@ def test_the_telemetry_schema_is_valid_and_documents_every_path_and_error():
     assert set(paths) == {
         "/telemetry/health",
         "/telemetry/api/v1/keys",
+        "/telemetry/api/v1/keys/confirm",
         "/telemetry/api/v1/learnings",
         "/telemetry/api/v1/patterns",
         "/telemetry/api/v1/users/me/stats",
@@ -43,5 +44,6 @@ def test_response_field_names_are_the_specs():
         "newPatterns",
         "improvedAccuracy",
         "modelVersion",
+        "refused",
     }
     assert set(UserStatsSerializer().fields) == {"userId", "contributedPatterns", "helpedUsers", "rank", "joined"}

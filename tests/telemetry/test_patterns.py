@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 
 from telemetry.models import Fix, FixReview, PatternSetVersion
-from telemetry.serializers import PatternFixSerializer, PatternSerializer
+from telemetry.serializers.outputs import PatternFixSerializer, PatternSerializer
 from telemetry.services import fixes as fix_services
-from telemetry.services.learnings import LearningInput, learnings_upload
 from telemetry.services.pattern_set import pattern_set_rebuild
 from tests.telemetry.conftest import issue_key
-from tests.telemetry.factories import PatternFactory, sha
+from tests.telemetry.factories import PatternFactory, contributors, report, sha
 
 PATTERNS = "/telemetry/api/v1/patterns"
 
@@ -18,13 +17,12 @@ pytestmark = pytest.mark.django_db
 
 
 def upload(outcomes: list[bool], *, error=None, fix=None, framework="react", team_id=None, fix_text=None):
+    """Each outcome is the contributor-day of another confirmed account (``len(outcomes)`` of them)."""
     error, fix = error or sha(), fix or sha()
-    learnings_upload(
-        user_id="anon-abc123",
-        session_id="s-1",
-        team_id=team_id,
-        learnings=[LearningInput(error, fix, outcome, 10, 10, framework, fix_text) for outcome in outcomes],
-    )
+    for outcome, account_id in zip(outcomes, contributors(len(outcomes)), strict=True):
+        report(
+            error, fix, [outcome], contributor_id=account_id, team_id=team_id, framework=framework, fix_data=fix_text
+        )
     return error, fix
 
 
@@ -32,18 +30,18 @@ def get(api_client, key, query="", **headers):
     return api_client.get(f"{PATTERNS}{query}", **key.headers(), **headers)
 
 
-def test_patterns_are_ranked_so_that_one_of_one_does_not_beat_950_of_1000(api_client, free_key):
-    # given
-    _, lucky = upload([True])
-    _, proven = upload([True] * 950 + [False] * 50)
-    _, mediocre = upload([True] * 6 + [False] * 4)
+def test_patterns_are_ranked_by_the_wilson_bound_so_that_three_of_three_does_not_beat_19_of_20(api_client, free_key):
+    # given: contributor-days of distinct confirmed accounts
+    _, lucky = upload([True] * 3)  # 100%, little evidence
+    _, proven = upload([True] * 19 + [False])  # 95%
+    _, mediocre = upload([True] * 6 + [False] * 4)  # 60%
     pattern_set_rebuild()
     # when
     r = get(api_client, free_key, "?limit=10")
     # then
     assert r.status_code == 200, r.json()
     ranked = [pattern["fixSignature"] for pattern in r.json()["patterns"]]
-    assert ranked == [proven, mediocre, lucky]
+    assert ranked == [proven, lucky, mediocre]
     assert r.json()["total"] == 3
     assert r.json()["version"] == "v1.1.0"
 
@@ -71,20 +69,28 @@ def test_a_pattern_has_the_spec_fields_and_the_fix_its_confidence(api_client, fr
     }
     # and the hand-built rows match the documented serializer
     assert set(pattern) == set(PatternSerializer().fields)
-    assert set(pattern["fix"]) == set(PatternFixSerializer().fields)
+    assert set(pattern["fix"]) == set(PatternFixSerializer().fields) - {"file", "diff"}
 
 
-def test_a_pair_without_fix_text_has_a_fix_with_nulls_and_its_confidence(api_client, free_key):
-    upload([True])
+def test_a_pair_without_fix_text_is_served_without_a_fix_object(api_client, free_key):
+    # given
+    error, fix = upload([True] * 3)
     pattern_set_rebuild()
-    fix = get(api_client, free_key).json()["patterns"][0]["fix"]
-    assert (fix["type"], fix["description"], fix["command"]) == (None, None, None)
-    assert fix["confidence"] > 0
+    # when
+    pattern = get(api_client, free_key).json()["patterns"][0]
+    # then: no fix object at all, rather than one of nulls
+    assert pattern == {
+        "errorSignature": error,
+        "fixSignature": fix,
+        "successRate": 1.0,
+        "usageCount": 3,
+        "framework": "react",
+    }
 
 
 def test_blocked_fixes_never_appear(api_client, free_key):
-    _, kept = upload([True])
-    _, blocked = upload([True] * 50)
+    _, kept = upload([True] * 3)
+    _, blocked = upload([True] * 5)
     pattern_set_rebuild()
     fix_services.fixes_review(fix_ids=[Fix.objects.get(fix_signature=blocked).pk], review=FixReview.BLOCKED)
     pattern_set_rebuild()
@@ -94,8 +100,8 @@ def test_blocked_fixes_never_appear(api_client, free_key):
 
 
 def test_framework_filters_the_set(api_client, free_key):
-    _, react = upload([True], framework="react")
-    upload([True], framework="vue")
+    _, react = upload([True] * 3, framework="react")
+    upload([True] * 3, framework="vue")
     pattern_set_rebuild()
     r = get(api_client, free_key, "?framework=React")
     assert r.status_code == 200, r.json()
@@ -103,7 +109,9 @@ def test_framework_filters_the_set(api_client, free_key):
     assert r.json()["total"] == 1
 
 
-@pytest.mark.parametrize("query", ["?limit=0", "?limit=-3", "?limit=ten", "?since=1.2.3", "?framework=a%20b"])
+@pytest.mark.parametrize(
+    "query", ["?limit=0", "?limit=-3", "?limit=ten", "?since=1.2.3", "?framework=%3Cscript%3E", "?framework=%20"]
+)
 def test_malformed_query_parameters_are_400(api_client, free_key, query):
     r = get(api_client, free_key, query)
     assert r.status_code == 400, r.json()
@@ -112,13 +120,13 @@ def test_malformed_query_parameters_are_400(api_client, free_key, query):
 
 def test_since_returns_only_what_changed_and_what_was_withdrawn(api_client, free_key):
     # given: version 1 holds two patterns
-    error_a, fix_a = upload([True])
-    error_b, fix_b = upload([True])
+    error_a, fix_a = upload([True] * 3)
+    error_b, fix_b = upload([True] * 3)
     first = pattern_set_rebuild().label
     # when: one improves, one is blocked, one is new
-    upload([True], error=error_a, fix=fix_a)
+    upload([True] * 3, error=error_a, fix=fix_a)
     fix_services.fixes_review(fix_ids=[Fix.objects.get(fix_signature=fix_b).pk], review=FixReview.BLOCKED)
-    _, fix_c = upload([True])
+    _, fix_c = upload([True] * 3)
     second = pattern_set_rebuild().label
     r = get(api_client, free_key, f"?since={first}")
     # then
@@ -141,7 +149,7 @@ def test_an_unknown_since_version_is_400(api_client, free_key):
 
 def test_an_unchanged_set_answers_304_to_its_etag(api_client, pro_key):
     # given
-    upload([True])
+    upload([True] * 3)
     pattern_set_rebuild()
     first = get(api_client, pro_key)
     etag = first["ETag"]
@@ -152,7 +160,7 @@ def test_an_unchanged_set_answers_304_to_its_etag(api_client, pro_key):
     assert again.content == b""
     assert again["ETag"] == etag
     # and a new version is a full answer with another ETag
-    upload([True])
+    upload([True] * 3)
     pattern_set_rebuild()
     changed = get(api_client, pro_key, HTTP_IF_NONE_MATCH=etag)
     assert changed.status_code == 200, changed.json()
@@ -197,7 +205,7 @@ def test_pro_and_team_tiers_get_up_to_50000_patterns_without_a_daily_cap(api_cli
 
 def test_a_team_shares_a_private_library_no_one_else_sees(api_client, team, team_member_key, teammate_key, free_key):
     # given: a public pattern, and one learned inside the team
-    _, public = upload([True])
+    _, public = upload([True] * 3)
     _, private = upload([True], team_id=team.pk)
     pattern_set_rebuild()
     # when / then: both team members see both

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -21,6 +22,7 @@ def report(user_id: str, pairs: list[tuple[str, str, bool]]) -> None:
         user_id=user_id,
         session_id="s-1",
         team_id=None,
+        contributor_id=None,
         learnings=[LearningInput(error, fix, success, 1, 1, "react", None) for error, fix, success in pairs],
     )
 
@@ -84,7 +86,14 @@ def test_stats_take_a_fixed_number_of_queries(api_client, free_key, django_asser
     assert r.json()["contributedPatterns"] == 30
 
 
-def test_health_answers_ok_with_the_version_without_a_key(api_client):
+def test_health_answers_ok_with_the_version_and_the_time_without_a_key(api_client):
+    # given
+    before = time.time() * 1000
+    # when
     r = api_client.get("/telemetry/health")
+    # then
     assert r.status_code == 200, r.json()
-    assert r.json() == {"status": "ok", "version": "1.0.0"}
+    body = r.json()
+    assert {key: body[key] for key in ("status", "version")} == {"status": "ok", "version": "1.0.0"}
+    assert type(body["timestamp"]) is int
+    assert before - 1 <= body["timestamp"] <= time.time() * 1000 + 1

@@ -1,0 +1,1 @@
+"""Input validation (``inputs``) and output shapes (``outputs``) of the NextGen Cloud API."""
