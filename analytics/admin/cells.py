@@ -90,6 +90,13 @@ def stars(rating: int | None) -> SafeString | str:
     )
 
 
+def error_summary(error_type: str, message: str) -> SafeString:
+    """The error type in bold above the start of its message."""
+    return format_html(
+        '<span class="error-type">{}</span><span class="excerpt">{}</span>', error_type, excerpt(message)
+    )
+
+
 def excerpt(text: str, length: int = 240) -> str:
     """The start of a long text on one logical line (CSS clamps it to a few visual lines)."""
     flat = " ".join(text.split())

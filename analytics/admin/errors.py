@@ -86,11 +86,7 @@ class ErrorGroupAdmin(StaffAnalyticsAdmin):
 
     @admin.display(description="error", ordering="error_type")
     def summary(self, group: ErrorGroup) -> str:
-        return format_html(
-            '<span class="error-type">{}</span><span class="excerpt">{}</span>',
-            group.error_type,
-            cells.excerpt(group.message),
-        )
+        return cells.error_summary(group.error_type, group.message)
 
     @admin.display(description="status", ordering="status")
     def state(self, group: ErrorGroup) -> str:
@@ -273,11 +269,7 @@ class ErrorReportAdmin(StaffAnalyticsAdmin):
 
     @admin.display(description="error", ordering="error_type")
     def summary(self, report: ErrorReport) -> str:
-        return format_html(
-            '<span class="error-type">{}</span><span class="excerpt">{}</span>',
-            report.error_type,
-            cells.excerpt(report.error_message),
-        )
+        return cells.error_summary(report.error_type, report.error_message)
 
     @admin.display(description="group", ordering="group_id")
     def group_link(self, report: ErrorReport) -> str:

@@ -5,29 +5,22 @@ from django.urls import reverse
 
 from coder.models import TaskResult
 from tests.coder.factories import TaskFactory
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def superuser_client(client):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
-
-
-def test_github_models_are_labelled_github(superuser_client):
-    content = superuser_client.get(reverse("admin:index")).content.decode()
+def test_github_models_are_labelled_github(admin_client):
+    content = admin_client.get(reverse("admin:index")).content.decode()
 
     assert "GitHub connections" in content and "GitHub webhook deliveries" in content
     assert "Git hub" not in content
 
 
-def test_a_task_page_shows_its_results_without_an_add_row(superuser_client):
+def test_a_task_page_shows_its_results_without_an_add_row(admin_client):
     task = TaskFactory()
     TaskResult.objects.create(task=task, result_type=TaskResult.ResultType.ANSWER, summary="the answer", content="42")
 
-    response = superuser_client.get(reverse("admin:coder_task_change", args=[task.pk]))
+    response = admin_client.get(reverse("admin:coder_task_change", args=[task.pk]))
 
     assert response.status_code == 200
     content = response.content.decode()

@@ -28,24 +28,14 @@ def test_every_marketplace_model_is_registered_and_its_pages_load(client, staff_
     assert r.status_code == 200
 
 
-@pytest.fixture
-def superuser_client(client, staff_user):
-    staff_user.is_superuser = True
-    staff_user.save()
-    client.force_login(staff_user)
-    return client
-
-
-def test_prices_show_the_decimals_that_matter_not_eighteen(superuser_client):
+def test_prices_show_the_decimals_that_matter_not_eighteen(admin_client):
     dataset = DatasetFactory(price=Decimal("10.5"), price_per_row=Decimal("0.000125"), currency="ETH")
     purchase = PurchaseFactory(dataset=dataset, amount=Decimal("10.5"))
 
-    listing = superuser_client.get(reverse("admin:marketplace_dataset_changelist")).content.decode()
-    form = superuser_client.get(reverse("admin:marketplace_dataset_change", args=[dataset.pk])).content.decode()
-    purchases = superuser_client.get(reverse("admin:marketplace_purchase_changelist")).content.decode()
-    purchase_page = superuser_client.get(
-        reverse("admin:marketplace_purchase_change", args=[purchase.pk])
-    ).content.decode()
+    listing = admin_client.get(reverse("admin:marketplace_dataset_changelist")).content.decode()
+    form = admin_client.get(reverse("admin:marketplace_dataset_change", args=[dataset.pk])).content.decode()
+    purchases = admin_client.get(reverse("admin:marketplace_purchase_changelist")).content.decode()
+    purchase_page = admin_client.get(reverse("admin:marketplace_purchase_change", args=[purchase.pk])).content.decode()
 
     assert "10.50 ETH" in listing
     assert 'name="price" value="10.50"' in form and 'name="price_per_row" value="0.000125"' in form
