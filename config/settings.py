@@ -445,7 +445,7 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
-# --- E-mail: telemetry e-mails the code that confirms a new API key -----------------------------------------
+# --- E-mail: telemetry e-mails the code that confirms a new API key, analytics its alerts (docs/admin.md) ----
 # EMAIL_URL as django-environ reads it (smtp+tls://user:password@host:587); by default messages are
 # printed on the console instead of sent.
 globals().update(env.email_url("EMAIL_URL", default="consolemail://"))
