@@ -19,8 +19,9 @@ USD_PER_CREDIT = env.float("CODER_USD_PER_CREDIT", default=0.01)
 DEFAULT_SUBSCRIPTION_TIER = env.str("CODER_DEFAULT_SUBSCRIPTION_TIER", default="free")
 
 # Task runs --------------------------------------------------------------------------------------
-# The Celery queue task runs go to (a deployment may give coder its own workers).
-TASK_QUEUE = env.str("CODER_TASK_QUEUE", default="celery")
+# The Celery queue task runs go to (a deployment may give coder its own workers); unset, the
+# default queue (CELERY_TASK_DEFAULT_QUEUE).
+TASK_QUEUE = env.str("CODER_TASK_QUEUE", default="") or None
 # Tokens of repository files sent to the model at most (also capped by the model's maxTokens).
 CONTEXT_TOKEN_BUDGET = env.int("CODER_CONTEXT_TOKEN_BUDGET", default=6000)
 # Tokens the model may write at most (also capped by a quarter of the model's maxTokens).

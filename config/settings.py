@@ -175,32 +175,57 @@ CELERY_RESULT_BACKEND = None
 # Without a broker the embedded default runs every task in the calling process.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = env.bool("CELERY_TASK_EAGER_PROPAGATES", default=False)
+# The queue every task goes to unless routed elsewhere (CODER_TASK_QUEUE routes coder's runs).
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
+# RabbitMQ hands a worker's unacknowledged messages to another worker the moment its connection
+# drops, so a worker that lost its connection stops its running tasks rather than run them twice.
+# On Redis nothing is handed out again before the visibility timeout: running tasks carry on.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = CELERY_BROKER_URL.startswith(("amqp", "pyamqp"))
+
+# Jobs (core/jobs.py, docs/conventions.md "Jobs"): a running job's heartbeat is beaten every
+# JOBS_HEARTBEAT_SECONDS; the watchdog (beat, every JOBS_WATCHDOG_SECONDS) sends again a job whose
+# heartbeat is JOBS_HEARTBEAT_STALE_SECONDS old (its worker died) or that waited
+# JOBS_QUEUED_RESEND_SECONDS for a worker (its send failed). Runs keep temporary files in JOBS_TEMP_DIR.
+JOBS_HEARTBEAT_SECONDS = env.float("JOBS_HEARTBEAT_SECONDS", default=10.0)
+JOBS_HEARTBEAT_STALE_SECONDS = env.float("JOBS_HEARTBEAT_STALE_SECONDS", default=60.0)
+JOBS_QUEUED_RESEND_SECONDS = env.float("JOBS_QUEUED_RESEND_SECONDS", default=300.0)
+JOBS_WATCHDOG_SECONDS = env.float("JOBS_WATCHDOG_SECONDS", default=30.0)
+JOBS_TEMP_DIR = env.path("JOBS_TEMP_DIR", default=str(VAR_DIR / "tmp" / "jobs"))
+if JOBS_HEARTBEAT_STALE_SECONDS < 3 * JOBS_HEARTBEAT_SECONDS:
+    raise environ.ImproperlyConfigured("JOBS_HEARTBEAT_STALE_SECONDS must be at least 3 x JOBS_HEARTBEAT_SECONDS")
+
+# Periodic jobs; every task name is <app>.<entity>_<action>_task (core.jobs.job_task).
 CELERY_BEAT_SCHEDULE: dict = {}
-# marketplace: trending scores, used SIWE nonces, overdue purchase checks.
+# every app: send again jobs whose send failed or whose worker died; remove dead runs' files.
+CELERY_BEAT_SCHEDULE["core-jobs-watchdog"] = {
+    "task": "core.jobs_watchdog_sweep_task",
+    "schedule": JOBS_WATCHDOG_SECONDS,
+}
+# marketplace: trending scores, used SIWE nonces, overdue purchase checks, webhook and pin tries.
 CELERY_BEAT_SCHEDULE["marketplace-upkeep"] = {
     "task": "marketplace.marketplace_upkeep_task",
     "schedule": env.int("MARKETPLACE_UPKEEP_SECONDS", default=900),
 }
 # telemetry: publish pairs changed since the last rebuild (uploads also ask for one, coalesced).
 CELERY_BEAT_SCHEDULE["telemetry-pattern-set-rebuild"] = {
-    "task": "telemetry.tasks.pattern_set_rebuild_task",
+    "task": "telemetry.pattern_set_rebuild_task",
     "schedule": env.int("TELEMETRY_REBUILD_SECONDS", default=300),
 }
 # analytics: delete raw records older than ANALYTICS_RETENTION_DAYS (default 365), once a day.
 CELERY_BEAT_SCHEDULE["analytics-retention-purge"] = {
-    "task": "analytics.tasks.analytics_retention_purge_task",
+    "task": "analytics.retention_purge_task",
     "schedule": env.int("ANALYTICS_RETENTION_PURGE_SECONDS", default=86400),
 }
 # cerebro: delete expired memories (they are never returned meanwhile), every five minutes.
 CELERY_BEAT_SCHEDULE["cerebro-memory-purge-expired"] = {
-    "task": "cerebro.memory_purge_expired",
+    "task": "cerebro.memory_purge_expired_task",
     "schedule": env.int("CEREBRO_PURGE_SECONDS", default=300),
 }
 # coder: fail and refund tasks stuck pending or running longer than CODER_STALE_TASK_SECONDS.
 CELERY_BEAT_SCHEDULE["coder-fail-stale-tasks"] = {
-    "task": "coder.tasks_fail_stale",
+    "task": "coder.tasks_fail_stale_task",
     "schedule": env.int("CODER_STALE_SWEEP_SECONDS", default=600),
 }
 
@@ -422,7 +447,7 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
-# --- E-mail: telemetry e-mails the code that confirms a new API key -----------------------------------------
+# --- E-mail: telemetry e-mails the code that confirms a new API key, analytics its alerts (docs/admin.md) ----
 # EMAIL_URL as django-environ reads it (smtp+tls://user:password@host:587); by default messages are
 # printed on the console instead of sent.
 globals().update(env.email_url("EMAIL_URL", default="consolemail://"))

@@ -36,7 +36,7 @@ IN_CI = bool(os.environ.get("CI"))
 TESTS_DIR = Path(__file__).resolve().parent
 QUALITY_DIR = TESTS_DIR / "quality"
 INTEGRATION_DIR = TESTS_DIR / "integration"
-TOOL_PACKAGES = {"nginx": "nginx-light"}
+TOOL_PACKAGES = {"nginx": "nginx-light", "node": "nodejs"}
 
 
 def _missing_service(item: pytest.Item) -> str | None:

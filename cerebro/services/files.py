@@ -15,7 +15,9 @@ from cerebro import conf
 from cerebro.errors import UNSUPPORTED_FILE
 from cerebro.models import Upload
 from core import errors, storage
+from core.jobs import job_enqueue
 
+UPLOAD_INDEX_TASK = "cerebro.upload_index_knowledge_task"
 SNIFF_BYTES = 64 * 1024
 KNOWLEDGE_TYPES = frozenset({"application/pdf", "text/plain", "text/markdown", "text/csv", "application/json"})
 TEXT_TYPES_BY_EXTENSION = {
@@ -93,9 +95,8 @@ def file_upload(*, user, uploaded_file: DjangoUploadedFile) -> Upload:
             knowledge_status=Upload.KnowledgeStatus.PENDING if knowledge else Upload.KnowledgeStatus.NONE,
         )
         if knowledge:
-            from cerebro.tasks import upload_index_knowledge_task
-
-            transaction.on_commit(lambda: upload_index_knowledge_task.delay(str(upload.pk)))
+            # Sent once committed; an unreachable broker leaves it pending for the jobs watchdog.
+            job_enqueue(UPLOAD_INDEX_TASK, args=[str(upload.pk)])
     return upload
 
 

@@ -223,6 +223,15 @@ def owned_ledger_object(owner) -> Owned:
     return Owned({"object_id": str(ledger_object.pk)}, MARKER)
 
 
+def owned_private_chat(owner) -> Owned:
+    """A private chat whose answer has just finished (resuming it would hand the answer over)."""
+    from cerebro.models import Chat, ChatMessage
+
+    chat = Chat.objects.create(user=owner, title="private")
+    ChatMessage.objects.create(chat=chat, role="assistant", content=MARKER)
+    return Owned({"chat_id": str(chat.pk)}, MARKER)
+
+
 # route name -> (how to make the owner's object, the methods only the owner may use)
 OWNED_ROUTES: dict[str, tuple[Callable[[object], Owned], tuple[str, ...]]] = {
     "marketplace-dataset": (owned_private_dataset, ("GET", "PUT", "DELETE")),
@@ -240,6 +249,7 @@ OWNED_ROUTES: dict[str, tuple[Callable[[object], Owned], tuple[str, ...]]] = {
     "ledger-object": (owned_ledger_object, ("GET",)),
     "ledger-object-txns": (owned_ledger_object, ("GET",)),
     "ledger-object-verify": (owned_ledger_object, ("GET",)),
+    "cerebro-chat-stream": (owned_private_chat, ("GET",)),
 }
 
 NOT_OWNED_ROUTES = {
