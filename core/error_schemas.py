@@ -11,33 +11,41 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 
-# ``{code, message, details}``: the error object inside most envelopes (named per API below).
+def named(component_name: str, base: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """``base`` as an OpenAPI component of its own name (each API's, as its document always had)."""
+    return extend_schema_serializer(component_name=component_name)(type(component_name, (base,), {}))
+
+
 class ErrorBody(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
     details = serializers.JSONField(allow_null=True)
 
 
-@extend_schema_serializer(component_name="CoderError")
-class CoderErrorBody(ErrorBody):
-    pass
-
-
-@extend_schema_serializer(component_name="CoderErrorEnvelope")
-class CoderErrorEnvelope(serializers.Serializer):
-    success = serializers.BooleanField(default=False)
-    data = serializers.JSONField(allow_null=True)
-    error = CoderErrorBody()
-
-
-@extend_schema_serializer(component_name="MarketplaceErrorDetail")
 class MarketplaceErrorBody(ErrorBody):
     timestamp = serializers.DateTimeField()
 
 
+class StatusErrorBody(ErrorBody):
+    details = serializers.JSONField(required=False, allow_null=True)
+
+
+@extend_schema_field({"type": "string", "default": "error", "description": 'always "error"', "example": "error"})
+class AlwaysError(serializers.CharField):
+    pass
+
+
+# One class per envelope of core.envelopes, in the same order.
+@extend_schema_serializer(component_name="CoderErrorEnvelope")
+class CoderErrorEnvelope(serializers.Serializer):
+    success = serializers.BooleanField(default=False)
+    data = serializers.JSONField(allow_null=True)
+    error = named("CoderError", ErrorBody)()
+
+
 @extend_schema_serializer(component_name="MarketplaceError")
 class MarketplaceErrorEnvelope(serializers.Serializer):
-    error = MarketplaceErrorBody()
+    error = named("MarketplaceErrorDetail", MarketplaceErrorBody)()
 
 
 @extend_schema_serializer(component_name="ErrorOutput")
@@ -49,33 +57,16 @@ class CerebroErrorEnvelope(serializers.Serializer):
     details = serializers.JSONField(required=False)
 
 
-@extend_schema_serializer(component_name="ErrorDetail")
-class TelemetryErrorBody(ErrorBody):
-    pass
-
-
 @extend_schema_serializer(component_name="ErrorEnvelope")
 class TelemetryErrorEnvelope(serializers.Serializer):
     success = serializers.BooleanField(default=False)
-    error = TelemetryErrorBody()
-
-
-@extend_schema_serializer(component_name="AnalyticsErrorDetail")
-class StatusErrorBody(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    details = serializers.JSONField(required=False, allow_null=True)
-
-
-@extend_schema_field({"type": "string", "default": "error", "description": 'always "error"', "example": "error"})
-class AlwaysError(serializers.CharField):
-    pass
+    error = named("ErrorDetail", ErrorBody)()
 
 
 @extend_schema_serializer(component_name="AnalyticsErrorResponse")
 class AnalyticsErrorEnvelope(serializers.Serializer):
     status = AlwaysError(default="error")
-    error = StatusErrorBody()
+    error = named("AnalyticsErrorDetail", StatusErrorBody)()
 
 
 @extend_schema_serializer(component_name="PlatformErrorResponse")
