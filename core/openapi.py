@@ -167,7 +167,7 @@ class PlatformAutoSchema(AutoSchema):
         return operation
 
     def derived_errors(self, operation: dict) -> list[ErrorType]:
-        """Every error the operation can answer with, in the order of the module's table."""
+        """Every error the operation can answer with (the module's table), before grouping by status."""
         parameters = operation.get("parameters", [])
         has_body = "requestBody" in operation
         reads_input = has_body or any(
