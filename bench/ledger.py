@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,10 +36,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 if str(BASE_DIR) not in sys.path:
     sys.path.insert(0, str(BASE_DIR))
+
+if TYPE_CHECKING:
+    from bench.wrk import LoadResult
 
 SECONDS = int(os.environ.get("LEDGER_BENCH_SECONDS", "5"))
 ROUNDS = int(os.environ.get("LEDGER_BENCH_ROUNDS", "2"))
@@ -233,40 +236,14 @@ end
 """ + SUMMARY_SCRIPT.read_text()
 
 
-@dataclass(frozen=True)
-class Load:
-    requests_per_second: float
-    p50_ms: float
-    p99_ms: float
-    errors: int
+def load(url: str, *, script: str, connections: int, seconds: int):
+    """wrk with ``script``, one thread per connection (so one object per connection)."""
+    from bench.wrk import run_wrk
 
-
-def run_wrk(url: str, *, script: str, connections: int, seconds: int) -> Load:
-    from bench.wrk import wrk_binary
-
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
-        handle.write(script)
-    try:
-        command = [
-            wrk_binary() or "wrk",
-            f"-t{connections}",
-            f"-c{connections}",
-            f"-d{seconds}s",
-            "--timeout",
-            "5s",
-            "-s",
-            handle.name,
-            url,
-        ]
-        completed = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30, check=False)
-    finally:
-        os.unlink(handle.name)
-    line = next((text for text in completed.stdout.splitlines() if text.startswith("WRK_SUMMARY ")), None)
-    if completed.returncode != 0 or line is None:
-        raise RuntimeError(f"wrk failed (exit {completed.returncode}): {completed.stderr.strip()[:300]}")
-    raw = json.loads(line.removeprefix("WRK_SUMMARY "))
-    errors = sum(raw[key] for key in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts"))
-    return Load(raw["requests"] / (raw["duration_us"] / 1_000_000), raw["p50_us"] / 1000, raw["p99_us"] / 1000, errors)
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "ledger.lua"
+        path.write_text(script)
+        return run_wrk(url, seconds=seconds, connections=connections, threads=connections, script=path)
 
 
 def server_environment(port: int, database_url: str) -> dict[str, str]:
@@ -299,7 +276,7 @@ def server_environment(port: int, database_url: str) -> dict[str, str]:
 class Measured:
     by_hand: Samples = field(default_factory=Samples)
     statement: Samples = field(default_factory=Samples)
-    loads: dict[str, list[Load]] = field(default_factory=dict)
+    loads: dict[str, list[LoadResult]] = field(default_factory=dict)
     load_averages: list[float] = field(default_factory=list)
     chains: int = 0
     chains_intact: int = 0
@@ -328,7 +305,7 @@ def measure(raw, base_url: str, *, user, token: str) -> Measured:
     url = f"{base_url}{TRANSACTIONS_PATH}"
     measured = Measured(loads={name: [] for name in SCENARIOS})
     for script, connections in scripts.values():
-        run_wrk(url, script=script, connections=connections, seconds=WARMUP_SECONDS)
+        load(url, script=script, connections=connections, seconds=WARMUP_SECONDS)
     measured.load_averages.append(os.getloadavg()[0])
     step = 0
     for round_number in range(ROUNDS):
@@ -338,7 +315,7 @@ def measure(raw, base_url: str, *, user, token: str) -> Measured:
             step = _raw_round(raw, measured, by_hand_object, statement_object, user_id=user.pk, step=step)
         for name in order:
             script, connections = scripts[name]
-            measured.loads[name].append(run_wrk(url, script=script, connections=connections, seconds=SECONDS))
+            measured.loads[name].append(load(url, script=script, connections=connections, seconds=SECONDS))
         if not raw_first:
             step = _raw_round(raw, measured, by_hand_object, statement_object, user_id=user.pk, step=step)
         measured.load_averages.append(os.getloadavg()[0])
@@ -367,10 +344,10 @@ def verify_chains(measured: Measured, *, user) -> None:
 
 def rows(measured: Measured) -> list[dict]:
     def rate(name: str) -> float:
-        return round(statistics.median(load.requests_per_second for load in measured.loads[name]), 1)
+        return round(statistics.median(result.requests_per_second for result in measured.loads[name]), 1)
 
     one, spread, contended = (rate(name) for name in SCENARIOS)
-    one_p50 = statistics.median(load.p50_ms for load in measured.loads["one object, 1 client"])
+    one_p50 = statistics.median(result.p50_ms for result in measured.loads["one object, 1 client"])
     endpoint = f"POST {TRANSACTIONS_PATH}"
     server = f"gunicorn, {WORKERS} sync workers, wrk"
     return [
@@ -474,7 +451,7 @@ def run() -> list[dict]:
             measured = measure(raw, base_url, user=user, token=token)
         verify_chains(measured, user=user)
         connection.close()
-    errors = sum(load.errors for loads in measured.loads.values() for load in loads)
+    errors = sum(result.errors for results in measured.loads.values() for result in results)
     if errors:
         raise RuntimeError(f"wrk saw {errors} errors or non-2xx answers; see {server.log_path}")
     print(f"load average (1 min) over the run: {measured.load_averages}", file=sys.stderr)

@@ -81,30 +81,31 @@ def canonical_prefix(txn: LedgerTransaction) -> bytes:
 # COMMITTED the UPDATE re-reads the row it locked in ``head`` (the latest version, not the
 # statement's snapshot), so the merge starts from the data the last append left. No row when the
 # object is not the owner's. The unique (object, sequence) constraint still refuses a second link
-# at one place, whatever happens.
+# at one place, whatever happens. Every parameter is cast, so the statement reads the same with
+# client-side binding (Django's default) and server-side binding.
 APPEND_STATEMENT = """
 WITH head AS (
     SELECT id, head_sequence + 1 AS sequence, head_hash AS previous_hash
     FROM ledger_ledgerobject
-    WHERE id = %(object_id)s AND owner_id = %(owner_id)s
+    WHERE id = %(object_id)s::uuid AND owner_id = %(owner_id)s::uuid
     FOR NO KEY UPDATE
 ), link AS (
     INSERT INTO ledger_ledgertransaction
         (id, ledger_object_id, sequence, action, data, ip, user_agent, created_by_id, created_at,
          previous_hash, hash)
-    SELECT %(id)s, head.id, head.sequence, %(action)s, %(data)s, %(ip)s, %(user_agent)s, %(created_by)s,
-           %(created_at)s, head.previous_hash,
-           encode(sha256(convert_to(head.previous_hash, 'UTF8') || %(canonical_prefix)s
+    SELECT %(id)s::uuid, head.id, head.sequence, %(action)s::varchar, %(data)s::jsonb, %(ip)s::inet,
+           %(user_agent)s::varchar, %(created_by)s::uuid, %(created_at)s::timestamptz, head.previous_hash,
+           encode(sha256(convert_to(head.previous_hash, 'UTF8') || %(canonical_prefix)s::bytea
                          || convert_to(head.sequence::text || '}', 'UTF8')), 'hex')
     FROM head
     RETURNING ledger_object_id, sequence, previous_hash, hash
 )
 UPDATE ledger_ledgerobject AS object
-SET data = object.data || %(data)s,
-    status = COALESCE(%(status)s, object.status),
+SET data = object.data || %(data)s::jsonb,
+    status = COALESCE(%(status)s::varchar, object.status),
     head_hash = link.hash,
     head_sequence = link.sequence,
-    updated_at = %(created_at)s
+    updated_at = %(created_at)s::timestamptz
 FROM link
 WHERE object.id = link.ledger_object_id
 RETURNING link.sequence, link.previous_hash, link.hash
