@@ -15,6 +15,9 @@ object of their own over one psycopg connection:
 - the very statement the endpoint runs (ledger.chain.APPEND_STATEMENT, the same parameters): one
   round trip.
 
+Beside them, the same endpoint called in this process through django.test.Client (no HTTP server,
+one client), as issue 20 measured it.
+
 Raw loops and wrk runs alternate over the rounds, so each figure and its baseline see the same
 machine; every chain written (raw and through the API) must verify afterwards.
 
@@ -276,6 +279,7 @@ def server_environment(port: int, database_url: str) -> dict[str, str]:
 class Measured:
     by_hand: Samples = field(default_factory=Samples)
     statement: Samples = field(default_factory=Samples)
+    in_process: Samples = field(default_factory=Samples)
     loads: dict[str, list[LoadResult]] = field(default_factory=dict)
     load_averages: list[float] = field(default_factory=list)
     chains: int = 0
@@ -296,7 +300,9 @@ def _create_objects(user, count: int) -> list[str]:
 
 
 def measure(raw, base_url: str, *, user, token: str) -> Measured:
-    by_hand_object, statement_object, single, contended, *spread = _create_objects(user, 4 + CLIENTS - 1)
+    objects = _create_objects(user, 5 + CLIENTS - 1)
+    in_this_process, (single, contended, *spread) = objects[:3], objects[3:]
+    in_process = _in_process_append(token)
     scripts = {
         "one object, 1 client": (wrk_script(object_ids=[single], token=token), 1),
         "8 objects, 8 clients": (wrk_script(object_ids=[single, *spread], token=token), CLIENTS),
@@ -312,20 +318,40 @@ def measure(raw, base_url: str, *, user, token: str) -> Measured:
         order = SCENARIOS if round_number % 2 == 0 else tuple(reversed(SCENARIOS))
         raw_first = round_number % 2 == 0
         if raw_first:
-            step = _raw_round(raw, measured, by_hand_object, statement_object, user_id=user.pk, step=step)
+            step = _in_process_round(raw, measured, in_this_process, in_process, user_id=user.pk, step=step)
         for name in order:
             script, connections = scripts[name]
             measured.loads[name].append(load(url, script=script, connections=connections, seconds=SECONDS))
         if not raw_first:
-            step = _raw_round(raw, measured, by_hand_object, statement_object, user_id=user.pk, step=step)
+            step = _in_process_round(raw, measured, in_this_process, in_process, user_id=user.pk, step=step)
         measured.load_averages.append(os.getloadavg()[0])
     return measured
 
 
-def _raw_round(raw, measured: Measured, by_hand_object: str, statement_object: str, *, user_id, step: int) -> int:
+def _in_process_append(token: str) -> Callable[..., None]:
+    """An append through the whole Django stack in this process (django.test.Client, no HTTP
+    server): how issue 20 measured its 193 appends/s."""
+    from django.test import Client
+
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    def append(raw, *, object_id: str, user_id, step: int) -> None:
+        body = json.dumps({"objectId": object_id, "action": "update", "data": {"step": step}})
+        response = client.post(TRANSACTIONS_PATH, body, content_type="application/json")
+        if response.status_code != 200:
+            raise RuntimeError(f"in-process append answered {response.status_code}: {response.content[:300]}")
+
+    return append
+
+
+def _in_process_round(
+    raw, measured: Measured, objects: list[str], in_process: Callable[..., None], *, user_id, step: int
+) -> int:
+    """One round of the appends made in this process: raw by hand, raw statement, django.test.Client."""
     for append, object_id, samples in (
-        (raw_append_by_hand, by_hand_object, measured.by_hand),
-        (raw_append_statement, statement_object, measured.statement),
+        (raw_append_by_hand, objects[0], measured.by_hand),
+        (raw_append_statement, objects[1], measured.statement),
+        (in_process, objects[2], measured.in_process),
     ):
         taken = raw_loop(append, raw, object_id=object_id, user_id=user_id, seconds=SECONDS, first_step=step)
         samples.durations.extend(taken.durations)
@@ -386,6 +412,15 @@ def rows(measured: Measured) -> list[dict]:
             "goal": "",
         },
         {
+            "name": f"appends to one object in-process: {endpoint} through django.test.Client, no HTTP server "
+            "(as issue 20 measured 193/s)",
+            "value": round(measured.in_process.rate, 1),
+            "unit": "appends/s",
+            "baseline_name": "the chain append as raw SQL by hand (above, same run)",
+            "baseline_value": round(measured.by_hand.rate, 1),
+            "goal": "",
+        },
+        {
             "name": "one append, 1 client: median latency through the endpoint (wrk)",
             "value": round(one_p50, 2),
             "unit": "ms",
@@ -416,6 +451,7 @@ def run() -> list[dict]:
     import psycopg
     from django.core.management import call_command
     from django.db import connection
+    from django.test import override_settings
 
     from accounts.models import User
     from accounts.services import auth_session_start
@@ -448,7 +484,9 @@ def run() -> list[dict]:
             raw.cursor_factory = psycopg.ClientCursor
             raw.execute("SET TIME ZONE 'UTC'")
             server.wait_until_answering(f"{base_url}{TRANSACTIONS_PATH}", status=None)
-            measured = measure(raw, base_url, user=user, token=token)
+            # As the server under test: the limiter counts, and never refuses.
+            with override_settings(RATE_LIMIT_MULTIPLIER=1_000_000):
+                measured = measure(raw, base_url, user=user, token=token)
         verify_chains(measured, user=user)
         connection.close()
     errors = sum(result.errors for results in measured.loads.values() for result in results)
