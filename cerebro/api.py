@@ -23,6 +23,7 @@ from rest_framework.permissions import IsAdminUser, IsAuthenticated
 
 from cerebro.authentication import AUTHENTICATION_CLASSES
 from core.envelopes import CEREBRO, FlatEnvelope
+from core.error_schemas import CerebroErrorEnvelope as ErrorOutput
 from core.views import ApiView
 
 
@@ -45,14 +46,6 @@ def js_timestamp(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-class ErrorOutput(serializers.Serializer):
-    """The spec's error body: ``{"error": "validation_error", "message": ..., "details": ...}``."""
-
-    error = serializers.CharField(help_text="validation_error, bad_request, authentication_error, ...")
-    message = serializers.CharField()
-    details = serializers.JSONField(required=False)
 
 
 ERROR_DESCRIPTIONS = {
