@@ -21,7 +21,7 @@ one client), as issue 20 measured it.
 Raw loops and wrk runs alternate over the rounds, so each figure and its baseline see the same
 machine; every chain written (raw and through the API) must verify afterwards.
 
-    DATABASE_URL=postgres://... REDIS_URL=redis://... .venv/bin/python bench/ledger.py
+    DATABASE_URL=postgres://... REDIS_URL=redis://... .venv/bin/python -m bench --only ledger --output /tmp/ledger.md
 
 LEDGER_BENCH_SECONDS (default 5) is the length of each wrk run and raw loop, LEDGER_BENCH_ROUNDS
 (default 2) the rounds.
@@ -58,55 +58,6 @@ LOG_DIR = BASE_DIR / "var" / "bench"
 
 
 # --- Where it runs ---------------------------------------------------------------------------------
-
-
-def _connect(database: dict, name: str, **kwargs):
-    import psycopg
-
-    return psycopg.connect(
-        host=database.get("HOST") or None,
-        port=database.get("PORT") or None,
-        dbname=name,
-        user=database.get("USER") or None,
-        password=database.get("PASSWORD") or None,
-        **kwargs,
-    )
-
-
-class ScratchDatabase:
-    """Point Django's default connection at a fresh database; drop it on exit (ledger
-    transactions cannot be deleted, so the benchmark's chains go with their database)."""
-
-    def __enter__(self) -> ScratchDatabase:
-        from django.conf import settings
-        from django.db import connections
-
-        self.settings = settings.DATABASES["default"]
-        self.original = self.settings["NAME"]
-        self.name = f"{self.original}_ledger_bench"[:63]
-        with _connect(self.settings, "postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{self.name}" TEMPLATE template0')
-        connections["default"].close()
-        self.settings["NAME"] = self.name
-        connections["default"].settings_dict["NAME"] = self.name
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        from django.db import connections
-
-        connections["default"].close()
-        self.settings["NAME"] = self.original
-        connections["default"].settings_dict["NAME"] = self.original
-        with _connect(self.settings, "postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-    def url(self) -> str:
-        """DATABASE_URL with this database's name, for the server under test."""
-        from urllib.parse import urlsplit, urlunsplit
-
-        parts = urlsplit(os.environ["DATABASE_URL"])
-        return urlunsplit(parts._replace(path=f"/{self.name}"))
 
 
 # --- The raw baselines -----------------------------------------------------------------------------
@@ -247,29 +198,6 @@ def load(url: str, *, script: str, connections: int, seconds: int):
         path = Path(scratch) / "ledger.lua"
         path.write_text(script)
         return run_wrk(url, seconds=seconds, connections=connections, threads=connections, script=path)
-
-
-def server_environment(port: int, database_url: str) -> dict[str, str]:
-    from django.conf import settings
-
-    env = dict(os.environ)
-    env.update(
-        {
-            "DATABASE_URL": database_url,
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DJANGO_DEBUG": "0",
-            # The same signing key as this process, which minted the token.
-            "SECRET_KEY": settings.SECRET_KEY,
-            "JWT_SIGNING_KEY": settings.SIMPLE_JWT["SIGNING_KEY"],
-            "SECURE_SSL_REDIRECT": "0",
-            "RATE_LIMIT_MULTIPLIER": "1000000",  # measure the limiter's cost, not its 429s
-            "WEB_CONCURRENCY": str(WORKERS),
-            "WSGI_BIND": f"127.0.0.1:{port}",
-            "GUNICORN_GRACEFUL_TIMEOUT": "5",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    return env
 
 
 # --- The run ---------------------------------------------------------------------------------------
@@ -455,11 +383,12 @@ def run() -> list[dict]:
 
     from accounts.models import User
     from accounts.services import auth_session_start
-    from bench.processes import Server, free_port
+    from bench.processes import Server, django_server_environment, free_port
+    from bench.scratch import ScratchDatabase, connect
 
     if connection.vendor != "postgresql":
         raise RuntimeError("bench/ledger.py measures PostgreSQL: set DATABASE_URL=postgres://...")
-    with ScratchDatabase() as scratch:
+    with ScratchDatabase("ledger") as scratch:
         for app in ("accounts", "ledger"):  # the user, its session, the ledger
             call_command("migrate", app, verbosity=0)
         user = User.objects.create(username="bench-ledger", email="bench-ledger@example.invalid")
@@ -475,11 +404,11 @@ def run() -> list[dict]:
                 "--config",
                 str(BASE_DIR / "deploy" / "gunicorn.conf.py"),
             ],
-            env=server_environment(port, scratch.url()),
+            env=django_server_environment(port=port, workers=WORKERS, DATABASE_URL=scratch.url()),
             log_path=LOG_DIR / "ledger-gunicorn.log",
             cwd=BASE_DIR,
         )
-        with server, _connect(scratch.settings, scratch.name, autocommit=True) as raw:
+        with server, connect(scratch.settings, scratch.name, autocommit=True) as raw:
             # As Django's connections do: client-side binding (no prepared statements), UTC.
             raw.cursor_factory = psycopg.ClientCursor
             raw.execute("SET TIME ZONE 'UTC'")
@@ -494,19 +423,3 @@ def run() -> list[dict]:
         raise RuntimeError(f"wrk saw {errors} errors or non-2xx answers; see {server.log_path}")
     print(f"load average (1 min) over the run: {measured.load_averages}", file=sys.stderr)
     return rows(measured)
-
-
-if __name__ == "__main__":
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    # Production settings, as `make bench` runs every module (no debug cursor, no https redirect).
-    os.environ.setdefault("DJANGO_DEBUG", "0")
-    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
-    if not os.environ.get("SECRET_KEY"):
-        import secrets
-
-        os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
-    import django
-
-    django.setup()
-    for row in run():
-        print(json.dumps(row))

@@ -11,6 +11,7 @@ import pytest
 from bench import ledger as ledger_bench
 from bench.app_benchmarks import discover
 from bench.report import Figure
+from bench.scratch import connect
 from bench.wrk import LoadResult
 
 
@@ -134,7 +135,7 @@ def test_both_raw_baselines_write_chains_that_verify(client_side_binding):
     by_hand, statement = (
         services.ledger_object_create(user=owner, type_name="contract", data={"n": n}, origin=origin) for n in range(2)
     )
-    with ledger_bench._connect(connection.settings_dict, connection.settings_dict["NAME"], autocommit=True) as raw:
+    with connect(connection.settings_dict, connection.settings_dict["NAME"], autocommit=True) as raw:
         if client_side_binding:
             raw.cursor_factory = psycopg.ClientCursor
 
@@ -149,3 +150,13 @@ def test_both_raw_baselines_write_chains_that_verify(client_side_binding):
         report = services.ledger_object_verify(ledger_object=ledger_object)
         assert (report.valid, report.transaction_count) == (True, 4), report
         assert ledger_object.data == {"n": ledger_object.data["n"], "step": 2}
+
+
+def test_the_server_under_test_signs_as_this_process_and_reads_the_scratch_database(settings):
+    from bench.processes import django_server_environment
+
+    env = django_server_environment(port=8123, workers=3, DATABASE_URL="postgres://h/x_ledger_bench")
+
+    assert env["DATABASE_URL"] == "postgres://h/x_ledger_bench"
+    assert (env["SECRET_KEY"], env["JWT_SIGNING_KEY"]) == (settings.SECRET_KEY, settings.SIMPLE_JWT["SIGNING_KEY"])
+    assert (env["WSGI_BIND"], env["WEB_CONCURRENCY"], env["DJANGO_DEBUG"]) == ("127.0.0.1:8123", "3", "0")
