@@ -1,51 +1,42 @@
-"""Authentication classes the APIs combine: JWT bearer, API key header, session cookie.
+"""Authentication classes the APIs combine: JWT bearer, API key header, session cookie, staff session.
 
-Each answers None when its credential is absent (so the next class may try) and raises
-``AuthenticationFailed`` when a credential is present but wrong, so a bad token is never silently
-treated as anonymous.
+Each is pinned to one product (a subclass sets ``product``) and accepts only that product's
+credentials (``accounts.products``). Each answers None when its credential is absent (so the next
+class may try) and raises ``AuthenticationFailed`` when a credential is present but wrong, so a bad
+token is never silently treated as anonymous.
 """
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.drainage import set_override
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework_simplejwt.authentication import JWTAuthentication as SimpleJWTAuthentication
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.settings import api_settings as jwt_settings
-from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts import selectors
-from accounts.models import User
 from accounts.services import api_key_touch
+from accounts.tokens import access_token_user
 
 
-def user_for_access_token(raw_token: str) -> tuple[User, AccessToken]:
-    """The active user of an access token, and the token: signature, expiry and type checked, and
-    its session read with its user in one query (``user_of_live_session``), where revocation is
-    written, so a revoked or expired session is refused at once. AuthenticationFailed otherwise."""
-    try:
-        token = AccessToken(raw_token)
-    except TokenError as exc:
-        raise exceptions.AuthenticationFailed(_("Invalid or expired token")) from exc
-    user = selectors.user_of_live_session(token["sid"]) if token.get("sid") else None
-    if user is None or str(user.pk) != str(token.get(jwt_settings.USER_ID_CLAIM, "")):
-        raise exceptions.AuthenticationFailed(_("Session has ended; sign in again"))
-    if not user.is_active:
-        raise exceptions.AuthenticationFailed(_("Account is disabled"))
-    return user, token
-
-
-class JWTAuthentication(SimpleJWTAuthentication):
-    """``Authorization: Bearer <access token>`` whose session is still live (``user_for_access_token``)."""
+class ProductJWTAuthentication(SimpleJWTAuthentication):
+    """``Authorization: Bearer <access token>`` issued for ``product``, whose session is still live
+    (``accounts.tokens.access_token_user``). Another product's token answers 401."""
 
     www_authenticate_realm = "api"
+    product = ""
 
     def authenticate(self, request):
         header = self.get_header(request)
         raw_token = self.get_raw_token(header) if header is not None else None
         if raw_token is None:
             return None
-        return user_for_access_token(raw_token.decode() if isinstance(raw_token, bytes) else raw_token)
+        raw = raw_token.decode() if isinstance(raw_token, bytes) else raw_token
+        return access_token_user(raw, product=self.product)
+
+
+# Each product's subclass is the same OpenAPI scheme ("bearerAuth", below) by design, not a collision.
+set_override(ProductJWTAuthentication, "suppress_collision_warning", True)
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -69,7 +60,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
 
 class SessionCookieAuthentication(authentication.BaseAuthentication):
-    """An opaque session key in a cookie, with Django's CSRF check on unsafe methods."""
+    """An opaque session key of ``product`` in a cookie, with Django's CSRF check on unsafe methods."""
 
     cookie_name = ""
     product = ""
@@ -78,11 +69,60 @@ class SessionCookieAuthentication(authentication.BaseAuthentication):
         session_key = request.COOKIES.get(self.cookie_name)
         if not session_key:
             return None
-        session = selectors.session_by_key(session_key, product=self.product or None)
+        session = selectors.session_by_key(session_key, product=self.product)
         if session is None or not session.user.is_active:
             raise exceptions.AuthenticationFailed(_("Session has ended; sign in again"))
         self.enforce_csrf(request)
         return session.user, session
 
     def enforce_csrf(self, request) -> None:
+        keep_body_readable(request)
         authentication.SessionAuthentication().enforce_csrf(request)
+
+
+class StaffSessionAuthentication(authentication.SessionAuthentication):
+    """The Django session of the admin log-in (``/admin/login/``, throttled by django-axes), CSRF
+    checked on unsafe methods. Staff endpoints take this and nothing else: no product's token
+    carries staff rights."""
+
+    def enforce_csrf(self, request) -> None:
+        keep_body_readable(request)
+        super().enforce_csrf(request)
+
+
+def keep_body_readable(request) -> None:
+    """Read the raw body before Django's CSRF check parses a form body from the stream, so a view
+    that reads ``request.body`` afterwards still can (Django refuses the body once the stream was
+    read). The body is already held to its size limit (``core.middleware``)."""
+    django_request = getattr(request, "_request", request)
+    if django_request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
+        django_request.body  # noqa: B018 - reading caches it
+
+
+class ProductJWTScheme(OpenApiAuthenticationExtension):
+    """One bearer scheme in the OpenAPI documents for every product's JWT class."""
+
+    target_class = "accounts.authentication.ProductJWTAuthentication"
+    match_subclasses = True
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "An access token issued by this API's own sign-in; other APIs' tokens are refused.",
+        }
+
+
+class StaffSessionScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.authentication.StaffSessionAuthentication"
+    name = "staffSession"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "sessionid",
+            "description": "The Django session of a staff user's admin log-in (/admin/login/), with its CSRF token.",
+        }

@@ -6,21 +6,35 @@ import uuid
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 
 
 class User(AbstractUser):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    # NULL, not "", for users without an address (wallets), so the unique index ignores them.
+    # NULL, not "", for users without an address (wallets).
     email = models.EmailField("email address", null=True, blank=True)  # noqa: DJ001
+    # When the address in ``email`` was shown to belong to this user: asserted as verified by the
+    # provider it came from, or confirmed through the link mailed to it. NULL while unverified.
+    # Only a verified address links an outside identity to this user (docs/security.md).
+    email_verified_at = models.DateTimeField(null=True, blank=True)
     display_name = models.CharField(max_length=150, blank=True)
     avatar_url = models.URLField(max_length=500, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            # A verified address belongs to one user; an unverified one may be typed by several
+            # (an address someone else typed first must not keep its owner from it).
+            models.UniqueConstraint(
+                Lower("email"), condition=Q(email_verified_at__isnull=False), name="accounts_user_verified_email_unique"
+            ),
         ]
+        indexes = [models.Index(Lower("email"), name="accounts_user_email_ci")]
+
+    @property
+    def email_verified(self) -> bool:
+        return bool(self.email) and self.email_verified_at is not None
 
     def __str__(self) -> str:
         return self.email or self.username
@@ -33,7 +47,8 @@ class Identity(models.Model):
         CLERK = "clerk", "Clerk"
         GITHUB = "github", "GitHub"
         WALLET = "wallet", "Ethereum wallet"
-        NEXTAUTH = "nextauth", "NextAuth"
+        NEXTAUTH = "nextauth", "NextAuth / Auth.js"
+        EMAIL = "email", "E-mail address (unverified, telemetry keys)"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="identities")
     provider = models.CharField(max_length=20, choices=Provider.choices)

@@ -8,14 +8,14 @@ from django.core.exceptions import ValidationError
 from django.db import connections
 from django.utils import timezone
 
-from accounts.models import ApiKey, AuthSession, User
+from accounts.models import ApiKey, AuthSession, Identity, User
 from accounts.services import secret_hash
 
 
-def user_of_live_session(session_id: uuid.UUID | str) -> User | None:
-    """The user of a session that is neither revoked nor expired, or None: one query, read where
-    revocation is written (so a revoked session is refused at once), for the check of an access
-    token on every request and WebSocket."""
+def user_of_live_session(session_id: uuid.UUID | str, *, product: str) -> User | None:
+    """The user of a ``product`` session that is neither revoked nor expired, or None: one query,
+    read where revocation is written (so a revoked session is refused at once), for the check of an
+    access token on every request and WebSocket."""
     try:
         session_id = uuid.UUID(str(session_id))
     except ValueError:
@@ -23,23 +23,28 @@ def user_of_live_session(session_id: uuid.UUID | str) -> User | None:
     database = connections[User.objects.db]
     live = User.objects.raw(
         "SELECT u.* FROM accounts_user u JOIN accounts_authsession s ON s.user_id = u.id"
-        " WHERE s.id = %s AND s.revoked_at IS NULL AND s.expires_at > %s",
+        " WHERE s.id = %s AND s.product = %s AND s.revoked_at IS NULL AND s.expires_at > %s",
         [
             AuthSession._meta.pk.get_db_prep_value(session_id, database),
+            product,
             database.ops.adapt_datetimefield_value(timezone.now()),
         ],
     )
     return next(iter(live), None)
 
 
-def session_by_key(session_key: str, *, product: str | None = None) -> AuthSession | None:
-    """The live session whose opaque key (the cookie value) this is."""
-    sessions = AuthSession.objects.select_related("user").filter(
-        key_hash=secret_hash(session_key), revoked_at__isnull=True, expires_at__gt=timezone.now()
+def session_by_key(session_key: str, *, product: str) -> AuthSession | None:
+    """The live ``product`` session whose opaque key (the cookie value) this is."""
+    return (
+        AuthSession.objects.select_related("user")
+        .filter(
+            key_hash=secret_hash(session_key),
+            product=product,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .first()
     )
-    if product:
-        sessions = sessions.filter(product=product)
-    return sessions.first()
 
 
 def session_by_id(session_id: uuid.UUID | str) -> AuthSession | None:
@@ -69,3 +74,8 @@ def api_key_of(*, user, product: str, api_key_id) -> ApiKey | None:
         return api_keys_of(user=user, product=product).filter(pk=api_key_id).first()
     except (ValueError, TypeError, ValidationError):
         return None
+
+
+def identities_of(*, user) -> list[Identity]:
+    """The outside identities linked to ``user``, oldest first (what the user's identity lists show)."""
+    return list(Identity.objects.filter(user=user).order_by("created_at", "pk"))

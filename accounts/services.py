@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.core import signing
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts import products
+from accounts.errors import EMAIL_CONFIRMATION_INVALID
+from accounts.identity import VerifiedIdentity
 from accounts.models import ApiKey, AuthSession, Identity, User
 from core import errors
+
+logger = logging.getLogger(__name__)
+
+EMAIL_CONFIRMATION_SALT = "accounts.email-confirmation"
 
 
 def secret_hash(raw: str) -> str:
@@ -34,87 +46,100 @@ def _unique_username(seed: str) -> str:
     return candidate
 
 
+def _verified_user_with_email(email: str) -> User | None:
+    return User.objects.filter(email__iexact=email, email_verified_at__isnull=False).first()
+
+
 @transaction.atomic
-def user_get_or_create_for_identity(
-    *,
-    provider: str,
-    subject: str,
-    email: str | None = None,
-    username_hint: str = "",
-    display_name: str = "",
-    avatar_url: str = "",
-    data: dict | None = None,
-) -> tuple[User, bool]:
-    """Find the user behind an outside identity, or create one.
+def user_for_identity(*, identity: VerifiedIdentity) -> tuple[User, bool]:
+    """Find the user behind an outside identity, or create one. Returns (user, created).
 
-    An identity seen before resolves to its user. Otherwise a user with the same e-mail address
-    (case-insensitive) gets the identity linked, so one person signing in through Clerk and
-    NextAuth is one user. Otherwise a new user is created. Returns (user, created).
+    An identity seen before resolves to its user. Otherwise, when the provider asserts the
+    identity's address as verified and a user has that same address verified (case-insensitive),
+    the identity is linked to that user, so one person signing in through Clerk and NextAuth is one
+    user. An address the provider does not vouch for never links: a new user is created, keeping the
+    address as unverified, so whoever typed someone else's address anywhere gains nothing by it.
     """
-    identity = Identity.objects.select_related("user").filter(provider=provider, subject=subject).first()
-    if identity is not None:
-        Identity.objects.filter(pk=identity.pk).update(last_used_at=timezone.now())
-        return identity.user, False
+    existing = Identity.objects.select_related("user").filter(provider=identity.provider, subject=identity.subject)
+    found = existing.first()
+    if found is not None:
+        Identity.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
+        return found.user, False
 
-    email = (email or "").strip() or None
-    user = User.objects.filter(email__iexact=email).first() if email else None
+    email = (identity.email or "").strip() or None
+    user = _verified_user_with_email(email) if email and identity.email_verified else None
     created = user is None
-    if created:
-        user = User(
-            username=_unique_username(
-                username_hint or (email.split("@")[0] if email else f"{provider}-{subject[:12]}")
-            ),
-            email=email,
-            display_name=display_name[:150],
-            avatar_url=avatar_url[:500],
-        )
-        user.set_unusable_password()
-        user.save()
     try:
         with transaction.atomic():
+            if created:
+                user = _user_create(
+                    email=email,
+                    email_verified=identity.email_verified,
+                    username_seed=identity.username_hint
+                    or (email.split("@")[0] if email else f"{identity.provider}-{identity.subject[:12]}"),
+                    display_name=identity.display_name,
+                    avatar_url=identity.avatar_url,
+                )
             Identity.objects.create(
-                user=user, provider=provider, subject=subject, data=data or {}, last_used_at=timezone.now()
+                user=user,
+                provider=identity.provider,
+                subject=identity.subject,
+                data=identity.data,
+                last_used_at=timezone.now(),
             )
     except IntegrityError:
-        # A concurrent sign-in linked it first; use that link.
-        identity = Identity.objects.select_related("user").get(provider=provider, subject=subject)
-        return identity.user, False
+        # A concurrent sign-in linked it first (the user made here is rolled back); use that link.
+        return existing.get().user, False
     return user, created
 
 
-def user_get_or_create_for_email(*, email: str) -> tuple[User, bool]:
-    """The user with this e-mail address (case-insensitive), or a new one without a password.
-
-    Two concurrent calls for a new address create one user: the loser of the unique index race
-    reads the winner's row. Returns (user, created).
-    """
-    email = email.strip()
-    user = User.objects.filter(email__iexact=email).first()
-    if user is not None:
-        return user, False
-    user = User(username=_unique_username(email.split("@")[0]), email=email)
+def _user_create(
+    *, email: str | None, email_verified: bool, username_seed: str, display_name: str = "", avatar_url: str = ""
+) -> User:
+    user = User(
+        username=_unique_username(username_seed),
+        email=email,
+        email_verified_at=timezone.now() if email and email_verified else None,
+        display_name=display_name[:150],
+        avatar_url=avatar_url[:500],
+    )
     user.set_unusable_password()
     try:
         with transaction.atomic():
             user.save()
     except IntegrityError:
-        existing = User.objects.filter(email__iexact=email).first()
-        if existing is None:  # the clash was the generated username, not the address
+        # Another user verified this address in the meantime: keep the new user without it.
+        if not (email and email_verified):
             raise
-        return existing, False
-    return user, True
+        user.email, user.email_verified_at = None, None
+        user.save()
+    return user
+
+
+def user_get_or_create_for_email(*, email: str) -> tuple[User, bool]:
+    """The user who asked for something with this typed, unverified address before, or a new one.
+
+    Nothing proves that whoever types an address owns it, so this never returns a user who came by
+    the address any other way (a verified sign-in, a profile): the address is an identity of its
+    own (provider ``email``), found again case-insensitively. Two concurrent calls for a new address
+    create one user. Returns (user, created).
+    """
+    normalized = email.strip()
+    return user_for_identity(
+        identity=VerifiedIdentity(provider=Identity.Provider.EMAIL, subject=normalized.lower(), email=normalized)
+    )
 
 
 def user_update_profile(*, user: User, **fields) -> User:
-    """Update the profile fields given (display_name, avatar_url, username, email)."""
-    allowed = {"display_name", "avatar_url", "username", "email"}
+    """Update the profile fields given (display_name, avatar_url, username).
+
+    The e-mail address changes through ``user_email_change`` only, which leaves it unverified until
+    its owner confirms it.
+    """
+    allowed = {"display_name", "avatar_url", "username"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"not profile fields: {sorted(unknown)}")
-    if fields.get("email"):
-        taken = User.objects.filter(email__iexact=fields["email"]).exclude(pk=user.pk).exists()
-        if taken:
-            raise errors.CONFLICT("That e-mail address belongs to another account", details={"field": "email"})
     if "username" in fields:
         taken = User.objects.filter(username=fields["username"]).exclude(pk=user.pk).exists()
         if taken:
@@ -122,6 +147,81 @@ def user_update_profile(*, user: User, **fields) -> User:
     for name, value in fields.items():
         setattr(user, name, value)
     user.save(update_fields=[*fields, "updated_at"])
+    return user
+
+
+# --- E-mail addresses ----------------------------------------------------------------------------
+
+
+def user_email_change(*, user: User, email: str | None, product: str, confirmation_url: Callable[[str], str]) -> User:
+    """Set the user's address; a new address is unverified until confirmed.
+
+    The same address (case-insensitive) changes nothing. A new one is stored unverified, and a
+    confirmation link (``confirmation_url(token)``, a link token naming ``product``) is mailed to it
+    once the change commits. An address another user has verified is a CONFLICT. ``None`` removes it.
+    """
+    email = (email or "").strip() or None
+    if email and user.email and email.lower() == user.email.lower():
+        return user
+    if email and _verified_user_with_email(email) not in (None, user):
+        raise errors.CONFLICT("That e-mail address belongs to another account", details={"field": "email"})
+    user.email, user.email_verified_at = email, None
+    user.save(update_fields=["email", "email_verified_at", "updated_at"])
+    if email:
+        link = confirmation_url(email_confirmation_token(user=user, email=email, product=product))
+        transaction.on_commit(lambda: _email_confirmation_send(email=email, link=link))
+    return user
+
+
+def email_confirmation_token(*, user: User, email: str, product: str) -> str:
+    """A signed link token that confirms ``email`` for ``user``, good on ``product`` only."""
+    return signing.dumps({"u": str(user.pk), "e": email.lower(), "p": product}, salt=EMAIL_CONFIRMATION_SALT)
+
+
+def _email_confirmation_send(*, email: str, link: str) -> None:
+    try:
+        send_mail(
+            subject="Confirm your e-mail address",
+            message=(
+                "Someone (hopefully you) set this address on their account.\n\n"
+                f"Confirm that it is yours: {link}\n\n"
+                "Until it is confirmed, the address is not used to recognise you. "
+                "If this was not you, ignore this message."
+            ),
+            from_email=None,
+            recipient_list=[email],
+        )
+    except Exception:  # the change is saved; a failed mail is logged and can be asked for again
+        logger.exception("e-mail confirmation could not be sent")
+
+
+@transaction.atomic
+def user_email_confirm(*, token: str, product: str) -> User:
+    """Mark the address of a confirmation link as verified for its user.
+
+    UNAUTHORIZED for a tampered, expired or other product's link, and for a link whose address is
+    no longer the user's (a later change makes earlier links worthless). CONFLICT when another user
+    verified the address first. Confirming twice is harmless.
+    """
+    try:
+        payload = signing.loads(token, salt=EMAIL_CONFIRMATION_SALT, max_age=settings.EMAIL_CONFIRMATION_SECONDS)
+        user_id, email, issued_for = payload["u"], payload["e"], payload.get("p")
+    except (signing.BadSignature, KeyError, TypeError, AttributeError):
+        raise EMAIL_CONFIRMATION_INVALID()
+    if not products.accepts(product=product, issued_for=issued_for):
+        raise EMAIL_CONFIRMATION_INVALID()
+    try:
+        user = User.objects.select_for_update().filter(pk=user_id).first()
+    except (ValueError, ValidationError):
+        user = None
+    if user is None or not user.email or user.email.lower() != email:
+        raise EMAIL_CONFIRMATION_INVALID("This confirmation link is for an address the account no longer has")
+    if user.email_verified_at is not None:
+        return user
+    if _verified_user_with_email(email) is not None:
+        raise errors.CONFLICT("That e-mail address belongs to another account", details={"field": "email"})
+    user.email_verified_at = timezone.now()
+    user.save(update_fields=["email_verified_at", "updated_at"])
     return user
 
 
@@ -204,19 +304,28 @@ def auth_session_start(
     return IssuedSession(session=session, session_key=session_key, tokens=tokens)
 
 
-def auth_session_refresh(*, raw_refresh_token: str, extra_claims: dict | None = None) -> IssuedTokens:
-    """Exchange the latest refresh token of a live session for a new pair.
+def auth_session_refresh(*, raw_refresh_token: str, product: str, extra_claims: dict | None = None) -> IssuedTokens:
+    """Exchange the latest refresh token of a live ``product`` session for a new pair.
 
-    Exactly one of two concurrent exchanges of the same token wins. A refresh token that is not the
-    latest of its session was already used: the session is revoked, and every token it issued
-    stops working.
+    A refresh token issued for another product is refused (401) and changes nothing. Exactly one
+    of two concurrent exchanges of the same token wins. A refresh token that is not the latest of
+    its session was already used: the session is revoked, and every token it issued stops working.
     """
     try:
         token = RefreshToken(raw_refresh_token)
     except TokenError as exc:
         raise errors.UNAUTHORIZED("Invalid or expired refresh token") from exc
+    if not products.accepts(product=product, issued_for=token.get("product")):
+        raise errors.UNAUTHORIZED("This refresh token was issued for another product")
     session_id = token.get("sid")
-    session = AuthSession.objects.select_related("user").filter(pk=session_id).first() if session_id else None
+    try:
+        session = (
+            AuthSession.objects.select_related("user").filter(pk=session_id, product=product).first()
+            if session_id
+            else None
+        )
+    except (ValueError, ValidationError):
+        session = None
     if session is None or session.revoked_at is not None or session.expires_at <= timezone.now():
         raise errors.UNAUTHORIZED("Session has ended; sign in again")
     if not session.user.is_active:

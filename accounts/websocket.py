@@ -1,7 +1,9 @@
-"""ASGI middleware that signs WebSocket connections in by JWT.
+"""ASGI middleware that signs WebSocket connections in, each socket path for its own product.
 
 The access token may come as the ``token`` query parameter, an ``Authorization: Bearer`` header,
-or the ``access_token`` cookie; the coder session cookie works too. The user lands in
+or the ``access_token`` cookie; the product's session cookie works too (coder's
+``async_coder_session``). Only credentials issued for the socket's product count
+(``accounts.tokens``): a marketplace token on ``/coder/ws`` is closed with 4401. The user lands in
 ``scope["user"]`` (anonymous when nothing valid was given).
 
 ``BrowserOriginValidator`` guards against cross-site WebSocket hijacking: a browser always sends
@@ -24,10 +26,11 @@ from django.contrib.auth.models import AnonymousUser
 from rest_framework import exceptions
 
 from accounts import selectors
-from accounts.authentication import user_for_access_token
+from accounts.tokens import access_token_user
 
 ACCESS_TOKEN_COOKIE = "access_token"
-SESSION_COOKIES = {"async_coder_session": "coder"}
+# The session cookie each product's sign-in sets, where it sets one.
+SESSION_COOKIES = {"coder": "async_coder_session"}
 
 
 def _headers(scope) -> dict[str, str]:
@@ -53,25 +56,33 @@ def credentials_from_scope(scope) -> tuple[str | None, dict[str, str]]:
 
 
 @database_sync_to_async
-def user_for_credentials(token: str | None, cookies: dict[str, str]):
+def user_for_credentials(token: str | None, cookies: dict[str, str], *, product: str):
+    """The user the credentials sign in to ``product``, or AnonymousUser."""
     if token:
         try:
-            return user_for_access_token(token)[0]
+            return access_token_user(token, product=product)[0]
         except exceptions.AuthenticationFailed:
             return AnonymousUser()
-    for cookie_name, product in SESSION_COOKIES.items():
-        if cookies.get(cookie_name):
-            session = selectors.session_by_key(cookies[cookie_name], product=product)
-            if session is not None and session.user.is_active:
-                return session.user
+    cookie_name = SESSION_COOKIES.get(product)
+    if cookie_name and cookies.get(cookie_name):
+        session = selectors.session_by_key(cookies[cookie_name], product=product)
+        if session is not None and session.user.is_active:
+            return session.user
     return AnonymousUser()
 
 
-class JWTAuthMiddleware(BaseMiddleware):
+class ProductAuthMiddleware(BaseMiddleware):
+    """Signs a socket in with credentials of ``product`` only; ``config/routing.py`` wraps each socket
+    path's consumer in one."""
+
+    def __init__(self, inner, *, product: str) -> None:
+        super().__init__(inner)
+        self.product = product
+
     async def __call__(self, scope, receive, send):
         if scope["type"] == "websocket":
             token, cookies = credentials_from_scope(scope)
-            scope = dict(scope, user=await user_for_credentials(token, cookies))
+            scope = dict(scope, user=await user_for_credentials(token, cookies, product=self.product))
         return await super().__call__(scope, receive, send)
 
 

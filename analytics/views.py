@@ -10,13 +10,12 @@ from __future__ import annotations
 import re
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from analytics import conf
-from analytics.authentication import AnalyticsStaffJWTAuthentication
+from analytics.authentication import STAFF_AUTHENTICATION_CLASSES
 from analytics.serializers import (
     AnalyticsBatchRequest,
     AnalyticsBatchResponse,
@@ -271,14 +270,14 @@ class UserView(SubjectView):
 class ScrubDryRunView(ApiView):
     """Staff only: what the scrubber would remove from a payload. Nothing is stored but an audit entry."""
 
-    authentication_classes = [AnalyticsStaffJWTAuthentication, SessionAuthentication]
+    authentication_classes = STAFF_AUTHENTICATION_CLASSES
     permission_classes = [IsAdminUser]
     rate_limit_scopes = ("analytics.ingest",)
 
     @extend_schema(
         operation_id="analytics_scrub_dry_run",
         summary="Scrub dry run (staff)",
-        description="Staff session (admin login) or a staff user's bearer token. Answers the scrubbed "
+        description="Staff session (admin login) only. Answers the scrubbed "
         "payload and every rule hit (JSON path, rule, span, matched text, replacement).",
         request=AnalyticsScrubDryRunRequest,
         responses={

@@ -1,8 +1,11 @@
-"""How the minicontratos API (cerebro and ledger) knows who is calling.
+"""How the minicontratos API (cerebro and ledger) knows who is calling: its own sessions only.
 
-- The NextAuth v4 session cookie (``next-auth.session-token`` or its ``__Secure-`` form), the way
-  the spec's browser client calls; the user is matched by the token's ``email`` claim.
-- ``Authorization: Bearer <access token>`` from the platform's own sign-in (API clients).
+- The app's session cookie: Auth.js v5 (``authjs.session-token``) or NextAuth v4
+  (``next-auth.session-token``), either with its ``__Secure-`` form, decrypted with
+  ``NEXTAUTH_SECRET`` (``accounts.identity.nextauth``). The user is found by the session's subject;
+  an existing user is joined only on an address the session asserts as verified.
+- ``Authorization: Bearer <access token>`` issued for cerebro. Another product's token (coder,
+  marketplace) answers 401.
 
 A credential that is present but wrong answers 401 and counts against the ``cerebro.auth`` rate
 limit (5 a minute per client), so guessing tokens is throttled. A cookie-authenticated write from
@@ -21,10 +24,14 @@ from django.http import HttpRequest
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from accounts.authentication import JWTAuthentication
-from accounts.services import user_get_or_create_for_identity
-from cerebro import nextauth
+from accounts import products
+from accounts.authentication import ProductJWTAuthentication
+from accounts.identity import nextauth
+from accounts.models import User
+from accounts.services import user_for_identity
 from core import errors, ratelimit
+
+PRODUCT = products.CEREBRO
 
 AUTH_FAILURE_SCOPE = "cerebro.auth"
 IDENTITY_CACHE_SECONDS = 300
@@ -47,23 +54,20 @@ def _origin_is_trusted(request: HttpRequest) -> bool:
 
 
 def _user_for_claims(claims: dict):
-    from accounts.models import User
-
-    email = claims.get("email") if isinstance(claims.get("email"), str) else None
-    subject = str(claims.get("sub") or email or "")
-    if not subject:
-        raise exceptions.AuthenticationFailed("Session token carries neither sub nor email")
-    cache_key = "cerebro:nextauth:" + hashlib.sha256(f"{subject}\x00{email or ''}".encode()).hexdigest()
+    try:
+        identity = nextauth.nextauth_identity(claims, emails_verified=settings.NEXTAUTH_EMAILS_VERIFIED)
+    except nextauth.InvalidSessionTokenError:
+        raise exceptions.AuthenticationFailed("The session names no one")
+    cache_key = (
+        "cerebro:nextauth:"
+        + hashlib.sha256(
+            f"{identity.subject}\x00{identity.email or ''}\x00{identity.email_verified}".encode()
+        ).hexdigest()
+    )
     user_id = cache.get(cache_key)
     user = User.objects.filter(pk=user_id).first() if user_id else None
     if user is None:
-        user, _ = user_get_or_create_for_identity(
-            provider="nextauth",
-            subject=subject,
-            email=email,
-            display_name=str(claims.get("name") or ""),
-            avatar_url=str(claims.get("picture") or ""),
-        )
+        user, _ = user_for_identity(identity=identity)
         cache.set(cache_key, str(user.pk), timeout=IDENTITY_CACHE_SECONDS)
     if not user.is_active:
         raise exceptions.AuthenticationFailed("Account is disabled")
@@ -71,17 +75,17 @@ def _user_for_claims(claims: dict):
 
 
 class NextAuthSessionAuthentication(authentication.BaseAuthentication):
-    """The NextAuth v4 session cookie, decrypted with ``NEXTAUTH_SECRET``."""
+    """The Auth.js v5 or NextAuth v4 session cookie, decrypted with ``NEXTAUTH_SECRET``."""
 
     def authenticate(self, request):
         django_request = getattr(request, "_request", request)
-        token = nextauth.session_token_from_cookies(django_request.COOKIES)
-        if not token:
+        cookie = nextauth.session_cookie_from(django_request.COOKIES)
+        if cookie is None:
             return None
         if not settings.NEXTAUTH_SECRET:
             raise exceptions.AuthenticationFailed("NextAuth sessions are not configured on this server")
         try:
-            claims = nextauth.decode_session_token(token, settings.NEXTAUTH_SECRET)
+            claims = nextauth.decode_session_token(cookie.token, settings.NEXTAUTH_SECRET, cookie_name=cookie.name)
         except nextauth.InvalidSessionTokenError:
             count_failed_attempt(django_request)
             raise exceptions.AuthenticationFailed("Invalid or expired session")
@@ -93,8 +97,10 @@ class NextAuthSessionAuthentication(authentication.BaseAuthentication):
         return 'Bearer realm="api"'
 
 
-class BearerAuthentication(JWTAuthentication):
-    """The platform's access token; a rejected one counts against ``cerebro.auth``."""
+class BearerAuthentication(ProductJWTAuthentication):
+    """An access token issued for cerebro; a rejected one counts against ``cerebro.auth``."""
+
+    product = PRODUCT
 
     def authenticate(self, request):
         try:
@@ -129,14 +135,7 @@ class NextAuthSessionScheme(OpenApiAuthenticationExtension):
         return {
             "type": "apiKey",
             "in": "cookie",
-            "name": "next-auth.session-token",
-            "description": "The NextAuth v4 session token (or __Secure-next-auth.session-token over HTTPS).",
+            "name": "authjs.session-token",
+            "description": "The Auth.js v5 session token (or __Secure-authjs.session-token over HTTPS), or the "
+            "NextAuth v4 session token in next-auth.session-token / __Secure-next-auth.session-token.",
         }
-
-
-class BearerScheme(OpenApiAuthenticationExtension):
-    target_class = "cerebro.authentication.BearerAuthentication"
-    name = "cerebroBearer"
-
-    def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}

@@ -14,6 +14,7 @@ import uuid
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.utils import timezone
 
 
 class Layer(models.TextChoices):
@@ -163,10 +164,15 @@ class Upload(models.Model):
     knowledge_status = models.CharField(max_length=10, choices=KnowledgeStatus.choices, default=KnowledgeStatus.NONE)
     knowledge_error = models.CharField(max_length=255, blank=True)
     indexed_at = models.DateTimeField(null=True, blank=True)
+    # Beaten while the indexing runs; a pending upload whose heartbeat is stale is sent again (core/jobs.py).
+    index_heartbeat_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["user", "knowledge_status"])]
+        indexes = [
+            models.Index(fields=["user", "knowledge_status"]),
+            models.Index(fields=["knowledge_status", "index_heartbeat_at"], name="cerebro_upload_index_watch"),
+        ]
 
     def __str__(self) -> str:
         return self.filename

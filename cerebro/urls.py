@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from cerebro.views import chat, files, history, memory
+from cerebro.views import chat, files, history, identities, memory
 
 urlpatterns: list = [
     path("ping", history.PingView.as_view(), name="cerebro-ping"),
@@ -13,6 +13,7 @@ urlpatterns: list = [
     path("api/memory/metrics", memory.MetricsView.as_view(), name="cerebro-memory-metrics"),
     path("api/chat", chat.chat_view, name="cerebro-chat"),
     path("api/history", history.HistoryView.as_view(), name="cerebro-history"),
+    path("api/account/identities", identities.IdentitiesView.as_view(), name="cerebro-account-identities"),
     path("api/files/upload", files.FileUploadView.as_view(), name="cerebro-files-upload"),
     path("api/files/download/<str:token>", files.FileDownloadView.as_view(), name="cerebro-files-download"),
     path("api/ledger/", include("ledger.urls")),

@@ -1,25 +1,18 @@
 """How Async Coder requests sign in: a bearer JWT from /api/auth/login, an ``X-API-Key``, or the
-``async_coder_session`` cookie. Each is the platform's class, pinned to the coder product."""
+``async_coder_session`` cookie. Each is the platform's class, pinned to the coder product, so
+another product's token, key or cookie answers 401."""
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy as _
-from rest_framework import exceptions
-
-from accounts.authentication import ApiKeyAuthentication, JWTAuthentication, SessionCookieAuthentication
+from accounts import products
+from accounts.authentication import ApiKeyAuthentication, ProductJWTAuthentication, SessionCookieAuthentication
 from coder import conf
 
-PRODUCT = "coder"
+PRODUCT = products.CODER
 
 
-class CoderJWTAuthentication(JWTAuthentication):
-    """A bearer access token whose ``product`` claim is ``coder`` (other APIs' tokens are refused)."""
-
-    def authenticate(self, request):
-        result = super().authenticate(request)
-        if result is not None and result[1].get("product") != PRODUCT:
-            raise exceptions.AuthenticationFailed(_("This token was not issued by Async Coder"))
-        return result
+class CoderJWTAuthentication(ProductJWTAuthentication):
+    product = PRODUCT
 
 
 class CoderApiKeyAuthentication(ApiKeyAuthentication):

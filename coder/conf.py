@@ -1,15 +1,13 @@
 """Settings of the Async Coder API, read from the environment with safe defaults.
 
 Values are read when first used (``coder.conf.TASK_QUEUE``), so tests can monkeypatch them.
-The platform-wide knobs (``CLERK_*``, ``GITHUB_*``, ``LLM_*``) stay in config/settings.py.
+The platform-wide knobs (``CLERK_*``, ``GITHUB_*``, ``LLM_*``) stay in config/settings.py; Clerk
+sign-in is verified in accounts/identity/clerk.py.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import environ
-from django.conf import settings
 
 env = environ.Env()
 
@@ -21,8 +19,9 @@ USD_PER_CREDIT = env.float("CODER_USD_PER_CREDIT", default=0.01)
 DEFAULT_SUBSCRIPTION_TIER = env.str("CODER_DEFAULT_SUBSCRIPTION_TIER", default="free")
 
 # Task runs --------------------------------------------------------------------------------------
-# The Celery queue task runs go to (a deployment may give coder its own workers).
-TASK_QUEUE = env.str("CODER_TASK_QUEUE", default="celery")
+# The Celery queue task runs go to (a deployment may give coder its own workers); unset, the
+# default queue (CELERY_TASK_DEFAULT_QUEUE).
+TASK_QUEUE = env.str("CODER_TASK_QUEUE", default="") or None
 # Tokens of repository files sent to the model at most (also capped by the model's maxTokens).
 CONTEXT_TOKEN_BUDGET = env.int("CODER_CONTEXT_TOKEN_BUDGET", default=6000)
 # Tokens the model may write at most (also capped by a quarter of the model's maxTokens).
@@ -61,19 +60,6 @@ GITHUB_TIMEOUT_SECONDS = env.float("CODER_GITHUB_TIMEOUT_SECONDS", default=15.0)
 GITHUB_SCOPES = env.str("CODER_GITHUB_SCOPES", default="repo read:user user:email")
 # At most this many pages of 100 repositories are read per sync.
 GITHUB_MAX_PAGES = env.int("CODER_GITHUB_MAX_PAGES", default=50)
-
-# Clerk ------------------------------------------------------------------------------------------
-# Seconds the JWKS document is cached (refetched at once, at most once a minute, for an unknown kid).
-CLERK_JWKS_CACHE_SECONDS = env.int("CODER_CLERK_JWKS_CACHE_SECONDS", default=3600)
-# Allowed `azp` (the front-end origin the token was minted for); empty accepts any.
-CLERK_AUTHORIZED_PARTIES = env.list("CODER_CLERK_AUTHORIZED_PARTIES", default=[])
-CLERK_LEEWAY_SECONDS = env.int("CODER_CLERK_LEEWAY_SECONDS", default=5)
-# The development key pair `manage.py coder_dev_clerk_token` signs with (trusted only under DEBUG
-# when no Clerk key is configured).
-DEV_CLERK_KEY_PATH = Path(
-    env.str("CODER_DEV_CLERK_KEY_PATH", default=str(settings.VAR_DIR / "coder-dev-clerk-key.pem"))
-)
-DEV_CLERK_ISSUER = "https://clerk.development.invalid"
 
 # Session cookie ---------------------------------------------------------------------------------
 SESSION_COOKIE_NAME = "async_coder_session"

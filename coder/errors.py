@@ -8,6 +8,5 @@ GITHUB_AUTHORIZATION_REVOKED = ErrorType(
     "FORBIDDEN", 403, "GitHub no longer accepts the stored authorization; connect GitHub again"
 )
 GITHUB_UNAVAILABLE = ErrorType("EXTERNAL_API_ERROR", 502, "GitHub did not answer as expected")
-CLERK_TOKEN_INVALID = ErrorType("UNAUTHORIZED", 401, "Invalid Clerk session token")
 TASK_NOT_CANCELLABLE = ErrorType("CONFLICT", 409, "Only pending or running tasks can be cancelled")
 WEBHOOK_SIGNATURE_INVALID = ErrorType("UNAUTHORIZED", 401, "Invalid webhook signature")

@@ -72,14 +72,6 @@ class CoderSessionCookieScheme(OpenApiAuthenticationExtension):
         return {"type": "apiKey", "in": "cookie", "name": "async_coder_session"}
 
 
-class CoderJWTScheme(OpenApiAuthenticationExtension):
-    target_class = "coder.authentication.CoderJWTAuthentication"
-    name = "CoderBearerJWT"
-
-    def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-
-
 def inline_choice_field(choices, **kwargs) -> serializers.ChoiceField:
     """A ChoiceField documented inline (its own enum), so it never collides with other APIs' enums
     of the same field name in the combined document."""

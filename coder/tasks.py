@@ -2,31 +2,31 @@
 
 from __future__ import annotations
 
-from celery import shared_task
-
 from coder import conf
+from coder.models import Task
 from coder.services import runner
 from coder.services.tasks import tasks_fail_stale
+from core.jobs import JobRows, job_task
 
-RUN_SOFT_TIME_LIMIT = conf.RUN_SOFT_TIME_LIMIT_SECONDS
-RUN_TIME_LIMIT = RUN_SOFT_TIME_LIMIT + 60
-
-
-@shared_task(
-    name="coder.task_run",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    max_retries=0,
-    soft_time_limit=RUN_SOFT_TIME_LIMIT,
-    time_limit=RUN_TIME_LIMIT,
+# A run that lost its worker is taken back as pending (the watchdog sends it again, core/jobs.py).
+TASK_ROWS = JobRows(
+    model=Task,
+    waiting={"status": Task.Status.PENDING, "settled_at__isnull": True},
+    running={"status": Task.Status.RUNNING, "settled_at__isnull": True},
+    requeue={"status": Task.Status.PENDING, "progress": 0},
+    queue=lambda: conf.TASK_QUEUE,
 )
-def task_run_task(task_id: str) -> str:
+
+
+@job_task(soft_time_limit=conf.RUN_SOFT_TIME_LIMIT_SECONDS, rows=TASK_ROWS, bind=True)
+def task_run_task(self, task_id: str) -> str:
     """Run an Async Coder task. Safe to run twice: a settled task is skipped, a running one starts
-    over (its worker died), and settlement happens once."""
-    return runner.task_run(task_id=task_id)
+    over (its worker died), a message the task no longer names does nothing, and settlement
+    happens once."""
+    return runner.task_run(task_id=task_id, run_id=self.request.id or "")
 
 
-@shared_task(name="coder.tasks_fail_stale", acks_late=True, max_retries=0, soft_time_limit=120, time_limit=180)
+@job_task(soft_time_limit=120)
 def tasks_fail_stale_task() -> int:
     """Fail and refund tasks stuck pending or running for longer than CODER_STALE_TASK_SECONDS."""
     return tasks_fail_stale()

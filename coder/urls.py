@@ -3,7 +3,15 @@
 from django.urls import path
 
 from coder.views.ai_models import AIModelsView
-from coder.views.auth import ApiKeysView, ApiKeyView, GitHubConnectView, LoginView, LogoutView, RefreshView
+from coder.views.auth import (
+    ApiKeysView,
+    ApiKeyView,
+    GitHubConnectView,
+    IdentitiesView,
+    LoginView,
+    LogoutView,
+    RefreshView,
+)
 from coder.views.health import HealthView
 from coder.views.repositories import RepositoriesView, RepositoryBranchesView, RepositorySyncView
 from coder.views.tasks import TaskCancelView, TasksView, TaskView
@@ -19,6 +27,7 @@ urlpatterns = [
     path("api/users/me", MeView.as_view(), name="coder-users-me"),
     path("api/users/me/credits/transactions", CreditTransactionsView.as_view(), name="coder-credit-transactions"),
     path("api/users/me/api-keys", ApiKeysView.as_view(), name="coder-api-keys"),
+    path("api/users/me/identities", IdentitiesView.as_view(), name="coder-identities"),
     path("api/users/me/api-keys/<uuid:api_key_id>", ApiKeyView.as_view(), name="coder-api-key"),
     path("api/repositories", RepositoriesView.as_view(), name="coder-repositories"),
     path("api/repositories/sync", RepositorySyncView.as_view(), name="coder-repositories-sync"),

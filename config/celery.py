@@ -1,11 +1,18 @@
 """Celery: JSON only, acknowledged after the task ran, re-delivered when a worker dies.
 
-A task is acknowledged only when it finished, so a worker killed mid-task leaves the message
-with the broker, which hands it to another worker once the visibility timeout passes
-(``CELERY_VISIBILITY_TIMEOUT`` seconds, default one hour: it must exceed the longest task, or a
-task still running is handed out a second time). When only a pool process dies, the worker
-itself re-queues the task at once (``task_reject_on_worker_lost``). Every task must therefore be
-safe to run twice; the services they call are written that way.
+A task is acknowledged only when it finished, so a worker killed mid-task leaves the message with
+the broker. When only a pool process dies, the worker itself re-queues the task at once
+(``task_reject_on_worker_lost``). When the whole worker dies (its pool dies with it):
+
+- RabbitMQ (``CELERY_BROKER_URL=amqp://...``) re-queues the message as soon as the dead worker's
+  connection drops, and the next worker runs it at once;
+- Redis hands an unacknowledged message out again only after the visibility timeout
+  (``CELERY_VISIBILITY_TIMEOUT`` seconds, default one hour, longer than any task's hard limit, or
+  a task still running would be handed out a second time). Jobs do not wait for it: the jobs
+  watchdog (core/jobs.py) sends again a job whose heartbeat went stale.
+
+Every task must therefore be safe to run twice; ``core.jobs`` and the services make them so.
+docs/deployment.md ("Brokers") compares the two.
 """
 
 import os

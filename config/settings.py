@@ -11,6 +11,8 @@ from pathlib import Path
 import environ
 from corsheaders.defaults import default_headers
 
+from config.keys import key_from_file, random_fernet_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -18,13 +20,25 @@ env = environ.Env()
 # Runtime files: the embedded SQLite database, media and collected static files.
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# Three modes, one variable (README "Configuration"):
+# - unset: a local server (`make run`): no debug pages, keys generated into VAR_DIR/keys on first start;
+# - DJANGO_DEBUG=1: development mode, Django's debug pages on (never for a server others can reach);
+# - DJANGO_DEBUG=0: production: every key from the environment, HTTPS, HSTS, secure cookies.
+# ENVIRONMENT=production|development says the same explicitly.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+_DEBUG_SET_OFF = env.str("DJANGO_DEBUG", default="").strip().lower() in {"0", "false", "no", "off"}
+ENVIRONMENT = env.str("ENVIRONMENT", default="production" if _DEBUG_SET_OFF else "development")
+PRODUCTION = ENVIRONMENT == "production"
+if PRODUCTION and DEBUG:
+    raise environ.ImproperlyConfigured("DJANGO_DEBUG=1 is for development; production never shows debug pages")
+KEYS_DIR = VAR_DIR / "keys"
 
-# Development gets a throwaway key; production refuses to start without a real one.
-_DEV_SECRET_KEY = "django-insecure-development-only-key-never-use-in-production"
-SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
+# Production refuses to start without a real key; elsewhere each server generates its own.
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY and not PRODUCTION:
+    SECRET_KEY = key_from_file(KEYS_DIR, "secret_key")
 if not SECRET_KEY:
-    raise environ.ImproperlyConfigured("SECRET_KEY must be set when DJANGO_DEBUG=0")
+    raise environ.ImproperlyConfigured("SECRET_KEY must be set in production (DJANGO_DEBUG=0)")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -42,6 +56,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "corsheaders",
     "channels",
+    "axes",
     "core",
     "accounts",
     "telemetry",
@@ -67,6 +82,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.ApiErrorMiddleware",
+    # Last, as django-axes asks: turns a locked-out admin log-in into its lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -109,6 +126,9 @@ SILENCED_SYSTEM_CHECKS = [] if USING_POSTGRES else ["models.W040"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+
+# django-axes first: it refuses a locked-out log-in before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -160,32 +180,57 @@ CELERY_RESULT_BACKEND = None
 # Without a broker the embedded default runs every task in the calling process.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = env.bool("CELERY_TASK_EAGER_PROPAGATES", default=False)
+# The queue every task goes to unless routed elsewhere (CODER_TASK_QUEUE routes coder's runs).
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
+# RabbitMQ hands a worker's unacknowledged messages to another worker the moment its connection
+# drops, so a worker that lost its connection stops its running tasks rather than run them twice.
+# On Redis nothing is handed out again before the visibility timeout: running tasks carry on.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = CELERY_BROKER_URL.startswith(("amqp", "pyamqp"))
+
+# Jobs (core/jobs.py, docs/conventions.md "Jobs"): a running job's heartbeat is beaten every
+# JOBS_HEARTBEAT_SECONDS; the watchdog (beat, every JOBS_WATCHDOG_SECONDS) sends again a job whose
+# heartbeat is JOBS_HEARTBEAT_STALE_SECONDS old (its worker died) or that waited
+# JOBS_QUEUED_RESEND_SECONDS for a worker (its send failed). Runs keep temporary files in JOBS_TEMP_DIR.
+JOBS_HEARTBEAT_SECONDS = env.float("JOBS_HEARTBEAT_SECONDS", default=10.0)
+JOBS_HEARTBEAT_STALE_SECONDS = env.float("JOBS_HEARTBEAT_STALE_SECONDS", default=60.0)
+JOBS_QUEUED_RESEND_SECONDS = env.float("JOBS_QUEUED_RESEND_SECONDS", default=300.0)
+JOBS_WATCHDOG_SECONDS = env.float("JOBS_WATCHDOG_SECONDS", default=30.0)
+JOBS_TEMP_DIR = env.path("JOBS_TEMP_DIR", default=str(VAR_DIR / "tmp" / "jobs"))
+if JOBS_HEARTBEAT_STALE_SECONDS < 3 * JOBS_HEARTBEAT_SECONDS:
+    raise environ.ImproperlyConfigured("JOBS_HEARTBEAT_STALE_SECONDS must be at least 3 x JOBS_HEARTBEAT_SECONDS")
+
+# Periodic jobs; every task name is <app>.<entity>_<action>_task (core.jobs.job_task).
 CELERY_BEAT_SCHEDULE: dict = {}
-# marketplace: trending scores, used SIWE nonces, overdue purchase checks.
+# every app: send again jobs whose send failed or whose worker died; remove dead runs' files.
+CELERY_BEAT_SCHEDULE["core-jobs-watchdog"] = {
+    "task": "core.jobs_watchdog_sweep_task",
+    "schedule": JOBS_WATCHDOG_SECONDS,
+}
+# marketplace: trending scores, used SIWE nonces, overdue purchase checks, webhook and pin tries.
 CELERY_BEAT_SCHEDULE["marketplace-upkeep"] = {
     "task": "marketplace.marketplace_upkeep_task",
     "schedule": env.int("MARKETPLACE_UPKEEP_SECONDS", default=900),
 }
 # telemetry: publish pairs changed since the last rebuild (uploads also ask for one, coalesced).
 CELERY_BEAT_SCHEDULE["telemetry-pattern-set-rebuild"] = {
-    "task": "telemetry.tasks.pattern_set_rebuild_task",
+    "task": "telemetry.pattern_set_rebuild_task",
     "schedule": env.int("TELEMETRY_REBUILD_SECONDS", default=300),
 }
 # analytics: delete raw records older than ANALYTICS_RETENTION_DAYS (default 365), once a day.
 CELERY_BEAT_SCHEDULE["analytics-retention-purge"] = {
-    "task": "analytics.tasks.analytics_retention_purge_task",
+    "task": "analytics.retention_purge_task",
     "schedule": env.int("ANALYTICS_RETENTION_PURGE_SECONDS", default=86400),
 }
 # cerebro: delete expired memories (they are never returned meanwhile), every five minutes.
 CELERY_BEAT_SCHEDULE["cerebro-memory-purge-expired"] = {
-    "task": "cerebro.memory_purge_expired",
+    "task": "cerebro.memory_purge_expired_task",
     "schedule": env.int("CEREBRO_PURGE_SECONDS", default=300),
 }
 # coder: fail and refund tasks stuck pending or running longer than CODER_STALE_TASK_SECONDS.
 CELERY_BEAT_SCHEDULE["coder-fail-stale-tasks"] = {
-    "task": "coder.tasks_fail_stale",
+    "task": "coder.tasks_fail_stale_task",
     "schedule": env.int("CODER_STALE_SWEEP_SECONDS", default=600),
 }
 
@@ -246,18 +291,63 @@ SIMPLE_JWT = {
     "LEEWAY": 5,
 }
 
+# Identity providers (accounts/identity/, docs/security.md).
+# Clerk (coder): tokens verified by this PEM key or the JWKS, and always for their issuer (`iss`) and
+# authorized party (`azp`). Production refuses to start with a Clerk key but without both (check --deploy).
 CLERK_JWT_PUBLIC_KEY = env.str("CLERK_JWT_PUBLIC_KEY", default="", multiline=True)
 CLERK_JWKS_URL = env.str("CLERK_JWKS_URL", default="")
 CLERK_ISSUER = env.str("CLERK_ISSUER", default="")
-NEXTAUTH_SECRET = env.str("NEXTAUTH_SECRET", default="")
+CLERK_AUTHORIZED_PARTIES = env.list(
+    "CLERK_AUTHORIZED_PARTIES", default=env.list("CODER_CLERK_AUTHORIZED_PARTIES", default=[])
+)
+CLERK_JWKS_CACHE_SECONDS = env.int(
+    "CLERK_JWKS_CACHE_SECONDS", default=env.int("CODER_CLERK_JWKS_CACHE_SECONDS", default=3600)
+)
+CLERK_LEEWAY_SECONDS = env.int("CLERK_LEEWAY_SECONDS", default=env.int("CODER_CLERK_LEEWAY_SECONDS", default=5))
+# Outside production, without a Clerk key, tokens of this server's own development key are trusted
+# (`manage.py coder_dev_clerk_token` generates it here, mode 0600, and mints with it).
+CLERK_DEV_KEY_PATH = Path(
+    env.str(
+        "CLERK_DEV_KEY_PATH", default=env.str("CODER_DEV_CLERK_KEY_PATH", default=str(KEYS_DIR / "clerk-dev-key.pem"))
+    )
+)
+# NextAuth v4 / Auth.js v5 (cerebro): the app's secret (Auth.js names it AUTH_SECRET). Its sessions'
+# addresses count as verified only when the session says so, or when this says the app signs in
+# verified addresses only.
+NEXTAUTH_SECRET = env.str("NEXTAUTH_SECRET", default=env.str("AUTH_SECRET", default=""))
+NEXTAUTH_EMAILS_VERIFIED = env.bool("NEXTAUTH_EMAILS_VERIFIED", default=False)
+# Sign-In with Ethereum (marketplace): accepted domains (host, or host:port) and chain ids (EIP-155).
 SIWE_DOMAIN = env.list("SIWE_DOMAIN", default=["localhost"])
+SIWE_CHAIN_IDS = [int(chain) for chain in env.list("SIWE_CHAIN_IDS", default=["1", "11155111", "31337"])]
+# Links that confirm an address typed into a profile (accounts.services.user_email_change).
+EMAIL_CONFIRMATION_SECONDS = env.int("EMAIL_CONFIRMATION_SECONDS", default=2 * 86400)
+
+# Admin log-in throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one account, or
+# from one client, further attempts of that account or client are refused for AXES_COOLOFF_MINUTES.
+# Counters live in the cache (local memory on the embedded default, Redis on the full stack) and are
+# keyed by the client's keyed hash (core.ratelimit), so no client address is stored or logged.
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "core.ratelimit.anonymous_identity"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+# axes.W001 warns that a local-memory cache counts per process. Without REDIS_URL the platform is one
+# process (the embedded default), where it counts exactly, as the rate limiter's counters do.
+SILENCED_SYSTEM_CHECKS += [] if REDIS_URL else ["axes.W001"]
 GITHUB_CLIENT_ID = env.str("GITHUB_CLIENT_ID", default="")
 GITHUB_CLIENT_SECRET = env.str("GITHUB_CLIENT_SECRET", default="")
 GITHUB_API_URL = env.str("GITHUB_API_URL", default="https://api.github.com")
 GITHUB_OAUTH_URL = env.str("GITHUB_OAUTH_URL", default="https://github.com/login/oauth/access_token")
 GITHUB_WEBHOOK_SECRET = env.str("GITHUB_WEBHOOK_SECRET", default="")
 ETH_RPC_URL = env.str("ETH_RPC_URL", default="")
+# Comma-separated Fernet keys (the first encrypts, all decrypt). Production must set it (check --deploy);
+# elsewhere a server generates its own into VAR_DIR/keys.
 FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
+if not FIELD_ENCRYPTION_KEY and not PRODUCTION:
+    FIELD_ENCRYPTION_KEY = key_from_file(KEYS_DIR, "field_encryption_key", random_fernet_key)
 
 # --- Language models ----------------------------------------------------------------------------------
 LLM_BASE_URL = env.str("LLM_BASE_URL", default="")
@@ -317,7 +407,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-WHITENOISE_USE_FINDERS = DEBUG
+# Outside production nothing runs collectstatic first, so the admin's and Swagger UI's files are found in place.
+WHITENOISE_USE_FINDERS = not PRODUCTION
 
 # --- Internationalisation ---------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -345,7 +436,7 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-if not DEBUG:
+if PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     if not SECURE_SSL_REDIRECT:
         # Plain HTTP chosen on purpose (a local production-mode run, or TLS ended by a balancer that
@@ -393,5 +484,4 @@ LOGGING = {
 }
 
 APP_VERSION = "1.0.0"
-ENVIRONMENT = env.str("ENVIRONMENT", default="development" if DEBUG else "production")
 CSRF_FAILURE_VIEW = "core.views_errors.csrf_failure"

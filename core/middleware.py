@@ -5,6 +5,7 @@ Each class works in both sync (gunicorn) and async (uvicorn) stacks without a th
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import time
@@ -14,6 +15,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
+from django.core.handlers.wsgi import LimitedStream, WSGIRequest
 from django.http import HttpRequest, HttpResponse
 
 from core import errors
@@ -162,13 +164,79 @@ def body_limit_for(path: str) -> int:
     return settings.REQUEST_BODY_LIMITS[best_prefix]
 
 
+def _is_chunked(headers) -> bool:
+    return "chunked" in headers.get("transfer-encoding", "").lower()
+
+
+class ChunkedBodyCap:
+    """ASGI: a request body sent without Content-Length (``Transfer-Encoding: chunked``) is passed
+    on only up to one byte past its path's limit, so the server never buffers more than the limit
+    allows; ``BodySizeLimitMiddleware`` then answers 413 in the API's envelope. Bodies with a
+    Content-Length pass untouched (their declared length is checked before anything is read)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope.get("headers", [])}
+        if "content-length" in headers or not _is_chunked(headers):
+            return await self.app(scope, receive, send)
+        cap = body_limit_for(scope.get("path", "")) + 1
+        received = 0
+
+        async def capped_receive():
+            nonlocal received
+            message = await receive()
+            # Past the cap the answer is a 413: the rest of the body is drained and dropped while
+            # Django waits for the client to disconnect.
+            while received >= cap and message["type"] == "http.request":
+                message = await receive()
+            if message["type"] == "http.request":
+                body = message.get("body", b"")[: cap - received]
+                received += len(body)
+                more = message.get("more_body", False) and received < cap
+                message = {**message, "body": body, "more_body": more}
+            return message
+
+        return await self.app(scope, capped_receive, send)
+
+
 class BodySizeLimitMiddleware(_DualModeMiddleware):
-    """Answer 413 from Content-Length alone, before any of the body is read."""
+    """Answer 413 from Content-Length alone, before any of the body is read.
+
+    A body without Content-Length (``Transfer-Encoding: chunked``) is read here in full, up to one
+    byte past the limit (413 beyond it), and handed on with its length: Django's WSGI request reads
+    such a body as empty (it ignores ``wsgi.input_terminated``), and DRF's parsers skip any body
+    whose request declares no length, so without this a chunked write would arrive empty.
+    """
+
+    def _read_chunked_body(self, request: HttpRequest) -> HttpResponse | None:
+        if request.META.get("CONTENT_LENGTH") or not _is_chunked(request.headers):
+            return None
+        limit = body_limit_for(request.path)
+        # Under WSGI the request hides an unsized body behind a zero-length stream: read the
+        # server's own input (gunicorn de-chunks it). Under ASGI the body is already spooled
+        # (capped by ChunkedBodyCap).
+        source = request.META["wsgi.input"] if isinstance(request, WSGIRequest) else request._stream
+        body = source.read(limit + 1)
+        if len(body) > limit:
+            return error_response(
+                request,
+                errors.PAYLOAD_TOO_LARGE(
+                    f"Request body exceeds the limit of {limit} bytes", details={"limit": limit, "received": len(body)}
+                ),
+            )
+        request.META["CONTENT_LENGTH"] = str(len(body))
+        request._stream = LimitedStream(io.BytesIO(body), len(body))
+        request._read_started = False
+        return None
 
     def _reject(self, request: HttpRequest) -> HttpResponse | None:
         declared = request.META.get("CONTENT_LENGTH")
         if not declared:
-            return None
+            return self._read_chunked_body(request)
         try:
             length = int(declared)
         except ValueError:

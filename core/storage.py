@@ -6,16 +6,18 @@ and a CID can be checked against the bytes it names. Files live under ``cas/<2 c
 whatever storage ``STORAGES["default"]`` configures (local disk by default, S3-compatible when set).
 
 Download links carry a token made with ``django.core.signing`` (keyed by SECRET_KEY): the CID, the
-name and type to serve it under, and an expiry. Whoever holds a valid, unexpired token may fetch
-that one file; nothing else is granted.
+name and type to serve it under, the product that issued it, and an expiry. Whoever holds a valid,
+unexpired token may fetch that one file from that product; nothing else is granted. Products issue
+and read links through ``accounts.tokens``, which refuses another product's link.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO
@@ -47,6 +49,7 @@ class DownloadGrant:
     filename: str
     content_type: str
     expires_at: datetime
+    product: str = ""
 
 
 def cid_for_digest(sha256_digest: bytes) -> str:
@@ -110,6 +113,55 @@ def save_stream(chunks: Iterable[bytes] | IO[bytes]) -> StoredFile:
     return StoredFile(cid=cid, size=size)
 
 
+class _CountingReader:
+    """A file object that tells ``on_read(bytes_read_so_far)`` after each read."""
+
+    def __init__(self, handle: IO[bytes], on_read: Callable[[int], None]) -> None:
+        self.handle, self.on_read, self.done = handle, on_read, 0
+        self.name = getattr(handle, "name", None)
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.handle.read(size)
+        self.done += len(data)
+        self.on_read(self.done)
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.handle.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.handle.tell()
+
+
+def save_local_file(path: str | os.PathLike, *, on_progress: Callable[[int, int], None] | None = None) -> StoredFile:
+    """Store a file already on local disk (a job's output): hashed in one read, copied in a second.
+
+    Unlike ``save_stream`` it makes no spooled copy. ``on_progress(done, total)`` follows both
+    passes (``total`` is twice the size), so a caller can report progress while a large file is
+    hashed and written to storage (local disk or S3-compatible).
+    """
+    size = os.path.getsize(path)
+    total = 2 * size
+
+    def hashed(done: int) -> None:
+        if on_progress is not None:
+            on_progress(done, total)
+
+    def copied(done: int) -> None:
+        if on_progress is not None:
+            on_progress(size + done, total)
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        reader = _CountingReader(handle, hashed)
+        for chunk in iter(lambda: reader.read(CHUNK_SIZE), b""):
+            digest.update(chunk)
+    cid = cid_for_digest(digest.digest())
+    with open(path, "rb") as handle:
+        _store(cid, _CountingReader(handle, copied))
+    return StoredFile(cid=cid, size=size)
+
+
 def exists(cid: str) -> bool:
     return is_valid_cid(cid) and default_storage.exists(path_for_cid(cid))
 
@@ -131,27 +183,41 @@ def read_bytes(cid: str) -> bytes:
         return handle.read()
 
 
-def sign_download(cid: str, *, filename: str, content_type: str, ttl_seconds: int) -> tuple[str, DownloadGrant]:
-    """A URL-safe signed token granting the download of ``cid`` until now + ``ttl_seconds``."""
+def sign_download(
+    cid: str, *, product: str, filename: str, content_type: str, ttl_seconds: int
+) -> tuple[str, DownloadGrant]:
+    """A URL-safe signed token granting the download of ``cid`` from ``product`` until now + ``ttl_seconds``."""
     expires = int(time.time()) + ttl_seconds
     token = signing.dumps(
-        {"c": cid, "n": filename, "t": content_type, "e": expires}, salt=DOWNLOAD_TOKEN_SALT, compress=True
+        {"c": cid, "n": filename, "t": content_type, "e": expires, "p": product},
+        salt=DOWNLOAD_TOKEN_SALT,
+        compress=True,
     )
     grant = DownloadGrant(
-        cid=cid, filename=filename, content_type=content_type, expires_at=datetime.fromtimestamp(expires, UTC)
+        cid=cid,
+        filename=filename,
+        content_type=content_type,
+        expires_at=datetime.fromtimestamp(expires, UTC),
+        product=product,
     )
     return token, grant
 
 
 def verify_download(token: str) -> DownloadGrant:
-    """The grant a token carries; ``InvalidDownloadTokenError`` when tampered with or expired."""
+    """The grant a token carries (with the product that issued it, "" for a link made before links
+    named one); ``InvalidDownloadTokenError`` when tampered with or expired."""
     try:
         payload = signing.loads(token, salt=DOWNLOAD_TOKEN_SALT)
         cid, filename, content_type, expires = payload["c"], payload["n"], payload["t"], int(payload["e"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError) as exc:
+        product = str(payload.get("p") or "")
+    except (signing.BadSignature, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidDownloadTokenError("bad signature") from exc
     if expires <= time.time():
         raise InvalidDownloadTokenError("expired")
     return DownloadGrant(
-        cid=cid, filename=filename, content_type=content_type, expires_at=datetime.fromtimestamp(expires, UTC)
+        cid=cid,
+        filename=filename,
+        content_type=content_type,
+        expires_at=datetime.fromtimestamp(expires, UTC),
+        product=product,
     )

@@ -42,14 +42,12 @@ ANALYTICS_DAYS = env.int("MARKETPLACE_ANALYTICS_DAYS", default=30)
 WEBHOOK_TIMEOUT_SECONDS = env.float("MARKETPLACE_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 WEBHOOK_MAX_ATTEMPTS = env.int("MARKETPLACE_WEBHOOK_MAX_ATTEMPTS", default=6)
 WEBHOOK_BACKOFF_BASE_SECONDS = env.int("MARKETPLACE_WEBHOOK_BACKOFF_BASE_SECONDS", default=30)
+WEBHOOK_BACKOFF_MAX_SECONDS = env.int("MARKETPLACE_WEBHOOK_BACKOFF_MAX_SECONDS", default=3600)
 WEBHOOK_MAX_ENDPOINTS_PER_USER = env.int("MARKETPLACE_WEBHOOK_MAX_ENDPOINTS_PER_USER", default=10)
 # Deliveries go only to public addresses: an endpoint whose host is (or resolves to) a loopback,
 # private, link-local or otherwise non-public address is refused, at registration and at each
 # try. Tests and local development may allow them.
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("MARKETPLACE_WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
-# A generation or training job still queued this long (its send failed: the broker was down) is
-# sent again by the upkeep.
-QUEUED_JOB_RESEND_SECONDS = env.int("MARKETPLACE_QUEUED_JOB_RESEND_SECONDS", default=600)
 
 # IPFS pinning (optional) -------------------------------------------------------------------------
 # A Kubo node's RPC API (e.g. http://127.0.0.1:5001). Unset: nothing is pinned. When set, each

@@ -14,6 +14,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.jobs import new_run_id
+
 
 class Currency(models.TextChoices):
     ETH = "ETH", "Ether"
@@ -50,14 +52,17 @@ class WalletProfile(models.Model):
 
 
 class UsedSiweNonce(models.Model):
-    """A Sign-In with Ethereum nonce that was accepted once and may never be accepted again."""
+    """A Sign-In with Ethereum nonce that a wallet used once and may never use again."""
 
-    nonce = models.CharField(max_length=128, unique=True)
+    nonce = models.CharField(max_length=128)
     wallet_address = models.CharField(max_length=42)
     used_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         indexes = [models.Index(fields=["used_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["wallet_address", "nonce"], name="marketplace_siwe_nonce_per_wallet"),
+        ]
 
     def __str__(self) -> str:
         return self.nonce
@@ -264,7 +269,13 @@ class Job(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)
     config = models.JSONField(default=dict)
     error = models.TextField(blank=True)
+    # The id of the Celery message that may run the job (core/jobs.py): a re-delivery of it takes
+    # the job over, any other message finds nothing to do. The watchdog gives a lost job a new one.
+    run_id = models.CharField(max_length=64, default=new_run_id, editable=False)
+    # Runs started (re-deliveries and watchdog re-sends included); past the limit the job fails.
+    attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Also the job's heartbeat: every progress report and the running task's beat move it.
     updated_at = models.DateTimeField(auto_now=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -273,7 +284,10 @@ class Job(models.Model):
 
     class Meta:
         abstract = True
-        indexes = [models.Index(fields=["user", "status"])]
+        indexes = [
+            models.Index(fields=["user", "status"]),
+            models.Index(fields=["status", "updated_at"], name="mkt_%(class)s_watch"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.id} ({self.status})"

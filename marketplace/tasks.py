@@ -1,34 +1,32 @@
-"""Celery tasks of the marketplace: thin, idempotent, explicit retries and time limits.
+"""Celery tasks of the marketplace: thin, idempotent, explicit retries and time limits (core.jobs).
 
 Engine seam: ``GENERATION_JOB_RUN_TASK`` and ``TRAINING_JOB_RUN_TASK`` are the names of the tasks
-the generation and training engines register (issue 6). Each takes one argument, the job id, and
-drives the job through ``marketplace.services.generation`` (start, progress, complete or fail).
-Until a task of that name is registered, ``generation_job_enqueue`` / ``training_job_enqueue``
-leave jobs ``queued``: nothing here pretends to generate a dataset or train a model.
+the generation and training engines register (marketplace/engine_tasks.py). Each takes one
+argument, the job id, and drives the job through ``marketplace.services.generation`` (start,
+progress, complete or fail).
 """
 
 from __future__ import annotations
 
-from celery import shared_task
-
+from core.jobs import job_task
 from marketplace import conf
+from marketplace.services.generation import GENERATION_JOB_RUN_TASK, TRAINING_JOB_RUN_TASK
 from marketplace.services.maintenance import marketplace_upkeep
-from marketplace.services.pinning import PIN_TASK, dataset_file_pin
+from marketplace.services.pinning import dataset_file_pin
 from marketplace.services.purchases import purchase_recheck
 from marketplace.services.webhooks import webhook_delivery_attempt
 
-GENERATION_JOB_RUN_TASK = "marketplace.generation_job_run_task"
-TRAINING_JOB_RUN_TASK = "marketplace.training_job_run_task"
+__all__ = [
+    "GENERATION_JOB_RUN_TASK",
+    "TRAINING_JOB_RUN_TASK",
+    "dataset_file_pin_task",
+    "marketplace_upkeep_task",
+    "purchase_verify_task",
+    "webhook_delivery_send_task",
+]
 
 
-@shared_task(
-    bind=True,
-    name="marketplace.webhook_delivery_send_task",
-    max_retries=max(0, conf.WEBHOOK_MAX_ATTEMPTS - 1),
-    soft_time_limit=60,
-    time_limit=90,
-    acks_late=True,
-)
+@job_task(soft_time_limit=60, max_retries=max(0, conf.WEBHOOK_MAX_ATTEMPTS - 1), bind=True)
 def webhook_delivery_send_task(self, delivery_id: str) -> None:
     """One try at a webhook delivery; the next try is scheduled with exponential backoff.
 
@@ -40,14 +38,7 @@ def webhook_delivery_send_task(self, delivery_id: str) -> None:
         raise self.retry(countdown=outcome.retry_in)
 
 
-@shared_task(
-    bind=True,
-    name="marketplace.purchase_verify_task",
-    max_retries=conf.PURCHASE_RECHECK_MAX_ATTEMPTS,
-    soft_time_limit=60,
-    time_limit=90,
-    acks_late=True,
-)
+@job_task(soft_time_limit=60, max_retries=conf.PURCHASE_RECHECK_MAX_ATTEMPTS, bind=True)
 def purchase_verify_task(self, purchase_id: str) -> None:
     """Re-check a pending purchase with its payment provider, backing off between checks.
 
@@ -59,13 +50,8 @@ def purchase_verify_task(self, purchase_id: str) -> None:
         raise self.retry(countdown=outcome.retry_in)
 
 
-@shared_task(
-    bind=True,
-    name=PIN_TASK,
-    max_retries=max(0, conf.IPFS_PIN_MAX_ATTEMPTS - 1),
-    soft_time_limit=conf.IPFS_PIN_TIME_LIMIT_SECONDS,
-    time_limit=conf.IPFS_PIN_TIME_LIMIT_SECONDS + 60,
-    acks_late=True,
+@job_task(
+    soft_time_limit=conf.IPFS_PIN_TIME_LIMIT_SECONDS, max_retries=max(0, conf.IPFS_PIN_MAX_ATTEMPTS - 1), bind=True
 )
 def dataset_file_pin_task(self, file_id: int) -> str:
     """One try at pinning a dataset file on the IPFS node; the next try is scheduled with backoff.
@@ -80,7 +66,7 @@ def dataset_file_pin_task(self, file_id: int) -> str:
     return outcome.status
 
 
-@shared_task(name="marketplace.marketplace_upkeep_task", soft_time_limit=240, time_limit=300, acks_late=True)
+@job_task(soft_time_limit=240)
 def marketplace_upkeep_task() -> dict:
     """Trending scores, used-nonce purge, overdue purchase checks, webhook and pin tries (each idempotent)."""
     return marketplace_upkeep()

@@ -34,6 +34,12 @@ urlpatterns = [
         name="marketplace-model-download",
     ),
     path("users/profile", users.ProfileView.as_view(), name="marketplace-profile"),
+    path(
+        "users/profile/email/confirm",
+        users.ProfileEmailConfirmView.as_view(),
+        name="marketplace-profile-email-confirm",
+    ),
+    path("users/identities", users.UserIdentitiesView.as_view(), name="marketplace-user-identities"),
     path("users/datasets", users.UserDatasetsView.as_view(), name="marketplace-user-datasets"),
     path("users/models", users.UserModelsView.as_view(), name="marketplace-user-models"),
     path("users/purchases", users.UserPurchasesView.as_view(), name="marketplace-user-purchases"),

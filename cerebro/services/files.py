@@ -9,11 +9,15 @@ import re
 from django.core.files.uploadedfile import UploadedFile as DjangoUploadedFile
 from django.db import transaction
 
+from accounts import products
+from accounts.tokens import download_link_issue
 from cerebro import conf
 from cerebro.errors import UNSUPPORTED_FILE
 from cerebro.models import Upload
 from core import errors, storage
+from core.jobs import job_enqueue
 
+UPLOAD_INDEX_TASK = "cerebro.upload_index_knowledge_task"
 SNIFF_BYTES = 64 * 1024
 KNOWLEDGE_TYPES = frozenset({"application/pdf", "text/plain", "text/markdown", "text/csv", "application/json"})
 TEXT_TYPES_BY_EXTENSION = {
@@ -91,15 +95,18 @@ def file_upload(*, user, uploaded_file: DjangoUploadedFile) -> Upload:
             knowledge_status=Upload.KnowledgeStatus.PENDING if knowledge else Upload.KnowledgeStatus.NONE,
         )
         if knowledge:
-            from cerebro.tasks import upload_index_knowledge_task
-
-            transaction.on_commit(lambda: upload_index_knowledge_task.delay(str(upload.pk)))
+            # Sent once committed; an unreachable broker leaves it pending for the jobs watchdog.
+            job_enqueue(UPLOAD_INDEX_TASK, args=[str(upload.pk)])
     return upload
 
 
 def download_path(upload: Upload) -> str:
     """A signed, expiring path that serves the upload's bytes (``CEREBRO_FILE_URL_SECONDS``)."""
-    token, _ = storage.sign_download(
-        upload.cid, filename=upload.filename, content_type=upload.content_type, ttl_seconds=conf.FILE_URL_SECONDS
+    token, _ = download_link_issue(
+        product=products.CEREBRO,
+        cid=upload.cid,
+        filename=upload.filename,
+        content_type=upload.content_type,
+        ttl_seconds=conf.FILE_URL_SECONDS,
     )
     return f"/cerebro/api/files/download/{token}"

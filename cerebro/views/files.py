@@ -9,6 +9,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from accounts import products
+from accounts.tokens import download_link_grant
 from cerebro.api import CerebroApiView, error_responses
 from cerebro.serializers.chat import FileUploadInput, FileUploadOutput
 from cerebro.services.files import download_path, file_upload
@@ -58,7 +60,7 @@ class FileDownloadView(CerebroApiView):
     )
     def get(self, request, token: str):
         try:
-            grant = storage.verify_download(token)
+            grant = download_link_grant(token, product=products.CEREBRO)
             handle = storage.open_cid(grant.cid)
         except (storage.InvalidDownloadTokenError, FileNotFoundError, ValueError):
             raise errors.NOT_FOUND("This link is invalid or has expired") from None

@@ -9,11 +9,11 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import selectors as account_selectors
 from accounts import services as account_services
+from accounts.identity.clerk import clerk_identity
 from accounts.models import AuthSession, User
 from coder import conf
 from coder.authentication import PRODUCT
 from coder.models import CoderAccount
-from coder.services.clerk import clerk_token_verify
 from coder.services.credits import account_ensure
 from core import errors
 
@@ -26,31 +26,14 @@ class SignedIn:
     created: bool
 
 
-def _email_of(claims: dict) -> str | None:
-    for claim in ("email", "email_address", "primary_email_address"):
-        value = claims.get(claim)
-        if isinstance(value, str) and "@" in value:
-            return value.strip()
-    return None
-
-
 def coder_login(*, clerk_token: str, user_agent: str = "") -> SignedIn:
     """Verify a Clerk session token and start an Async Coder session for its user.
 
-    The user is found by the Clerk identity (``sub``), else by the token's e-mail address, else
-    created (with the welcome credits). Raises 401 for an invalid token or a disabled account.
+    The user is found by the Clerk identity (``sub``), else by the token's e-mail address when
+    Clerk asserts it as verified, else created (with the welcome credits). Raises 401 for an
+    invalid token or a disabled account.
     """
-    claims = clerk_token_verify(clerk_token)
-    name = claims.get("name") or " ".join(filter(None, [claims.get("first_name"), claims.get("last_name")]))
-    user, created = account_services.user_get_or_create_for_identity(
-        provider="clerk",
-        subject=claims["sub"],
-        email=_email_of(claims),
-        username_hint=str(claims.get("username") or ""),
-        display_name=str(name or ""),
-        avatar_url=str(claims.get("image_url") or claims.get("picture") or ""),
-        data={"iss": claims.get("iss", ""), "azp": claims.get("azp", "")},
-    )
+    user, created = account_services.user_for_identity(identity=clerk_identity(clerk_token))
     if not user.is_active:
         raise errors.UNAUTHORIZED("Account is disabled")
     account = account_ensure(user=user)
@@ -63,13 +46,7 @@ def coder_refresh(*, refresh_token: str) -> account_services.IssuedTokens:
 
     The old refresh token stops working; presenting it again revokes the whole session.
     """
-    try:
-        product = RefreshToken(refresh_token).get("product")
-    except TokenError:
-        raise errors.UNAUTHORIZED("Invalid or expired refresh token")
-    if product != PRODUCT:
-        raise errors.UNAUTHORIZED("This refresh token was not issued by Async Coder")
-    return account_services.auth_session_refresh(raw_refresh_token=refresh_token)
+    return account_services.auth_session_refresh(raw_refresh_token=refresh_token, product=PRODUCT)
 
 
 def coder_logout(*, user: User, credential, refresh_token: str | None = None) -> None:

@@ -96,9 +96,11 @@ class RunState:
             raise RunCancelledError()
 
 
-def task_run(*, task_id) -> str:
-    """Run the task once; returns what happened (``completed``, ``failed``, ``cancelled``, ``skipped``)."""
-    task = task_start_run(task_id=task_id)
+def task_run(*, task_id, run_id: str = "") -> str:
+    """Run the task once; returns what happened (``completed``, ``failed``, ``cancelled``, ``skipped``).
+
+    ``run_id``: the Celery message's id; a message the task no longer names is ``skipped``."""
+    task = task_start_run(task_id=task_id, run_id=run_id)
     if task is None:
         return "skipped"
     if task.attempts > conf.MAX_RUN_ATTEMPTS:

@@ -27,6 +27,7 @@ from coder.server_paths import without_server_paths
 from coder.services.credits import account_ensure, credits_add, credits_debit, credits_for_tokens, credits_record_usage
 from coder.services.github import repository_missing_branches
 from core import errors
+from core.jobs import job_enqueue
 from core.llm.tokens import estimate_tokens
 
 logger = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ def task_create(
             key=f"task:{task.pk}:reserve",
         )
         events.task_status_updated(user_id=user.pk, task_id=task.pk, status=task.status, progress=0)
-        transaction.on_commit(lambda: task_enqueue(task=task))
+        task_enqueue(task=task)
     return task
 
 
@@ -142,11 +143,16 @@ def _require_branches(repository: Repository, *, branch: str, target_branch: str
     )
 
 
-def task_enqueue(*, task: Task) -> None:
-    """Hand the task's run to a worker (in-process in the embedded default)."""
-    from coder.tasks import task_run_task
+TASK_RUN_TASK = "coder.task_run_task"
 
-    task_run_task.apply_async(args=[str(task.pk)], task_id=task.run_id, queue=conf.TASK_QUEUE)
+
+def task_enqueue(*, task: Task) -> None:
+    """Hand the task's run to a worker once committed (in-process in the embedded default).
+
+    The message carries the task's ``run_id``, the only message allowed to run it. An unreachable
+    broker leaves the task pending (the answer is still 201) and the jobs watchdog sends it later.
+    """
+    job_enqueue(TASK_RUN_TASK, args=[str(task.pk)], task_id=task.run_id, queue=conf.TASK_QUEUE)
 
 
 def task_cancel(*, user: User, task_id) -> Task:
@@ -175,7 +181,7 @@ def task_cancel(*, user: User, task_id) -> Task:
 
 
 def _revoke_run(run_id: str) -> None:
-    from config.celery import app
+    from celery import current_app as app
 
     if app.conf.task_always_eager:
         # Runs in-process (the embedded default) have no worker to tell, and the broadcast would open
@@ -288,11 +294,16 @@ def _result_without_server_paths(result: ResultDraft | None) -> ResultDraft | No
     return replace(result, summary=summary, metadata=metadata)
 
 
-def task_start_run(*, task_id) -> Task | None:
-    """Mark the task running for one more attempt; None when it is already over (a re-delivered
-    or revoked run finds nothing to do)."""
+def task_start_run(*, task_id, run_id: str = "") -> Task | None:
+    """Mark the task running for one more attempt; None when it is already over, or when
+    ``run_id`` (the Celery message's id) is no longer the task's: the jobs watchdog gave the run to
+    another message, so a late or duplicate one finds nothing to do. Without ``run_id`` (a direct
+    call) any active task starts."""
     now = timezone.now()
-    started = Task.objects.filter(pk=task_id, settled_at__isnull=True, status__in=Task.ACTIVE_STATUSES).update(
+    runs = Task.objects.filter(pk=task_id, settled_at__isnull=True, status__in=Task.ACTIVE_STATUSES)
+    if run_id:
+        runs = runs.filter(run_id=run_id)
+    started = runs.update(
         status=Task.Status.RUNNING,
         attempts=F("attempts") + 1,
         started_at=Coalesce(F("started_at"), now),

@@ -4,6 +4,8 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
+from accounts.selectors import identities_of
+from accounts.serializers import AccountIdentitiesSerializer, account_identities
 from coder import conf
 from coder.responses import ok
 from coder.schema import envelope, error_responses
@@ -27,14 +29,15 @@ from coder.services.github import github_connect
 from coder.views.base import CoderView, validated
 
 
-def _set_session_cookie(response: Response, session_key: str) -> None:
+def _set_session_cookie(request, response: Response, session_key: str) -> None:
+    # Secure wherever it can be: production (HTTPS only) or a request that came over HTTPS.
     response.set_cookie(
         conf.SESSION_COOKIE_NAME,
         session_key,
         max_age=int(settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"].total_seconds()),
         path="/coder",
         httponly=True,
-        secure=not settings.DEBUG,
+        secure=settings.PRODUCTION or request.is_secure(),
         samesite="Lax",
     )
 
@@ -65,7 +68,7 @@ class LoginView(CoderView):
             }
         ).data
         response = ok(body)
-        _set_session_cookie(response, signed_in.issued.session_key)
+        _set_session_cookie(request, response, signed_in.issued.session_key)
         return response
 
 
@@ -168,3 +171,17 @@ class ApiKeyView(CoderView):
     def delete(self, request, api_key_id):
         auth_services.coder_api_key_revoke(user=request.user, api_key_id=api_key_id)
         return ok({"message": "API key revoked"})
+
+
+class IdentitiesView(CoderView):
+    """How the signed-in user signs in (Clerk, and any other provider linked to the account)."""
+
+    @extend_schema(
+        operation_id="coder_identities_list",
+        responses={
+            200: envelope("CoderIdentitiesResponse", AccountIdentitiesSerializer()),
+            **error_responses(401, 429),
+        },
+    )
+    def get(self, request):
+        return ok(account_identities(request.user, identities_of(user=request.user)))

@@ -115,7 +115,9 @@ def generate(
 ) -> GenerationOutcome:
     """Write, re-read and verify the request's rows; see the module docstring.
 
-    ``on_progress(rows_written, rows_total)`` is called after each chunk (the caller throttles).
+    ``on_progress(done, total)`` is called after each chunk written and each chunk read back for
+    verification (the caller throttles): ``total`` is twice the rows, writing covers the first
+    half and verification the second, so progress moves through the whole run.
     """
     started = time.monotonic()
     plan = plan_for(request)
@@ -136,7 +138,7 @@ def generate(
                 characters += _characters(batch)
                 written += batch.num_rows
                 if on_progress is not None:
-                    on_progress(written, request.rows)
+                    on_progress(written, 2 * request.rows)
             if written == 0:
                 writer.write(pa.RecordBatch.from_pylist([], schema=plan.schema))
             writer.close()
@@ -149,6 +151,9 @@ def generate(
             file_format=request.format,
             expected_rows=request.rows,
             full=request.verify_every_row,
+            on_progress=None
+            if on_progress is None
+            else lambda checked: on_progress(request.rows + checked, 2 * request.rows),
         )
         if not report.passed:
             raise VERIFICATION_FAILED(

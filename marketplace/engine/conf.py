@@ -6,12 +6,9 @@ import environ
 
 env = environ.Env()
 
-# Where files are written before verification (default: the system's temporary directory).
-WORK_DIR = env.str("MARKETPLACE_ENGINE_WORK_DIR", default="") or None
 # Progress is written and published at most once per this many seconds (and once per percent).
 PROGRESS_MIN_INTERVAL_SECONDS = env.float("MARKETPLACE_ENGINE_PROGRESS_INTERVAL_SECONDS", default=0.5)
-# Celery time limits of one run (the hard limit kills the worker process; stays below the broker's
-# visibility timeout so a running job is never handed out twice).
+# Celery time limits of one run (the hard limit, one minute later, kills the worker process).
 GENERATION_SOFT_TIME_LIMIT = env.int("MARKETPLACE_GENERATION_SOFT_TIME_LIMIT", default=1800)
 TRAINING_SOFT_TIME_LIMIT = env.int("MARKETPLACE_TRAINING_SOFT_TIME_LIMIT", default=1800)
 # A job whose task was delivered this many times without finishing (worker killed each time) fails.

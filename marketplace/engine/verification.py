@@ -13,7 +13,7 @@ missing or misplaced column or a wrong row count counts one each.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,8 +112,12 @@ def verify_file(
     file_format: str,
     expected_rows: int,
     full: bool = True,
+    on_progress: Callable[[int], None] | None = None,
 ) -> VerificationReport:
-    """Re-read ``path`` and report every violation (see the module docstring)."""
+    """Re-read ``path`` and report every violation (see the module docstring).
+
+    ``on_progress(rows_checked)`` is called after each chunk read back (the caller throttles).
+    """
     report = VerificationReport(full=full)
     unique_fields = [spec for spec in fields if spec.unique] if full else []
     detectors = {spec.name: RepeatDetector() for spec in unique_fields}
@@ -124,6 +128,8 @@ def verify_file(
                     report.record(f"columns are {batch.schema.names}, expected {schema.names}")
                     return report
                 report.rows += batch.num_rows
+                if on_progress is not None:
+                    on_progress(report.rows)
                 if not full:
                     continue
                 for spec in fields:

@@ -237,6 +237,7 @@ class UserSerializer(serializers.Serializer):
     walletAddress = serializers.SerializerMethodField()
     username = serializers.CharField()
     email = serializers.EmailField(allow_null=True)
+    emailVerified = serializers.BooleanField(source="email_verified")
     avatar = serializers.CharField(source="avatar_url")
     createdAt = serializers.DateTimeField(source="date_joined")
     updatedAt = serializers.DateTimeField(source="updated_at")

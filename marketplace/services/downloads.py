@@ -8,9 +8,11 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
+from accounts.tokens import download_link_issue
 from core import storage
 from core.realtime import publish
 from marketplace import conf
+from marketplace.authentication import PRODUCT
 from marketplace.errors import DATASET_NOT_READY, MODEL_NOT_READY, PAYMENT_REQUIRED
 from marketplace.models import Dataset, DatasetFile, TrainedModel
 from marketplace.selectors.datasets import dataset_access_for
@@ -65,8 +67,9 @@ def dataset_download_grant(*, user, dataset: Dataset, file_format: str | None) -
     file_format = file_format or dataset.format
     dataset_file = _file_in_format(dataset, file_format)
     filename = f"{slugify(dataset.name) or 'dataset'}.{EXTENSIONS[file_format]}"
-    token, grant = storage.sign_download(
-        dataset_file.cid,
+    token, grant = download_link_issue(
+        product=PRODUCT,
+        cid=dataset_file.cid,
         filename=filename,
         content_type=CONTENT_TYPES[file_format],
         ttl_seconds=conf.DOWNLOAD_URL_TTL_SECONDS,
@@ -82,8 +85,9 @@ def model_download_grant(*, user, model: TrainedModel) -> DownloadOffer:
     """A signed link to a ready model's weights; counts a download and tells the trainer."""
     if model.status != TrainedModel.Status.READY or not model.filecoin_cid:
         raise MODEL_NOT_READY("The model has no file yet", details={"status": model.status})
-    token, grant = storage.sign_download(
-        model.filecoin_cid,
+    token, grant = download_link_issue(
+        product=PRODUCT,
+        cid=model.filecoin_cid,
         filename=f"{slugify(model.name) or 'model'}.bin",
         content_type="application/octet-stream",
         ttl_seconds=conf.DOWNLOAD_URL_TTL_SECONDS,

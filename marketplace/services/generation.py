@@ -5,12 +5,15 @@ create the job rows. Here live what an engine calls while it works, so the rules
 effects stay in one place whoever runs it:
 
 - ``generation_job_enqueue`` / ``training_job_enqueue`` hand a job to the engine's Celery task
-  (names in ``marketplace.tasks``) after commit. Until an engine registers that task, the job stays
-  ``queued``: nothing pretends to generate.
+  (names in ``marketplace.tasks``) after commit, through ``core.jobs``: the message carries the
+  job's ``run_id``, and a job whose send failed stays ``queued`` until the jobs watchdog sends it
+  again (as it does a running job whose heartbeat went stale: its worker died). In-process, until
+  an engine registers that task, the job stays ``queued``: nothing pretends to generate.
 - ``generation_job_start`` / ``_progress`` / ``_complete`` / ``_fail`` (and the ``training_job_*``
-  ones) move a job along, publish ``generation.progress`` / ``training.progress`` to its owner, and
-  on completion store the result by CID, make the dataset or model ``ready`` and fire the
-  ``dataset.generated`` / ``model.trained`` webhooks. Completing twice applies its effects once.
+  ones) move a job along (start, progress and fail only for the run the job names), publish
+  ``generation.progress`` / ``training.progress`` to its owner, and on completion store the
+  result by CID, make the dataset or model ``ready`` and fire the ``dataset.generated`` /
+  ``model.trained`` webhooks. Completing twice applies its effects once.
   A completed dataset's full file and preview are pinned on IPFS afterwards when a node is
   configured (``services.pinning``), never as part of the job.
 """
@@ -18,92 +21,71 @@ effects stay in one place whoever runs it:
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import IO
 
 import orjson
-from celery import current_app
 from django.db import transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerUnreachableError
 
 from core import storage
+from core.jobs import job_enqueue
 from core.realtime import publish
 from marketplace import conf
-from marketplace.models import Dataset, DatasetFile, GenerationJob, JobStatus, TrainedModel, TrainingJob
+from marketplace.models import (
+    ACTIVE_JOB_STATUSES,
+    Dataset,
+    DatasetFile,
+    GenerationJob,
+    JobStatus,
+    TrainedModel,
+    TrainingJob,
+)
 from marketplace.services.file_formats import human_size
 from marketplace.services.pinning import dataset_files_pin_request
 from marketplace.services.webhooks import webhook_event_fire
 
 logger = logging.getLogger(__name__)
 
+# The engines' tasks (marketplace/engine_tasks.py); each takes a job id.
+GENERATION_JOB_RUN_TASK = "marketplace.generation_job_run_task"
+TRAINING_JOB_RUN_TASK = "marketplace.training_job_run_task"
 GENERATION_PROGRESS_EVENT = "generation.progress"
 TRAINING_PROGRESS_EVENT = "training.progress"
 
 
-# After a failed send, sends are skipped (jobs left queued) for this long in this process: reaching
-# an unreachable Redis costs seconds of connection retries, which no request should pay twice.
-BROKER_BACKOFF_SECONDS = 30.0
-_broker_unreachable_until = 0.0
-
-
-def _send_when_registered(task_name: str, job_id: str) -> bool:
-    global _broker_unreachable_until
-    task = current_app.tasks.get(task_name)
-    if task is None:
-        logger.info("job left queued: no engine registered", extra={"task": task_name, "job": job_id})
-        return False
-    if time.monotonic() < _broker_unreachable_until:
-        logger.warning("job left queued: the job queue was unreachable moments ago", extra={"job": job_id})
-        return False
-    try:
-        # No publish retries in the request: the row is committed, so an unreachable broker must
-        # not turn the answer into an error. The job stays queued and the upkeep sends it again
-        # (queued_jobs_resend).
-        task.apply_async(args=[job_id], retry=False)
-    except BrokerUnreachableError as exc:
-        _broker_unreachable_until = time.monotonic() + BROKER_BACKOFF_SECONDS
-        logger.warning(
-            "job left queued: the job queue is unreachable", extra={"job": job_id, "error": type(exc).__name__}
-        )
-        return False
-    return True
-
-
-def queued_jobs_resend(*, older_than_seconds: int | None = None) -> int:
-    """Send again every generation and training job still queued after ``QUEUED_JOB_RESEND_SECONDS``.
-
-    For jobs whose first send failed (the broker was down). A job whose message is still waiting in
-    the queue gets a second one; the runners do nothing for a job that already finished.
-    """
-    from marketplace.tasks import GENERATION_JOB_RUN_TASK, TRAINING_JOB_RUN_TASK
-
-    wait = conf.QUEUED_JOB_RESEND_SECONDS if older_than_seconds is None else older_than_seconds
-    cutoff = timezone.now() - timedelta(seconds=wait)
-    sent = 0
-    for model, task_name in ((GenerationJob, GENERATION_JOB_RUN_TASK), (TrainingJob, TRAINING_JOB_RUN_TASK)):
-        stale = model.objects.filter(status=JobStatus.QUEUED, created_at__lte=cutoff).values_list("pk", flat=True)
-        for job_id in stale[:500]:
-            sent += _send_when_registered(task_name, str(job_id))
-    return sent
-
-
 def generation_job_enqueue(*, job: GenerationJob) -> None:
-    """After commit, hand the job to the generation engine's task (if one is installed)."""
-    from marketplace.tasks import GENERATION_JOB_RUN_TASK
+    """After commit, hand the job to the generation engine's task under the job's run id.
 
-    job_id = str(job.pk)
-    transaction.on_commit(lambda: _send_when_registered(GENERATION_JOB_RUN_TASK, job_id))
+    An unreachable broker (or, in-process, no engine installed) leaves the job ``queued``; the jobs
+    watchdog (core/jobs.py) sends it again later.
+    """
+    job_enqueue(GENERATION_JOB_RUN_TASK, args=[str(job.pk)], task_id=job.run_id)
 
 
 def training_job_enqueue(*, job: TrainingJob) -> None:
-    """After commit, hand the job to the training engine's task (if one is installed)."""
-    from marketplace.tasks import TRAINING_JOB_RUN_TASK
+    """After commit, hand the job to the training engine's task under the job's run id."""
+    job_enqueue(TRAINING_JOB_RUN_TASK, args=[str(job.pk)], task_id=job.run_id)
 
-    job_id = str(job.pk)
-    transaction.on_commit(lambda: _send_when_registered(TRAINING_JOB_RUN_TASK, job_id))
+
+def _claim(job: GenerationJob | TrainingJob, run_id: str) -> bool:
+    """Count a run's start if the job is its to run; False when it is over or another message's.
+
+    A queued job starts; a running one whose message is this one was started by a run whose
+    worker died (the broker re-delivered the message) and starts over from zero progress. Called
+    with the job's row locked; ``run_id`` empty (a direct call) skips the message check.
+    """
+    if job.status not in ACTIVE_JOB_STATUSES or (run_id and job.run_id != run_id):
+        return False
+    job.status, job.progress, job.attempts = JobStatus.RUNNING, 0, job.attempts + 1
+    job.started_at = job.started_at or timezone.now()
+    job.save(update_fields=["status", "progress", "attempts", "started_at", "updated_at"])
+    return True
+
+
+def _lost_lease(job: GenerationJob | TrainingJob, run_id: str) -> bool:
+    """The job was given to another message (the watchdog took it back from this run)."""
+    return bool(run_id) and job.run_id != run_id
 
 
 # --- generation ---------------------------------------------------------------------------------
@@ -118,22 +100,28 @@ def _locked_generation_job(job_id) -> GenerationJob:
 
 
 @transaction.atomic
-def generation_job_start(*, job_id) -> GenerationJob:
-    """Mark a queued job running (a no-op for a job already running or finished)."""
+def generation_job_start(*, job_id, run_id: str = "") -> GenerationJob | None:
+    """Start a run of the job (``_claim``): running, progress 0, one more attempt; the owner is told.
+
+    None when there is nothing for this run to do: the job is finished, or ``run_id`` (the Celery
+    message's id) is no longer the job's.
+    """
     job = _locked_generation_job(job_id)
-    if job.status == JobStatus.QUEUED:
-        job.status, job.started_at = JobStatus.RUNNING, timezone.now()
-        job.save(update_fields=["status", "started_at", "updated_at"])
-        publish(job.user_id, GENERATION_PROGRESS_EVENT, _generation_event(job))
+    if not _claim(job, run_id):
+        return None
+    publish(job.user_id, GENERATION_PROGRESS_EVENT, _generation_event(job))
     return job
 
 
 @transaction.atomic
-def generation_job_progress(*, job_id, progress: int) -> GenerationJob:
-    """Record progress (0-99, never backwards) of a running job and tell its owner."""
+def generation_job_progress(*, job_id, progress: int, run_id: str = "") -> GenerationJob:
+    """Record progress (0-99, never backwards) of a running job and tell its owner.
+
+    Also the job's heartbeat (``updated_at``). Ignored from a run the job no longer names.
+    """
     job = _locked_generation_job(job_id)
     progress = max(0, min(99, int(progress)))
-    if job.status == JobStatus.RUNNING and progress > job.progress:
+    if job.status == JobStatus.RUNNING and progress > job.progress and not _lost_lease(job, run_id):
         job.progress = progress
         job.save(update_fields=["progress", "updated_at"])
         publish(job.user_id, GENERATION_PROGRESS_EVENT, _generation_event(job))
@@ -148,13 +136,15 @@ class GeneratedDataset:
     ``full``, ``violationsByField``, ``problems``); it goes into the job's ``result`` as it is.
     """
 
-    content: bytes | IO[bytes]
+    content: bytes | IO[bytes] | None
     rows: int
     preview: list[dict]
     tokens: int = 0
     generation_time: float = 0.0
     cost: float = 0.0
     verification: dict | None = None
+    # The file already stored (by a runner that reports progress while storing): content is unused.
+    stored: storage.StoredFile | None = None
 
 
 @transaction.atomic
@@ -169,7 +159,7 @@ def generation_job_complete(*, job_id, output: GeneratedDataset) -> GenerationJo
     job = _locked_generation_job(job_id)
     if job.status in (JobStatus.COMPLETED, JobStatus.FAILED):
         return job
-    stored = (
+    stored = output.stored or (
         storage.save_bytes(output.content) if isinstance(output.content, bytes) else storage.save_stream(output.content)
     )
     preview = output.preview[: conf.PREVIEW_ROWS]
@@ -223,10 +213,13 @@ def generation_job_complete(*, job_id, output: GeneratedDataset) -> GenerationJo
 
 
 @transaction.atomic
-def generation_job_fail(*, job_id, error: str) -> GenerationJob:
-    """Mark the job and its dataset failed with a message the owner may read."""
+def generation_job_fail(*, job_id, error: str, run_id: str = "") -> GenerationJob:
+    """Mark the job and its dataset failed with a message the owner may read.
+
+    Not from a run the job no longer names: the job is another run's now, and may yet succeed.
+    """
     job = _locked_generation_job(job_id)
-    if job.status in (JobStatus.COMPLETED, JobStatus.FAILED):
+    if job.status in (JobStatus.COMPLETED, JobStatus.FAILED) or _lost_lease(job, run_id):
         return job
     job.status, job.error, job.completed_at = JobStatus.FAILED, error[:2000], timezone.now()
     job.save()
@@ -253,21 +246,21 @@ def _locked_training_job(job_id) -> TrainingJob:
 
 
 @transaction.atomic
-def training_job_start(*, job_id) -> TrainingJob:
+def training_job_start(*, job_id, run_id: str = "") -> TrainingJob | None:
+    """Start a run of the training job (as ``generation_job_start``); None when it is not this run's."""
     job = _locked_training_job(job_id)
-    if job.status == JobStatus.QUEUED:
-        job.status, job.started_at = JobStatus.RUNNING, timezone.now()
-        job.save(update_fields=["status", "started_at", "updated_at"])
-        publish(job.user_id, TRAINING_PROGRESS_EVENT, _training_event(job, job.model))
+    if not _claim(job, run_id):
+        return None
+    publish(job.user_id, TRAINING_PROGRESS_EVENT, _training_event(job, job.model))
     return job
 
 
 @transaction.atomic
-def training_job_progress(*, job_id, progress: int, metrics: dict | None = None) -> TrainingJob:
-    """Record progress (and interim metrics) of a running training and tell its owner."""
+def training_job_progress(*, job_id, progress: int, metrics: dict | None = None, run_id: str = "") -> TrainingJob:
+    """Record progress (and interim metrics) of a running training and tell its owner (its heartbeat too)."""
     job = _locked_training_job(job_id)
     progress = max(0, min(99, int(progress)))
-    if job.status == JobStatus.RUNNING and progress >= job.progress:
+    if job.status == JobStatus.RUNNING and progress >= job.progress and not _lost_lease(job, run_id):
         job.progress = progress
         job.save(update_fields=["progress", "updated_at"])
         model = job.model
@@ -303,9 +296,10 @@ def training_job_complete(*, job_id, content: bytes | IO[bytes], accuracy: float
 
 
 @transaction.atomic
-def training_job_fail(*, job_id, error: str) -> TrainingJob:
+def training_job_fail(*, job_id, error: str, run_id: str = "") -> TrainingJob:
+    """Mark the job and its model failed (not from a run the job no longer names)."""
     job = _locked_training_job(job_id)
-    if job.status in (JobStatus.COMPLETED, JobStatus.FAILED):
+    if job.status in (JobStatus.COMPLETED, JobStatus.FAILED) or _lost_lease(job, run_id):
         return job
     job.status, job.error, job.completed_at = JobStatus.FAILED, error[:2000], timezone.now()
     job.save()

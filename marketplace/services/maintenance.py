@@ -1,9 +1,11 @@
-"""The periodic upkeep the beat schedule runs: trending scores, used nonces, overdue checks and tries (pins too)."""
+"""The periodic upkeep the beat schedule runs: trending scores, used nonces, overdue checks and tries (pins too).
+
+Generation and training jobs whose send failed or whose worker died are the jobs watchdog's
+(core/jobs.py), which runs for every app."""
 
 from __future__ import annotations
 
 from marketplace.services.auth import used_nonces_purge
-from marketplace.services.generation import queued_jobs_resend
 from marketplace.services.pinning import dataset_file_pins_overdue_sweep
 from marketplace.services.purchases import purchases_pending_sweep
 from marketplace.services.stats import datasets_trending_refresh
@@ -17,6 +19,5 @@ def marketplace_upkeep() -> dict:
         "noncesPurged": used_nonces_purge(),
         "purchasesRechecked": purchases_pending_sweep(),
         "webhookDeliveriesRetried": webhook_deliveries_overdue_sweep(),
-        "queuedJobsResent": queued_jobs_resend(),
         "filePinsRetried": dataset_file_pins_overdue_sweep(),
     }

@@ -26,9 +26,9 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerUnreachableError
 
 from core import storage
+from core.jobs import backoff_seconds, job_enqueue, job_send
 from marketplace import conf
 from marketplace.models import DatasetFile
 from marketplace.services.ipfs_node import (
@@ -51,20 +51,8 @@ def pinning_enabled() -> bool:
 
 
 def pin_backoff_seconds(attempt: int) -> int:
-    """Seconds to wait after failed try number ``attempt`` (1, 2, ...)."""
-    return min(conf.IPFS_PIN_BACKOFF_MAX_SECONDS, conf.IPFS_PIN_BACKOFF_BASE_SECONDS * 2 ** max(0, attempt - 1))
-
-
-def _send(file_id: int) -> None:
-    from marketplace.tasks import dataset_file_pin_task
-
-    try:
-        dataset_file_pin_task.apply_async(args=[file_id], retry=False)
-    except BrokerUnreachableError as exc:
-        # The file stays pending; the upkeep sends it again once its try is due.
-        logger.warning(
-            "pin left pending: the job queue is unreachable", extra={"file": file_id, "error": type(exc).__name__}
-        )
+    """Seconds to wait after failed try number ``attempt`` (1, 2, ...): core.jobs' one formula."""
+    return backoff_seconds(attempt, base=conf.IPFS_PIN_BACKOFF_BASE_SECONDS, cap=conf.IPFS_PIN_BACKOFF_MAX_SECONDS)
 
 
 def dataset_files_pin_request(*, file_ids: list[int]) -> int:
@@ -88,9 +76,9 @@ def dataset_files_pin_request(*, file_ids: list[int]) -> int:
         pin_next_attempt_at=now + timedelta(seconds=FIRST_TRY_GRACE_SECONDS),
     )
     for file_id in to_pin:
-        # robust: whatever happens while sending (or, in-process, while pinning) is logged, and
-        # never reaches the code that stored the dataset.
-        transaction.on_commit(lambda file_id=file_id: _send(file_id), robust=True)
+        # Whatever happens while sending (or, in-process, while pinning) is logged and never
+        # reaches the code that stored the dataset; an unsent file stays pending for the upkeep.
+        job_enqueue(PIN_TASK, args=[file_id])
     return len(to_pin)
 
 
@@ -184,5 +172,5 @@ def dataset_file_pins_overdue_sweep() -> int:
     due = DatasetFile.objects.filter(pin_status=DatasetFile.PinStatus.PENDING, pin_next_attempt_at__lte=timezone.now())
     file_ids = list(due.values_list("pk", flat=True)[:500])
     for file_id in file_ids:
-        _send(file_id)
+        job_send(PIN_TASK, args=[file_id])
     return len(file_ids)

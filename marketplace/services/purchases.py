@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core import errors
+from core.jobs import backoff_seconds, job_enqueue, job_send
 from core.realtime import publish
 from marketplace import conf
 from marketplace.errors import ALREADY_PURCHASED, TRANSACTION_ALREADY_USED
@@ -36,6 +37,7 @@ from marketplace.services.webhooks import webhook_event_fire
 logger = logging.getLogger(__name__)
 
 DATASET_PURCHASED_EVENT = "dataset.purchased"
+PURCHASE_VERIFY_TASK = "marketplace.purchase_verify_task"
 
 
 def dataset_payee(dataset: Dataset) -> str:
@@ -170,14 +172,12 @@ def purchase_create(*, buyer, dataset: Dataset, transaction_hash: str, payment_m
 
 
 def recheck_delay_seconds(attempt: int) -> int:
-    return min(conf.PURCHASE_RECHECK_BASE_SECONDS * 2 ** max(0, attempt - 1), conf.PURCHASE_RECHECK_MAX_SECONDS)
+    """Seconds until the next check after check number ``attempt`` (core.jobs' one formula)."""
+    return backoff_seconds(attempt, base=conf.PURCHASE_RECHECK_BASE_SECONDS, cap=conf.PURCHASE_RECHECK_MAX_SECONDS)
 
 
 def _schedule_recheck(purchase_id, *, attempt: int) -> None:
-    from marketplace.tasks import purchase_verify_task
-
-    countdown = recheck_delay_seconds(attempt)
-    transaction.on_commit(lambda: purchase_verify_task.apply_async(args=[str(purchase_id)], countdown=countdown))
+    job_enqueue(PURCHASE_VERIFY_TASK, args=[str(purchase_id)], countdown=recheck_delay_seconds(attempt))
 
 
 def _complete(purchase: Purchase) -> None:
@@ -255,14 +255,12 @@ def purchase_recheck(*, purchase_id, schedule_next: bool = True) -> RecheckOutco
 
 def purchases_pending_sweep() -> int:
     """Re-check pending purchases whose next check is overdue (a lost task, or no broker at all)."""
-    from marketplace.tasks import purchase_verify_task
-
     overdue = 0
     now = timezone.now()
     for purchase_id, attempts, updated_at in Purchase.objects.filter(status=Purchase.Status.PENDING).values_list(
         "pk", "check_attempts", "updated_at"
     ):
         if (now - updated_at).total_seconds() >= recheck_delay_seconds(attempts) * 2:
-            purchase_verify_task.delay(str(purchase_id))
+            job_send(PURCHASE_VERIFY_TASK, args=[str(purchase_id)])
             overdue += 1
     return overdue

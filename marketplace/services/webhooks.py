@@ -34,6 +34,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core import errors
+from core.jobs import backoff_seconds, job_enqueue, job_send
 from core.renderers import dumps
 from core.signing import hmac_sha256_hex, sign_payload
 from marketplace import conf
@@ -44,6 +45,7 @@ logger = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Synthik-Signature"
 EVENT_HEADER = "X-Synthik-Event"
 DELIVERY_HEADER = "X-Synthik-Delivery"
+WEBHOOK_DELIVERY_SEND_TASK = "marketplace.webhook_delivery_send_task"
 
 
 def endpoint_secret(endpoint: WebhookEndpoint) -> str:
@@ -150,12 +152,6 @@ def webhook_endpoint_delete(*, user, endpoint_id) -> None:
         raise errors.NOT_FOUND("Webhook endpoint not found")
 
 
-def _enqueue(delivery_id) -> None:
-    from marketplace.tasks import webhook_delivery_send_task
-
-    webhook_delivery_send_task.delay(str(delivery_id))
-
-
 def webhook_event_fire(*, user_id, event: str, data: dict) -> list[WebhookDelivery]:
     """Queue one delivery of ``event`` to each active endpoint of the user subscribed to it.
 
@@ -171,7 +167,7 @@ def webhook_event_fire(*, user_id, event: str, data: dict) -> list[WebhookDelive
         [WebhookDelivery(endpoint=endpoint, event=event, payload=payload) for endpoint in endpoints]
     )
     for delivery in deliveries:
-        transaction.on_commit(lambda delivery_id=delivery.id: _enqueue(delivery_id))
+        job_enqueue(WEBHOOK_DELIVERY_SEND_TASK, args=[str(delivery.id)])
     return deliveries
 
 
@@ -182,8 +178,9 @@ def delivery_body(delivery: WebhookDelivery, secret: str) -> bytes:
     return orjson.dumps(payload)
 
 
-def backoff_seconds(attempt: int) -> int:
-    return conf.WEBHOOK_BACKOFF_BASE_SECONDS * 2 ** max(0, attempt - 1)
+def delivery_backoff_seconds(attempt: int) -> int:
+    """Seconds until the next try after failed try number ``attempt`` (core.jobs' one formula)."""
+    return backoff_seconds(attempt, base=conf.WEBHOOK_BACKOFF_BASE_SECONDS, cap=conf.WEBHOOK_BACKOFF_MAX_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -245,7 +242,7 @@ def webhook_delivery_attempt(*, delivery_id) -> AttemptOutcome:
         )
         logger.info("webhook delivery gave up", extra={"delivery": str(delivery.pk), "attempts": number})
         return AttemptOutcome(delivered=False, retry_in=None)
-    retry_in = backoff_seconds(number)
+    retry_in = delivery_backoff_seconds(number)
     WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=now + timedelta(seconds=retry_in))
     return AttemptOutcome(delivered=False, retry_in=retry_in)
 
@@ -258,5 +255,5 @@ def webhook_deliveries_overdue_sweep() -> int:
     )
     delivery_ids = list(overdue.values_list("pk", flat=True)[:1000])
     for delivery_id in delivery_ids:
-        _enqueue(delivery_id)
+        job_send(WEBHOOK_DELIVERY_SEND_TASK, args=[str(delivery_id)])
     return len(delivery_ids)

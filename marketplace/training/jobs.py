@@ -35,9 +35,10 @@ from sklearn.pipeline import Pipeline
 
 from core import storage
 from core.errors import DomainError
+from core.jobs import job_work_folder
 from marketplace.engine import checks, conf, seed_for
 from marketplace.engine.errors import INVALID_TRAINING
-from marketplace.engine.jobs import ProgressThrottle, delivery_count
+from marketplace.engine.jobs import ProgressThrottle, run_started
 from marketplace.engine.spec import FieldSpec
 from marketplace.engine.verification import read_batches
 from marketplace.models import Dataset, JobStatus, TrainingJob
@@ -60,12 +61,17 @@ def held_out_metrics(labels: np.ndarray, predicted: np.ndarray) -> dict:
     }
 
 
-def dataset_table(dataset: Dataset, cid: str, max_rows: int) -> pa.Table:
-    """The first ``max_rows`` rows of the dataset's stored file, typed by its schema."""
+def dataset_table(dataset: Dataset, cid: str, max_rows: int, folder: Path | None = None) -> pa.Table:
+    """The first ``max_rows`` rows of the dataset's stored file, typed by its schema.
+
+    The file is copied into ``folder`` (the run's work folder) and read from there.
+    """
     specs = [FieldSpec.from_schema(field) for field in dataset.schema]
     schema = pa.schema([pa.field(spec.name, checks.arrow_type(spec.type)) for spec in specs])
-    with tempfile.TemporaryDirectory(prefix="training-") as folder:
-        path = Path(folder) / "dataset"
+    with contextlib.ExitStack() as cleanup:
+        if folder is None:
+            folder = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="training-")))
+        path = folder / "dataset"
         with storage.open_cid(cid) as source, path.open("wb") as target:
             shutil.copyfileobj(source, target, storage.CHUNK_SIZE)
         try:
@@ -81,8 +87,11 @@ def dataset_table(dataset: Dataset, cid: str, max_rows: int) -> pa.Table:
             return read_table(path.read_bytes(), dataset.format).slice(0, max_rows)
 
 
-def train(job: TrainingJob, report) -> tuple[bytes, dict]:
-    """Fit the job's model; returns (model file, metrics). ``report(percent, metrics)`` tells progress."""
+def train(job: TrainingJob, report, folder: Path | None = None) -> tuple[bytes, dict]:
+    """Fit the job's model; returns (model file, metrics). ``report(percent, metrics)`` tells progress.
+
+    ``folder``: where the dataset's file is copied while it is read (the run's work folder).
+    """
     started = time.monotonic()
     config = job.config
     seed = seed_for(str(job.pk)) % (2**32)
@@ -94,7 +103,7 @@ def train(job: TrainingJob, report) -> tuple[bytes, dict]:
         )
     estimator, trainer = estimator_for(config.get("baseModel") or job.model.base_model, settings)
     dataset = Dataset.objects.get(pk=config.get("datasetId") or job.model.dataset_id)
-    table = dataset_table(dataset, config.get("datasetCID") or dataset.full_cid, conf.TRAINING_MAX_ROWS)
+    table = dataset_table(dataset, config.get("datasetCID") or dataset.full_cid, conf.TRAINING_MAX_ROWS, folder)
     report(READ_PROGRESS, None)
     data = training_data(table, [FieldSpec.from_schema(field) for field in dataset.schema], target)
     matrix = data.matrix_columns()
@@ -139,33 +148,38 @@ def train(job: TrainingJob, report) -> tuple[bytes, dict]:
     return buffer.getvalue(), metrics
 
 
-def training_job_run(*, job_id: str, message_id: str = "") -> str:
-    """Run the job to completion or failure; returns the job's final (or current) status."""
-    job = TrainingJob.objects.select_related("model").filter(pk=job_id).first()
-    if job is None or job.status in (JobStatus.COMPLETED, JobStatus.FAILED):
-        return job.status if job else "missing"
-    deliveries = delivery_count("training", job_id, message_id)
-    if deliveries > conf.MAX_DELIVERIES:
-        seam.training_job_fail(
-            job_id=job_id, error=f"Training was interrupted {deliveries - 1} times (the worker stopped); giving up"
-        )
-        return JobStatus.FAILED
-    seam.training_job_start(job_id=job_id)
+def training_job_run(*, job_id: str, run_id: str = "", retries: int = 0) -> str:
+    """Run the job to completion or failure; returns the job's final (or current) status.
+
+    ``run_id`` and ``retries`` as for ``generation_job_run``: only the message the job names runs it.
+    """
+    job, outcome = run_started(
+        TrainingJob,
+        start=seam.training_job_start,
+        fail=seam.training_job_fail,
+        what="Training",
+        job_id=job_id,
+        run_id=run_id,
+        retries=retries,
+    )
+    if job is None:
+        return outcome
     throttle_state = {"last": 0.0}
 
     def report(percent: int, metrics: dict | None) -> None:
         now = time.monotonic()
         if now - throttle_state["last"] >= conf.PROGRESS_MIN_INTERVAL_SECONDS:
             throttle_state["last"] = now
-            seam.training_job_progress(job_id=job_id, progress=percent, metrics=metrics)
+            seam.training_job_progress(job_id=job_id, progress=percent, metrics=metrics, run_id=run_id)
 
     try:
-        content, metrics = train(job, report)
+        with job_work_folder(run_id) as folder:
+            content, metrics = train(job, report, folder)
     except DomainError as exc:
-        seam.training_job_fail(job_id=job_id, error=exc.message)
+        seam.training_job_fail(job_id=job_id, error=exc.message, run_id=run_id)
         return JobStatus.FAILED
     except FileNotFoundError:
-        seam.training_job_fail(job_id=job_id, error="The dataset's file is missing from storage")
+        seam.training_job_fail(job_id=job_id, error="The dataset's file is missing from storage", run_id=run_id)
         return JobStatus.FAILED
     seam.training_job_complete(job_id=job_id, content=content, accuracy=metrics["accuracy"], metrics=metrics)
     with contextlib.suppress(Exception):

@@ -7,9 +7,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny
 
+from accounts.tokens import download_link_grant
 from core import storage
 from core.errors import NOT_FOUND
 from core.views import ApiView
+from marketplace.authentication import PRODUCT
 from marketplace.errors import DOWNLOAD_LINK_INVALID
 from marketplace.views.base import errors_for
 
@@ -26,7 +28,7 @@ class FileDownloadView(ApiView):
     )
     def get(self, request, token):
         try:
-            grant = storage.verify_download(token)
+            grant = download_link_grant(token, product=PRODUCT)
         except storage.InvalidDownloadTokenError:
             raise DOWNLOAD_LINK_INVALID()
         try:

@@ -1,11 +1,16 @@
-"""``/users/profile``, ``/users/datasets``, ``/users/models``, ``/users/purchases`` (the signed-in user's own)."""
+"""``/users/profile``, ``/users/datasets``, ``/users/models``, ``/users/purchases`` (the signed-in user's own),
+``/users/identities`` (how they sign in) and ``/users/profile/email/confirm`` (the mailed link)."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from accounts.selectors import identities_of
+from accounts.serializers import AccountIdentitiesSerializer, account_identities
 from core.pagination import paginate
 from marketplace.selectors import datasets as dataset_selectors
 from marketplace.selectors.users import purchases_of_buyer, user_stats
@@ -15,7 +20,7 @@ from marketplace.serializers.outputs import (
     UserPurchaseSerializer,
     UserSerializer,
 )
-from marketplace.services.profiles import profile_update
+from marketplace.services.profiles import profile_email_confirm, profile_update
 from marketplace.views.base import PAGE_FIELDS, MarketplaceView, errors_for, page_answer
 from marketplace.views.trained_models import ModelListResponse, model_list_response
 
@@ -63,14 +68,52 @@ class ProfileView(MarketplaceView):
 
     @extend_schema(
         summary="Update your profile",
+        description="A new e-mail address is unverified (`emailVerified: false`) until its owner follows "
+        "the confirmation link mailed to it; until then it links no other sign-in to this account.",
         request=ProfileUpdateSerializer,
         responses={200: UserResponse, **errors_for(400, 401, 409)},
     )
     def put(self, request):
         body = ProfileUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        user = profile_update(user=request.user, **body.validated_data)
+        confirm_path = reverse("marketplace-profile-email-confirm")
+        user = profile_update(
+            user=request.user,
+            confirmation_url=lambda token: request.build_absolute_uri(f"{confirm_path}?token={token}"),
+            **body.validated_data,
+        )
         return Response({"user": _profile_body(user)["user"]})
+
+
+class ProfileEmailConfirmView(MarketplaceView):
+    """The link mailed to a new profile address: whoever can read that mailbox confirms it."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(
+        summary="Confirm a profile e-mail address (the link mailed by PUT /users/profile)",
+        parameters=[OpenApiParameter("token", str, required=True, description="From the mailed link")],
+        responses={
+            200: inline_serializer(
+                "MarketplaceEmailConfirmed",
+                {"email": serializers.EmailField(), "emailVerified": serializers.BooleanField()},
+            ),
+            **errors_for(401, 409),
+        },
+    )
+    def get(self, request):
+        user = profile_email_confirm(token=request.query_params.get("token", ""))
+        return Response({"email": user.email, "emailVerified": user.email_verified})
+
+
+class UserIdentitiesView(MarketplaceView):
+    @extend_schema(
+        summary="The ways you sign in (wallets, Clerk, NextAuth) and your e-mail address",
+        responses={200: AccountIdentitiesSerializer, **errors_for(401)},
+    )
+    def get(self, request):
+        return Response(account_identities(request.user, identities_of(user=request.user)))
 
 
 class UserDatasetsView(MarketplaceView):

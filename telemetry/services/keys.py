@@ -14,9 +14,13 @@ from django.utils.crypto import salted_hmac
 from accounts import services as account_services
 from accounts.models import ApiKey
 from core import ratelimit
+from core.jobs import job_enqueue
 from telemetry import conf
 from telemetry import errors as telemetry_errors
 from telemetry.models import KeyConfirmation, TelemetryAccount, TelemetryKey, Tier
+
+# Sent once the key is committed; an unreachable broker leaves the e-mail unsent, never the key unissued.
+KEY_CONFIRMATION_SEND_TASK = "telemetry.telemetry_key_confirmation_send_task"
 
 
 @dataclass(frozen=True)
@@ -54,15 +58,9 @@ def api_key_issue(*, email: str, confirm_url: str = "") -> IssuedKey:
         user=user, product=conf.API_KEY_PRODUCT, key_prefix=conf.API_KEY_PREFIX, name="POST /api/v1/keys"
     )
     key = TelemetryKey.objects.create(api_key=issued.api_key, account=account)
-    transaction.on_commit(lambda: _send_confirmation(key_id=key.pk, confirm_url=confirm_url))
+    job_enqueue(KEY_CONFIRMATION_SEND_TASK, args=[key.pk, confirm_url])
     requests_per_minute, _ = ratelimit.limit_for("telemetry.requests")
     return IssuedKey(raw_key=issued.raw_key, tier=Tier.FREE, rate_limit=requests_per_minute)
-
-
-def _send_confirmation(*, key_id: int, confirm_url: str) -> None:
-    from telemetry.tasks import telemetry_key_confirmation_send_task
-
-    telemetry_key_confirmation_send_task.delay(key_id, confirm_url)
 
 
 def confirmation_code(key: TelemetryKey) -> str:

@@ -22,10 +22,12 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, F, Q
 
+from core.jobs import job_send
 from telemetry import conf
 from telemetry.models import ContributorDay, Error, FixReview, Pattern, PatternSetVersion
 
 REBUILD_PENDING_KEY = "telemetry:pattern-set:rebuild-pending"
+PATTERN_SET_REBUILD_TASK = "telemetry.pattern_set_rebuild_task"
 _CHUNK = 1000
 
 
@@ -52,8 +54,6 @@ _flag_set_here_until = 0.0
 def pattern_set_rebuild_request() -> bool:
     """Ask for a rebuild; returns False when one is already on its way (this ask joins it)."""
     global _flag_set_here_until
-    from telemetry.tasks import pattern_set_rebuild_task
-
     delay = conf.REBUILD_DELAY_SECONDS
     if delay > 0:
         now = time.monotonic()
@@ -62,7 +62,8 @@ def pattern_set_rebuild_request() -> bool:
         if not cache.add(REBUILD_PENDING_KEY, 1, timeout=delay):
             return False
         _flag_set_here_until = now + delay - 1  # a second's margin against clock differences
-    pattern_set_rebuild_task.apply_async(countdown=delay)
+    # Not sent (broker down): the pairs stay dirty and beat's periodic rebuild picks them up.
+    job_send(PATTERN_SET_REBUILD_TASK, countdown=delay)
     return True
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from accounts import services
-from accounts.models import ApiKey, AuthSession
+from accounts.models import ApiKey, AuthSession, Identity
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ def staff_client(client, admin_user):
 
 @pytest.fixture
 def user_with_key_and_session(user):
-    services.user_get_or_create_for_identity(provider="github", subject="42", email=user.email)
+    Identity.objects.create(user=user, provider="github", subject="42")
     services.api_key_create(user=user, product="coder", key_prefix="ac_")
     services.auth_session_start(user=user, product="coder")
     return user

@@ -8,9 +8,9 @@ from rest_framework.response import Response
 
 from accounts import selectors, services
 from accounts.authentication import ApiKeyAuthentication, SessionCookieAuthentication
+from accounts.identity import VerifiedIdentity
 from accounts.models import ApiKey, Identity
 from core.views import ApiView
-from tests.factories import UserFactory
 
 
 class ProbeKeyAuthentication(ApiKeyAuthentication):
@@ -39,32 +39,23 @@ pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]
 
 
 def test_new_identity_creates_a_user():
-    user, created = services.user_get_or_create_for_identity(
-        provider="clerk", subject="user_1", email="ada@example.com", display_name="Ada"
+    user, created = services.user_for_identity(
+        identity=VerifiedIdentity(
+            provider="clerk", subject="user_1", email="ada@example.com", email_verified=True, display_name="Ada"
+        )
     )
 
     assert created
-    assert user.email == "ada@example.com" and user.display_name == "Ada"
+    assert user.email == "ada@example.com" and user.display_name == "Ada" and user.email_verified
     assert Identity.objects.filter(user=user, provider="clerk", subject="user_1").exists()
 
 
 def test_known_identity_returns_its_user():
-    first, _ = services.user_get_or_create_for_identity(provider="clerk", subject="user_1")
+    first, _ = services.user_for_identity(identity=VerifiedIdentity(provider="clerk", subject="user_1"))
 
-    again, created = services.user_get_or_create_for_identity(provider="clerk", subject="user_1")
+    again, created = services.user_for_identity(identity=VerifiedIdentity(provider="clerk", subject="user_1"))
 
     assert again == first and not created
-
-
-def test_identity_with_a_known_email_links_to_that_user_case_insensitively():
-    existing = UserFactory(email="Ada@Example.com")
-
-    user, created = services.user_get_or_create_for_identity(
-        provider="nextauth", subject="abc", email="ada@example.COM"
-    )
-
-    assert user == existing and not created
-    assert existing.identities.filter(provider="nextauth").exists()
 
 
 def test_api_key_is_shown_once_and_stored_hashed(user):

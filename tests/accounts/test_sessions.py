@@ -45,7 +45,7 @@ def test_a_token_whose_session_belongs_to_another_user_is_refused(client, signed
 
 
 def test_refresh_rotates_both_tokens(client, signed_in):
-    rotated = services.auth_session_refresh(raw_refresh_token=signed_in.tokens.refresh)
+    rotated = services.auth_session_refresh(raw_refresh_token=signed_in.tokens.refresh, product="coder")
 
     assert rotated.refresh != signed_in.tokens.refresh
     assert client.get(PROTECTED, **bearer(rotated.access)).status_code == 200
@@ -53,18 +53,18 @@ def test_refresh_rotates_both_tokens(client, signed_in):
 
 def test_reusing_a_rotated_refresh_token_revokes_the_session(client, signed_in):
     # Given a refresh token that was already exchanged
-    rotated = services.auth_session_refresh(raw_refresh_token=signed_in.tokens.refresh)
+    rotated = services.auth_session_refresh(raw_refresh_token=signed_in.tokens.refresh, product="coder")
 
     # When the old one is presented again (it leaked)
     with pytest.raises(DomainError) as raised:
-        services.auth_session_refresh(raw_refresh_token=signed_in.tokens.refresh)
+        services.auth_session_refresh(raw_refresh_token=signed_in.tokens.refresh, product="coder")
 
     # Then it is refused and every token of the session stops working
     assert raised.value.status == 401
     assert AuthSession.objects.get(pk=signed_in.session.pk).revoked_reason == "refresh_token_reuse"
     assert client.get(PROTECTED, **bearer(rotated.access)).status_code == 401
     with pytest.raises(DomainError):
-        services.auth_session_refresh(raw_refresh_token=rotated.refresh)
+        services.auth_session_refresh(raw_refresh_token=rotated.refresh, product="coder")
 
 
 def test_after_logout_access_and_refresh_tokens_get_401(client, signed_in):
@@ -74,7 +74,7 @@ def test_after_logout_access_and_refresh_tokens_get_401(client, signed_in):
 
     assert response.status_code == 401, response.json()
     with pytest.raises(DomainError) as raised:
-        services.auth_session_refresh(raw_refresh_token=signed_in.tokens.refresh)
+        services.auth_session_refresh(raw_refresh_token=signed_in.tokens.refresh, product="coder")
     assert raised.value.status == 401
 
 
@@ -119,8 +119,8 @@ def test_disabled_user_is_refused(client, user, signed_in):
 
 
 def test_concurrent_refreshes_of_one_token_let_one_win(signed_in):
-    first = services.auth_session_refresh(raw_refresh_token=signed_in.tokens.refresh)
+    first = services.auth_session_refresh(raw_refresh_token=signed_in.tokens.refresh, product="coder")
 
     with pytest.raises(DomainError):
-        services.auth_session_refresh(raw_refresh_token=signed_in.tokens.refresh)
+        services.auth_session_refresh(raw_refresh_token=signed_in.tokens.refresh, product="coder")
     assert first.access

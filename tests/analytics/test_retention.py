@@ -10,7 +10,7 @@ from django.conf import settings
 from analytics import conf
 from analytics.models import ActiveDay, AnalyticsUser, AuditLogEntry, DailyRollup, ErrorReport, Feedback, UsageEvent
 from analytics.services.retention import retention_purge
-from analytics.tasks import analytics_retention_purge_task
+from analytics.tasks import retention_purge_task
 from tests.analytics.factories import AnalyticsUserFactory, ErrorReportFactory, FeedbackFactory, UsageEventFactory
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
@@ -38,7 +38,7 @@ def test_the_default_retention_is_a_year():
 
 def test_the_beat_schedule_runs_the_purge():
     entry = settings.CELERY_BEAT_SCHEDULE["analytics-retention-purge"]
-    assert entry["task"] == analytics_retention_purge_task.name
+    assert entry["task"] == retention_purge_task.name
 
 
 @pytest.mark.django_db
@@ -95,7 +95,7 @@ def test_the_task_runs_the_purge(db):
     user = AnalyticsUserFactory(last_seen=datetime.now(UTC))
     UsageEventFactory(user=user, timestamp=datetime.now(UTC) - timedelta(days=conf.RETENTION_DAYS + 5))
 
-    result = analytics_retention_purge_task.delay()
+    result = retention_purge_task.delay()
 
     assert result.get()["usage_events"] == 1
     assert date.today()  # the task ran in-process (eager)

@@ -7,8 +7,8 @@ import time
 import pytest
 from rest_framework.test import APIClient
 
+from accounts.identity.nextauth import encode_session_token
 from cerebro import metrics
-from cerebro.nextauth import encode_session_token
 from cerebro.retrieval import cache as two_level_cache
 from cerebro.retrieval import memory_sql
 from tests.cerebro.live_server import asgi_server  # noqa: F401  (a fixture for the SSE tests)

@@ -1,5 +1,7 @@
 """Signing in to the minicontratos API: NextAuth v4 session cookies, bearer tokens, ping."""
 
+import base64
+import json
 import time
 from datetime import timedelta
 
@@ -7,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from accounts import services as account_services
+from accounts.identity import nextauth
 from accounts.models import AuthSession, Identity
-from cerebro import nextauth
 from tests.cerebro.conftest import NEXTAUTH_SECRET, nextauth_cookie
 from tests.factories import UserFactory
 
@@ -29,14 +31,87 @@ def test_key_derivation_matches_nextauth_v4():
     assert nextauth.derive_encryption_key("secret") == okm
 
 
-def test_a_nextauth_cookie_signs_in_the_user_with_that_email(client):
-    person = UserFactory(email="ana@example.com")
-    client.cookies["next-auth.session-token"] = nextauth_cookie({"sub": "oauth-123", "email": "ana@example.com"})
+def test_a_nextauth_cookie_with_a_verified_email_signs_in_the_user_with_that_verified_email(client):
+    person = UserFactory(email="ana@example.com", email_verified_at=timezone.now())
+    client.cookies["next-auth.session-token"] = nextauth_cookie(
+        {"sub": "oauth-123", "email": "ana@example.com", "email_verified": True}
+    )
 
     r = client.get(HISTORY)
 
     assert r.status_code == 200, r.json()
     assert Identity.objects.get(provider="nextauth", subject="oauth-123").user == person
+
+
+def test_a_session_address_the_app_does_not_vouch_for_links_nothing(client):
+    # given an account whose owner verified ana@example.com, and an app session that merely says
+    # "ana@example.com" (the minicontratos app registers any address with a password, unconfirmed)
+    person = UserFactory(email="ana@example.com", email_verified_at=timezone.now())
+    client.cookies["authjs.session-token"] = nextauth.encode_session_token(
+        {"sub": "u-1", "id": "u-1", "type": "regular", "email": "ana@example.com", "exp": int(time.time()) + 600},
+        NEXTAUTH_SECRET,
+        cookie_name="authjs.session-token",
+    )
+
+    r = client.get(HISTORY)
+
+    assert r.status_code == 200, r.json()
+    assert Identity.objects.get(provider="nextauth", subject="u-1").user != person
+
+
+def test_a_deployment_may_declare_its_apps_addresses_verified(client, settings):
+    settings.NEXTAUTH_EMAILS_VERIFIED = True
+    person = UserFactory(email="ana@example.com", email_verified_at=timezone.now())
+    client.cookies["next-auth.session-token"] = nextauth_cookie({"sub": "oauth-9", "email": "ana@example.com"})
+
+    assert client.get(HISTORY).status_code == 200
+    assert Identity.objects.get(provider="nextauth", subject="oauth-9").user == person
+
+
+@pytest.mark.parametrize("cookie_name", ["authjs.session-token", "__Secure-authjs.session-token"])
+def test_an_authjs_v5_session_cookie_signs_in(client, cookie_name):
+    # given the session the minicontratos app (Auth.js v5, next-auth 5 beta) sets: A256CBC-HS512,
+    # the key derived with the cookie name as salt, its thumbprint as kid, and the app's claims
+    claims = {"name": None, "email": "guest-1712", "sub": "7f0c", "id": "7f0c", "type": "guest"}
+    token = nextauth.encode_session_token(
+        {**claims, "exp": int(time.time()) + 600}, NEXTAUTH_SECRET, cookie_name=cookie_name
+    )
+    header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    assert header["enc"] == "A256CBC-HS512" and header["alg"] == "dir" and header["kid"]
+
+    client.cookies[cookie_name + ".0"] = token[:60]
+    client.cookies[cookie_name + ".1"] = token[60:]
+    r = client.get(HISTORY)
+
+    assert r.status_code == 200, r.json()
+    identity = Identity.objects.get(provider="nextauth", subject="7f0c")
+    assert identity.user.email is None  # a guest's "guest-<n>" is not an address
+
+
+def test_an_authjs_cookie_sealed_for_another_cookie_name_is_refused(client):
+    # the v5 key depends on the cookie name (the HKDF salt): a token moved to another name is refused
+    token = nextauth.encode_session_token(
+        {"sub": "s", "exp": int(time.time()) + 600}, NEXTAUTH_SECRET, cookie_name="__Secure-authjs.session-token"
+    )
+    client.cookies["authjs.session-token"] = token
+
+    r = client.get(HISTORY)
+
+    assert r.status_code == 401, r.json()
+
+
+def test_authjs_key_derivation_matches_rfc_5869(client):
+    # HKDF-SHA256(ikm=secret, salt=cookie name, info="Auth.js Generated Encryption Key (<name>)", 64 bytes)
+    import hashlib
+    import hmac
+
+    name = b"authjs.session-token"
+    prk = hmac.new(name, b"secret", hashlib.sha256).digest()
+    info = b"Auth.js Generated Encryption Key (" + name + b")"
+    first = hmac.new(prk, info + b"\x01", hashlib.sha256).digest()
+    second = hmac.new(prk, first + info + b"\x02", hashlib.sha256).digest()
+
+    assert nextauth.derive_authjs_key("secret", name.decode(), "A256CBC-HS512") == first + second
 
 
 def test_the_secure_cookie_name_and_chunked_cookies_work(client):

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def test_the_purge_job_is_scheduled():
     entry = settings.CELERY_BEAT_SCHEDULE["cerebro-memory-purge-expired"]
 
-    assert entry["task"] == "cerebro.memory_purge_expired"
+    assert entry["task"] == "cerebro.memory_purge_expired_task"
     assert entry["schedule"] <= 900
 
 

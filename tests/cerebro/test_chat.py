@@ -5,6 +5,7 @@ import time
 
 import httpx
 import pytest
+from django.utils import timezone
 
 from cerebro.models import Chat, ChatMessage
 from cerebro.services.memory import memory_upsert
@@ -113,8 +114,8 @@ def test_a_model_failure_mid_stream_ends_with_an_error_frame(asgi_server, llm_en
 
 @pytest.mark.django_db(transaction=True)
 def test_a_nextauth_cookie_signs_in_the_chat(asgi_server, llm_not_configured):
-    person = UserFactory(email="chat@example.com")
-    cookie = nextauth_cookie({"sub": "na-1", "email": "chat@example.com"})
+    person = UserFactory(email="chat@example.com", email_verified_at=timezone.now())
+    cookie = nextauth_cookie({"sub": "na-1", "email": "chat@example.com", "email_verified": True})
 
     with httpx.Client(base_url=asgi_server, timeout=10, cookies={"next-auth.session-token": cookie}) as client:
         response = client.post(CHAT, json={"messages": [{"role": "user", "content": "hi"}]})

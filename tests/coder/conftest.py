@@ -19,6 +19,7 @@ from tests.coder.fake_github import ACCESS_TOKEN, fake_github  # noqa: F401 - fi
 from tests.coder.local_git import make_bare_repository
 
 CLERK_ISSUER = "https://clerk.example.test"
+CLERK_PARTY = "https://app.example.test"
 
 
 @pytest.fixture(scope="session")
@@ -37,22 +38,41 @@ def clerk_public_pem(clerk_private_key) -> str:
 
 @pytest.fixture
 def clerk_configured(settings, clerk_public_pem):
-    """Clerk verification with a PEM public key and an issuer, as in production."""
+    """Clerk verification with a PEM public key, an issuer and an authorized party, as in production."""
     settings.CLERK_JWT_PUBLIC_KEY = clerk_public_pem
     settings.CLERK_JWKS_URL = ""
     settings.CLERK_ISSUER = CLERK_ISSUER
+    settings.CLERK_AUTHORIZED_PARTIES = [CLERK_PARTY]
     return settings
 
 
 @pytest.fixture
 def clerk_token(clerk_private_key):
-    """Mint a Clerk session token: ``clerk_token(sub=..., email=..., **claims)``."""
+    """Mint a Clerk session token: ``clerk_token(sub=..., email=..., **claims)``, shaped as Clerk's
+    own (``azp``, ``v: 2``) with the ``email`` / ``email_verified`` custom claims."""
 
-    def mint(sub: str = "user_2abc", email: str | None = "ada@example.com", key=None, headers=None, **claims) -> str:
+    def mint(
+        sub: str = "user_2abc",
+        email: str | None = "ada@example.com",
+        key=None,
+        headers=None,
+        email_verified: bool = True,
+        **claims,
+    ) -> str:
         now = int(time.time())
-        payload = {"sub": sub, "sid": "sess_1", "iss": CLERK_ISSUER, "iat": now, "nbf": now - 1, "exp": now + 300}
+        payload = {
+            "sub": sub,
+            "sid": "sess_1",
+            "iss": CLERK_ISSUER,
+            "azp": CLERK_PARTY,
+            "iat": now,
+            "nbf": now - 1,
+            "exp": now + 300,
+            "v": 2,
+        }
         if email:
             payload["email"] = email
+            payload["email_verified"] = email_verified
         payload.update(claims)
         return jwt.encode(payload, key or clerk_private_key, algorithm="RS256", headers=headers or {"kid": "ins_1"})
 

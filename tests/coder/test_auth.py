@@ -11,11 +11,12 @@ import pytest
 import respx
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.management import call_command
+from django.utils import timezone
 
 from accounts.models import Identity
 from coder import conf
 from coder.models import CoderAccount, CreditTransaction
-from tests.coder.conftest import CLERK_ISSUER
+from tests.coder.conftest import CLERK_ISSUER, CLERK_PARTY
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +66,7 @@ def test_login_creates_the_user_with_welcome_credits_and_answers_the_spec_shape(
 
 
 def test_login_sets_the_session_cookie_httponly_lax(api_client, clerk_configured, clerk_token, settings):
-    settings.DEBUG = False
+    settings.PRODUCTION = True
 
     r = login(api_client, clerk_token())
 
@@ -76,8 +77,10 @@ def test_login_sets_the_session_cookie_httponly_lax(api_client, clerk_configured
     assert cookie["path"] == "/coder"
 
 
-def test_login_cookie_is_not_secure_under_debug(api_client, clerk_configured, clerk_token, settings):
-    settings.DEBUG = True
+def test_login_cookie_is_not_secure_on_a_plain_http_development_server(
+    api_client, clerk_configured, clerk_token, settings
+):
+    settings.PRODUCTION = False
 
     r = login(api_client, clerk_token())
 
@@ -85,13 +88,22 @@ def test_login_cookie_is_not_secure_under_debug(api_client, clerk_configured, cl
     assert not r.cookies[conf.SESSION_COOKIE_NAME]["secure"]
 
 
-def test_login_matches_an_existing_user_by_email(api_client, clerk_configured, clerk_token):
-    existing = UserFactory(email="Ada@Example.com")
+def test_login_matches_an_existing_user_by_a_verified_email(api_client, clerk_configured, clerk_token):
+    existing = UserFactory(email="Ada@Example.com", email_verified_at=timezone.now())
 
-    r = login(api_client, clerk_token(sub="user_ada", email="ada@example.com"))
+    r = login(api_client, clerk_token(sub="user_ada", email="ada@example.com", email_verified=True))
 
     assert r.status_code == 200, r.json()
     assert r.json()["data"]["user"]["id"] == str(existing.pk)
+
+
+def test_login_with_an_address_clerk_does_not_verify_links_nothing(api_client, clerk_configured, clerk_token):
+    existing = UserFactory(email="ada@example.com", email_verified_at=timezone.now())
+
+    r = login(api_client, clerk_token(sub="user_ada2", email="ada@example.com", email_verified=False))
+
+    assert r.status_code == 200, r.json()
+    assert r.json()["data"]["user"]["id"] != str(existing.pk)
 
 
 def test_second_login_does_not_grant_welcome_credits_again(api_client, clerk_configured, clerk_token):
@@ -110,6 +122,8 @@ def test_second_login_does_not_grant_welcome_credits_again(api_client, clerk_con
         pytest.param(lambda mint: mint(exp=int(time.time()) - 60), id="expired"),
         pytest.param(lambda mint: mint(nbf=int(time.time()) + 600), id="not-yet-valid"),
         pytest.param(lambda mint: mint(iss="https://evil.example"), id="wrong-issuer"),
+        pytest.param(lambda mint: mint(azp="https://evil.example"), id="wrong-party"),
+        pytest.param(lambda mint: mint(azp=None), id="no-party"),
         pytest.param(
             lambda mint: mint(key=rsa.generate_private_key(public_exponent=65537, key_size=2048)), id="wrong-key"
         ),
@@ -133,19 +147,26 @@ def test_invalid_clerk_tokens_are_refused(api_client, clerk_configured, clerk_to
 
 
 def test_token_without_subject_is_refused(api_client, clerk_configured, clerk_private_key):
-    token = jwt.encode({"exp": int(time.time()) + 60, "iss": CLERK_ISSUER}, clerk_private_key, algorithm="RS256")
+    token = jwt.encode(
+        {"exp": int(time.time()) + 60, "iss": CLERK_ISSUER, "azp": CLERK_PARTY}, clerk_private_key, algorithm="RS256"
+    )
 
     r = login(api_client, token)
 
     assert r.status_code == 401, r.json()
 
 
-def test_issuer_is_not_checked_when_not_configured(api_client, clerk_configured, clerk_token, settings):
-    settings.CLERK_ISSUER = ""
+@pytest.mark.parametrize("unset", ["CLERK_ISSUER", "CLERK_AUTHORIZED_PARTIES"])
+def test_a_real_clerk_key_without_issuer_or_party_accepts_no_token(
+    api_client, clerk_configured, clerk_token, settings, unset
+):
+    # given a Clerk key, but no issuer or no authorized party configured
+    setattr(settings, unset, "" if unset == "CLERK_ISSUER" else [])
 
+    # when a token that would otherwise verify arrives, then it is not accepted
     r = login(api_client, clerk_token(iss="https://any-instance.clerk.accounts.dev"))
 
-    assert r.status_code == 200, r.json()
+    assert r.status_code == 503, r.json()
 
 
 def test_missing_clerk_token_is_a_validation_error(api_client, clerk_configured):
@@ -161,6 +182,7 @@ def test_jwks_keys_are_fetched_cached_and_refetched_for_a_new_kid(api_client, se
     settings.CLERK_JWT_PUBLIC_KEY = ""
     settings.CLERK_JWKS_URL = "https://clerk.example.test/.well-known/jwks.json"
     settings.CLERK_ISSUER = CLERK_ISSUER
+    settings.CLERK_AUTHORIZED_PARTIES = [CLERK_PARTY]
     jwk = jwt.algorithms.RSAAlgorithm.to_jwk(clerk_private_key.public_key(), as_dict=True)
     rotated_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     rotated_jwk = jwt.algorithms.RSAAlgorithm.to_jwk(rotated_key.public_key(), as_dict=True)
@@ -187,23 +209,25 @@ def test_jwks_keys_are_fetched_cached_and_refetched_for_a_new_kid(api_client, se
         assert route.call_count == 2
 
 
-def test_clerk_not_configured_outside_debug_is_503(api_client, settings, clerk_token):
+def test_clerk_not_configured_in_production_is_503(api_client, settings, clerk_token):
     settings.CLERK_JWT_PUBLIC_KEY = ""
     settings.CLERK_JWKS_URL = ""
-    settings.DEBUG = False
+    settings.PRODUCTION = True
 
     r = login(api_client, clerk_token())
 
     assert r.status_code == 503, r.json()
 
 
-def test_dev_token_command_signs_in_on_a_debug_server(api_client, settings, tmp_path, monkeypatch, capsys):
-    # Given a development server without any Clerk key
+def test_dev_token_command_signs_in_on_a_development_server(api_client, settings, tmp_path, capsys):
+    # Given a development server (not production, no debug pages) without any Clerk key
     settings.CLERK_JWT_PUBLIC_KEY = ""
     settings.CLERK_JWKS_URL = ""
     settings.CLERK_ISSUER = ""
-    settings.DEBUG = True
-    monkeypatch.setattr(conf, "DEV_CLERK_KEY_PATH", tmp_path / "dev-key.pem")
+    settings.CLERK_AUTHORIZED_PARTIES = []
+    settings.PRODUCTION = False
+    settings.DEBUG = False
+    settings.CLERK_DEV_KEY_PATH = tmp_path / "dev-key.pem"
 
     # When the management command mints a token
     call_command("coder_dev_clerk_token", "--email", "dev@example.com")
@@ -215,8 +239,13 @@ def test_dev_token_command_signs_in_on_a_debug_server(api_client, settings, tmp_
     assert r.json()["data"]["user"]["email"] == "dev@example.com"
     assert (tmp_path / "dev-key.pem").stat().st_mode & 0o077 == 0
 
-    # And a production server (DEBUG off) does not trust the development key
-    settings.DEBUG = False
+    # And its claims are a real Clerk token's: the development issuer and authorized party
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["iss"] == "https://clerk.development.invalid" and claims["azp"] == "http://localhost:3000"
+    assert claims["email_verified"] is True
+
+    # And a production server does not trust the development key
+    settings.PRODUCTION = True
     assert login(api_client, token).status_code == 503
 
 

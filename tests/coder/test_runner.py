@@ -339,6 +339,6 @@ def test_the_celery_task_runs_the_task(coder_user, local_repository, ai_model, l
     task = create(coder_user, local_repository, ai_model, type_="ask", prompt="What does login do?")
     llm_endpoint_configured.reply("It signs a user in.", usage=(10, 10))
 
-    outcome = task_run_task.apply(args=[str(task.pk)]).get()
+    outcome = task_run_task.apply(args=[str(task.pk)], task_id=task.run_id).get()
 
     assert outcome == "completed"

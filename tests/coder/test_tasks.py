@@ -14,6 +14,7 @@ from coder.models import CoderAccount, CreditTransaction, Task
 from coder.services import tasks as task_services
 from coder.services.tasks import ResultDraft, task_create, task_estimate_credits, task_settle
 from config.celery import app as celery_app
+from core import jobs
 from core.errors import DomainError
 from tests.coder.factories import AIModelFactory, CoderAccountFactory, RepositoryFactory, TaskFactory
 from tests.factories import UserFactory
@@ -25,9 +26,9 @@ TASKS = "/coder/api/tasks"
 
 @pytest.fixture
 def enqueued(monkeypatch):
-    """Records the runs handed to Celery instead of running them."""
+    """Records the runs handed to Celery (core.jobs sends them once committed) instead of running them."""
     runs = []
-    monkeypatch.setattr(task_services, "task_enqueue", lambda *, task: runs.append(task.pk))
+    monkeypatch.setattr(jobs, "job_send", lambda task_name, *, args, **options: runs.append(args[0]) or True)
     return runs
 
 

@@ -6,7 +6,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from accounts.authentication import JWTAuthentication
+from accounts.authentication import ProductJWTAuthentication
 from core import errors
 from core.views import ApiView
 
@@ -41,8 +41,12 @@ class ValidateView(ApiView):
         return Response({"ok": True})
 
 
+class ProbeJWTAuthentication(ProductJWTAuthentication):
+    product = "coder"
+
+
 class ProtectedView(ApiView):
-    authentication_classes = [JWTAuthentication]
+    authentication_classes = [ProbeJWTAuthentication]
     permission_classes = [IsAuthenticated]
 
     def get(self, request):

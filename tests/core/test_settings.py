@@ -1,6 +1,9 @@
-"""Production mode: refuses to start without a secret, passes check --deploy with no warning."""
+"""Settings modes: production refuses to start without its keys and passes check --deploy with no
+warning; every other server generates its own keys into VAR_DIR and reuses them."""
 
+import json
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -10,8 +13,11 @@ from cryptography.fernet import Fernet
 ROOT = Path(__file__).resolve().parents[2]
 
 
+KEY_VARIABLES = {"SECRET_KEY", "JWT_SIGNING_KEY", "DJANGO_DEBUG", "FIELD_ENCRYPTION_KEY", "ENVIRONMENT"}
+
+
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean_env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DJANGO_DEBUG", "FIELD_ENCRYPTION_KEY"}}
+    clean_env = {k: v for k, v in os.environ.items() if k not in KEY_VARIABLES}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -52,3 +58,89 @@ def test_check_deploy_refuses_production_without_a_field_encryption_key():
 
     assert result.returncode != 0
     assert "core.E001" in result.stdout + result.stderr
+
+
+def test_check_deploy_refuses_a_clerk_key_without_issuer_and_authorized_parties():
+    result = run_manage(
+        "check",
+        "--deploy",
+        **PRODUCTION,
+        FIELD_ENCRYPTION_KEY=Fernet.generate_key().decode(),
+        CLERK_JWKS_URL="https://clerk.example.com/.well-known/jwks.json",
+    )
+
+    assert result.returncode != 0
+    assert "accounts.E001" in result.stdout + result.stderr
+    assert "CLERK_ISSUER and CLERK_AUTHORIZED_PARTIES" in result.stdout + result.stderr
+
+
+def test_check_deploy_passes_with_clerk_fully_configured():
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        **PRODUCTION,
+        FIELD_ENCRYPTION_KEY=Fernet.generate_key().decode(),
+        CLERK_JWKS_URL="https://clerk.example.com/.well-known/jwks.json",
+        CLERK_ISSUER="https://clerk.example.com",
+        CLERK_AUTHORIZED_PARTIES="https://app.example.com",
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- Keys outside production ----------------------------------------------------------------------------
+
+SHOW_KEYS = (
+    "from django.conf import settings; import json; print(json.dumps({"
+    "'secret': settings.SECRET_KEY, 'jwt': settings.SIMPLE_JWT['SIGNING_KEY'], "
+    "'fields': settings.FIELD_ENCRYPTION_KEY, 'debug': settings.DEBUG, 'production': settings.PRODUCTION}))"
+)
+
+
+def keys_of(var_dir: Path, **env: str) -> dict:
+    result = run_manage("shell", "-c", SHOW_KEYS, VAR_DIR=str(var_dir), **env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_a_fresh_server_generates_private_keys_and_reuses_them(tmp_path):
+    # given a fresh runtime directory, when the server starts, then it makes its own keys (mode 0600)
+    first = keys_of(tmp_path / "var")
+    for name in ("secret_key", "field_encryption_key"):
+        path = tmp_path / "var" / "keys" / name
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, name
+    assert first["secret"] != "django-insecure-development-only-key-never-use-in-production"
+    assert first["jwt"] == first["secret"] and len(first["secret"]) >= 50
+    assert Fernet(first["fields"].encode())  # a real Fernet key
+    assert first["debug"] is False and first["production"] is False
+
+    # and the next start uses the same keys
+    assert keys_of(tmp_path / "var") == first
+
+
+def test_two_clones_sign_with_different_keys(tmp_path):
+    one, two = keys_of(tmp_path / "one"), keys_of(tmp_path / "two")
+
+    assert one["secret"] != two["secret"] and one["fields"] != two["fields"]
+
+
+def test_development_mode_is_one_variable_away(tmp_path):
+    assert keys_of(tmp_path / "var", DJANGO_DEBUG="1")["debug"] is True
+
+
+def test_keys_from_the_environment_win_and_nothing_is_generated(tmp_path):
+    keys = keys_of(tmp_path / "var", SECRET_KEY="s" * 50, FIELD_ENCRYPTION_KEY="f" * 40)
+
+    assert keys["secret"] == "s" * 50 and keys["fields"] == "f" * 40
+    assert not (tmp_path / "var" / "keys" / "secret_key").exists()
+
+
+def test_production_never_generates_keys_nor_shows_debug_pages(tmp_path):
+    refused = run_manage("check", DJANGO_DEBUG="0", VAR_DIR=str(tmp_path / "var"))
+    debug_in_production = run_manage("check", ENVIRONMENT="production", DJANGO_DEBUG="1", SECRET_KEY="s" * 50)
+
+    assert refused.returncode != 0 and "SECRET_KEY must be set" in refused.stderr
+    assert not (tmp_path / "var" / "keys" / "secret_key").exists()
+    assert debug_in_production.returncode != 0 and "production never shows debug pages" in debug_in_production.stderr

@@ -49,7 +49,9 @@ def test_unknown_and_malformed_cids():
 
 
 def test_download_tokens_carry_the_grant_until_they_expire(monkeypatch):
-    token, grant = storage.sign_download("bafkreiabc", filename="a.csv", content_type="text/csv", ttl_seconds=60)
+    token, grant = storage.sign_download(
+        "bafkreiabc", product="marketplace", filename="a.csv", content_type="text/csv", ttl_seconds=60
+    )
     verified = storage.verify_download(token)
     assert verified.cid == "bafkreiabc" and verified.filename == "a.csv" and verified.expires_at == grant.expires_at
     with pytest.raises(storage.InvalidDownloadTokenError):

@@ -19,7 +19,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts import services as account_services
-from accounts.websocket import JWTAuthMiddleware, browser_origin_validator
+from accounts.websocket import browser_origin_validator
 from config.asgi import application
 from config.routing import websocket_urlpatterns
 from core.consumers import UNAUTHORIZED_CLOSE_CODE
@@ -146,6 +146,26 @@ def test_session_cookie_of_another_product_is_closed_with_4401(user):
     assert first_reply(headers=headers) == SIGNED_OUT
 
 
+# --- Each socket takes its own product's credentials only ----------------------------------------------
+
+
+@pytest.mark.parametrize("product", ["marketplace", "cerebro"])
+def test_another_products_token_on_the_coder_socket_is_closed_with_4401(user, product):
+    # given a live session of another product (a marketplace wallet sign-in, say)
+    other = account_services.auth_session_start(user=user, product=product)
+
+    # when it opens the coder socket, in each way a client carries a token, then it is refused
+    assert first_reply(f"/coder/ws?token={other.tokens.access}") == SIGNED_OUT
+    assert first_reply(headers=[(b"authorization", f"Bearer {other.tokens.access}".encode())]) == SIGNED_OUT
+    assert first_reply(headers=[(b"cookie", f"access_token={other.tokens.access}".encode())]) == SIGNED_OUT
+
+
+def test_a_coder_token_and_cookie_on_the_marketplace_socket_are_closed_with_4401(user, coder_session):
+    assert first_reply(f"/marketplace/ws?token={coder_session.tokens.access}") == SIGNED_OUT
+    cookie = [(b"cookie", f"async_coder_session={coder_session.session_key}".encode())]
+    assert first_reply("/marketplace/ws", headers=cookie) == SIGNED_OUT
+
+
 def test_token_of_a_deactivated_user_is_closed_with_4401(user, coder_session):
     user.is_active = False
     user.save(update_fields=["is_active"])
@@ -169,7 +189,7 @@ def test_browser_on_a_foreign_site_is_refused_before_sign_in(coder_session):
 def test_front_end_allowed_by_cors_connects(settings, user, coder_session):
     # Given a front end on its own origin, allowed by CORS
     settings.CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
-    app = browser_origin_validator(JWTAuthMiddleware(URLRouter(websocket_urlpatterns)))
+    app = browser_origin_validator(URLRouter(websocket_urlpatterns))
     path = f"/coder/ws?token={coder_session.tokens.access}"
 
     # When its page opens a socket, then it signs in; another origin is still refused

@@ -1,4 +1,4 @@
-"""The engine's Celery tasks tell a retry apart from a worker crash."""
+"""The engine's Celery tasks hand the runner the message's id (the job's run id) and its retry count."""
 
 from types import SimpleNamespace
 
@@ -9,16 +9,15 @@ def fake_task(task_id: str, retries: int) -> SimpleNamespace:
     return SimpleNamespace(request=SimpleNamespace(id=task_id, retries=retries, is_eager=False), max_retries=3)
 
 
-def test_each_retry_is_a_delivery_of_its_own_while_a_redelivery_is_the_same():
-    seen: list[str] = []
+def test_a_redelivery_and_a_retry_run_under_the_same_run_id_and_the_retry_says_so():
+    seen: list[tuple[str, int]] = []
 
-    def runner(*, job_id: str, message_id: str) -> str:
-        seen.append(message_id)
+    def runner(*, job_id: str, run_id: str, retries: int) -> str:
+        seen.append((run_id, retries))
         return "completed"
 
     engine_tasks._run(fake_task("task-1", 0), runner, fail=None, job_id="job", limit=60)
     engine_tasks._run(fake_task("task-1", 0), runner, fail=None, job_id="job", limit=60)  # re-delivered
     engine_tasks._run(fake_task("task-1", 1), runner, fail=None, job_id="job", limit=60)  # retried
 
-    assert seen[0] == seen[1]
-    assert seen[2] != seen[0]
+    assert seen == [("task-1", 0), ("task-1", 0), ("task-1", 1)]

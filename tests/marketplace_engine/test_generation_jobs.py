@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-import os
+import itertools
 import time
 
 import pyarrow.parquet as pq
@@ -199,17 +199,56 @@ def test_running_a_finished_job_again_changes_nothing(job_queued):
 
 
 def test_a_job_whose_worker_keeps_dying_fails(job_queued):
-    for _ in range(jobs.conf.MAX_DELIVERIES):
-        jobs.delivery_count("generation", str(job_queued.pk), "message-1")
-    assert jobs.generation_job_run(job_id=str(job_queued.pk), message_id="message-1") == "failed"
+    # Given a job whose message already started MAX_DELIVERIES runs that never finished
+    GenerationJob.objects.filter(pk=job_queued.pk).update(
+        status="running", run_id="message-1", attempts=jobs.conf.MAX_DELIVERIES
+    )
+    # When the broker delivers that message once more
+    outcome = jobs.generation_job_run(job_id=str(job_queued.pk), run_id="message-1")
+    # Then the job fails instead of looping forever
+    assert outcome == "failed"
     job_queued.refresh_from_db()
-    assert "interrupted" in job_queued.error
+    assert "interrupted 3 times" in job_queued.error
 
 
-def test_a_job_sent_again_on_purpose_is_not_taken_for_a_crash(job_queued):
-    for _ in range(jobs.conf.MAX_DELIVERIES):
-        jobs.delivery_count("generation", str(job_queued.pk), "message-1")
-    assert jobs.generation_job_run(job_id=str(job_queued.pk), message_id="message-2") == "completed"
+def test_a_retry_of_the_task_is_not_taken_for_a_crash(job_queued):
+    # Given a job whose last run was the task's own retry (same message, one more start)
+    GenerationJob.objects.filter(pk=job_queued.pk).update(
+        status="running", run_id="message-1", attempts=jobs.conf.MAX_DELIVERIES
+    )
+    # When the retry runs, it counts as one, not as a crash
+    assert jobs.generation_job_run(job_id=str(job_queued.pk), run_id="message-1", retries=1) == "completed"
+
+
+def test_a_message_the_job_no_longer_names_does_nothing(job_queued):
+    # Given a job the watchdog gave to another message
+    GenerationJob.objects.filter(pk=job_queued.pk).update(run_id="message-2")
+    # When the old message arrives late
+    outcome = jobs.generation_job_run(job_id=str(job_queued.pk), run_id="message-1")
+    # Then it neither starts nor fails the job
+    job_queued.refresh_from_db()
+    assert (outcome, job_queued.status, job_queued.attempts) == ("queued", "queued", 0)
+    assert jobs.generation_job_run(job_id=str(job_queued.pk), run_id="message-2") == "completed"
+
+
+def test_a_redelivered_message_takes_its_running_job_over_from_zero_progress(job_queued):
+    # Given a job its message was running (progress 60) when the worker died
+    GenerationJob.objects.filter(pk=job_queued.pk).update(status="running", run_id="message-1", attempts=1, progress=60)
+    seen = []
+    original = seam.generation_job_progress
+
+    def recording(**kwargs):
+        job = original(**kwargs)
+        seen.append(job.progress)
+        return job
+
+    # When the broker delivers the same message again
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(seam, "generation_job_progress", recording)
+        assert jobs.generation_job_run(job_id=str(job_queued.pk), run_id="message-1") == "completed"
+    # Then it ran again from 0 %, the second run counted
+    job_queued.refresh_from_db()
+    assert job_queued.attempts == 2 and seen and seen[0] < 60
 
 
 def test_the_time_limit_fails_the_job_with_a_clear_message(job_queued, monkeypatch):
@@ -217,7 +256,7 @@ def test_the_time_limit_fails_the_job_with_a_clear_message(job_queued, monkeypat
         raise SoftTimeLimitExceeded()
 
     monkeypatch.setattr("marketplace.engine_tasks.generation_job_run", too_slow)
-    generation_job_run_task.apply(args=[str(job_queued.pk)])
+    generation_job_run_task.apply(args=[str(job_queued.pk)], task_id=job_queued.run_id)
     job_queued.refresh_from_db()
     assert job_queued.status == "failed" and "time limit" in job_queued.error
 
@@ -234,7 +273,7 @@ def test_a_crash_fails_the_job_without_leaking_details(job_queued, monkeypatch, 
         raise error
 
     monkeypatch.setattr("marketplace.engine_tasks.generation_job_run", crash)
-    generation_job_run_task.apply(args=[str(job_queued.pk)])
+    generation_job_run_task.apply(args=[str(job_queued.pk)], task_id=job_queued.run_id)
     job_queued.refresh_from_db()
     assert job_queued.status == "failed" and message in job_queued.error and "Traceback" not in job_queued.error
 
@@ -248,11 +287,44 @@ def test_progress_is_reported_once_per_percent_and_interval():
     assert reported == [10, 40, 99]
 
 
-def test_stale_temporary_files_of_killed_runs_are_removed(tmp_path):
-    stale = tmp_path / "generation-old.parquet.partial"
-    fresh = tmp_path / "generation-new.parquet.partial"
-    stale.write_bytes(b"half")
-    fresh.write_bytes(b"half")
-    os.utime(stale, (time.time() - 3 * 3600, time.time() - 3 * 3600))
-    jobs.remove_stale_files(str(tmp_path))
-    assert not stale.exists() and fresh.exists()
+def test_progress_covers_writing_verification_and_storage_without_long_pauses(job_queued, monkeypatch):
+    # Given a job of ten chunks, every progress report recorded with the moment it was made
+    GenerationJob.objects.filter(pk=job_queued.pk).update(config={**job_queued.config, "rows": 100_000})
+    monkeypatch.setattr(jobs.conf, "PROGRESS_MIN_INTERVAL_SECONDS", 0.0)
+    moments: list[tuple[float, str, int]] = []
+    phase = {"now": "writing"}
+    original_progress, original_verify, original_store = (
+        seam.generation_job_progress,
+        engine.verify_file,
+        storage.save_local_file,
+    )
+
+    def progress(**kwargs):
+        moments.append((time.monotonic(), phase["now"], kwargs["progress"]))
+        return original_progress(**kwargs)
+
+    def verify(*args, **kwargs):
+        phase["now"] = "verification"
+        return original_verify(*args, **kwargs)
+
+    def store(*args, **kwargs):
+        phase["now"] = "storage"
+        return original_store(*args, **kwargs)
+
+    monkeypatch.setattr(seam, "generation_job_progress", progress)
+    monkeypatch.setattr(engine, "verify_file", verify)
+    monkeypatch.setattr(storage, "save_local_file", store)
+    started = time.monotonic()
+
+    # When it runs
+    assert jobs.generation_job_run(job_id=str(job_queued.pk)) == "completed"
+    finished = time.monotonic()
+
+    # Then every part of the run reported progress, rising, and ended at 99 % before completion
+    phases = [name for _, name, _ in moments]
+    assert {"writing", "verification", "storage"} <= set(phases), phases
+    percents = [percent for _, _, percent in moments]
+    assert percents == sorted(percents) and percents[-1] == 99
+    # And it never stood still for long (documented: at least every 2 s; a chunk takes a fraction)
+    times = [started, *(at for at, _, _ in moments), finished]
+    assert max(later - earlier for earlier, later in itertools.pairwise(times)) < 2.0

@@ -29,6 +29,7 @@ import httpx
 import pytest
 import redis
 from django.conf import settings
+from kombu import Connection
 from websockets.sync.client import ClientConnection, connect
 
 from accounts import services as account_services
@@ -156,7 +157,12 @@ class CeleryWorkers:
         self.queues: set[str] = set()
 
     def start(self, *, queue: str | None = None, extra_env: dict[str, str] | None = None) -> CeleryWorker:
-        """A ready worker on ``queue`` (a new one unless given, e.g. to restart a killed worker)."""
+        """A ready worker on ``queue`` (a new one unless given, e.g. to restart a killed worker).
+
+        Its broker is the environment's (``CELERY_BROKER_URL``, else ``REDIS_URL``); a test that
+        runs workers on another broker builds its ``CeleryWorkers`` with that broker in the
+        environment (tests/integration/conftest.py, ``job_broker``).
+        """
         queue = queue or f"integration-{uuid.uuid4().hex[:12]}"
         self.queues.add(queue)
         hostname = f"{queue}-{len(self.started)}@integration"
@@ -188,7 +194,15 @@ class CeleryWorkers:
     def close(self) -> None:
         for process in self.started:
             process.stop()
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5)
+        broker_url = self.env.get("CELERY_BROKER_URL") or settings.REDIS_URL
+        if broker_url.startswith(("amqp://", "amqps://", "pyamqp://")):
+            with Connection(broker_url, connect_timeout=5) as connection:
+                channel = connection.channel()
+                for queue in self.queues:
+                    with contextlib.suppress(Exception):
+                        channel.queue_delete(queue)
+            return
+        client = redis.Redis.from_url(broker_url, socket_timeout=5)
         for queue in self.queues:
             client.delete(queue, f"_kombu.binding.{queue}")
 

@@ -9,11 +9,11 @@ import pytest
 from kombu.exceptions import OperationalError as BrokerUnreachableError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from core import ratelimit
+from core import jobs, ratelimit
 from core.envelopes import envelope_for_path
 from core.exceptions import to_domain_error
 from marketplace.models import GenerationJob
-from marketplace.services import generation
+from marketplace.services.generation import GENERATION_JOB_RUN_TASK
 from tests.marketplace.factories import DatasetFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,42 +65,41 @@ def queued_job(user):
 
 
 @pytest.fixture
-def engine_task(monkeypatch):
-    """The generation task as registered, its sends recorded (or refused, when ``refuse`` is set)."""
+def broker(monkeypatch):
+    """A broker that refuses connections (when ``refuse`` is set) and records what it was sent."""
 
-    class Task:
+    class Broker:
         sent: list = []
         refuse = False
 
-        def apply_async(self, args, retry=True):
+        def send_task(self, name, args, retry=True, **options):
             if self.refuse:
                 raise BrokerUnreachableError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
-            self.sent.append((args, retry))
+            self.sent.append((name, args, retry, options.get("task_id")))
 
-    task = Task()
-    task.sent = []
-    from marketplace.tasks import GENERATION_JOB_RUN_TASK
+    fake = Broker()
+    fake.sent = []
+    jobs.current_app.conf.task_always_eager = False  # tests/conftest.py's _celery_in_process restores it
+    monkeypatch.setattr(jobs.current_app, "send_task", fake.send_task)
+    monkeypatch.setattr(jobs, "_broker_unreachable_until", 0.0)
+    return fake
 
-    monkeypatch.setitem(generation.current_app.tasks, GENERATION_JOB_RUN_TASK, task)
-    monkeypatch.setattr(generation, "_broker_unreachable_until", 0.0)
-    return task
 
-
-def test_a_job_whose_send_fails_stays_queued_and_the_upkeep_sends_it_later(queued_job, engine_task):
-    from marketplace.tasks import GENERATION_JOB_RUN_TASK
-
+def test_a_job_whose_send_fails_stays_queued_and_the_watchdog_sends_it_later(queued_job, broker, settings):
     # Given the broker refusing connections: the send fails without an error, the job stays queued
-    engine_task.refuse = True
-    assert generation._send_when_registered(GENERATION_JOB_RUN_TASK, str(queued_job.pk)) is False
+    broker.refuse = True
+    assert jobs.job_send(GENERATION_JOB_RUN_TASK, args=[str(queued_job.pk)], task_id=queued_job.run_id) is False
     # and the next send in this process does not even try (no second wait on the dead broker)
-    engine_task.refuse = False
-    assert generation._send_when_registered(GENERATION_JOB_RUN_TASK, str(queued_job.pk)) is False
-    assert engine_task.sent == []
+    broker.refuse = False
+    assert jobs.job_send(GENERATION_JOB_RUN_TASK, args=[str(queued_job.pk)], task_id=queued_job.run_id) is False
+    assert broker.sent == []
 
-    # When the broker is back and the upkeep runs
-    generation._broker_unreachable_until = 0.0
-    sent = generation.queued_jobs_resend(older_than_seconds=0)
+    # When the broker is back and the watchdog runs once the job waited long enough
+    jobs._broker_unreachable_until = 0.0
+    settings.JOBS_QUEUED_RESEND_SECONDS = 0
+    sent = jobs.jobs_watchdog_sweep()
 
-    # Then the job is sent, without publish retries
-    assert sent == 1
-    assert engine_task.sent == [([str(queued_job.pk)], False)]
+    # Then the job is sent, without publish retries, under the new run id its row now names
+    queued_job.refresh_from_db()
+    assert sent[GENERATION_JOB_RUN_TASK] == 1
+    assert broker.sent == [(GENERATION_JOB_RUN_TASK, [str(queued_job.pk)], False, queued_job.run_id)]

@@ -31,8 +31,12 @@ import pytest
 from django.conf import settings
 
 from accounts import services as account_services
+from cerebro.models import KnowledgeChunk, Upload
+from coder.models import CoderAccount, Task
+from tests.coder.factories import AIModelFactory, CoderAccountFactory, RepositoryFactory
+from tests.coder.local_git import make_bare_repository
 from tests.factories import UserFactory
-from tests.integration.conftest import database_url_of_test_database, wait_for
+from tests.integration.conftest import VENV_BIN, ManagedProcess, database_url_of_test_database, wait_for
 from tests.quality.conftest import LiveServer, isolated_env, start_gunicorn
 from tests.quality.throwaway import ThrowawayPostgres, ThrowawayRedis
 
@@ -156,6 +160,104 @@ def test_with_redis_down_the_apis_serve_what_does_not_need_it_and_say_what_does(
     # Then requests are counted again and /health recovers, with no restart of the app
     assert wait_for(lambda: client.get("/health").status_code == 200, timeout=RECOVERY_TIMEOUT_SECONDS)
     assert "X-RateLimit-Limit" in client.get("/coder/api/ai-models").headers
+
+
+# --- Broker down: committed writes answered, their jobs run once it is back ---------------------------
+
+
+@pytest.fixture
+def stack_on_throwaway_redis(stack_env, process_log_dir, throwaway_redis, tmp_path):
+    """gunicorn, a Celery worker and beat, all on the throwaway Redis; the watchdog sweeps every second."""
+    env = isolated_env(
+        stack_env,
+        REDIS_URL=throwaway_redis.url,
+        CELERY_BROKER_URL=throwaway_redis.url,
+        JOBS_WATCHDOG_SECONDS="1",
+        JOBS_QUEUED_RESEND_SECONDS="2",
+        CODER_ALLOW_FILE_REPOSITORIES="1",
+    )
+    server = start_gunicorn("gunicorn-broker-fault", env, process_log_dir, workers=2)
+    celery = str(VENV_BIN / "celery")
+    worker = ManagedProcess.start(
+        "celery-broker-fault",
+        [celery, "-A", "config", "worker", "--pool=prefork", "--concurrency=1", "--loglevel=INFO", "-n", "fault@%h"],
+        env=env,
+        log_dir=process_log_dir,
+    )
+    beat = ManagedProcess.start(
+        "celery-beat-broker-fault",
+        [celery, "-A", "config", "beat", "--loglevel=INFO", "--schedule", str(tmp_path / "beat-schedule")],
+        env=env,
+        log_dir=process_log_dir,
+    )
+    try:
+        yield server, worker, beat
+    finally:
+        for process in (beat, worker, server.process):
+            process.stop()
+
+
+def test_with_the_broker_down_coder_and_cerebro_answer_committed_writes_and_run_their_jobs_once_it_is_back(
+    stack_on_throwaway_redis, throwaway_redis, tmp_path
+):
+    server, worker, beat = stack_on_throwaway_redis
+    client = httpx.Client(base_url=server.url, timeout=30)
+    owner = UserFactory()
+    CoderAccountFactory(user=owner, credits=100)
+    repository = RepositoryFactory(user=owner, clone_url=make_bare_repository(tmp_path / "git").url, github_id=None)
+    ai_model = AIModelFactory(capabilities=["ask"])
+
+    # Given the broker (Redis) gone
+    throwaway_redis.stop()
+
+    # When a coder task is created and a text file uploaded to cerebro's knowledge base
+    started = time.monotonic()
+    created = client.post(
+        "/coder/api/tasks",
+        json={
+            "repositoryId": str(repository.pk),
+            "aiModelId": str(ai_model.pk),
+            "title": "What does login do?",
+            "prompt": "Explain login() in src/auth/login.py",
+            "type": "ask",
+        },
+        headers=bearer(owner, "coder"),
+    )
+    uploaded = client.post(
+        "/cerebro/api/files/upload",
+        files={"file": ("notes.txt", b"The heartbeat of a job is beaten while it runs.", "text/plain")},
+        headers=bearer(owner, "cerebro"),
+    )
+
+    # Then both committed writes are answered as successes, at once, their work waiting
+    assert created.status_code == 201, created.text[:300]
+    assert uploaded.status_code == 200, uploaded.text[:300]
+    assert time.monotonic() - started < 10, "the answers waited on the unreachable broker"
+    task = Task.objects.get(pk=created.json()["data"]["id"])
+    upload = Upload.objects.get(pk=uploaded.json()["id"])
+    assert (task.status, upload.knowledge_status) == ("pending", "pending")
+    assert CoderAccount.objects.get(user=owner).credits == 100 - task.estimated_credits
+
+    # When the broker is back (the worker and beat reconnect by themselves)
+    throwaway_redis.start()
+
+    # Then the watchdog sends both jobs, and the worker runs each once
+    def done() -> bool:
+        return (
+            Task.objects.filter(pk=task.pk, status="completed").exists()
+            and Upload.objects.filter(pk=upload.pk, knowledge_status="indexed").exists()
+        )
+
+    if not wait_for(done, timeout=RECOVERY_TIMEOUT_SECONDS * 3, interval=0.5):
+        pytest.fail(
+            f"not run after the broker came back: task {Task.objects.get(pk=task.pk).status}, "
+            f"upload {Upload.objects.get(pk=upload.pk).knowledge_status}\n"
+            f"worker: {worker.log_tail()}\nbeat: {beat.log_tail(1500)}"
+        )
+    task.refresh_from_db()
+    assert task.attempts == 1 and task.settled_at is not None
+    assert CoderAccount.objects.get(user=owner).credits == 100  # the offline model is free: all refunded
+    assert KnowledgeChunk.objects.filter(upload_id=upload.pk).count() == 1
 
 
 # --- PostgreSQL restarted under load ----------------------------------------------------------------

@@ -64,6 +64,19 @@ def bearer(product: str) -> Callable:
     return headers
 
 
+def staff_session(user) -> dict[str, str]:
+    """The admin session of a staff user, with its CSRF token: all analytics' staff endpoint takes."""
+    from django.middleware.csrf import _get_new_csrf_string
+    from django.test import Client
+
+    client = Client()
+    user.refresh_from_db()
+    client.force_login(user)
+    csrf = _get_new_csrf_string()
+    session = client.cookies["sessionid"].value
+    return {"Cookie": f"sessionid={session}; csrftoken={csrf}", "X-CSRFToken": csrf}
+
+
 def telemetry_key(user) -> dict[str, str]:
     from telemetry.services.keys import api_key_issue
 
@@ -82,7 +95,7 @@ APIS = [
     pytest.param(FuzzedApi("marketplace", "/marketplace/v1", bearer("marketplace")), id="marketplace"),
     pytest.param(FuzzedApi("coder", "/coder", bearer("coder")), id="coder"),
     pytest.param(FuzzedApi("telemetry", "/telemetry", telemetry_key), id="telemetry"),
-    pytest.param(FuzzedApi("analytics", "/analytics/api/v1", bearer("platform")), id="analytics"),
+    pytest.param(FuzzedApi("analytics", "/analytics/api/v1", staff_session), id="analytics"),
     pytest.param(FuzzedApi("cerebro", "/cerebro", bearer("cerebro")), id="cerebro"),
 ]
 

@@ -89,7 +89,7 @@ def test_a_coder_bearer_write_needs_no_csrf_token():
 
 @pytest.fixture
 def nextauth_client(settings):
-    from cerebro.nextauth import encode_session_token
+    from accounts.identity.nextauth import encode_session_token
 
     settings.NEXTAUTH_SECRET = NEXTAUTH_SECRET
     now = int(time.time())
@@ -184,7 +184,9 @@ def test_a_marketplace_upload_is_stored_by_hash_outside_executable_paths(api_cli
 
 def test_marketplace_downloads_are_attachments_of_a_type_the_server_chose(client):
     stored = storage.save_bytes(b"<svg onload=alert(1)>")
-    token, _grant = storage.sign_download(stored.cid, filename="data.csv", content_type="text/csv", ttl_seconds=60)
+    token, _grant = storage.sign_download(
+        stored.cid, product="marketplace", filename="data.csv", content_type="text/csv", ttl_seconds=60
+    )
     r = client.get(f"/marketplace/v1/files/{token}")
     assert r.status_code == 200
     _assert_safe_download(r, attachment=True)

@@ -101,11 +101,8 @@ def received_count(worker, task_name: str, job_id: str) -> int:
     return len(re.findall(rf"Task {re.escape(task_name)}\[[^\]]+\] received", log))
 
 
-def test_a_generation_and_a_training_job_survive_a_killed_worker_and_apply_once(engine_worker):
-    creator = WalletProfileFactory().user
-    client = client_for(creator)
-
-    # Given a generation job running in the worker
+def generation_job_created(client, *, rows: int) -> tuple[str, str]:
+    """POST a dataset of ``rows`` rows (Parquet, fully verified); its id and its generation job's."""
     created = client.post(
         "/marketplace/v1/datasets",
         {
@@ -117,12 +114,20 @@ def test_a_generation_and_a_training_job_survive_a_killed_worker_and_apply_once(
             "price": 0,
             "pricePerRow": 0,
             "datasetType": "custom",
-            "config": {"rows": ROWS, "format": "parquet", "quality": "balanced", "verification": True},
+            "config": {"rows": rows, "format": "parquet", "quality": "balanced", "verification": True},
         },
         format="json",
     )
     assert created.status_code == 201, created.json()
-    dataset_id, job_id = created.json()["dataset"]["id"], created.json()["generationJob"]["id"]
+    return created.json()["dataset"]["id"], created.json()["generationJob"]["id"]
+
+
+def test_a_generation_and_a_training_job_survive_a_killed_worker_and_apply_once(engine_worker):
+    creator = WalletProfileFactory().user
+    client = client_for(creator)
+
+    # Given a generation job running in the worker
+    dataset_id, job_id = generation_job_created(client, rows=ROWS)
 
     # When its pool process is killed, the message comes back and the job runs again
     kill_pool_when_running(engine_worker, GenerationJob, job_id)

@@ -111,12 +111,12 @@ def test_an_upload_asks_for_a_rebuild_once_committed(django_capture_on_commit_ca
 def test_rebuild_asks_in_a_burst_share_one_task(monkeypatch):
     # given: a 30-second window
     monkeypatch.setattr(conf, "REBUILD_DELAY_SECONDS", 30)
-    with mock.patch("telemetry.tasks.pattern_set_rebuild_task.apply_async") as enqueue:
+    with mock.patch("telemetry.services.pattern_set.job_send") as enqueue:
         # when: fifty uploads ask
         asked = [pattern_set_rebuild_request() for _ in range(50)]
         # then: one task, due when the window closes
         assert asked.count(True) == 1
-        enqueue.assert_called_once_with(countdown=30)
+        enqueue.assert_called_once_with("telemetry.pattern_set_rebuild_task", countdown=30)
         # and once the window has closed, the next ask enqueues again
         cache.delete(REBUILD_PENDING_KEY)
         monkeypatch.setattr(pattern_set, "_flag_set_here_until", 0.0)
