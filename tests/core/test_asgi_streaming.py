@@ -125,7 +125,9 @@ def test_a_download_under_asgi_is_sent_without_a_warning_with_the_bytes_wsgi_sen
     # Given a stored file of several of the handler's 64 KiB parts, and its signed link
     content = bytes(range(256)) * 1024 + b"tail"
     cid = storage.save_bytes(content).cid
-    token, _ = storage.sign_download(cid, filename="report.bin", content_type="application/pdf", ttl_seconds=600)
+    token, _ = storage.sign_download(
+        cid, product="cerebro", filename="report.bin", content_type="application/pdf", ttl_seconds=600
+    )
     url = f"/cerebro/api/files/download/{token}"
     wsgi = client.get(url)
     assert wsgi.status_code == 200
