@@ -2,9 +2,7 @@
 
 import json
 import logging
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -12,7 +10,6 @@ from core.logging import JsonFormatter, RequestContextFilter
 
 pytestmark = [pytest.mark.urls("tests.core.probe_urls"), pytest.mark.django_db]
 
-ROOT = Path(__file__).resolve().parents[2]
 CLIENT_ADDRESS = "203.0.113.77"
 SECRET_TOKEN = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXBheWxvYWQ.c2lnbmF0dXJl"
 
@@ -155,44 +152,3 @@ def test_api_calls_the_landing_page_and_unknown_paths_are_info_lines(client, jso
         ("INFO", "/"),
         ("INFO", "<unresolved>"),
     ]
-
-
-EMBEDDED_JOB = """
-import django
-django.setup()
-from config.celery import app
-
-@app.task(name="tests.logging.in_process_probe")
-def in_process_probe(value):
-    return value
-
-assert app.conf.task_always_eager
-print(in_process_probe.apply_async(args=[41]).get() + 1)
-"""
-
-
-def test_a_job_run_in_process_on_the_embedded_default_logs_nothing(tmp_path):
-    # Given the embedded default (no broker: jobs run in the calling process)
-    environment = {
-        "PATH": "/usr/bin:/bin",
-        "VAR_DIR": str(tmp_path),
-        "HOME": str(tmp_path),
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-    }
-
-    # When a job is enqueued, as every API's service does
-    result = subprocess.run(
-        [sys.executable, "-c", EMBEDDED_JOB],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-    # Then it ran, and the one line logged is the job's own (kombu warned "No hostname was supplied"
-    # on a memory:// broker before)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout == "42\n", result.stdout
-    entries = [json.loads(line) for line in result.stderr.splitlines()]
-    assert [(entry["level"], entry["logger"]) for entry in entries] == [("INFO", "celery.app.trace")], result.stderr
