@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts import services
 from accounts.models import ApiKey, AuthSession, Identity, User
+from core.admin_filters import RevokedFilter
 
 
 class IdentityInline(admin.TabularInline):
@@ -39,7 +40,7 @@ class IdentityAdmin(admin.ModelAdmin):
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ("prefix", "product", "name", "user", "created_at", "last_used_at", "revoked_at")
-    list_filter = ("product", ("revoked_at", admin.EmptyFieldListFilter))
+    list_filter = ("product", ("revoked_at", RevokedFilter))
     search_fields = ("prefix", "name", "user__email", "user__username")
     list_select_related = ("user",)
     raw_id_fields = ("user",)
@@ -68,7 +69,7 @@ class AuthSessionAdmin(admin.ModelAdmin):
         "revoked_at",
         "revoked_reason",
     )
-    list_filter = ("product", "revoked_reason", ("revoked_at", admin.EmptyFieldListFilter))
+    list_filter = ("product", "revoked_reason", ("revoked_at", RevokedFilter))
     search_fields = ("user__email", "user__username", "=id")
     list_select_related = ("user",)
     raw_id_fields = ("user",)

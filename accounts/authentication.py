@@ -124,5 +124,9 @@ class StaffSessionScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "cookie",
             "name": "sessionid",
-            "description": "The Django session of a staff user's admin log-in (/admin/login/), with its CSRF token.",
+            "description": "The Django session of a staff user's admin log-in: sign in at /admin/login/ "
+            "(locally, make a staff user with `.venv/bin/python manage.py createsuperuser`). Swagger UI "
+            "cannot set this cookie, but on the same origin the browser sends it by itself after that log-in; "
+            "writes also need the `csrftoken` cookie's value in `X-CSRFToken`. There is no bearer alternative: "
+            "staff endpoints take the admin session only.",
         }

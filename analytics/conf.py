@@ -69,3 +69,9 @@ PLATFORMS = {
 # platform.system() under Cygwin, MSYS2 and MinGW is the kernel's name with the Windows build
 # ("CYGWIN_NT-10.0-19045"): stored under the environment's name.
 PLATFORM_PREFIXES = (("cygwin_nt", "Cygwin"), ("msys_nt", "MSYS"), ("mingw32_nt", "MinGW"), ("mingw64_nt", "MinGW"))
+
+# Who is e-mailed when an error group appears or a resolved one regresses (comma-separated
+# addresses; empty: nobody, and no alert is recorded). One e-mail per event, never per report.
+ALERT_EMAILS = env.list("ANALYTICS_ALERT_EMAILS", default=[])
+# The site's address as the recipients reach it: each alert links to the group's admin page there.
+ALERT_SITE_URL = env.str("ANALYTICS_ALERT_SITE_URL", default="http://127.0.0.1:8000")

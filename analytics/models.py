@@ -144,6 +144,31 @@ class ErrorReport(models.Model):
         return f"{self.error_type} @ {self.timestamp:%Y-%m-%d %H:%M}"
 
 
+class ErrorGroupAlertKind(models.TextChoices):
+    NEW = "new", "New error group"
+    REGRESSION = "regression", "Regression"
+
+
+class ErrorGroupAlert(models.Model):
+    """One e-mail to ANALYTICS_ALERT_EMAILS about one event: a group appeared, or a resolved group
+    came back. Written in the ingest transaction that saw the event, so each event has one row
+    whatever the number of reports; a task sends it after commit and marks it sent."""
+
+    group = models.ForeignKey(ErrorGroup, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=20, choices=ErrorGroupAlertKind.choices)
+    version = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    recipients = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "analytics_error_group_alerts"
+        verbose_name = "error group alert"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.group_id}"
+
+
 class FeedbackType(models.TextChoices):
     BUG = "bug", "Bug"
     FEATURE_REQUEST = "feature_request", "Feature request"

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import QuerySet
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db import connection
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from analytics.grouping import version_key
@@ -172,8 +175,70 @@ def dashboard_data(*, days: int = 30, today: date | None = None) -> Dashboard:
 # --- Admin -----------------------------------------------------------------------------------------
 
 
-def error_groups_for_review() -> QuerySet[ErrorGroup]:
-    return ErrorGroup.objects.select_related("resolved_by")
+TREND_WINDOW = timedelta(hours=24)
+# The text search configuration of error reports; migration 0003 indexes the same expression.
+REPORT_SEARCH_CONFIG = "english"
+
+
+def _reports_of_group_since(start: datetime, end: datetime | None = None) -> Coalesce:
+    reports = ErrorReport.objects.filter(group=OuterRef("pk"), timestamp__gte=start)
+    if end is not None:
+        reports = reports.filter(timestamp__lt=end)
+    counted = reports.order_by().values("group").annotate(reports=Count("*")).values("reports")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def error_groups_for_review(*, now: datetime | None = None) -> QuerySet[ErrorGroup]:
+    """Groups with their trend: reports in the last 24 hours (``reports_last_day``) and in the 24
+    hours before (``reports_day_before``).
+
+    Two correlated counts on the (group, time) index (COUNT(*), so PostgreSQL can answer from the
+    index alone), evaluated for the rows of the page shown (for every group only when the list is
+    sorted by them).
+    """
+    now = now or timezone.now()
+    return ErrorGroup.objects.select_related("resolved_by").annotate(
+        reports_last_day=_reports_of_group_since(now - TREND_WINDOW),
+        reports_day_before=_reports_of_group_since(now - 2 * TREND_WINDOW, now - TREND_WINDOW),
+    )
+
+
+def error_group_daily_reports(
+    *, group: ErrorGroup, days: int = 30, today: date | None = None
+) -> tuple[list[date], list[int]]:
+    """Reports of one group per UTC day, for the ``days`` days ending ``today`` (days without any count 0).
+
+    Raw reports older than the retention period are gone, so the chart covers at most that.
+    """
+    until = today or timezone.now().astimezone(UTC).date()
+    since = until - timedelta(days=days - 1)
+    day_list = [since + timedelta(days=offset) for offset in range(days)]
+    rows = (
+        ErrorReport.objects.filter(group=group, timestamp__gte=datetime.combine(since, time.min, tzinfo=UTC))
+        .annotate(day=TruncDate("timestamp", tzinfo=UTC))
+        .order_by()
+        .values("day")
+        .annotate(reports=Count("*"))
+        .values_list("day", "reports")
+    )
+    per_day = dict(rows)
+    return day_list, [per_day.get(day, 0) for day in day_list]
+
+
+def error_reports_matching(queryset: QuerySet[ErrorReport], *, text: str) -> QuerySet[ErrorReport]:
+    """Reports whose type or message match ``text``.
+
+    On PostgreSQL: full-text search (web search syntax: words, "quoted phrases", -excluded; english
+    stemming, so "retries" finds "retry"), answered by the GIN index on the same expression. On
+    SQLite: every word must appear, in any case, in the type or the message.
+    """
+    if connection.vendor == "postgresql":
+        vector = SearchVector("error_type", "error_message", config=REPORT_SEARCH_CONFIG)
+        query = SearchQuery(text, config=REPORT_SEARCH_CONFIG, search_type="websearch")
+        return queryset.annotate(search=vector).filter(search=query)
+    for word in text.split():
+        queryset = queryset.filter(Q(error_type__icontains=word) | Q(error_message__icontains=word))
+    return queryset
 
 
 def error_reports_of_group(group: ErrorGroup, limit: int = 20) -> QuerySet[ErrorReport]:

@@ -357,17 +357,6 @@ class AnalyticsScrubDryRunResponse(AnalyticsOk):
     rules: dict[str, int]
 
 
-class AnalyticsErrorDetail(AnalyticsModel):
-    code: str
-    message: str
-    details: Any = None
-
-
-class AnalyticsErrorResponse(AnalyticsModel):
-    status: Annotated[str, Field(description='always "error"', examples=["error"])] = "error"
-    error: AnalyticsErrorDetail
-
-
 # --- Parsing -------------------------------------------------------------------------------------
 
 _LOCATION_PART = re.compile(r"^\d+$")

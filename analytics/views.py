@@ -22,7 +22,6 @@ from analytics.serializers import (
     AnalyticsDeleteResponse,
     AnalyticsErrorReportRequest,
     AnalyticsErrorReportResponse,
-    AnalyticsErrorResponse,
     AnalyticsExportResponse,
     AnalyticsFeedbackRequest,
     AnalyticsFeedbackResponse,
@@ -41,6 +40,7 @@ from analytics.serializers import (
 )
 from analytics.services import events, installs, reports, scrubbing, subjects
 from core import errors
+from core.error_schemas import AnalyticsErrorEnvelope
 from core.ratelimit import anonymous_identity
 from core.views import ApiView
 
@@ -48,7 +48,7 @@ _USER_ID = re.compile(r"^[0-9a-fA-F]{16}$")
 
 
 def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(AnalyticsErrorResponse, description=description)
+    return OpenApiResponse(AnalyticsErrorEnvelope, description=description)
 
 
 INGEST_ERRORS = {

@@ -1,8 +1,9 @@
-"""What staff see of cerebro: memories (never the plaintext of secret/pii ones), chats, uploads."""
+"""What staff see of cerebro: memories (never the plaintext of secret/pii ones), chats with their
+messages and votes, uploads, and the app's documents with their versions and suggestions."""
 
 from django.contrib import admin
 
-from cerebro.models import Chat, ChatMessage, Memory, Upload
+from cerebro.models import Chat, ChatMessage, Document, DocumentVersion, Memory, Suggestion, Upload, Vote
 
 
 @admin.register(Memory)
@@ -35,6 +36,41 @@ class ChatAdmin(admin.ModelAdmin):
     search_fields = ("title", "user__email")
     raw_id_fields = ("user",)
     inlines = [ChatMessageInline]
+
+
+@admin.register(Vote)
+class VoteAdmin(admin.ModelAdmin):
+    list_display = ("message", "chat", "is_upvoted", "updated_at")
+    list_filter = ("is_upvoted",)
+    search_fields = ("chat__title", "chat__user__email")
+    raw_id_fields = ("chat", "message")
+
+
+class DocumentVersionInline(admin.TabularInline):
+    model = DocumentVersion
+    extra = 0
+    fields = ("created_at", "kind", "title", "content")
+    readonly_fields = ("created_at",)
+    ordering = ("created_at",)
+
+    def has_add_permission(self, request, obj=None):
+        return False  # versions are saved by the app (their moments are the versions' names)
+
+
+@admin.register(Document)
+class DocumentAdmin(admin.ModelAdmin):
+    list_display = ("id", "user", "created_at")
+    search_fields = ("id", "user__email", "versions__title")
+    raw_id_fields = ("user",)
+    inlines = [DocumentVersionInline]
+
+
+@admin.register(Suggestion)
+class SuggestionAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "version", "is_resolved", "created_at")
+    list_filter = ("is_resolved",)
+    search_fields = ("description", "version__title", "version__document__user__email")
+    raw_id_fields = ("version",)
 
 
 @admin.register(Upload)

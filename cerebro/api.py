@@ -1,14 +1,29 @@
-"""The base view of every minicontratos endpoint (cerebro and ledger share it)."""
+"""The base views of every minicontratos endpoint (cerebro and ledger share them).
+
+Two error shapes: the spec's (``{"error": "not_found", "message", "details"}``, every spec path)
+and the one the minicontratos app's own routes answered and its error handler reads
+(``{"code": "not_found:document", "message", "cause"}``, its ``ChatSDKError``). Endpoints that
+exist for the app answer in the app's shape; endpoints of the spec that the app also calls answer
+in it when the request is in the app's shape (``ChatSdkEnvelope``, chosen per request through
+``request.error_envelope``). Every app-shape error also carries the spec's ``error`` code and
+``details``, so a client of either vocabulary can read it.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+from django.http import HttpRequest
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAdminUser, IsAuthenticated
 
 from cerebro.authentication import AUTHENTICATION_CLASSES
+from core.envelopes import CEREBRO, FlatEnvelope
+from core.error_schemas import CerebroErrorEnvelope as ErrorOutput
 from core.views import ApiView
 
 
@@ -33,14 +48,6 @@ def js_timestamp(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-class ErrorOutput(serializers.Serializer):
-    """The spec's error body: ``{"error": "validation_error", "message": ..., "details": ...}``."""
-
-    error = serializers.CharField(help_text="validation_error, bad_request, authentication_error, ...")
-    message = serializers.CharField()
-    details = serializers.JSONField(required=False)
-
-
 ERROR_DESCRIPTIONS = {
     400: "Validation error (validation_error) or malformed request (bad_request)",
     401: "Not authenticated (authentication_error)",
@@ -58,3 +65,100 @@ def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
     """OpenAPI entries for the error statuses an endpoint can answer (401 and 429 always)."""
     wanted = sorted({401, 429, *statuses})
     return {status: OpenApiResponse(ErrorOutput, description=ERROR_DESCRIPTIONS[status]) for status in wanted}
+
+
+# --- the minicontratos app's error shape ----------------------------------------------------------
+
+# The app's error types by HTTP status; any other 4xx is a bad request, any 5xx "offline".
+CHAT_SDK_TYPES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 429: "rate_limit"}
+# What the app shows for the codes this API answers (its error handler rebuilds the text from the
+# code; the text is repeated so that a client printing ``message`` shows the same words).
+CHAT_SDK_MESSAGES = {
+    "bad_request:api": "The request couldn't be processed. Please check your input and try again.",
+    "unauthorized:chat": "You need to sign in to view this chat. Please sign in and try again.",
+    "forbidden:chat": "This chat belongs to another user. Please check the chat ID and try again.",
+    "not_found:chat": "The requested chat was not found. Please check the chat ID and try again.",
+    "rate_limit:chat": "You have exceeded your maximum number of messages for the day. Please try again later.",
+    "offline:chat": "We're having trouble sending your message. Please check your internet connection and try again.",
+    "not_found:document": "The requested document was not found. Please check the document ID and try again.",
+    "forbidden:document": "This document belongs to another user. Please check the document ID and try again.",
+    "unauthorized:document": "You need to sign in to view this document. Please sign in and try again.",
+}
+CHAT_SDK_DEFAULT_MESSAGE = "Something went wrong. Please try again later."
+
+
+def chat_sdk_code(status: int, surface: str) -> str:
+    """``<type>:<surface>``: a bad request is always ``bad_request:api``, as the app writes it."""
+    kind = CHAT_SDK_TYPES.get(status) or ("offline" if status >= 500 else "bad_request")
+    return f"{kind}:{'api' if kind == 'bad_request' else surface}"
+
+
+@dataclass(frozen=True)
+class ChatSdkEnvelope(FlatEnvelope):
+    """``{"code": "forbidden:chat", "message", "cause", "error": "authorization_error", "details"?}``."""
+
+    surface: str = "api"
+
+    def render_error(self, status: int, code: str, message: str, details: Any = None) -> dict:
+        chat_sdk = chat_sdk_code(status, self.surface)
+        body = {
+            "code": chat_sdk,
+            "message": CHAT_SDK_MESSAGES.get(chat_sdk, CHAT_SDK_DEFAULT_MESSAGE),
+            "cause": message,
+            "error": self.code_for(code),
+        }
+        if details is not None:
+            body["details"] = details
+        return body
+
+
+def chat_sdk_envelope(surface: str) -> ChatSdkEnvelope:
+    return ChatSdkEnvelope(name="cerebro-app", base_path=CEREBRO.base_path, codes=CEREBRO.codes, surface=surface)
+
+
+def use_chat_sdk_errors(request: HttpRequest, surface: str) -> None:
+    """Answer this request's errors in the app's shape, for ``surface`` (chat, document, ...)."""
+    request.error_envelope = chat_sdk_envelope(surface)
+
+
+class ChatSdkErrorOutput(serializers.Serializer):
+    """The app's error body (its ``ChatSDKError``), with the spec's code beside it."""
+
+    code = serializers.CharField(
+        required=False,
+        help_text="<type>:<surface>, e.g. bad_request:api, forbidden:document (not on a 404 of a URL "
+        "this API does not have, which is in the spec's envelope)",
+    )
+    message = serializers.CharField()
+    cause = serializers.CharField(required=False, help_text="What was wrong, in this API's words")
+    error = serializers.CharField(help_text="The spec's code: validation_error, not_found, ...")
+    details = serializers.JSONField(required=False)
+
+
+def chat_sdk_error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
+    wanted = sorted({400, 401, 429, *statuses})
+    return {
+        status: OpenApiResponse(ChatSdkErrorOutput, description=f"{status}, in the app's shape") for status in wanted
+    }
+
+
+class PlainTextJsonParser(JSONParser):
+    """JSON sent as ``text/plain``: the app's browser code posts ``JSON.stringify(...)`` bodies with
+    ``fetch`` and no Content-Type, which the browser then declares as text."""
+
+    media_type = "text/plain"
+
+
+class ChatSdkApiView(CerebroApiView):
+    """An endpoint the minicontratos app calls beyond the spec: its errors are in the app's shape."""
+
+    error_surface = "api"
+    parser_classes = [JSONParser, PlainTextJsonParser]
+
+    def answers_in_chat_sdk_shape(self, request: HttpRequest) -> bool:
+        return True
+
+    def initialize_request(self, request: HttpRequest, *args, **kwargs):
+        if self.answers_in_chat_sdk_shape(request):
+            use_chat_sdk_errors(request, self.error_surface)
+        return super().initialize_request(request, *args, **kwargs)

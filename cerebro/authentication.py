@@ -137,5 +137,9 @@ class NextAuthSessionScheme(OpenApiAuthenticationExtension):
             "in": "cookie",
             "name": "authjs.session-token",
             "description": "The Auth.js v5 session token (or __Secure-authjs.session-token over HTTPS), or the "
-            "NextAuth v4 session token in next-auth.session-token / __Secure-next-auth.session-token.",
+            "NextAuth v4 session token in next-auth.session-token / __Secure-next-auth.session-token, as the "
+            "minicontratos app sets it when someone signs in there (the app and this server share "
+            "`NEXTAUTH_SECRET`). Swagger UI in a browser cannot send this cookie: use bearerAuth instead, a "
+            "token of a session started for cerebro (locally: `.venv/bin/python manage.py dev_access_token "
+            "--product cerebro --email you@example.com`).",
         }

@@ -66,3 +66,20 @@ ALERT_MIN_LOOKUPS = env.int("CEREBRO_ALERT_MIN_LOOKUPS", default=50)
 # Files.
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 FILE_URL_SECONDS = env.int("CEREBRO_FILE_URL_SECONDS", default=7 * 24 * 3600)
+
+# Chat in the minicontratos app's shape (AI SDK 5 UI message stream).
+# Earlier messages of the chat sent to the model with the new one (the app sends only the new one).
+CHAT_HISTORY_MESSAGES = env.int("CEREBRO_CHAT_HISTORY_MESSAGES", default=50)
+# The app's model choices ("chat-model", "chat-model-reasoning") name no model of a model server:
+# `alias=model,alias=model`; an alias not listed uses LLM_DEFAULT_MODEL.
+CHAT_MODELS = env.dict("CEREBRO_CHAT_MODELS", default={})
+# A running answer can be resumed; its frames are kept at most this long, and a reader gives up
+# after this long without a new frame (its producer is gone).
+CHAT_STREAM_MAX_SECONDS = env.int("CEREBRO_CHAT_STREAM_MAX_SECONDS", default=900)
+CHAT_STREAM_IDLE_SECONDS = env.int("CEREBRO_CHAT_STREAM_IDLE_SECONDS", default=90)
+# An answer that finished this recently is handed to a resuming client whole (data-appendMessage).
+CHAT_RESTORE_SECONDS = env.int("CEREBRO_CHAT_RESTORE_SECONDS", default=15)
+# Files attached to a message, up to this size: images go to the model inline (base64), text and
+# PDF files as their text, up to this many characters.
+CHAT_ATTACHMENT_MAX_BYTES = env.int("CEREBRO_CHAT_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+CHAT_ATTACHMENT_CHARACTERS = env.int("CEREBRO_CHAT_ATTACHMENT_CHARACTERS", default=20_000)

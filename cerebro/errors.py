@@ -11,3 +11,12 @@ RETRIEVAL_UNAVAILABLE = ErrorType(
 )
 UNSUPPORTED_FILE = ErrorType("VALIDATION_ERROR", 400, "Unsupported file: PDF, images and text files only")
 CHAT_NOT_FOUND = ErrorType("NOT_FOUND", 404, "Chat not found")
+CHAT_OF_ANOTHER_USER = ErrorType("FORBIDDEN", 403, "This chat belongs to another user")
+MESSAGE_ID_TAKEN = ErrorType("CONFLICT", 409, "This message id is already used by another chat")
+MESSAGE_NOT_IN_CHAT = ErrorType("NOT_FOUND", 404, "No such message in this chat")
+ATTACHMENT_REFUSED = ErrorType(
+    "VALIDATION_ERROR", 400, "File parts must link a file uploaded through /api/files/upload by the same user"
+)
+HISTORY_CURSOR_NOT_FOUND = ErrorType("NOT_FOUND", 404, "The chat named by the cursor was not found")
+DOCUMENT_NOT_FOUND = ErrorType("NOT_FOUND", 404, "Document not found")
+DOCUMENT_OF_ANOTHER_USER = ErrorType("FORBIDDEN", 403, "This document belongs to another user")

@@ -54,7 +54,9 @@ class IsoMomentField(serializers.Field):
         try:
             moment = parse_datetime(text.replace("Z", "+00:00") if text.endswith("Z") else text)
             day = None if moment else parse_date(text)
-        except ValueError:
+            # In UTC: a database refuses offsets beyond its range (PostgreSQL: +-15:59).
+            moment = moment.astimezone(UTC) if moment and moment.tzinfo else moment
+        except (ValueError, OverflowError):
             self.fail("invalid")
         if moment is not None:
             return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

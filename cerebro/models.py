@@ -1,4 +1,6 @@
-"""cerebro's tables: layered memories, chats and their messages, uploads and their knowledge chunks.
+"""cerebro's tables: layered memories, chats and their messages, uploads and their knowledge chunks,
+and what the minicontratos app keeps beside its chats: votes on answers, versioned documents and
+the suggestions made on them.
 
 Full-text search on PostgreSQL reads ``search_vector`` columns that a trigger fills from
 ``search_text`` (english configuration) and GIN indexes (migration 0002); on SQLite those columns
@@ -128,10 +130,14 @@ class ChatMessage(models.Model):
         USER = "user", "User"
         ASSISTANT = "assistant", "Assistant"
 
+    # Made by the client for the user's messages in the app's shape; by the server otherwise.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="messages")
     role = models.CharField(max_length=10, choices=Role.choices)
+    # The message's text (what prompts and the working set read).
     content = models.TextField()
+    # The message as the AI SDK's UI parts (text and file parts), when it came or went in that shape.
+    parts = models.JSONField(default=list, blank=True)
     provider = models.CharField(max_length=40, blank=True)
     model = models.CharField(max_length=100, blank=True)
     prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
@@ -195,3 +201,72 @@ class KnowledgeChunk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.upload_id}#{self.ordinal}"
+
+
+class Vote(models.Model):
+    """The user's thumbs up or down on one message of their chat (one vote per message)."""
+
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="votes")
+    message = models.OneToOneField(ChatMessage, on_delete=models.CASCADE, related_name="vote")
+    is_upvoted = models.BooleanField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["chat"])]
+
+    def __str__(self) -> str:
+        return f"{'up' if self.is_upvoted else 'down'} on {self.message_id}"
+
+
+class Document(models.Model):
+    """A document the app edits beside a chat (its artifact). The id is the client's; the first
+    save makes the saver its owner, and every save adds a version."""
+
+    id = models.UUIDField(primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cerebro_documents")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return str(self.id)
+
+
+class DocumentVersion(models.Model):
+    class Kind(models.TextChoices):
+        TEXT = "text", "Text"
+        CODE = "code", "Code"
+        IMAGE = "image", "Image"
+        SHEET = "sheet", "Sheet"
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="versions")
+    # Whole milliseconds (what the client's JavaScript dates hold, so a timestamp it sends back
+    # names exactly one version) and strictly increasing within a document.
+    created_at = models.DateTimeField()
+    title = models.CharField(max_length=255)
+    content = models.TextField(blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TEXT)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["document", "created_at"], name="cerebro_document_version_moment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.created_at:%Y-%m-%d %H:%M:%S})"
+
+
+class Suggestion(models.Model):
+    """A proposed edit of one version of a document."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    version = models.ForeignKey(DocumentVersion, on_delete=models.CASCADE, related_name="suggestions")
+    original_text = models.TextField()
+    suggested_text = models.TextField()
+    description = models.TextField(blank=True)
+    is_resolved = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["version", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.description or self.suggested_text[:40]

@@ -92,10 +92,18 @@ class RepositoryAdmin(admin.ModelAdmin):
 
 
 class TaskResultInline(admin.StackedInline):
+    """A task's results are written by its run: shown, never added or edited here."""
+
     model = TaskResult
     extra = 0
     can_delete = False
     readonly_fields = ("result_type", "summary", "content", "metadata", "created_at")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Task)

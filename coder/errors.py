@@ -10,3 +10,7 @@ GITHUB_AUTHORIZATION_REVOKED = ErrorType(
 GITHUB_UNAVAILABLE = ErrorType("EXTERNAL_API_ERROR", 502, "GitHub did not answer as expected")
 TASK_NOT_CANCELLABLE = ErrorType("CONFLICT", 409, "Only pending or running tasks can be cancelled")
 WEBHOOK_SIGNATURE_INVALID = ErrorType("UNAUTHORIZED", 401, "Invalid webhook signature")
+# Another user's object is missing too: a 404 never confirms that it exists.
+TASK_NOT_FOUND = ErrorType("NOT_FOUND", 404, "Task not found")
+REPOSITORY_NOT_FOUND = ErrorType("NOT_FOUND", 404, "Repository not found")
+API_KEY_NOT_FOUND = ErrorType("NOT_FOUND", 404, "API key not found")

@@ -86,6 +86,9 @@ class GitHubConnection(models.Model):
     connected_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        verbose_name = "GitHub connection"
+
     def __str__(self) -> str:
         return f"github:{self.login}"
 
@@ -268,6 +271,7 @@ class GitHubWebhookDelivery(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = "GitHub webhook delivery"
         verbose_name_plural = "GitHub webhook deliveries"
 
     def __str__(self) -> str:

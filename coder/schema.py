@@ -1,50 +1,19 @@
-"""OpenAPI pieces of the Async Coder API: the success and error envelopes, and its auth schemes."""
+"""OpenAPI pieces of the Async Coder API: its success envelope and its credentials.
+
+Error responses are not written here: ``core.openapi`` derives them for every operation (with
+``core.error_schemas``' ``CoderErrorEnvelope``) from its shape and its ``@raises``.
+"""
 
 from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiResponse, extend_schema_field, inline_serializer
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer, inline_serializer
 from rest_framework import serializers
 
 from core.pagination import PageMetaSerializer
 
-ErrorBodySerializer = inline_serializer(
-    "CoderError",
-    {
-        "code": serializers.CharField(),
-        "message": serializers.CharField(),
-        "details": serializers.JSONField(allow_null=True),
-    },
-)
-ErrorEnvelopeSerializer = inline_serializer(
-    "CoderErrorEnvelope",
-    {
-        "success": serializers.BooleanField(default=False),
-        "data": serializers.JSONField(allow_null=True),
-        "error": ErrorBodySerializer,
-    },
-)
 
-ERROR_DESCRIPTIONS = {
-    400: "VALIDATION_ERROR: the request is invalid",
-    401: "UNAUTHORIZED: authentication required or invalid",
-    402: "INSUFFICIENT_CREDITS: not enough credits",
-    403: "FORBIDDEN: not allowed",
-    404: "RESOURCE_NOT_FOUND: no such resource (or not yours)",
-    409: "CONFLICT: the resource is not in a state that allows this",
-    429: "RATE_LIMIT_EXCEEDED: too many requests (X-RateLimit-* headers)",
-    502: "EXTERNAL_API_ERROR: GitHub or Clerk did not answer as expected",
-    503: "SERVICE_UNAVAILABLE: a dependency is not configured or down",
-}
-
-
-def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
-    return {
-        status: OpenApiResponse(ErrorEnvelopeSerializer, description=ERROR_DESCRIPTIONS[status]) for status in statuses
-    }
-
-
-def envelope(name: str, data: serializers.Serializer, *, paginated: bool = False):
+def envelope(name: str, data: serializers.Serializer, *, paginated: bool = False) -> serializers.Serializer:
     """The ``{success, data, error, meta}`` wrapper around ``data`` for the schema."""
     fields = {
         "success": serializers.BooleanField(default=True),
@@ -53,7 +22,10 @@ def envelope(name: str, data: serializers.Serializer, *, paginated: bool = False
     }
     if paginated:
         fields["meta"] = PageMetaSerializer()
-    return inline_serializer(name, fields)
+    wrapper = inline_serializer(name, fields)
+    # One object, also for a viewset's ``list`` (which drf-spectacular would otherwise document as an array).
+    extend_schema_serializer(many=False)(type(wrapper))
+    return wrapper
 
 
 class CoderApiKeyScheme(OpenApiAuthenticationExtension):
@@ -61,7 +33,13 @@ class CoderApiKeyScheme(OpenApiAuthenticationExtension):
     name = "CoderApiKey"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-API-Key",
+            "description": "A key made by `POST /coder/api/users/me/api-keys` (signed in with bearerAuth); "
+            "the answer shows it once (`key`). Revoke it with `DELETE /coder/api/users/me/api-keys/{id}`.",
+        }
 
 
 class CoderSessionCookieScheme(OpenApiAuthenticationExtension):
@@ -69,7 +47,14 @@ class CoderSessionCookieScheme(OpenApiAuthenticationExtension):
     name = "CoderSessionCookie"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "apiKey", "in": "cookie", "name": "async_coder_session"}
+        return {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "async_coder_session",
+            "description": "Set (httpOnly, path /coder) by `POST /coder/api/auth/login`; writes also need "
+            "Django's CSRF token in `X-CSRFToken`. Swagger UI cannot send a cookie typed in here (a page "
+            "may not set the Cookie header): use bearerAuth, the login's `token`, instead.",
+        }
 
 
 def inline_choice_field(choices, **kwargs) -> serializers.ChoiceField:

@@ -263,6 +263,8 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/(telemetry|coder|marketplace/v1|analytics/api/v1|cerebro)/",
     "SCHEMA_PATH_PREFIX_TRIM": False,
     "ENUM_NAME_OVERRIDES": {},
+    # bearerAuth says how to get a token of each API in the document (core/openapi.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "core.openapi.describe_bearer_sign_in"],
 }
 # marketplace: its enums share field names (visibility, status) with other APIs' enums.
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
@@ -450,7 +452,7 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
-# --- E-mail: telemetry e-mails the code that confirms a new API key -----------------------------------------
+# --- E-mail: telemetry e-mails the code that confirms a new API key, analytics its alerts (docs/admin.md) ----
 # EMAIL_URL as django-environ reads it (smtp+tls://user:password@host:587); by default messages are
 # printed on the console instead of sent.
 globals().update(env.email_url("EMAIL_URL", default="consolemail://"))

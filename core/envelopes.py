@@ -2,7 +2,9 @@
 
 Every API keeps the error format of its spec. Choosing by path (rather than by view) means a 404
 for an unknown URL, a 413 raised before any view runs, and a 500 all come out in the envelope of
-the API the client was talking to.
+the API the client was talking to. A view that serves a client whose error format differs from
+its spec's sets ``request.error_envelope`` before anything can fail (cerebro does, for requests in
+the shape of the minicontratos app); ``envelope_for_request`` honours it.
 """
 
 from __future__ import annotations
@@ -133,6 +135,12 @@ def envelope_for_path(path: str) -> Envelope:
         if path.startswith(envelope.base_path) or path == envelope.base_path.rstrip("/"):
             return envelope
     return PLATFORM
+
+
+def envelope_for_request(request: Any) -> Envelope:
+    """The envelope a view chose for this request (``request.error_envelope``), else the path's."""
+    chosen = getattr(request, "error_envelope", None)
+    return chosen if isinstance(chosen, Envelope) else envelope_for_path(request.path)
 
 
 def format_reset(envelope: Envelope, reset_epoch: int) -> str:

@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions as drf
 
 from core import errors
-from core.envelopes import envelope_for_path
+from core.envelopes import envelope_for_request
 from core.errors import DomainError
 
 logger = logging.getLogger("core.errors")
@@ -104,7 +104,7 @@ def to_domain_error(exc: BaseException) -> DomainError | None:
 
 
 def error_response(request: HttpRequest, error: DomainError) -> JsonResponse:
-    envelope = envelope_for_path(request.path)
+    envelope = envelope_for_request(request)
     body = envelope.render_error(error.status, error.code, error.message, error.details)
     response = JsonResponse(body, status=error.status)
     for name, value in error.headers.items():

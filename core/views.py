@@ -1,7 +1,15 @@
-"""The base view every API view inherits: authentication, rate limits, then permissions."""
+"""The base view every API view inherits: authentication, rate limits, then permissions.
+
+``RateLimited`` is that behaviour on its own, shared by ``ApiView`` (RPC-shaped endpoints) and
+``core.viewsets.ApiViewSet`` (resource-shaped families); docs/architecture.md says which is which.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.http import QueryDict
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -10,8 +18,8 @@ from core import ratelimit
 from core.envelopes import envelope_for_path
 
 
-class ApiView(APIView):
-    """An APIView that counts each request against ``rate_limit_scopes``.
+class RateLimited:
+    """Counts each request against ``get_rate_limit_scopes()``, between authentication and permissions.
 
     Rate limits are checked after authentication (so they key on the user when there is one)
     and before permissions (so anonymous hammering of a protected endpoint is limited too). The
@@ -52,3 +60,20 @@ class ApiView(APIView):
         if result is not None and "X-RateLimit-Limit" not in response:
             result.apply_headers(response, envelope_for_path(request.path))
         return response
+
+
+class ApiView(RateLimited, APIView):
+    """An APIView that counts each request against ``rate_limit_scopes``."""
+
+
+def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict:
+    """``data`` checked by ``serializer_class``: its validated data, or a 400 in the API's envelope.
+
+    A request without a body reaches a view as an empty ``QueryDict``; it is validated as ``{}``,
+    so fields read as absent (their defaults), never as an HTML form's unchecked boxes.
+    """
+    if isinstance(data, QueryDict) and not data:
+        data = {}
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

@@ -27,6 +27,7 @@ class HealthView(ApiView):
     @extend_schema(
         tags=["platform"],
         operation_id="platform_health",
+        summary="Check every dependency of the platform",
         responses={200: HealthSerializer, 503: OpenApiResponse(HealthSerializer, description="A dependency is down")},
     )
     def get(self, request):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from ledger.errors import OBJECT_NOT_FOUND
 from ledger.models import LedgerObject, LedgerTransaction
@@ -21,11 +22,42 @@ def ledger_object_get(*, user, object_id) -> LedgerObject:
     return ledger_object
 
 
+# Operators of a data filter, and the Django lookup each one is. Nothing else reaches a lookup:
+# the operators are this list, and keys are plain field names (ledger/serializers.py), so a key can
+# never be read as a lookup (``title__regex``) whatever a client sends.
+FILTER_LOOKUPS = {
+    "eq": "exact",
+    "ne": "exact",  # negated
+    "gt": "gt",
+    "gte": "gte",
+    "lt": "lt",
+    "lte": "lte",
+    "in": "in",
+    "contains": "icontains",
+}
+FILTER_OPERATORS = (*FILTER_LOOKUPS, "exists")
+
+
+@dataclass(frozen=True)
+class DataCondition:
+    key: str  # a plain field name of the object's data
+    operator: str  # one of FILTER_OPERATORS
+    operand: Any
+
+
+def data_condition_q(condition: DataCondition) -> Q:
+    if condition.operator == "exists":
+        has_key = Q(data__has_key=condition.key)
+        return has_key if condition.operand else ~has_key
+    matches = Q(**{f"data__{condition.key}__{FILTER_LOOKUPS[condition.operator]}": condition.operand})
+    return ~matches if condition.operator == "ne" else matches
+
+
 @dataclass(frozen=True)
 class ObjectFilter:
     type_name: str | None = None
     status: str | None = None
-    data: dict | None = None  # top-level key -> value, all must be equal
+    data: list[DataCondition] = field(default_factory=list)  # all must hold
     created_from: datetime | None = None
     created_to: datetime | None = None
 
@@ -41,8 +73,8 @@ def ledger_objects_query(*, user, object_filter: ObjectFilter) -> QuerySet[Ledge
         objects = objects.filter(created_at__gte=object_filter.created_from)
     if object_filter.created_to:
         objects = objects.filter(created_at__lte=object_filter.created_to)
-    for key, value in (object_filter.data or {}).items():
-        objects = objects.filter(**{f"data__{key}": value})
+    for condition in object_filter.data:
+        objects = objects.filter(data_condition_q(condition))
     return objects.order_by("-created_at", "-id")
 
 

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 from rest_framework import serializers
 
 from cerebro.api import js_timestamp
 from cerebro.fields import IsoMomentField, JsonObjectField
 from core.pagination import OffsetQuerySerializer
 from ledger.models import LedgerObject, LedgerTransaction
+from ledger.selectors import FILTER_OPERATORS, DataCondition
 
-DATA_KEY_PATTERN = r"^[A-Za-z0-9_]{1,64}$"
 NAME_PATTERN = r"^[A-Za-z0-9_.:\-]+$"
+# A key of the object's data a filter names: a plain field name (letters, digits and _, at most 64,
+# not starting with a digit). Never "__": Django would read what follows as a lookup of its own.
+FILTER_KEY = re.compile(r"^(?!.*__)[^\W\d]\w{0,63}\Z")
+MAX_FILTER_CONDITIONS = 20
+MAX_IN_VALUES = 100
+MAX_CONTAINS_CHARACTERS = 200
 
 
 # --- input --------------------------------------------------------------------------------------
@@ -21,24 +29,67 @@ class ObjectCreateInput(serializers.Serializer):
     data = JsonObjectField()
 
 
+def _is_scalar(value) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _operand_problem(operator: str, operand) -> str | None:
+    """What is wrong with ``operand`` for ``operator`` (None when it fits)."""
+    if operator in ("eq", "ne"):
+        return None if _is_scalar(operand) else "compare with a string, number, boolean or null"
+    if operator in ("gt", "gte", "lt", "lte"):
+        return None if _is_number(operand) or isinstance(operand, str) else "compare with a number or a string"
+    if operator == "in":
+        fits = isinstance(operand, list) and 0 < len(operand) <= MAX_IN_VALUES and all(map(_is_scalar, operand))
+        return None if fits else f"a list of 1 to {MAX_IN_VALUES} strings, numbers, booleans or nulls"
+    if operator == "contains":
+        fits = isinstance(operand, str) and 0 < len(operand) <= MAX_CONTAINS_CHARACTERS
+        return None if fits else f"a text of 1 to {MAX_CONTAINS_CHARACTERS} characters"
+    return None if isinstance(operand, bool) else "true or false"  # exists
+
+
 class ObjectFilterInput(serializers.Serializer):
     typeName = serializers.CharField(max_length=100, required=False)  # noqa: N815
     status = serializers.CharField(max_length=100, required=False)
     data = JsonObjectField(
-        required=False, help_text="Top-level keys of the object's data and the values they must equal."
+        required=False,
+        help_text=(
+            "Conditions on top-level fields of the object's data, all of which must hold: `{field: value}` "
+            "(equal) or `{field: {operator: operand, ...}}` with the operators eq, ne, gt, gte, lt, lte, in (a "
+            "list), contains (text, any case) and exists (true/false). A field is a plain name: letters, digits "
+            "and _, at most 64, not starting with a digit, without `__`."
+        ),
     )
     createdFrom = IsoMomentField(required=False)  # noqa: N815
     createdTo = IsoMomentField(required=False, end_of_day=True)  # noqa: N815
 
-    def validate_data(self, value: dict) -> dict:
-        import re
-
+    def validate_data(self, value: dict) -> list[DataCondition]:
+        conditions = []
         for key, item in value.items():
-            if not re.match(DATA_KEY_PATTERN, key):
-                raise serializers.ValidationError(f"{key!r}: keys are letters, digits and _ (at most 64)")
-            if isinstance(item, (dict, list)):
-                raise serializers.ValidationError(f"{key!r}: compare with a string, number, boolean or null")
-        return value
+            if not FILTER_KEY.match(key):
+                raise serializers.ValidationError(
+                    f"{key!r}: a field name is letters, digits and _ (at most 64, not starting with a digit, "
+                    "without '__')"
+                )
+            given = item.items() if isinstance(item, dict) else [("eq", item)]
+            if isinstance(item, dict) and not item:
+                raise serializers.ValidationError(f"{key!r}: name an operator ({', '.join(FILTER_OPERATORS)})")
+            for operator, operand in given:
+                if operator not in FILTER_OPERATORS:
+                    raise serializers.ValidationError(
+                        f"{key!r}: unknown operator {operator!r}; use one of {', '.join(FILTER_OPERATORS)}"
+                    )
+                problem = _operand_problem(operator, operand)
+                if problem is not None:
+                    raise serializers.ValidationError(f"{key!r} {operator}: {problem}")
+                conditions.append(DataCondition(key=key, operator=operator, operand=operand))
+        if len(conditions) > MAX_FILTER_CONDITIONS:
+            raise serializers.ValidationError(f"At most {MAX_FILTER_CONDITIONS} conditions")
+        return conditions
 
 
 class ObjectQueryInput(OffsetQuerySerializer):
@@ -55,6 +106,16 @@ class TransactionInput(serializers.Serializer):
     )
 
 
+class OperationInput(serializers.Serializer):
+    """The minicontratos app's tool call: ``operationType`` is the action (lowercased), ``changes``
+    its data."""
+
+    objectId = serializers.UUIDField()  # noqa: N815
+    operationType = serializers.ChoiceField(choices=["CREATE", "UPDATE", "DELETE"])  # noqa: N815
+    changes = JsonObjectField()
+    createdBy = serializers.UUIDField(required=False, help_text="Ignored: the author is the signed-in user")  # noqa: N815
+
+
 class AggregatesQuery(serializers.Serializer):
     typeName = serializers.CharField(max_length=100, required=False)  # noqa: N815
     to = IsoMomentField(required=False, end_of_day=True)
@@ -67,6 +128,10 @@ class AggregatesQuery(serializers.Serializer):
 
 class TransactionsPage(OffsetQuerySerializer):
     """``limit`` (default 50) and ``offset``, by the platform's one rule (core.pagination)."""
+
+
+class ObjectsListQuery(TransactionsPage):
+    type = serializers.CharField(max_length=100, required=False, help_text="Only objects of this typeName")
 
 
 # --- output -------------------------------------------------------------------------------------

@@ -40,8 +40,33 @@ def _idempotent_response(request, *, endpoint: str, payload, produce) -> Respons
     return response
 
 
+def _objects_page(queryset, *, limit: int, offset: int) -> Response:
+    page = paginate_offset(queryset, limit=limit, offset=offset)
+    return Response(
+        {
+            "objects": serializers.LedgerObjectOutput(page.items, many=True).data,
+            "total": page.total,
+            "hasMore": page.has_more,
+        }
+    )
+
+
 class ObjectsView(CerebroApiView):
     parser_classes = [JSONParser]
+
+    @extend_schema(
+        operation_id="ledger_objects_list",
+        summary="The user's objects, newest first, optionally of one type (the app's ledger tool)",
+        parameters=[serializers.ObjectsListQuery],
+        responses={200: serializers.ObjectListOutput, **error_responses(400)},
+    )
+    def get(self, request):
+        query = serializers.ObjectsListQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        queryset = selectors.ledger_objects_query(
+            user=request.user, object_filter=selectors.ObjectFilter(type_name=query.validated_data.get("type"))
+        )
+        return _objects_page(queryset, limit=query.validated_data["limit"], offset=query.validated_data["offset"])
 
     @extend_schema(
         operation_id="ledger_objects_create_or_query",
@@ -92,19 +117,12 @@ class ObjectsView(CerebroApiView):
             object_filter=selectors.ObjectFilter(
                 type_name=given.get("typeName"),
                 status=given.get("status"),
-                data=given.get("data"),
+                data=given.get("data", []),
                 created_from=given.get("createdFrom"),
                 created_to=given.get("createdTo"),
             ),
         )
-        page = paginate_offset(queryset, limit=body.validated_data["limit"], offset=body.validated_data["offset"])
-        return Response(
-            {
-                "objects": serializers.LedgerObjectOutput(page.items, many=True).data,
-                "total": page.total,
-                "hasMore": page.has_more,
-            }
-        )
+        return _objects_page(queryset, limit=body.validated_data["limit"], offset=body.validated_data["offset"])
 
 
 class ObjectDetailView(CerebroApiView):
@@ -160,22 +178,32 @@ class TransactionsView(CerebroApiView):
         summary="Append a transaction to an object's chain",
         description=(
             "`data` updates the object's state (its keys replace the state's). The transaction's ip and "
-            "user agent are taken from the request; `metadata` in the body is ignored."
+            "user agent are taken from the request; `metadata` in the body is ignored. The minicontratos app's "
+            "shape is accepted too: `operationType` (CREATE, UPDATE, DELETE) is the action, lowercased, and "
+            "`changes` its data, on the same chain; its `createdBy` is ignored (the author is the signed-in user)."
         ),
         parameters=[IDEMPOTENCY_HEADER],
-        request=serializers.TransactionInput,
+        request=PolymorphicProxySerializer(
+            component_name="LedgerTransactionRequest",
+            serializers=[serializers.TransactionInput, serializers.OperationInput],
+            resource_type_field_name=None,
+        ),
         responses={200: serializers.TransactionEnvelope, **error_responses(400, 404, 409)},
     )
     def post(self, request):
-        body = serializers.TransactionInput(data=request.data)
+        is_operation = isinstance(request.data, dict) and "operationType" in request.data
+        body = (serializers.OperationInput if is_operation else serializers.TransactionInput)(data=request.data)
         body.is_valid(raise_exception=True)
+        given = body.validated_data
+        action = given["operationType"].lower() if is_operation else given["action"]
+        data = given["changes"] if is_operation else given["data"]
 
         def append() -> dict:
             txn = services.ledger_transaction_append(
                 user=request.user,
-                object_id=body.validated_data["objectId"],
-                action=body.validated_data["action"],
-                data=body.validated_data["data"],
+                object_id=given["objectId"],
+                action=action,
+                data=data,
                 origin=_origin(request),
             )
             return {"transaction": serializers.LedgerTransactionOutput(txn).data}

@@ -1,9 +1,36 @@
 """What staff see of the marketplace: every table, counters read-only, delivery logs inline."""
 
+from decimal import Decimal
+
+from django import forms
 from django.contrib import admin, messages
+from django.db.models import DecimalField
 
 from marketplace import models
 from marketplace.services import pinning
+
+
+def plain_amount(value: Decimal | None) -> str:
+    """A price or amount (stored with 18 decimals for wei) with the decimals that matter, at least
+    two: 10.00, 0.50, 0.000125."""
+    if value is None:
+        return "-"
+    whole, _, fraction = format(abs(value).normalize(), "f").partition(".")
+    return f"{'-' if value < 0 else ''}{whole}.{fraction.ljust(2, '0')}"
+
+
+class AmountField(forms.DecimalField):
+    def prepare_value(self, value):
+        return plain_amount(value) if isinstance(value, Decimal) else value
+
+
+class ReadableAmountsAdmin(admin.ModelAdmin):
+    """Edits and shows 18-decimal amounts without their trailing zeros."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, DecimalField) and db_field.decimal_places > 2:
+            kwargs.setdefault("form_class", AmountField)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 @admin.register(models.WalletProfile)
@@ -43,14 +70,18 @@ class DatasetFileInline(admin.TabularInline):
 
 
 @admin.register(models.Dataset)
-class DatasetAdmin(admin.ModelAdmin):
-    list_display = ("name", "creator", "category", "visibility", "status", "price", "currency", "downloads", "stars")
+class DatasetAdmin(ReadableAmountsAdmin):
+    list_display = ("name", "creator", "category", "visibility", "status", "price_shown", "downloads", "stars")
     list_filter = ("status", "visibility", "currency", "is_verified", "dataset_type")
     search_fields = ("name", "description", "creator__username")
     raw_id_fields = ("creator", "template")
     readonly_fields = ("downloads", "views", "purchases", "stars", "trending_score", "created_at", "updated_at")
     inlines = [DatasetTagInline, DatasetFileInline]
     list_select_related = ("creator",)
+
+    @admin.display(description="price", ordering="price")
+    def price_shown(self, dataset: models.Dataset) -> str:
+        return f"{plain_amount(dataset.price)} {dataset.currency}"
 
 
 @admin.register(models.DatasetStar)
@@ -99,12 +130,17 @@ class GenerationJobAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Purchase)
-class PurchaseAdmin(admin.ModelAdmin):
-    list_display = ("id", "dataset", "buyer", "amount", "currency", "payment_method", "status", "created_at")
+class PurchaseAdmin(ReadableAmountsAdmin):
+    list_display = ("id", "dataset", "buyer", "amount_paid", "payment_method", "status", "created_at")
     list_filter = ("status", "payment_method", "currency")
     search_fields = ("transaction_hash", "buyer__username")
     raw_id_fields = ("dataset", "buyer")
-    readonly_fields = ("transaction_hash", "amount", "currency", "payment_method", "payee_address", "check_attempts")
+    exclude = ("amount", "currency")
+    readonly_fields = ("transaction_hash", "amount_paid", "payment_method", "payee_address", "check_attempts")
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_paid(self, purchase: models.Purchase) -> str:
+        return f"{plain_amount(purchase.amount)} {purchase.currency}"
 
 
 class ModelTagInline(admin.TabularInline):

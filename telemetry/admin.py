@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, OuterRef, Subquery
 
+from core.admin_filters import RevokedFilter, SetOrNotFilter
 from telemetry.models import (
     SUCCESS_RATE_EXPRESSION,
     Error,
@@ -115,10 +116,10 @@ class TelemetryKeyAdmin(admin.ModelAdmin):
         "revoked_at",
     )
     list_filter = (
-        ("confirmed_at", admin.EmptyFieldListFilter),
+        ("confirmed_at", SetOrNotFilter.titled("confirmed")),
         "confirmed_by",
         "account__tier",
-        ("api_key__revoked_at", admin.EmptyFieldListFilter),
+        ("api_key__revoked_at", RevokedFilter),
     )
     search_fields = ("api_key__prefix", "account__user__email")
     list_select_related = ("api_key", "account__user")

@@ -13,5 +13,8 @@ class TelemetryApiKeyScheme(OpenApiAuthenticationExtension):
         return {
             "type": "http",
             "scheme": "bearer",
-            "description": "An API key from POST /telemetry/api/v1/keys (ngb_live_...).",
+            "description": 'An API key (`ngb_live_...`): `POST /telemetry/api/v1/keys` with `{"email": ...}` '
+            "answers it once (`apiKey`), no sign-in needed; confirming the e-mailed code "
+            "(`POST /telemetry/api/v1/keys/confirm`) gives it its account's tier. The spec's endpoints also need "
+            "the `X-User-Id` header.",
         }

@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core import ratelimit
+from core.error_schemas import TelemetryErrorEnvelope
 from core.health import check_database
 from core.views import ApiView
 from telemetry import selectors, tiers
@@ -26,7 +27,6 @@ from telemetry.serializers.inputs import (
     parse_user_id,
 )
 from telemetry.serializers.outputs import (
-    ErrorEnvelopeSerializer,
     HealthSerializer,
     KeyConfirmResponseSerializer,
     KeyResponseSerializer,
@@ -42,7 +42,7 @@ from telemetry.services.learnings import format_accuracy_change, learnings_uploa
 
 
 def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(ErrorEnvelopeSerializer, description=description)
+    return OpenApiResponse(TelemetryErrorEnvelope, description=description)
 
 
 USER_ID_HEADER = OpenApiParameter(
@@ -92,6 +92,7 @@ class HealthView(ApiView):
     permission_classes = [AllowAny]
 
     @extend_schema(
+        summary="Check the service's health",
         auth=[],
         responses={200: HealthSerializer, 503: OpenApiResponse(HealthSerializer, description="Database unavailable")},
     )
@@ -117,6 +118,7 @@ class KeysView(ApiView):
         return ratelimit.anonymous_identity(request)
 
     @extend_schema(
+        summary="Get an API key",
         auth=[],
         request=KeyRequestSerializer,
         responses={
@@ -137,6 +139,7 @@ class KeysView(ApiView):
 
 class KeyConfirmView(TelemetryKeyView):
     @extend_schema(
+        summary="Confirm an API key",
         request=KeyConfirmSerializer,
         responses={
             200: KeyConfirmResponseSerializer,
@@ -154,6 +157,7 @@ class KeyConfirmView(TelemetryKeyView):
 
 class LearningsView(TelemetryApiView):
     @extend_schema(
+        summary="Upload learnings",
         parameters=[USER_ID_HEADER],
         request=LearningUploadSerializer,
         responses={
@@ -186,6 +190,7 @@ class LearningsView(TelemetryApiView):
 
 class PatternsView(TelemetryApiView):
     @extend_schema(
+        summary="Download the pattern set",
         parameters=[
             USER_ID_HEADER,
             PatternsQuerySerializer,
@@ -217,7 +222,11 @@ class PatternsView(TelemetryApiView):
 
 
 class UserStatsView(TelemetryApiView):
-    @extend_schema(parameters=[USER_ID_HEADER], responses={200: UserStatsSerializer, **AUTHENTICATED_ERRORS})
+    @extend_schema(
+        summary="Get my contribution stats",
+        parameters=[USER_ID_HEADER],
+        responses={200: UserStatsSerializer, **AUTHENTICATED_ERRORS},
+    )
     def get(self, request: Request) -> Response:
         stats = selectors.user_stats(user_id=self.caller.user_id, account_joined=request.auth.account.created_at)
         return Response(UserStatsSerializer(stats).data)

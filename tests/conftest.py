@@ -36,7 +36,7 @@ IN_CI = bool(os.environ.get("CI"))
 TESTS_DIR = Path(__file__).resolve().parent
 QUALITY_DIR = TESTS_DIR / "quality"
 INTEGRATION_DIR = TESTS_DIR / "integration"
-TOOL_PACKAGES = {"nginx": "nginx-light"}
+TOOL_PACKAGES = {"nginx": "nginx-light", "node": "nodejs"}
 
 
 def _missing_service(item: pytest.Item) -> str | None:
@@ -146,24 +146,67 @@ def _celery_in_process(request):
     app.conf.task_always_eager, app.conf.task_eager_propagates = previous
 
 
+# --- The fixture vocabulary every folder shares (docs/testing.md, "Fixture vocabulary") -----------------
+
+
 @pytest.fixture
 def api_client() -> APIClient:
+    """An anonymous client."""
     return APIClient()
 
 
 @pytest.fixture
 def user(db):
+    """The person a test acts as: a platform user with no product state (folders add state by name)."""
     return UserFactory()
 
 
 @pytest.fixture
 def other_user(db):
+    """Someone else, whose objects ``user`` must not reach."""
     return UserFactory()
 
 
 @pytest.fixture
 def staff_user(db):
     return UserFactory(is_staff=True)
+
+
+@pytest.fixture
+def api_product() -> str:
+    """The product the folder's API accepts credentials of; each folder's conftest names its own."""
+    return "platform"
+
+
+@pytest.fixture
+def client_of(api_product):
+    """``client_of(some_user)``: a client signed in as ``some_user`` on the folder's API (a bearer
+    access token of a new session of ``api_product``)."""
+
+    def signed_in_as(some_user) -> APIClient:
+        client = APIClient()
+        client.credentials(**bearer_for(some_user, api_product))
+        return client
+
+    return signed_in_as
+
+
+@pytest.fixture
+def signed_in(client_of, user) -> APIClient:
+    """A client signed in as ``user`` on the folder's API."""
+    return client_of(user)
+
+
+@pytest.fixture
+def other_signed_in(client_of, other_user) -> APIClient:
+    """A client signed in as ``other_user`` on the folder's API."""
+    return client_of(other_user)
+
+
+@pytest.fixture
+def staff_signed_in(client_of, staff_user) -> APIClient:
+    """A client signed in as ``staff_user`` on the folder's API."""
+    return client_of(staff_user)
 
 
 def bearer_for(user, product: str = "platform") -> dict[str, str]:

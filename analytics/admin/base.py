@@ -11,26 +11,28 @@ from analytics.services.audit import audit_record
 
 
 class StaffAnalyticsAdmin(admin.ModelAdmin):
-    """Any active staff user may view (and, where a page allows it, triage) analytics data.
+    """Staff see and triage analytics data by their Django permissions.
 
-    Staff are the "authorised personnel" of the spec; deleting rows is left to superusers (and to
-    the data-subject API). Every page a staff user opens is written to the audit log: the
+    The groups a migration ships (docs/admin.md): "Support" views every analytics page and
+    triages (resolves and reopens error groups, moves feedback, serves installs' data-subject
+    requests); "Admins" also read the audit log. Viewing takes the model's view permission;
+    triaging takes its change permission (``has_triage_permission``), also on pages whose form
+    is read-only (``editable`` False). Deleting rows is left to superusers (and to the
+    data-subject API). Every page a staff user opens is written to the audit log: the
     changelist with its filters, each object viewed or changed.
     """
 
     audited = True
-    staff_can_change = False
+    editable = False
     show_full_result_count = False
     list_per_page = 50
 
-    def has_module_permission(self, request) -> bool:
-        return request.user.is_active and request.user.is_staff
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return request.user.is_active and request.user.is_staff
-
     def has_change_permission(self, request, obj=None) -> bool:
-        return self.staff_can_change and request.user.is_active and request.user.is_staff
+        return self.editable and super().has_change_permission(request, obj)
+
+    def has_triage_permission(self, request) -> bool:
+        """The model's change permission, whether or not its form can be edited."""
+        return super().has_change_permission(request)
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.utils.html import format_html
 
+from analytics.admin import cells
 from analytics.admin.base import StaffAnalyticsAdmin
 from analytics.models import Feedback, FeedbackStatus
 from analytics.services.triage import feedback_can_move, feedback_transition, feedback_update
+from core.admin_filters import DateRangeFilter
 
 
 class FeedbackForm(forms.ModelForm):
@@ -24,20 +27,18 @@ class FeedbackForm(forms.ModelForm):
 
 @admin.register(Feedback)
 class FeedbackAdmin(StaffAnalyticsAdmin):
-    staff_can_change = True
+    editable = True
     form = FeedbackForm
-    list_display = (
-        "id",
+    list_display = ("number", "summary", "kind", "stars", "status", "seen_on", "received")
+    list_display_links = ("number", "summary")
+    list_filter = (
+        "status",
         "feedback_type",
         "rating",
-        "status",
-        "short_message",
+        ("timestamp", DateRangeFilter.titled("date")),
         "jeeves_version",
         "platform",
-        "timestamp",
     )
-    list_display_links = ("id", "short_message")
-    list_filter = ("status", "feedback_type", "rating", "jeeves_version", "platform")
     search_fields = ("message",)
     ordering = ("-timestamp",)
     actions = ("mark_triaged", "mark_planned", "mark_done", "mark_closed")
@@ -66,9 +67,29 @@ class FeedbackAdmin(StaffAnalyticsAdmin):
         "updated_at",
     )
 
+    @admin.display(description="#", ordering="id")
+    def number(self, item: Feedback) -> int:
+        return item.pk
+
     @admin.display(description="message")
-    def short_message(self, item: Feedback) -> str:
-        return item.message[:100]
+    def summary(self, item: Feedback) -> str:
+        return format_html('<span class="excerpt">{}</span>', cells.excerpt(item.message, 400))
+
+    @admin.display(description="type", ordering="feedback_type")
+    def kind(self, item: Feedback) -> str:
+        return item.get_feedback_type_display()
+
+    @admin.display(description="rating", ordering="rating")
+    def stars(self, item: Feedback) -> str:
+        return cells.stars(item.rating)
+
+    @admin.display(description="seen on")
+    def seen_on(self, item: Feedback) -> str:
+        return " ".join(part for part in (item.jeeves_version, item.platform) if part) or "-"
+
+    @admin.display(description="date", ordering="timestamp")
+    def received(self, item: Feedback) -> str:
+        return cells.when(item.timestamp)
 
     def save_model(self, request, obj, form, change) -> None:
         feedback_update(
@@ -79,27 +100,34 @@ class FeedbackAdmin(StaffAnalyticsAdmin):
         )
 
     def _move(self, request, queryset, status: str) -> None:
-        moved, skipped = feedback_transition(
-            feedback_ids=list(queryset.values_list("pk", flat=True)), to_status=status, actor=request.user
-        )
-        self.message_user(request, f"Moved {moved} item(s) to {status}.", messages.SUCCESS)
+        selected = list(queryset.values_list("pk", flat=True))
+        moved, skipped = feedback_transition(feedback_ids=selected, to_status=status, actor=request.user)
+        unchanged = len(selected) - moved - skipped
+        if moved:
+            self.message_user(request, f"Moved {moved} item(s) to {status}.", messages.SUCCESS)
         if skipped:
             self.message_user(
                 request, f"Skipped {skipped} item(s): the workflow does not allow that move.", messages.WARNING
             )
+        if unchanged:
+            self.message_user(
+                request,
+                f"{unchanged} item(s) were already {status}: nothing to do.",
+                messages.INFO if moved or skipped else messages.WARNING,
+            )
 
-    @admin.action(description="Mark selected as triaged")
+    @admin.action(description="Mark selected as triaged", permissions=["triage"])
     def mark_triaged(self, request, queryset):
         self._move(request, queryset, FeedbackStatus.TRIAGED)
 
-    @admin.action(description="Mark selected as planned")
+    @admin.action(description="Mark selected as planned", permissions=["triage"])
     def mark_planned(self, request, queryset):
         self._move(request, queryset, FeedbackStatus.PLANNED)
 
-    @admin.action(description="Mark selected as done")
+    @admin.action(description="Mark selected as done", permissions=["triage"])
     def mark_done(self, request, queryset):
         self._move(request, queryset, FeedbackStatus.DONE)
 
-    @admin.action(description="Mark selected as closed")
+    @admin.action(description="Mark selected as closed", permissions=["triage"])
     def mark_closed(self, request, queryset):
         self._move(request, queryset, FeedbackStatus.CLOSED)

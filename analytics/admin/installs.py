@@ -14,6 +14,7 @@ from analytics.admin.base import EstimatedCountPaginator, StaffAnalyticsAdmin
 from analytics.models import AnalyticsUser, AuditLogEntry, DailyRollup, RollupKind, UsageEvent
 from analytics.serializers import AnalyticsPrivacyRequest
 from analytics.services.subjects import user_data_delete, user_data_export, user_privacy_update
+from core.admin_filters import DateRangeFilter
 
 
 class InstallSecretFilter(admin.SimpleListFilter):
@@ -98,7 +99,7 @@ class AnalyticsUserAdmin(StaffAnalyticsAdmin):
         response["Content-Disposition"] = f'attachment; filename="analytics-install-{selected[0]}.json"'
         return response
 
-    @admin.action(description="Opt the selected installs out of analytics")
+    @admin.action(description="Opt the selected installs out of analytics", permissions=["triage"])
     def opt_out(self, request, queryset):
         opt_out = AnalyticsPrivacyRequest(analytics_enabled=False)
         user_ids = list(queryset.values_list("user_id", flat=True))
@@ -153,7 +154,7 @@ class PlatformFilter(admin.SimpleListFilter):
 class UsageEventAdmin(StaffAnalyticsAdmin):
     paginator = EstimatedCountPaginator
     list_display = ("event_type", "install", "platform", "jeeves_version", "timestamp")
-    list_filter = (EventTypeFilter, PlatformFilter)
+    list_filter = (("timestamp", DateRangeFilter.titled("date")), EventTypeFilter, PlatformFilter)
     ordering = ("-timestamp",)
     readonly_fields = (
         "user",

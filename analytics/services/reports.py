@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from analytics import conf
 from analytics.grouping import fingerprint, is_newer, version_key
-from analytics.models import ErrorGroup, ErrorGroupStatus, ErrorReport, Feedback, RollupKind
+from analytics.models import ErrorGroup, ErrorGroupAlertKind, ErrorGroupStatus, ErrorReport, Feedback, RollupKind
 from analytics.serializers import AnalyticsErrorReportRequest, AnalyticsFeedbackRequest
+from analytics.services.alerts import error_group_alert_record
 from analytics.services.audit import SYSTEM, audit_record
 from analytics.services.installs import Stored, install_flags, install_key
 from analytics.services.rollups import RollupCounter, rollup_apply
@@ -124,6 +125,9 @@ def error_report_create(*, report: AnalyticsErrorReportRequest) -> ErrorOutcome:
                 target=f"error_group:{group.pk}",
                 details={"version": info.jeeves_version, "resolved_in_version": group.resolved_in_version},
             )
+        if created or regression:
+            kind = ErrorGroupAlertKind.NEW if created else ErrorGroupAlertKind.REGRESSION
+            error_group_alert_record(group=group, kind=kind, version=info.jeeves_version)
     return ErrorOutcome(stored=True, report=stored, group=group)
 
 

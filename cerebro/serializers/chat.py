@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
 from cerebro.api import js_timestamp
 from cerebro.models import Chat
-from core.pagination import OffsetQuerySerializer
+from core.pagination import CursorQuerySerializer, OffsetQuerySerializer
 
 MAX_MESSAGES = 200
 MAX_MESSAGE_CHARACTERS = 100_000
+MAX_PARTS = 20
+MAX_URL_LENGTH = 4096
 
 
 class ChatMessageInput(serializers.Serializer):
@@ -29,6 +32,67 @@ class ChatInput(serializers.Serializer):
         return messages
 
 
+class UiTextPartInput(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["text"])
+    text = serializers.CharField(max_length=MAX_MESSAGE_CHARACTERS, trim_whitespace=False)
+
+
+class UiFilePartInput(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["file"])
+    url = serializers.CharField(max_length=MAX_URL_LENGTH, help_text="The `url` POST /api/files/upload answered")
+    mediaType = serializers.CharField(max_length=100)  # noqa: N815
+    name = serializers.CharField(max_length=255, required=False, help_text="The app's name for the file")
+    filename = serializers.CharField(max_length=255, required=False, help_text="The AI SDK's name for the file")
+
+
+@extend_schema_field(
+    PolymorphicProxySerializer(
+        component_name="CerebroUiMessagePart",
+        serializers=[UiTextPartInput, UiFilePartInput],
+        resource_type_field_name="type",
+    )
+)
+class UiPartField(serializers.Field):
+    """One UI message part: ``{"type": "text", "text"}`` or ``{"type": "file", "url", "mediaType"}``."""
+
+    PART_INPUTS = {"text": UiTextPartInput, "file": UiFilePartInput}
+
+    def to_internal_value(self, data):
+        kind = data.get("type") if isinstance(data, dict) else None
+        part_input = self.PART_INPUTS.get(kind) if isinstance(kind, str) else None
+        if part_input is None:
+            raise serializers.ValidationError("A part is an object of type text or file.")
+        part = part_input(data=data)
+        if not part.is_valid():
+            raise serializers.ValidationError(part.errors)
+        return dict(part.validated_data)
+
+    def to_representation(self, value):
+        return value
+
+
+class UiMessageInput(serializers.Serializer):
+    id = serializers.UUIDField(help_text="The message's id, made by the client")
+    role = serializers.ChoiceField(choices=["user"])
+    parts = serializers.ListField(child=UiPartField(), allow_empty=False, max_length=MAX_PARTS)
+
+    def validate_parts(self, parts):
+        if sum(len(part.get("text", "")) for part in parts) > MAX_MESSAGE_CHARACTERS:
+            raise serializers.ValidationError(f"The text parts hold more than {MAX_MESSAGE_CHARACTERS} characters.")
+        return parts
+
+
+class UiChatInput(serializers.Serializer):
+    """The minicontratos app's body: its new message only, as AI SDK 5 UI parts."""
+
+    id = serializers.UUIDField(help_text="The chat's id (the client makes it); new on its first message.")
+    message = UiMessageInput()
+    selectedChatModel = serializers.CharField(  # noqa: N815
+        max_length=100, help_text="The app's model choice, mapped by CEREBRO_CHAT_MODELS (else the default model)"
+    )
+    selectedVisibilityType = serializers.ChoiceField(choices=Chat.Visibility.choices)  # noqa: N815
+
+
 class ChatStreamDone(serializers.Serializer):
     """The `event: done` payload (each `event: message` carries `{"type": "text", "content": ...}`)."""
 
@@ -42,13 +106,21 @@ class HistoryQuery(OffsetQuerySerializer):
     """``limit`` (default 50) and ``offset``, by the platform's one rule (core.pagination)."""
 
 
-class ChatSummaryOutput(serializers.Serializer):
+class HistoryCursorQuery(CursorQuerySerializer):
+    """The app's history pages: ``limit`` with the id of a chat the page comes after (older,
+    ``ending_before``) or before (newer, ``starting_after``)."""
+
+    ending_before = serializers.UUIDField(required=False, help_text="A chat's id: the chats older than it")
+    starting_after = serializers.UUIDField(required=False, help_text="A chat's id: the chats newer than it")
+
+
+class ChatOutput(serializers.Serializer):
     id = serializers.UUIDField()
     title = serializers.CharField()
     createdAt = serializers.SerializerMethodField()  # noqa: N815
     updatedAt = serializers.SerializerMethodField()  # noqa: N815
-    messageCount = serializers.IntegerField(source="message_count")  # noqa: N815
     visibility = serializers.ChoiceField(choices=Chat.Visibility.choices)
+    userId = serializers.UUIDField(source="user_id")  # noqa: N815
 
     def get_createdAt(self, chat) -> str:  # noqa: N802
         return js_timestamp(chat.created_at)
@@ -57,10 +129,22 @@ class ChatSummaryOutput(serializers.Serializer):
         return js_timestamp(chat.updated_at)
 
 
+class ChatSummaryOutput(ChatOutput):
+    messageCount = serializers.IntegerField(source="message_count")  # noqa: N815
+
+
 class HistoryOutput(serializers.Serializer):
     chats = ChatSummaryOutput(many=True)
     total = serializers.IntegerField()
     hasMore = serializers.BooleanField()  # noqa: N815
+
+
+class HistoryDeleteOutput(serializers.Serializer):
+    deletedCount = serializers.IntegerField()  # noqa: N815
+
+
+class ChatDeleteQuery(serializers.Serializer):
+    id = serializers.UUIDField()
 
 
 class FileUploadInput(serializers.Serializer):

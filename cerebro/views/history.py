@@ -1,33 +1,84 @@
-"""GET /api/history and GET /ping."""
+"""GET/DELETE /api/history and GET /ping."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from cerebro.api import CerebroApiView, error_responses, js_timestamp
-from cerebro.selectors.history import chat_history
-from cerebro.serializers.chat import ChatSummaryOutput, HistoryOutput, HistoryQuery, PingOutput
+from cerebro.api import CerebroApiView, ChatSdkApiView, chat_sdk_error_responses, error_responses, js_timestamp
+from cerebro.selectors.history import chat_history, chat_history_page
+from cerebro.serializers.chat import (
+    ChatSummaryOutput,
+    HistoryCursorQuery,
+    HistoryDeleteOutput,
+    HistoryOutput,
+    HistoryQuery,
+    PingOutput,
+)
+from cerebro.services.chat import chat_delete_all
 from core.pagination import paginate_offset
 
+CURSORS = ("ending_before", "starting_after")
 
-class HistoryView(CerebroApiView):
+
+class HistoryView(ChatSdkApiView):
+    """The spec's offset pages; the app's cursor pages (``ending_before`` / ``starting_after``, errors
+    in its shape) and its "delete all"."""
+
+    error_surface = "chat"
+
+    def answers_in_chat_sdk_shape(self, request) -> bool:
+        return request.method == "DELETE" or any(cursor in request.GET for cursor in CURSORS)
+
     @extend_schema(
         operation_id="history_list",
         summary="The user's chats, most recently active first",
-        parameters=[HistoryQuery],
-        responses={200: HistoryOutput, **error_responses(400)},
+        description=(
+            "Offset pages (`limit`, `offset`, the spec) or cursor pages (`limit` with `ending_before` or "
+            "`starting_after`, a chat's id: the chats after or before it in the same order, so pages never "
+            "repeat; errors then in the app's shape)."
+        ),
+        parameters=[
+            HistoryQuery,
+            OpenApiParameter("ending_before", OpenApiTypes.UUID, description="The chats older than this chat"),
+            OpenApiParameter("starting_after", OpenApiTypes.UUID, description="The chats newer than this chat"),
+        ],
+        responses={200: HistoryOutput, **error_responses(400, 404)},
     )
     def get(self, request):
+        if any(cursor in request.query_params for cursor in CURSORS):
+            return self._cursor_page(request)
         query = HistoryQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         page = paginate_offset(chat_history(user=request.user), **query.validated_data)
         return Response(
             {"chats": ChatSummaryOutput(page.items, many=True).data, "total": page.total, "hasMore": page.has_more}
         )
+
+    def _cursor_page(self, request) -> Response:
+        query = HistoryCursorQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        page = chat_history_page(user=request.user, **query.validated_data)
+        return Response(
+            {
+                "chats": ChatSummaryOutput(page.items, many=True).data,
+                "total": chat_history(user=request.user).count(),
+                "hasMore": page.has_more,
+            }
+        )
+
+    @extend_schema(
+        operation_id="history_delete",
+        summary="Delete every chat of the user (the app's sidebar)",
+        request=None,
+        responses={200: HistoryDeleteOutput, **chat_sdk_error_responses()},
+    )
+    def delete(self, request):
+        return Response({"deletedCount": chat_delete_all(user=request.user)})
 
 
 class PingView(CerebroApiView):

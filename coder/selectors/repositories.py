@@ -4,13 +4,18 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import User
 from coder.models import Repository
-from core import errors
 
 
-def repositories_for(*, user: User, search: str = "", connected: bool | None = None) -> QuerySet[Repository]:
-    """The user's repositories by full name; ``search`` matches name, full name or description;
+def repositories_of(*, user: User) -> QuerySet[Repository]:
+    """The repositories ``user`` may address: their own. Every repository endpoint reads through this."""
+    return Repository.objects.filter(user=user)
+
+
+def repository_list(
+    *, repositories: QuerySet[Repository], search: str = "", connected: bool | None = None
+) -> QuerySet[Repository]:
+    """``repositories`` by full name; ``search`` matches name, full name or description;
     ``connected`` keeps those GitHub still listed at the last sync (or those it no longer does)."""
-    repositories = Repository.objects.filter(user=user)
     if search:
         repositories = repositories.filter(
             Q(name__icontains=search) | Q(full_name__icontains=search) | Q(description__icontains=search)
@@ -18,11 +23,3 @@ def repositories_for(*, user: User, search: str = "", connected: bool | None = N
     if connected is not None:
         repositories = repositories.filter(is_active=connected)
     return repositories.order_by("full_name", "id")
-
-
-def repository_of(*, user: User, repository_id) -> Repository:
-    """The user's repository; 404 for anyone else's (never revealing that it exists)."""
-    repository = Repository.objects.select_related("user").filter(pk=repository_id, user=user).first()
-    if repository is None:
-        raise errors.NOT_FOUND("Repository not found")
-    return repository

@@ -4,7 +4,6 @@ from django.db.models import Prefetch, QuerySet
 
 from accounts.models import User
 from coder.models import Task, TaskResult
-from core import errors
 
 TASK_LIST_COLUMNS = (
     "id", "title", "status", "type", "priority", "progress", "credits_used", "estimated_credits", "created_at",
@@ -13,10 +12,16 @@ TASK_LIST_COLUMNS = (
 )  # fmt: skip
 
 
-def tasks_for(*, user: User, status: str | None = None, type: str | None = None, repository_id=None) -> QuerySet:
-    """The user's tasks, newest first, as rows of ``TASK_LIST_COLUMNS`` (repository and model joined
-    in: one query per page). Rows, not model instances: a list page only reads them."""
-    tasks = Task.objects.filter(user=user)
+def tasks_of(*, user: User) -> QuerySet[Task]:
+    """The tasks ``user`` may address: their own. Every task endpoint reads through this."""
+    return Task.objects.filter(user=user)
+
+
+def task_list_rows(
+    *, tasks: QuerySet[Task], status: str | None = None, type: str | None = None, repository_id=None
+) -> QuerySet:
+    """``tasks``, newest first, as rows of ``TASK_LIST_COLUMNS`` (repository and model joined in:
+    one query per page). Rows, not model instances: a list page only reads them."""
     if status:
         tasks = tasks.filter(status=status)
     if type:
@@ -26,14 +31,8 @@ def tasks_for(*, user: User, status: str | None = None, type: str | None = None,
     return tasks.order_by("-created_at", "-id").values(*TASK_LIST_COLUMNS)
 
 
-def task_of(*, user: User, task_id) -> Task:
-    """The user's task with its results; 404 for anyone else's."""
-    task = (
-        Task.objects.select_related("repository", "ai_model")
-        .prefetch_related(Prefetch("results", queryset=TaskResult.objects.order_by("created_at")))
-        .filter(pk=task_id, user=user)
-        .first()
+def task_details(*, tasks: QuerySet[Task]) -> QuerySet[Task]:
+    """``tasks`` with what a task's page shows: repository and model joined, results in order."""
+    return tasks.select_related("repository", "ai_model").prefetch_related(
+        Prefetch("results", queryset=TaskResult.objects.order_by("created_at"))
     )
-    if task is None:
-        raise errors.NOT_FOUND("Task not found")
-    return task

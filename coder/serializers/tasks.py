@@ -63,7 +63,7 @@ def _iso(value) -> str | None:
 
 
 class TaskListItemSerializer(serializers.Serializer):
-    """A row of ``coder.selectors.tasks.tasks_for``. The fields document the shape; the
+    """A row of ``coder.selectors.tasks.task_list_rows``. The fields document the shape; the
     representation is built directly, as a list page serializes many rows (measured 5x faster
     than nested field-by-field serialization)."""
 

@@ -10,7 +10,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts import selectors as account_selectors
 from accounts import services as account_services
 from accounts.identity.clerk import clerk_identity
-from accounts.models import AuthSession, User
+from accounts.models import ApiKey, AuthSession, User
 from coder import conf
 from coder.authentication import PRODUCT
 from coder.models import CoderAccount
@@ -80,10 +80,8 @@ def coder_api_key_create(*, user: User, name: str = "") -> account_services.Issu
     return account_services.api_key_create(user=user, product=PRODUCT, key_prefix=conf.API_KEY_PREFIX, name=name)
 
 
-def coder_api_key_revoke(*, user: User, api_key_id) -> None:
-    api_key = account_selectors.api_key_of(user=user, product=PRODUCT, api_key_id=api_key_id)
-    if api_key is None:
-        raise errors.NOT_FOUND("API key not found")
+def coder_api_key_revoke(*, api_key: ApiKey) -> None:
+    """Revoke one of a user's keys (found through ``coder.selectors.api_keys``): it answers 401 from now on."""
     account_services.api_key_revoke(api_key=api_key)
 
 

@@ -221,65 +221,79 @@ def task_settle(
     Every error recorded here (the message, an error result's summary, a pull request's failure)
     is stripped of the server's paths: this is the one place task errors are written.
     """
-    now = timezone.now()
-    error_message = without_server_paths(error_message)
     result = _result_without_server_paths(result)
     with transaction.atomic():
         task = Task.objects.select_related("ai_model").filter(pk=task_id).first()
         if task is None:
             return False
         used = max(0, min(credits_used, task.estimated_credits))
-        update = {
-            "status": status,
-            "credits_used": used,
-            "settled_at": now,
-            "completed_at": now,
-            "progress": 100 if status == Task.Status.COMPLETED else F("progress"),
-            "error_message": error_message[:2000],
-            "updated_at": now,
-        }
-        if pull_request:
-            update.update(
-                pull_request_url=pull_request.get("url", ""),
-                pull_request_number=pull_request.get("number"),
-                pull_request_state=pull_request.get("state", "open"),
-            )
-        if commit:
-            update.update(work_branch=commit.get("branch", ""), commit_sha=commit.get("sha", ""))
+        update = _settled_fields(
+            status=status, used=used, error_message=error_message, pull_request=pull_request, commit=commit
+        )
         won = Task.objects.filter(pk=task_id, settled_at__isnull=True, status__in=from_statuses).update(**update)
         if not won:
             return False
         task.refresh_from_db()
-        if result is not None:
-            TaskResult.objects.create(
-                task=task,
-                result_type=result.result_type,
-                content=result.content,
-                summary=result.summary[:1000],
-                metadata=result.metadata or {},
-            )
-        # Events go out on commit in this order: status, completion, then the balance change.
-        events.task_status_updated(user_id=task.user_id, task_id=task.pk, status=task.status, progress=task.progress)
-        events.task_completed(
-            user_id=task.user_id,
-            task_id=task.pk,
-            status=task.status,
-            credits_used=used,
-            result_type=result.result_type if result else None,
-            pull_request_url=task.pull_request_url,
-        )
-        refund = task.estimated_credits - used
-        if refund > 0:
-            credits_add(
-                user_id=task.user_id,
-                amount=refund,
-                type="refund",
-                description=f"Unused credits of task: {task.title}"[:255],
-                task=task,
-                key=f"task:{task.pk}:settle",
-            )
-        credits_record_usage(user_id=task.user_id, amount=used)
+        _settlement_record(task=task, result=result, used=used)
     return True
+
+
+def _settled_fields(
+    *, status: str, used: int, error_message: str, pull_request: dict | None, commit: dict | None
+) -> dict:
+    """The columns a settlement writes, in the one conditional UPDATE that decides who settles."""
+    now = timezone.now()
+    update = {
+        "status": status,
+        "credits_used": used,
+        "settled_at": now,
+        "completed_at": now,
+        "progress": 100 if status == Task.Status.COMPLETED else F("progress"),
+        "error_message": without_server_paths(error_message)[:2000],
+        "updated_at": now,
+    }
+    if pull_request:
+        update.update(
+            pull_request_url=pull_request.get("url", ""),
+            pull_request_number=pull_request.get("number"),
+            pull_request_state=pull_request.get("state", "open"),
+        )
+    if commit:
+        update.update(work_branch=commit.get("branch", ""), commit_sha=commit.get("sha", ""))
+    return update
+
+
+def _settlement_record(*, task: Task, result: ResultDraft | None, used: int) -> None:
+    """What follows a won settlement, in its transaction: the result row, the events (on commit, in
+    this order: status, completion, then the balance change), the refund and the usage."""
+    if result is not None:
+        TaskResult.objects.create(
+            task=task,
+            result_type=result.result_type,
+            content=result.content,
+            summary=result.summary[:1000],
+            metadata=result.metadata or {},
+        )
+    events.task_status_updated(user_id=task.user_id, task_id=task.pk, status=task.status, progress=task.progress)
+    events.task_completed(
+        user_id=task.user_id,
+        task_id=task.pk,
+        status=task.status,
+        credits_used=used,
+        result_type=result.result_type if result else None,
+        pull_request_url=task.pull_request_url,
+    )
+    refund = task.estimated_credits - used
+    if refund > 0:
+        credits_add(
+            user_id=task.user_id,
+            amount=refund,
+            type="refund",
+            description=f"Unused credits of task: {task.title}"[:255],
+            task=task,
+            key=f"task:{task.pk}:settle",
+        )
+    credits_record_usage(user_id=task.user_id, amount=used)
 
 
 def _result_without_server_paths(result: ResultDraft | None) -> ResultDraft | None:

@@ -35,6 +35,7 @@ class HealthView(ApiView):
 
     @extend_schema(
         operation_id="coder_health",
+        summary="Check the service's health",
         responses={
             200: CoderHealthSerializer,
             503: OpenApiResponse(CoderHealthSerializer, description="A service is down"),

@@ -1,10 +1,14 @@
+"""Repositories: the signed-in user's list, a sync from GitHub, and a repository's branches."""
+
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import action
 
+from coder.errors import GITHUB_AUTHORIZATION_REVOKED, GITHUB_NOT_CONNECTED, GITHUB_UNAVAILABLE, REPOSITORY_NOT_FOUND
 from coder.responses import ok
-from coder.schema import envelope, error_responses
-from coder.selectors.repositories import repositories_for, repository_of
+from coder.schema import envelope
+from coder.selectors.repositories import repositories_of, repository_list
 from coder.serializers.repositories import (
     BranchesSerializer,
     BranchSerializer,
@@ -15,43 +19,48 @@ from coder.serializers.repositories import (
     RepositorySyncSerializer,
 )
 from coder.services.github import repositories_sync, repository_branches
-from coder.views.base import CoderView, validated, validated_query
+from coder.views.base import CoderViewSet
+from core import errors
+from core.openapi import raises
 from core.pagination import paginate
 
 
-class RepositoriesView(CoderView):
-    """The signed-in user's repositories."""
+class RepositoryViewSet(CoderViewSet):
+    """The signed-in user's repositories, as GitHub listed them at the last sync."""
+
+    lookup_url_kwarg = "repository_id"
+    not_found = REPOSITORY_NOT_FOUND
+    body_serializers = {"sync": RepositorySyncSerializer}
+    query_serializers = {"list": RepositoriesQuerySerializer}
+
+    def get_queryset(self):
+        return repositories_of(user=self.request.user)
 
     @extend_schema(
         operation_id="coder_repositories_list",
-        parameters=[RepositoriesQuerySerializer],
-        responses={
-            200: envelope("CoderRepositoriesResponse", RepositoriesSerializer(), paginated=True),
-            **error_responses(400, 401, 429),
-        },
+        summary="List repositories",
+        description="By full name; `search` matches the name, full name or description.",
+        responses={200: envelope("CoderRepositoriesResponse", RepositoriesSerializer(), paginated=True)},
     )
-    def get(self, request):
-        query = validated_query(RepositoriesQuerySerializer, request)
-        repositories = repositories_for(
-            user=request.user, search=query.get("search", ""), connected=query.get("connected")
+    def list(self, request):
+        query = self.validated_query()
+        repositories = repository_list(
+            repositories=self.get_queryset(), search=query.get("search", ""), connected=query.get("connected")
         )
         page = paginate(repositories, page=query["page"], limit=query["limit"])
         return ok({"repositories": RepositorySerializer(page.items, many=True).data}, meta=page.meta)
 
-
-class RepositorySyncView(CoderView):
-    """Sync the repositories from GitHub (every page)."""
-
     @extend_schema(
         operation_id="coder_repositories_sync",
-        request=RepositorySyncSerializer,
-        responses={
-            200: envelope("CoderRepositorySyncResponse", RepositorySyncResultSerializer()),
-            **error_responses(400, 401, 403, 429, 502),
-        },
+        summary="Sync repositories from GitHub",
+        description="Reads every page of the user's repositories on GitHub; those no longer listed are marked "
+        "not connected.",
+        responses={200: envelope("CoderRepositorySyncResponse", RepositorySyncResultSerializer())},
     )
-    def post(self, request):
-        data = validated(RepositorySyncSerializer, request.data or {})
+    @raises(GITHUB_NOT_CONNECTED, GITHUB_AUTHORIZATION_REVOKED, GITHUB_UNAVAILABLE)
+    @action(detail=False, methods=["post"])
+    def sync(self, request):
+        data = self.validated_body()
         outcome = repositories_sync(user=request.user, force=data["force"])
         return ok(
             {
@@ -63,18 +72,14 @@ class RepositorySyncView(CoderView):
             }
         )
 
-
-class RepositoryBranchesView(CoderView):
-    """The branches of one of the user's repositories, from GitHub."""
-
     @extend_schema(
         operation_id="coder_repositories_branches",
-        responses={
-            200: envelope("CoderBranchesResponse", BranchesSerializer()),
-            **error_responses(400, 401, 403, 404, 429, 502),
-        },
+        summary="List a repository's branches",
+        description="From GitHub for GitHub repositories, from the remote itself (git ls-remote) for others.",
+        responses={200: envelope("CoderBranchesResponse", BranchesSerializer())},
     )
-    def get(self, request, repository_id):
-        repository = repository_of(user=request.user, repository_id=repository_id)
-        branches = repository_branches(repository=repository)
+    @raises(GITHUB_NOT_CONNECTED, GITHUB_AUTHORIZATION_REVOKED, GITHUB_UNAVAILABLE, errors.BAD_GATEWAY)
+    @action(detail=True, methods=["get"])
+    def branches(self, request, repository_id):
+        branches = repository_branches(repository=self.get_object())
         return ok({"branches": BranchSerializer(branches, many=True).data})

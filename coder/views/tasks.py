@@ -1,10 +1,20 @@
+"""Tasks: create (10 an hour), list, read and cancel the signed-in user's tasks."""
+
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import action
 
+from coder.errors import (
+    GITHUB_UNAVAILABLE,
+    INSUFFICIENT_CREDITS,
+    REPOSITORY_NOT_FOUND,
+    TASK_NOT_CANCELLABLE,
+    TASK_NOT_FOUND,
+)
 from coder.responses import ok
-from coder.schema import envelope, error_responses
-from coder.selectors.tasks import task_of, tasks_for
+from coder.schema import envelope
+from coder.selectors.tasks import task_details, task_list_rows, tasks_of
 from coder.serializers.auth import MessageSerializer
 from coder.serializers.tasks import (
     TaskCreatedSerializer,
@@ -15,28 +25,33 @@ from coder.serializers.tasks import (
     TasksSerializer,
 )
 from coder.services.tasks import task_cancel, task_create
-from coder.views.base import CoderView, validated, validated_query
+from coder.views.base import CoderViewSet
+from core import errors
+from core.openapi import raises
 from core.pagination import paginate
 
 
-class TasksView(CoderView):
-    """Create a task (10 an hour) or list the signed-in user's tasks."""
+class TaskViewSet(CoderViewSet):
+    """The signed-in user's AI coding tasks."""
 
-    def get_rate_limit_scopes(self, request):
-        if request.method == "POST":
-            return ("coder.task_create", "coder.general")
-        return self.rate_limit_scopes
+    lookup_url_kwarg = "task_id"
+    not_found = TASK_NOT_FOUND
+    body_serializers = {"create": TaskCreateSerializer}
+    query_serializers = {"list": TasksQuerySerializer}
+    action_rate_limit_scopes = {"create": ("coder.task_create", "coder.general")}
+
+    def get_queryset(self):
+        return tasks_of(user=self.request.user)
 
     @extend_schema(
         operation_id="coder_tasks_create",
-        request=TaskCreateSerializer,
-        responses={
-            201: envelope("CoderTaskCreatedResponse", TaskCreatedSerializer()),
-            **error_responses(400, 401, 402, 404, 429, 502),
-        },
+        summary="Create a task",
+        description="Reserves the task's estimated credits and queues its run. 10 an hour.",
+        responses={201: envelope("CoderTaskCreatedResponse", TaskCreatedSerializer())},
     )
-    def post(self, request):
-        data = validated(TaskCreateSerializer, request.data)
+    @raises(REPOSITORY_NOT_FOUND, INSUFFICIENT_CREDITS, GITHUB_UNAVAILABLE, errors.BAD_GATEWAY)
+    def create(self, request):
+        data = self.validated_body()
         task = task_create(
             user=request.user,
             repository_id=data["repositoryId"],
@@ -53,46 +68,40 @@ class TasksView(CoderView):
 
     @extend_schema(
         operation_id="coder_tasks_list",
-        parameters=[TasksQuerySerializer],
-        responses={
-            200: envelope("CoderTasksResponse", TasksSerializer(), paginated=True),
-            **error_responses(400, 401, 429),
-        },
+        summary="List tasks",
+        description="Newest first, filtered by status, type or repository.",
+        responses={200: envelope("CoderTasksResponse", TasksSerializer(), paginated=True)},
     )
-    def get(self, request):
-        query = validated_query(TasksQuerySerializer, request)
-        tasks = tasks_for(
-            user=request.user,
+    def list(self, request):
+        query = self.validated_query()
+        rows = task_list_rows(
+            tasks=self.get_queryset(),
             status=query.get("status"),
             type=query.get("type"),
             repository_id=query.get("repositoryId"),
         )
-        page = paginate(tasks, page=query["page"], limit=query["limit"])
+        page = paginate(rows, page=query["page"], limit=query["limit"])
         return ok({"tasks": TaskListItemSerializer(page.items, many=True).data}, meta=page.meta)
-
-
-class TaskView(CoderView):
-    """One task with its results."""
 
     @extend_schema(
         operation_id="coder_tasks_detail",
-        responses={200: envelope("CoderTaskResponse", TaskDetailSerializer()), **error_responses(401, 404, 429)},
+        summary="Get a task",
+        description="The task with its results.",
+        responses={200: envelope("CoderTaskResponse", TaskDetailSerializer())},
     )
-    def get(self, request, task_id):
-        return ok(TaskDetailSerializer(task_of(user=request.user, task_id=task_id)).data)
-
-
-class TaskCancelView(CoderView):
-    """Cancel a pending or running task; unused credits are refunded."""
+    def retrieve(self, request, task_id):
+        task = self.get_object(task_details(tasks=self.get_queryset()))
+        return ok(TaskDetailSerializer(task).data)
 
     @extend_schema(
         operation_id="coder_tasks_cancel",
-        request=None,
-        responses={
-            200: envelope("CoderTaskCancelledResponse", MessageSerializer()),
-            **error_responses(401, 404, 409, 429),
-        },
+        summary="Cancel a task",
+        description="Cancels a pending or running task; the credits it did not use are refunded.",
+        responses={200: envelope("CoderTaskCancelledResponse", MessageSerializer())},
     )
-    def put(self, request, task_id):
-        task_cancel(user=request.user, task_id=task_id)
+    @raises(TASK_NOT_CANCELLABLE)
+    @action(detail=True, methods=["put"])
+    def cancel(self, request, task_id):
+        task = self.get_object()
+        task_cancel(user=request.user, task_id=task.pk)
         return ok({"message": "Task cancelled successfully"})

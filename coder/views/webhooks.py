@@ -1,17 +1,20 @@
+"""GitHub's webhook deliveries (RPC-shaped: signed by GitHub, not a resource of a user)."""
+
 from __future__ import annotations
 
 import orjson
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.parsers import BaseParser
 
+from coder.errors import WEBHOOK_SIGNATURE_INVALID
 from coder.responses import ok
-from coder.schema import envelope, error_responses
+from coder.schema import envelope
 from coder.serializers.auth import MessageSerializer
 from coder.serializers.webhooks import PullRequestEventSerializer
 from coder.services.webhooks import github_webhook_process, github_webhook_verify
-from coder.views.base import validated
 from core import errors
-from core.views import ApiView
+from core.openapi import raises
+from core.views import ApiView, validated
 
 
 class RawBodyParser(BaseParser):
@@ -33,14 +36,16 @@ class GitHubWebhookView(ApiView):
 
     @extend_schema(
         operation_id="coder_webhooks_github",
+        summary="Receive a GitHub webhook delivery",
         request={"application/json": {"type": "object", "additionalProperties": True}},
         parameters=[
             OpenApiParameter("X-GitHub-Event", str, OpenApiParameter.HEADER, required=True),
             OpenApiParameter("X-GitHub-Delivery", str, OpenApiParameter.HEADER, required=True),
             OpenApiParameter("X-Hub-Signature-256", str, OpenApiParameter.HEADER, required=True),
         ],
-        responses={200: envelope("CoderWebhookResponse", MessageSerializer()), **error_responses(400, 401, 429)},
+        responses={200: envelope("CoderWebhookResponse", MessageSerializer())},
     )
+    @raises(WEBHOOK_SIGNATURE_INVALID)
     def post(self, request):
         body = request.data if isinstance(request.data, bytes) else b""
         github_webhook_verify(body=body, signature=request.headers.get("X-Hub-Signature-256"))

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny, IsAuthenticated
 
+from core.error_schemas import MarketplaceErrorEnvelope as ErrorSerializer
 from core.pagination import Page
 from core.views import ApiView
 from marketplace.authentication import MarketplaceJWTAuthentication
 from marketplace.serializers.outputs import PaginationSerializer
-
-
-@extend_schema_serializer(component_name="MarketplaceErrorDetail")
-class ErrorDetailSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    details = serializers.JSONField(allow_null=True)
-    timestamp = serializers.DateTimeField()
-
-
-@extend_schema_serializer(component_name="MarketplaceError")
-class ErrorSerializer(serializers.Serializer):
-    error = ErrorDetailSerializer()
-
 
 ERROR_DESCRIPTIONS = {
     400: "VALIDATION_ERROR",

@@ -134,14 +134,3 @@ class HealthSerializer(serializers.Serializer):
     status = serializers.CharField(help_text='"ok", or "unavailable" when the database is down')
     version = serializers.CharField()
     timestamp = serializers.IntegerField(help_text="The server's clock: milliseconds since 1970 (UTC).")
-
-
-class ErrorDetailSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    details = serializers.JSONField(allow_null=True)
-
-
-class ErrorEnvelopeSerializer(serializers.Serializer):
-    success = serializers.BooleanField(default=False)
-    error = ErrorDetailSerializer()

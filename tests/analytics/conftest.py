@@ -7,9 +7,11 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from django.contrib.auth.models import Group
 
 from analytics.services.triage import error_groups_resolve
 from tests.analytics.factories import AnalyticsUserFactory
+from tests.factories import UserFactory
 
 BASE = "/analytics/api/v1"
 USER_ID = "3f2b8c1e4d5a4f6b"
@@ -147,6 +149,22 @@ def sign_in(client, user) -> None:
     does not save, so the in-memory object's session hash would not match the database's."""
     user.refresh_from_db()
     client.force_login(user)
+
+
+@pytest.fixture
+def staff_user(db):
+    """A staff member in the "Support" group the migrations ship: views and triages analytics."""
+    user = UserFactory(is_staff=True)
+    user.groups.add(Group.objects.get(name="Support"))
+    return user
+
+
+@pytest.fixture
+def admins_user(db):
+    """A staff member in the "Admins" group."""
+    user = UserFactory(is_staff=True)
+    user.groups.add(Group.objects.get(name="Admins"))
+    return user
 
 
 @pytest.fixture

@@ -5,14 +5,12 @@ from __future__ import annotations
 import time
 
 import pytest
-from rest_framework.test import APIClient
 
 from accounts.identity.nextauth import encode_session_token
 from cerebro import metrics
 from cerebro.retrieval import cache as two_level_cache
 from cerebro.retrieval import memory_sql
 from tests.cerebro.live_server import asgi_server  # noqa: F401  (a fixture for the SSE tests)
-from tests.conftest import bearer_for
 
 NEXTAUTH_SECRET = "test-nextauth-secret-0123456789abcdef"
 
@@ -37,23 +35,9 @@ def nextauth_cookie(claims: dict, *, secret: str = NEXTAUTH_SECRET) -> str:
 
 
 @pytest.fixture
-def client_of():
-    def make(user) -> APIClient:
-        client = APIClient()
-        client.credentials(**bearer_for(user, product="cerebro"))
-        return client
-
-    return make
-
-
-@pytest.fixture
-def signed_in(client_of, user) -> APIClient:
-    return client_of(user)
-
-
-@pytest.fixture
-def staff_signed_in(client_of, staff_user) -> APIClient:
-    return client_of(staff_user)
+def api_product() -> str:
+    """``client_of``, ``signed_in`` and ``staff_signed_in`` (tests/conftest.py) sign in to cerebro."""
+    return "cerebro"
 
 
 @pytest.fixture

@@ -1,4 +1,7 @@
-"""Fixtures of the Async Coder tests: Clerk keys, signed-in users, repositories, a local git remote."""
+"""Fixtures of the Async Coder tests: Clerk keys, the user's account, repositories, a local git remote.
+
+The vocabulary is the shared one (tests/conftest.py, docs/testing.md): ``user``, ``signed_in``,
+``client_of(user)``, ``api_client`` (anonymous); state-named fixtures add what a test needs."""
 
 from __future__ import annotations
 
@@ -10,7 +13,6 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from accounts import services as account_services
 from coder import conf
 from coder.models import AIModel, GitHubConnection
 from core.crypto import encrypt_text
@@ -87,10 +89,15 @@ def coder_user(db, user):
 
 
 @pytest.fixture
-def signed_in(coder_user):
-    """Bearer headers of a live Async Coder session of ``coder_user``."""
-    issued = account_services.auth_session_start(user=coder_user, product="coder")
-    return {"HTTP_AUTHORIZATION": f"Bearer {issued.tokens.access}"}
+def api_product() -> str:
+    return "coder"
+
+
+@pytest.fixture
+def signed_in(client_of, coder_user):
+    """The shared ``signed_in`` (tests/conftest.py): a client signed in as ``user``, who here is
+    ``coder_user``, with the account every Async Coder request needs."""
+    return client_of(coder_user)
 
 
 @pytest.fixture

@@ -25,9 +25,9 @@ def branches_url(repository) -> str:
 # --- Connect ----------------------------------------------------------------------------------------
 
 
-def test_connect_exchanges_the_code_and_stores_the_token_encrypted(api_client, signed_in, coder_user, fake_github):
+def test_connect_exchanges_the_code_and_stores_the_token_encrypted(signed_in, coder_user, fake_github):
     # When the user connects with an OAuth code
-    r = api_client.post(CONNECT, {"code": GOOD_CODE, "state": "xyz"}, format="json", **signed_in)
+    r = signed_in.post(CONNECT, {"code": GOOD_CODE, "state": "xyz"}, format="json")
 
     # Then GitHub's user comes back in the spec's shape
     assert r.status_code == 200, r.json()
@@ -45,12 +45,12 @@ def test_connect_exchanges_the_code_and_stores_the_token_encrypted(api_client, s
     assert decrypt_text(connection.access_token_encrypted) == ACCESS_TOKEN
     assert connection.login == "octo" and connection.github_user_id == 4242
     # And the profile now says GitHub is connected
-    me = api_client.get("/coder/api/users/me", **signed_in).json()["data"]
+    me = signed_in.get("/coder/api/users/me").json()["data"]
     assert me["isGithubConnected"] is True
 
 
-def test_connect_with_a_bad_code_is_a_validation_error(api_client, signed_in, coder_user, fake_github):
-    r = api_client.post(CONNECT, {"code": "wrong"}, format="json", **signed_in)
+def test_connect_with_a_bad_code_is_a_validation_error(signed_in, coder_user, fake_github):
+    r = signed_in.post(CONNECT, {"code": "wrong"}, format="json")
 
     assert r.status_code == 400, r.json()
     assert r.json()["error"]["code"] == "VALIDATION_ERROR"
@@ -58,37 +58,39 @@ def test_connect_with_a_bad_code_is_a_validation_error(api_client, signed_in, co
     assert not GitHubConnection.objects.filter(user=coder_user).exists()
 
 
-def test_connect_when_github_is_down_is_502(api_client, signed_in, settings):
+def test_connect_when_github_is_down_is_502(signed_in, settings):
     settings.GITHUB_CLIENT_ID, settings.GITHUB_CLIENT_SECRET = "id", "secret"
     settings.GITHUB_OAUTH_URL = "https://github.test/login/oauth/access_token"
     with respx.mock() as router:
         router.post(settings.GITHUB_OAUTH_URL).mock(side_effect=httpx.ConnectError("down"))
-        r = api_client.post(CONNECT, {"code": "abc"}, format="json", **signed_in)
+        r = signed_in.post(CONNECT, {"code": "abc"}, format="json")
 
     assert r.status_code == 502, r.json()
     assert r.json()["error"]["code"] == "EXTERNAL_API_ERROR"
 
 
-def test_connect_without_app_credentials_is_503(api_client, signed_in, settings):
+def test_connect_without_app_credentials_is_503(signed_in, settings):
     settings.GITHUB_CLIENT_ID = ""
 
-    r = api_client.post(CONNECT, {"code": "abc"}, format="json", **signed_in)
+    r = signed_in.post(CONNECT, {"code": "abc"}, format="json")
 
     assert r.status_code == 503, r.json()
 
 
 def test_connect_requires_sign_in(api_client, db):
-    assert api_client.post(CONNECT, {"code": "abc"}, format="json").status_code == 401
+    r = api_client.post(CONNECT, {"code": "abc"}, format="json")
+
+    assert r.status_code == 401, r.json()
 
 
 # --- Sync -------------------------------------------------------------------------------------------
 
 
-def test_sync_follows_link_headers_through_every_page(api_client, signed_in, coder_user, github_connected, fake_github):
+def test_sync_follows_link_headers_through_every_page(signed_in, coder_user, github_connected, fake_github):
     # Given 230 repositories on GitHub (3 pages of 100)
     fake_github.state.repositories = [repository_document(n) for n in range(230)]
 
-    r = api_client.post(SYNC, {}, format="json", **signed_in)
+    r = signed_in.post(SYNC, {}, format="json")
 
     assert r.status_code == 200, r.json()
     assert r.json()["data"] == {
@@ -104,12 +106,10 @@ def test_sync_follows_link_headers_through_every_page(api_client, signed_in, cod
     assert Repository.objects.filter(user=coder_user).count() == 230
 
 
-def test_sync_again_updates_changes_and_deactivates_removed(
-    api_client, signed_in, coder_user, github_connected, fake_github
-):
+def test_sync_again_updates_changes_and_deactivates_removed(signed_in, coder_user, github_connected, fake_github):
     # Given a first sync of three repositories
     fake_github.state.repositories = [repository_document(n) for n in range(3)]
-    api_client.post(SYNC, {}, format="json", **signed_in)
+    signed_in.post(SYNC, {}, format="json")
 
     # When one is renamed, one removed and one added on GitHub
     fake_github.state.repositories = [
@@ -117,7 +117,7 @@ def test_sync_again_updates_changes_and_deactivates_removed(
         repository_document(1, name="renamed"),
         repository_document(7),
     ]
-    r = api_client.post(SYNC, {}, format="json", **signed_in)
+    r = signed_in.post(SYNC, {}, format="json")
 
     # Then the counts say so and the rows follow
     assert r.status_code == 200, r.json()
@@ -127,32 +127,32 @@ def test_sync_again_updates_changes_and_deactivates_removed(
     assert Repository.objects.get(github_id=900002).is_active is False
 
 
-def test_force_sync_rewrites_every_repository(api_client, signed_in, github_connected, fake_github):
+def test_force_sync_rewrites_every_repository(signed_in, github_connected, fake_github):
     fake_github.state.repositories = [repository_document(n) for n in range(2)]
-    api_client.post(SYNC, {}, format="json", **signed_in)
+    signed_in.post(SYNC, {}, format="json")
 
-    r = api_client.post(SYNC, {"force": True}, format="json", **signed_in)
+    r = signed_in.post(SYNC, {"force": True}, format="json")
 
     assert r.json()["data"]["updated"] == 2
 
 
-def test_sync_without_github_is_a_validation_error(api_client, signed_in):
-    r = api_client.post(SYNC, {}, format="json", **signed_in)
+def test_sync_without_github_is_a_validation_error(signed_in):
+    r = signed_in.post(SYNC, {}, format="json")
 
     assert r.status_code == 400, r.json()
     assert "GitHub" in r.json()["error"]["message"]
 
 
-def test_sync_with_a_revoked_github_token_is_403(api_client, signed_in, github_connected, fake_github):
+def test_sync_with_a_revoked_github_token_is_403(signed_in, github_connected, fake_github):
     fake_github.state.valid_tokens.clear()
 
-    r = api_client.post(SYNC, {}, format="json", **signed_in)
+    r = signed_in.post(SYNC, {}, format="json")
 
     assert r.status_code == 403, r.json()
     assert "connect GitHub again" in r.json()["error"]["message"]
 
 
-def test_sync_refuses_a_next_page_on_another_host(api_client, signed_in, github_connected, settings):
+def test_sync_refuses_a_next_page_on_another_host(signed_in, github_connected, settings):
     settings.GITHUB_API_URL = "https://api.github.test"
     with respx.mock() as router:
         router.get("https://api.github.test/user/repos").mock(
@@ -160,7 +160,7 @@ def test_sync_refuses_a_next_page_on_another_host(api_client, signed_in, github_
                 200, json=[repository_document(1)], headers={"Link": '<https://evil.test/steal>; rel="next"'}
             )
         )
-        r = api_client.post(SYNC, {}, format="json", **signed_in)
+        r = signed_in.post(SYNC, {}, format="json")
 
     assert r.status_code == 502, r.json()
 
@@ -168,17 +168,17 @@ def test_sync_refuses_a_next_page_on_another_host(api_client, signed_in, github_
 # --- Repositories and branches ------------------------------------------------------------------------
 
 
-def test_repositories_list_filters_and_paginates(api_client, signed_in, coder_user, other_user):
+def test_repositories_list_filters_and_paginates(signed_in, coder_user, other_user):
     RepositoryFactory(user=coder_user, name="api-server", full_name="octo/api-server")
     RepositoryFactory(user=coder_user, name="web", full_name="octo/web", description="The API client")
     RepositoryFactory(user=coder_user, name="old", full_name="octo/old", is_active=False)
     RepositoryFactory(user=other_user, name="api-secret", full_name="other/api-secret")
 
-    everything = api_client.get(REPOSITORIES, **signed_in).json()
-    searched = api_client.get(REPOSITORIES, {"search": "api"}, **signed_in).json()
-    connected = api_client.get(REPOSITORIES, {"connected": "true"}, **signed_in).json()
-    disconnected = api_client.get(REPOSITORIES, {"connected": "false"}, **signed_in).json()
-    paged = api_client.get(REPOSITORIES, {"page": 2, "limit": 2}, **signed_in).json()
+    everything = signed_in.get(REPOSITORIES).json()
+    searched = signed_in.get(REPOSITORIES, {"search": "api"}).json()
+    connected = signed_in.get(REPOSITORIES, {"connected": "true"}).json()
+    disconnected = signed_in.get(REPOSITORIES, {"connected": "false"}).json()
+    paged = signed_in.get(REPOSITORIES, {"page": 2, "limit": 2}).json()
 
     names = lambda body: [repo["fullName"] for repo in body["data"]["repositories"]]  # noqa: E731
     assert names(everything) == ["octo/api-server", "octo/old", "octo/web"]
@@ -194,30 +194,30 @@ def test_repositories_list_filters_and_paginates(api_client, signed_in, coder_us
     }  # fmt: skip
 
 
-def test_repositories_limit_over_100_is_refused(api_client, signed_in):
-    r = api_client.get(REPOSITORIES, {"limit": 101}, **signed_in)
+def test_repositories_limit_over_100_is_refused(signed_in):
+    r = signed_in.get(REPOSITORIES, {"limit": 101})
 
     assert r.status_code == 400, r.json()
     assert "limit" in r.json()["error"]["details"]
 
 
-def test_repositories_list_query_count(api_client, signed_in, coder_user, django_assert_max_num_queries):
+def test_repositories_list_query_count(signed_in, coder_user, django_assert_max_num_queries):
     RepositoryFactory.create_batch(30, user=coder_user)
 
     with django_assert_max_num_queries(4):
-        r = api_client.get(REPOSITORIES, {"limit": 30}, **signed_in)
+        r = signed_in.get(REPOSITORIES, {"limit": 30})
 
     assert r.status_code == 200, r.json()
     assert len(r.json()["data"]["repositories"]) == 30
 
 
-def test_branches_come_from_github(api_client, signed_in, repository, github_connected, fake_github):
+def test_branches_come_from_github(signed_in, repository, github_connected, fake_github):
     fake_github.state.branches[repository.full_name] = [
         {"name": f"branch-{n}", "commit": {"sha": f"{n:040x}", "url": f"https://api/commits/{n}"}, "protected": n == 0}
         for n in range(120)
     ]
 
-    r = api_client.get(branches_url(repository), **signed_in)
+    r = signed_in.get(branches_url(repository))
 
     assert r.status_code == 200, r.json()
     branches = r.json()["data"]["branches"]
@@ -229,18 +229,18 @@ def test_branches_come_from_github(api_client, signed_in, repository, github_con
     }
 
 
-def test_branches_of_a_plain_git_repository_come_from_the_remote(api_client, signed_in, local_repository):
-    r = api_client.get(branches_url(local_repository), **signed_in)
+def test_branches_of_a_plain_git_repository_come_from_the_remote(signed_in, local_repository):
+    r = signed_in.get(branches_url(local_repository))
 
     assert r.status_code == 200, r.json()
     assert [branch["name"] for branch in r.json()["data"]["branches"]] == ["main"]
     assert len(r.json()["data"]["branches"][0]["commit"]["sha"]) == 40
 
 
-def test_another_users_repository_is_404(api_client, signed_in, other_user):
+def test_another_users_repository_is_404(signed_in, other_user):
     theirs = RepositoryFactory(user=other_user)
 
-    r = api_client.get(branches_url(theirs), **signed_in)
+    r = signed_in.get(branches_url(theirs))
 
     assert r.status_code == 404, r.json()
     assert r.json()["error"]["code"] == "RESOURCE_NOT_FOUND"

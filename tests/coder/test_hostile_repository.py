@@ -31,7 +31,7 @@ FIFO_MARKER = "FIFO-MARKER-2b8e"
 
 
 @pytest.fixture
-def run_task(api_client, signed_in, ai_model, django_capture_on_commit_callbacks):
+def run_task(signed_in, ai_model, django_capture_on_commit_callbacks):
     """``run_task(repository, **fields)``: POST the task, let its run happen (in-process, once the
     creation commits), and return the task as ``GET /coder/api/tasks/:id`` shows it."""
 
@@ -45,15 +45,15 @@ def run_task(api_client, signed_in, ai_model, django_capture_on_commit_callbacks
             **fields,
         }
         with django_capture_on_commit_callbacks(execute=True):
-            r = api_client.post(TASKS, body, format="json", **signed_in)
+            r = signed_in.post(TASKS, body, format="json")
         assert r.status_code == 201, r.json()
-        return task_detail(api_client, signed_in, r.json()["data"]["id"])
+        return task_detail(signed_in, r.json()["data"]["id"])
 
     return run
 
 
-def task_detail(api_client, signed_in, task_id: str) -> dict:
-    r = api_client.get(f"{TASKS}/{task_id}", **signed_in)
+def task_detail(signed_in, task_id: str) -> dict:
+    r = signed_in.get(f"{TASKS}/{task_id}")
     assert r.status_code == 200, r.json()
     return r.json()["data"]
 
@@ -379,12 +379,12 @@ def test_a_hung_git_step_is_stopped_at_its_time_limit_with_everything_it_started
     [("targetBranch", {"targetBranch": "release"}), ("branch", {"branch": "gone", "targetBranch": "main"})],
 )
 def test_a_branch_that_does_not_exist_is_refused_before_anything_is_charged(
-    api_client, signed_in, coder_user, local_repository, ai_model, llm_endpoint_configured, field, fields
+    signed_in, coder_user, local_repository, ai_model, llm_endpoint_configured, field, fields
 ):
     # When a task names a branch the repository does not have
     body = {"repositoryId": str(local_repository.pk), "aiModelId": str(ai_model.pk), "title": "Fix",
             "prompt": "Fix login", "type": "debug", **fields}  # fmt: skip
-    r = api_client.post(TASKS, body, format="json", **signed_in)
+    r = signed_in.post(TASKS, body, format="json")
 
     # Then it is a 400 in coder's envelope naming the field, and nothing was written or charged
     assert r.status_code == 400, r.json()
@@ -396,14 +396,14 @@ def test_a_branch_that_does_not_exist_is_refused_before_anything_is_charged(
 
 
 def test_a_repository_that_cannot_be_reached_is_refused_at_creation_without_server_paths(
-    api_client, signed_in, coder_user, ai_model, tmp_path, file_repositories_allowed
+    signed_in, coder_user, ai_model, tmp_path, file_repositories_allowed
 ):
     # Given a repository whose remote is gone
     repository = RepositoryFactory(user=coder_user, github_id=None, clone_url=(tmp_path / "gone.git").as_uri())
 
     body = {"repositoryId": str(repository.pk), "aiModelId": str(ai_model.pk), "title": "Fix", "prompt": "Fix",
             "type": "debug"}  # fmt: skip
-    r = api_client.post(TASKS, body, format="json", **signed_in)
+    r = signed_in.post(TASKS, body, format="json")
 
     assert r.status_code == 502, r.json()
     message = r.json()["error"]["message"]
@@ -438,7 +438,7 @@ def test_a_pull_request_github_refuses_keeps_githubs_reason(
 
 
 def test_task_errors_never_show_server_paths(
-    api_client, signed_in, coder_user, ai_model, llm_endpoint_configured, tmp_path, file_repositories_allowed,
+    signed_in, coder_user, ai_model, llm_endpoint_configured, tmp_path, file_repositories_allowed,
     django_capture_on_commit_callbacks,
 ):  # fmt: skip
     # Given a task created on a branch that is deleted before its run clones it
@@ -447,7 +447,7 @@ def test_task_errors_never_show_server_paths(
     body = {"repositoryId": str(repository.pk), "aiModelId": str(ai_model.pk), "title": "Fix", "prompt": "Fix login",
             "type": "debug", "branch": "feature"}  # fmt: skip
     with django_capture_on_commit_callbacks() as run_once_committed:
-        r = api_client.post(TASKS, body, format="json", **signed_in)
+        r = signed_in.post(TASKS, body, format="json")
     assert r.status_code == 201, r.json()
     bare.delete_branch("feature")
 
@@ -456,7 +456,7 @@ def test_task_errors_never_show_server_paths(
         callback()
 
     # Then the error says what git said, but no path of the server
-    task = task_detail(api_client, signed_in, r.json()["data"]["id"])
+    task = task_detail(signed_in, r.json()["data"]["id"])
     assert task["status"] == "failed"
     assert task["errorMessage"].startswith("Could not clone branch feature: git clone failed:")
     assert "Remote branch feature not found in upstream origin" in task["errorMessage"]

@@ -74,11 +74,11 @@ def test_estimate_of_a_small_context_model_uses_its_window(db):
 
 
 def test_create_reserves_the_estimate_and_enqueues_after_commit(
-    api_client, signed_in, coder_user, repository, ai_model, enqueued, django_capture_on_commit_callbacks
+    signed_in, coder_user, repository, ai_model, enqueued, django_capture_on_commit_callbacks
 ):
     # When a task is created
     with django_capture_on_commit_callbacks(execute=True):
-        r = api_client.post(TASKS, payload(repository, ai_model), format="json", **signed_in)
+        r = signed_in.post(TASKS, payload(repository, ai_model), format="json")
 
     # Then the spec's fields come back, pending, with the estimate
     assert r.status_code == 201, r.json()
@@ -95,24 +95,22 @@ def test_create_reserves_the_estimate_and_enqueues_after_commit(
     assert [str(task_id) for task_id in enqueued] == [data["id"]]
 
 
-def test_create_defaults_branches_to_the_repositorys_default(api_client, signed_in, repository, ai_model, enqueued):
+def test_create_defaults_branches_to_the_repositorys_default(signed_in, repository, ai_model, enqueued):
     repository.default_branch = "develop"
     repository.save()
 
     body = {k: v for k, v in payload(repository, ai_model).items() if k not in ("branch", "targetBranch")}
-    r = api_client.post(TASKS, body, format="json", **signed_in)
+    r = signed_in.post(TASKS, body, format="json")
 
     assert r.status_code == 201, r.json()
     task = Task.objects.get(pk=r.json()["data"]["id"])
     assert (task.branch, task.target_branch) == ("develop", "develop")
 
 
-def test_insufficient_credits_is_402_and_nothing_is_written(
-    api_client, signed_in, coder_user, repository, ai_model, enqueued
-):
+def test_insufficient_credits_is_402_and_nothing_is_written(signed_in, coder_user, repository, ai_model, enqueued):
     CoderAccount.objects.filter(user=coder_user).update(credits=8)
 
-    r = api_client.post(TASKS, payload(repository, ai_model), format="json", **signed_in)
+    r = signed_in.post(TASKS, payload(repository, ai_model), format="json")
 
     assert r.status_code == 402, r.json()
     assert r.json()["error"]["code"] == "INSUFFICIENT_CREDITS"
@@ -120,52 +118,53 @@ def test_insufficient_credits_is_402_and_nothing_is_written(
     assert not Task.objects.exists() and balance(coder_user) == 8 and enqueued == []
 
 
-def test_another_users_repository_is_404(api_client, signed_in, other_user, ai_model, enqueued):
+def test_another_users_repository_is_404(signed_in, other_user, ai_model, enqueued):
     theirs = RepositoryFactory(user=other_user)
 
-    r = api_client.post(TASKS, payload(theirs, ai_model), format="json", **signed_in)
+    r = signed_in.post(TASKS, payload(theirs, ai_model), format="json")
 
     assert r.status_code == 404, r.json()
     assert r.json()["error"]["code"] == "RESOURCE_NOT_FOUND"
 
 
-def test_inactive_model_is_refused(api_client, signed_in, repository, ai_model, enqueued):
+def test_inactive_model_is_refused(signed_in, repository, ai_model, enqueued):
     ai_model.is_active = False
     ai_model.save()
 
-    r = api_client.post(TASKS, payload(repository, ai_model), format="json", **signed_in)
+    r = signed_in.post(TASKS, payload(repository, ai_model), format="json")
 
     assert r.status_code == 400, r.json()
     assert "aiModelId" in r.json()["error"]["details"]
 
 
-def test_model_must_be_capable_of_the_type(api_client, signed_in, repository, enqueued):
+def test_model_must_be_capable_of_the_type(signed_in, repository, enqueued):
     answers_only = AIModelFactory(capabilities=["ask", "documentation"])
 
-    r = api_client.post(TASKS, payload(repository, answers_only, type="debug"), format="json", **signed_in)
+    r = signed_in.post(TASKS, payload(repository, answers_only, type="debug"), format="json")
 
     assert r.status_code == 400, r.json()
     assert "type" in r.json()["error"]["details"]
 
 
 @pytest.mark.parametrize("branch", ["-upload-pack=evil", "a..b", "has space", "x.lock", "trailing/"])
-def test_unsafe_branch_names_are_refused(api_client, signed_in, repository, ai_model, enqueued, branch):
-    r = api_client.post(TASKS, payload(repository, ai_model, branch=branch), format="json", **signed_in)
+def test_unsafe_branch_names_are_refused(signed_in, repository, ai_model, enqueued, branch):
+    r = signed_in.post(TASKS, payload(repository, ai_model, branch=branch), format="json")
 
     assert r.status_code == 400, r.json()
     assert "branch" in r.json()["error"]["details"]
 
 
-def test_ten_creations_an_hour(api_client, signed_in, coder_user, repository, ai_model, enqueued):
+def test_ten_creations_an_hour(signed_in, coder_user, repository, ai_model, enqueued):
     CoderAccount.objects.filter(user=coder_user).update(credits=1000)
 
-    answers = [api_client.post(TASKS, payload(repository, ai_model), format="json", **signed_in) for _ in range(11)]
+    answers = [signed_in.post(TASKS, payload(repository, ai_model), format="json") for _ in range(11)]
 
-    assert [a.status_code for a in answers] == [201] * 10 + [429]
+    assert [a.status_code for a in answers] == [201] * 10 + [429], answers[-1].json()
     assert answers[-1].json()["error"]["code"] == "RATE_LIMIT_EXCEEDED"
     assert answers[-1]["X-RateLimit-Limit"] == "10"
     # Listing is not limited by the creation scope
-    assert api_client.get(TASKS, **signed_in).status_code == 200
+    listed = signed_in.get(TASKS)
+    assert listed.status_code == 200, listed.json()
 
 
 def test_the_ledger_never_goes_negative_across_sequential_creations(coder_user, repository, ai_model, enqueued):
@@ -232,17 +231,17 @@ def test_20_concurrent_creations_with_credits_for_5_accept_exactly_5(monkeypatch
 # --- List and detail -----------------------------------------------------------------------------------
 
 
-def test_list_shows_only_own_tasks_newest_first_with_filters(api_client, signed_in, coder_user, other_user):
+def test_list_shows_only_own_tasks_newest_first_with_filters(signed_in, coder_user, other_user):
     repo_a = RepositoryFactory(user=coder_user)
     repo_b = RepositoryFactory(user=coder_user)
     first = TaskFactory(user=coder_user, repository=repo_a, type="ask", status="completed", credits_used=3)
     second = TaskFactory(user=coder_user, repository=repo_b, type="debug")
     TaskFactory(user=other_user)
 
-    everything = api_client.get(TASKS, **signed_in).json()
-    completed = api_client.get(TASKS, {"status": "completed"}, **signed_in).json()
-    debug = api_client.get(TASKS, {"type": "debug"}, **signed_in).json()
-    in_repo_a = api_client.get(TASKS, {"repositoryId": str(repo_a.pk)}, **signed_in).json()
+    everything = signed_in.get(TASKS).json()
+    completed = signed_in.get(TASKS, {"status": "completed"}).json()
+    debug = signed_in.get(TASKS, {"type": "debug"}).json()
+    in_repo_a = signed_in.get(TASKS, {"repositoryId": str(repo_a.pk)}).json()
 
     ids = lambda body: [task["id"] for task in body["data"]["tasks"]]  # noqa: E731
     assert ids(everything) == [str(second.pk), str(first.pk)]
@@ -253,28 +252,28 @@ def test_list_shows_only_own_tasks_newest_first_with_filters(api_client, signed_
     assert item["repository"] == {"id": str(repo_a.pk), "name": repo_a.name, "fullName": repo_a.full_name}
     assert item["aiModel"]["name"] == first.ai_model.name and "displayName" in item["aiModel"]
     # Dates are written exactly as the detail (DRF's DateTimeField) writes them
-    detail = api_client.get(f"{TASKS}/{first.pk}", **signed_in).json()["data"]
+    detail = signed_in.get(f"{TASKS}/{first.pk}").json()["data"]
     assert item["createdAt"] == detail["createdAt"] and item["createdAt"].endswith("Z")
 
 
-def test_list_rejects_an_unknown_status(api_client, signed_in):
-    r = api_client.get(TASKS, {"status": "exploded"}, **signed_in)
+def test_list_rejects_an_unknown_status(signed_in):
+    r = signed_in.get(TASKS, {"status": "exploded"})
 
     assert r.status_code == 400, r.json()
 
 
-def test_list_query_count_is_flat(api_client, signed_in, coder_user, django_assert_max_num_queries):
+def test_list_query_count_is_flat(signed_in, coder_user, django_assert_max_num_queries):
     repository = RepositoryFactory(user=coder_user)
     TaskFactory.create_batch(50, user=coder_user, repository=repository)
 
     with django_assert_max_num_queries(4):
-        r = api_client.get(TASKS, {"limit": 50}, **signed_in)
+        r = signed_in.get(TASKS, {"limit": 50})
 
     assert r.status_code == 200, r.json()
     assert len(r.json()["data"]["tasks"]) == 50
 
 
-def test_detail_has_results(api_client, signed_in, coder_user):
+def test_detail_has_results(signed_in, coder_user):
     task = TaskFactory(user=coder_user, status="running")
     task_settle(
         task_id=task.pk,
@@ -283,7 +282,7 @@ def test_detail_has_results(api_client, signed_in, coder_user):
         result=ResultDraft(result_type="answer", content="The answer", summary="Short"),
     )
 
-    r = api_client.get(f"{TASKS}/{task.pk}", **signed_in)
+    r = signed_in.get(f"{TASKS}/{task.pk}")
 
     assert r.status_code == 200, r.json()
     data = r.json()["data"]
@@ -295,8 +294,8 @@ def test_detail_has_results(api_client, signed_in, coder_user):
     assert set(data["results"][0]) >= {"id", "resultType", "content", "summary", "createdAt"}
 
 
-def test_detail_of_another_users_task_is_404(api_client, signed_in, other_user):
-    r = api_client.get(f"{TASKS}/{TaskFactory(user=other_user).pk}", **signed_in)
+def test_detail_of_another_users_task_is_404(signed_in, other_user):
+    r = signed_in.get(f"{TASKS}/{TaskFactory(user=other_user).pk}")
 
     assert r.status_code == 404, r.json()
 
@@ -304,10 +303,10 @@ def test_detail_of_another_users_task_is_404(api_client, signed_in, other_user):
 # --- Cancel -----------------------------------------------------------------------------------------
 
 
-def test_cancel_a_pending_task_refunds_everything(api_client, signed_in, coder_user, repository, ai_model, enqueued):
-    created = api_client.post(TASKS, payload(repository, ai_model), format="json", **signed_in).json()["data"]
+def test_cancel_a_pending_task_refunds_everything(signed_in, coder_user, repository, ai_model, enqueued):
+    created = signed_in.post(TASKS, payload(repository, ai_model), format="json").json()["data"]
 
-    r = api_client.put(f"{TASKS}/{created['id']}/cancel", **signed_in)
+    r = signed_in.put(f"{TASKS}/{created['id']}/cancel")
 
     assert r.status_code == 200, r.json()
     assert r.json()["data"] == {"message": "Task cancelled successfully"}
@@ -318,12 +317,12 @@ def test_cancel_a_pending_task_refunds_everything(api_client, signed_in, coder_u
     assert (refund.amount, refund.balance_after) == (9, 100)
 
 
-def test_cancel_after_the_model_answered_charges_the_tokens_used(api_client, signed_in, coder_user, ai_model):
+def test_cancel_after_the_model_answered_charges_the_tokens_used(signed_in, coder_user, ai_model):
     task = TaskFactory(user=coder_user, ai_model=ai_model, status="running", estimated_credits=9,
                        prompt_tokens=2500, completion_tokens=400)  # fmt: skip
     CoderAccount.objects.filter(user=coder_user).update(credits=91)
 
-    r = api_client.put(f"{TASKS}/{task.pk}/cancel", **signed_in)
+    r = signed_in.put(f"{TASKS}/{task.pk}/cancel")
 
     assert r.status_code == 200, r.json()
     task.refresh_from_db()
@@ -332,12 +331,12 @@ def test_cancel_after_the_model_answered_charges_the_tokens_used(api_client, sig
     assert CoderAccount.objects.get(user=coder_user).total_credits_used == 3
 
 
-def test_cancel_revokes_the_run(api_client, signed_in, coder_user, monkeypatch):
+def test_cancel_revokes_the_run(signed_in, coder_user, monkeypatch):
     revoked = []
     monkeypatch.setattr(task_services, "_revoke_run", revoked.append)
     task = TaskFactory(user=coder_user, status="pending", run_id="run-123")
 
-    api_client.put(f"{TASKS}/{task.pk}/cancel", **signed_in)
+    signed_in.put(f"{TASKS}/{task.pk}/cancel")
 
     assert revoked == ["run-123"]
 
@@ -362,17 +361,17 @@ def test_cancel_with_runs_in_process_sends_no_broadcast_and_logs_no_broker_warni
 
 
 @pytest.mark.parametrize("status", ["completed", "failed", "cancelled"])
-def test_only_pending_or_running_tasks_can_be_cancelled(api_client, signed_in, coder_user, status):
+def test_only_pending_or_running_tasks_can_be_cancelled(signed_in, coder_user, status):
     task = TaskFactory(user=coder_user, status=status)
 
-    r = api_client.put(f"{TASKS}/{task.pk}/cancel", **signed_in)
+    r = signed_in.put(f"{TASKS}/{task.pk}/cancel")
 
     assert r.status_code == 409, r.json()
     assert r.json()["error"]["details"] == {"status": status}
 
 
-def test_cancel_another_users_task_is_404(api_client, signed_in, other_user):
-    r = api_client.put(f"{TASKS}/{TaskFactory(user=other_user).pk}/cancel", **signed_in)
+def test_cancel_another_users_task_is_404(signed_in, other_user):
+    r = signed_in.put(f"{TASKS}/{TaskFactory(user=other_user).pk}/cancel")
 
     assert r.status_code == 404, r.json()
 

@@ -17,8 +17,8 @@ ME = "/coder/api/users/me"
 TRANSACTIONS = "/coder/api/users/me/credits/transactions"
 
 
-def test_me_has_the_spec_fields(api_client, signed_in, coder_user):
-    r = api_client.get(ME, **signed_in)
+def test_me_has_the_spec_fields(signed_in, coder_user):
+    r = signed_in.get(ME)
 
     assert r.status_code == 200, r.json()
     data = r.json()["data"]
@@ -39,10 +39,8 @@ def test_me_creates_the_account_of_a_user_who_signed_in_elsewhere(api_client, us
     assert CreditTransaction.objects.filter(user=user, key=f"signup:{user.pk}").count() == 1
 
 
-def test_put_me_updates_display_name_and_avatar(api_client, signed_in, coder_user):
-    r = api_client.put(
-        ME, {"displayName": "New Name", "avatarUrl": "https://new-avatar-url.com/a.png"}, format="json", **signed_in
-    )
+def test_put_me_updates_display_name_and_avatar(signed_in, coder_user):
+    r = signed_in.put(ME, {"displayName": "New Name", "avatarUrl": "https://new-avatar-url.com/a.png"}, format="json")
 
     assert r.status_code == 200, r.json()
     assert r.json()["data"]["displayName"] == "New Name"
@@ -51,8 +49,8 @@ def test_put_me_updates_display_name_and_avatar(api_client, signed_in, coder_use
 
 
 @pytest.mark.parametrize("body", [{}, {"avatarUrl": "not a url"}, {"displayName": "x" * 151}])
-def test_put_me_validates(api_client, signed_in, body):
-    r = api_client.put(ME, body, format="json", **signed_in)
+def test_put_me_validates(signed_in, body):
+    r = signed_in.put(ME, body, format="json")
 
     assert r.status_code == 400, r.json()
     assert r.json()["error"]["code"] == "VALIDATION_ERROR"
@@ -72,8 +70,8 @@ def ledger(coder_user):
     return now
 
 
-def test_transactions_newest_first_with_balance_after_and_meta(api_client, signed_in, ledger):
-    r = api_client.get(TRANSACTIONS, {"limit": 2}, **signed_in)
+def test_transactions_newest_first_with_balance_after_and_meta(signed_in, ledger):
+    r = signed_in.get(TRANSACTIONS, {"limit": 2})
 
     assert r.status_code == 200, r.json()
     body = r.json()
@@ -84,12 +82,12 @@ def test_transactions_newest_first_with_balance_after_and_meta(api_client, signe
     assert body["meta"] == {"page": 1, "limit": 2, "total": 5, "totalPages": 3}
 
 
-def test_transactions_filter_by_type_and_dates(api_client, signed_in, ledger):
-    debits = api_client.get(TRANSACTIONS, {"type": "debit"}, **signed_in).json()["data"]["transactions"]
+def test_transactions_filter_by_type_and_dates(signed_in, ledger):
+    debits = signed_in.get(TRANSACTIONS, {"type": "debit"}).json()["data"]["transactions"]
     start, end = ledger - timedelta(days=4, hours=1), ledger - timedelta(days=2, hours=1)
-    window = api_client.get(
-        TRANSACTIONS, {"startDate": start.isoformat(), "endDate": end.isoformat()}, **signed_in
-    ).json()["data"]["transactions"]
+    window = signed_in.get(TRANSACTIONS, {"startDate": start.isoformat(), "endDate": end.isoformat()}).json()["data"][
+        "transactions"
+    ]
 
     assert [t["amount"] for t in debits] == [-20, -30]
     assert [t["amount"] for t in window] == [10, -30]
@@ -99,24 +97,24 @@ def test_transactions_filter_by_type_and_dates(api_client, signed_in, ledger):
     "query", [{"limit": 101}, {"limit": 0}, {"page": 0}, {"type": "gift"}, {"startDate": "yesterday"},
               {"startDate": "2024-02-01T00:00:00Z", "endDate": "2024-01-01T00:00:00Z"}]
 )  # fmt: skip
-def test_transactions_query_is_validated(api_client, signed_in, query):
-    r = api_client.get(TRANSACTIONS, query, **signed_in)
+def test_transactions_query_is_validated(signed_in, query):
+    r = signed_in.get(TRANSACTIONS, query)
 
     assert r.status_code == 400, r.json()
 
 
-def test_transactions_page_past_the_end_is_empty(api_client, signed_in, ledger):
-    body = api_client.get(TRANSACTIONS, {"page": 9}, **signed_in).json()
+def test_transactions_page_past_the_end_is_empty(signed_in, ledger):
+    body = signed_in.get(TRANSACTIONS, {"page": 9}).json()
 
     assert body["data"]["transactions"] == [] and body["meta"]["total"] == 5
 
 
-def test_transactions_query_count(api_client, signed_in, coder_user, django_assert_max_num_queries):
+def test_transactions_query_count(signed_in, coder_user, django_assert_max_num_queries):
     for _ in range(40):
         credits_add(user_id=coder_user.pk, amount=1, description="grant")
 
     with django_assert_max_num_queries(4):
-        r = api_client.get(TRANSACTIONS, {"limit": 40}, **signed_in)
+        r = signed_in.get(TRANSACTIONS, {"limit": 40})
 
     assert len(r.json()["data"]["transactions"]) == 40
 

@@ -155,7 +155,7 @@ def test_webhooks_have_their_own_hourly_limit(api_client, settings):
 
     answers = [deliver(api_client, {}, event="ping", delivery=f"d-{n}") for n in range(4)]
 
-    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429], [a.json() for a in answers]
     assert answers[0]["X-RateLimit-Limit"] == "3"
 
 

@@ -37,7 +37,10 @@ PAGE_STYLE = [
 
 
 @pytest.fixture
-def client_of(db):
+def product_client(db):
+    """``product_client(user, product)``: a client signed in as ``user`` on ``product``'s API (this module
+    walks every API, so it names the product each time)."""
+
     def make(user, product: str) -> APIClient:
         client = APIClient()
         client.credentials(**bearer_for(user, product))
@@ -56,10 +59,10 @@ def coder_user(user):
 @pytest.mark.parametrize("value", [HUGE, PAST_BIGINT, str(pagination.MAX_PAGE + 1)])
 @pytest.mark.parametrize(("product", "path", "parameter"), PAGE_STYLE)
 def test_an_out_of_range_page_or_offset_is_a_400_in_the_apis_envelope(
-    client_of, coder_user, product, path, parameter, value
+    product_client, coder_user, product, path, parameter, value
 ):
     # Given a signed-in user of the API
-    client = client_of(coder_user, product)
+    client = product_client(coder_user, product)
     if parameter == "offset":
         value = str(int(value) * pagination.MAX_LIMIT)
 
@@ -74,8 +77,8 @@ def test_an_out_of_range_page_or_offset_is_a_400_in_the_apis_envelope(
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("product", "path", "parameter"), PAGE_STYLE)
-def test_the_last_allowed_page_or_offset_answers_an_empty_page(client_of, coder_user, product, path, parameter):
-    client = client_of(coder_user, product)
+def test_the_last_allowed_page_or_offset_answers_an_empty_page(product_client, coder_user, product, path, parameter):
+    client = product_client(coder_user, product)
     value = pagination.MAX_PAGE if parameter == "page" else pagination.MAX_OFFSET
 
     r = client.get(path, {parameter: value, "limit": 100})
@@ -84,8 +87,8 @@ def test_the_last_allowed_page_or_offset_answers_an_empty_page(client_of, coder_
 
 
 @pytest.fixture
-def ledger_object(client_of, user) -> str:
-    r = client_of(user, "cerebro").post(
+def ledger_object(product_client, user) -> str:
+    r = product_client(user, "cerebro").post(
         "/cerebro/api/ledger/objects", {"typeName": "contract", "data": {"title": "Lease"}}, format="json"
     )
     assert r.status_code == 200, r.json()
@@ -94,8 +97,9 @@ def ledger_object(client_of, user) -> str:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("value", [HUGE, PAST_BIGINT])
-def test_the_ledger_transactions_of_an_object_refuse_a_huge_offset(client_of, user, ledger_object, value):
-    r = client_of(user, "cerebro").get(f"/cerebro/api/ledger/objects/{ledger_object}/transactions", {"offset": value})
+def test_the_ledger_transactions_of_an_object_refuse_a_huge_offset(product_client, user, ledger_object, value):
+    transactions = f"/cerebro/api/ledger/objects/{ledger_object}/transactions"
+    r = product_client(user, "cerebro").get(transactions, {"offset": value})
 
     assert r.status_code == 400, r.json()
     assert r.json()["error"] == "validation_error", r.json()
@@ -104,8 +108,8 @@ def test_the_ledger_transactions_of_an_object_refuse_a_huge_offset(client_of, us
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("value", [int(HUGE), 2**63, pagination.MAX_OFFSET + 1])
-def test_the_ledger_filter_refuses_a_huge_offset(client_of, user, ledger_object, value):
-    r = client_of(user, "cerebro").post(
+def test_the_ledger_filter_refuses_a_huge_offset(product_client, user, ledger_object, value):
+    r = product_client(user, "cerebro").post(
         "/cerebro/api/ledger/objects", {"filter": {"typeName": "contract"}, "offset": value}, format="json"
     )
 
@@ -115,8 +119,8 @@ def test_the_ledger_filter_refuses_a_huge_offset(client_of, user, ledger_object,
 
 
 @pytest.mark.django_db
-def test_the_ledger_filter_pages_through_every_object(client_of, user):
-    client = client_of(user, "cerebro")
+def test_the_ledger_filter_pages_through_every_object(product_client, user):
+    client = product_client(user, "cerebro")
     for number in range(3):
         r = client.post("/cerebro/api/ledger/objects", {"typeName": "note", "data": {"n": number}}, format="json")
         assert r.status_code == 200, r.json()

@@ -60,7 +60,7 @@ def first_reply(path: str = "/coder/ws", headers: list[tuple[bytes, bytes]] | No
     return async_to_sync(open_and_listen)()
 
 
-def signed_in(user) -> Reply:
+def connected_as(user) -> Reply:
     return Reply(accepted=True, message={"event": "connected", "data": {"userId": str(user.pk)}})
 
 
@@ -82,27 +82,27 @@ def revoked_session(coder_session):
 
 
 def test_token_query_parameter_signs_in(user, coder_session):
-    assert first_reply(f"/coder/ws?token={coder_session.tokens.access}") == signed_in(user)
+    assert first_reply(f"/coder/ws?token={coder_session.tokens.access}") == connected_as(user)
 
 
 def test_authorization_bearer_header_signs_in(user, coder_session):
     headers = [(b"authorization", f"Bearer {coder_session.tokens.access}".encode())]
-    assert first_reply(headers=headers) == signed_in(user)
+    assert first_reply(headers=headers) == connected_as(user)
 
 
 def test_access_token_cookie_signs_in(user, coder_session):
     headers = [(b"cookie", f"theme=dark; access_token={coder_session.tokens.access}".encode())]
-    assert first_reply(headers=headers) == signed_in(user)
+    assert first_reply(headers=headers) == connected_as(user)
 
 
 def test_coder_session_cookie_signs_in(user, coder_session):
     headers = [(b"cookie", f"async_coder_session={coder_session.session_key}".encode())]
-    assert first_reply(headers=headers) == signed_in(user)
+    assert first_reply(headers=headers) == connected_as(user)
 
 
 def test_marketplace_socket_signs_in_with_a_token(user):
     issued = account_services.auth_session_start(user=user, product="marketplace")
-    assert first_reply(f"/marketplace/ws?token={issued.tokens.access}") == signed_in(user)
+    assert first_reply(f"/marketplace/ws?token={issued.tokens.access}") == connected_as(user)
 
 
 # --- Every bad credential ends in 4401 ---------------------------------------------------------------
@@ -177,7 +177,7 @@ def test_token_of_a_deactivated_user_is_closed_with_4401(user, coder_session):
 
 def test_browser_on_an_allowed_host_connects(user, coder_session):
     headers = [(b"origin", b"http://localhost:3000")]
-    assert first_reply(f"/coder/ws?token={coder_session.tokens.access}", headers=headers) == signed_in(user)
+    assert first_reply(f"/coder/ws?token={coder_session.tokens.access}", headers=headers) == connected_as(user)
 
 
 def test_browser_on_a_foreign_site_is_refused_before_sign_in(coder_session):
@@ -193,5 +193,5 @@ def test_front_end_allowed_by_cors_connects(settings, user, coder_session):
     path = f"/coder/ws?token={coder_session.tokens.access}"
 
     # When its page opens a socket, then it signs in; another origin is still refused
-    assert first_reply(path, headers=[(b"origin", b"https://app.example.com")], app=app) == signed_in(user)
+    assert first_reply(path, headers=[(b"origin", b"https://app.example.com")], app=app) == connected_as(user)
     assert not first_reply(path, headers=[(b"origin", b"https://other.example.com")], app=app).accepted

@@ -49,6 +49,9 @@ def test_websockets_and_the_chat_stream_go_to_asgi_and_the_rest_to_wsgi(proxy_se
     chat = _location(config, "~ ^/cerebro/api/chat/?$")
     assert "proxy_pass http://asgi;" in chat
     assert "proxy_buffering off;" in chat
+    resumed = _location(config, "~ ^/cerebro/api/chat/[0-9a-fA-F-]+/stream/?$")
+    assert "proxy_pass http://asgi;" in resumed
+    assert "proxy_buffering off;" in resumed
     assert "proxy_pass http://wsgi;" in _location(config, "/")
     # Upgrade and forwarding headers are set once, at server level, so no location drops them
     assert "proxy_set_header Upgrade $http_upgrade;" in config

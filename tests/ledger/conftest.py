@@ -1,19 +1,10 @@
 import pytest
-from rest_framework.test import APIClient
-
-from tests.conftest import bearer_for
 
 
 @pytest.fixture
-def client_of():
-    """An API client signed in as the given user (bearer token)."""
-
-    def make(user) -> APIClient:
-        client = APIClient()
-        client.credentials(**bearer_for(user, product="cerebro"))
-        return client
-
-    return make
+def api_product() -> str:
+    """``client_of`` and ``signed_in`` (tests/conftest.py) sign in to cerebro, which the ledger is part of."""
+    return "cerebro"
 
 
 @pytest.fixture

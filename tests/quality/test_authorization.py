@@ -58,7 +58,17 @@ class Route:
     def has_object_in_path(self) -> bool:
         return "<" in self.path
 
+    def permission_classes(self, method: str) -> tuple:
+        """The permissions a request of ``method`` meets (a viewset may declare them per action)."""
+        view_class = self.view_class
+        default = tuple(getattr(view_class, "permission_classes", ()) if view_class else ())
+        action = (getattr(self.callback, "actions", None) or {}).get(method.lower())
+        return tuple(getattr(view_class, "action_permission_classes", {}).get(action, default))
+
     def methods(self) -> list[str]:
+        actions = getattr(self.callback, "actions", None)  # a viewset's route: its method -> action map
+        if actions is not None:
+            return [m.upper() for m in actions if m != "head"]  # DRF adds head once a GET was served
         view_class = self.view_class
         if view_class is None:
             return ["POST"]  # plain function views here take POST (cerebro chat)
@@ -213,6 +223,15 @@ def owned_ledger_object(owner) -> Owned:
     return Owned({"object_id": str(ledger_object.pk)}, MARKER)
 
 
+def owned_private_chat(owner) -> Owned:
+    """A private chat whose answer has just finished (resuming it would hand the answer over)."""
+    from cerebro.models import Chat, ChatMessage
+
+    chat = Chat.objects.create(user=owner, title="private")
+    ChatMessage.objects.create(chat=chat, role="assistant", content=MARKER)
+    return Owned({"chat_id": str(chat.pk)}, MARKER)
+
+
 # route name -> (how to make the owner's object, the methods only the owner may use)
 OWNED_ROUTES: dict[str, tuple[Callable[[object], Owned], tuple[str, ...]]] = {
     "marketplace-dataset": (owned_private_dataset, ("GET", "PUT", "DELETE")),
@@ -223,13 +242,14 @@ OWNED_ROUTES: dict[str, tuple[Callable[[object], Owned], tuple[str, ...]]] = {
     "marketplace-generation-job": (owned_generation_job, ("GET",)),
     "marketplace-webhook": (owned_webhook, ("DELETE",)),
     "marketplace-webhook-deliveries": (owned_webhook, ("GET",)),
-    "coder-api-key": (owned_coder_api_key, ("DELETE",)),
+    "coder-api-key-detail": (owned_coder_api_key, ("DELETE",)),
     "coder-repository-branches": (owned_repository, ("GET",)),
-    "coder-task": (owned_coder_task, ("GET",)),
+    "coder-task-detail": (owned_coder_task, ("GET",)),
     "coder-task-cancel": (owned_coder_task, ("PUT",)),
     "ledger-object": (owned_ledger_object, ("GET",)),
     "ledger-object-txns": (owned_ledger_object, ("GET",)),
     "ledger-object-verify": (owned_ledger_object, ("GET",)),
+    "cerebro-chat-stream": (owned_private_chat, ("GET",)),
 }
 
 NOT_OWNED_ROUTES = {
@@ -380,10 +400,8 @@ def test_the_documents_mark_most_operations_as_needing_a_credential():
 def _staff_only_routes() -> list:
     cases = []
     for route in api_routes():
-        view_class = route.view_class
-        permissions = getattr(view_class, "permission_classes", ()) if view_class else ()
-        if any(isinstance(p, type) and issubclass(p, IsAdminUser) for p in permissions):
-            for method in route.methods():
+        for method in route.methods():
+            if any(isinstance(p, type) and issubclass(p, IsAdminUser) for p in route.permission_classes(method)):
                 cases.append(pytest.param(route, method, id=f"{route.name}-{method}"))
     return cases
 

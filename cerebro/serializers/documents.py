@@ -1,0 +1,79 @@
+"""Votes, documents and suggestions, as the minicontratos app reads and writes them."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from cerebro.api import js_timestamp
+from cerebro.fields import IsoMomentField
+from cerebro.models import DocumentVersion
+
+MAX_DOCUMENT_CHARACTERS = 2_000_000
+
+
+class VoteQuery(serializers.Serializer):
+    chatId = serializers.UUIDField()  # noqa: N815
+
+
+class VoteInput(serializers.Serializer):
+    chatId = serializers.UUIDField()  # noqa: N815
+    messageId = serializers.UUIDField()  # noqa: N815
+    type = serializers.ChoiceField(choices=["up", "down"])
+
+
+class VoteOutput(serializers.Serializer):
+    chatId = serializers.UUIDField(source="chat_id")  # noqa: N815
+    messageId = serializers.UUIDField(source="message_id")  # noqa: N815
+    isUpvoted = serializers.BooleanField(source="is_upvoted")  # noqa: N815
+
+
+class DocumentQuery(serializers.Serializer):
+    id = serializers.UUIDField(help_text="The document's id (the client makes it)")
+
+
+class DocumentDeleteQuery(DocumentQuery):
+    timestamp = IsoMomentField(help_text="The versions saved after this moment are deleted")
+
+
+class DocumentInput(serializers.Serializer):
+    title = serializers.CharField(max_length=255)
+    content = serializers.CharField(
+        max_length=MAX_DOCUMENT_CHARACTERS, allow_blank=True, allow_null=True, required=False, trim_whitespace=False
+    )
+    kind = serializers.ChoiceField(choices=DocumentVersion.Kind.choices, default=DocumentVersion.Kind.TEXT)
+
+
+class DocumentVersionOutput(serializers.Serializer):
+    """One saved version; ``createdAt`` (whole milliseconds) names it in DELETE's ``timestamp``."""
+
+    id = serializers.UUIDField(source="document_id")
+    createdAt = serializers.SerializerMethodField()  # noqa: N815
+    title = serializers.CharField()
+    content = serializers.CharField()
+    kind = serializers.ChoiceField(choices=DocumentVersion.Kind.choices)
+    userId = serializers.UUIDField(source="document.user_id")  # noqa: N815
+
+    def get_createdAt(self, version) -> str:  # noqa: N802
+        return js_timestamp(version.created_at)
+
+
+class SuggestionQuery(serializers.Serializer):
+    documentId = serializers.UUIDField()  # noqa: N815
+
+
+class SuggestionOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    documentId = serializers.UUIDField(source="version.document_id")  # noqa: N815
+    documentCreatedAt = serializers.SerializerMethodField()  # noqa: N815
+    originalText = serializers.CharField(source="original_text")  # noqa: N815
+    suggestedText = serializers.CharField(source="suggested_text")  # noqa: N815
+    description = serializers.CharField()
+    isResolved = serializers.BooleanField(source="is_resolved")  # noqa: N815
+    userId = serializers.UUIDField(source="version.document.user_id")  # noqa: N815
+    createdAt = serializers.SerializerMethodField()  # noqa: N815
+
+    def get_documentCreatedAt(self, suggestion) -> str:  # noqa: N802
+        return js_timestamp(suggestion.version.created_at)
+
+    def get_createdAt(self, suggestion) -> str:  # noqa: N802
+        return js_timestamp(suggestion.created_at)

@@ -1,0 +1,75 @@
+"""The base viewset of every resource-shaped family of endpoints (docs/architecture.md, "Viewsets").
+
+Register it on ``rest_framework.routers.SimpleRouter(trailing_slash=False, use_regex_path=False)``
+so the spec's paths come out byte for byte (``api/tasks``, ``api/tasks/<uuid:task_id>``,
+``api/tasks/<uuid:task_id>/cancel``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.db.models import Model, QuerySet
+from rest_framework import serializers, viewsets
+from rest_framework.permissions import BasePermission
+
+from core import errors
+from core.errors import ErrorType
+from core.views import RateLimited, validated
+
+
+class ApiViewSet(RateLimited, viewsets.GenericViewSet):
+    """A viewset with ``ApiView``'s behaviour, where everything that differs by action is declared.
+
+    Each of these maps an action's name (``list``, ``create``, ``retrieve``, ``destroy`` or an
+    ``@action``'s method name) to what that action has; an action it does not name gets the
+    viewset's default:
+
+    - ``body_serializers``: the serializer of the action's JSON body (``validated_body()``);
+    - ``query_serializers``: the serializer of its query string (``validated_query()``);
+    - ``action_permission_classes``: its permissions (default ``permission_classes``);
+    - ``action_rate_limit_scopes``: its rate-limit scopes (default ``rate_limit_scopes``).
+
+    ``core.openapi.PlatformAutoSchema`` documents the two serializers as the operation's request
+    body and query parameters, and derives the error statuses from all four.
+
+    Ownership is ``get_queryset()``: the rows the signed-in user may address, read through the
+    app's selectors. ``get_object()`` finds the URL's object among them, so another user's object
+    is ``not_found`` (a 404 in the API's envelope, never a 403 that would confirm it exists), and
+    no action checks ownership itself.
+    """
+
+    body_serializers: ClassVar[dict[str, type[serializers.Serializer]]] = {}
+    query_serializers: ClassVar[dict[str, type[serializers.Serializer]]] = {}
+    action_permission_classes: ClassVar[dict[str, list[type[BasePermission]]]] = {}
+    action_rate_limit_scopes: ClassVar[dict[str, tuple[str, ...]]] = {}
+    not_found: ClassVar[ErrorType] = errors.NOT_FOUND
+    # Object ids are UUIDs: any other segment does not match the route (a 404 before the view).
+    lookup_value_converter = "uuid"
+    # Lists filter through the app's selectors and paginate with core.pagination, in their action.
+    filter_backends: ClassVar[list] = []
+    pagination_class = None
+
+    def get_permissions(self) -> list[BasePermission]:
+        classes = self.action_permission_classes.get(self.action, self.permission_classes)
+        return [permission() for permission in classes]
+
+    def get_rate_limit_scopes(self, request) -> tuple[str, ...]:
+        return self.action_rate_limit_scopes.get(self.action, self.rate_limit_scopes)
+
+    def validated_body(self) -> dict[str, Any]:
+        return validated(self.body_serializers[self.action], self.request.data)
+
+    def validated_query(self) -> dict[str, Any]:
+        return validated(self.query_serializers[self.action], self.request.query_params)
+
+    def get_object(self, queryset: QuerySet | None = None) -> Model:
+        """The object the URL names, among ``get_queryset()`` (or ``queryset``: a narrowing of it
+        that loads what the action shows); ``not_found`` when it is not there."""
+        queryset = self.get_queryset() if queryset is None else queryset
+        key = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        found = queryset.filter(**{self.lookup_field: key}).first()
+        if found is None:
+            raise self.not_found()
+        self.check_object_permissions(self.request, found)
+        return found
