@@ -342,7 +342,7 @@ def test_cancel_revokes_the_run(signed_in, coder_user, monkeypatch):
 
 
 def test_cancel_with_runs_in_process_sends_no_broadcast_and_logs_no_broker_warning(
-    api_client, signed_in, coder_user, monkeypatch, caplog
+    signed_in, coder_user, monkeypatch, caplog
 ):
     # Given the embedded default's in-process runs (tests run every task eagerly) and a run handed out
     broadcasts = []
@@ -351,7 +351,7 @@ def test_cancel_with_runs_in_process_sends_no_broadcast_and_logs_no_broker_warni
 
     # When the task is cancelled
     with caplog.at_level(logging.DEBUG, logger="kombu"):
-        r = api_client.put(f"{TASKS}/{task.pk}/cancel", **signed_in)
+        r = signed_in.put(f"{TASKS}/{task.pk}/cancel")
 
     # Then it is cancelled without a revoke for a worker that does not exist, and kombu says nothing
     # (on a memory:// broker it warned "No hostname was supplied. Reverting to default 'localhost'")
