@@ -4,7 +4,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-PIP_INSTALL := $(BIN)/python -m pip install --disable-pip-version-check -q
+## The pinned requirements go in with uv when it is on PATH (parallel downloads; `make run UV=`
+## forces pip), else with pip. Neither compiles every installed module to bytecode (pip does by
+## default: 150 MB of it, most of the CPU of an install); BYTECODE then compiles what a server
+## imports, once, so that every start reads it, even where PYTHONDONTWRITEBYTECODE is set. Should the
+## configuration not load yet (production settings missing), that step is skipped and a process
+## compiles what it imports. Measured in docs/BENCHMARKS.md, "First hour".
+UV ?= $(shell command -v uv 2>/dev/null)
+ifneq ($(strip $(UV)),)
+INSTALL := $(UV) pip install --quiet --python $(BIN)/python
+else
+INSTALL := $(BIN)/python -m pip install --disable-pip-version-check --quiet --no-compile
+endif
+BYTECODE := $(BIN)/python -c "import sys; sys.dont_write_bytecode = False; import deploy.asgi; deploy.asgi.warm_up()"
 
 .PHONY: run test lint format migrate worker beat serve-wsgi serve-asgi serve-full ctl bench check-deploy schema quality clean var
 
@@ -12,12 +24,15 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.runtime-installed: requirements.txt constraints.txt | $(BIN)/python
-	$(PIP_INSTALL) -r requirements.txt -c constraints.txt
-	touch $@
+	@echo "Installing the pinned requirements into $(VENV) with $(if $(strip $(UV)),uv,pip) (the first time: minutes)"
+	@$(INSTALL) -r requirements.txt -c constraints.txt
+	@$(BYTECODE) >/dev/null 2>&1 || true
+	@touch $@
 
 $(VENV)/.dev-installed: requirements.txt requirements-dev.txt constraints.txt $(VENV)/.runtime-installed
-	$(PIP_INSTALL) -r requirements-dev.txt -c constraints.txt
-	touch $@
+	@echo "Installing the test and lint requirements into $(VENV)"
+	@$(INSTALL) -r requirements-dev.txt -c constraints.txt
+	@touch $@
 
 ## Runtime files live under VAR_DIR (config/settings.py: database, media, static files, beat's
 ## schedule, the full stack's logs): created there, never in the checkout when VAR_DIR points elsewhere.

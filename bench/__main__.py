@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bench.app_benchmarks import discover, run_app_benchmark
 from bench.machine import load_average, machine_description
-from bench.report import Document, Section, render_document
+from bench.report import Document, Section, hand_measured_part, render_document
 from bench.serving import LOG_DIR, ServingPlan, measure_serving
 from bench.wrk import wrk_binary
 
@@ -122,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         command = f".venv/bin/python -m bench {arguments}"
     document = Document(date=date, machine=machine, sections=sections, command=command.strip())
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(render_document(document))
+    previous = args.output.read_text() if args.output.exists() else ""
+    args.output.write_text(render_document(document, hand_measured=hand_measured_part(previous)))
     failed = [section.key for section in sections if section.error]
     incomplete = f"; incomplete: {', '.join(failed)}" if failed else ""
     print(f"wrote {args.output} in {time.monotonic() - started:.0f} s{incomplete}")

@@ -42,51 +42,6 @@ TAGS = ("preference", "work", "family", "health", "travel", "finance", "contract
 LAYERS = (("temporary", 60), ("permanent", 30), ("context", 10))
 
 
-def _scratch_name(base: str) -> str:
-    return f"{base}_cerebro_bench"[:63]
-
-
-def _connect(database: dict, name: str, **kwargs):
-    import psycopg
-
-    return psycopg.connect(
-        host=database.get("HOST") or None,
-        port=database.get("PORT") or None,
-        dbname=name,
-        user=database.get("USER") or None,
-        password=database.get("PASSWORD") or None,
-        **kwargs,
-    )
-
-
-class ScratchDatabase:
-    """Point Django's default connection at a fresh database; drop it on exit."""
-
-    def __enter__(self):
-        from django.conf import settings
-        from django.db import connections
-
-        self.settings = settings.DATABASES["default"]
-        self.original = self.settings["NAME"]
-        self.name = _scratch_name(self.original)
-        with _connect(self.settings, "postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{self.name}" TEMPLATE template0')
-        connections["default"].close()
-        self.settings["NAME"] = self.name
-        connections["default"].settings_dict["NAME"] = self.name
-        return self
-
-    def __exit__(self, *exc_info):
-        from django.db import connections
-
-        connections["default"].close()
-        self.settings["NAME"] = self.original
-        connections["default"].settings_dict["NAME"] = self.original
-        with _connect(self.settings, "postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-
 class Corpus:
     """Deterministic memory texts over a Zipf-Mandelbrot vocabulary of 3,000 words (weight
     1 / (rank + 100)): the most common word is in about 6% of the notes, as the most common content
@@ -375,12 +330,13 @@ def run() -> list[dict]:
 
     from accounts.models import User
     from accounts.services import auth_session_start
+    from bench.scratch import ScratchDatabase, connect
 
     if connection.vendor != "postgresql":
         raise RuntimeError("bench/cerebro.py measures PostgreSQL: set DATABASE_URL=postgres://...")
     total = int(os.environ.get("CEREBRO_BENCH_MEMORIES", "10000"))
-    with ScratchDatabase() as scratch:
-        for app in ("sessions", "cerebro", "ledger"):
+    with ScratchDatabase("cerebro") as scratch:
+        for app in ("sessions", "accounts", "cerebro", "ledger"):
             call_command("migrate", app, verbosity=0)
         user = User.objects.create(username="bench", email="bench@example.com")
         corpus = Corpus()
@@ -393,7 +349,7 @@ def run() -> list[dict]:
         with override_settings(RATE_LIMIT_MULTIPLIER=10_000):
             token = auth_session_start(user=user, product="cerebro").tokens.access
             client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
-            with _connect(scratch.settings, scratch.name, autocommit=True) as raw:
+            with connect(scratch.settings, scratch.name, autocommit=True) as raw:
                 # As Django's connections do: client-side binding (no prepared statements), UTC.
                 raw.cursor_factory = psycopg.ClientCursor
                 raw.execute("SET TIME ZONE 'UTC'")

@@ -100,3 +100,25 @@ class Server:
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
+
+
+def django_server_environment(*, port: int, workers: int, **overrides: str) -> dict[str, str]:
+    """The environment of a gunicorn (deploy/gunicorn.conf.py) that a bench module starts and loads:
+    production settings, the signing keys of the calling process (which minted the tokens the load
+    sends), and a rate limiter that counts every request but never refuses one."""
+    from django.conf import settings
+
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_DEBUG": "0",
+        "SECRET_KEY": settings.SECRET_KEY,
+        "JWT_SIGNING_KEY": settings.SIMPLE_JWT["SIGNING_KEY"],
+        "SECURE_SSL_REDIRECT": "0",
+        "RATE_LIMIT_MULTIPLIER": "1000000",
+        "WEB_CONCURRENCY": str(workers),
+        "WSGI_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_GRACEFUL_TIMEOUT": "5",
+        "PYTHONUNBUFFERED": "1",
+        **overrides,
+    }

@@ -155,12 +155,25 @@ def render_table(figures: list[Figure]) -> str:
     return "\n".join(lines)
 
 
-def render_document(document: Document) -> str:
+# Figures that `make bench` cannot take by itself (a cold install of the requirements, say) are
+# measured by hand and written below this line, with their date and how; every run keeps them.
+HAND_MEASURED_MARKER = "<!-- Measured by hand: make bench keeps everything below this line as it is. -->"
+
+
+def hand_measured_part(previous: str) -> str:
+    """The part of an earlier docs/BENCHMARKS.md from HAND_MEASURED_MARKER on ("" without one)."""
+    start = previous.find(HAND_MEASURED_MARKER)
+    return "" if start < 0 else previous[start:].rstrip() + "\n"
+
+
+def render_document(document: Document, *, hand_measured: str = "") -> str:
+    """The whole file: the run's sections, then ``hand_measured`` (kept from the earlier file)."""
     parts = [
         "# Benchmarks",
         "",
-        f"Written by `{document.command}` on {document.date}. Every run rewrites this whole file, so no "
-        "figure here is older than that run; each figure was measured beside its baseline in the same run.",
+        f"Written by `{document.command}` on {document.date}. Every run rewrites this file, so no figure "
+        "here is older than that run; each figure was measured beside its baseline in the same run. The "
+        "figures measured by hand, after the run's, say when and how they were measured.",
         "",
         "## Machine",
         "",
@@ -190,4 +203,5 @@ def render_document(document: Document) -> str:
             parts.append("This module returned no figures.")
         for note in section.notes:
             parts += ["", note]
-    return "\n".join(parts).rstrip() + "\n"
+    rendered = "\n".join(parts).rstrip() + "\n"
+    return rendered + ("\n" + hand_measured if hand_measured else "")

@@ -41,7 +41,9 @@ def wrk_version() -> str:
     return first_line[0].split(" [")[0].removeprefix("wrk ") if first_line else "unknown"
 
 
-def wrk_command(url: str, *, seconds: int, connections: int, threads: int) -> list[str]:
+def wrk_command(url: str, *, seconds: int, connections: int, threads: int, script: Path = SUMMARY_SCRIPT) -> list[str]:
+    """``script``: wrk's Lua, which must print the summary line (a script of its own can end with
+    SUMMARY_SCRIPT's text, as bench/ledger.py's does)."""
     binary = wrk_binary() or "wrk"
     return [
         binary,
@@ -51,14 +53,14 @@ def wrk_command(url: str, *, seconds: int, connections: int, threads: int) -> li
         "--timeout",
         "5s",
         "-s",
-        str(SUMMARY_SCRIPT),
+        str(script),
         url,
     ]
 
 
-def run_wrk(url: str, *, seconds: int, connections: int, threads: int) -> LoadResult:
+def run_wrk(url: str, *, seconds: int, connections: int, threads: int, script: Path = SUMMARY_SCRIPT) -> LoadResult:
     """Load ``url`` for ``seconds``; raise if wrk fails or prints no summary."""
-    command = wrk_command(url, seconds=seconds, connections=connections, threads=threads)
+    command = wrk_command(url, seconds=seconds, connections=connections, threads=threads, script=script)
     completed = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30, check=False)
     summary_line = next((line for line in completed.stdout.splitlines() if line.startswith(_MARKER)), None)
     if completed.returncode != 0 or summary_line is None:

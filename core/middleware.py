@@ -1,4 +1,4 @@
-"""Middleware every API shares: request ids and access logs, body-size limits, API errors.
+"""Middleware every API shares: request ids and access logs, streamed bodies, body-size limits, API errors.
 
 Each class works in both sync (gunicorn) and async (uvicorn) stacks without a thread hop.
 """
@@ -10,10 +10,11 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
+from django.core.handlers.asgi import ASGIRequest
 from django.core.handlers.wsgi import LimitedStream, WSGIRequest
 from django.http import HttpRequest, HttpResponse
 
@@ -54,7 +55,13 @@ class _DualModeMiddleware:
 
 
 class RequestIdMiddleware(_DualModeMiddleware):
-    """Give every request an id (kept from X-Request-Id when well-formed) and log it once."""
+    """Give every request an id (kept from X-Request-Id when well-formed) and log it once.
+
+    One line per request at INFO, except a static file served as asked (WhiteNoise answers those
+    before any URL is resolved, and one page of the admin or of Swagger UI fetches a dozen): those
+    are DEBUG lines, so the log at INFO reads as the API's traffic. A static file that fails (a 404
+    of a missing file) stays at INFO, under its path class ``/static/<path>``.
+    """
 
     def _begin(self, request: HttpRequest):
         incoming = request.headers.get("X-Request-Id", "")
@@ -64,11 +71,14 @@ class RequestIdMiddleware(_DualModeMiddleware):
 
     def _finish(self, request: HttpRequest, response: HttpResponse, token, started: float) -> HttpResponse:
         response["X-Request-Id"] = request.request_id
-        access_logger.info(
+        route = logged_route(request)
+        quiet = route == STATIC_ROUTE and response.status_code < 400
+        access_logger.log(
+            logging.DEBUG if quiet else logging.INFO,
             "request",
             extra={
                 "method": request.method,
-                "route": logged_route(request),
+                "route": route,
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
             },
@@ -85,12 +95,64 @@ class RequestIdMiddleware(_DualModeMiddleware):
         return self._finish(request, await self.get_response(request), token, started)
 
 
+STATIC_ROUTE = "/static/<path>"
+
+
 def logged_route(request: HttpRequest) -> str:
-    """The URL pattern that answered, never the raw path: paths can carry ids that act as secrets."""
+    """The URL pattern that answered, never the raw path: paths can carry ids that act as secrets.
+
+    Static files have no pattern (WhiteNoise serves them before URL resolution): they are logged
+    under their path class. Anything else that matched no pattern is ``<unresolved>``.
+    """
     match = getattr(request, "resolver_match", None)
-    if match is not None and match.route:
+    if match is not None:
         return f"/{match.route}"
+    if _is_static_path(request.path):
+        return STATIC_ROUTE
     return "<unresolved>"
+
+
+def _is_static_path(path: str) -> bool:
+    static_url = settings.STATIC_URL
+    # An absolute STATIC_URL (a CDN) means no static file is served from here.
+    return "://" not in static_url and path.startswith("/" + static_url.lstrip("/"))
+
+
+class AsyncStreamingMiddleware(_DualModeMiddleware):
+    """Under ASGI, a response streamed from a synchronous iterator is sent from an asynchronous one.
+
+    Django's ASGI handler reads a synchronous iterator (a ``FileResponse``: WhiteNoise's static
+    files, the APIs' downloads) whole, in one thread, before it sends a byte, and warns that it did:
+    a large download sits in memory and a slow stream arrives at once. Here the same iterator is
+    read one part at a time in a thread while the event loop sends each part, so the bytes and the
+    headers stay exactly those of the synchronous response. Under WSGI (gunicorn, the test client)
+    nothing changes. Responses built on an asynchronous iterator (cerebro's chat stream) pass as
+    they are. Wherever the middleware runs in the chain (synchronously while a synchronous-only
+    middleware such as WhiteNoise sits below it), the request's class tells which server serves it.
+    """
+
+    def _adapt(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if isinstance(request, ASGIRequest) and response.streaming and not response.is_async:
+            # A file is read off the thread-sensitive executor (it needs no database connection,
+            # and a long download must not hold up other requests' sync work); any other iterator
+            # may use the ORM, so it runs where Django's own fallback would have run it.
+            is_file = getattr(response, "file_to_stream", None) is not None
+            parts = iter(response.streaming_content)
+            response.streaming_content = _parts_read_in_a_thread(parts, thread_sensitive=not is_file)
+        return response
+
+    def handle(self, request):
+        return self._adapt(request, self.get_response(request))
+
+    async def __acall__(self, request):
+        return self._adapt(request, await self.get_response(request))
+
+
+async def _parts_read_in_a_thread(parts: Iterator[bytes], *, thread_sensitive: bool) -> AsyncIterator[bytes]:
+    next_part = sync_to_async(next, thread_sensitive=thread_sensitive)
+    end = object()
+    while (part := await next_part(parts, end)) is not end:
+        yield part
 
 
 def body_limit_for(path: str) -> int:

@@ -9,6 +9,7 @@ from rest_framework import serializers
 from cerebro.api import js_timestamp
 from cerebro.fields import IsoMomentField, JsonObjectField
 from core.pagination import OffsetQuerySerializer
+from ledger.chain import canonical_json
 from ledger.models import LedgerObject, LedgerTransaction
 from ledger.selectors import FILTER_OPERATORS, DataCondition
 
@@ -24,9 +25,25 @@ MAX_CONTAINS_CHARACTERS = 200
 # --- input --------------------------------------------------------------------------------------
 
 
+class ChainDataField(JsonObjectField):
+    """A JSON object the hash chain can write down: its canonical JSON is hashed as UTF-8, so text
+    must have UTF-8 bytes (a lone surrogate, which the escape ``\\ud800`` gives, has none) and
+    numbers must be finite."""
+
+    default_error_messages = {"unhashable": "Text must be valid Unicode and numbers finite."}
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            canonical_json(value)
+        except (UnicodeEncodeError, ValueError):
+            self.fail("unhashable")
+        return value
+
+
 class ObjectCreateInput(serializers.Serializer):
     typeName = serializers.RegexField(NAME_PATTERN, max_length=100)  # noqa: N815
-    data = JsonObjectField()
+    data = ChainDataField()
 
 
 def _is_scalar(value) -> bool:
@@ -99,7 +116,7 @@ class ObjectQueryInput(OffsetQuerySerializer):
 class TransactionInput(serializers.Serializer):
     objectId = serializers.UUIDField()  # noqa: N815
     action = serializers.RegexField(NAME_PATTERN, max_length=64)
-    data = JsonObjectField(required=False, default=dict)
+    data = ChainDataField(required=False, default=dict)
     metadata = serializers.DictField(
         required=False,
         help_text="Accepted for compatibility and ignored: ip and userAgent are taken from the request.",
@@ -112,7 +129,7 @@ class OperationInput(serializers.Serializer):
 
     objectId = serializers.UUIDField()  # noqa: N815
     operationType = serializers.ChoiceField(choices=["CREATE", "UPDATE", "DELETE"])  # noqa: N815
-    changes = JsonObjectField()
+    changes = ChainDataField()
     createdBy = serializers.UUIDField(required=False, help_text="Ignored: the author is the signed-in user")  # noqa: N815
 
 

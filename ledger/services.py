@@ -1,19 +1,22 @@
 """Every write to the ledger: create objects, append transactions, replay idempotent requests.
 
-Appends to one object are serialised by a row lock on the object (its chain head), so two
-concurrent appends can never both extend the same head; the unique (object, sequence) constraint
-backs that up at the database.
+Appends to one object are serialised by a row lock on that object (its chain head), so two
+concurrent appends can never both extend the same head, and appends to other objects never wait
+for it; the unique (object, sequence) constraint backs that up at the database. Each object has
+a chain of its own: nothing is shared between objects but the tables.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.ipv6 import clean_ipv6_address
 
 from ledger import chain
 from ledger.errors import IDEMPOTENCY_KEY_REUSED, OBJECT_NOT_FOUND
@@ -30,32 +33,46 @@ class RequestOrigin:
     user_agent: str
 
 
+def stored_address(address: str | None) -> str | None:
+    """``address`` as the database gives it back (it is hashed, so it must not change on the way):
+    an IP address in its canonical text, or None for anything else (a missing or garbled one)."""
+    try:
+        ip = ipaddress.ip_address((address or "").split("%")[0].strip())
+    except ValueError:
+        return None
+    return clean_ipv6_address(str(ip)) if ip.version == 6 else str(ip)
+
+
 def status_of(data: dict) -> str:
     value = data.get("status")
     return value[:100] if isinstance(value, str) else ""
 
 
-def _append(*, ledger_object: LedgerObject, user, action: str, data: dict, origin: RequestOrigin) -> LedgerTransaction:
-    """Extend the chain of a locked object by one transaction and update its state."""
-    now = timezone.now()
-    txn = LedgerTransaction(
-        ledger_object=ledger_object,
-        sequence=ledger_object.head_sequence + 1,
+def _new_transaction(*, object_id, user, action: str, data: dict, origin: RequestOrigin) -> LedgerTransaction:
+    """A transaction not yet linked: its place in the chain (sequence, hashes) comes under the lock."""
+    return LedgerTransaction(
+        ledger_object_id=LedgerObject._meta.pk.to_python(object_id),
+        sequence=0,
         action=action,
         data=data,
-        ip=origin.ip,
+        ip=stored_address(origin.ip),
         user_agent=origin.user_agent[:512],
         created_by=user,
-        created_at=now,
-        previous_hash=ledger_object.head_hash,
+        created_at=timezone.now(),
     )
+
+
+def _link(*, ledger_object: LedgerObject, txn: LedgerTransaction) -> LedgerTransaction:
+    """Extend the chain of a locked object by ``txn`` and update its state (through the ORM)."""
+    txn.sequence = ledger_object.head_sequence + 1
+    txn.previous_hash = ledger_object.head_hash
     txn.hash = chain.transaction_hash(txn)
     txn.save()
-    ledger_object.data = chain.apply_action(ledger_object.data, data)
+    ledger_object.data = chain.apply_action(ledger_object.data, txn.data)
     ledger_object.status = status_of(ledger_object.data)
     ledger_object.head_hash = txn.hash
     ledger_object.head_sequence = txn.sequence
-    ledger_object.updated_at = now
+    ledger_object.updated_at = txn.created_at
     ledger_object.save(update_fields=["data", "status", "head_hash", "head_sequence", "updated_at"])
     return txn
 
@@ -67,21 +84,64 @@ def ledger_object_create(*, user, type_name: str, data: dict, origin: RequestOri
     ledger_object = LedgerObject.objects.create(
         owner=user, type_name=type_name, data={}, created_at=now, updated_at=now
     )
-    _append(ledger_object=ledger_object, user=user, action=CREATE_ACTION, data=data, origin=origin)
+    txn = _new_transaction(object_id=ledger_object.pk, user=user, action=CREATE_ACTION, data=data, origin=origin)
+    _link(ledger_object=ledger_object, txn=txn)
     return ledger_object
 
 
-@transaction.atomic
 def ledger_transaction_append(*, user, object_id, action: str, data: dict, origin: RequestOrigin) -> LedgerTransaction:
     """Append ``action`` to the chain of the user's object; ``data`` updates the object's state.
 
-    404 when the object does not exist or belongs to someone else. The object row stays locked
-    until the surrounding transaction commits.
+    404 when the object does not exist or belongs to someone else. Atomic: the transaction, the
+    object's new head and its new state are written together or not at all. The object's row is
+    locked from the moment its head is read until the surrounding transaction commits. On
+    PostgreSQL the append is one statement (``chain.APPEND_STATEMENT``): outside a transaction it
+    commits by itself, so the lock is held only while that statement runs.
     """
-    ledger_object = LedgerObject.objects.select_for_update().filter(pk=object_id, owner=user).first()
-    if ledger_object is None:
-        raise OBJECT_NOT_FOUND(details={"objectId": str(object_id)})
-    return _append(ledger_object=ledger_object, user=user, action=action, data=data, origin=origin)
+    if connection.vendor == "postgresql":
+        txn = _new_transaction(object_id=object_id, user=user, action=action, data=data, origin=origin)
+        return _append_in_one_statement(txn)
+    with transaction.atomic():
+        ledger_object = LedgerObject.objects.select_for_update().filter(pk=object_id, owner=user).first()
+        if ledger_object is None:
+            raise OBJECT_NOT_FOUND(details={"objectId": str(object_id)})
+        txn = _new_transaction(object_id=object_id, user=user, action=action, data=data, origin=origin)
+        return _link(ledger_object=ledger_object, txn=txn)
+
+
+def append_statement_parameters(txn: LedgerTransaction) -> dict[str, Any]:
+    """The parameters of ``chain.APPEND_STATEMENT`` that link ``txn`` (its author owns the object)."""
+
+    def prepared(name: str, value):
+        return LedgerTransaction._meta.get_field(name).get_db_prep_save(value, connection)
+
+    return {
+        "object_id": prepared("ledger_object", txn.ledger_object_id),
+        "owner_id": prepared("created_by", txn.created_by_id),
+        "id": prepared("id", txn.id),
+        "action": txn.action,
+        "data": prepared("data", txn.data),
+        "ip": prepared("ip", txn.ip),
+        "user_agent": txn.user_agent,
+        "created_by": prepared("created_by", txn.created_by_id),
+        "created_at": prepared("created_at", txn.created_at),
+        "canonical_prefix": chain.canonical_prefix(txn),
+        # The object's status follows its data's; data without a status leaves it as it was.
+        "status": status_of(txn.data) if "status" in txn.data else None,
+    }
+
+
+def _append_in_one_statement(txn: LedgerTransaction) -> LedgerTransaction:
+    """``txn`` linked at the head of its object by ``chain.APPEND_STATEMENT`` (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute(chain.APPEND_STATEMENT, append_statement_parameters(txn))
+        linked = cursor.fetchone()
+    if linked is None:
+        raise OBJECT_NOT_FOUND(details={"objectId": str(txn.ledger_object_id)})
+    txn.sequence, txn.previous_hash, txn.hash = linked
+    txn._state.adding = False
+    txn._state.db = connection.alias
+    return txn
 
 
 def request_fingerprint(endpoint: str, payload: Any) -> str:

@@ -31,8 +31,6 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from eth_account import Account
-from eth_account.messages import encode_defunct
 from eth_utils import is_hex_address, to_checksum_address
 
 from accounts.errors import SIWE_MESSAGE_INVALID
@@ -259,6 +257,12 @@ def siwe_message_verify(*, wallet_address: str, message: str, signature: str, ma
         raise _invalid("the message has expired")
     if parsed.not_before is not None and parsed.not_before > now:
         raise _invalid("the message is not valid yet")
+    # Imported here, not at the top: eth_account (eth_keyfile, py_ecc) is about a second of CPU, a
+    # third of the whole application's import, paid at the first wallet sign-in instead of at every
+    # process start (docs/BENCHMARKS.md, "First hour").
+    from eth_account import Account
+    from eth_account.messages import encode_defunct
+
     try:
         recovered = Account.recover_message(encode_defunct(text=message), signature=signature)
     except Exception:  # malformed hex, wrong length, bad v/r/s: all one answer

@@ -183,6 +183,11 @@ def task_cancel(*, user: User, task_id) -> Task:
 def _revoke_run(run_id: str) -> None:
     from celery import current_app as app
 
+    if app.conf.task_always_eager:
+        # Runs in-process (the embedded default) have no worker to tell, and the broadcast would open
+        # a connection to a broker that is not there (kombu: "No hostname was supplied"). The run
+        # still stops at its next step: it reads the task's status between steps.
+        return
     try:
         # Not terminate=True: killing the process mid-push would leave half a branch. The run checks
         # the task's status between steps and stops; a queued run is dropped by the worker.

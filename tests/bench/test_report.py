@@ -2,7 +2,15 @@
 
 import pytest
 
-from bench.report import Document, Figure, Section, format_number, render_document
+from bench.report import (
+    HAND_MEASURED_MARKER,
+    Document,
+    Figure,
+    Section,
+    format_number,
+    hand_measured_part,
+    render_document,
+)
 
 
 def row(**overrides):
@@ -121,3 +129,24 @@ def test_unmet_goal_is_marked_in_bold():
     )
 
     assert "| >= 5x | **no** |" in markdown
+
+
+def test_a_run_keeps_the_figures_measured_by_hand_at_the_end_of_the_earlier_file():
+    # Given an earlier file whose last part was measured by hand, below the marker
+    hand_measured = f"{HAND_MEASURED_MARKER}\n\n## First hour\n\n| install | 161 s |\n"
+    earlier = f"# Benchmarks\n\nWritten by `make bench` on 2025-12-31.\n\n## coder\n\nold figures\n\n{hand_measured}"
+    document = Document(
+        date="2026-01-01 00:00 UTC",
+        machine=[("CPU", "test CPU, 2 cores")],
+        sections=[Section(key="serving", title="Serving", figures=[Figure.from_row(row())])],
+        command="make bench",
+    )
+
+    # When a run writes the file again
+    markdown = render_document(document, hand_measured=hand_measured_part(earlier))
+
+    # Then the run's figures replace the earlier ones, and the hand-measured part ends the file unchanged
+    assert "old figures" not in markdown and "## Serving" in markdown
+    assert markdown.endswith("\n\n" + hand_measured)
+    assert "\n\n\n" not in markdown
+    assert hand_measured_part("# Benchmarks\n\nno marker\n") == ""

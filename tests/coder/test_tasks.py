@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 
@@ -12,6 +13,7 @@ from coder import conf
 from coder.models import CoderAccount, CreditTransaction, Task
 from coder.services import tasks as task_services
 from coder.services.tasks import ResultDraft, task_create, task_estimate_credits, task_settle
+from config.celery import app as celery_app
 from core import jobs
 from core.errors import DomainError
 from tests.coder.factories import AIModelFactory, CoderAccountFactory, RepositoryFactory, TaskFactory
@@ -337,6 +339,25 @@ def test_cancel_revokes_the_run(signed_in, coder_user, monkeypatch):
     signed_in.put(f"{TASKS}/{task.pk}/cancel")
 
     assert revoked == ["run-123"]
+
+
+def test_cancel_with_runs_in_process_sends_no_broadcast_and_logs_no_broker_warning(
+    signed_in, coder_user, monkeypatch, caplog
+):
+    # Given the embedded default's in-process runs (tests run every task eagerly) and a run handed out
+    broadcasts = []
+    monkeypatch.setattr(celery_app.control, "revoke", lambda *args, **kwargs: broadcasts.append(args))
+    task = TaskFactory(user=coder_user, status="pending", run_id="run-123")
+
+    # When the task is cancelled
+    with caplog.at_level(logging.DEBUG, logger="kombu"):
+        r = signed_in.put(f"{TASKS}/{task.pk}/cancel")
+
+    # Then it is cancelled without a revoke for a worker that does not exist, and kombu says nothing
+    # (on a memory:// broker it warned "No hostname was supplied. Reverting to default 'localhost'")
+    assert r.status_code == 200, r.json()
+    assert broadcasts == []
+    assert [record.getMessage() for record in caplog.records if record.name.startswith("kombu")] == []
 
 
 @pytest.mark.parametrize("status", ["completed", "failed", "cancelled"])

@@ -106,3 +106,49 @@ def test_a_record_is_one_line_whatever_line_breaks_its_text_holds():
     entry = json.loads(line)
     assert entry["message"] == breaks and entry["path_seen"] == breaks
     assert breaks in entry["exception"]
+
+
+def access_entries(json_lines) -> list[dict]:
+    return [json.loads(line) for line in json_lines if '"core.access"' in line]
+
+
+@pytest.mark.urls("config.urls")
+def test_a_static_file_served_is_a_debug_line_under_its_path_class(client, json_lines, caplog):
+    # Given a page's static file (WhiteNoise answers it before any URL is resolved), and access
+    # lines recorded down to DEBUG
+    caplog.set_level(logging.DEBUG, logger="core.access")
+
+    # When it is fetched
+    response = client.get("/static/admin/css/base.css")
+
+    # Then its access line is DEBUG (below the default INFO), under /static/<path>, not <unresolved>
+    assert response.status_code == 200
+    entries = access_entries(json_lines)
+    assert [(entry["level"], entry["route"], entry["status"]) for entry in entries] == [
+        ("DEBUG", "/static/<path>", 200)
+    ]
+
+
+@pytest.mark.urls("config.urls")
+def test_a_missing_static_file_is_an_info_line_under_its_path_class(client, json_lines):
+    response = client.get("/static/admin/css/no-such-file.css")
+
+    assert response.status_code == 404
+    entries = access_entries(json_lines)
+    assert [(entry["level"], entry["route"], entry["status"]) for entry in entries] == [("INFO", "/static/<path>", 404)]
+
+
+@pytest.mark.urls("config.urls")
+def test_api_calls_the_landing_page_and_unknown_paths_are_info_lines(client, json_lines):
+    # Given an API call, the landing page and a path that matches nothing
+    client.get("/health")
+    client.get("/")
+    client.get("/no/such/path")
+
+    # Then each is one INFO line: its pattern ("/" for the landing page), or <unresolved>
+    entries = access_entries(json_lines)
+    assert [(entry["level"], entry["route"]) for entry in entries] == [
+        ("INFO", "/health"),
+        ("INFO", "/"),
+        ("INFO", "<unresolved>"),
+    ]
