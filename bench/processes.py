@@ -40,13 +40,18 @@ class Server:
             self.process = subprocess.Popen(
                 list(self.command),
                 cwd=self.cwd,
-                env=dict(self.env),
+                env=self._environment(),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
         return self
+
+    def _environment(self) -> dict[str, str]:
+        # A gunicorn of its own pid file: one left by another server under $VAR_DIR/run (a stack
+        # test's, its pid since reused) would stop this one at start-up ("Already running").
+        return {"GUNICORN_PIDFILE": str(self.log_path.with_suffix(".pid")), **self.env}
 
     def wait_until_answering(self, url: str, *, timeout: float = 60.0, status: int | None = 200) -> None:
         """Block until ``url`` answers ``status`` (None: any HTTP answer); raise if it dies or never does."""

@@ -29,7 +29,7 @@ def test_the_telemetry_schema_is_valid_and_documents_every_path_and_error():
         "/telemetry/api/v1/patterns",
         "/telemetry/api/v1/users/me/stats",
     }
-    assert set(paths["/telemetry/api/v1/keys"]["post"]["responses"]) == {"201", "400", "429"}
+    assert set(paths["/telemetry/api/v1/keys"]["post"]["responses"]) == {"201", "400", "413", "415", "429"}
     assert {"200", "400", "401", "413", "429"} <= set(paths["/telemetry/api/v1/learnings"]["post"]["responses"])
     assert {"200", "304", "400", "401", "429"} <= set(paths["/telemetry/api/v1/patterns"]["get"]["responses"])
     parameters = {parameter["name"] for parameter in paths["/telemetry/api/v1/patterns"]["get"]["parameters"]}
