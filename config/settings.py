@@ -180,6 +180,13 @@ CELERY_RESULT_BACKEND = None
 # Without a broker the embedded default runs every task in the calling process.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = env.bool("CELERY_TASK_EAGER_PROPAGATES", default=False)
+# How the embedded default runs a job: "thread", on one of JOBS_IN_PROCESS_THREADS threads of its
+# own, after the request that asked for it has been answered; "inline", in the calling thread (the
+# unit tests, which read a job's effects right after the request).
+JOBS_IN_PROCESS = env.str("JOBS_IN_PROCESS", default="thread")
+JOBS_IN_PROCESS_THREADS = env.int("JOBS_IN_PROCESS_THREADS", default=2)
+if JOBS_IN_PROCESS not in ("thread", "inline"):
+    raise environ.ImproperlyConfigured("JOBS_IN_PROCESS must be 'thread' or 'inline'")
 # The queue every task goes to unless routed elsewhere (CODER_TASK_QUEUE routes coder's runs).
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
