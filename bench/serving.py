@@ -2,8 +2,11 @@
 
 Both servers get the same worker count and the same production settings (DJANGO_DEBUG=0,
 PostgreSQL, Redis) and are loaded one at a time with the same wrk command, in alternating order
-over the rounds so that neither always runs on a warmer machine. A last run puts nginx
-(deploy/nginx.conf, rendered by deploy.proxy) in front of gunicorn, to show what the proxy costs.
+over the rounds so that neither always runs on a warmer machine; uvicorn runs as deployed, with a
+pool of ``ASGI_POOL_MAX_SIZE`` database connections a process, and the PostgreSQL connections each
+server holds are counted while it is loaded. Then `make run`'s single uvicorn process beside one
+gunicorn worker, and a last run puts nginx (deploy/nginx.conf, rendered by deploy.proxy) in front
+of gunicorn, to show what the proxy costs.
 """
 
 from __future__ import annotations
@@ -14,9 +17,13 @@ import shlex
 import statistics
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import psycopg
 
 from bench.processes import Server, free_port
 from bench.report import Figure, Section
@@ -27,7 +34,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 LOG_DIR = BASE_DIR / "var" / "bench"
 BENCH_USERNAME = "bench-reader"
 VIEW_PATH = f"/bench/users/{BENCH_USERNAME}"
-THROUGHPUT_GOAL = ">= 1.5x"  # the split is worth a second server only if WSGI is clearly faster
+ASGI_THROUGHPUT_GOAL = ">= 0.5x"  # issue 20: the ASGI server serves REST at half gunicorn's rate or better
+ASGI_POOL_MAX_SIZE = 8
+MAKE_RUN_LABEL = "uvicorn, one process (make run)"
+ONE_GUNICORN_LABEL = "gunicorn, one worker"
 
 _SEED_USER = f"""
 import django
@@ -56,6 +66,30 @@ class Run:
     label: str
     round: int
     result: LoadResult
+    connections: int | None = None  # the most PostgreSQL connections the server held while loaded
+
+
+@contextmanager
+def database_connections_counted(database_url: str, every: float = 0.1) -> Iterator[list[int]]:
+    """Count the other connections to the database every ``every`` seconds while the block runs;
+    the counts are in the yielded list when it ends."""
+    counts: list[int] = []
+    stop = threading.Event()
+    query = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+
+    def sample() -> None:
+        with psycopg.connect(database_url, autocommit=True) as connection:
+            while not stop.is_set():
+                counts.append(connection.execute(query).fetchone()[0])
+                stop.wait(every)
+
+    sampler = threading.Thread(target=sample, name="connection-count", daemon=True)
+    sampler.start()
+    try:
+        yield counts
+    finally:
+        stop.set()
+        sampler.join(timeout=5)
 
 
 def server_environment(base: Mapping[str, str], workers: int) -> dict[str, str]:
@@ -76,9 +110,6 @@ def server_environment(base: Mapping[str, str], workers: int) -> dict[str, str]:
     return env
 
 
-ASGI_POOL_MAX_SIZE = 8
-
-
 def asgi_environment(env: Mapping[str, str]) -> dict[str, str]:
     """The ASGI server's environment, as deployed: a pool of ``ASGI_POOL_MAX_SIZE`` connections a process.
 
@@ -95,10 +126,12 @@ def gunicorn_command(python: str, bind: str) -> list[str]:
     return [python, "-m", "gunicorn", "config.wsgi:application", "--config", "deploy/gunicorn.conf.py", "--bind", bind]
 
 
-def uvicorn_command(python: str, port: int, workers: int) -> list[str]:
+def uvicorn_command(python: str, port: int, workers: int | None) -> list[str]:
+    """uvicorn as deployed; ``workers=None``: one process and no supervisor, as `make run` starts it."""
+    processes = [] if workers is None else ["--workers", str(workers)]
     return [
         python, "-m", "uvicorn", "config.asgi:application",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+        "--host", "127.0.0.1", "--port", str(port), *processes,
         "--lifespan", "off", "--no-access-log", "--no-proxy-headers", "--log-level", "warning",
         "--timeout-graceful-shutdown", "5",
     ]  # fmt: skip
@@ -128,35 +161,40 @@ def measure_serving(plan: ServingPlan, base_env: Mapping[str, str], *, log: Call
 
     def load(label: str, round_number: int, server_url: str) -> None:
         run_wrk(server_url, seconds=plan.warmup_seconds, connections=plan.connections, threads=plan.threads)
-        result = run_wrk(server_url, seconds=plan.seconds, connections=plan.connections, threads=plan.threads)
-        runs.append(Run(label, round_number, result))
+        with database_connections_counted(env["DATABASE_URL"]) as counts:
+            result = run_wrk(server_url, seconds=plan.seconds, connections=plan.connections, threads=plan.threads)
+        runs.append(Run(label, round_number, result, max(counts, default=None)))
         log(
             f"serving: {label} round {round_number}: {result.requests_per_second:,.0f} req/s, "
-            f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, {result.errors} errors"
+            f"p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, {result.errors} errors, "
+            f"at most {max(counts, default=0)} database connections"
         )
 
-    def measure_gunicorn(round_number: int) -> None:
+    def measure_gunicorn(round_number: int, *, label: str = "gunicorn", workers: int = plan.workers) -> None:
         port = free_port()
         command = gunicorn_command(python, f"127.0.0.1:{port}")
-        commands["gunicorn"] = command
-        with Server("gunicorn", command, env, LOG_DIR / "gunicorn.log", BASE_DIR) as server:
+        commands[label] = command
+        server_env = {**env, "WEB_CONCURRENCY": str(workers)}
+        with Server("gunicorn", command, server_env, LOG_DIR / "gunicorn.log", BASE_DIR) as server:
             url = f"http://127.0.0.1:{port}{VIEW_PATH}"
             server.wait_until_answering(url)
-            load("gunicorn", round_number, url)
+            load(label, round_number, url)
 
-    def measure_uvicorn(round_number: int) -> None:
+    def measure_uvicorn(round_number: int, *, label: str = "uvicorn", workers: int | None = plan.workers) -> None:
         port = free_port()
-        command = uvicorn_command(python, port, plan.workers)
-        commands["uvicorn"] = command
+        command = uvicorn_command(python, port, workers)
+        commands[label] = command
         with Server("uvicorn", command, asgi_environment(env), LOG_DIR / "uvicorn.log", BASE_DIR) as server:
             url = f"http://127.0.0.1:{port}{VIEW_PATH}"
             server.wait_until_answering(url)
-            load("uvicorn", round_number, url)
+            load(label, round_number, url)
 
     for round_number in range(1, plan.rounds + 1):
         order = (measure_gunicorn, measure_uvicorn) if round_number % 2 else (measure_uvicorn, measure_gunicorn)
         for measure in order:
             measure(round_number)
+    measure_uvicorn(1, label=MAKE_RUN_LABEL, workers=None)
+    measure_gunicorn(1, label=ONE_GUNICORN_LABEL, workers=1)
 
     proxy_problem = None
     if plan.with_proxy and nginx_binary() is None:
@@ -185,7 +223,9 @@ def measure_serving(plan: ServingPlan, base_env: Mapping[str, str], *, log: Call
         f"`GET {VIEW_PATH}`: a DRF view on the platform's `ApiView` that reads one user by a unique "
         "index from PostgreSQL and renders it as JSON (bench/views.py, mounted only with `BENCH_VIEWS=1`). "
         f"Both servers ran {plan.workers} worker processes with `DJANGO_DEBUG=0`, each as deployed "
-        "(gunicorn with persistent database connections, uvicorn without: see docs/deployment.md); each was "
+        "(gunicorn with a persistent database connection per worker, uvicorn with a pool of at most "
+        f"{ASGI_POOL_MAX_SIZE} a process: docs/deployment.md); then `make run`'s one uvicorn process beside "
+        "one gunicorn worker. Each was "
         f"loaded for {plan.seconds} s after a {plan.warmup_seconds} s warm-up by "
         f"`wrk -t{plan.threads} -c{plan.connections}` on the same {os.cpu_count()} cores, over {plan.rounds} "
         f"round{'s' if plan.rounds != 1 else ''} in alternating order; figures are medians over rounds."
@@ -207,30 +247,54 @@ def serving_figures(runs: list[Run], workers: int) -> list[Figure]:
 
     figures = [
         Figure(
+            f"requests/s, uvicorn ASGI, {workers} workers (pool of {ASGI_POOL_MAX_SIZE} connections each)",
+            _median(runs, "uvicorn", rps),
+            "req/s",
             f"requests/s, gunicorn sync, {workers} workers",
             _median(runs, "gunicorn", rps),
-            "req/s",
-            f"requests/s, uvicorn ASGI, {workers} workers",
-            _median(runs, "uvicorn", rps),
-            THROUGHPUT_GOAL,
+            ASGI_THROUGHPUT_GOAL,
         ),
         Figure(
-            "p50 latency, gunicorn",
-            _median(runs, "gunicorn", lambda result: result.p50_ms),
-            "ms",
             "p50 latency, uvicorn",
             _median(runs, "uvicorn", lambda result: result.p50_ms),
-            "<= 1x",
+            "ms",
+            "p50 latency, gunicorn",
+            _median(runs, "gunicorn", lambda result: result.p50_ms),
+            None,
         ),
         Figure(
-            "p99 latency, gunicorn",
-            _median(runs, "gunicorn", lambda result: result.p99_ms),
-            "ms",
             "p99 latency, uvicorn",
             _median(runs, "uvicorn", lambda result: result.p99_ms),
-            "<= 1x",
+            "ms",
+            "p99 latency, gunicorn",
+            _median(runs, "gunicorn", lambda result: result.p99_ms),
+            None,
         ),
     ]
+    held = [run.connections for run in runs if run.label == "uvicorn" and run.connections is not None]
+    if held:
+        figures.append(
+            Figure(
+                f"PostgreSQL connections held by the {workers} uvicorn workers under load, most seen",
+                max(held),
+                "connections",
+                f"the pools' bound: {workers} workers x {ASGI_POOL_MAX_SIZE}",
+                workers * ASGI_POOL_MAX_SIZE,
+                "<= 1x",
+            )
+        )
+    single = _median(runs, MAKE_RUN_LABEL, rps)
+    if single is not None:
+        figures.append(
+            Figure(
+                f"requests/s, {MAKE_RUN_LABEL}",
+                single,
+                "req/s",
+                f"requests/s, {ONE_GUNICORN_LABEL}",
+                _median(runs, ONE_GUNICORN_LABEL, rps),
+                None,
+            )
+        )
     proxied = _median(runs, "nginx -> gunicorn", rps)
     if proxied is not None:
         figures.append(
@@ -247,18 +311,18 @@ def serving_figures(runs: list[Run], workers: int) -> list[Figure]:
 
 
 def serving_verdict(figures: list[Figure]) -> str:
-    throughput = figures[0]
-    ratio = throughput.ratio
-    if ratio is None:
+    ratio = figures[0].ratio  # uvicorn's rate over gunicorn's
+    if not ratio:
         return "No verdict: a server produced no figure."
-    if ratio >= 1:
+    if ratio <= 1:
         return (
-            f"**Verdict:** gunicorn's sync workers answered {ratio:.2f}x the requests/s of uvicorn for the same "
+            f"**Verdict:** gunicorn's sync workers answered {1 / ratio:.2f}x the requests/s of uvicorn for the same "
             "view and worker count, so the full stack serves REST from gunicorn and keeps uvicorn for "
-            "WebSockets and the SSE chat stream, routed by nginx (docs/deployment.md)."
+            "WebSockets and the SSE chat stream, routed by nginx (docs/deployment.md); `make run` serves "
+            "everything from uvicorn alone."
         )
     return (
-        f"**Verdict:** in this run uvicorn answered {1 / ratio:.2f}x the requests/s of gunicorn, which goes "
+        f"**Verdict:** in this run uvicorn answered {ratio:.2f}x the requests/s of gunicorn, which goes "
         "against the serving split; the measurement should be repeated on a quiet machine before "
         "changing docs/deployment.md."
     )

@@ -5,7 +5,7 @@ Each WebSocket path signs in with its own product's credentials only (config/rou
 
 import os
 
-from django.core.asgi import get_asgi_application
+from core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()

@@ -72,7 +72,8 @@ MIDDLEWARE = [
     # Under ASGI, files and other synchronous streams are sent part by part (core/middleware.py).
     "core.middleware.AsyncStreamingMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # WhiteNoise's static files, async-capable (core/middleware.py).
+    "core.middleware.StaticFilesMiddleware",
     "core.middleware.BodySizeLimitMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -123,14 +124,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django returns them
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
         DATABASES["default"]["OPTIONS"]["pool"] = {
-            "min_size": 1,
+            "min_size": DATABASE_POOL_MAX_SIZE,
             "max_size": DATABASE_POOL_MAX_SIZE,
             "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
         }
 else:
-    # WAL lets the embedded server read while a job writes; the timeout waits out short locks.
+    # WAL lets the embedded server read while a job (on a thread of its own) writes; the timeout
+    # waits out short locks. Transactions take the write lock when they begin (IMMEDIATE): one that
+    # read first and then wrote while a job wrote would fail at once ("database is locked").
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     )
 USING_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 # cerebro's working-set indexes INCLUDE extra columns so PostgreSQL answers them with index-only

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.core.handlers.wsgi import LimitedStream, WSGIRequest
 from django.http import HttpRequest, HttpResponse
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 from core import errors
 from core.envelopes import PLATFORM, envelope_for_path
@@ -116,6 +117,38 @@ def _is_static_path(path: str) -> bool:
     static_url = settings.STATIC_URL
     # An absolute STATIC_URL (a CDN) means no static file is served from here.
     return "://" not in static_url and path.startswith("/" + static_url.lstrip("/"))
+
+
+class StaticFilesMiddleware(WhiteNoiseMiddleware):
+    """WhiteNoise's static files, with no thread hop under ASGI for every other request.
+
+    WhiteNoise's middleware is synchronous only, so under ASGI Django ran it, and with it every
+    request, through a thread and back to the event loop before the rest of the chain; here a
+    request for anything but a static file goes straight on, and only serving a file runs in a thread.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable) -> None:
+        super().__init__(get_response)
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest):
+        if self.is_async:
+            return self.__acall__(request)
+        return super().__call__(request)
+
+    async def __acall__(self, request: HttpRequest):
+        if self.autorefresh:
+            static_file = await sync_to_async(self.find_file, thread_sensitive=False)(request.path_info)
+        else:
+            static_file = self.files.get(request.path_info)
+        if static_file is not None:
+            return await sync_to_async(self.serve, thread_sensitive=False)(static_file, request)
+        return await self.get_response(request)
 
 
 class AsyncStreamingMiddleware(_DualModeMiddleware):
