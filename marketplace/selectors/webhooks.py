@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from core import errors
+from marketplace.errors import WEBHOOK_NOT_FOUND
 from marketplace.models import WebhookDelivery, WebhookEndpoint
 
 RECENT_DELIVERIES = 50
@@ -15,9 +15,9 @@ def endpoints_of_user(*, user) -> QuerySet[WebhookEndpoint]:
 
 
 def endpoint_get_for_user(*, user, endpoint_id) -> WebhookEndpoint:
-    endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id, user=user).first()
+    endpoint = endpoints_of_user(user=user).filter(pk=endpoint_id).first()
     if endpoint is None:
-        raise errors.NOT_FOUND("Webhook endpoint not found")
+        raise WEBHOOK_NOT_FOUND()
     return endpoint
 
 
