@@ -55,8 +55,8 @@ AnalyticsResponse = inline_serializer(
 
 
 class DatasetAnalyticsViewSet(MarketplaceViewSet):
-    """A dataset's figures (``/analytics/datasets/:id``): a dataset the user cannot see is a 404, one they
-    see but did not create a 403 (``IsDatasetCreator``)."""
+    """A dataset's figures, for its creator only: a dataset you cannot see is a 404, one you see but did
+    not create a 403."""
 
     lookup_url_kwarg = "dataset_id"
     not_found = DATASET_NOT_FOUND

@@ -36,26 +36,32 @@ from marketplace.views.base import (
     JsonOnlyNegotiation,
     MarketplaceViewSet,
     errors_for,
+    one_object,
     page_answer,
 )
 
-DatasetListResponse = inline_serializer(
-    "MarketplaceDatasetList",
-    {
-        "datasets": DatasetSerializer(many=True),
-        **PAGE_FIELDS,
-        "filters": inline_serializer(
-            "MarketplaceDatasetFilters",
-            {
-                "categories": serializers.ListField(child=serializers.CharField()),
-                "tags": serializers.ListField(child=serializers.CharField()),
-                "priceRange": inline_serializer(
-                    "MarketplacePriceRange",
-                    {"min": serializers.FloatField(allow_null=True), "max": serializers.FloatField(allow_null=True)},
-                ),
-            },
-        ),
-    },
+DatasetListResponse = one_object(
+    inline_serializer(
+        "MarketplaceDatasetList",
+        {
+            "datasets": DatasetSerializer(many=True),
+            **PAGE_FIELDS,
+            "filters": inline_serializer(
+                "MarketplaceDatasetFilters",
+                {
+                    "categories": serializers.ListField(child=serializers.CharField()),
+                    "tags": serializers.ListField(child=serializers.CharField()),
+                    "priceRange": inline_serializer(
+                        "MarketplacePriceRange",
+                        {
+                            "min": serializers.FloatField(allow_null=True),
+                            "max": serializers.FloatField(allow_null=True),
+                        },
+                    ),
+                },
+            ),
+        },
+    )
 )
 DatasetCreateResponse = inline_serializer(
     "MarketplaceDatasetCreated",
@@ -119,12 +125,9 @@ def download_answer(request, offer: download_services.DownloadOffer) -> dict:
 
 
 class DatasetViewSet(MarketplaceViewSet):
-    """The datasets the user may see: public ones, and private ones to their creator and buyers.
-
-    Each action draws on the dataset operations' budget (100 an hour). Listing, reading and asking
-    for a download link are open to anyone (a free dataset downloads without an account); a private
-    dataset is not among an anonymous client's, so it is a 404, as it is to any other stranger.
-    """
+    """Datasets: every one that is not private, and a private one to its creator and its buyers (to
+    anyone else it does not exist: 404). Dataset operations share one budget: 100 requests an hour
+    per user (or address). Listing, reading and asking for a download link need no sign-in."""
 
     lookup_url_kwarg = "dataset_id"
     not_found = DATASET_NOT_FOUND

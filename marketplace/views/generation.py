@@ -9,33 +9,35 @@ from rest_framework.response import Response
 from marketplace.errors import GENERATION_JOB_NOT_FOUND
 from marketplace.selectors import generation as generation_selectors
 from marketplace.serializers.outputs import AnyObjectField, GenerationJobSerializer, SchemaFieldSerializer
-from marketplace.views.base import OPEN_TO_ANYONE, MarketplaceViewSet, errors_for
+from marketplace.views.base import OPEN_TO_ANYONE, MarketplaceViewSet, errors_for, one_object
 
 JobResponse = inline_serializer("MarketplaceGenerationJobEnvelope", {"job": GenerationJobSerializer()})
-TemplatesResponse = inline_serializer(
-    "MarketplaceTemplates",
-    {
-        "templates": serializers.ListField(
-            child=inline_serializer(
-                "MarketplaceTemplate",
-                {
-                    "id": serializers.CharField(),
-                    "name": serializers.CharField(),
-                    "description": serializers.CharField(),
-                    "category": serializers.CharField(),
-                    "schema": SchemaFieldSerializer(many=True),
-                    "previewData": serializers.ListField(child=AnyObjectField()),
-                    "useCases": serializers.ListField(child=serializers.CharField()),
-                    "estimatedRows": serializers.IntegerField(),
-                },
+TemplatesResponse = one_object(
+    inline_serializer(
+        "MarketplaceTemplates",
+        {
+            "templates": serializers.ListField(
+                child=inline_serializer(
+                    "MarketplaceTemplate",
+                    {
+                        "id": serializers.CharField(),
+                        "name": serializers.CharField(),
+                        "description": serializers.CharField(),
+                        "category": serializers.CharField(),
+                        "schema": SchemaFieldSerializer(many=True),
+                        "previewData": serializers.ListField(child=AnyObjectField()),
+                        "useCases": serializers.ListField(child=serializers.CharField()),
+                        "estimatedRows": serializers.IntegerField(),
+                    },
+                )
             )
-        )
-    },
+        },
+    )
 )
 
 
 class GenerationJobViewSet(MarketplaceViewSet):
-    """The signed-in user's generation jobs (``/generation/jobs/:id``): another user's is a 404."""
+    """Your generation jobs: another user's is a 404, as if it did not exist."""
 
     lookup_url_kwarg = "job_id"
     not_found = GENERATION_JOB_NOT_FOUND
@@ -51,7 +53,7 @@ class GenerationJobViewSet(MarketplaceViewSet):
 
 
 class TemplateViewSet(MarketplaceViewSet):
-    """The dataset templates (``/generation/templates``), open to anyone."""
+    """Dataset templates: anyone may list them."""
 
     action_permission_classes = {"list": OPEN_TO_ANYONE}
 

@@ -29,7 +29,7 @@ UploadResponse = inline_serializer(
 
 
 class UploadViewSet(MarketplaceViewSet):
-    """Uploads (``POST /storage/upload``): a multipart file, on the uploads budget (``marketplace.uploads``)."""
+    """Uploads: one multipart file a request, 10 an hour per user."""
 
     parser_classes = [MultiPartParser, FormParser]
     rate_limit_scopes = ("marketplace.uploads",)

@@ -20,11 +20,14 @@ from marketplace.views.base import (
     PAGE_FIELDS,
     MarketplaceViewSet,
     errors_for,
+    one_object,
     page_answer,
 )
 from marketplace.views.datasets import DownloadResponse, download_answer
 
-ModelListResponse = inline_serializer("MarketplaceModelList", {"models": ModelSerializer(many=True), **PAGE_FIELDS})
+ModelListResponse = one_object(
+    inline_serializer("MarketplaceModelList", {"models": ModelSerializer(many=True), **PAGE_FIELDS})
+)
 ModelDetailResponse = inline_serializer(
     "MarketplaceModelDetail",
     {
@@ -80,9 +83,8 @@ def model_list_response(request, query: dict, **extra) -> Response:
 
 
 class ModelViewSet(MarketplaceViewSet):
-    """Trained models: public listings, so every model is in the queryset; listing and reading them is
-    open to anyone, training one and a download link need an account (the link draws on the dataset
-    operations' budget)."""
+    """Trained models, all of them public listings: anyone may list and read them; training one and a
+    download link need a sign-in (the link draws on the dataset operations' budget, 100 an hour)."""
 
     lookup_url_kwarg = "model_id"
     not_found = MODEL_NOT_FOUND

@@ -63,8 +63,7 @@ def _profile_body(user) -> dict:
 
 
 class UserViewSet(MarketplaceViewSet):
-    """The signed-in user (``/users/...``): the one user a request may address, so there is no queryset;
-    what is theirs (datasets, models, purchases) is selected by them."""
+    """You, the signed-in user: your profile, sign-ins, datasets, models and purchases."""
 
     body_serializers = {"profile_update": ProfileUpdateSerializer}
     query_serializers = {

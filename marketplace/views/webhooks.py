@@ -12,9 +12,11 @@ from marketplace.selectors import webhooks as webhook_selectors
 from marketplace.serializers.inputs import WebhookCreateSerializer
 from marketplace.serializers.outputs import WebhookDeliverySerializer, WebhookEndpointSerializer
 from marketplace.services import webhooks as webhook_services
-from marketplace.views.base import MarketplaceViewSet, errors_for
+from marketplace.views.base import MarketplaceViewSet, errors_for, one_object
 
-WebhookListResponse = inline_serializer("MarketplaceWebhookList", {"webhooks": WebhookEndpointSerializer(many=True)})
+WebhookListResponse = one_object(
+    inline_serializer("MarketplaceWebhookList", {"webhooks": WebhookEndpointSerializer(many=True)})
+)
 WebhookCreatedResponse = inline_serializer(
     "MarketplaceWebhookCreated", {"webhook": WebhookEndpointSerializer(), "secret": serializers.CharField()}
 )
@@ -24,7 +26,7 @@ DeliveriesResponse = inline_serializer(
 
 
 class WebhookViewSet(MarketplaceViewSet):
-    """The signed-in user's webhook endpoints: another user's is a 404, as if it did not exist."""
+    """Your webhook endpoints: another user's is a 404, as if it did not exist."""
 
     lookup_url_kwarg = "webhook_id"
     not_found = WEBHOOK_NOT_FOUND
