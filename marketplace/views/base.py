@@ -48,13 +48,6 @@ class MarketplaceView(ApiView):
 
     authentication_classes = [MarketplaceJWTAuthentication]
     permission_classes = [IsAuthenticated]
-    # Methods anyone may call (a token, when sent, must still be valid).
-    anonymous_methods: tuple[str, ...] = ()
-
-    def get_permissions(self):
-        if self.request is not None and self.request.method in self.anonymous_methods:
-            return [AllowAny()]
-        return super().get_permissions()
 
 
 class MarketplaceViewSet(ApiViewSet):
