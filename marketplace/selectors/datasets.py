@@ -9,7 +9,6 @@ from decimal import Decimal
 
 from django.db.models import Exists, Max, Min, OuterRef, Q, QuerySet
 
-from core import errors
 from core.pagination import Page, paginate_loaded
 from marketplace.errors import DATASET_NOT_FOUND
 from marketplace.models import Dataset, DatasetTag, Purchase
@@ -251,11 +250,3 @@ def datasets_of_creator(*, user, status: str | None = None) -> QuerySet[Dataset]
     if status:
         datasets = datasets.filter(status=status)
     return datasets.order_by("-created_at", "-id")
-
-
-def dataset_get_for_creator(*, user, dataset_id) -> Dataset:
-    """The dataset for a creator-only action: NOT_FOUND if the user can't see it, FORBIDDEN if not theirs."""
-    dataset = dataset_get_visible(user=user, dataset_id=dataset_id)
-    if dataset.creator_id != user.pk:
-        raise errors.FORBIDDEN("Only the dataset's creator may do this")
-    return dataset

@@ -8,7 +8,6 @@ from datetime import timedelta
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 
 from core.pagination import Page, paginate_loaded
-from marketplace.errors import MODEL_NOT_FOUND
 from marketplace.models import ModelDailyDownloads, ModelTag, TrainedModel, stats_day
 
 SORT_ORDERS = {
@@ -73,13 +72,6 @@ def model_list(*, params: ModelListParams) -> Page:
 def models_for_detail() -> QuerySet[TrainedModel]:
     """Every model (they are public listings), with what its detail reads: its training dataset too."""
     return models_for_output().select_related("dataset")
-
-
-def model_get(*, model_id) -> TrainedModel:
-    model = models_for_detail().filter(pk=model_id).first()
-    if model is None:
-        raise MODEL_NOT_FOUND()
-    return model
 
 
 def model_related(*, model: TrainedModel, limit: int = 6) -> list[TrainedModel]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from marketplace.errors import WEBHOOK_NOT_FOUND
 from marketplace.models import WebhookDelivery, WebhookEndpoint
 
 RECENT_DELIVERIES = 50
@@ -12,13 +11,6 @@ RECENT_DELIVERIES = 50
 
 def endpoints_of_user(*, user) -> QuerySet[WebhookEndpoint]:
     return WebhookEndpoint.objects.filter(user=user).order_by("-created_at")
-
-
-def endpoint_get_for_user(*, user, endpoint_id) -> WebhookEndpoint:
-    endpoint = endpoints_of_user(user=user).filter(pk=endpoint_id).first()
-    if endpoint is None:
-        raise WEBHOOK_NOT_FOUND()
-    return endpoint
 
 
 def recent_deliveries(*, endpoint: WebhookEndpoint) -> list[WebhookDelivery]:
