@@ -44,15 +44,16 @@ migrate: $(VENV)/.runtime-installed | var
 	$(BIN)/python manage.py migrate --no-input
 
 ## Serve every API (HTTP, WebSockets, SSE) from one ASGI process on HOST:PORT.
-## Persistent database connections stay off under ASGI: each sync view runs on a thread of its
-## own, and a connection kept per thread exhausts PostgreSQL. uvicorn logs at warning because its
+## On PostgreSQL it keeps a pool of at most DATABASE_POOL_MAX_SIZE (8) connections: each sync view
+## runs on a thread of its own under ASGI, and a persistent connection kept per thread would exhaust
+## PostgreSQL (config/settings.py). uvicorn logs at warning because its
 ## info lines name the client address of every WebSocket. It trusts no proxy header
 ## (--no-proxy-headers): nothing stands in front of it, so X-Forwarded-For is the client's own
 ## say-so. The first start generates this server's keys into var/keys (VAR_DIR; docs/security.md);
 ## no debug pages unless DJANGO_DEBUG=1.
 run: migrate
 	@echo "Serving every API on http://$(HOST):$(PORT) (docs: http://$(HOST):$(PORT)/api/docs/)"
-	DATABASE_CONN_MAX_AGE=$${DATABASE_CONN_MAX_AGE:-0} $(BIN)/uvicorn config.asgi:application \
+	DATABASE_POOL_MAX_SIZE=$${DATABASE_POOL_MAX_SIZE:-8} $(BIN)/uvicorn config.asgi:application \
 		--host $(HOST) --port $(PORT) --lifespan off --no-access-log --log-level warning --no-proxy-headers
 
 ## The whole test suite (set DATABASE_URL and REDIS_URL to run it on the full stack), spread over
@@ -95,7 +96,7 @@ serve-wsgi: migrate
 	$(BIN)/gunicorn config.wsgi:application --config deploy/gunicorn.conf.py
 
 serve-asgi: migrate
-	DATABASE_CONN_MAX_AGE=0 $(BIN)/uvicorn config.asgi:application --host $(ASGI_HOST) --port $(ASGI_PORT) \
+	DATABASE_POOL_MAX_SIZE=$${DATABASE_POOL_MAX_SIZE:-8} $(BIN)/uvicorn config.asgi:application --host $(ASGI_HOST) --port $(ASGI_PORT) \
 		--workers $${ASGI_WORKERS:-$$(nproc)} --lifespan off --no-access-log --no-proxy-headers --log-level warning
 
 serve-full: $(VENV)/.runtime-installed

@@ -76,15 +76,19 @@ def server_environment(base: Mapping[str, str], workers: int) -> dict[str, str]:
     return env
 
 
+ASGI_POOL_MAX_SIZE = 8
+
+
 def asgi_environment(env: Mapping[str, str]) -> dict[str, str]:
-    """The ASGI server's environment: no persistent database connections.
+    """The ASGI server's environment, as deployed: a pool of ``ASGI_POOL_MAX_SIZE`` connections a process.
 
     Django's ASGI handler runs each sync view on a thread of its own, and a persistent connection
     belongs to its thread, so with CONN_MAX_AGE > 0 every such thread keeps a connection open
-    until PostgreSQL runs out of them (measured: ~95 connections and 503s within seconds).
-    deploy/supervisord.conf sets the same for its `asgi` processes.
+    until PostgreSQL runs out of them (measured: ~95 connections and 503s within seconds); the
+    pool (config/settings.py, DATABASE_POOL_MAX_SIZE) bounds them and spares each request a
+    connect. deploy/supervisord.conf and the Makefile set the same for their uvicorn processes.
     """
-    return {**env, "DATABASE_CONN_MAX_AGE": "0"}
+    return {**env, "DATABASE_POOL_MAX_SIZE": str(ASGI_POOL_MAX_SIZE)}
 
 
 def gunicorn_command(python: str, bind: str) -> list[str]:

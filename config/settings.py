@@ -110,10 +110,23 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# A pool of at most DATABASE_POOL_MAX_SIZE connections per process (Django's pool for psycopg 3), for
+# the ASGI servers: Django runs each sync view of an ASGI request on a thread of its own, so a
+# persistent connection (kept per thread) would exhaust PostgreSQL and none at all costs a connect
+# per request. gunicorn's sync workers (one request at a time) keep one persistent connection.
+DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", default=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+    if DATABASE_POOL_MAX_SIZE > 0:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django returns them
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": 1,
+            "max_size": DATABASE_POOL_MAX_SIZE,
+            "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+        }
 else:
     # WAL lets the embedded server read while a job writes; the timeout waits out short locks.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -180,6 +193,13 @@ CELERY_RESULT_BACKEND = None
 # Without a broker the embedded default runs every task in the calling process.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = env.bool("CELERY_TASK_EAGER_PROPAGATES", default=False)
+# How the embedded default runs a job: "thread", on one of JOBS_IN_PROCESS_THREADS threads of its
+# own, after the request that asked for it has been answered; "inline", in the calling thread (the
+# unit tests, which read a job's effects right after the request).
+JOBS_IN_PROCESS = env.str("JOBS_IN_PROCESS", default="thread")
+JOBS_IN_PROCESS_THREADS = env.int("JOBS_IN_PROCESS_THREADS", default=2)
+if JOBS_IN_PROCESS not in ("thread", "inline"):
+    raise environ.ImproperlyConfigured("JOBS_IN_PROCESS must be 'thread' or 'inline'")
 # The queue every task goes to unless routed elsewhere (CODER_TASK_QUEUE routes coder's runs).
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)

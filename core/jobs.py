@@ -10,7 +10,9 @@ heartbeat went stale, whatever the broker.
 Sending: ``job_enqueue(task_name, ...)`` sends a task by name once the surrounding transaction
 commits; ``job_send`` sends now. Neither ever raises for an unreachable broker: the write that
 asked for the job is committed, so the job row stays waiting and the watchdog sends it again once
-the broker is back. In the embedded default (no broker) the task runs in the calling process.
+the broker is back. In the embedded default (no broker) the task runs in this process, on a thread
+of the in-process job pool (``JOBS_IN_PROCESS=thread``), never inside the request that asked for
+it; ``JOBS_IN_PROCESS=inline`` runs it in the calling thread (the unit tests do).
 
 Exactly once: the row names the message that may run it (``run_id``, the Celery task id). The
 broker re-delivers the same message after a worker died (at once on RabbitMQ, after the visibility
@@ -29,6 +31,8 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for_futures
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -53,6 +57,9 @@ SWEEP_BATCH = 500
 HARD_LIMIT_MARGIN_SECONDS = 60
 
 _broker_unreachable_until = 0.0
+_in_process_pool: ThreadPoolExecutor | None = None
+_in_process_pool_lock = threading.Lock()
+_in_process_runs: set[Future] = set()
 
 
 # --- the retry policy ------------------------------------------------------------------------------
@@ -105,7 +112,7 @@ def job_send(
         if task is None:
             logger.info("job left waiting: no task of that name is installed", extra={"task": task_name})
             return False
-        task.apply_async(args=list(args), **options)
+        _run_in_process(task, list(args), options)
         return True
     if time.monotonic() < _broker_unreachable_until:
         logger.warning("job left waiting: the broker was unreachable moments ago", extra={"task": task_name})
@@ -123,6 +130,40 @@ def job_send(
         logger.exception("job left waiting: the send failed", extra={"task": task_name})
         return False
     return True
+
+
+def _run_in_process(task, args: list[Any], options: dict[str, Any]) -> None:
+    if settings.JOBS_IN_PROCESS == "inline":
+        task.apply_async(args=args, **options)
+        return
+    run = _job_pool().submit(_run_on_pool_thread, task, args, options)
+    _in_process_runs.add(run)
+    run.add_done_callback(_in_process_runs.discard)
+
+
+def _job_pool() -> ThreadPoolExecutor:
+    global _in_process_pool
+    with _in_process_pool_lock:
+        if _in_process_pool is None:
+            threads = settings.JOBS_IN_PROCESS_THREADS
+            _in_process_pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="job")
+        return _in_process_pool
+
+
+def _run_on_pool_thread(task, args: list[Any], options: dict[str, Any]) -> None:
+    try:
+        task.apply_async(args=args, **options)
+    except Exception:
+        logger.exception("in-process job failed", extra={"task": task.name})
+    finally:
+        # The pool's threads outlive any request: never keep a connection across jobs.
+        connection.close()
+
+
+def in_process_jobs_wait(timeout: float = 60.0) -> bool:
+    """Block until every job handed to the in-process pool so far has ended; False on timeout."""
+    _done, pending = wait_for_futures(list(_in_process_runs), timeout=timeout)
+    return not pending
 
 
 def job_enqueue(

@@ -57,6 +57,7 @@ def stack_environment(environ: Mapping[str, str]) -> dict[str, str]:
         "ASGI_PORT": "8002",
         "ASGI_WORKERS": str(cores),
         "ASGI_LOG_LEVEL": "warning",
+        "DATABASE_POOL_MAX_SIZE": "8",
         "ASGI_GRACEFUL_TIMEOUT": str(asgi_grace),
         "CELERY_CONCURRENCY": "2",
         # Behind the proxy, the application keys anonymous rate limits on the address nginx

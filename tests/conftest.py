@@ -126,9 +126,11 @@ def _steady_rate_limit_clock(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def _celery_in_process(request):
-    """Unit tests run tasks in-process; integration tests talk to a real worker."""
+def _celery_in_process(request, settings):
+    """Unit tests run tasks in-process, in the calling thread; integration tests talk to a real worker."""
     from config.celery import app
+
+    settings.JOBS_IN_PROCESS = "inline"
 
     # Celery builds its router once per process; drop it so routes a test sets are read afresh.
     app.amqp._rtable = None

@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from cryptography.fernet import Fernet
+from django.conf import settings as django_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -144,3 +146,41 @@ def test_production_never_generates_keys_nor_shows_debug_pages(tmp_path):
     assert refused.returncode != 0 and "SECRET_KEY must be set" in refused.stderr
     assert not (tmp_path / "var" / "keys" / "secret_key").exists()
     assert debug_in_production.returncode != 0 and "production never shows debug pages" in debug_in_production.stderr
+
+
+POOL_PROBE = """
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from django.conf import settings
+from django.db import connection
+
+def one_request(_):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid() FROM pg_sleep(0.05)")
+        pid = cursor.fetchone()[0]
+    connection.close()  # what Django does at the end of every request
+    return pid
+
+# Each call on a thread of its own, as Django's ASGI handler runs sync views.
+with ThreadPoolExecutor(max_workers=12) as threads:
+    pids = set(threads.map(one_request, range(48)))
+print("pool", settings.DATABASES["default"]["OPTIONS"].get("pool", {}).get("max_size"), len(pids))
+"""
+
+
+@pytest.mark.postgres
+def test_the_asgi_servers_pool_bounds_connections_and_reuses_them_across_threads():
+    url = django_settings.DATABASES["default"]
+    database_url = f"postgres://{url['USER']}@{url['HOST']}:{url['PORT']}/{url['NAME']}"
+
+    pooled = run_manage("shell", "-c", POOL_PROBE, DATABASE_URL=database_url, DATABASE_POOL_MAX_SIZE="4")
+    unpooled = run_manage("shell", "-c", POOL_PROBE, DATABASE_URL=database_url, DATABASE_POOL_MAX_SIZE="0")
+
+    assert pooled.returncode == 0 and unpooled.returncode == 0, pooled.stderr + unpooled.stderr
+    _, max_size, backends = probe_line(pooled.stdout)
+    assert max_size == "4" and int(backends) <= 4, pooled.stdout
+    assert int(probe_line(unpooled.stdout)[2]) > 4, unpooled.stdout  # a connect per request without it
+
+
+def probe_line(stdout: str) -> list[str]:
+    return next(line.split() for line in stdout.splitlines() if line.startswith("pool "))

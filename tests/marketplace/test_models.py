@@ -1,12 +1,14 @@
 """Models: listing and filters, detail with download history, training requests, downloads."""
 
+import threading
 from decimal import Decimal
 
 import pytest
 
-from core import storage
+from core import jobs, storage
 from marketplace.models import ModelDailyDownloads, TrainedModel, TrainingJob
 from marketplace.serializers.inputs import ModelCreateSerializer
+from marketplace.services import training_runner
 from marketplace.training import BASE_MODEL_NAMES
 from tests.marketplace.conftest import API
 from tests.marketplace.factories import DatasetFactory, ModelTagFactory, TrainedModelFactory
@@ -182,3 +184,34 @@ def test_a_training_within_the_caps_is_queued_not_run_in_the_request(
     assert r.status_code == 201, r.json()
     assert r.json()["trainingJob"]["status"] == "queued"
     assert TrainingJob.objects.get().status == "queued" and len(callbacks) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_the_embedded_default_the_training_runs_on_a_job_thread_after_the_answer(
+    creator_client, dataset_free, settings, monkeypatch
+):
+    # Given the embedded default's job pool (no broker) and a training that holds until released
+    settings.JOBS_IN_PROCESS = "thread"
+    started, release = threading.Event(), threading.Event()
+    train = training_runner.job_model_train
+
+    def held_training(*args, **kwargs):
+        started.set()
+        release.wait(timeout=30)
+        return train(*args, **kwargs)
+
+    monkeypatch.setattr(training_runner, "job_model_train", held_training)
+    body = {"name": "m", "datasetId": str(dataset_free.id), "baseModel": "mlp-classifier", "trainingConfig": {}}
+
+    # When the training is asked for
+    r = creator_client.post(f"{API}/models", body, format="json")
+
+    # Then the answer comes while the training is still running elsewhere, and it ends after
+    try:
+        assert r.status_code == 201, r.json()
+        assert started.wait(timeout=30), "the job never started"
+        assert TrainingJob.objects.get().status == "running"
+    finally:
+        release.set()
+    assert jobs.in_process_jobs_wait(timeout=60)
+    assert TrainingJob.objects.get().status in ("completed", "failed")
