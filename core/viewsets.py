@@ -11,11 +11,26 @@ from typing import Any, ClassVar
 
 from django.db.models import Model, QuerySet
 from rest_framework import serializers, viewsets
+from rest_framework.metadata import SimpleMetadata
 from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
 
 from core import errors
 from core.errors import ErrorType
 from core.views import RateLimited, validated
+
+
+class ResourceMetadata(SimpleMetadata):
+    """An ``OPTIONS`` answer as an API view gives it (name, description, renders, parses).
+
+    DRF's would also describe the body of each write method, from a ``serializer_class`` and the
+    object ``get_object()`` finds: a viewset here has neither (its serializers are declared per
+    action, and the object of a detail route is looked up in the user's queryset), so that
+    description failed (a 500) or answered the object's 404.
+    """
+
+    def determine_actions(self, request: Request, view) -> dict:
+        return {}
 
 
 class ApiViewSet(RateLimited, viewsets.GenericViewSet):
@@ -49,6 +64,7 @@ class ApiViewSet(RateLimited, viewsets.GenericViewSet):
     # Lists filter through the app's selectors and paginate with core.pagination, in their action.
     filter_backends: ClassVar[list] = []
     pagination_class = None
+    metadata_class = ResourceMetadata
 
     def get_permissions(self) -> list[BasePermission]:
         classes = self.action_permission_classes.get(self.action, self.permission_classes)

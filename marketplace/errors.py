@@ -17,3 +17,10 @@ MODEL_NOT_READY = ErrorType("MODEL_NOT_READY", 409, "The model has no file yet")
 DOWNLOAD_LINK_INVALID = ErrorType("DOWNLOAD_LINK_INVALID", 403, "Download link is invalid or has expired")
 UNSUPPORTED_FILE = ErrorType("UNSUPPORTED_FILE", 415, "The file's content is not a supported format")
 PAYMENT_PROVIDER_UNAVAILABLE = ErrorType("EXTERNAL_API_ERROR", 502, "The payment provider could not be reached")
+
+# What a viewset answers when the URL's object is not among those the user may address
+# (another user's, a private one, or none at all: which of these is not said).
+DATASET_NOT_FOUND = ErrorType("NOT_FOUND", 404, "Dataset not found")
+MODEL_NOT_FOUND = ErrorType("NOT_FOUND", 404, "Model not found")
+GENERATION_JOB_NOT_FOUND = ErrorType("NOT_FOUND", 404, "Generation job not found")
+WEBHOOK_NOT_FOUND = ErrorType("NOT_FOUND", 404, "Webhook endpoint not found")

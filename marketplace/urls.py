@@ -1,71 +1,38 @@
-"""The Synthik API's paths, relative to /marketplace/v1/."""
+"""The Synthik API's paths, relative to /marketplace/v1/.
+
+Resources are viewsets on a router (their paths are the spec's, byte for byte: no trailing slash,
+UUID ids); the RPC-shaped endpoints (sign-in, the preview, a signed file link, the mailed e-mail
+confirmation) are API views.
+"""
 
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-from marketplace.views import (
-    analytics,
-    auth,
-    datasets,
-    files,
-    generation,
-    generation_preview,
-    storage,
-    trained_models,
-    users,
-    webhooks,
-)
+from marketplace.views import analytics, auth, datasets, files, generation, generation_preview, storage, users, webhooks
+from marketplace.views import trained_models as models
+
+router = SimpleRouter(trailing_slash=False, use_regex_path=False)
+router.register("datasets", datasets.DatasetViewSet, basename="marketplace-dataset")
+router.register("models", models.ModelViewSet, basename="marketplace-model")
+router.register("generation/jobs", generation.GenerationJobViewSet, basename="marketplace-generation-job")
+router.register("generation/templates", generation.TemplateViewSet, basename="marketplace-generation-template")
+router.register("users", users.UserViewSet, basename="marketplace-user")
+router.register("analytics/datasets", analytics.DatasetAnalyticsViewSet, basename="marketplace-dataset-analytics")
+router.register("storage/upload", storage.UploadViewSet, basename="marketplace-storage-upload")
+router.register("webhooks", webhooks.WebhookViewSet, basename="marketplace-webhook")
 
 urlpatterns = [
     path("auth/nonce", auth.NonceView.as_view(), name="marketplace-auth-nonce"),
     path("auth/login", auth.LoginView.as_view(), name="marketplace-auth-login"),
     path("auth/refresh", auth.RefreshView.as_view(), name="marketplace-auth-refresh"),
-    path("datasets", datasets.DatasetListView.as_view(), name="marketplace-datasets"),
-    path("datasets/<uuid:dataset_id>", datasets.DatasetDetailView.as_view(), name="marketplace-dataset"),
-    path("datasets/<uuid:dataset_id>/star", datasets.DatasetStarView.as_view(), name="marketplace-dataset-star"),
-    path(
-        "datasets/<uuid:dataset_id>/purchase",
-        datasets.DatasetPurchaseView.as_view(),
-        name="marketplace-dataset-purchase",
-    ),
-    path(
-        "datasets/<uuid:dataset_id>/download",
-        datasets.DatasetDownloadView.as_view(),
-        name="marketplace-dataset-download",
-    ),
     path("files/<str:token>", files.FileDownloadView.as_view(), name="marketplace-file-download"),
-    path("generation/jobs/<uuid:job_id>", generation.GenerationJobView.as_view(), name="marketplace-generation-job"),
-    path("generation/templates", generation.TemplateListView.as_view(), name="marketplace-generation-templates"),
     path(
         "generation/preview", generation_preview.GenerationPreviewView.as_view(), name="marketplace-generation-preview"
     ),
-    path("models", trained_models.ModelListView.as_view(), name="marketplace-models"),
-    path("models/<uuid:model_id>", trained_models.ModelDetailView.as_view(), name="marketplace-model"),
-    path(
-        "models/<uuid:model_id>/download",
-        trained_models.ModelDownloadView.as_view(),
-        name="marketplace-model-download",
-    ),
-    path("users/profile", users.ProfileView.as_view(), name="marketplace-profile"),
     path(
         "users/profile/email/confirm",
         users.ProfileEmailConfirmView.as_view(),
         name="marketplace-profile-email-confirm",
     ),
-    path("users/identities", users.UserIdentitiesView.as_view(), name="marketplace-user-identities"),
-    path("users/datasets", users.UserDatasetsView.as_view(), name="marketplace-user-datasets"),
-    path("users/models", users.UserModelsView.as_view(), name="marketplace-user-models"),
-    path("users/purchases", users.UserPurchasesView.as_view(), name="marketplace-user-purchases"),
-    path(
-        "analytics/datasets/<uuid:dataset_id>",
-        analytics.DatasetAnalyticsView.as_view(),
-        name="marketplace-dataset-analytics",
-    ),
-    path("storage/upload", storage.UploadView.as_view(), name="marketplace-storage-upload"),
-    path("webhooks", webhooks.WebhookListView.as_view(), name="marketplace-webhooks"),
-    path("webhooks/<uuid:webhook_id>", webhooks.WebhookDetailView.as_view(), name="marketplace-webhook"),
-    path(
-        "webhooks/<uuid:webhook_id>/deliveries",
-        webhooks.WebhookDeliveriesView.as_view(),
-        name="marketplace-webhook-deliveries",
-    ),
+    *router.urls,
 ]

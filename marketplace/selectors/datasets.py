@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from django.db.models import Exists, Max, Min, OuterRef, Q, QuerySet
 
-from core import errors
 from core.pagination import Page, paginate_loaded
+from marketplace.errors import DATASET_NOT_FOUND
 from marketplace.models import Dataset, DatasetTag, Purchase
 
 # What a dataset of each category is typically used for; shown as the detail's ``useCases`` when
@@ -105,12 +105,23 @@ def datasets_for_output() -> QuerySet[Dataset]:
     )
 
 
+def datasets_visible_to(*, user) -> QuerySet[Dataset]:
+    """The live datasets ``user`` (anonymous allowed) may see, ready for output: every one that is
+    not private, and a private one to its creator and its buyers (``DatasetAccess.can_view`` as a
+    query, for the viewsets' ``get_queryset``)."""
+    visible = ~Q(visibility=Dataset.Visibility.PRIVATE)
+    if user is not None and user.is_authenticated:
+        bought = Purchase.objects.filter(buyer=user, dataset=OuterRef("pk"), status=Purchase.Status.COMPLETED)
+        visible |= Q(creator=user) | Exists(bought)
+    return datasets_for_output().filter(visible)
+
+
 def dataset_get_visible(*, user, dataset_id) -> Dataset:
     """The dataset if ``user`` may see it (its creator and buyers may see it private); NOT_FOUND
     otherwise (a private dataset is not admitted to exist)."""
-    dataset = datasets_for_output().filter(pk=dataset_id).first()
-    if dataset is None or not dataset_access_for(user, [dataset]).can_view(dataset):
-        raise errors.NOT_FOUND("Dataset not found")
+    dataset = datasets_visible_to(user=user).filter(pk=dataset_id).first()
+    if dataset is None:
+        raise DATASET_NOT_FOUND()
     return dataset
 
 
@@ -239,11 +250,3 @@ def datasets_of_creator(*, user, status: str | None = None) -> QuerySet[Dataset]
     if status:
         datasets = datasets.filter(status=status)
     return datasets.order_by("-created_at", "-id")
-
-
-def dataset_get_for_creator(*, user, dataset_id) -> Dataset:
-    """The dataset for a creator-only action: NOT_FOUND if the user can't see it, FORBIDDEN if not theirs."""
-    dataset = dataset_get_visible(user=user, dataset_id=dataset_id)
-    if dataset.creator_id != user.pk:
-        raise errors.FORBIDDEN("Only the dataset's creator may do this")
-    return dataset

@@ -1,19 +1,15 @@
-"""Reads about generation: one user's job, the template catalogue."""
+"""Reads about generation: one user's jobs, the template catalogue."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from core import errors
 from marketplace.models import DatasetTemplate, GenerationJob
 
 
-def generation_job_get_for_owner(*, user, job_id) -> GenerationJob:
-    """The job if it is the user's; NOT_FOUND otherwise (another user's job is not admitted to exist)."""
-    job = GenerationJob.objects.filter(pk=job_id, user=user).first()
-    if job is None:
-        raise errors.NOT_FOUND("Generation job not found")
-    return job
+def generation_jobs_of(*, user) -> QuerySet[GenerationJob]:
+    """The user's generation jobs: the only ones they may address."""
+    return GenerationJob.objects.filter(user=user)
 
 
 def templates_active() -> QuerySet[DatasetTemplate]:

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 
-from core import errors
 from core.pagination import Page, paginate_loaded
 from marketplace.models import ModelDailyDownloads, ModelTag, TrainedModel, stats_day
 
@@ -70,11 +69,9 @@ def model_list(*, params: ModelListParams) -> Page:
     )
 
 
-def model_get(*, model_id) -> TrainedModel:
-    model = models_for_output().select_related("dataset").filter(pk=model_id).first()
-    if model is None:
-        raise errors.NOT_FOUND("Model not found")
-    return model
+def models_for_detail() -> QuerySet[TrainedModel]:
+    """Every model (they are public listings), with what its detail reads: its training dataset too."""
+    return models_for_output().select_related("dataset")
 
 
 def model_related(*, model: TrainedModel, limit: int = 6) -> list[TrainedModel]:

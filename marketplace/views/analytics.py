@@ -6,9 +6,10 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from marketplace.errors import DATASET_NOT_FOUND
 from marketplace.selectors import datasets as dataset_selectors
 from marketplace.selectors.analytics import dataset_analytics
-from marketplace.views.base import MarketplaceView, errors_for
+from marketplace.views.base import DATASET_CREATOR_ONLY, MarketplaceViewSet, errors_for
 
 
 def _series(name: str, value_field: str, key: str = "date") -> serializers.Serializer:
@@ -53,11 +54,20 @@ AnalyticsResponse = inline_serializer(
 )
 
 
-class DatasetAnalyticsView(MarketplaceView):
+class DatasetAnalyticsViewSet(MarketplaceViewSet):
+    """A dataset's figures, for its creator only: a dataset you cannot see is a 404, one you see but did
+    not create a 403."""
+
+    lookup_url_kwarg = "dataset_id"
+    not_found = DATASET_NOT_FOUND
+    permission_classes = DATASET_CREATOR_ONLY
+
+    def get_queryset(self):
+        return dataset_selectors.datasets_visible_to(user=self.request.user)
+
     @extend_schema(
         summary="Views, downloads, revenue and demographics of a dataset (creator only)",
         responses={200: AnalyticsResponse, **errors_for(401, 403, 404)},
     )
-    def get(self, request, dataset_id):
-        dataset = dataset_selectors.dataset_get_for_creator(user=request.user, dataset_id=dataset_id)
-        return Response(dataset_analytics(dataset=dataset))
+    def retrieve(self, request, dataset_id):
+        return Response(dataset_analytics(dataset=self.get_object()))

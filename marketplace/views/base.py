@@ -1,15 +1,16 @@
-"""What every marketplace view shares: sign-in, error documentation, the shape of a page."""
+"""What every marketplace view and viewset shares: sign-in, error documentation, the shape of a page."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 
 from core.error_schemas import MarketplaceErrorEnvelope as ErrorSerializer
 from core.pagination import Page
 from core.views import ApiView
+from core.viewsets import ApiViewSet
 from marketplace.authentication import MarketplaceJWTAuthentication
 from marketplace.serializers.outputs import PaginationSerializer
 
@@ -35,24 +36,53 @@ def errors_for(*statuses: int) -> dict:
     }
 
 
+def one_object(answer: serializers.Serializer) -> serializers.Serializer:
+    """``answer`` documented as the one object it is, also as a viewset's ``list`` (which drf-spectacular
+    would otherwise document as an array of them)."""
+    extend_schema_serializer(many=False)(type(answer))
+    return answer
+
+
 class MarketplaceView(ApiView):
     """Bearer JWT from ``/auth/login``; signed in unless a view says otherwise."""
 
     authentication_classes = [MarketplaceJWTAuthentication]
     permission_classes = [IsAuthenticated]
-    # Methods anyone may call (a token, when sent, must still be valid).
-    anonymous_methods: tuple[str, ...] = ()
 
-    def get_permissions(self):
-        if self.request is not None and self.request.method in self.anonymous_methods:
-            return [AllowAny()]
-        return super().get_permissions()
+
+class MarketplaceViewSet(ApiViewSet):
+    """A marketplace resource: bearer JWT from ``/auth/login``, signed in unless an action is declared
+    open (``action_permission_classes``); no rate limit unless the resource or the action names one."""
+
+    authentication_classes = [MarketplaceJWTAuthentication]
+    permission_classes = [IsAuthenticated]
+
+
+# AllowAny rather than no permission at all: the OpenAPI document then says a credential is optional,
+# and one that is sent is still checked.
+OPEN_TO_ANYONE = [AllowAny]
+
+
+class IsDatasetCreator(BasePermission):
+    """Only the dataset's creator may change it; anyone else who may see it is refused (403)."""
+
+    message = "Only the dataset's creator may do this"
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return obj.creator_id == request.user.pk
+
+
+# The creator-only actions of a dataset (its update, deletion, analytics).
+DATASET_CREATOR_ONLY = [IsAuthenticated, IsDatasetCreator]
+
+# Dataset operations share one budget: 100 requests an hour per user (or address).
+DATASETS_BUDGET = ("marketplace.datasets",)
 
 
 class DatasetOperationView(MarketplaceView):
     """Dataset operations share one budget: 100 requests an hour per user (or address)."""
 
-    rate_limit_scopes = ("marketplace.datasets",)
+    rate_limit_scopes = DATASETS_BUDGET
 
 
 class JsonOnlyNegotiation(DefaultContentNegotiation):

@@ -5,8 +5,10 @@ from __future__ import annotations
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from marketplace.errors import DATASET_NOT_FOUND
 from marketplace.file_formats import human_size
 from marketplace.selectors import datasets as dataset_selectors
 from marketplace.serializers.inputs import (
@@ -26,25 +28,40 @@ from marketplace.serializers.outputs import (
 from marketplace.services import datasets as dataset_services
 from marketplace.services import downloads as download_services
 from marketplace.services import purchases as purchase_services
-from marketplace.views.base import PAGE_FIELDS, DatasetOperationView, JsonOnlyNegotiation, errors_for, page_answer
+from marketplace.views.base import (
+    DATASET_CREATOR_ONLY,
+    DATASETS_BUDGET,
+    OPEN_TO_ANYONE,
+    PAGE_FIELDS,
+    JsonOnlyNegotiation,
+    MarketplaceViewSet,
+    errors_for,
+    one_object,
+    page_answer,
+)
 
-DatasetListResponse = inline_serializer(
-    "MarketplaceDatasetList",
-    {
-        "datasets": DatasetSerializer(many=True),
-        **PAGE_FIELDS,
-        "filters": inline_serializer(
-            "MarketplaceDatasetFilters",
-            {
-                "categories": serializers.ListField(child=serializers.CharField()),
-                "tags": serializers.ListField(child=serializers.CharField()),
-                "priceRange": inline_serializer(
-                    "MarketplacePriceRange",
-                    {"min": serializers.FloatField(allow_null=True), "max": serializers.FloatField(allow_null=True)},
-                ),
-            },
-        ),
-    },
+DatasetListResponse = one_object(
+    inline_serializer(
+        "MarketplaceDatasetList",
+        {
+            "datasets": DatasetSerializer(many=True),
+            **PAGE_FIELDS,
+            "filters": inline_serializer(
+                "MarketplaceDatasetFilters",
+                {
+                    "categories": serializers.ListField(child=serializers.CharField()),
+                    "tags": serializers.ListField(child=serializers.CharField()),
+                    "priceRange": inline_serializer(
+                        "MarketplacePriceRange",
+                        {
+                            "min": serializers.FloatField(allow_null=True),
+                            "max": serializers.FloatField(allow_null=True),
+                        },
+                    ),
+                },
+            ),
+        },
+    )
 )
 DatasetCreateResponse = inline_serializer(
     "MarketplaceDatasetCreated",
@@ -96,23 +113,57 @@ DownloadResponse = inline_serializer(
 )
 
 
-def download_url(request, token: str) -> str:
-    return request.build_absolute_uri(reverse("marketplace-file-download", kwargs={"token": token}))
+def download_answer(request, offer: download_services.DownloadOffer) -> dict:
+    """A download endpoint's answer: the signed link to ``/files/<token>``, when it expires, what it serves."""
+    link = request.build_absolute_uri(reverse("marketplace-file-download", kwargs={"token": offer.token}))
+    return {
+        "downloadUrl": link,
+        "expiresAt": offer.expires_at,
+        "format": offer.format,
+        "size": human_size(offer.size_bytes),
+    }
 
 
-class DatasetListView(DatasetOperationView):
-    anonymous_methods = ("GET",)
+class DatasetViewSet(MarketplaceViewSet):
+    """Datasets: every one that is not private, and a private one to its creator and its buyers (to
+    anyone else it does not exist: 404). Dataset operations share one budget: 100 requests an hour
+    per user (or address). Listing, reading and asking for a download link need no sign-in."""
+
+    lookup_url_kwarg = "dataset_id"
+    not_found = DATASET_NOT_FOUND
+    rate_limit_scopes = DATASETS_BUDGET
+    # The download's ``format`` (json|csv|parquet) is the API's, not DRF's renderer override.
+    content_negotiation_class = JsonOnlyNegotiation
+    body_serializers = {
+        "create": DatasetCreateSerializer,
+        "update": DatasetUpdateSerializer,
+        "star": StarSerializer,
+        "purchase": PurchaseCreateSerializer,
+    }
+    query_serializers = {"list": DatasetListQuerySerializer, "download": DownloadQuerySerializer}
+    action_permission_classes = {
+        "list": OPEN_TO_ANYONE,
+        "retrieve": OPEN_TO_ANYONE,
+        "download": OPEN_TO_ANYONE,
+        "update": DATASET_CREATOR_ONLY,
+        "destroy": DATASET_CREATOR_ONLY,
+    }
+
+    def get_queryset(self):
+        return dataset_selectors.datasets_visible_to(user=self.request.user)
+
+    def _dataset_answer(self, dataset, **extra) -> dict:
+        access = dataset_selectors.dataset_access_for(self.request.user, [dataset])
+        return {"dataset": DatasetSerializer(dataset, context={"access": access}).data, **extra}
 
     @extend_schema(
         summary="List and search datasets",
         operation_id="marketplace_datasets_list",
-        parameters=[DatasetListQuerySerializer, OpenApiParameter("tags", str, many=True, explode=True)],
+        parameters=[OpenApiParameter("tags", str, many=True, explode=True)],
         responses={200: DatasetListResponse, **errors_for(400, 401, 429)},
     )
-    def get(self, request):
-        query = DatasetListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        q = query.validated_data
+    def list(self, request):
+        q = self.validated_query()
         result = dataset_selectors.dataset_list(
             user=request.user,
             params=dataset_selectors.DatasetListParams(
@@ -144,13 +195,10 @@ class DatasetListView(DatasetOperationView):
 
     @extend_schema(
         summary="Create a dataset (and its generation job)",
-        request=DatasetCreateSerializer,
         responses={201: DatasetCreateResponse, **errors_for(400, 401, 429)},
     )
-    def post(self, request):
-        body = DatasetCreateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+    def create(self, request):
+        data = self.validated_body()
         created = dataset_services.dataset_create(
             creator=request.user,
             name=data["name"],
@@ -168,27 +216,19 @@ class DatasetListView(DatasetOperationView):
             upload_id=data.get("fileId"),
             config=data.get("config"),
         )
-        dataset = dataset_selectors.dataset_get_visible(user=request.user, dataset_id=created.dataset.pk)
-        access = dataset_selectors.dataset_access_for(request.user, [dataset])
+        dataset = self.get_queryset().get(pk=created.dataset.pk)
         job = created.generation_job
         return Response(
-            {
-                "dataset": DatasetSerializer(dataset, context={"access": access}).data,
-                "generationJob": GenerationJobSerializer(job).data if job else None,
-            },
+            self._dataset_answer(dataset, generationJob=GenerationJobSerializer(job).data if job else None),
             status=status.HTTP_201_CREATED,
         )
-
-
-class DatasetDetailView(DatasetOperationView):
-    anonymous_methods = ("GET",)
 
     @extend_schema(
         summary="A dataset with its preview, use cases, related datasets and what you may do with it",
         responses={200: DatasetDetailResponse, **errors_for(401, 404, 429)},
     )
-    def get(self, request, dataset_id):
-        dataset = dataset_selectors.dataset_get_visible(user=request.user, dataset_id=dataset_id)
+    def retrieve(self, request, dataset_id):
+        dataset = self.get_object()
         dataset_services.dataset_view_record(dataset=dataset, viewer=request.user)
         related = dataset_selectors.dataset_related(dataset=dataset)
         access = dataset_selectors.dataset_access_for(request.user, [dataset, *related])
@@ -208,64 +248,51 @@ class DatasetDetailView(DatasetOperationView):
 
     @extend_schema(
         summary="Update a dataset's metadata (creator only)",
-        request=DatasetUpdateSerializer,
         responses={200: DatasetResponse, **errors_for(400, 401, 403, 404, 429)},
     )
-    def put(self, request, dataset_id):
-        dataset = dataset_selectors.dataset_get_for_creator(user=request.user, dataset_id=dataset_id)
-        body = DatasetUpdateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = dict(body.validated_data)
+    def update(self, request, dataset_id):
+        dataset = self.get_object()
+        data = dict(self.validated_body())
         if "pricePerRow" in data:
             data["price_per_row"] = data.pop("pricePerRow")
         dataset_services.dataset_update(dataset=dataset, tags=data.pop("tags", None), **data)
-        dataset = dataset_selectors.dataset_get_visible(user=request.user, dataset_id=dataset_id)
-        access = dataset_selectors.dataset_access_for(request.user, [dataset])
-        return Response({"dataset": DatasetSerializer(dataset, context={"access": access}).data})
+        return Response(self._dataset_answer(self.get_object()))
 
     @extend_schema(
         summary="Delete a dataset (soft delete; creator only)",
         responses={200: MessageResponse, **errors_for(401, 403, 404, 429)},
     )
-    def delete(self, request, dataset_id):
-        dataset = dataset_selectors.dataset_get_for_creator(user=request.user, dataset_id=dataset_id)
-        dataset_services.dataset_soft_delete(dataset=dataset)
+    def destroy(self, request, dataset_id):
+        dataset_services.dataset_soft_delete(dataset=self.get_object())
         return Response({"message": "Dataset deleted successfully"})
 
-
-class DatasetStarView(DatasetOperationView):
     @extend_schema(
         summary="Star or unstar a dataset (idempotent)",
-        request=StarSerializer,
         responses={200: StarResponse, **errors_for(400, 401, 404, 429)},
     )
-    def post(self, request, dataset_id):
-        dataset = dataset_selectors.dataset_get_visible(user=request.user, dataset_id=dataset_id)
-        body = StarSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+    @action(detail=True, methods=["post"])
+    def star(self, request, dataset_id):
+        dataset = self.get_object()
         starred, total = dataset_services.dataset_star(
-            user=request.user, dataset=dataset, starred=body.validated_data["starred"]
+            user=request.user, dataset=dataset, starred=self.validated_body()["starred"]
         )
         return Response({"starred": starred, "totalStars": total})
 
-
-class DatasetPurchaseView(DatasetOperationView):
     @extend_schema(
         summary="Purchase a dataset with an Ethereum transaction or a Stripe PaymentIntent",
         description="201 when the payment is confirmed; 202 with status pending while the transaction "
         "waits for confirmations (it is re-checked in the background).",
-        request=PurchaseCreateSerializer,
         responses={201: PurchaseResponse, 202: PurchaseResponse, **errors_for(400, 401, 402, 404, 409, 429, 502)},
     )
-    def post(self, request, dataset_id):
-        dataset = dataset_selectors.dataset_get_visible(user=request.user, dataset_id=dataset_id)
-        body = PurchaseCreateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+    @action(detail=True, methods=["post"])
+    def purchase(self, request, dataset_id):
+        dataset = self.get_object()
+        data = self.validated_body()
         outcome = purchase_services.purchase_create(
             buyer=request.user,
             dataset=dataset,
-            transaction_hash=body.validated_data["transactionHash"],
-            payment_method=body.validated_data["paymentMethod"],
+            transaction_hash=data["transactionHash"],
+            payment_method=data["paymentMethod"],
         )
         completed = outcome.full_access_cid is not None
         return Response(
@@ -273,28 +300,14 @@ class DatasetPurchaseView(DatasetOperationView):
             status=status.HTTP_201_CREATED if completed else status.HTTP_202_ACCEPTED,
         )
 
-
-class DatasetDownloadView(DatasetOperationView):
-    anonymous_methods = ("GET",)
-    content_negotiation_class = JsonOnlyNegotiation
-
     @extend_schema(
         summary="A signed, expiring download link for the dataset's file",
-        parameters=[DownloadQuerySerializer],
         responses={200: DownloadResponse, **errors_for(400, 401, 402, 404, 409, 429)},
     )
-    def get(self, request, dataset_id):
-        dataset = dataset_selectors.dataset_get_visible(user=request.user, dataset_id=dataset_id)
-        query = DownloadQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
+    @action(detail=True, methods=["get"])
+    def download(self, request, dataset_id):
+        dataset = self.get_object()
         offer = download_services.dataset_download_grant(
-            user=request.user, dataset=dataset, file_format=query.validated_data.get("format")
+            user=request.user, dataset=dataset, file_format=self.validated_query().get("format")
         )
-        return Response(
-            {
-                "downloadUrl": download_url(request, offer.token),
-                "expiresAt": offer.expires_at,
-                "format": offer.format,
-                "size": human_size(offer.size_bytes),
-            }
-        )
+        return Response(download_answer(request, offer))

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from marketplace.serializers.inputs import UploadSerializer
 from marketplace.serializers.outputs import SchemaFieldSerializer
 from marketplace.services.uploads import upload_create
-from marketplace.views.base import MarketplaceView, errors_for
+from marketplace.views.base import MarketplaceViewSet, errors_for
 
 UploadResponse = inline_serializer(
     "MarketplaceUpload",
@@ -28,22 +28,22 @@ UploadResponse = inline_serializer(
 )
 
 
-class UploadView(MarketplaceView):
+class UploadViewSet(MarketplaceViewSet):
+    """Uploads: one multipart file a request, 10 an hour per user."""
+
     parser_classes = [MultiPartParser, FormParser]
     rate_limit_scopes = ("marketplace.uploads",)
+    body_serializers = {"create": UploadSerializer}
 
     @extend_schema(
         summary="Upload a dataset (CSV, JSON, Parquet), a schema or a template file",
         request={"multipart/form-data": UploadSerializer},
         responses={201: UploadResponse, **errors_for(400, 401, 413, 415, 429)},
     )
-    def post(self, request):
-        body = UploadSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        uploaded = body.validated_data["file"]
-        upload = upload_create(
-            user=request.user, upload_type=body.validated_data["type"], filename=uploaded.name, content=uploaded
-        )
+    def create(self, request):
+        data = self.validated_body()
+        uploaded = data["file"]
+        upload = upload_create(user=request.user, upload_type=data["type"], filename=uploaded.name, content=uploaded)
         return Response(
             {
                 "fileId": upload.pk,

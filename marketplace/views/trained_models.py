@@ -4,19 +4,30 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from marketplace.file_formats import human_size
+from marketplace.errors import MODEL_NOT_FOUND
 from marketplace.selectors import datasets as dataset_selectors
 from marketplace.selectors import trained_models as model_selectors
 from marketplace.serializers.inputs import ModelCreateSerializer, ModelListQuerySerializer
 from marketplace.serializers.outputs import DatasetSerializer, ModelSerializer
 from marketplace.services import downloads as download_services
 from marketplace.services import trained_models as model_services
-from marketplace.views.base import PAGE_FIELDS, DatasetOperationView, MarketplaceView, errors_for, page_answer
-from marketplace.views.datasets import DownloadResponse, download_url
+from marketplace.views.base import (
+    DATASETS_BUDGET,
+    OPEN_TO_ANYONE,
+    PAGE_FIELDS,
+    MarketplaceViewSet,
+    errors_for,
+    one_object,
+    page_answer,
+)
+from marketplace.views.datasets import DownloadResponse, download_answer
 
-ModelListResponse = inline_serializer("MarketplaceModelList", {"models": ModelSerializer(many=True), **PAGE_FIELDS})
+ModelListResponse = one_object(
+    inline_serializer("MarketplaceModelList", {"models": ModelSerializer(many=True), **PAGE_FIELDS})
+)
 ModelDetailResponse = inline_serializer(
     "MarketplaceModelDetail",
     {
@@ -71,29 +82,35 @@ def model_list_response(request, query: dict, **extra) -> Response:
     return Response(page_answer(page, models=ModelSerializer(page.items, many=True).data))
 
 
-class ModelListView(MarketplaceView):
-    anonymous_methods = ("GET",)
+class ModelViewSet(MarketplaceViewSet):
+    """Trained models, all of them public listings: anyone may list and read them; training one and a
+    download link need a sign-in (the link draws on the dataset operations' budget, 100 an hour)."""
+
+    lookup_url_kwarg = "model_id"
+    not_found = MODEL_NOT_FOUND
+    body_serializers = {"create": ModelCreateSerializer}
+    query_serializers = {"list": ModelListQuerySerializer}
+    action_permission_classes = {"list": OPEN_TO_ANYONE, "retrieve": OPEN_TO_ANYONE}
+    action_rate_limit_scopes = {"download": DATASETS_BUDGET}
+
+    def get_queryset(self):
+        return model_selectors.models_for_detail()
 
     @extend_schema(
         summary="List and search models",
         operation_id="marketplace_models_list",
-        parameters=[ModelListQuerySerializer, OpenApiParameter("tags", str, many=True, explode=True)],
+        parameters=[OpenApiParameter("tags", str, many=True, explode=True)],
         responses={200: ModelListResponse, **errors_for(400, 401)},
     )
-    def get(self, request):
-        query = ModelListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        return model_list_response(request, query.validated_data)
+    def list(self, request):
+        return model_list_response(request, self.validated_query())
 
     @extend_schema(
         summary="Train a model on a dataset (creates the model and its queued training job)",
-        request=ModelCreateSerializer,
         responses={201: ModelCreateResponse, **errors_for(400, 401, 402, 404, 409)},
     )
-    def post(self, request):
-        body = ModelCreateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+    def create(self, request):
+        data = self.validated_body()
         dataset = dataset_selectors.dataset_get_visible(user=request.user, dataset_id=data["datasetId"])
         created = model_services.model_create(
             user=request.user,
@@ -105,7 +122,7 @@ class ModelListView(MarketplaceView):
             tags=data["tags"],
             provider=data["provider"],
         )
-        model = model_selectors.model_get(model_id=created.model.pk)
+        model = self.get_queryset().get(pk=created.model.pk)
         job = created.training_job
         return Response(
             {
@@ -115,16 +132,12 @@ class ModelListView(MarketplaceView):
             status=status.HTTP_201_CREATED,
         )
 
-
-class ModelDetailView(MarketplaceView):
-    anonymous_methods = ("GET",)
-
     @extend_schema(
         summary="A model with its training dataset, related models and download history",
         responses={200: ModelDetailResponse, **errors_for(401, 404)},
     )
-    def get(self, request, model_id):
-        model = model_selectors.model_get(model_id=model_id)
+    def retrieve(self, request, model_id):
+        model = self.get_object()
         training_dataset = None
         if model.dataset_id:
             datasets = list(dataset_selectors.datasets_for_output().filter(pk=model.dataset_id))
@@ -140,20 +153,11 @@ class ModelDetailView(MarketplaceView):
             }
         )
 
-
-class ModelDownloadView(DatasetOperationView):
     @extend_schema(
         summary="A signed, expiring download link for a ready model's weights",
         responses={200: DownloadResponse, **errors_for(401, 404, 409, 429)},
     )
-    def get(self, request, model_id):
-        model = model_selectors.model_get(model_id=model_id)
-        offer = download_services.model_download_grant(user=request.user, model=model)
-        return Response(
-            {
-                "downloadUrl": download_url(request, offer.token),
-                "expiresAt": offer.expires_at,
-                "format": offer.format,
-                "size": human_size(offer.size_bytes),
-            }
-        )
+    @action(detail=True, methods=["get"])
+    def download(self, request, model_id):
+        offer = download_services.model_download_grant(user=request.user, model=self.get_object())
+        return Response(download_answer(request, offer))

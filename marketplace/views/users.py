@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
@@ -21,7 +22,7 @@ from marketplace.serializers.outputs import (
     UserSerializer,
 )
 from marketplace.services.profiles import profile_email_confirm, profile_update
-from marketplace.views.base import PAGE_FIELDS, MarketplaceView, errors_for, page_answer
+from marketplace.views.base import PAGE_FIELDS, MarketplaceView, MarketplaceViewSet, errors_for, page_answer
 from marketplace.views.trained_models import ModelListResponse, model_list_response
 
 ProfileResponse = inline_serializer(
@@ -61,28 +62,72 @@ def _profile_body(user) -> dict:
     }
 
 
-class ProfileView(MarketplaceView):
+class UserViewSet(MarketplaceViewSet):
+    """You, the signed-in user: your profile, sign-ins, datasets, models and purchases."""
+
+    body_serializers = {"profile_update": ProfileUpdateSerializer}
+    query_serializers = {
+        "datasets": UserDatasetsQuerySerializer,
+        "models": PageQuerySerializer,
+        "purchases": PageQuerySerializer,
+    }
+
     @extend_schema(summary="Your profile and figures", responses={200: ProfileResponse, **errors_for(401)})
-    def get(self, request):
+    @action(detail=False, methods=["get"])
+    def profile(self, request):
         return Response(_profile_body(request.user))
 
     @extend_schema(
         summary="Update your profile",
         description="A new e-mail address is unverified (`emailVerified: false`) until its owner follows "
         "the confirmation link mailed to it; until then it links no other sign-in to this account.",
-        request=ProfileUpdateSerializer,
         responses={200: UserResponse, **errors_for(400, 401, 409)},
     )
-    def put(self, request):
-        body = ProfileUpdateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+    @profile.mapping.put
+    def profile_update(self, request):
+        data = self.validated_body()
         confirm_path = reverse("marketplace-profile-email-confirm")
         user = profile_update(
             user=request.user,
             confirmation_url=lambda token: request.build_absolute_uri(f"{confirm_path}?token={token}"),
-            **body.validated_data,
+            **data,
         )
         return Response({"user": _profile_body(user)["user"]})
+
+    @extend_schema(
+        summary="The ways you sign in (wallets, Clerk, NextAuth) and your e-mail address",
+        responses={200: AccountIdentitiesSerializer, **errors_for(401)},
+    )
+    @action(detail=False, methods=["get"])
+    def identities(self, request):
+        return Response(account_identities(request.user, identities_of(user=request.user)))
+
+    @extend_schema(summary="Your datasets", responses={200: UserDatasetsResponse, **errors_for(400, 401)})
+    @action(detail=False, methods=["get"])
+    def datasets(self, request):
+        q = self.validated_query()
+        datasets = dataset_selectors.datasets_of_creator(user=request.user, status=q.get("status"))
+        page = paginate(datasets, page=q["page"], limit=q["limit"])
+        access = dataset_selectors.dataset_access_for(request.user, page.items)
+        return Response(
+            page_answer(page, datasets=DatasetSerializer(page.items, many=True, context={"access": access}).data)
+        )
+
+    @extend_schema(summary="Models you trained", responses={200: ModelListResponse, **errors_for(400, 401)})
+    @action(detail=False, methods=["get"])
+    def models(self, request):
+        query = {**self.validated_query(), "sortBy": "recent"}
+        return model_list_response(request, query, trained_by=request.user)
+
+    @extend_schema(summary="Your dataset purchases", responses={200: UserPurchasesResponse, **errors_for(400, 401)})
+    @action(detail=False, methods=["get"])
+    def purchases(self, request):
+        q = self.validated_query()
+        page = paginate(purchases_of_buyer(user=request.user), page=q["page"], limit=q["limit"])
+        access = dataset_selectors.dataset_access_for(request.user, [purchase.dataset for purchase in page.items])
+        return Response(
+            page_answer(page, purchases=UserPurchaseSerializer(page.items, many=True, context={"access": access}).data)
+        )
 
 
 class ProfileEmailConfirmView(MarketplaceView):
@@ -105,60 +150,3 @@ class ProfileEmailConfirmView(MarketplaceView):
     def get(self, request):
         user = profile_email_confirm(token=request.query_params.get("token", ""))
         return Response({"email": user.email, "emailVerified": user.email_verified})
-
-
-class UserIdentitiesView(MarketplaceView):
-    @extend_schema(
-        summary="The ways you sign in (wallets, Clerk, NextAuth) and your e-mail address",
-        responses={200: AccountIdentitiesSerializer, **errors_for(401)},
-    )
-    def get(self, request):
-        return Response(account_identities(request.user, identities_of(user=request.user)))
-
-
-class UserDatasetsView(MarketplaceView):
-    @extend_schema(
-        summary="Your datasets",
-        parameters=[UserDatasetsQuerySerializer],
-        responses={200: UserDatasetsResponse, **errors_for(400, 401)},
-    )
-    def get(self, request):
-        query = UserDatasetsQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        q = query.validated_data
-        datasets = dataset_selectors.datasets_of_creator(user=request.user, status=q.get("status"))
-        page = paginate(datasets, page=q["page"], limit=q["limit"])
-        access = dataset_selectors.dataset_access_for(request.user, page.items)
-        return Response(
-            page_answer(page, datasets=DatasetSerializer(page.items, many=True, context={"access": access}).data)
-        )
-
-
-class UserModelsView(MarketplaceView):
-    @extend_schema(
-        summary="Models you trained",
-        parameters=[PageQuerySerializer],
-        responses={200: ModelListResponse, **errors_for(400, 401)},
-    )
-    def get(self, request):
-        query = PageQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        return model_list_response(request, {**query.validated_data, "sortBy": "recent"}, trained_by=request.user)
-
-
-class UserPurchasesView(MarketplaceView):
-    @extend_schema(
-        summary="Your dataset purchases",
-        parameters=[PageQuerySerializer],
-        responses={200: UserPurchasesResponse, **errors_for(400, 401)},
-    )
-    def get(self, request):
-        query = PageQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        q = query.validated_data
-        purchases = purchases_of_buyer(user=request.user)
-        page = paginate(purchases, page=q["page"], limit=q["limit"])
-        access = dataset_selectors.dataset_access_for(request.user, [purchase.dataset for purchase in page.items])
-        return Response(
-            page_answer(page, purchases=UserPurchaseSerializer(page.items, many=True, context={"access": access}).data)
-        )

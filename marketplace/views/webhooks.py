@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from marketplace.errors import WEBHOOK_NOT_FOUND
 from marketplace.selectors import webhooks as webhook_selectors
 from marketplace.serializers.inputs import WebhookCreateSerializer
 from marketplace.serializers.outputs import WebhookDeliverySerializer, WebhookEndpointSerializer
 from marketplace.services import webhooks as webhook_services
-from marketplace.views.base import MarketplaceView, errors_for
+from marketplace.views.base import MarketplaceViewSet, errors_for, one_object
 
-WebhookListResponse = inline_serializer("MarketplaceWebhookList", {"webhooks": WebhookEndpointSerializer(many=True)})
+WebhookListResponse = one_object(
+    inline_serializer("MarketplaceWebhookList", {"webhooks": WebhookEndpointSerializer(many=True)})
+)
 WebhookCreatedResponse = inline_serializer(
     "MarketplaceWebhookCreated", {"webhook": WebhookEndpointSerializer(), "secret": serializers.CharField()}
 )
@@ -21,40 +25,42 @@ DeliveriesResponse = inline_serializer(
 )
 
 
-class WebhookListView(MarketplaceView):
+class WebhookViewSet(MarketplaceViewSet):
+    """Your webhook endpoints: another user's is a 404, as if it did not exist."""
+
+    lookup_url_kwarg = "webhook_id"
+    not_found = WEBHOOK_NOT_FOUND
+    body_serializers = {"create": WebhookCreateSerializer}
+
+    def get_queryset(self):
+        return webhook_selectors.endpoints_of_user(user=self.request.user)
+
     @extend_schema(summary="Your webhook endpoints", responses={200: WebhookListResponse, **errors_for(401)})
-    def get(self, request):
-        endpoints = webhook_selectors.endpoints_of_user(user=request.user)
-        return Response({"webhooks": WebhookEndpointSerializer(endpoints, many=True).data})
+    def list(self, request):
+        return Response({"webhooks": WebhookEndpointSerializer(self.get_queryset(), many=True).data})
 
     @extend_schema(
         summary="Register a webhook endpoint (its signing secret is shown only in this answer)",
-        request=WebhookCreateSerializer,
         responses={201: WebhookCreatedResponse, **errors_for(400, 401, 409)},
     )
-    def post(self, request):
-        body = WebhookCreateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        created = webhook_services.webhook_endpoint_create(user=request.user, **body.validated_data)
+    def create(self, request):
+        created = webhook_services.webhook_endpoint_create(user=request.user, **self.validated_body())
         return Response(
             {"webhook": WebhookEndpointSerializer(created.endpoint).data, "secret": created.secret},
             status=status.HTTP_201_CREATED,
         )
 
-
-class WebhookDetailView(MarketplaceView):
     @extend_schema(summary="Delete a webhook endpoint", responses={204: None, **errors_for(401, 404)})
-    def delete(self, request, webhook_id):
-        webhook_services.webhook_endpoint_delete(user=request.user, endpoint_id=webhook_id)
+    def destroy(self, request, webhook_id):
+        endpoint = self.get_object()
+        webhook_services.webhook_endpoint_delete(user=request.user, endpoint_id=endpoint.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-
-class WebhookDeliveriesView(MarketplaceView):
     @extend_schema(
         summary="The last deliveries to an endpoint, with every attempt",
         responses={200: DeliveriesResponse, **errors_for(401, 404)},
     )
-    def get(self, request, webhook_id):
-        endpoint = webhook_selectors.endpoint_get_for_user(user=request.user, endpoint_id=webhook_id)
-        deliveries = webhook_selectors.recent_deliveries(endpoint=endpoint)
+    @action(detail=True, methods=["get"])
+    def deliveries(self, request, webhook_id):
+        deliveries = webhook_selectors.recent_deliveries(endpoint=self.get_object())
         return Response({"deliveries": WebhookDeliverySerializer(deliveries, many=True).data})

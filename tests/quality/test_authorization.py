@@ -234,13 +234,13 @@ def owned_private_chat(owner) -> Owned:
 
 # route name -> (how to make the owner's object, the methods only the owner may use)
 OWNED_ROUTES: dict[str, tuple[Callable[[object], Owned], tuple[str, ...]]] = {
-    "marketplace-dataset": (owned_private_dataset, ("GET", "PUT", "DELETE")),
+    "marketplace-dataset-detail": (owned_private_dataset, ("GET", "PUT", "DELETE")),
     "marketplace-dataset-star": (owned_private_dataset, ("POST",)),
     "marketplace-dataset-purchase": (owned_private_dataset, ("POST",)),
     "marketplace-dataset-download": (owned_private_dataset, ("GET",)),
-    "marketplace-dataset-analytics": (owned_public_dataset, ("GET",)),
-    "marketplace-generation-job": (owned_generation_job, ("GET",)),
-    "marketplace-webhook": (owned_webhook, ("DELETE",)),
+    "marketplace-dataset-analytics-detail": (owned_public_dataset, ("GET",)),
+    "marketplace-generation-job-detail": (owned_generation_job, ("GET",)),
+    "marketplace-webhook-detail": (owned_webhook, ("DELETE",)),
     "marketplace-webhook-deliveries": (owned_webhook, ("GET",)),
     "coder-api-key-detail": (owned_coder_api_key, ("DELETE",)),
     "coder-repository-branches": (owned_repository, ("GET",)),
@@ -255,7 +255,7 @@ OWNED_ROUTES: dict[str, tuple[Callable[[object], Owned], tuple[str, ...]]] = {
 NOT_OWNED_ROUTES = {
     "marketplace-file-download": "a signed, expiring capability token (core.storage): whoever holds it may fetch",
     "cerebro-files-download": "a signed, expiring capability token (core.storage): whoever holds it may fetch",
-    "marketplace-model": "trained models are public listings in the marketplace spec",
+    "marketplace-model-detail": "trained models are public listings in the marketplace spec",
     "marketplace-model-download": "trained models are public listings in the marketplace spec",
     "analytics-privacy": "the spec's anonymous installation id; the analytics API has no accounts",
     "analytics-user-data": "the spec's anonymous installation id; the analytics API has no accounts",
