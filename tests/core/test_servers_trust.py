@@ -104,14 +104,17 @@ def test_make_run_trusts_no_client_say_so(tmp_path):
         assert r.status_code == 201, r.text
 
         # X-Forwarded-For is the client's own say-so: a new one per request resets no limit (the
-        # marketplace's sign-in allows 10 a minute per client; one was spent above)
+        # marketplace's sign-in allows 10 a minute per client). The limiter's windows are fixed
+        # minutes, so 20 requests may straddle a boundary, but one side of it holds at least 10 of
+        # them: a 429 comes unless each forwarded address counted as a client of its own.
         statuses = [
             httpx.get(
                 f"{base_url}/marketplace/v1/auth/nonce", headers={"X-Forwarded-For": f"203.0.113.{n}"}
             ).status_code
-            for n in range(10)
+            for n in range(20)
         ]
-        assert statuses == [200] * 9 + [429], statuses
+        assert 429 in statuses, statuses
+        assert set(statuses) <= {200, 429}, statuses
     finally:
         server.stop()
 
