@@ -7,8 +7,9 @@ from rest_framework import serializers
 from cerebro import conf
 from cerebro.api import js_timestamp
 from cerebro.fields import JsonObjectField
+from cerebro.json_text import compact_json
 from cerebro.models import Layer, Memory, Sensitivity
-from cerebro.services.memory import compact_json, memory_content
+from cerebro.services.memory import memory_content
 
 MAX_TTL_MINUTES = 10 * 365 * 24 * 60
 
