@@ -1,4 +1,3 @@
-# ruff: noqa: N815 (field names are the APIs' camelCase keys)
 """What every API shows of a user's sign-in identities (``GET .../identities`` in each API)."""
 
 from __future__ import annotations

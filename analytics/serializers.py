@@ -81,23 +81,31 @@ def _bounded_json(value: dict) -> dict:
 
 def _check_bounds(value: Any, depth: int) -> None:
     if isinstance(value, dict):
-        if depth > conf.MAX_OBJECT_DEPTH:
-            raise ValueError(f"objects may nest at most {conf.MAX_OBJECT_DEPTH} levels")
-        if len(value) > conf.MAX_OBJECT_KEYS:
-            raise ValueError(f"an object may hold at most {conf.MAX_OBJECT_KEYS} keys")
-        for key, item in value.items():
-            if len(key) > 100:
-                raise ValueError("keys may be at most 100 characters")
-            _check_bounds(item, depth + 1)
+        _check_object_bounds(value, depth)
     elif isinstance(value, list):
-        if depth > conf.MAX_OBJECT_DEPTH:
-            raise ValueError(f"objects may nest at most {conf.MAX_OBJECT_DEPTH} levels")
-        if len(value) > conf.MAX_LIST_ITEMS:
-            raise ValueError(f"a list may hold at most {conf.MAX_LIST_ITEMS} items")
-        for item in value:
-            _check_bounds(item, depth + 1)
+        _check_list_bounds(value, depth)
     elif isinstance(value, int) and not _INT64[0] <= value <= _INT64[1]:
         raise ValueError("integers must fit in 64 bits")
+
+
+def _check_object_bounds(value: dict, depth: int) -> None:
+    if depth > conf.MAX_OBJECT_DEPTH:
+        raise ValueError(f"objects may nest at most {conf.MAX_OBJECT_DEPTH} levels")
+    if len(value) > conf.MAX_OBJECT_KEYS:
+        raise ValueError(f"an object may hold at most {conf.MAX_OBJECT_KEYS} keys")
+    for key, item in value.items():
+        if len(key) > 100:
+            raise ValueError("keys may be at most 100 characters")
+        _check_bounds(item, depth + 1)
+
+
+def _check_list_bounds(value: list, depth: int) -> None:
+    if depth > conf.MAX_OBJECT_DEPTH:
+        raise ValueError(f"objects may nest at most {conf.MAX_OBJECT_DEPTH} levels")
+    if len(value) > conf.MAX_LIST_ITEMS:
+        raise ValueError(f"a list may hold at most {conf.MAX_LIST_ITEMS} items")
+    for item in value:
+        _check_bounds(item, depth + 1)
 
 
 SEMVER = r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$"

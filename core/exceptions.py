@@ -8,6 +8,7 @@ Nothing here ever puts a stack trace, SQL or exception text of an unexpected err
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -64,35 +65,39 @@ def _is_redis_outage(exc: BaseException) -> bool:
     return isinstance(exc, (BrokerUnreachable, RedisConnectionError, RedisTimeoutError))
 
 
+def _django_validation_error(exc: DjangoValidationError) -> DomainError:
+    return validation_error(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+
+
+# Known exceptions and their translation, first match wins (a subclass before its base class).
+_TRANSLATIONS: tuple[
+    tuple[type[BaseException] | tuple[type[BaseException], ...], Callable[[Any], DomainError]], ...
+] = (
+    (DomainError, lambda exc: exc),
+    (drf.ValidationError, lambda exc: validation_error(exc.detail)),
+    (DjangoValidationError, _django_validation_error),
+    (drf.ParseError, lambda exc: errors.BAD_REQUEST(str(exc.detail))),
+    ((drf.NotAuthenticated, drf.AuthenticationFailed), lambda exc: errors.UNAUTHORIZED(str(exc.detail))),
+    (drf.PermissionDenied, lambda exc: errors.FORBIDDEN(str(exc.detail))),
+    (DjangoPermissionDenied, lambda exc: errors.FORBIDDEN(errors.FORBIDDEN.message)),
+    ((drf.NotFound, Http404), lambda exc: errors.NOT_FOUND()),
+    (drf.MethodNotAllowed, lambda exc: errors.METHOD_NOT_ALLOWED(str(exc.detail))),
+    (drf.NotAcceptable, lambda exc: errors.NOT_ACCEPTABLE(str(exc.detail))),
+    (drf.UnsupportedMediaType, lambda exc: errors.UNSUPPORTED_MEDIA_TYPE(str(exc.detail))),
+    (drf.Throttled, lambda exc: errors.RATE_LIMITED(headers={"Retry-After": str(int(exc.wait or 1))})),
+    ((RequestDataTooBig, TooManyFieldsSent), lambda exc: errors.PAYLOAD_TOO_LARGE()),
+    (
+        (OperationalError, InterfaceError),
+        lambda exc: errors.SERVICE_UNAVAILABLE("The database is unavailable; try again shortly"),
+    ),
+)
+
+
 def to_domain_error(exc: BaseException) -> DomainError | None:
     """Translate a known exception into a DomainError; None for anything unexpected."""
-    if isinstance(exc, DomainError):
-        return exc
-    if isinstance(exc, drf.ValidationError):
-        return validation_error(exc.detail)
-    if isinstance(exc, DjangoValidationError):
-        return validation_error(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
-    if isinstance(exc, drf.ParseError):
-        return errors.BAD_REQUEST(str(exc.detail))
-    if isinstance(exc, (drf.NotAuthenticated, drf.AuthenticationFailed)):
-        return errors.UNAUTHORIZED(str(exc.detail))
-    if isinstance(exc, (drf.PermissionDenied, DjangoPermissionDenied)):
-        message = str(exc.detail) if isinstance(exc, drf.PermissionDenied) else errors.FORBIDDEN.message
-        return errors.FORBIDDEN(message)
-    if isinstance(exc, (drf.NotFound, Http404)):
-        return errors.NOT_FOUND()
-    if isinstance(exc, drf.MethodNotAllowed):
-        return errors.METHOD_NOT_ALLOWED(str(exc.detail))
-    if isinstance(exc, drf.NotAcceptable):
-        return errors.NOT_ACCEPTABLE(str(exc.detail))
-    if isinstance(exc, drf.UnsupportedMediaType):
-        return errors.UNSUPPORTED_MEDIA_TYPE(str(exc.detail))
-    if isinstance(exc, drf.Throttled):
-        return errors.RATE_LIMITED(headers={"Retry-After": str(int(exc.wait or 1))})
-    if isinstance(exc, (RequestDataTooBig, TooManyFieldsSent)):
-        return errors.PAYLOAD_TOO_LARGE()
-    if isinstance(exc, (OperationalError, InterfaceError)):
-        return errors.SERVICE_UNAVAILABLE("The database is unavailable; try again shortly")
+    for exception_types, translate in _TRANSLATIONS:
+        if isinstance(exc, exception_types):
+            return translate(exc)
     if _is_redis_outage(exc):
         return errors.SERVICE_UNAVAILABLE("The job queue or cache (Redis) is unavailable; try again shortly")
     if isinstance(exc, DatabaseError):

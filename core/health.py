@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync
+from celery import current_app
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
@@ -65,8 +66,9 @@ def check_cache() -> CheckResult:
 
 
 def check_broker() -> CheckResult:
-    from config.celery import app
-
+    # The project's Celery app (config/celery.py, loaded by config/__init__.py), found without core
+    # importing config: core sits below every other layer (docs/architecture.md, "Layers").
+    app = current_app
     if app.conf.task_always_eager:
         return CheckResult("broker", True, "in-process", 0.0)
 

@@ -1,4 +1,3 @@
-# ruff: noqa: N815 (field names are the APIs' camelCase keys)
 """The one pagination rule of every API: page style (``page``, ``limit``), offset style
 (``limit``, ``offset``) and cursor style (``limit`` with ``starting_after`` / ``ending_before``),
 with bounds that make an out-of-range number a 400.

@@ -42,7 +42,7 @@ class ChainDataField(JsonObjectField):
 
 
 class ObjectCreateInput(serializers.Serializer):
-    typeName = serializers.RegexField(NAME_PATTERN, max_length=100)  # noqa: N815
+    typeName = serializers.RegexField(NAME_PATTERN, max_length=100)
     data = ChainDataField()
 
 
@@ -70,7 +70,7 @@ def _operand_problem(operator: str, operand) -> str | None:
 
 
 class ObjectFilterInput(serializers.Serializer):
-    typeName = serializers.CharField(max_length=100, required=False)  # noqa: N815
+    typeName = serializers.CharField(max_length=100, required=False)
     status = serializers.CharField(max_length=100, required=False)
     data = JsonObjectField(
         required=False,
@@ -81,8 +81,8 @@ class ObjectFilterInput(serializers.Serializer):
             "and _, at most 64, not starting with a digit, without `__`."
         ),
     )
-    createdFrom = IsoMomentField(required=False)  # noqa: N815
-    createdTo = IsoMomentField(required=False, end_of_day=True)  # noqa: N815
+    createdFrom = IsoMomentField(required=False)
+    createdTo = IsoMomentField(required=False, end_of_day=True)
 
     def validate_data(self, value: dict) -> list[DataCondition]:
         conditions = []
@@ -114,7 +114,7 @@ class ObjectQueryInput(OffsetQuerySerializer):
 
 
 class TransactionInput(serializers.Serializer):
-    objectId = serializers.UUIDField()  # noqa: N815
+    objectId = serializers.UUIDField()
     action = serializers.RegexField(NAME_PATTERN, max_length=64)
     data = ChainDataField(required=False, default=dict)
     metadata = serializers.DictField(
@@ -127,14 +127,14 @@ class OperationInput(serializers.Serializer):
     """The minicontratos app's tool call: ``operationType`` is the action (lowercased), ``changes``
     its data."""
 
-    objectId = serializers.UUIDField()  # noqa: N815
-    operationType = serializers.ChoiceField(choices=["CREATE", "UPDATE", "DELETE"])  # noqa: N815
+    objectId = serializers.UUIDField()
+    operationType = serializers.ChoiceField(choices=["CREATE", "UPDATE", "DELETE"])
     changes = ChainDataField()
-    createdBy = serializers.UUIDField(required=False, help_text="Ignored: the author is the signed-in user")  # noqa: N815
+    createdBy = serializers.UUIDField(required=False, help_text="Ignored: the author is the signed-in user")
 
 
 class AggregatesQuery(serializers.Serializer):
-    typeName = serializers.CharField(max_length=100, required=False)  # noqa: N815
+    typeName = serializers.CharField(max_length=100, required=False)
     to = IsoMomentField(required=False, end_of_day=True)
 
     def get_fields(self):
@@ -156,34 +156,34 @@ class ObjectsListQuery(TransactionsPage):
 
 class LedgerObjectOutput(serializers.Serializer):
     id = serializers.UUIDField()
-    typeName = serializers.CharField(source="type_name")  # noqa: N815
+    typeName = serializers.CharField(source="type_name")
     data = serializers.JSONField()
     status = serializers.CharField()
-    createdAt = serializers.SerializerMethodField()  # noqa: N815
-    updatedAt = serializers.SerializerMethodField()  # noqa: N815
-    createdBy = serializers.CharField(source="owner_id")  # noqa: N815
-    headHash = serializers.CharField(source="head_hash")  # noqa: N815
-    transactionCount = serializers.IntegerField(source="head_sequence")  # noqa: N815
+    createdAt = serializers.SerializerMethodField()
+    updatedAt = serializers.SerializerMethodField()
+    createdBy = serializers.CharField(source="owner_id")
+    headHash = serializers.CharField(source="head_hash")
+    transactionCount = serializers.IntegerField(source="head_sequence")
 
-    def get_createdAt(self, obj: LedgerObject) -> str:  # noqa: N802
+    def get_createdAt(self, obj: LedgerObject) -> str:
         return js_timestamp(obj.created_at)
 
-    def get_updatedAt(self, obj: LedgerObject) -> str:  # noqa: N802
+    def get_updatedAt(self, obj: LedgerObject) -> str:
         return js_timestamp(obj.updated_at)
 
 
 class LedgerTransactionOutput(serializers.Serializer):
     id = serializers.UUIDField()
-    objectId = serializers.UUIDField(source="ledger_object_id")  # noqa: N815
+    objectId = serializers.UUIDField(source="ledger_object_id")
     sequence = serializers.IntegerField()
     action = serializers.CharField()
     data = serializers.JSONField()
-    createdAt = serializers.SerializerMethodField()  # noqa: N815
-    createdBy = serializers.CharField(source="created_by_id")  # noqa: N815
-    previousHash = serializers.CharField(source="previous_hash")  # noqa: N815
+    createdAt = serializers.SerializerMethodField()
+    createdBy = serializers.CharField(source="created_by_id")
+    previousHash = serializers.CharField(source="previous_hash")
     hash = serializers.CharField()
 
-    def get_createdAt(self, obj: LedgerTransaction) -> str:  # noqa: N802
+    def get_createdAt(self, obj: LedgerTransaction) -> str:
         return js_timestamp(obj.created_at)
 
 
@@ -194,7 +194,7 @@ class ObjectEnvelope(serializers.Serializer):
 class ObjectListOutput(serializers.Serializer):
     objects = LedgerObjectOutput(many=True)
     total = serializers.IntegerField()
-    hasMore = serializers.BooleanField()  # noqa: N815
+    hasMore = serializers.BooleanField()
 
 
 class TransactionEnvelope(serializers.Serializer):
@@ -204,14 +204,14 @@ class TransactionEnvelope(serializers.Serializer):
 class TransactionListOutput(serializers.Serializer):
     transactions = LedgerTransactionOutput(many=True)
     total = serializers.IntegerField()
-    hasMore = serializers.BooleanField()  # noqa: N815
+    hasMore = serializers.BooleanField()
 
 
 class AggregatesBody(serializers.Serializer):
-    totalObjects = serializers.IntegerField()  # noqa: N815
-    totalTransactions = serializers.IntegerField()  # noqa: N815
-    byType = serializers.DictField(child=serializers.IntegerField())  # noqa: N815
-    byStatus = serializers.DictField(child=serializers.IntegerField())  # noqa: N815
+    totalObjects = serializers.IntegerField()
+    totalTransactions = serializers.IntegerField()
+    byType = serializers.DictField(child=serializers.IntegerField())
+    byStatus = serializers.DictField(child=serializers.IntegerField())
 
 
 class AggregatesOutput(serializers.Serializer):
@@ -220,15 +220,15 @@ class AggregatesOutput(serializers.Serializer):
 
 class BrokenLinkOutput(serializers.Serializer):
     sequence = serializers.IntegerField()
-    transactionId = serializers.UUIDField(allow_null=True, source="transaction_id")  # noqa: N815
+    transactionId = serializers.UUIDField(allow_null=True, source="transaction_id")
     reason = serializers.ChoiceField(
         choices=["sequence_gap", "previous_hash_mismatch", "hash_mismatch", "head_mismatch", "state_mismatch"]
     )
 
 
 class VerifyOutput(serializers.Serializer):
-    objectId = serializers.UUIDField(source="object_id")  # noqa: N815
+    objectId = serializers.UUIDField(source="object_id")
     valid = serializers.BooleanField()
-    transactionCount = serializers.IntegerField(source="transaction_count")  # noqa: N815
-    headHash = serializers.CharField(source="head_hash")  # noqa: N815
-    firstBrokenLink = BrokenLinkOutput(source="broken", allow_null=True)  # noqa: N815
+    transactionCount = serializers.IntegerField(source="transaction_count")
+    headHash = serializers.CharField(source="head_hash")
+    firstBrokenLink = BrokenLinkOutput(source="broken", allow_null=True)

@@ -133,25 +133,21 @@ def _parse_address(line: str) -> str:
     return line
 
 
-def siwe_message_parse(text: str) -> SiweMessage:
-    """Parse an EIP-4361 message; ``INVALID_SIGNATURE`` when it does not follow the format exactly."""
-    lines = text.replace("\r\n", "\n").split("\n")
-    if len(lines) < 8:
-        raise _invalid("not a Sign-In with Ethereum (EIP-4361) message")
-    scheme, domain = _parse_header(lines[0])
-    host, port = _parse_authority(domain)
-    address = _parse_address(lines[1])
+def _parse_statement(lines: list[str]) -> tuple[str, int]:
+    """The optional statement after the address, and the index of the first field line."""
     if lines[2] != "":
         raise _invalid("an empty line must follow the address")
-    index, statement = 3, ""
-    if lines[3] != "":
-        if lines[3].split(": ", 1)[0] in _LABELS:
-            raise _invalid("an empty line must come before the fields")
-        statement, index = lines[3], 4
-        if len(lines) <= index or lines[index] != "":
-            raise _invalid("an empty line must follow the statement (one line)")
-    index += 1
+    if lines[3] == "":
+        return "", 4
+    if lines[3].split(": ", 1)[0] in _LABELS:
+        raise _invalid("an empty line must come before the fields")
+    if len(lines) <= 4 or lines[4] != "":
+        raise _invalid("an empty line must follow the statement (one line)")
+    return lines[3], 5
 
+
+def _parse_fields(lines: list[str], index: int) -> tuple[dict[str, str], int]:
+    """The labelled fields, each at most once and in the EIP's order; and the index after them."""
     values: dict[str, str] = {}
     position = 0
     for line in lines[index:]:
@@ -174,16 +170,24 @@ def siwe_message_parse(text: str) -> SiweMessage:
     for label, attribute, required in _FIELDS:
         if required and attribute not in values:
             raise _invalid(f"{label} is missing", field=label)
+    return values, index
 
+
+def _parse_resources(lines: list[str], index: int) -> list[str]:
+    """The optional ``Resources:`` list that ends the message."""
+    if index >= len(lines):
+        return []
+    if lines[index] != "Resources:":
+        raise _invalid("unexpected line", line=lines[index][:80])
     resources: list[str] = []
-    if index < len(lines):
-        if lines[index] != "Resources:":
-            raise _invalid("unexpected line", line=lines[index][:80])
-        for line in lines[index + 1 :]:
-            if not line.startswith("- ") or not line[2:]:
-                raise _invalid("a resource line must be '- <uri>'", line=line[:80])
-            resources.append(line[2:])
+    for line in lines[index + 1 :]:
+        if not line.startswith("- ") or not line[2:]:
+            raise _invalid("a resource line must be '- <uri>'", line=line[:80])
+        resources.append(line[2:])
+    return resources
 
+
+def _check_field_values(values: dict[str, str]) -> None:
     if values["version"] != "1":
         raise _invalid("Version must be 1")
     if not _NONCE.match(values["nonce"]):
@@ -196,6 +200,24 @@ def siwe_message_parse(text: str) -> SiweMessage:
         absolute = False
     if not absolute:
         raise _invalid("URI is not an absolute URI")
+
+
+def _optional_time(values: dict[str, str], attribute: str, label: str) -> datetime | None:
+    return _parse_time(values[attribute], label) if attribute in values else None
+
+
+def siwe_message_parse(text: str) -> SiweMessage:
+    """Parse an EIP-4361 message; ``INVALID_SIGNATURE`` when it does not follow the format exactly."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    if len(lines) < 8:
+        raise _invalid("not a Sign-In with Ethereum (EIP-4361) message")
+    scheme, domain = _parse_header(lines[0])
+    host, port = _parse_authority(domain)
+    address = _parse_address(lines[1])
+    statement, index = _parse_statement(lines)
+    values, index = _parse_fields(lines, index)
+    resources = _parse_resources(lines, index)
+    _check_field_values(values)
     return SiweMessage(
         domain=domain,
         host=host,
@@ -208,10 +230,8 @@ def siwe_message_parse(text: str) -> SiweMessage:
         chain_id=int(values["chain_id"]),
         nonce=values["nonce"],
         issued_at=_parse_time(values["issued_at"], "Issued At"),
-        expiration_time=_parse_time(values["expiration_time"], "Expiration Time")
-        if "expiration_time" in values
-        else None,
-        not_before=_parse_time(values["not_before"], "Not Before") if "not_before" in values else None,
+        expiration_time=_optional_time(values, "expiration_time", "Expiration Time"),
+        not_before=_optional_time(values, "not_before", "Not Before"),
         request_id=values.get("request_id", ""),
         resources=resources,
     )
@@ -248,6 +268,13 @@ def siwe_message_verify(*, wallet_address: str, message: str, signature: str, ma
         raise _invalid("the message was made for another domain", domain=parsed.domain)
     if parsed.chain_id not in settings.SIWE_CHAIN_IDS:
         raise _invalid("the message is for a chain this server does not accept", chainId=parsed.chain_id)
+    _check_time_window(parsed, max_age_seconds)
+    if _signer_of(message, signature).lower() != wallet_address.lower():
+        raise SIWE_MESSAGE_INVALID("The signature was not made by this wallet")
+    return parsed
+
+
+def _check_time_window(parsed: SiweMessage, max_age_seconds: int) -> None:
     now = timezone.now()
     if parsed.issued_at > now + timedelta(minutes=1):
         raise _invalid("the message is issued in the future")
@@ -257,6 +284,10 @@ def siwe_message_verify(*, wallet_address: str, message: str, signature: str, ma
         raise _invalid("the message has expired")
     if parsed.not_before is not None and parsed.not_before > now:
         raise _invalid("the message is not valid yet")
+
+
+def _signer_of(message: str, signature: str) -> str:
+    """The address that made the EIP-191 signature of ``message``."""
     # Imported here, not at the top: eth_account (eth_keyfile, py_ecc) is about a second of CPU, a
     # third of the whole application's import, paid at the first wallet sign-in instead of at every
     # process start (docs/BENCHMARKS.md, "First hour").
@@ -264,12 +295,9 @@ def siwe_message_verify(*, wallet_address: str, message: str, signature: str, ma
     from eth_account.messages import encode_defunct
 
     try:
-        recovered = Account.recover_message(encode_defunct(text=message), signature=signature)
+        return Account.recover_message(encode_defunct(text=message), signature=signature)
     except Exception:  # malformed hex, wrong length, bad v/r/s: all one answer
         raise SIWE_MESSAGE_INVALID("The signature cannot be read")
-    if recovered.lower() != wallet_address.lower():
-        raise SIWE_MESSAGE_INVALID("The signature was not made by this wallet")
-    return parsed
 
 
 def wallet_identity(message: SiweMessage) -> VerifiedIdentity:

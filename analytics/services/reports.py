@@ -59,6 +59,46 @@ def _add_label(labels: list, value: str) -> list:
     return [*labels, value]
 
 
+def _count_in_group(group: ErrorGroup, report: AnalyticsErrorReportRequest, *, new_user: bool) -> bool:
+    """Count the report in its group (totals, first and last seen, versions, platforms) and reopen a
+    resolved group on a newer version than it was resolved at; True when that is a regression."""
+    info = report.system_info
+    regression = group.status == ErrorGroupStatus.RESOLVED and is_newer(info.jeeves_version, group.resolved_in_version)
+    group.count += 1
+    group.users_affected += 1 if new_user else 0
+    group.first_seen = min(group.first_seen, report.timestamp)
+    group.last_seen = max(group.last_seen, report.timestamp)
+    group.versions = _add_label(group.versions, info.jeeves_version)
+    group.platforms = _add_label(group.platforms, info.platform)
+    if version_key(info.jeeves_version) > version_key(group.latest_version):
+        group.latest_version = info.jeeves_version
+    if regression:
+        group.status = ErrorGroupStatus.UNRESOLVED
+        group.is_regression = True
+        group.regressed_at = timezone.now()
+        ErrorReport.objects.filter(group=group).update(resolved=False)
+    group.save()
+    return regression
+
+
+def _report_counted(group: ErrorGroup, report: AnalyticsErrorReportRequest, *, created: bool, regression: bool) -> None:
+    """What follows a stored report: the daily rollup, the audit line of a regression, the alert."""
+    version = report.system_info.jeeves_version
+    counter = RollupCounter()
+    counter.add(report.timestamp.astimezone(UTC).date(), RollupKind.ERRORS, version)
+    rollup_apply(counter)
+    if regression:
+        audit_record(
+            actor_label=SYSTEM,
+            action="error_group.regression",
+            target=f"error_group:{group.pk}",
+            details={"version": version, "resolved_in_version": group.resolved_in_version},
+        )
+    if created or regression:
+        kind = ErrorGroupAlertKind.NEW if created else ErrorGroupAlertKind.REGRESSION
+        error_group_alert_record(group=group, kind=kind, version=version)
+
+
 def error_report_create(*, report: AnalyticsErrorReportRequest) -> ErrorOutcome:
     """Store a scrubbed error report and count it in its group.
 
@@ -83,23 +123,7 @@ def error_report_create(*, report: AnalyticsErrorReportRequest) -> ErrorOutcome:
         new_user = user_id is not None and (
             created or not ErrorReport.objects.filter(group=group, user_id=user_id).exists()
         )
-        regression = group.status == ErrorGroupStatus.RESOLVED and is_newer(
-            info.jeeves_version, group.resolved_in_version
-        )
-        group.count += 1
-        group.users_affected += 1 if new_user else 0
-        group.first_seen = min(group.first_seen, report.timestamp)
-        group.last_seen = max(group.last_seen, report.timestamp)
-        group.versions = _add_label(group.versions, info.jeeves_version)
-        group.platforms = _add_label(group.platforms, info.platform)
-        if version_key(info.jeeves_version) > version_key(group.latest_version):
-            group.latest_version = info.jeeves_version
-        if regression:
-            group.status = ErrorGroupStatus.UNRESOLVED
-            group.is_regression = True
-            group.regressed_at = timezone.now()
-            ErrorReport.objects.filter(group=group).update(resolved=False)
-        group.save()
+        regression = _count_in_group(group, report, new_user=new_user)
         stored = ErrorReport.objects.create(
             user_id=user_id,
             group=group,
@@ -115,19 +139,7 @@ def error_report_create(*, report: AnalyticsErrorReportRequest) -> ErrorOutcome:
             python_version=info.python_version,
             jeeves_version=info.jeeves_version,
         )
-        counter = RollupCounter()
-        counter.add(report.timestamp.astimezone(UTC).date(), RollupKind.ERRORS, info.jeeves_version)
-        rollup_apply(counter)
-        if regression:
-            audit_record(
-                actor_label=SYSTEM,
-                action="error_group.regression",
-                target=f"error_group:{group.pk}",
-                details={"version": info.jeeves_version, "resolved_in_version": group.resolved_in_version},
-            )
-        if created or regression:
-            kind = ErrorGroupAlertKind.NEW if created else ErrorGroupAlertKind.REGRESSION
-            error_group_alert_record(group=group, kind=kind, version=info.jeeves_version)
+        _report_counted(group, report, created=created, regression=regression)
     return ErrorOutcome(stored=True, report=stored, group=group)
 
 

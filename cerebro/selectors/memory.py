@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from cerebro import conf
@@ -23,12 +23,18 @@ from cerebro.retrieval import lexical, memory_sql
 from cerebro.retrieval import text as text_analysis
 from cerebro.retrieval import working_set as ranking
 from cerebro.retrieval.working_set import Candidate, PoolRow, PoolSummary
-from cerebro.services.memory import live
 
 MAX_QUERY_TERMS = 8
 
 # What the memory endpoints answer with: everything but the embedding and the search text.
 OUTPUT_FIELDS = memory_sql.OUTPUT_COLUMNS
+
+
+def live(queryset, now: datetime | None = None):
+    """Only memories that have not expired."""
+    now = now or timezone.now()
+    return queryset.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+
 
 # --- search -------------------------------------------------------------------------------------
 

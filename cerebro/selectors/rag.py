@@ -23,13 +23,14 @@ from django.utils import timezone
 
 from cerebro import conf
 from cerebro.errors import RETRIEVAL_UNAVAILABLE
+from cerebro.json_text import compact_json
 from cerebro.models import ENCRYPTED_SENSITIVITIES, KnowledgeChunk, Layer, Memory, Upload
 from cerebro.retrieval import cache as two_level_cache
 from cerebro.retrieval import lexical
 from cerebro.retrieval.breaker import CircuitBreaker
 from cerebro.retrieval.embedders import cosine, from_json, get_embedder
-from cerebro.services.files import download_path
-from cerebro.services.memory import compact_json, live
+from cerebro.selectors.files import download_path
+from cerebro.selectors.memory import live
 
 logger = logging.getLogger(__name__)
 

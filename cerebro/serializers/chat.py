@@ -23,7 +23,7 @@ class ChatMessageInput(serializers.Serializer):
 class ChatInput(serializers.Serializer):
     id = serializers.UUIDField(required=False, help_text="The chat's id (the client makes it); new when absent.")
     messages = ChatMessageInput(many=True, allow_empty=False, max_length=MAX_MESSAGES)
-    modelId = serializers.CharField(max_length=100, required=False, allow_blank=True)  # noqa: N815
+    modelId = serializers.CharField(max_length=100, required=False, allow_blank=True)
     visibility = serializers.ChoiceField(choices=Chat.Visibility.choices, required=False)
 
     def validate_messages(self, messages):
@@ -40,7 +40,7 @@ class UiTextPartInput(serializers.Serializer):
 class UiFilePartInput(serializers.Serializer):
     type = serializers.ChoiceField(choices=["file"])
     url = serializers.CharField(max_length=MAX_URL_LENGTH, help_text="The `url` POST /api/files/upload answered")
-    mediaType = serializers.CharField(max_length=100)  # noqa: N815
+    mediaType = serializers.CharField(max_length=100)
     name = serializers.CharField(max_length=255, required=False, help_text="The app's name for the file")
     filename = serializers.CharField(max_length=255, required=False, help_text="The AI SDK's name for the file")
 
@@ -87,17 +87,17 @@ class UiChatInput(serializers.Serializer):
 
     id = serializers.UUIDField(help_text="The chat's id (the client makes it); new on its first message.")
     message = UiMessageInput()
-    selectedChatModel = serializers.CharField(  # noqa: N815
+    selectedChatModel = serializers.CharField(
         max_length=100, help_text="The app's model choice, mapped by CEREBRO_CHAT_MODELS (else the default model)"
     )
-    selectedVisibilityType = serializers.ChoiceField(choices=Chat.Visibility.choices)  # noqa: N815
+    selectedVisibilityType = serializers.ChoiceField(choices=Chat.Visibility.choices)
 
 
 class ChatStreamDone(serializers.Serializer):
     """The `event: done` payload (each `event: message` carries `{"type": "text", "content": ...}`)."""
 
     usage = serializers.DictField(help_text="tokens, promptTokens, completionTokens, estimated")
-    chatId = serializers.UUIDField()  # noqa: N815
+    chatId = serializers.UUIDField()
     provider = serializers.CharField()
     model = serializers.CharField()
 
@@ -117,30 +117,30 @@ class HistoryCursorQuery(CursorQuerySerializer):
 class ChatOutput(serializers.Serializer):
     id = serializers.UUIDField()
     title = serializers.CharField()
-    createdAt = serializers.SerializerMethodField()  # noqa: N815
-    updatedAt = serializers.SerializerMethodField()  # noqa: N815
+    createdAt = serializers.SerializerMethodField()
+    updatedAt = serializers.SerializerMethodField()
     visibility = serializers.ChoiceField(choices=Chat.Visibility.choices)
-    userId = serializers.UUIDField(source="user_id")  # noqa: N815
+    userId = serializers.UUIDField(source="user_id")
 
-    def get_createdAt(self, chat) -> str:  # noqa: N802
+    def get_createdAt(self, chat) -> str:
         return js_timestamp(chat.created_at)
 
-    def get_updatedAt(self, chat) -> str:  # noqa: N802
+    def get_updatedAt(self, chat) -> str:
         return js_timestamp(chat.updated_at)
 
 
 class ChatSummaryOutput(ChatOutput):
-    messageCount = serializers.IntegerField(source="message_count")  # noqa: N815
+    messageCount = serializers.IntegerField(source="message_count")
 
 
 class HistoryOutput(serializers.Serializer):
     chats = ChatSummaryOutput(many=True)
     total = serializers.IntegerField()
-    hasMore = serializers.BooleanField()  # noqa: N815
+    hasMore = serializers.BooleanField()
 
 
 class HistoryDeleteOutput(serializers.Serializer):
-    deletedCount = serializers.IntegerField()  # noqa: N815
+    deletedCount = serializers.IntegerField()
 
 
 class ChatDeleteQuery(serializers.Serializer):
@@ -154,10 +154,10 @@ class FileUploadInput(serializers.Serializer):
 class FileUploadOutput(serializers.Serializer):
     url = serializers.URLField()
     pathname = serializers.CharField()
-    contentType = serializers.CharField()  # noqa: N815
+    contentType = serializers.CharField()
     size = serializers.IntegerField()
     id = serializers.UUIDField()
-    knowledgeStatus = serializers.CharField(help_text="none, pending, indexed or failed")  # noqa: N815
+    knowledgeStatus = serializers.CharField(help_text="none, pending, indexed or failed")
 
 
 class PingOutput(serializers.Serializer):

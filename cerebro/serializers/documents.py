@@ -12,19 +12,19 @@ MAX_DOCUMENT_CHARACTERS = 2_000_000
 
 
 class VoteQuery(serializers.Serializer):
-    chatId = serializers.UUIDField()  # noqa: N815
+    chatId = serializers.UUIDField()
 
 
 class VoteInput(serializers.Serializer):
-    chatId = serializers.UUIDField()  # noqa: N815
-    messageId = serializers.UUIDField()  # noqa: N815
+    chatId = serializers.UUIDField()
+    messageId = serializers.UUIDField()
     type = serializers.ChoiceField(choices=["up", "down"])
 
 
 class VoteOutput(serializers.Serializer):
-    chatId = serializers.UUIDField(source="chat_id")  # noqa: N815
-    messageId = serializers.UUIDField(source="message_id")  # noqa: N815
-    isUpvoted = serializers.BooleanField(source="is_upvoted")  # noqa: N815
+    chatId = serializers.UUIDField(source="chat_id")
+    messageId = serializers.UUIDField(source="message_id")
+    isUpvoted = serializers.BooleanField(source="is_upvoted")
 
 
 class DocumentQuery(serializers.Serializer):
@@ -47,33 +47,33 @@ class DocumentVersionOutput(serializers.Serializer):
     """One saved version; ``createdAt`` (whole milliseconds) names it in DELETE's ``timestamp``."""
 
     id = serializers.UUIDField(source="document_id")
-    createdAt = serializers.SerializerMethodField()  # noqa: N815
+    createdAt = serializers.SerializerMethodField()
     title = serializers.CharField()
     content = serializers.CharField()
     kind = serializers.ChoiceField(choices=DocumentVersion.Kind.choices)
-    userId = serializers.UUIDField(source="document.user_id")  # noqa: N815
+    userId = serializers.UUIDField(source="document.user_id")
 
-    def get_createdAt(self, version) -> str:  # noqa: N802
+    def get_createdAt(self, version) -> str:
         return js_timestamp(version.created_at)
 
 
 class SuggestionQuery(serializers.Serializer):
-    documentId = serializers.UUIDField()  # noqa: N815
+    documentId = serializers.UUIDField()
 
 
 class SuggestionOutput(serializers.Serializer):
     id = serializers.UUIDField()
-    documentId = serializers.UUIDField(source="version.document_id")  # noqa: N815
-    documentCreatedAt = serializers.SerializerMethodField()  # noqa: N815
-    originalText = serializers.CharField(source="original_text")  # noqa: N815
-    suggestedText = serializers.CharField(source="suggested_text")  # noqa: N815
+    documentId = serializers.UUIDField(source="version.document_id")
+    documentCreatedAt = serializers.SerializerMethodField()
+    originalText = serializers.CharField(source="original_text")
+    suggestedText = serializers.CharField(source="suggested_text")
     description = serializers.CharField()
-    isResolved = serializers.BooleanField(source="is_resolved")  # noqa: N815
-    userId = serializers.UUIDField(source="version.document.user_id")  # noqa: N815
-    createdAt = serializers.SerializerMethodField()  # noqa: N815
+    isResolved = serializers.BooleanField(source="is_resolved")
+    userId = serializers.UUIDField(source="version.document.user_id")
+    createdAt = serializers.SerializerMethodField()
 
-    def get_documentCreatedAt(self, suggestion) -> str:  # noqa: N802
+    def get_documentCreatedAt(self, suggestion) -> str:
         return js_timestamp(suggestion.version.created_at)
 
-    def get_createdAt(self, suggestion) -> str:  # noqa: N802
+    def get_createdAt(self, suggestion) -> str:
         return js_timestamp(suggestion.created_at)

@@ -7,8 +7,9 @@ from rest_framework import serializers
 from cerebro import conf
 from cerebro.api import js_timestamp
 from cerebro.fields import JsonObjectField
+from cerebro.json_text import compact_json
 from cerebro.models import Layer, Memory, Sensitivity
-from cerebro.services.memory import compact_json, memory_content
+from cerebro.services.memory import memory_content
 
 MAX_TTL_MINUTES = 10 * 365 * 24 * 60
 
@@ -36,9 +37,7 @@ class UpsertInput(serializers.Serializer):
     layer = serializers.ChoiceField(choices=Layer.choices, default=Layer.TEMPORARY)
     confidence = serializers.FloatField(min_value=0.0, max_value=1.0, default=0.5)
     sensitivity = serializers.ChoiceField(choices=Sensitivity.choices, default=Sensitivity.PUBLIC)
-    ttlMinutes = serializers.IntegerField(  # noqa: N815
-        min_value=1, max_value=MAX_TTL_MINUTES, required=False, allow_null=True
-    )
+    ttlMinutes = serializers.IntegerField(min_value=1, max_value=MAX_TTL_MINUTES, required=False, allow_null=True)
     tags = serializers.ListField(
         child=serializers.CharField(max_length=64), max_length=32, required=False, default=list
     )
@@ -48,7 +47,7 @@ class PromoteInput(serializers.Serializer):
     key = MemoryKeyField()
     force = serializers.BooleanField(default=False, help_text="Skip the promotion rules (admin role only).")
     merge = serializers.BooleanField(default=False, help_text="Deep-merge into the permanent memory `targetKey`.")
-    targetKey = MemoryKeyField(required=False)  # noqa: N815
+    targetKey = MemoryKeyField(required=False)
 
 
 class DeleteInput(serializers.Serializer):
@@ -65,22 +64,20 @@ class SearchInput(serializers.Serializer):
     query = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
     layer = serializers.ChoiceField(choices=Layer.choices, required=False)
     tags = serializers.ListField(child=serializers.CharField(max_length=64), max_length=32, required=False)
-    minConfidence = serializers.FloatField(min_value=0.0, max_value=1.0, required=False)  # noqa: N815
+    minConfidence = serializers.FloatField(min_value=0.0, max_value=1.0, required=False)
     limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
 
 
 class ContextInput(serializers.Serializer):
-    chatId = serializers.UUIDField(required=False, allow_null=True)  # noqa: N815
-    maxTokens = serializers.IntegerField(  # noqa: N815
-        min_value=1, max_value=conf.MAX_TOKEN_BUDGET, default=conf.TOKEN_BUDGET
-    )
+    chatId = serializers.UUIDField(required=False, allow_null=True)
+    maxTokens = serializers.IntegerField(min_value=1, max_value=conf.MAX_TOKEN_BUDGET, default=conf.TOKEN_BUDGET)
     explain = serializers.BooleanField(default=False, help_text="Also return each candidate's score parts.")
 
 
 class RagInput(serializers.Serializer):
     query = serializers.CharField(max_length=2000)
     hints = serializers.DictField(required=False, default=dict)
-    maxResults = serializers.IntegerField(min_value=1, max_value=20, default=5)  # noqa: N815
+    maxResults = serializers.IntegerField(min_value=1, max_value=20, default=5)
 
 
 # --- output -------------------------------------------------------------------------------------
@@ -94,20 +91,20 @@ class MemoryOutput(serializers.Serializer):
     confidence = serializers.FloatField()
     sensitivity = serializers.ChoiceField(choices=Sensitivity.choices)
     tags = serializers.ListField(child=serializers.CharField())
-    createdAt = serializers.SerializerMethodField()  # noqa: N815
-    updatedAt = serializers.SerializerMethodField()  # noqa: N815
-    expiresAt = serializers.SerializerMethodField()  # noqa: N815
+    createdAt = serializers.SerializerMethodField()
+    updatedAt = serializers.SerializerMethodField()
+    expiresAt = serializers.SerializerMethodField()
 
     def get_content(self, memory: Memory) -> dict:
         return memory_content(memory)
 
-    def get_createdAt(self, memory: Memory) -> str:  # noqa: N802
+    def get_createdAt(self, memory: Memory) -> str:
         return js_timestamp(memory.created_at)
 
-    def get_updatedAt(self, memory: Memory) -> str:  # noqa: N802
+    def get_updatedAt(self, memory: Memory) -> str:
         return js_timestamp(memory.updated_at)
 
-    def get_expiresAt(self, memory: Memory) -> str | None:  # noqa: N802
+    def get_expiresAt(self, memory: Memory) -> str | None:
         return js_timestamp(memory.expires_at)
 
 
@@ -151,10 +148,10 @@ class PromotedMemoryOutput(serializers.Serializer):
     key = serializers.CharField(source="memory.key")
     layer = serializers.ChoiceField(choices=Layer.choices, source="memory.layer")
     confidence = serializers.FloatField(source="memory.confidence")
-    promotedAt = serializers.SerializerMethodField()  # noqa: N815
-    mergedFrom = serializers.CharField(allow_null=True, source="merged_from")  # noqa: N815
+    promotedAt = serializers.SerializerMethodField()
+    mergedFrom = serializers.CharField(allow_null=True, source="merged_from")
 
-    def get_promotedAt(self, result) -> str:  # noqa: N802
+    def get_promotedAt(self, result) -> str:
         return js_timestamp(result.memory.promoted_at)
 
 
@@ -169,7 +166,7 @@ class DeleteOutput(serializers.Serializer):
 
 
 class SearchHitOutput(MemoryOutput):
-    relevanceScore = serializers.FloatField(min_value=0, max_value=1)  # noqa: N815
+    relevanceScore = serializers.FloatField(min_value=0, max_value=1)
 
 
 class SearchOutput(serializers.Serializer):
@@ -183,12 +180,12 @@ class ContextMemoryOutput(serializers.Serializer):
     content = serializers.SerializerMethodField()
     layer = serializers.ChoiceField(choices=Layer.choices)
     confidence = serializers.FloatField()
-    createdAt = serializers.SerializerMethodField()  # noqa: N815
+    createdAt = serializers.SerializerMethodField()
 
     def get_content(self, memory: Memory) -> dict:
         return memory_content(memory)
 
-    def get_createdAt(self, memory: Memory) -> str:  # noqa: N802
+    def get_createdAt(self, memory: Memory) -> str:
         return js_timestamp(memory.created_at)
 
 
@@ -213,10 +210,10 @@ class CandidateOutput(serializers.Serializer):
 
 class PoolOutput(serializers.Serializer):
     size = serializers.IntegerField(help_text="Memories scored: the union of the lists below")
-    perList = serializers.IntegerField(  # noqa: N815
+    perList = serializers.IntegerField(
         help_text="Length of each list: the most relevant, and per layer the most recent and the most confident"
     )
-    outsideBound = serializers.FloatField(  # noqa: N815
+    outsideBound = serializers.FloatField(
         allow_null=True, help_text="The best score a memory outside the pool could have (null: none is outside)"
     )
     exact = serializers.BooleanField(help_text="The candidates are those an unbounded ranking would pick")
@@ -231,18 +228,18 @@ def pool_json(pool) -> dict | None:
 
 class ExplainOutput(serializers.Serializer):
     weights = serializers.DictField(child=serializers.FloatField())
-    layerWeights = serializers.DictField(child=serializers.FloatField())  # noqa: N815
+    layerWeights = serializers.DictField(child=serializers.FloatField())
     tokenizer = serializers.CharField()
-    maxTokens = serializers.IntegerField()  # noqa: N815
-    conversationTerms = serializers.ListField(child=serializers.CharField())  # noqa: N815
-    excludedSensitive = serializers.IntegerField(help_text="secret/pii memories, never in a working set")  # noqa: N815
+    maxTokens = serializers.IntegerField()
+    conversationTerms = serializers.ListField(child=serializers.CharField())
+    excludedSensitive = serializers.IntegerField(help_text="secret/pii memories, never in a working set")
     pool = PoolOutput(allow_null=True)
     candidates = CandidateOutput(many=True)
 
 
 class ContextOutput(serializers.Serializer):
     memories = ContextMemoryOutput(many=True)
-    totalTokens = serializers.IntegerField()  # noqa: N815
+    totalTokens = serializers.IntegerField()
     count = serializers.IntegerField()
     explain = ExplainOutput(required=False)
 
@@ -266,13 +263,13 @@ class LatencyOutput(serializers.Serializer):
 
 
 class MetricsBody(serializers.Serializer):
-    cacheHitRatioL1 = serializers.FloatField(allow_null=True)  # noqa: N815
-    cacheHitRatioL2 = serializers.FloatField(allow_null=True)  # noqa: N815
-    avgLatencyMs = LatencyOutput()  # noqa: N815
-    totalMemories = serializers.DictField(child=serializers.IntegerField())  # noqa: N815
+    cacheHitRatioL1 = serializers.FloatField(allow_null=True)
+    cacheHitRatioL2 = serializers.FloatField(allow_null=True)
+    avgLatencyMs = LatencyOutput()
+    totalMemories = serializers.DictField(child=serializers.IntegerField())
     samples = serializers.IntegerField()
-    cacheLookups = serializers.DictField(child=serializers.IntegerField())  # noqa: N815
-    circuitBreaker = serializers.CharField()  # noqa: N815
+    cacheLookups = serializers.DictField(child=serializers.IntegerField())
+    circuitBreaker = serializers.CharField()
 
 
 class AlertOutput(serializers.Serializer):

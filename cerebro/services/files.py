@@ -9,11 +9,12 @@ import re
 from django.core.files.uploadedfile import UploadedFile as DjangoUploadedFile
 from django.db import transaction
 
-from accounts import products
-from accounts.tokens import download_link_issue
 from cerebro import conf
 from cerebro.errors import UNSUPPORTED_FILE
 from cerebro.models import Upload
+
+# Re-exported for cerebro/views/files.py, which names it here; the link is a read (selectors/files.py).
+from cerebro.selectors.files import download_path as download_path
 from core import errors, storage
 from core.jobs import job_enqueue
 
@@ -98,15 +99,3 @@ def file_upload(*, user, uploaded_file: DjangoUploadedFile) -> Upload:
             # Sent once committed; an unreachable broker leaves it pending for the jobs watchdog.
             job_enqueue(UPLOAD_INDEX_TASK, args=[str(upload.pk)])
     return upload
-
-
-def download_path(upload: Upload) -> str:
-    """A signed, expiring path that serves the upload's bytes (``CEREBRO_FILE_URL_SECONDS``)."""
-    token, _ = download_link_issue(
-        product=products.CEREBRO,
-        cid=upload.cid,
-        filename=upload.filename,
-        content_type=upload.content_type,
-        ttl_seconds=conf.FILE_URL_SECONDS,
-    )
-    return f"/cerebro/api/files/download/{token}"

@@ -20,25 +20,22 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from cerebro import conf
 from cerebro.errors import FORCE_NEEDS_ADMIN, KEY_IN_OTHER_LAYER, MEMORY_NOT_FOUND, PROMOTION_REFUSED
+from cerebro.json_text import compact_json
 from cerebro.models import Layer, Memory, Sensitivity
 from cerebro.retrieval import text as text_analysis
 from cerebro.retrieval.cache import bump_version, knowledge_scope
 from cerebro.retrieval.embedders import get_embedder
+from cerebro.selectors.memory import live
 from core import errors
 from core.crypto import decrypt_text, encrypt_text
 from core.llm.tokens import estimate_tokens
 
 # Stricter last: a merge keeps the stricter sensitivity of the two memories.
 SENSITIVITY_ORDER = [Sensitivity.PUBLIC, Sensitivity.CONFIDENTIAL, Sensitivity.PII, Sensitivity.SECRET]
-
-
-def compact_json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
 
 
 def render_memory(key: str, content: Any) -> str:
@@ -51,12 +48,6 @@ def memory_content(memory: Memory) -> Any:
     if memory.is_encrypted:
         return json.loads(decrypt_text(memory.content_encrypted)) if memory.content_encrypted else None
     return memory.content
-
-
-def live(queryset, now: datetime | None = None):
-    """Only memories that have not expired."""
-    now = now or timezone.now()
-    return queryset.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
 
 
 def expiry_for(layer: str, ttl_minutes: int | None, now: datetime) -> datetime | None:

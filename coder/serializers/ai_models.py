@@ -1,4 +1,3 @@
-# ruff: noqa: N815 (field names are the API's camelCase keys)
 from __future__ import annotations
 
 from rest_framework import serializers

@@ -1,4 +1,3 @@
-# ruff: noqa: N815 (field names are the API's camelCase keys)
 """The payloads of the events ``/coder/ws`` delivers (also documented in the OpenAPI schema)."""
 
 from rest_framework import serializers

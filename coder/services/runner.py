@@ -30,10 +30,10 @@ from celery.exceptions import SoftTimeLimitExceeded
 from coder import conf, events, git
 from coder.github import GitHubClient
 from coder.models import Task, TaskResult
-from coder.prompts import extract_diff, summary_of, task_messages
 from coder.services.context import RepositoryReadTimeoutError, repository_context
 from coder.services.credits import credits_for_tokens
 from coder.services.github import github_token_for, repository_remote_access
+from coder.services.prompts import extract_diff, summary_of, task_messages
 from coder.services.tasks import (
     ResultDraft,
     task_is_active,

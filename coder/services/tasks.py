@@ -62,6 +62,31 @@ def task_estimate_credits(*, ai_model: AIModel, title: str, description: str, pr
     return max(1, credits_for_tokens(ai_model=ai_model, tokens=tokens))
 
 
+def _active_repository_of(user: User, repository_id) -> Repository:
+    """The user's repository, still connected; 404 for one they do not own, 400 when disconnected."""
+    repository = Repository.objects.filter(pk=repository_id, user=user).first()
+    if repository is None:
+        raise errors.NOT_FOUND("Repository not found")
+    if not repository.is_active:
+        raise errors.VALIDATION(
+            "The repository is no longer connected", details={"repositoryId": ["Repository is not active"]}
+        )
+    return repository
+
+
+def _model_able_to(ai_model_id, *, task_type: str) -> AIModel:
+    """The active AI model, able to do ``task_type``; 400 otherwise."""
+    ai_model = AIModel.objects.filter(pk=ai_model_id).first()
+    if ai_model is None or not ai_model.is_active:
+        raise errors.VALIDATION("The AI model is not available", details={"aiModelId": ["AI model is not available"]})
+    if task_type not in (ai_model.capabilities or []):
+        raise errors.VALIDATION(
+            f"{ai_model.display_name} cannot do {task_type} tasks",
+            details={"type": [f"Model capabilities: {', '.join(ai_model.capabilities or []) or 'none'}"]},
+        )
+    return ai_model
+
+
 def task_create(
     *,
     user: User,
@@ -82,21 +107,8 @@ def task_create(
     its remote cannot be asked), and 402 ``INSUFFICIENT_CREDITS`` when the balance is short;
     nothing is written then. Concurrent creations never take the balance below zero.
     """
-    repository = Repository.objects.filter(pk=repository_id, user=user).first()
-    if repository is None:
-        raise errors.NOT_FOUND("Repository not found")
-    if not repository.is_active:
-        raise errors.VALIDATION(
-            "The repository is no longer connected", details={"repositoryId": ["Repository is not active"]}
-        )
-    ai_model = AIModel.objects.filter(pk=ai_model_id).first()
-    if ai_model is None or not ai_model.is_active:
-        raise errors.VALIDATION("The AI model is not available", details={"aiModelId": ["AI model is not available"]})
-    if type not in (ai_model.capabilities or []):
-        raise errors.VALIDATION(
-            f"{ai_model.display_name} cannot do {type} tasks",
-            details={"type": [f"Model capabilities: {', '.join(ai_model.capabilities or []) or 'none'}"]},
-        )
+    repository = _active_repository_of(user, repository_id)
+    ai_model = _model_able_to(ai_model_id, task_type=type)
     branch = branch or repository.default_branch
     target_branch = target_branch or branch
     _require_branches(repository, branch=branch, target_branch=target_branch)

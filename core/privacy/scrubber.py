@@ -181,21 +181,7 @@ def scrub_value(value: Any) -> Any:
     if kind is str:
         return scrub_text(value)
     if kind is dict:
-        scrubbed: dict = {}
-        for key, item in value.items():
-            if type(key) is str:
-                if item is not None and item is not True and item is not False and is_sensitive_key(key):
-                    scrubbed[scrub_text(key)] = "<redacted>"
-                    continue
-                key = scrub_text(key)
-            item_kind = type(item)
-            if item_kind is str:
-                scrubbed[key] = scrub_text(item)
-            elif item_kind in _SCALARS:
-                scrubbed[key] = item
-            else:
-                scrubbed[key] = scrub_value(item)
-        return scrubbed
+        return _scrub_dict(value)
     if kind is list or kind is tuple:
         return [scrub_value(item) for item in value]
     if isinstance(value, str):
@@ -203,6 +189,24 @@ def scrub_value(value: Any) -> Any:
     if isinstance(value, dict):
         return scrub_value(dict(value))
     return value
+
+
+def _scrub_dict(value: dict) -> dict:
+    scrubbed: dict = {}
+    for key, item in value.items():
+        if type(key) is str:
+            if item is not None and item is not True and item is not False and is_sensitive_key(key):
+                scrubbed[scrub_text(key)] = "<redacted>"
+                continue
+            key = scrub_text(key)
+        item_kind = type(item)
+        if item_kind is str:
+            scrubbed[key] = scrub_text(item)
+        elif item_kind in _SCALARS:
+            scrubbed[key] = item
+        else:
+            scrubbed[key] = scrub_value(item)
+    return scrubbed
 
 
 def explain_value(value: Any, path: str = "$") -> list[dict[str, Any]]:

@@ -1,4 +1,3 @@
-# ruff: noqa: N815 (field names are the API's camelCase keys)
 """The payloads of the events ``/marketplace/ws`` delivers (specs/marketplace.md, "WebSocket Events")."""
 
 from rest_framework import serializers

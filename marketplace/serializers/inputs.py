@@ -1,4 +1,3 @@
-# ruff: noqa: N815 (field names are the API's camelCase keys)
 """Input validation of the marketplace's requests (shape and ranges; rules live in the services)."""
 
 from __future__ import annotations

@@ -1,4 +1,3 @@
-# ruff: noqa: N815, N802 (field and method names are the API's camelCase keys)
 """Output shapes of the spec's data models (User, Dataset, Model, GenerationJob, Purchase).
 
 List views hand the serializer a context built once for the whole page (``DatasetAccess``), so a

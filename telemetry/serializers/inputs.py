@@ -89,15 +89,15 @@ class FixSerializer(serializers.Serializer):
 class LearningSerializer(serializers.Serializer):
     """One learning (documentation of what ``LearningsField`` accepts)."""
 
-    errorSignature = serializers.RegexField(r"^[0-9a-f]{64}$")  # noqa: N815
-    fixSignature = serializers.RegexField(  # noqa: N815
+    errorSignature = serializers.RegexField(r"^[0-9a-f]{64}$")
+    fixSignature = serializers.RegexField(
         r"^[0-9a-f]{64}$", help_text="With a fix: the SHA-256 of its canonical form (docs/telemetry.md)."
     )
     success = serializers.BooleanField()
-    durationMs = serializers.FloatField(  # noqa: N815
+    durationMs = serializers.FloatField(
         min_value=0, max_value=MAX_INT, required=False, allow_null=True, help_text="Rounded to a whole number."
     )
-    projectSize = serializers.FloatField(  # noqa: N815
+    projectSize = serializers.FloatField(
         min_value=0, max_value=MAX_INT, required=False, allow_null=True, help_text="Rounded to a whole number."
     )
     framework = serializers.CharField(
@@ -277,13 +277,11 @@ class LearningsField(serializers.Field):
 
 
 class LearningUploadSerializer(serializers.Serializer):
-    userId = serializers.CharField(  # noqa: N815
-        required=False, max_length=64, help_text="Optional; must equal X-User-Id when sent."
-    )
-    sessionId = serializers.RegexField(SESSION_ID_PATTERN, help_text="1 to 64 of A-Z a-z 0-9 . _ : -")  # noqa: N815
+    userId = serializers.CharField(required=False, max_length=64, help_text="Optional; must equal X-User-Id when sent.")
+    sessionId = serializers.RegexField(SESSION_ID_PATTERN, help_text="1 to 64 of A-Z a-z 0-9 . _ : -")
     learnings = LearningsField()
 
-    def validate_userId(self, value: str) -> str:  # noqa: N802
+    def validate_userId(self, value: str) -> str:
         if value != self.context["user_id"]:
             raise telemetry_errors.USER_ID_MISMATCH(details={"userId": [telemetry_errors.USER_ID_MISMATCH.message]})
         return value

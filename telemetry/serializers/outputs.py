@@ -13,9 +13,9 @@ from rest_framework import serializers
 
 
 class KeyResponseSerializer(serializers.Serializer):
-    apiKey = serializers.CharField(help_text="Shown once; only its hash is stored.")  # noqa: N815
+    apiKey = serializers.CharField(help_text="Shown once; only its hash is stored.")
     tier = serializers.ChoiceField(choices=["free", "pro", "team"])
-    rateLimit = serializers.IntegerField(help_text="Requests a minute.")  # noqa: N815
+    rateLimit = serializers.IntegerField(help_text="Requests a minute.")
 
 
 class KeyConfirmResponseSerializer(serializers.Serializer):
@@ -34,11 +34,11 @@ class RefusedLearningSerializer(serializers.Serializer):
 
 class LearningUploadResponseSerializer(serializers.Serializer):
     success = serializers.BooleanField()
-    newPatterns = serializers.IntegerField(help_text="Error/fix pairs first seen in this upload.")  # noqa: N815
-    improvedAccuracy = serializers.CharField(  # noqa: N815
+    newPatterns = serializers.IntegerField(help_text="Error/fix pairs first seen in this upload.")
+    improvedAccuracy = serializers.CharField(
         help_text="Change of the success rate of the known pairs this upload touched, in percentage points."
     )
-    modelVersion = serializers.CharField(help_text="The pattern-set version (v<major>.<minor>.<patch>).")  # noqa: N815
+    modelVersion = serializers.CharField(help_text="The pattern-set version (v<major>.<minor>.<patch>).")
     refused = RefusedLearningSerializer(
         many=True, help_text="The learnings not stored, by their index in the batch; the others were."
     )
@@ -57,17 +57,17 @@ class PatternFixSerializer(serializers.Serializer):
 
 
 class PatternSerializer(serializers.Serializer):
-    errorSignature = serializers.CharField()  # noqa: N815
-    fixSignature = serializers.CharField()  # noqa: N815
-    successRate = serializers.FloatField()  # noqa: N815
-    usageCount = serializers.IntegerField()  # noqa: N815
+    errorSignature = serializers.CharField()
+    fixSignature = serializers.CharField()
+    successRate = serializers.FloatField()
+    usageCount = serializers.IntegerField()
     framework = serializers.CharField(allow_null=True)
     fix = PatternFixSerializer(required=False, help_text="Absent when the pair has no fix text.")
 
 
 class WithdrawnPatternSerializer(serializers.Serializer):
-    errorSignature = serializers.CharField()  # noqa: N815
-    fixSignature = serializers.CharField()  # noqa: N815
+    errorSignature = serializers.CharField()
+    fixSignature = serializers.CharField()
 
 
 class PatternListSerializer(serializers.Serializer):
@@ -123,9 +123,9 @@ def withdrawn_as_json(rows: list[tuple[str, str]]) -> list[dict]:
 
 
 class UserStatsSerializer(serializers.Serializer):
-    userId = serializers.CharField(source="user_id")  # noqa: N815
-    contributedPatterns = serializers.IntegerField(source="contributed_patterns")  # noqa: N815
-    helpedUsers = serializers.IntegerField(source="helped_users")  # noqa: N815
+    userId = serializers.CharField(source="user_id")
+    contributedPatterns = serializers.IntegerField(source="contributed_patterns")
+    helpedUsers = serializers.IntegerField(source="helped_users")
     rank = serializers.CharField(help_text='"top-N%", N one of 1, 5, 10, 25, 50, 100.')
     joined = serializers.DateTimeField()
 

@@ -29,7 +29,7 @@ def user_with_key_and_session(user):
 def test_staff_see_every_accounts_list(staff_client, user_with_key_and_session, changelist):
     response = staff_client.get(reverse(f"admin:{changelist}_changelist"))
 
-    assert response.status_code == 200
+    assert response.status_code == 200, response.content
     assert user_with_key_and_session.username.encode() in response.content
 
 
@@ -39,7 +39,7 @@ def test_non_staff_are_sent_to_the_login_page(client, user, changelist):
 
     response = client.get(reverse(f"admin:{changelist}_changelist"))
 
-    assert response.status_code == 302
+    assert response.status_code == 302, response.content
     assert "/admin/login/" in response["Location"]
 
 

@@ -82,14 +82,14 @@ def test_revoked_or_unknown_api_key_is_401(user):
     issued = services.api_key_create(user=user, product="probe", key_prefix="pk_")
     services.api_key_revoke(api_key=issued.api_key)
 
-    assert Client().get("/coder/__whoami", HTTP_X_API_KEY=issued.raw_key).status_code == 401
-    assert Client().get("/coder/__whoami", HTTP_X_API_KEY="pk_unknown").status_code == 401
+    assert (r := Client().get("/coder/__whoami", HTTP_X_API_KEY=issued.raw_key)).status_code == 401, r.content
+    assert (r := Client().get("/coder/__whoami", HTTP_X_API_KEY="pk_unknown")).status_code == 401, r.content
 
 
 def test_key_of_another_product_is_refused(user):
     issued = services.api_key_create(user=user, product="telemetry", key_prefix="ngb_live_")
 
-    assert Client().get("/coder/__whoami", HTTP_X_API_KEY=issued.raw_key).status_code == 401
+    assert (r := Client().get("/coder/__whoami", HTTP_X_API_KEY=issued.raw_key)).status_code == 401, r.content
 
 
 def test_session_cookie_signs_in_for_reads(user):
@@ -121,4 +121,4 @@ def test_cookie_of_a_revoked_session_is_401(user):
     client = Client()
     client.cookies["probe_session"] = issued.session_key
 
-    assert client.get("/coder/__whoami").status_code == 401
+    assert (r := client.get("/coder/__whoami")).status_code == 401, r.content

@@ -41,14 +41,14 @@ def test_the_bearer_check_reads_the_session_and_its_user_in_one_query(client, co
 def test_a_token_whose_session_belongs_to_another_user_is_refused(client, coder_session, other_user):
     AuthSession.objects.filter(pk=coder_session.session.pk).update(user=other_user)
 
-    assert client.get(PROTECTED, **bearer(coder_session.tokens.access)).status_code == 401
+    assert (r := client.get(PROTECTED, **bearer(coder_session.tokens.access))).status_code == 401, r.content
 
 
 def test_refresh_rotates_both_tokens(client, coder_session):
     rotated = services.auth_session_refresh(raw_refresh_token=coder_session.tokens.refresh, product="coder")
 
     assert rotated.refresh != coder_session.tokens.refresh
-    assert client.get(PROTECTED, **bearer(rotated.access)).status_code == 200
+    assert (r := client.get(PROTECTED, **bearer(rotated.access))).status_code == 200, r.content
 
 
 def test_reusing_a_rotated_refresh_token_revokes_the_session(client, coder_session):
@@ -62,7 +62,7 @@ def test_reusing_a_rotated_refresh_token_revokes_the_session(client, coder_sessi
     # Then it is refused and every token of the session stops working
     assert raised.value.status == 401
     assert AuthSession.objects.get(pk=coder_session.session.pk).revoked_reason == "refresh_token_reuse"
-    assert client.get(PROTECTED, **bearer(rotated.access)).status_code == 401
+    assert (r := client.get(PROTECTED, **bearer(rotated.access))).status_code == 401, r.content
     with pytest.raises(DomainError):
         services.auth_session_refresh(raw_refresh_token=rotated.refresh, product="coder")
 
@@ -79,7 +79,7 @@ def test_after_logout_access_and_refresh_tokens_get_401(client, coder_session):
 
 
 def test_refresh_token_is_not_an_access_token(client, coder_session):
-    assert client.get(PROTECTED, **bearer(coder_session.tokens.refresh)).status_code == 401
+    assert (r := client.get(PROTECTED, **bearer(coder_session.tokens.refresh))).status_code == 401, r.content
 
 
 def _forge(claims: dict, key: str = "", algorithm: str = "HS256") -> str:
@@ -115,7 +115,7 @@ def test_disabled_user_is_refused(client, user, coder_session):
     user.is_active = False
     user.save()
 
-    assert client.get(PROTECTED, **bearer(coder_session.tokens.access)).status_code == 401
+    assert (r := client.get(PROTECTED, **bearer(coder_session.tokens.access))).status_code == 401, r.content
 
 
 def test_concurrent_refreshes_of_one_token_let_one_win(coder_session):

@@ -62,7 +62,7 @@ def test_a_domain_with_user_information_is_refused(wallet, domain):
 
 @pytest.mark.parametrize("domain", ["localhost:abc", "localhost:", "local host", "[::1"])
 def test_a_domain_that_is_not_an_authority_is_refused(wallet, domain):
-    assert login(wallet, message_lines(wallet.address, domain=domain)).status_code == 401
+    assert (r := login(wallet, message_lines(wallet.address, domain=domain))).status_code == 401, r.content
 
 
 def test_the_chain_must_be_one_the_server_accepts(wallet, settings):

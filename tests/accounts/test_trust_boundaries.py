@@ -98,7 +98,9 @@ def test_a_marketplace_access_token_is_refused_by_cerebro_and_coder(method, path
 def test_cerebro_accepts_only_its_own_bearer_tokens(user, product):
     client = APIClient()
 
-    assert client.get("/cerebro/api/history", **bearer_for(user, "cerebro")).status_code == 200
+    assert (response := client.get("/cerebro/api/history", **bearer_for(user, "cerebro"))).status_code == 200, (
+        response.content
+    )
     r = client.get("/cerebro/api/history", **bearer_for(user, product))
     assert r.status_code == 401, r.json()
     assert r.json()["error"] == "authentication_error"
@@ -125,7 +127,7 @@ def test_a_marketplace_download_link_is_refused_by_cerebros_download_path(client
         product="marketplace", cid=stored_file.cid, filename="d.csv", content_type="text/csv", ttl_seconds=60
     )
 
-    assert client.get(f"{MARKETPLACE}/files/{token}").status_code == 200
+    assert (response := client.get(f"{MARKETPLACE}/files/{token}")).status_code == 200, response.content
     r = client.get(f"/cerebro/api/files/download/{token}")
     assert r.status_code == 404, r.json()
 
@@ -135,7 +137,7 @@ def test_a_cerebro_download_link_is_refused_by_the_marketplace(client, stored_fi
         product="cerebro", cid=stored_file.cid, filename="d.csv", content_type="text/csv", ttl_seconds=60
     )
 
-    assert client.get(f"/cerebro/api/files/download/{token}").status_code == 200
+    assert (response := client.get(f"/cerebro/api/files/download/{token}")).status_code == 200, response.content
     r = client.get(f"{MARKETPLACE}/files/{token}")
     assert r.status_code == 403, r.json()
 
@@ -145,8 +147,8 @@ def test_a_download_link_that_names_no_product_is_refused_everywhere(client, sto
     payload = {"c": stored_file.cid, "n": "d.csv", "t": "text/csv", "e": int(time.time()) + 60}
     token = signing.dumps(payload, salt=storage.DOWNLOAD_TOKEN_SALT, compress=True)
 
-    assert client.get(f"/cerebro/api/files/download/{token}").status_code == 404
-    assert client.get(f"{MARKETPLACE}/files/{token}").status_code == 403
+    assert (r := client.get(f"/cerebro/api/files/download/{token}")).status_code == 404, r.content
+    assert (r := client.get(f"{MARKETPLACE}/files/{token}")).status_code == 403, r.content
 
 
 # --- Identities link only on verified addresses ------------------------------------------------------------
@@ -166,7 +168,7 @@ def test_an_address_typed_into_a_profile_never_takes_over_its_owners_sign_ins():
     cerebro.cookies["authjs.session-token"] = cerebro_session_cookie(
         {"sub": "mc-victim", "email": "victim@example.com", "email_verified": True}
     )
-    assert cerebro.get("/cerebro/api/history").status_code == 200
+    assert (response := cerebro.get("/cerebro/api/history")).status_code == 200, response.content
 
     # then neither sign-in reaches the attacker's account, and both are the victim's one account
     victim_id = victim_in_coder["user"]["id"]

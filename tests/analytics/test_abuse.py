@@ -89,5 +89,5 @@ def test_wrong_method_is_405_in_the_envelope(client):
 def test_unknown_path_is_404_in_the_envelope(client):
     response = client.get(f"{BASE}/nothing/here")
 
-    assert response.status_code == 404
+    assert response.status_code == 404, response.json()
     assert response.json()["status"] == "error"

@@ -72,7 +72,7 @@ def test_every_page_refuses_a_user_who_is_not_staff(client, user, review_data, n
 
     response = client.get(reverse(name))
 
-    assert response.status_code == 302
+    assert response.status_code == 302, response.content
     assert "/admin/login/" in response["Location"]
 
 
@@ -81,7 +81,7 @@ def test_every_page_refuses_a_user_who_is_not_staff(client, user, review_data, n
 def test_every_page_refuses_anonymous_visitors(client, review_data, name):
     response = client.get(reverse(name))
 
-    assert response.status_code == 302
+    assert response.status_code == 302, response.content
     assert "/admin/login/" in response["Location"]
 
 
@@ -141,7 +141,7 @@ def test_bulk_resolve_and_reopen_actions(staff_client, staff_user):
 
     response = staff_client.post(url, {"action": "resolve_selected", "_selected_action": ids})
 
-    assert response.status_code == 302
+    assert response.status_code == 302, response.content
     assert ErrorGroup.objects.filter(status=ErrorGroupStatus.RESOLVED).count() == 2
     assert ErrorGroup.objects.get(pk=groups[0].pk).resolved_by == staff_user
 
@@ -195,7 +195,7 @@ def test_feedback_change_form_moves_status_and_saves_the_note(staff_client):
 
     response = staff_client.post(url, {"status": "triaged", "staff_note": "duplicate of #12"})
 
-    assert response.status_code == 302
+    assert response.status_code == 302, response.content
     item.refresh_from_db()
     assert (item.status, item.staff_note) == ("triaged", "duplicate of #12")
 
@@ -207,7 +207,7 @@ def test_feedback_change_form_refuses_a_move_the_workflow_forbids(staff_client):
 
     response = staff_client.post(url, {"status": "done", "staff_note": ""})
 
-    assert response.status_code == 200
+    assert response.status_code == 200, response.content
     assert "cannot move from new to done" in response.content.decode()
     item.refresh_from_db()
     assert item.status == FeedbackStatus.NEW
@@ -235,7 +235,7 @@ def test_feedback_filters_and_search(staff_client):
 def test_only_superusers_may_delete(staff_client, review_data):
     response = staff_client.get(reverse("admin:analytics_usageevent_delete", args=[1]))
 
-    assert response.status_code == 403
+    assert response.status_code == 403, response.content
 
 
 @pytest.mark.django_db
@@ -258,7 +258,7 @@ def test_changelists_take_a_fixed_number_of_queries(client, admins_user, django_
     with django_assert_max_num_queries(12):
         response = client.get(reverse(name))
 
-    assert response.status_code == 200
+    assert response.status_code == 200, response.content
 
 
 @pytest.mark.django_db
@@ -280,7 +280,7 @@ def test_dashboard_draws_inline_svg_charts_without_any_cdn(staff_client):
 def test_dashboard_ignores_an_unknown_period(staff_client):
     response = staff_client.get(reverse("admin:analytics_dashboard_changelist"), {"days": "forever"})
 
-    assert response.status_code == 200
+    assert response.status_code == 200, response.content
     assert response.context["days"] == 30
 
 
@@ -288,7 +288,7 @@ def test_dashboard_ignores_an_unknown_period(staff_client):
 def test_admin_scrub_page_shows_hits_and_is_audited(staff_client, staff_user):
     response = staff_client.post(reverse("admin:analytics_dashboard_scrub"), {"payload": "mail bob@example.com"})
 
-    assert response.status_code == 200
+    assert response.status_code == 200, response.content
     content = response.content.decode()
     assert "&lt;email&gt;" in content and "email" in content
     assert AuditLogEntry.objects.get(action="scrub.dry_run").actor == staff_user

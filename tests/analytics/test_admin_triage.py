@@ -54,7 +54,7 @@ def group_rising(db):
 def test_group_list_shows_what_a_triager_decides_on_in_compact_cells(staff_client, group_rising):
     response = staff_client.get(GROUPS)
 
-    assert response.status_code == 200
+    assert response.status_code == 200, response.content
     assert response.context["cl"].list_display[1:] == [
         "summary",
         "state",
@@ -162,7 +162,7 @@ def test_the_link_lists_the_reports_of_that_group_only(staff_client, group_risin
 
     response = staff_client.get(REPORTS, {"group": group_rising.pk})
 
-    assert response.status_code == 200
+    assert response.status_code == 200, response.content
     assert listed_ids(response) == set(group_rising.reports.values_list("pk", flat=True))
     assert other.pk not in listed_ids(response)
     assert f"#{group_rising.pk} TimeoutError" in response.content.decode()  # the filter is named, and clearable
@@ -215,16 +215,20 @@ def test_triage_buttons_need_the_change_permission(client, group_rising):
     response = client.post(reverse("admin:analytics_errorgroup_resolve", args=[group_rising.pk]))
 
     assert "Resolve</button>" not in page
-    assert response.status_code == 403
+    assert response.status_code == 403, response.content
     group_rising.refresh_from_db()
     assert group_rising.status == ErrorGroupStatus.UNRESOLVED
 
 
 @pytest.mark.django_db
 def test_triage_urls_take_posts_only_and_known_groups(staff_client, group_rising):
-    assert staff_client.get(reverse("admin:analytics_errorgroup_resolve", args=[group_rising.pk])).status_code == 405
-    assert staff_client.post(reverse("admin:analytics_errorgroup_resolve", args=[999999])).status_code == 404
-    assert staff_client.post("/admin/analytics/errorgroup/abc/resolve/").status_code == 404
+    assert (
+        r := staff_client.get(reverse("admin:analytics_errorgroup_resolve", args=[group_rising.pk]))
+    ).status_code == 405, r.content
+    assert (r := staff_client.post(reverse("admin:analytics_errorgroup_resolve", args=[999999]))).status_code == 404, (
+        r.content
+    )
+    assert (r := staff_client.post("/admin/analytics/errorgroup/abc/resolve/")).status_code == 404, r.content
 
 
 @pytest.mark.django_db
@@ -268,7 +272,7 @@ def test_report_date_range_narrows_the_list(staff_client):
 
     def listed(**query) -> set:
         response = staff_client.get(REPORTS, query)
-        assert response.status_code == 200
+        assert response.status_code == 200, response.content
         return listed_ids(response)
 
     assert listed(timestamp__from="2024-05-02") == {may_2.pk, may_3.pk}
@@ -300,7 +304,7 @@ def test_a_bad_day_is_refused_without_an_error(staff_client, value):
 def test_extreme_days_do_not_break_the_list(staff_client):
     response = staff_client.get(REPORTS, {"timestamp__from": "0001-01-01", "timestamp__to": "9999-12-31"})
 
-    assert response.status_code == 200
+    assert response.status_code == 200, response.content
 
 
 @pytest.mark.django_db
@@ -368,14 +372,14 @@ def reports_to_search(db):
 def test_report_search_finds_by_words_of_the_message_and_type(staff_client, reports_to_search, query, expected):
     response = staff_client.get(REPORTS, {"q": query})
 
-    assert response.status_code == 200
+    assert response.status_code == 200, response.content
     assert listed_ids(response) == {reports_to_search[name].pk for name in expected}
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("query", ["'", '"', "a & b | !c", "(((", "-", "\\", "%", "_"])
 def test_report_search_takes_any_text(staff_client, reports_to_search, query):
-    assert staff_client.get(REPORTS, {"q": query}).status_code == 200
+    assert (r := staff_client.get(REPORTS, {"q": query})).status_code == 200, r.content
 
 
 # --- messages that say what happened ----------------------------------------------------------------------
@@ -443,7 +447,7 @@ def test_group_page_of_a_reported_error_renders_with_its_chart(staff_client):
 
     page = staff_client.get(group_page(response.json()["group_id"]))
 
-    assert page.status_code == 200
+    assert page.status_code == 200, page.content
     assert "<title>reports " in page.content.decode()
 
 
@@ -461,7 +465,7 @@ def test_group_page_of_a_reported_error_renders_with_its_chart(staff_client):
 def test_postgres_searches_reports_with_its_text_search(staff_client, reports_to_search, query, expected):
     response = staff_client.get(REPORTS, {"q": query})
 
-    assert response.status_code == 200
+    assert response.status_code == 200, response.content
     assert listed_ids(response) == {reports_to_search[name].pk for name in expected}
 
 

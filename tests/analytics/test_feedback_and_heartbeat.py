@@ -31,7 +31,9 @@ def test_feedback_is_stored_new_and_scrubbed(client, install_registered):
 @pytest.mark.django_db
 @pytest.mark.parametrize("feedback_type", ["bug", "feature_request", "general"])
 def test_feedback_accepts_each_type(client, feedback_type):
-    assert post(client, "/feedback/submit", feedback_payload(feedback_type=feedback_type)).status_code == 201
+    assert (r := post(client, "/feedback/submit", feedback_payload(feedback_type=feedback_type))).status_code == 201, (
+        r.content
+    )
 
 
 @pytest.mark.django_db

@@ -59,8 +59,8 @@ def assert_untouched(client) -> None:
 def install_with_feedback(db, client) -> str:
     """A registered install with an event and private feedback text; its secret."""
     secret = register(client)
-    assert post(client, "/usage/track", track_payload()).status_code == 200
-    assert post(client, "/feedback/submit", feedback_payload(message=PRIVATE_TEXT)).status_code == 201
+    assert (r := post(client, "/usage/track", track_payload())).status_code == 200, r.content
+    assert (r := post(client, "/feedback/submit", feedback_payload(message=PRIVATE_TEXT))).status_code == 201, r.content
     return secret
 
 
@@ -106,14 +106,14 @@ def test_a_second_registration_of_a_taken_user_id_hands_out_nothing_and_changes_
         True,
     )
     # And the first install's secret still works
-    assert rights_request(client, "export", secret).status_code == 200
+    assert (r := rights_request(client, "export", secret)).status_code == 200, r.content
 
 
 @pytest.mark.django_db
 def test_registering_an_id_known_from_events_does_not_claim_its_data(client):
     # Given events and feedback from an install that never registered here
-    assert post(client, "/usage/track", track_payload()).status_code == 200
-    assert post(client, "/feedback/submit", feedback_payload(message=PRIVATE_TEXT)).status_code == 201
+    assert (r := post(client, "/usage/track", track_payload())).status_code == 200, r.content
+    assert (r := post(client, "/feedback/submit", feedback_payload(message=PRIVATE_TEXT))).status_code == 201, r.content
 
     # When someone registers its user_id
     response = post(client, "/users/register", register_payload())
@@ -165,7 +165,11 @@ def test_unknown_ids_and_installs_without_a_secret_answer_exactly_like_a_wrong_s
     unknown = client.get(f"{BASE}/users/cccccccccccccccc/data", **proof("ais_wrong"))
 
     # Then the answers cannot tell them apart (no oracle of which ids exist)
-    assert wrong.status_code == legacy.status_code == unknown.status_code == 401
+    assert wrong.status_code == legacy.status_code == unknown.status_code == 401, (
+        wrong.json(),
+        legacy.json(),
+        unknown.json(),
+    )
     assert wrong.json() == legacy.json() == unknown.json()
 
 
@@ -184,7 +188,7 @@ def test_the_anonymous_fallback_id_can_neither_register_nor_be_asked_for(client)
     assert response.status_code == 201, response.json()
     assert response.json() == {"status": "ok", "user_id": "anonymous", "registered": False, "install_secret": None}
     assert not AnalyticsUser.objects.exists()
-    assert client.get(f"{BASE}/users/anonymous/data").status_code == 400
+    assert (r := client.get(f"{BASE}/users/anonymous/data")).status_code == 400, r.content
 
 
 # --- the staff path (installs without a secret) --------------------------------------------------------
@@ -213,14 +217,14 @@ def run_action(client, action: str, *user_ids: str):
 @pytest.mark.django_db
 def test_staff_export_the_data_of_an_install_without_a_secret(client, staff_user, legacy_install):
     # Given the install cannot prove itself through the API
-    assert client.get(f"{BASE}/users/{USER_ID}/data").status_code == 401
+    assert (r := client.get(f"{BASE}/users/{USER_ID}/data")).status_code == 401, r.content
     sign_in(client, staff_user)
 
     # When staff (having checked who asks) export its data from the admin
     response = run_action(client, "export_data", USER_ID)
 
     # Then they get the same document as the API, and the audit log names them
-    assert response.status_code == 200
+    assert response.status_code == 200, response.content
     assert response["Content-Disposition"].startswith("attachment;")
     document = json.loads(response.content)
     assert document["user_id"] == USER_ID and document["feedback"][0]["message"] == PRIVATE_TEXT
@@ -234,7 +238,7 @@ def test_staff_opt_an_install_out(client, staff_user, legacy_install):
 
     response = run_action(client, "opt_out", USER_ID)
 
-    assert response.status_code == 302
+    assert response.status_code == 302, response.content
     assert not AnalyticsUser.objects.get(pk=USER_ID).analytics_enabled
     assert AuditLogEntry.objects.get(action="subject.privacy").actor == staff_user
 
@@ -246,7 +250,7 @@ def test_superusers_anonymize_or_delete_an_install(client, superuser, legacy_ins
 
     response = run_action(client, action, USER_ID)
 
-    assert response.status_code == 302
+    assert response.status_code == 302, response.content
     assert not AnalyticsUser.objects.filter(pk=USER_ID).exists()
     assert Feedback.objects.filter(user__isnull=True).count() == (1 if mode == "anonymize" else 0)
     assert AuditLogEntry.objects.get(action=f"subject.{mode}").actor == superuser
@@ -269,13 +273,13 @@ def test_the_installs_page_shows_which_installs_have_a_secret(client, staff_user
 
     without = client.get(reverse("admin:analytics_analyticsuser_changelist"), {"install_secret": "no"})
 
-    assert without.status_code == 200
+    assert without.status_code == 200, without.content
     assert USER_ID in without.content.decode() and "aaaaaaaaaaaaaaaa" not in without.content.decode()
 
 
 @pytest.mark.django_db
 def test_error_reports_of_the_install_are_exported_by_staff_too(client, staff_user, legacy_install):
-    assert post(client, "/errors/report", error_payload()).status_code == 201
+    assert (r := post(client, "/errors/report", error_payload())).status_code == 201, r.content
     sign_in(client, staff_user)
 
     document = json.loads(run_action(client, "export_data", USER_ID).content)

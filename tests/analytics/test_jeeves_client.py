@@ -320,8 +320,8 @@ def test_a_null_stack_trace_stays_null(client):
     secret = post(client, "/users/register", machine.register()).json()["install_secret"]
 
     # When it reports the error, and one with an empty trace
-    assert post(client, "/errors/report", machine.error(stack_trace=None)).status_code == 201
-    assert post(client, "/errors/report", machine.error(stack_trace="")).status_code == 201
+    assert (r := post(client, "/errors/report", machine.error(stack_trace=None))).status_code == 201, r.content
+    assert (r := post(client, "/errors/report", machine.error(stack_trace=""))).status_code == 201, r.content
 
     # Then the first keeps no trace and the second an empty one, in the rows and in the export
     assert list(ErrorReport.objects.order_by("id").values_list("stack_trace", flat=True)) == [None, ""]

@@ -56,13 +56,15 @@ def test_register_normalises_platform_names(client):
     payload = register_payload()
     payload["system_info"]["platform"] = "Darwin"
 
-    assert post(client, "/users/register", payload).status_code == 201
+    assert (r := post(client, "/users/register", payload)).status_code == 201, r.content
     assert AnalyticsUser.objects.get(pk=USER_ID).platform == "macOS"
 
 
 @pytest.mark.django_db
 def test_register_lowercases_the_user_id(client):
-    assert post(client, "/users/register", register_payload(user_id=USER_ID.upper())).status_code == 201
+    assert (r := post(client, "/users/register", register_payload(user_id=USER_ID.upper()))).status_code == 201, (
+        r.content
+    )
     assert AnalyticsUser.objects.filter(pk=USER_ID).exists()
 
 

@@ -46,13 +46,13 @@ def install_with_data(db, client):
     Its install secret is the fixture's value."""
     secret = register(client)
     for _ in range(3):
-        assert post(client, "/usage/track", track_payload()).status_code == 200
+        assert (r := post(client, "/usage/track", track_payload())).status_code == 200, r.content
     for _ in range(2):
-        assert post(client, "/errors/report", error_payload()).status_code == 201
-    assert post(client, "/feedback/submit", feedback_payload()).status_code == 201
-    assert post(client, "/users/heartbeat", heartbeat_payload()).status_code == 200
+        assert (r := post(client, "/errors/report", error_payload())).status_code == 201, r.content
+    assert (r := post(client, "/feedback/submit", feedback_payload())).status_code == 201, r.content
+    assert (r := post(client, "/users/heartbeat", heartbeat_payload())).status_code == 200, r.content
     # Someone else shares the error group
-    assert post(client, "/errors/report", error_payload(user_id=OTHER)).status_code == 201
+    assert (r := post(client, "/errors/report", error_payload(user_id=OTHER))).status_code == 201, r.content
     return secret
 
 
@@ -84,7 +84,7 @@ def test_opting_out_stops_storing_anything(client, install_secret):
 def test_registering_opted_out_is_honoured(client):
     payload = register_payload()
     payload["privacy_consent"]["analytics_enabled"] = False
-    assert post(client, "/users/register", payload).status_code == 201
+    assert (r := post(client, "/users/register", payload)).status_code == 201, r.content
 
     post(client, "/usage/track", track_payload())
 
@@ -109,7 +109,7 @@ def test_opting_back_in_stores_again(client):
 @pytest.mark.django_db
 @pytest.mark.parametrize("body", [{}, {"analytics_enabled": "no"}, {"analytics_enabled": False, "email": "x"}])
 def test_privacy_rejects_invalid_bodies(client, install_secret, body):
-    assert put(client, f"/users/{USER_ID}/privacy", body, install_secret).status_code == 400
+    assert (r := put(client, f"/users/{USER_ID}/privacy", body, install_secret)).status_code == 400, r.content
 
 
 @pytest.mark.django_db
@@ -141,8 +141,8 @@ def test_export_returns_everything_stored_for_the_install(client, install_with_d
 
 @pytest.mark.django_db
 def test_export_with_a_malformed_user_id_is_400(client):
-    assert client.get(f"{BASE}/users/not-a-hash/data").status_code == 400
-    assert client.get(f"{BASE}/users/anonymous/data").status_code == 400
+    assert (r := client.get(f"{BASE}/users/not-a-hash/data")).status_code == 400, r.content
+    assert (r := client.get(f"{BASE}/users/anonymous/data")).status_code == 400, r.content
 
 
 @pytest.mark.django_db
@@ -151,7 +151,9 @@ def test_export_has_a_bounded_number_of_queries(client, install_with_data, djang
         post(client, "/usage/track", track_payload())
 
     with django_assert_max_num_queries(10):
-        assert client.get(f"{BASE}/users/{USER_ID}/data", **proof(install_with_data)).status_code == 200
+        assert (r := client.get(f"{BASE}/users/{USER_ID}/data", **proof(install_with_data))).status_code == 200, (
+            r.content
+        )
 
 
 # --- delete and anonymize ----------------------------------------------------------------------------
@@ -174,7 +176,7 @@ def test_delete_removes_every_row_of_the_install_and_answers_the_counts(client, 
     group = ErrorGroup.objects.get()
     assert (group.count, group.users_affected) == (1, 1)
     # The secret went with the install
-    assert client.get(f"{BASE}/users/{USER_ID}/data", **proof(install_with_data)).status_code == 401
+    assert (r := client.get(f"{BASE}/users/{USER_ID}/data", **proof(install_with_data))).status_code == 401, r.content
 
 
 @pytest.mark.django_db

@@ -177,7 +177,7 @@ def test_batch_failing_in_the_database_stores_nothing(client, monkeypatch):
     response = post(client, "/usage/batch", {"events": [track_payload() for _ in range(5)]})
 
     # Then the request fails and nothing of it stays
-    assert response.status_code == 500
+    assert response.status_code == 500, response.content
     assert not UsageEvent.objects.exists()
     assert not AnalyticsUser.objects.exists()
 

@@ -8,8 +8,10 @@ import pytest
 
 from accounts.identity.nextauth import encode_session_token
 from cerebro import metrics
+from cerebro.models import Memory
 from cerebro.retrieval import cache as two_level_cache
 from cerebro.retrieval import memory_sql
+from tests.cerebro.factories import MemoryFactory
 from tests.cerebro.live_server import asgi_server  # noqa: F401  (a fixture for the SSE tests)
 
 NEXTAUTH_SECRET = "test-nextauth-secret-0123456789abcdef"
@@ -38,6 +40,17 @@ def nextauth_cookie(claims: dict, *, secret: str = NEXTAUTH_SECRET) -> str:
 def api_product() -> str:
     """``client_of``, ``signed_in`` and ``staff_signed_in`` (tests/conftest.py) sign in to cerebro."""
     return "cerebro"
+
+
+@pytest.fixture
+def remember(user):
+    """Store a memory of ``user`` as the upsert endpoint would (``MemoryFactory``): the setup of a
+    test whose subject is reading memories."""
+
+    def write(key: str, content: dict, **fields) -> Memory:
+        return MemoryFactory(user=user, key=key, content=content, **fields)
+
+    return write
 
 
 @pytest.fixture

@@ -64,7 +64,7 @@ def test_a_deployment_may_declare_its_apps_addresses_verified(client, settings):
     person = UserFactory(email="ana@example.com", email_verified_at=timezone.now())
     client.cookies["next-auth.session-token"] = nextauth_cookie({"sub": "oauth-9", "email": "ana@example.com"})
 
-    assert client.get(HISTORY).status_code == 200
+    assert (r := client.get(HISTORY)).status_code == 200, r.content
     assert Identity.objects.get(provider="nextauth", subject="oauth-9").user == person
 
 
@@ -176,7 +176,7 @@ def test_cookie_writes_from_a_foreign_origin_are_refused(client):
 
 
 def test_a_bearer_token_works_too(signed_in):
-    assert signed_in.get(HISTORY).status_code == 200
+    assert (r := signed_in.get(HISTORY)).status_code == 200, r.content
 
 
 @pytest.fixture
@@ -186,7 +186,7 @@ def session_issued(user):
 
 def test_a_bearer_token_of_a_revoked_session_is_refused_at_once(client, session_issued):
     client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {session_issued.tokens.access}"
-    assert client.get(HISTORY).status_code == 200
+    assert (response := client.get(HISTORY)).status_code == 200, response.content
 
     account_services.auth_session_revoke(session=session_issued.session)
     r = client.get(HISTORY)

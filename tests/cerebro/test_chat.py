@@ -139,8 +139,8 @@ def test_errors_before_the_stream_are_json_in_the_envelope(client, user):
     assert malformed.status_code == 400 and malformed.json()["error"] == "bad_request"
     assert invalid.status_code == 400 and invalid.json()["error"] == "validation_error"
     assert "messages" in invalid.json()["details"]
-    assert not_last_user.status_code == 400
-    assert wrong_method.status_code == 405
+    assert not_last_user.status_code == 400, not_last_user.content
+    assert wrong_method.status_code == 405, wrong_method.content
 
 
 @pytest.mark.django_db
@@ -201,5 +201,5 @@ def test_history_lists_the_users_chats_with_paging(signed_in, user, other_user, 
 
 @pytest.mark.django_db
 def test_history_validates_limit(signed_in):
-    assert signed_in.get(HISTORY, {"limit": 101}).status_code == 400
-    assert signed_in.get(HISTORY, {"offset": -1}).status_code == 400
+    assert (r := signed_in.get(HISTORY, {"limit": 101})).status_code == 400, r.content
+    assert (r := signed_in.get(HISTORY, {"offset": -1})).status_code == 400, r.content

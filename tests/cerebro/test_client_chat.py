@@ -74,7 +74,7 @@ def test_the_apps_body_is_answered_with_the_ui_message_stream(signed_in, user, l
 
     r = signed_in.post(CHAT, app_body(chat_id, text("Why is the sky blue?"), message_id=message_id), format="json")
 
-    assert r.status_code == 200
+    assert r.status_code == 200, r
     assert r["Content-Type"].startswith("text/event-stream")
     assert r["X-Vercel-AI-UI-Message-Stream"] == "v1"
     assert r["X-RateLimit-Limit"] == "30"
@@ -138,7 +138,7 @@ def test_an_uploaded_image_reaches_the_model_inline(signed_in, uploaded, llm_end
 
     r = signed_in.post(CHAT, app_body(uuid.uuid4(), file_part, text("What is in this picture?")), format="json")
 
-    assert r.status_code == 200
+    assert r.status_code == 200, r.content
     b"".join(r)
     question = llm_endpoint_configured.requests[-1].json["messages"][-1]
     assert question == {
@@ -269,7 +269,7 @@ def test_errors_follow_the_shape_of_the_request(client, user):
     spec = client.post(CHAT, {"messages": [{"role": "user", "content": "hi"}]}, content_type="application/json")
 
     # Then the app's request reads the app's code, the spec's request exactly the spec's envelope
-    assert app.status_code == 401 and spec.status_code == 401
+    assert app.status_code == spec.status_code == 401, (app.content, spec.content)
     assert app.json()["code"] == "unauthorized:chat" and app.json()["error"] == "authentication_error"
     assert set(spec.json()) == {"error", "message"} and spec.json()["error"] == "authentication_error"
 
@@ -331,7 +331,7 @@ def test_the_answer_streams_when_the_resumable_store_is_down(signed_in, llm_endp
     r = signed_in.post(CHAT, app_body(uuid.uuid4(), text("hi")), format="json")
 
     # Then the answer streams and is stored all the same (it only cannot be resumed)
-    assert r.status_code == 200
+    assert r.status_code == 200, r
     assert streamed_text(chunks_of(r)) == "Still here."
     assert ChatMessage.objects.get(role="assistant").complete is True
 
@@ -442,6 +442,6 @@ def test_the_app_chats_with_its_own_session_cookie(client, llm_endpoint_configur
     history = client.get("/cerebro/api/history", {"limit": 20})
 
     # Then it reads the answer in the UI message stream, and finds the chat in its history
-    assert r.status_code == 200
+    assert r.status_code == 200, r
     assert streamed_text(chunks_of(r)) == "Hi Ada."
     assert [chat["id"] for chat in history.json()["chats"]] == [str(chat_id)]

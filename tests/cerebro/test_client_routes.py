@@ -131,7 +131,7 @@ def test_ada_can_invoke_chat_generation(ada_client, llm_endpoint_configured):
 
     r = ada_client.post(CHAT, chat_body(str(uuid.uuid4())), format="json")
 
-    assert r.status_code == 200
+    assert r.status_code == 200, r
     lines = [line for line in b"".join(r).decode().split("\n") if line]
     first, *rest = lines
     assert json.loads(first.removeprefix("data: "))["type"] == "start"
@@ -244,7 +244,7 @@ def test_babbage_cannot_resume_a_private_chat_generation_that_belongs_to_ada(asg
 
     first, second, _, _ = _post_and_resume(asgi_server, ada, babbage, body)
 
-    assert first.status_code == 200
+    assert first.status_code == 200, first
     assert second.status_code == 403, second.text
     assert second.json()["code"] == "forbidden:chat"
 

@@ -57,7 +57,7 @@ def test_the_signed_url_serves_the_bytes_and_a_forged_one_is_404(signed_in, clie
     fetched = client.get(body["url"].removeprefix("http://testserver"))
     forged = client.get("/cerebro/api/files/download/not-a-token")
 
-    assert fetched.status_code == 200
+    assert fetched.status_code == 200, fetched
     assert b"".join(fetched.streaming_content) == PNG_BYTES
     assert fetched["Content-Type"] == "image/png"
     assert forged.status_code == 404, forged.json()
@@ -121,7 +121,7 @@ def test_an_unreadable_pdf_is_marked_failed(signed_in, settings):
 
 
 def test_uploads_need_authentication(client):
-    assert client.post(UPLOAD, {}).status_code == 401
+    assert (r := client.post(UPLOAD, {})).status_code == 401, r.content
 
 
 def test_chunks_overlap_and_cover_the_whole_text():

@@ -19,17 +19,21 @@ CONTEXT = "/cerebro/api/memory/context"
 
 
 @pytest.fixture
-def memories_written(upsert):
-    upsert("user:123:preference:theme", {"theme": "dark"}, layer="temporary", confidence=0.9, tags=["preference", "ui"])
-    upsert(
+def memories_written(remember):
+    remember(
+        "user:123:preference:theme", {"theme": "dark"}, layer="temporary", confidence=0.9, tags=["preference", "ui"]
+    )
+    remember(
         "user:123:preference:language",
         {"language": "Portuguese"},
         layer="permanent",
         confidence=0.95,
         tags=["preference"],
     )
-    upsert("project:deadline", {"note": "contract deadline is Friday"}, layer="context", confidence=0.6, tags=["work"])
-    upsert("hobby", {"likes": "cycling and hiking in the mountains"}, layer="temporary", confidence=0.4)
+    remember(
+        "project:deadline", {"note": "contract deadline is Friday"}, layer="context", confidence=0.6, tags=["work"]
+    )
+    remember("hobby", {"likes": "cycling and hiking in the mountains"}, layer="temporary", confidence=0.4)
 
 
 def test_search_ranks_by_relevance_in_zero_to_one(signed_in, memories_written):
@@ -99,15 +103,15 @@ def test_context_returns_the_working_set_in_the_spec_shape(signed_in, memories_w
     assert body["totalTokens"] == expected_tokens
 
 
-def test_the_token_count_is_the_documented_estimate(upsert):
-    upsert("k", {"a": "hello world"})
+def test_the_token_count_is_the_documented_estimate(remember):
+    remember("k", {"a": "hello world"})
 
     assert Memory.objects.get(key="k").token_count == estimate_tokens('k: {"a":"hello world"}')
 
 
-def test_context_stays_within_max_tokens_and_explains_what_was_cut(signed_in, upsert, chat_about_contracts):
-    upsert("contract:big", {"text": "contract " * 200}, layer="context", confidence=1.0)
-    upsert("contract:small", {"text": "contract deadline"}, layer="context", confidence=0.9)
+def test_context_stays_within_max_tokens_and_explains_what_was_cut(signed_in, remember, chat_about_contracts):
+    remember("contract:big", {"text": "contract " * 200}, layer="context", confidence=1.0)
+    remember("contract:small", {"text": "contract deadline"}, layer="context", confidence=0.9)
     big = Memory.objects.get(key="contract:big")
     budget = big.token_count - 1
 
@@ -127,10 +131,10 @@ def test_context_stays_within_max_tokens_and_explains_what_was_cut(signed_in, up
     assert "contract" in " ".join(body["explain"]["conversationTerms"])
 
 
-def test_context_prefers_relevant_then_recent_memories(signed_in, upsert, chat_about_contracts):
-    upsert("stale", {"note": "contract deadline"}, layer="temporary", confidence=0.8)
-    upsert("fresh", {"note": "contract deadline"}, layer="temporary", confidence=0.8)
-    upsert("unrelated", {"note": "pizza toppings"}, layer="temporary", confidence=0.8)
+def test_context_prefers_relevant_then_recent_memories(signed_in, remember, chat_about_contracts):
+    remember("stale", {"note": "contract deadline"}, layer="temporary", confidence=0.8)
+    remember("fresh", {"note": "contract deadline"}, layer="temporary", confidence=0.8)
+    remember("unrelated", {"note": "pizza toppings"}, layer="temporary", confidence=0.8)
     Memory.objects.filter(key="stale").update(updated_at=timezone.now() - timedelta(days=3))
 
     r = signed_in.post(CONTEXT, {"chatId": str(chat_about_contracts.pk), "explain": True}, format="json")
@@ -139,10 +143,10 @@ def test_context_prefers_relevant_then_recent_memories(signed_in, upsert, chat_a
     assert keys == ["fresh", "stale", "unrelated"]
 
 
-def test_secret_and_pii_memories_never_enter_a_working_set(signed_in, upsert, chat_about_contracts):
-    upsert("contract:pin", {"pin": "4321 contract deadline"}, layer="context", sensitivity="secret", confidence=1.0)
-    upsert("contract:passport", {"passport": "X123"}, layer="context", sensitivity="pii", confidence=1.0)
-    upsert("contract:public", {"note": "contract deadline"}, layer="context")
+def test_secret_and_pii_memories_never_enter_a_working_set(signed_in, remember, chat_about_contracts):
+    remember("contract:pin", {"pin": "4321 contract deadline"}, layer="context", sensitivity="secret", confidence=1.0)
+    remember("contract:passport", {"passport": "X123"}, layer="context", sensitivity="pii", confidence=1.0)
+    remember("contract:public", {"note": "contract deadline"}, layer="context")
 
     r = signed_in.post(CONTEXT, {"chatId": str(chat_about_contracts.pk), "explain": True}, format="json")
 
@@ -166,10 +170,10 @@ def test_context_validates_max_tokens(signed_in):
 
 
 def test_context_and_search_run_a_fixed_number_of_queries(
-    signed_in, upsert, chat_about_contracts, django_assert_max_num_queries
+    signed_in, remember, chat_about_contracts, django_assert_max_num_queries
 ):
     for n in range(30):
-        upsert(f"note:{n}", {"text": f"contract clause {n}"})
+        remember(f"note:{n}", {"text": f"contract clause {n}"})
     # PostgreSQL: the session with its user, then one statement for search; for context, the
     # conversation's lexemes and the ranking (the lexeme statistics are read once per process every
     # CEREBRO_LEXEME_STATISTICS_SECONDS, here beforehand). SQLite adds the chat's messages and the
@@ -195,17 +199,17 @@ def small_pool(monkeypatch):
 
 
 @pytest.fixture
-def many_recent_confident_memories(upsert):
+def many_recent_confident_memories(remember):
     """Twelve fresh, confident memories per layer, none about contracts."""
     for layer in ("context", "temporary", "permanent"):
         for n in range(12):
-            upsert(f"{layer}:pizza:{n}", {"note": f"pizza topping number {n}"}, layer=layer, confidence=0.9)
+            remember(f"{layer}:pizza:{n}", {"note": f"pizza topping number {n}"}, layer=layer, confidence=0.9)
 
 
 def test_a_relevant_memory_outside_the_recency_and_confidence_lists_is_still_found(
-    signed_in, upsert, small_pool, many_recent_confident_memories, chat_about_contracts
+    signed_in, remember, small_pool, many_recent_confident_memories, chat_about_contracts
 ):
-    upsert("old:deadline", {"note": "the contract deadline is the 30th; sign it before"}, confidence=0.3)
+    remember("old:deadline", {"note": "the contract deadline is the 30th; sign it before"}, confidence=0.3)
     Memory.objects.filter(key="old:deadline").update(updated_at=timezone.now() - timedelta(days=30))
 
     r = signed_in.post(CONTEXT, {"chatId": str(chat_about_contracts.pk), "explain": True}, format="json")
@@ -227,12 +231,12 @@ def test_the_pool_says_when_nothing_was_left_out(signed_in, memories_written, ch
 
 
 def test_when_the_pool_says_exact_the_candidates_are_those_of_an_unbounded_ranking(
-    signed_in, upsert, monkeypatch, chat_about_contracts
+    signed_in, remember, monkeypatch, chat_about_contracts
 ):
     randomness = random.Random(8)
     for n in range(40):
         word = randomness.choice(["contract", "deadline", "sign", *(f"topic{n}" for n in range(9))])
-        upsert(
+        remember(
             f"note:{n}",
             {"note": word},
             layer=randomness.choice(["context", "temporary", "permanent"]),
@@ -260,7 +264,7 @@ def test_when_the_pool_says_exact_the_candidates_are_those_of_an_unbounded_ranki
     assert checked and uncertain  # short lists leave the outcome open, longer ones settle it
 
 
-def test_the_fast_list_shapes_match_the_documented_serializers(upsert):
+def test_the_fast_list_shapes_match_the_documented_serializers(remember):
     from cerebro.serializers.memory import (
         ContextMemoryOutput,
         MemoryOutput,
@@ -268,7 +272,7 @@ def test_the_fast_list_shapes_match_the_documented_serializers(upsert):
         memory_json,
     )
 
-    upsert("k", {"a": 1}, tags=["t"], sensitivity="secret")
+    remember("k", {"a": 1}, tags=["t"], sensitivity="secret")
     memory = Memory.objects.get(key="k")
 
     assert memory_json(memory) == dict(MemoryOutput(memory).data)
@@ -285,12 +289,12 @@ def _analyze_memories() -> None:
         memory_sql.forget_lexeme_shares()
 
 
-def test_the_conversation_is_matched_on_its_most_informative_terms(signed_in, user, upsert, monkeypatch):
+def test_the_conversation_is_matched_on_its_most_informative_terms(signed_in, user, remember, monkeypatch):
     # Every memory holds "meeting", one holds "invoice": the chat says "meeting" twice, but
     # "invoice" is the word that tells its memories apart.
     for n in range(40):
-        upsert(f"meeting:{n}", {"note": f"weekly meeting notes {n}"}, layer="temporary", confidence=0.9)
-    upsert("meeting:invoice", {"note": "meeting about the unpaid invoice"}, layer="temporary", confidence=0.5)
+        remember(f"meeting:{n}", {"note": f"weekly meeting notes {n}"}, layer="temporary", confidence=0.9)
+    remember("meeting:invoice", {"note": "meeting about the unpaid invoice"}, layer="temporary", confidence=0.5)
     _analyze_memories()
     chat = Chat.objects.create(user=user, title="billing")
     ChatMessage.objects.create(chat=chat, role="user", content="Meeting, meeting: the invoice?")
@@ -314,9 +318,11 @@ def test_a_lexeme_not_sampled_counts_as_half_as_common_as_the_least_common_sampl
 
 
 @pytest.mark.postgres
-def test_lexeme_statistics_are_read_once_per_process_until_they_are_due(upsert, django_assert_num_queries, monkeypatch):
+def test_lexeme_statistics_are_read_once_per_process_until_they_are_due(
+    remember, django_assert_num_queries, monkeypatch
+):
     for n in range(5):
-        upsert(f"meeting:{n}", {"note": f"weekly meeting {n}"})
+        remember(f"meeting:{n}", {"note": f"weekly meeting {n}"})
     _analyze_memories()
 
     sampled = memory_sql.lexeme_shares()
@@ -332,10 +338,10 @@ def test_lexeme_statistics_are_read_once_per_process_until_they_are_due(upsert, 
 
 
 def test_a_budget_the_first_candidates_do_not_fill_is_filled_from_a_wider_ranking(
-    signed_in, upsert, chat_about_contracts, monkeypatch
+    signed_in, remember, chat_about_contracts, monkeypatch
 ):
     for n in range(20):
-        upsert(f"n{n}", {"c": n}, layer="temporary", confidence=0.5)
+        remember(f"n{n}", {"c": n}, layer="temporary", confidence=0.5)
     budget = sum(m.token_count for m in Memory.objects.all())
     # One candidate per 100 tokens of the budget: 2 or 3 at first, far fewer than fit.
     monkeypatch.setattr(conf, "CONTEXT_TOKENS_PER_CANDIDATE", 100)
@@ -350,9 +356,9 @@ def test_a_budget_the_first_candidates_do_not_fill_is_filled_from_a_wider_rankin
     assert r.json()["totalTokens"] == budget
 
 
-def test_the_candidates_scored_grow_with_the_budget(signed_in, upsert, chat_about_contracts, monkeypatch):
+def test_the_candidates_scored_grow_with_the_budget(signed_in, remember, chat_about_contracts, monkeypatch):
     for n in range(30):  # about 40 tokens each: a budget takes fewer than it scores
-        upsert(f"note:{n}", {"note": f"contract clause {n} " + "x" * 140}, layer="temporary", confidence=0.5)
+        remember(f"note:{n}", {"note": f"contract clause {n} " + "x" * 140}, layer="temporary", confidence=0.5)
     monkeypatch.setattr(conf, "CONTEXT_MIN_CANDIDATES", 5)
 
     def scored(max_tokens: int) -> tuple[int, int]:

@@ -10,9 +10,9 @@ METRICS = "/cerebro/api/memory/metrics"
 
 
 def test_metrics_are_for_the_admin_role_only(signed_in, client):
-    assert signed_in.get(METRICS).status_code == 403
+    assert (r := signed_in.get(METRICS)).status_code == 403, r.content
     assert signed_in.get(METRICS).json()["error"] == "authorization_error"
-    assert client.get(METRICS).status_code == 401
+    assert (r := client.get(METRICS)).status_code == 401, r.content
 
 
 def test_metrics_report_latency_cache_ratios_totals_and_config(staff_signed_in, upsert, signed_in):

@@ -178,8 +178,8 @@ def test_reindexing_an_upload_replaces_its_chunks(knowledge_in_place):
 
 
 def test_rag_validates_its_input(signed_in):
-    assert signed_in.post(RAG, {"query": ""}, format="json").status_code == 400
-    assert signed_in.post(RAG, {"query": "x", "maxResults": 50}, format="json").status_code == 400
+    assert (r := signed_in.post(RAG, {"query": ""}, format="json")).status_code == 400, r.content
+    assert (r := signed_in.post(RAG, {"query": "x", "maxResults": 50}, format="json")).status_code == 400, r.content
 
 
 def test_rag_is_rate_limited_at_20_a_minute(signed_in):

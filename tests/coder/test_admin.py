@@ -22,7 +22,7 @@ def test_a_task_page_shows_its_results_without_an_add_row(admin_client):
 
     response = admin_client.get(reverse("admin:coder_task_change", args=[task.pk]))
 
-    assert response.status_code == 200
+    assert response.status_code == 200, response.content
     content = response.content.decode()
     assert "the answer" in content
     formset = response.context["inline_admin_formsets"][0]

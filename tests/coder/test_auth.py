@@ -256,32 +256,33 @@ def test_dev_token_command_signs_in_on_a_development_server(api_client, settings
 
 
 @pytest.fixture
-def logged_in(api_client, clerk_configured, clerk_token):
+def clerk_session(api_client, clerk_configured, clerk_token):
+    """The answer of a Clerk sign-in (its tokens and user), with the session cookie dropped."""
     r = login(api_client, clerk_token(sub="user_session"))
     assert r.status_code == 200, r.json()
     api_client.cookies.clear()
     return r.json()["data"]
 
 
-def test_bearer_token_authenticates(api_client, logged_in):
-    r = api_client.get(ME, **bearer(logged_in["token"]))
+def test_bearer_token_authenticates(api_client, clerk_session):
+    r = api_client.get(ME, **bearer(clerk_session["token"]))
 
     assert r.status_code == 200, r.json()
-    assert r.json()["data"]["id"] == logged_in["user"]["id"]
+    assert r.json()["data"]["id"] == clerk_session["user"]["id"]
 
 
-def test_session_cookie_authenticates(api_client, logged_in):
-    api_client.cookies[conf.SESSION_COOKIE_NAME] = logged_in["sessionId"]
+def test_session_cookie_authenticates(api_client, clerk_session):
+    api_client.cookies[conf.SESSION_COOKIE_NAME] = clerk_session["sessionId"]
 
     r = api_client.get(ME)
 
     assert r.status_code == 200, r.json()
-    assert r.json()["data"]["id"] == logged_in["user"]["id"]
+    assert r.json()["data"]["id"] == clerk_session["user"]["id"]
 
 
-def test_api_key_lifecycle(api_client, logged_in):
+def test_api_key_lifecycle(api_client, clerk_session):
     # Given a key created by the signed-in user
-    created = api_client.post(API_KEYS, {"name": "ci"}, format="json", **bearer(logged_in["token"]))
+    created = api_client.post(API_KEYS, {"name": "ci"}, format="json", **bearer(clerk_session["token"]))
     assert created.status_code == 201, created.json()
     raw_key = created.json()["data"]["key"]
     assert raw_key.startswith("ac_")
@@ -289,29 +290,29 @@ def test_api_key_lifecycle(api_client, logged_in):
     # Then it authenticates, and the list shows it without the key itself
     me = api_client.get(ME, HTTP_X_API_KEY=raw_key)
     assert me.status_code == 200, me.json()
-    listed = api_client.get(API_KEYS, **bearer(logged_in["token"])).json()["data"]
+    listed = api_client.get(API_KEYS, **bearer(clerk_session["token"])).json()["data"]
     assert [key["name"] for key in listed] == ["ci"] and "key" not in listed[0]
 
     # When it is revoked, it stops working
     key_id = created.json()["data"]["id"]
-    revoked = api_client.delete(f"{API_KEYS}/{key_id}", **bearer(logged_in["token"]))
+    revoked = api_client.delete(f"{API_KEYS}/{key_id}", **bearer(clerk_session["token"]))
     assert revoked.status_code == 200, revoked.json()
     r = api_client.get(ME, HTTP_X_API_KEY=raw_key)
     assert r.status_code == 401, r.json()
 
 
-def test_another_users_api_key_cannot_be_revoked(api_client, logged_in, other_user):
+def test_another_users_api_key_cannot_be_revoked(api_client, clerk_session, other_user):
     from coder.services.auth import coder_api_key_create
 
     issued = coder_api_key_create(user=other_user)
 
-    r = api_client.delete(f"{API_KEYS}/{issued.api_key.pk}", **bearer(logged_in["token"]))
+    r = api_client.delete(f"{API_KEYS}/{issued.api_key.pk}", **bearer(clerk_session["token"]))
 
     assert r.status_code == 404, r.json()
     assert r.json()["error"]["code"] == "RESOURCE_NOT_FOUND"
 
 
-def test_api_key_of_another_product_is_refused(api_client, logged_in, user):
+def test_api_key_of_another_product_is_refused(api_client, clerk_session, user):
     from accounts.services import api_key_create
 
     issued = api_key_create(user=user, product="telemetry", key_prefix="tk_")
@@ -343,17 +344,17 @@ def test_no_credential_is_401_in_the_envelope(api_client, db):
 # --- Refresh and logout ------------------------------------------------------------------------------
 
 
-def test_refresh_rotates_and_the_old_refresh_token_then_fails(api_client, logged_in):
-    r = api_client.post(REFRESH, {"refreshToken": logged_in["refreshToken"]}, format="json")
+def test_refresh_rotates_and_the_old_refresh_token_then_fails(api_client, clerk_session):
+    r = api_client.post(REFRESH, {"refreshToken": clerk_session["refreshToken"]}, format="json")
 
     assert r.status_code == 200, r.json()
     rotated = r.json()["data"]
     assert set(rotated) == {"token", "refreshToken"}
-    assert rotated["refreshToken"] != logged_in["refreshToken"]
+    assert rotated["refreshToken"] != clerk_session["refreshToken"]
     me = api_client.get(ME, **bearer(rotated["token"]))
     assert me.status_code == 200, me.json()
     # Reusing the old one is refused (and, being reuse, ends the session)
-    again = api_client.post(REFRESH, {"refreshToken": logged_in["refreshToken"]}, format="json")
+    again = api_client.post(REFRESH, {"refreshToken": clerk_session["refreshToken"]}, format="json")
     assert again.status_code == 401, again.json()
 
 
@@ -367,32 +368,32 @@ def test_refresh_token_of_another_api_is_refused(api_client, coder_user):
     assert r.status_code == 401, r.json()
 
 
-def test_logout_revokes_access_token_refresh_token_and_cookie(api_client, logged_in):
+def test_logout_revokes_access_token_refresh_token_and_cookie(api_client, clerk_session):
     # Given a session used by bearer token
-    r = api_client.post(LOGOUT, {}, format="json", **bearer(logged_in["token"]))
+    r = api_client.post(LOGOUT, {}, format="json", **bearer(clerk_session["token"]))
     assert r.status_code == 200, r.json()
     assert r.json()["data"] == {"message": "Logged out successfully"}
     # And the cookie is cleared in the answer
     assert r.cookies[conf.SESSION_COOKIE_NAME].value == ""
 
     # Then the old access token, refresh token and cookie all get 401
-    by_token = api_client.get(ME, **bearer(logged_in["token"]))
+    by_token = api_client.get(ME, **bearer(clerk_session["token"]))
     assert by_token.status_code == 401, by_token.json()
-    refreshed = api_client.post(REFRESH, {"refreshToken": logged_in["refreshToken"]}, format="json")
+    refreshed = api_client.post(REFRESH, {"refreshToken": clerk_session["refreshToken"]}, format="json")
     assert refreshed.status_code == 401, refreshed.json()
-    api_client.cookies[conf.SESSION_COOKIE_NAME] = logged_in["sessionId"]
+    api_client.cookies[conf.SESSION_COOKIE_NAME] = clerk_session["sessionId"]
     by_cookie = api_client.get(ME)
     assert by_cookie.status_code == 401, by_cookie.json()
 
 
-def test_logout_with_the_cookie_revokes_the_session(api_client, logged_in):
-    api_client.cookies[conf.SESSION_COOKIE_NAME] = logged_in["sessionId"]
+def test_logout_with_the_cookie_revokes_the_session(api_client, clerk_session):
+    api_client.cookies[conf.SESSION_COOKIE_NAME] = clerk_session["sessionId"]
 
     r = api_client.post(LOGOUT, {}, format="json")
 
     assert r.status_code == 200, r.json()
     api_client.cookies.clear()
-    me = api_client.get(ME, **bearer(logged_in["token"]))
+    me = api_client.get(ME, **bearer(clerk_session["token"]))
     assert me.status_code == 401, me.json()
 
 

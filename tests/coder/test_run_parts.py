@@ -9,10 +9,10 @@ import pytest
 
 from coder import conf, git
 from coder.checkout import read_checkout_file
-from coder.prompts import extract_diff, fence_for, summary_of
 from coder.server_paths import without_server_paths
 from coder.services.context import repository_context, terms_of
 from coder.services.github import repository_remote_access
+from coder.services.prompts import extract_diff, fence_for, summary_of
 from tests.coder.factories import RepositoryFactory
 from tests.coder.local_git import LOGIN_FIX_ANSWER, make_bare_repository
 

@@ -20,7 +20,7 @@ def keys_one_revoked(user):
 
 def listed(client, url, **query) -> set:
     response = client.get(url, query)
-    assert response.status_code == 200
+    assert response.status_code == 200, response.content
     return {row.pk for row in response.context["cl"].result_list}
 
 

@@ -109,7 +109,7 @@ def comparable_headers(headers) -> dict[str, str]:
 def test_a_static_file_under_asgi_is_sent_without_a_warning_with_the_bytes_wsgi_sends(client):
     # Given the same static file asked for through the synchronous (WSGI) path
     wsgi = client.get(STATIC_FILE)
-    assert wsgi.status_code == 200
+    assert wsgi.status_code == 200, wsgi
 
     # When it is served by Django's ASGI handler
     answer, warned = served_under_asgi(STATIC_FILE)
@@ -130,7 +130,7 @@ def test_a_download_under_asgi_is_sent_without_a_warning_with_the_bytes_wsgi_sen
     )
     url = f"/cerebro/api/files/download/{token}"
     wsgi = client.get(url)
-    assert wsgi.status_code == 200
+    assert wsgi.status_code == 200, wsgi
 
     # When it is downloaded through the ASGI handler
     answer, warned = served_under_asgi(url)
@@ -172,7 +172,7 @@ def test_under_wsgi_a_synchronous_stream_stays_synchronous(client):
     response = client.get("/__stream/slow")
 
     # Then it is still a synchronous iterator, as gunicorn needs it
-    assert response.status_code == 200
+    assert response.status_code == 200, response
     assert response.is_async is False
     assert b"".join(response.streaming_content) == b"first part\nsecond part\n"
 

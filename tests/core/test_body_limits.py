@@ -55,4 +55,4 @@ def test_body_is_never_read_when_declared_too_large(rf):
 
     response = middleware(request)
 
-    assert response.status_code == 413
+    assert response.status_code == 413, response.content

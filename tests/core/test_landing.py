@@ -34,4 +34,4 @@ def test_admin_view_site_link_lands_on_the_landing_page(admin_client):
     response = admin_client.get("/admin/")
 
     assert 'href="/"' in response.content.decode()
-    assert admin_client.get("/").status_code == 200
+    assert (r := admin_client.get("/")).status_code == 200, r.content

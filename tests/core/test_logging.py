@@ -122,7 +122,7 @@ def test_a_static_file_served_is_a_debug_line_under_its_path_class(client, json_
     response = client.get("/static/admin/css/base.css")
 
     # Then its access line is DEBUG (below the default INFO), under /static/<path>, not <unresolved>
-    assert response.status_code == 200
+    assert response.status_code == 200, response.content
     entries = access_entries(json_lines)
     assert [(entry["level"], entry["route"], entry["status"]) for entry in entries] == [
         ("DEBUG", "/static/<path>", 200)
@@ -133,7 +133,7 @@ def test_a_static_file_served_is_a_debug_line_under_its_path_class(client, json_
 def test_a_missing_static_file_is_an_info_line_under_its_path_class(client, json_lines):
     response = client.get("/static/admin/css/no-such-file.css")
 
-    assert response.status_code == 404
+    assert response.status_code == 404, response.content
     entries = access_entries(json_lines)
     assert [(entry["level"], entry["route"], entry["status"]) for entry in entries] == [("INFO", "/static/<path>", 404)]
 

@@ -52,7 +52,7 @@ def test_swagger_ui_is_served_without_a_cdn(client, docs_path):
     response = client.get(docs_path)
 
     html = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 200, response.content
     assert "swagger-ui" in html
     assert "cdn." not in html and "unpkg" not in html and "jsdelivr" not in html
     assert "/static/drf_spectacular_sidecar/" in html
@@ -65,7 +65,7 @@ def test_each_api_docs_page_and_document_carry_its_own_title_and_description(cli
     page = client.get(f"/{described.prefix}docs/")
     document = client.get(f"/{described.prefix}schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
 
-    assert page.status_code == 200
+    assert page.status_code == 200, page.content
     assert f"<title>{described.title}</title>" in page.content.decode()
     assert document["info"]["title"] == described.title
     assert document["info"]["description"].startswith(described.description)
@@ -302,8 +302,8 @@ def test_the_dev_access_token_command_prints_a_token_of_that_product(client):
     call_command("dev_access_token", "--product", "cerebro", "--email", "dev@example.com", stdout=out)
 
     token = out.getvalue().strip()
-    assert client.get("/cerebro/api/history", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
-    assert client.get("/coder/api/users/me", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+    assert (r := client.get("/cerebro/api/history", HTTP_AUTHORIZATION=f"Bearer {token}")).status_code == 200, r.content
+    assert (r := client.get("/coder/api/users/me", HTTP_AUTHORIZATION=f"Bearer {token}")).status_code == 401, r.content
 
 
 def test_the_dev_access_token_command_is_refused_in_production(settings):

@@ -57,8 +57,8 @@ def test_clients_are_counted_separately(client, probe_limit):
     for _ in range(probe_limit):
         client.get("/coder/__probe/limited", REMOTE_ADDR="10.0.0.1")
 
-    assert client.get("/coder/__probe/limited", REMOTE_ADDR="10.0.0.1").status_code == 429
-    assert client.get("/coder/__probe/limited", REMOTE_ADDR="10.0.0.2").status_code == 200
+    assert (r := client.get("/coder/__probe/limited", REMOTE_ADDR="10.0.0.1")).status_code == 429, r.content
+    assert (r := client.get("/coder/__probe/limited", REMOTE_ADDR="10.0.0.2")).status_code == 200, r.content
 
 
 def test_multiplier_scales_every_limit(settings):

@@ -222,7 +222,7 @@ def test_nginx_routes_only_once_its_upstreams_answer_and_serves_static_files_fro
     swagger_css = httpx.get(f"{stack.url}/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui.css", timeout=5)
 
     assert admin_css.status_code == 200 and admin_css.headers["content-type"] == "text/css"
-    assert swagger_css.status_code == 200
+    assert swagger_css.status_code == 200, swagger_css.text
     assert (stack.var_dir / "static" / "admin" / "css" / "base.css").is_file()
     beat_schedule_written = wait_for(lambda: any(stack.var_dir.glob("celerybeat-schedule*")), timeout=30)
     assert beat_schedule_written, stack.log("beat")

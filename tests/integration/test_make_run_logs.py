@@ -98,8 +98,8 @@ def test_make_run_prints_no_warning_and_one_line_per_api_call(embedded_env, tmp_
         # When a newcomer's first requests are made: an API call, the docs page and a static file it
         # loads, a file uploaded (a job runs in-process) and downloaded (streamed), a chat (SSE)
         with httpx.Client(base_url=base, timeout=60.0) as http:
-            assert http.get("/health").status_code == 200
-            assert http.get("/api/docs/").status_code == 200
+            assert (r := http.get("/health")).status_code == 200, r.text
+            assert (r := http.get("/api/docs/")).status_code == 200, r.text
             static = http.get(STATIC_FILE)
             assert static.status_code == 200 and static.content
             uploaded = http.post(

@@ -71,4 +71,4 @@ def test_aggregates_reject_a_malformed_date(owner_client):
 
 
 def test_aggregates_need_authentication(api_client):
-    assert api_client.get(AGGREGATES).status_code == 401
+    assert (r := api_client.get(AGGREGATES)).status_code == 401, r.content

@@ -4,6 +4,8 @@ import uuid
 
 import pytest
 
+from tests.ledger.factories import LedgerObjectFactory
+
 pytestmark = pytest.mark.django_db
 
 OBJECTS = "/cerebro/api/ledger/objects"
@@ -59,11 +61,11 @@ def test_malformed_json_is_bad_request(owner_client):
     assert r.json()["error"] == "bad_request"
 
 
-def test_query_with_a_filter_returns_only_matching_objects_of_the_user(owner_client, client_of, other_user):
+def test_query_with_a_filter_returns_only_matching_objects_of_the_user(owner_client, user, other_user):
     for data in ({"status": "signed", "currency": "USD"}, {"status": "draft", "currency": "USD"}):
-        owner_client.post(OBJECTS, {"typeName": "contract", "data": data}, format="json")
-    owner_client.post(OBJECTS, {"typeName": "invoice", "data": {"status": "signed"}}, format="json")
-    client_of(other_user).post(OBJECTS, {"typeName": "contract", "data": {"status": "signed"}}, format="json")
+        LedgerObjectFactory(owner=user, type_name="contract", data=data)
+    LedgerObjectFactory(owner=user, type_name="invoice", data={"status": "signed"})
+    LedgerObjectFactory(owner=other_user, type_name="contract", data={"status": "signed"})
 
     r = owner_client.post(
         OBJECTS, {"filter": {"typeName": "contract", "data": {"status": "signed", "currency": "USD"}}}, format="json"
@@ -75,9 +77,9 @@ def test_query_with_a_filter_returns_only_matching_objects_of_the_user(owner_cli
     assert body["objects"][0]["data"] == {"status": "signed", "currency": "USD"}
 
 
-def test_query_by_status_and_date_range_pages_with_has_more(owner_client):
+def test_query_by_status_and_date_range_pages_with_has_more(owner_client, user):
     for n in range(3):
-        owner_client.post(OBJECTS, {"typeName": "contract", "data": {"status": "active", "n": n}}, format="json")
+        LedgerObjectFactory(owner=user, type_name="contract", data={"status": "active", "n": n})
 
     r = owner_client.post(
         OBJECTS,
@@ -97,9 +99,9 @@ def test_query_rejects_nested_filter_values(owner_client):
     assert r.json()["error"] == "validation_error"
 
 
-def test_query_runs_a_fixed_number_of_queries(owner_client, django_assert_max_num_queries):
+def test_query_runs_a_fixed_number_of_queries(owner_client, user, django_assert_max_num_queries):
     for n in range(15):
-        owner_client.post(OBJECTS, {"typeName": "contract", "data": {"n": n}}, format="json")
+        LedgerObjectFactory(owner=user, type_name="contract", data={"n": n})
 
     with django_assert_max_num_queries(6):
         r = owner_client.post(OBJECTS, {"filter": {"typeName": "contract"}, "limit": 100}, format="json")

@@ -94,9 +94,8 @@ def test_training_needs_access_to_a_ready_dataset(stranger_client, creator, data
     own = stranger_client.post(f"{API}/models", {**body, "datasetId": str(generating.id)}, format="json")
     assert own.status_code == 409, own.json()
     private = DatasetFactory(creator=creator, visibility="private", price=Decimal(0))
-    assert (
-        stranger_client.post(f"{API}/models", {**body, "datasetId": str(private.id)}, format="json").status_code == 404
-    )
+    hidden = stranger_client.post(f"{API}/models", {**body, "datasetId": str(private.id)}, format="json")
+    assert hidden.status_code == 404, hidden.json()
 
 
 def test_an_unknown_base_model_is_refused_up_front_naming_the_choices(creator_client, dataset_free):

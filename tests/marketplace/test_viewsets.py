@@ -159,7 +159,7 @@ def test_a_dataset_outside_the_users_queryset_is_a_404_and_a_visible_one_not_the
 
     # The buyer may see the private dataset they bought (it is in their queryset), not change it.
     forbidden = client_for(buyer).put(f"{API}/datasets/{bought.pk}", change, format="json")
-    assert forbidden.status_code == 403
+    assert forbidden.status_code == 403, forbidden.json()
     assert forbidden.json()["error"]["message"] == "Only the dataset's creator may do this"
 
     # To a stranger it is not there at all, for every action of the viewset.
@@ -194,5 +194,5 @@ def test_options_answers_as_an_api_view_did(dataset_free, stranger, path):
     # core.viewsets.ResourceMetadata: DRF's own would look for a serializer_class and the URL's object.
     response = client_for(stranger).options(f"{API}/{path.format(id=dataset_free.pk)}")
 
-    assert response.status_code == 200
+    assert response.status_code == 200, response.json()
     assert sorted(response.json()) == ["description", "name", "parses", "renders"]

@@ -15,6 +15,8 @@ from marketplace.tasks import (
     generation_job_run_task,
     training_job_run_task,
 )
+from tests.marketplace.conftest import client_for
+from tests.marketplace.factories import WalletProfileFactory
 
 
 def field(name: str, field_type: str, **constraints) -> dict:
@@ -78,3 +80,18 @@ SCHEMA_OF_EVERY_TYPE = [
     field("code", "string", pattern=r"^[A-Z]{2}-\d{3}$", required=True),
     field("meta", "json"),
 ]
+
+
+# The marketplace vocabulary (tests/marketplace/conftest.py; docs/testing.md): clients are named
+# after their users, and the engine's tests act as a dataset creator.
+
+
+@pytest.fixture
+def creator(db):
+    """A marketplace user with a wallet, who creates datasets and previews."""
+    return WalletProfileFactory().user
+
+
+@pytest.fixture
+def creator_client(creator):
+    return client_for(creator)

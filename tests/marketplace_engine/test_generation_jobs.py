@@ -24,7 +24,7 @@ from marketplace.services import generation_runner
 from marketplace.services.webhooks import webhook_endpoint_create
 from marketplace.tasks import generation_job_run_task
 from tests.marketplace.conftest import API, client_for
-from tests.marketplace.factories import GenerationJobFactory, WalletProfileFactory
+from tests.marketplace.factories import GenerationJobFactory
 from tests.marketplace.fake_kubo import FakeKubo
 from tests.marketplace_engine.conftest import field
 
@@ -38,11 +38,6 @@ SCHEMA = [
     field("status", "enum", enum=["paid", "refunded"], required=True),
     field("code", "string", pattern=r"^TX-\d{6}$", required=True, unique=True),
 ]
-
-
-@pytest.fixture
-def creator(db):
-    return WalletProfileFactory().user
 
 
 @pytest.fixture

@@ -101,21 +101,16 @@ def test_a_pattern_that_needs_backtracking_is_refused_naming_the_construct(patte
 BACKTRACKING_BOMB = r"(a|a){1,40}(\bc|d)"
 
 
-@pytest.fixture
-def signed_in_client(db):
-    return client_for(WalletProfileFactory().user)
-
-
 @pytest.mark.django_db
 @pytest.mark.timeout(60)
-def test_a_preview_checks_generated_values_in_linear_time(signed_in_client):
+def test_a_preview_checks_generated_values_in_linear_time(creator_client):
     # Given a pattern whose values are checked one by one (the word boundary), and that makes a
     # backtracking matcher take exponential time on half of them
     schema = [field("code", "string", pattern=BACKTRACKING_BOMB, required=True)]
 
     # When a preview is asked for
     started = time.monotonic()
-    r = signed_in_client.post(f"{API}/generation/preview", {"config": {"schema": schema, "rows": 20}}, format="json")
+    r = creator_client.post(f"{API}/generation/preview", {"config": {"schema": schema, "rows": 20}}, format="json")
 
     # Then it answers at once, with values that all match
     assert r.status_code == 200, r.json()
@@ -158,13 +153,13 @@ def test_a_verified_dataset_of_a_backtracking_pattern_is_generated_and_verified_
         (r"(?>a|ab)c", "atomic group"),
     ],
 )
-def test_a_pattern_needing_backtracking_is_a_400_naming_the_construct(signed_in_client, pattern, named):
+def test_a_pattern_needing_backtracking_is_a_400_naming_the_construct(creator_client, pattern, named):
     schema = [field("code", "string", pattern=pattern)]
 
-    created = signed_in_client.post(
+    created = creator_client.post(
         f"{API}/datasets", {"name": "x", "category": "c", "schema": schema, "config": {"rows": 10}}, format="json"
     )
-    previewed = signed_in_client.post(f"{API}/generation/preview", {"config": {"schema": schema}}, format="json")
+    previewed = creator_client.post(f"{API}/generation/preview", {"config": {"schema": schema}}, format="json")
 
     for r in (created, previewed):
         assert r.status_code == 400, r.json()
@@ -175,12 +170,12 @@ def test_a_pattern_needing_backtracking_is_a_400_naming_the_construct(signed_in_
 
 
 @pytest.mark.django_db
-def test_an_uploaded_schema_file_with_a_lookahead_is_refused(signed_in_client):
+def test_an_uploaded_schema_file_with_a_lookahead_is_refused(creator_client):
     schema_file = SimpleUploadedFile(
         "schema.json", orjson.dumps([field("code", "string", pattern=r"(?=x)x+")]), content_type="application/json"
     )
 
-    r = signed_in_client.post(f"{API}/storage/upload", {"file": schema_file, "type": "schema"}, format="multipart")
+    r = creator_client.post(f"{API}/storage/upload", {"file": schema_file, "type": "schema"}, format="multipart")
 
     assert r.status_code == 400, r.json()
     assert "lookahead" in r.json()["error"]["message"], r.json()

@@ -9,24 +9,18 @@ from django.urls import reverse
 from marketplace.engine import estimate_cost
 from marketplace.engine.checks import invalid_values
 from marketplace.engine.spec import FieldSpec
-from tests.marketplace.conftest import API, client_for
-from tests.marketplace.factories import WalletProfileFactory
+from tests.marketplace.conftest import API
 from tests.marketplace_engine.conftest import SCHEMA_OF_EVERY_TYPE, field
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def signed_in_client(db):
-    return client_for(WalletProfileFactory().user)
 
 
 def preview(client, **config):
     return client.post(f"{API}/generation/preview", {"config": config}, format="json")
 
 
-def test_a_preview_returns_rows_meeting_the_schema_with_time_and_cost(signed_in_client):
-    r = preview(signed_in_client, schema=SCHEMA_OF_EVERY_TYPE, rows=25, quality="high")
+def test_a_preview_returns_rows_meeting_the_schema_with_time_and_cost(creator_client):
+    r = preview(creator_client, schema=SCHEMA_OF_EVERY_TYPE, rows=25, quality="high")
     assert r.status_code == 200, r.json()
     body = r.json()
     assert len(body["preview"]) == 25 and body["generationTime"] >= 0
@@ -40,27 +34,27 @@ def test_a_preview_returns_rows_meeting_the_schema_with_time_and_cost(signed_in_
         assert not invalid_values(spec, pa.array(values, kind)).any(), spec.name
 
 
-def test_the_same_seed_previews_the_same_rows(signed_in_client):
+def test_the_same_seed_previews_the_same_rows(creator_client):
     schema = [field("n", "integer", required=True), field("who", "name", required=True)]
-    first = preview(signed_in_client, schema=schema, rows=10, seed=7).json()["preview"]
-    assert first == preview(signed_in_client, schema=schema, rows=10, seed=7).json()["preview"]
-    assert first != preview(signed_in_client, schema=schema, rows=10, seed=8).json()["preview"]
+    first = preview(creator_client, schema=schema, rows=10, seed=7).json()["preview"]
+    assert first == preview(creator_client, schema=schema, rows=10, seed=7).json()["preview"]
+    assert first != preview(creator_client, schema=schema, rows=10, seed=8).json()["preview"]
 
 
-def test_more_than_fifty_rows_is_refused(signed_in_client):
-    r = preview(signed_in_client, schema=[field("n", "integer")], rows=51)
+def test_more_than_fifty_rows_is_refused(creator_client):
+    r = preview(creator_client, schema=[field("n", "integer")], rows=51)
     assert r.status_code == 400, r.json()
     assert r.json()["error"]["code"] == "VALIDATION_ERROR"
 
 
-def test_an_invalid_schema_is_refused_with_the_field_named(signed_in_client):
-    r = preview(signed_in_client, schema=[{"name": "x", "type": "colour"}], rows=5)
+def test_an_invalid_schema_is_refused_with_the_field_named(creator_client):
+    r = preview(creator_client, schema=[{"name": "x", "type": "colour"}], rows=5)
     assert r.status_code == 400, r.json()
     assert "schema[0]" in r.json()["error"]["details"]
 
 
-def test_a_unique_field_too_small_for_the_rows_is_refused(signed_in_client):
-    r = preview(signed_in_client, schema=[field("b", "boolean", unique=True)], rows=5)
+def test_a_unique_field_too_small_for_the_rows_is_refused(creator_client):
+    r = preview(creator_client, schema=[field("b", "boolean", unique=True)], rows=5)
     assert r.status_code == 400, r.json()
     assert "must be unique" in r.json()["error"]["message"]
 
@@ -70,12 +64,12 @@ def test_a_preview_needs_a_signed_in_user(api_client):
     assert r.status_code == 401, r.json()
 
 
-def test_the_preview_is_mounted_under_the_api_base_path_with_the_dataset_budget(signed_in_client, settings):
+def test_the_preview_is_mounted_under_the_api_base_path_with_the_dataset_budget(creator_client, settings):
     # given a dataset operations budget of 2 requests
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "marketplace.datasets": (2, 3600)}
     assert reverse("marketplace-generation-preview") == f"{API}/generation/preview"
     # when the user previews three times
-    answers = [preview(signed_in_client, schema=[field("n", "integer")], rows=1) for _ in range(3)]
+    answers = [preview(creator_client, schema=[field("n", "integer")], rows=1) for _ in range(3)]
     # then the first two are served with the budget's headers and the third is refused
     assert [r.status_code for r in answers] == [200, 200, 429], answers[-1].json()
     assert answers[0].headers["X-RateLimit-Limit"] == "2"

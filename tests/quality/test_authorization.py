@@ -541,14 +541,14 @@ def test_unknown_and_revoked_telemetry_keys_are_refused():
     headers = telemetry_headers(user)
     client = APIClient()
     client.credentials(**headers)
-    assert call(client, "GET", "/telemetry/api/v1/users/me/stats").status_code == 200
+    assert (r := call(client, "GET", "/telemetry/api/v1/users/me/stats")).status_code == 200, r.content
 
     client.credentials(HTTP_AUTHORIZATION="Bearer ngb_live_" + "A" * 43, HTTP_X_USER_ID="anon-quality-matrix")
-    assert call(client, "GET", "/telemetry/api/v1/users/me/stats").status_code == 401
+    assert (r := call(client, "GET", "/telemetry/api/v1/users/me/stats")).status_code == 401, r.content
 
     ApiKey.objects.filter(product="telemetry").update(revoked_at=time_now())  # the key of the typed address
     client.credentials(**headers)
-    assert call(client, "GET", "/telemetry/api/v1/users/me/stats").status_code == 401
+    assert (r := call(client, "GET", "/telemetry/api/v1/users/me/stats")).status_code == 401, r.content
 
 
 def time_now():
@@ -572,7 +572,7 @@ def test_forged_nextauth_cookies_are_refused(settings):
     }
     client = APIClient()
     client.cookies["next-auth.session-token"] = genuine
-    assert client.get("/cerebro/api/history").status_code == 200
+    assert (response := client.get("/cerebro/api/history")).status_code == 200, response.content
     for kind, cookie in forged.items():
         client = APIClient()
         client.cookies["next-auth.session-token"] = cookie
@@ -594,9 +594,9 @@ def test_github_webhooks_without_a_valid_signature_are_refused(settings):
     def post(**extra):
         return client.post("/coder/api/webhooks/github", body, content_type="application/json", **{**headers, **extra})
 
-    assert post().status_code == 401
-    assert post(HTTP_X_HUB_SIGNATURE_256="sha256=" + "0" * 64).status_code == 401
-    assert post(HTTP_X_HUB_SIGNATURE_256=sign_payload("another-secret", body)).status_code == 401
-    assert post(HTTP_X_HUB_SIGNATURE_256="garbage").status_code == 401
+    assert (r := post()).status_code == 401, r.content
+    assert (r := post(HTTP_X_HUB_SIGNATURE_256="sha256=" + "0" * 64)).status_code == 401, r.content
+    assert (r := post(HTTP_X_HUB_SIGNATURE_256=sign_payload("another-secret", body))).status_code == 401, r.content
+    assert (r := post(HTTP_X_HUB_SIGNATURE_256="garbage")).status_code == 401, r.content
     signed = post(HTTP_X_HUB_SIGNATURE_256=sign_payload(settings.GITHUB_WEBHOOK_SECRET, body))
     assert signed.status_code == 200, signed.content[:300]

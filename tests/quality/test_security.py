@@ -58,7 +58,7 @@ def coder_cookie_client():
 
 
 def test_a_coder_session_cookie_write_without_a_csrf_token_is_refused(coder_cookie_client):
-    assert coder_cookie_client.get("/coder/api/users/me").status_code == 200
+    assert (r := coder_cookie_client.get("/coder/api/users/me")).status_code == 200, r.content
 
     refused = coder_cookie_client.post("/coder/api/users/me/api-keys", {"name": "ci"}, format="json")
 
@@ -112,12 +112,12 @@ def test_a_nextauth_cookie_write_from_a_foreign_origin_is_refused(nextauth_clien
 @pytest.mark.parametrize("origin", ["http://testserver", None])
 def test_a_nextauth_cookie_write_from_this_site_or_a_non_browser_is_accepted(nextauth_client, origin):
     headers = {"HTTP_ORIGIN": origin} if origin else {}
-    assert _ledger_write(nextauth_client, **headers).status_code == 200
+    assert (r := _ledger_write(nextauth_client, **headers)).status_code == 200, r.content
 
 
 def test_a_nextauth_cookie_write_from_a_trusted_origin_is_accepted(nextauth_client, settings):
     settings.CSRF_TRUSTED_ORIGINS = ["https://app.example"]
-    assert _ledger_write(nextauth_client, HTTP_ORIGIN="https://app.example").status_code == 200
+    assert (r := _ledger_write(nextauth_client, HTTP_ORIGIN="https://app.example")).status_code == 200, r.content
 
 
 def test_a_staff_django_session_write_needs_the_csrf_token():
@@ -188,7 +188,7 @@ def test_marketplace_downloads_are_attachments_of_a_type_the_server_chose(client
         stored.cid, product="marketplace", filename="data.csv", content_type="text/csv", ttl_seconds=60
     )
     r = client.get(f"/marketplace/v1/files/{token}")
-    assert r.status_code == 200
+    assert r.status_code == 200, r.content
     _assert_safe_download(r, attachment=True)
 
 
@@ -227,7 +227,7 @@ def _cerebro_download(client, user, content: bytes, name: str):
 
 def test_cerebro_downloads_carry_a_sniffed_type_and_nosniff(client, user):
     r = _cerebro_download(client, user, b"plain words\n", "notes.txt")
-    assert r.status_code == 200
+    assert r.status_code == 200, r.content
     _assert_safe_download(r, attachment=False)
 
 
@@ -238,6 +238,8 @@ def test_cerebro_downloads_are_attachments(client, user):
 
 def test_media_is_not_served_by_the_app_or_the_proxy(client):
     stored = storage.save_bytes(b"secret rows\n")
-    assert client.get(f"/{django_settings.MEDIA_URL}{storage.path_for_cid(stored.cid)}").status_code == 404
+    assert (r := client.get(f"/{django_settings.MEDIA_URL}{storage.path_for_cid(stored.cid)}")).status_code == 404, (
+        r.content
+    )
     nginx = (Path(django_settings.BASE_DIR) / "deploy" / "nginx.conf").read_text()
     assert "location /media" not in nginx and "MEDIA_ROOT" not in nginx

@@ -76,8 +76,8 @@ def test_registering_a_non_public_target_is_refused(marketplace_client, dns, url
 
 def test_public_targets_are_accepted(marketplace_client, dns):
     dns["hooks.example.com"] = PUBLIC_ADDRESS
-    assert register(marketplace_client, "https://hooks.example.com/receiver").status_code == 201
-    assert register(marketplace_client, f"https://{PUBLIC_ADDRESS}/receiver").status_code == 201
+    assert (r := register(marketplace_client, "https://hooks.example.com/receiver")).status_code == 201, r.content
+    assert (r := register(marketplace_client, f"https://{PUBLIC_ADDRESS}/receiver")).status_code == 201, r.content
 
 
 def test_special_use_names_are_not_looked_up(marketplace_client, dns, monkeypatch):
@@ -86,12 +86,12 @@ def test_special_use_names_are_not_looked_up(marketplace_client, dns, monkeypatc
         raise AssertionError("looked up a special-use name")
 
     monkeypatch.setattr(socket, "getaddrinfo", no_lookup)
-    assert register(marketplace_client, "https://hooks.test/receiver").status_code == 201
+    assert (r := register(marketplace_client, "https://hooks.test/receiver")).status_code == 201, r.content
 
 
 def test_a_setting_allows_private_targets_for_tests_and_development(marketplace_client, monkeypatch):
     monkeypatch.setattr(conf, "WEBHOOK_ALLOW_PRIVATE_TARGETS", True)
-    assert register(marketplace_client, "https://127.0.0.1:8443/receiver").status_code == 201
+    assert (r := register(marketplace_client, "https://127.0.0.1:8443/receiver")).status_code == 201, r.content
 
 
 def _delivery_to(user, url: str) -> WebhookDelivery:

@@ -36,7 +36,7 @@ def published_fix():
 def test_staff_find_fixes_and_errors_by_signature_with_counts_and_rates(staff_client, published_fix):
     other = sha()
     r = staff_client.get(reverse("admin:telemetry_fix_changelist"), {"q": published_fix.fix_signature})
-    assert r.status_code == 200
+    assert r.status_code == 200, r.content
     page = r.content.decode()
     assert published_fix.fix_signature in page
     assert "75.0%" in page  # 3 of 4
@@ -47,10 +47,10 @@ def test_staff_find_fixes_and_errors_by_signature_with_counts_and_rates(staff_cl
         == 0
     )
     r = staff_client.get(reverse("admin:telemetry_error_changelist"), {"q": published_fix.error.signature})
-    assert r.status_code == 200
+    assert r.status_code == 200, r.content
     assert published_fix.error.signature in r.content.decode()
     ordered = staff_client.get(reverse("admin:telemetry_fix_changelist"), {"o": "6"})  # by success rate
-    assert ordered.status_code == 200
+    assert ordered.status_code == 200, ordered.content
 
 
 def test_the_fix_list_takes_a_fixed_number_of_queries(staff_client, published_fix, django_assert_max_num_queries):
@@ -58,7 +58,7 @@ def test_the_fix_list_takes_a_fixed_number_of_queries(staff_client, published_fi
         report(sha(), sha(), [True], framework="vue")
     with django_assert_max_num_queries(12):
         r = staff_client.get(reverse("admin:telemetry_fix_changelist"))
-    assert r.status_code == 200
+    assert r.status_code == 200, r.content
 
 
 def test_staff_edit_and_approve_fix_text_and_clients_get_it_next_version(staff_client, published_fix):
@@ -82,7 +82,7 @@ def test_staff_block_a_fix_and_it_leaves_the_pattern_set(staff_client, published
     r = staff_client.post(
         reverse("admin:telemetry_fix_changelist"), {"action": "block", "_selected_action": [published_fix.pk]}
     )
-    assert r.status_code == 302
+    assert r.status_code == 302, r.content
     assert Fix.objects.get(pk=published_fix.pk).review == FixReview.BLOCKED
     pattern_set_rebuild()
     assert Pattern.objects.get(pk=published_fix.pk).visible is False
@@ -113,7 +113,7 @@ def test_staff_set_tiers_and_teams(staff_client, team):
     issued = issue_key("upgrade@example.com")
     account = issued.account
     url = reverse("admin:telemetry_telemetryaccount_change", args=[account.pk])
-    assert staff_client.get(url).status_code == 200
+    assert (response := staff_client.get(url)).status_code == 200, response.content
     form = {
         "user": str(account.user_id),
         "tier": "team",
@@ -128,7 +128,7 @@ def test_staff_set_tiers_and_teams(staff_client, team):
     # when: team tier without a team
     r = staff_client.post(url, form)
     # then: refused
-    assert r.status_code == 200
+    assert r.status_code == 200, r.content
     assert TelemetryAccount.objects.get(pk=account.pk).tier == "free"
     # when: with a team
     r = staff_client.post(url, {**form, "team": str(team.pk)})
@@ -136,18 +136,22 @@ def test_staff_set_tiers_and_teams(staff_client, team):
     assert r.status_code == 302, r.content.decode()[:3000]
     account.refresh_from_db()
     assert (account.tier, account.team) == ("team", team)
-    assert staff_client.get(reverse("admin:telemetry_team_change", args=[team.pk])).status_code == 200
-    assert staff_client.get(reverse("admin:telemetry_team_changelist")).status_code == 200
+    assert (response := staff_client.get(reverse("admin:telemetry_team_change", args=[team.pk]))).status_code == 200, (
+        response.content
+    )
+    assert (response := staff_client.get(reverse("admin:telemetry_team_changelist"))).status_code == 200, (
+        response.content
+    )
 
 
 @pytest.mark.parametrize(
     "name", ["telemetry_learning", "telemetry_patternsetversion", "telemetry_telemetryaccount", "telemetry_error"]
 )
 def test_every_list_opens(staff_client, published_fix, name):
-    assert staff_client.get(reverse(f"admin:{name}_changelist")).status_code == 200
+    assert (r := staff_client.get(reverse(f"admin:{name}_changelist"))).status_code == 200, r.content
 
 
 def test_a_team_with_members_cannot_be_deleted(staff_client, team, team_member_key):
     r = staff_client.post(reverse("admin:telemetry_team_delete", args=[team.pk]), {"post": "yes"})
-    assert r.status_code == 200  # the "cannot delete" page, not a crash
+    assert r.status_code == 200, r.content  # the "cannot delete" page, not a crash
     assert type(team).objects.filter(pk=team.pk).exists()

@@ -187,7 +187,7 @@ def test_with_cors_enabled_a_browser_may_send_x_user_id(api_client, settings):
         HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization,content-type,x-user-id",
     )
     # then
-    assert r.status_code == 200
+    assert r.status_code == 200, r.content
     assert r["Access-Control-Allow-Origin"] == "https://app.example"
     assert "x-user-id" in [header.strip() for header in r["Access-Control-Allow-Headers"].split(",")]
 

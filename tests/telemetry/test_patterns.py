@@ -156,7 +156,7 @@ def test_an_unchanged_set_answers_304_to_its_etag(api_client, pro_key):
     # when
     again = get(api_client, pro_key, HTTP_IF_NONE_MATCH=etag)
     # then
-    assert again.status_code == 304
+    assert again.status_code == 304, again.content
     assert again.content == b""
     assert again["ETag"] == etag
     # and a new version is a full answer with another ETag
