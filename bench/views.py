@@ -2,7 +2,7 @@
 
 It measures what the servers add around an ordinary REST view (routing, middleware, DRF, one
 database round trip, JSON rendering), not any app's business logic, so the figure stays comparable
-while the apps change. Mounted only when BENCH_VIEWS=1.
+while the apps change. Mounted only on the servers the benchmarks start (bench/settings.py).
 """
 
 from __future__ import annotations
