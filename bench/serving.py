@@ -207,17 +207,21 @@ def measure_serving(plan: ServingPlan, base_env: Mapping[str, str], *, log: Call
             "PROXY_LISTEN": f"127.0.0.1:{proxy_port}",
             "WSGI_BIND": f"127.0.0.1:{wsgi_port}",
             "ASGI_PORT": str(free_port()),  # not started: this run loads a REST path only
+            # deploy.proxy waits for both upstreams before nginx starts; gunicorn answers by then, and
+            # the ASGI one is not started, so it starts at once instead of after 120 s.
+            "PROXY_UPSTREAM_WAIT": "0",
             "NGINX_RUNTIME_DIR": str(LOG_DIR / "nginx"),
         }
         commands["nginx"] = [python, "-m", "deploy.proxy"]
         gunicorn_behind_proxy = gunicorn_command(python, f"127.0.0.1:{wsgi_port}")
         gunicorn = Server("gunicorn", gunicorn_behind_proxy, env, LOG_DIR / "gunicorn-behind-nginx.log", BASE_DIR)
         nginx = Server("nginx", commands["nginx"], proxy_env, LOG_DIR / "nginx.log", BASE_DIR)
-        with gunicorn, nginx:
-            url = f"http://127.0.0.1:{proxy_port}{VIEW_PATH}"
+        with gunicorn:
             gunicorn.wait_until_answering(f"http://127.0.0.1:{wsgi_port}{VIEW_PATH}")
-            nginx.wait_until_answering(url)
-            load("nginx -> gunicorn", 1, url)
+            with nginx:
+                url = f"http://127.0.0.1:{proxy_port}{VIEW_PATH}"
+                nginx.wait_until_answering(url)
+                load("nginx -> gunicorn", 1, url)
 
     section.figures = serving_figures(runs, plan.workers)
     section.intro = (
