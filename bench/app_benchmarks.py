@@ -32,8 +32,9 @@ def project_apps(base_dir: Path = BASE_DIR) -> set[str]:
 
 
 # Modules that measure several apps at once (so are named after none), run after the app modules:
-# load.py, the one-minute load mix over every API (docs/quality.md).
-CROSS_APP_MODULES = ("load",)
+# lists.py, the authenticated list reads of three APIs beside bare views; realtime.py, WebSocket
+# event delay through nginx; load.py, the one-minute load mix over every API (docs/quality.md).
+CROSS_APP_MODULES = ("lists", "realtime", "load")
 
 
 def discover(bench_dir: Path = BENCH_DIR, apps: set[str] | None = None) -> list[str]:

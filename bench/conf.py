@@ -1,9 +1,4 @@
-"""Settings of the benchmark harness, read from the environment."""
+"""Settings of the benchmark harness."""
 
-import environ
-
-env = environ.Env()
-
-# Mounts bench/urls.py at /bench/ (config/urls.py). Only the serving benchmark sets it, on the
-# servers it starts for itself; nothing else should.
-BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)
+# The settings module of every server a benchmark starts: config.settings plus the bench views.
+SERVER_SETTINGS_MODULE = "bench.settings"

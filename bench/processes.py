@@ -113,9 +113,11 @@ def django_server_environment(*, port: int, workers: int, **overrides: str) -> d
     sends), and a rate limiter that counts every request but never refuses one."""
     from django.conf import settings
 
+    from bench.conf import SERVER_SETTINGS_MODULE
+
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_SETTINGS_MODULE": SERVER_SETTINGS_MODULE,  # config.settings plus the bench views
         "DJANGO_DEBUG": "0",
         "SECRET_KEY": settings.SECRET_KEY,
         "JWT_SIGNING_KEY": settings.SIMPLE_JWT["SIGNING_KEY"],

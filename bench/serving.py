@@ -25,6 +25,7 @@ from pathlib import Path
 
 import psycopg
 
+from bench.conf import SERVER_SETTINGS_MODULE
 from bench.processes import Server, free_port
 from bench.report import Figure, Section
 from bench.wrk import LoadResult, run_wrk, wrk_command
@@ -97,11 +98,11 @@ def server_environment(base: Mapping[str, str], workers: int) -> dict[str, str]:
     env = dict(base)
     env.update(
         {
-            "DJANGO_SETTINGS_MODULE": "config.settings",
+            # config.settings with the bench views mounted (bench/settings.py)
+            "DJANGO_SETTINGS_MODULE": SERVER_SETTINGS_MODULE,
             "DJANGO_DEBUG": "0",
             "SECRET_KEY": base.get("SECRET_KEY") or secrets.token_urlsafe(50),
             "SECURE_SSL_REDIRECT": "0",  # plain HTTP on loopback; TLS ends at the real edge
-            "BENCH_VIEWS": "1",
             "WEB_CONCURRENCY": str(workers),
             "GUNICORN_GRACEFUL_TIMEOUT": "5",
             "PYTHONUNBUFFERED": "1",
@@ -206,22 +207,27 @@ def measure_serving(plan: ServingPlan, base_env: Mapping[str, str], *, log: Call
             "PROXY_LISTEN": f"127.0.0.1:{proxy_port}",
             "WSGI_BIND": f"127.0.0.1:{wsgi_port}",
             "ASGI_PORT": str(free_port()),  # not started: this run loads a REST path only
+            # deploy.proxy waits for both upstreams before nginx starts; gunicorn answers by then, and
+            # the ASGI one is not started, so it starts at once instead of after 120 s.
+            "PROXY_UPSTREAM_WAIT": "0",
             "NGINX_RUNTIME_DIR": str(LOG_DIR / "nginx"),
         }
         commands["nginx"] = [python, "-m", "deploy.proxy"]
         gunicorn_behind_proxy = gunicorn_command(python, f"127.0.0.1:{wsgi_port}")
         gunicorn = Server("gunicorn", gunicorn_behind_proxy, env, LOG_DIR / "gunicorn-behind-nginx.log", BASE_DIR)
         nginx = Server("nginx", commands["nginx"], proxy_env, LOG_DIR / "nginx.log", BASE_DIR)
-        with gunicorn, nginx:
-            url = f"http://127.0.0.1:{proxy_port}{VIEW_PATH}"
+        with gunicorn:
             gunicorn.wait_until_answering(f"http://127.0.0.1:{wsgi_port}{VIEW_PATH}")
-            nginx.wait_until_answering(url)
-            load("nginx -> gunicorn", 1, url)
+            with nginx:
+                url = f"http://127.0.0.1:{proxy_port}{VIEW_PATH}"
+                nginx.wait_until_answering(url)
+                load("nginx -> gunicorn", 1, url)
 
     section.figures = serving_figures(runs, plan.workers)
     section.intro = (
         f"`GET {VIEW_PATH}`: a DRF view on the platform's `ApiView` that reads one user by a unique "
-        "index from PostgreSQL and renders it as JSON (bench/views.py, mounted only with `BENCH_VIEWS=1`). "
+        "index from PostgreSQL and renders it as JSON (bench/views.py, mounted only by "
+        "the bench servers' settings, bench/settings.py). "
         f"Both servers ran {plan.workers} worker processes with `DJANGO_DEBUG=0`, each as deployed "
         "(gunicorn with a persistent database connection per worker, uvicorn with a pool of at most "
         f"{ASGI_POOL_MAX_SIZE} a process: docs/deployment.md); then `make run`'s one uvicorn process beside "
@@ -355,7 +361,7 @@ def _shown(command: list[str]) -> str:
 
 def commands_block(commands: dict[str, list[str]], plan: ServingPlan, env: Mapping[str, str]) -> str:
     settings = (
-        f"DJANGO_DEBUG=0 SECURE_SSL_REDIRECT=0 BENCH_VIEWS=1 WEB_CONCURRENCY={plan.workers} "
+        f"DJANGO_SETTINGS_MODULE=bench.settings DJANGO_DEBUG=0 SECURE_SSL_REDIRECT=0 WEB_CONCURRENCY={plan.workers} "
         "DATABASE_URL=postgres://... REDIS_URL=redis://..."
     )
     url = "http://127.0.0.1:PORT" + VIEW_PATH

@@ -1,5 +1,14 @@
 from django.urls import path
 
-from bench.views import BenchUserView
+from bench import views
 
-urlpatterns = [path("users/<str:username>", BenchUserView.as_view(), name="bench-user")]
+urlpatterns = [
+    path("users/<str:username>", views.BenchUserView.as_view(), name="bench-user"),
+    path("bare/coder-tasks/<str:user_id>", views.bare_coder_tasks, name="bench-bare-coder-tasks"),
+    path(
+        "bare/marketplace-datasets/<str:user_id>",
+        views.bare_marketplace_datasets,
+        name="bench-bare-marketplace-datasets",
+    ),
+    path("bare/cerebro-history/<str:user_id>", views.bare_cerebro_history, name="bench-bare-cerebro-history"),
+]

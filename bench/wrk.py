@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,10 +42,19 @@ def wrk_version() -> str:
     return first_line[0].split(" [")[0].removeprefix("wrk ") if first_line else "unknown"
 
 
-def wrk_command(url: str, *, seconds: int, connections: int, threads: int, script: Path = SUMMARY_SCRIPT) -> list[str]:
+def wrk_command(
+    url: str,
+    *,
+    seconds: int,
+    connections: int,
+    threads: int,
+    script: Path = SUMMARY_SCRIPT,
+    headers: Mapping[str, str] | None = None,
+) -> list[str]:
     """``script``: wrk's Lua, which must print the summary line (a script of its own can end with
-    SUMMARY_SCRIPT's text, as bench/ledger.py's does)."""
+    SUMMARY_SCRIPT's text, as bench/ledger.py's does); ``headers``: sent with every request."""
     binary = wrk_binary() or "wrk"
+    header_options = [option for name, value in (headers or {}).items() for option in ("-H", f"{name}: {value}")]
     return [
         binary,
         f"-t{threads}",
@@ -54,13 +64,24 @@ def wrk_command(url: str, *, seconds: int, connections: int, threads: int, scrip
         "5s",
         "-s",
         str(script),
+        *header_options,
         url,
     ]
 
 
-def run_wrk(url: str, *, seconds: int, connections: int, threads: int, script: Path = SUMMARY_SCRIPT) -> LoadResult:
+def run_wrk(
+    url: str,
+    *,
+    seconds: int,
+    connections: int,
+    threads: int,
+    script: Path = SUMMARY_SCRIPT,
+    headers: Mapping[str, str] | None = None,
+) -> LoadResult:
     """Load ``url`` for ``seconds``; raise if wrk fails or prints no summary."""
-    command = wrk_command(url, seconds=seconds, connections=connections, threads=threads, script=script)
+    command = wrk_command(
+        url, seconds=seconds, connections=connections, threads=threads, script=script, headers=headers
+    )
     completed = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30, check=False)
     summary_line = next((line for line in completed.stdout.splitlines() if line.startswith(_MARKER)), None)
     if completed.returncode != 0 or summary_line is None:

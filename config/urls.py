@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from bench import conf as bench_conf
 from core.api_docs import api_mount
 
 urlpatterns = [
@@ -16,10 +15,6 @@ urlpatterns = [
     *api_mount("analytics"),
     *api_mount("cerebro"),
 ]
-
-# The serving benchmark's light view, only on the servers `make bench` starts (BENCH_VIEWS=1).
-if bench_conf.BENCH_VIEWS:
-    urlpatterns.append(path("bench/", include("bench.urls")))
 
 handler400 = "core.views_errors.bad_request"
 handler403 = "core.views_errors.permission_denied"

@@ -54,6 +54,10 @@ class DatasetTemplate(models.Model):
         return self.name
 
 
+# Where ``datasets_for_output`` puts a dataset's tag rows (``Prefetch(..., to_attr=...)``).
+PREFETCHED_TAGS = "prefetched_tags"
+
+
 class Dataset(models.Model):
     class Visibility(models.TextChoices):
         PUBLIC = "public", "Public"
@@ -132,6 +136,16 @@ class Dataset(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def tag_names(self) -> list[str]:
+        """Its tags' names, sorted. Read from ``prefetched_tags`` when the query that loaded it
+        prefetched them there (``selectors.datasets.datasets_for_output``: a plain list, which spares
+        Django's per-row related manager), else from ``tag_rows``."""
+        rows = getattr(self, PREFETCHED_TAGS, None)
+        if rows is None:
+            rows = self.tag_rows.all()
+        return sorted(tag.name for tag in rows)
 
 
 class DatasetTag(models.Model):

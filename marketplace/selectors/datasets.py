@@ -7,11 +7,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Exists, Max, Min, OuterRef, Q, QuerySet
+from django.db.models import Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet
 
 from core.pagination import Page, paginate_loaded
 from marketplace.errors import DATASET_NOT_FOUND
 from marketplace.models import Dataset, DatasetTag, Purchase
+from marketplace.models.datasets import PREFETCHED_TAGS
 
 # What a dataset of each category is typically used for; shown as the detail's ``useCases`` when
 # the dataset has no template of its own to describe them.
@@ -101,7 +102,9 @@ def datasets_for_output() -> QuerySet[Dataset]:
     return (
         Dataset.objects.filter(deleted_at__isnull=True)
         .select_related("creator__wallet_profile")
-        .prefetch_related("tag_rows")
+        .prefetch_related(
+            Prefetch("tag_rows", queryset=DatasetTag.objects.only("dataset_id", "name"), to_attr=PREFETCHED_TAGS)
+        )
     )
 
 
@@ -198,8 +201,23 @@ def dataset_list(*, user, params: DatasetListParams) -> DatasetPage:
         load=lambda keys: datasets_for_output().filter(pk__in=keys),
     )
 
-    if page.total:
-        categories = sorted(set(matching.order_by().values_list("category", flat=True).distinct()))
+    if page.total and len(page.items) == page.total:
+        # The page holds every match (the first page of a short list): the facets are the page's own.
+        categories = sorted({dataset.category for dataset in page.items})
+        tags = sorted({name for dataset in page.items for name in dataset.tag_names})
+        prices = {
+            "low": min(dataset.price for dataset in page.items),
+            "high": max(dataset.price for dataset in page.items),
+        }
+    elif page.total:
+        # The categories and the price range of every match in one query: per category, its prices' range.
+        by_category = list(
+            matching.order_by()
+            .values("category")
+            .annotate(low=Min("price"), high=Max("price"))
+            .values_list("category", "low", "high")
+        )
+        categories = sorted({category for category, _, _ in by_category})
         tags = sorted(
             set(
                 DatasetTag.objects.filter(dataset__in=matching.order_by().values("pk"))
@@ -208,7 +226,7 @@ def dataset_list(*, user, params: DatasetListParams) -> DatasetPage:
                 .distinct()
             )
         )
-        prices = matching.order_by().aggregate(low=Min("price"), high=Max("price"))
+        prices = {"low": min(low for _, low, _ in by_category), "high": max(high for _, _, high in by_category)}
     else:
         categories, tags, prices = [], [], {"low": None, "high": None}
     return DatasetPage(
@@ -222,7 +240,7 @@ def dataset_list(*, user, params: DatasetListParams) -> DatasetPage:
 
 def dataset_related(*, dataset: Dataset, limit: int = 6) -> list[Dataset]:
     """Public ready datasets of the same category or sharing a tag, most trending first."""
-    tag_names = [tag.name for tag in dataset.tag_rows.all()]
+    tag_names = dataset.tag_names
     shares_tag = Exists(DatasetTag.objects.filter(dataset=OuterRef("pk"), name__in=tag_names))
     related = (
         datasets_for_output()

@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from core.pagination import PageMetaSerializer
+from core.serializers import PlannedRepresentation
 from marketplace.file_formats import human_size
 from marketplace.models import Dataset, GenerationJob, Purchase, TrainedModel
 
@@ -33,7 +34,7 @@ class Money(serializers.DecimalField):
 
 
 @extend_schema_serializer(component_name="MarketplaceUserSummary")
-class UserSummarySerializer(serializers.Serializer):
+class UserSummarySerializer(PlannedRepresentation, serializers.Serializer):
     id = serializers.UUIDField()
     username = serializers.CharField()
     walletAddress = serializers.SerializerMethodField()
@@ -43,7 +44,7 @@ class UserSummarySerializer(serializers.Serializer):
 
 
 @extend_schema_serializer(component_name="MarketplaceSchemaConstraints")
-class SchemaConstraintsSerializer(serializers.Serializer):
+class SchemaConstraintsSerializer(PlannedRepresentation, serializers.Serializer):
     required = serializers.BooleanField(required=False)
     unique = serializers.BooleanField(required=False)
     min = serializers.FloatField(required=False)
@@ -53,7 +54,7 @@ class SchemaConstraintsSerializer(serializers.Serializer):
 
 
 @extend_schema_serializer(component_name="MarketplaceSchemaField")
-class SchemaFieldSerializer(serializers.Serializer):
+class SchemaFieldSerializer(PlannedRepresentation, serializers.Serializer):
     id = serializers.CharField(required=False)
     name = serializers.CharField()
     type = serializers.CharField()
@@ -62,7 +63,7 @@ class SchemaFieldSerializer(serializers.Serializer):
 
 
 @extend_schema_serializer(component_name="MarketplaceGenerationLineage")
-class GenerationLineageSerializer(serializers.Serializer):
+class GenerationLineageSerializer(PlannedRepresentation, serializers.Serializer):
     model = serializers.CharField(required=False)
     technique = serializers.CharField(required=False)
     seedData = serializers.CharField(required=False)
@@ -72,7 +73,7 @@ class GenerationLineageSerializer(serializers.Serializer):
 
 
 @extend_schema_serializer(component_name="MarketplaceDataset")
-class DatasetSerializer(serializers.ModelSerializer):
+class DatasetSerializer(PlannedRepresentation, serializers.ModelSerializer):
     """The spec's Dataset. ``fullFilecoinCID`` is shown only to those allowed to download it.
 
     Context: ``access`` (a DatasetAccess) decides who may see the full CID.
@@ -111,7 +112,7 @@ class DatasetSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
     def get_tags(self, dataset) -> list[str]:
-        return sorted(tag.name for tag in dataset.tag_rows.all())
+        return dataset.tag_names
 
     def get_creatorId(self, dataset) -> str:
         return wallet_address_of(dataset.creator) or str(dataset.creator_id)

@@ -183,3 +183,44 @@ def test_a_failing_channel_layer_never_fails_the_write(user, monkeypatch, caplog
 
     # Then the write went through and the lost event is logged
     assert "realtime publish failed" in caplog.text
+
+
+def test_a_networked_layer_is_sent_to_from_one_lasting_event_loop_of_the_process(user, monkeypatch):
+    # Given a channel layer that is not the in-memory one (Redis), recording where it is called
+    import asyncio
+
+    loops = []
+
+    class NetworkedLayer:
+        async def group_send(self, group, message):
+            loops.append(asyncio.get_running_loop())
+
+    monkeypatch.setattr(realtime, "get_channel_layer", lambda: NetworkedLayer())
+
+    # When synchronous code publishes twice
+    realtime.publish_now(user.pk, "task:status_updated", STATUS)
+    realtime.publish_now(user.pk, "task:status_updated", STATUS)
+
+    # Then both sends ran on the same loop, still running (its connections kept), not one loop each
+    assert len(loops) == 2
+    assert loops[0] is loops[1]
+    assert loops[0].is_running()
+
+
+def test_a_channel_layer_that_hangs_gives_the_event_up_after_the_timeout(user, monkeypatch, caplog):
+    # Given a networked layer that never answers, and a short publish timeout
+    import asyncio
+
+    class HangingLayer:
+        async def group_send(self, group, message):
+            await asyncio.sleep(60)
+
+    monkeypatch.setattr(realtime, "get_channel_layer", lambda: HangingLayer())
+    monkeypatch.setattr(realtime, "PUBLISH_TIMEOUT", 0.2)
+
+    # When synchronous code publishes
+    with caplog.at_level(logging.WARNING, logger="core.realtime"):
+        realtime.publish_now(user.pk, "task:status_updated", STATUS)
+
+    # Then the writer is let go and the lost event is logged
+    assert "realtime publish failed" in caplog.text

@@ -418,3 +418,35 @@ def test_an_enabled_augmentation_keeps_its_ranges(creator_client, augmentation, 
 
     assert r.status_code == 400, r.json()
     assert field in str(r.json()["error"]["details"]["config"]), r.json()
+
+
+def test_a_listing_that_fits_its_page_takes_its_filters_from_the_page(api_client, dataset_free, dataset_paid):
+    # Given a listing whose matches all fit on one page
+    DatasetFactory(category="health", price=Decimal("1.5"), tags=["vitals"])
+
+    # When it is read whole, and again a dataset a page (the filters then come from the database)
+    with_page_facets = api_client.get(f"{API}/datasets?limit=20").json()["filters"]
+    from_the_database = api_client.get(f"{API}/datasets?limit=1").json()["filters"]
+
+    # Then both describe every match alike
+    assert with_page_facets == from_the_database
+    assert with_page_facets["categories"] == ["finance", "health"]
+    assert with_page_facets["tags"] == ["cards", "fraud", "vitals"]
+    assert with_page_facets["priceRange"] == {"min": 0, "max": 1.5}
+
+
+def test_a_listing_of_fifty_datasets_costs_the_same_few_queries(api_client, django_assert_num_queries):
+    # Given fifty public datasets, each with tags
+    for number in range(50):
+        DatasetFactory(tags=[f"tag-{number}", "shared"])
+
+    # When they are listed on one page: the page's keys, its rows, their tags (the filters come
+    # from the page); a listing of more than a page adds the filters' two queries
+    with django_assert_num_queries(3):
+        whole = api_client.get(f"{API}/datasets?limit=50")
+    with django_assert_num_queries(5):
+        api_client.get(f"{API}/datasets?limit=10")
+
+    # Then every row came with its tags
+    assert whole.status_code == 200
+    assert all(sorted(d["tags"]) == d["tags"] and "shared" in d["tags"] for d in whole.json()["datasets"])
