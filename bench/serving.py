@@ -197,34 +197,52 @@ def measure_serving(plan: ServingPlan, base_env: Mapping[str, str], *, log: Call
     measure_uvicorn(1, label=MAKE_RUN_LABEL, workers=None)
     measure_gunicorn(1, label=ONE_GUNICORN_LABEL, workers=1)
 
-    proxy_problem = None
-    if plan.with_proxy and nginx_binary() is None:
-        proxy_problem = "nginx is not installed, so the proxy run was skipped (apt-get install nginx-light)."
-    elif plan.with_proxy:
-        wsgi_port, proxy_port = free_port(), free_port()
-        proxy_env = {
-            **env,
-            "PROXY_LISTEN": f"127.0.0.1:{proxy_port}",
-            "WSGI_BIND": f"127.0.0.1:{wsgi_port}",
-            "ASGI_PORT": str(free_port()),  # not started: this run loads a REST path only
-            # deploy.proxy waits for both upstreams before nginx starts; gunicorn answers by then, and
-            # the ASGI one is not started, so it starts at once instead of after 120 s.
-            "PROXY_UPSTREAM_WAIT": "0",
-            "NGINX_RUNTIME_DIR": str(LOG_DIR / "nginx"),
-        }
-        commands["nginx"] = [python, "-m", "deploy.proxy"]
-        gunicorn_behind_proxy = gunicorn_command(python, f"127.0.0.1:{wsgi_port}")
-        gunicorn = Server("gunicorn", gunicorn_behind_proxy, env, LOG_DIR / "gunicorn-behind-nginx.log", BASE_DIR)
-        nginx = Server("nginx", commands["nginx"], proxy_env, LOG_DIR / "nginx.log", BASE_DIR)
-        with gunicorn:
-            gunicorn.wait_until_answering(f"http://127.0.0.1:{wsgi_port}{VIEW_PATH}")
-            with nginx:
-                url = f"http://127.0.0.1:{proxy_port}{VIEW_PATH}"
-                nginx.wait_until_answering(url)
-                load("nginx -> gunicorn", 1, url)
+    proxy_problem = measure_behind_proxy(plan, env, load, commands)
 
     section.figures = serving_figures(runs, plan.workers)
-    section.intro = (
+    section.intro = serving_intro(plan)
+    section.notes = [serving_verdict(section.figures), runs_table(runs), commands_block(commands, plan, env)]
+    if proxy_problem:
+        section.notes.insert(0, proxy_problem)
+    return section
+
+
+def measure_behind_proxy(
+    plan: ServingPlan, env: Mapping[str, str], load: Callable[[str, int, str], None], commands: dict[str, list[str]]
+) -> str | None:
+    """Load the view through nginx in front of gunicorn; the reason it was skipped, if it was."""
+    python = sys.executable
+    if not plan.with_proxy:
+        return None
+    if nginx_binary() is None:
+        return "nginx is not installed, so the proxy run was skipped (apt-get install nginx-light)."
+    wsgi_port, proxy_port = free_port(), free_port()
+    proxy_env = {
+        **env,
+        "PROXY_LISTEN": f"127.0.0.1:{proxy_port}",
+        "WSGI_BIND": f"127.0.0.1:{wsgi_port}",
+        "ASGI_PORT": str(free_port()),  # not started: this run loads a REST path only
+        # deploy.proxy waits for both upstreams before nginx starts; gunicorn answers by then, and
+        # the ASGI one is not started, so it starts at once instead of after 120 s.
+        "PROXY_UPSTREAM_WAIT": "0",
+        "NGINX_RUNTIME_DIR": str(LOG_DIR / "nginx"),
+    }
+    commands["nginx"] = [python, "-m", "deploy.proxy"]
+    gunicorn_behind_proxy = gunicorn_command(python, f"127.0.0.1:{wsgi_port}")
+    gunicorn = Server("gunicorn", gunicorn_behind_proxy, env, LOG_DIR / "gunicorn-behind-nginx.log", BASE_DIR)
+    nginx = Server("nginx", commands["nginx"], proxy_env, LOG_DIR / "nginx.log", BASE_DIR)
+    with gunicorn:
+        gunicorn.wait_until_answering(f"http://127.0.0.1:{wsgi_port}{VIEW_PATH}")
+        with nginx:
+            url = f"http://127.0.0.1:{proxy_port}{VIEW_PATH}"
+            nginx.wait_until_answering(url)
+            load("nginx -> gunicorn", 1, url)
+
+    return None
+
+
+def serving_intro(plan: ServingPlan) -> str:
+    return (
         f"`GET {VIEW_PATH}`: a DRF view on the platform's `ApiView` that reads one user by a unique "
         "index from PostgreSQL and renders it as JSON (bench/views.py, mounted only by "
         "the bench servers' settings, bench/settings.py). "
@@ -236,10 +254,6 @@ def measure_serving(plan: ServingPlan, base_env: Mapping[str, str], *, log: Call
         f"`wrk -t{plan.threads} -c{plan.connections}` on the same {os.cpu_count()} cores, over {plan.rounds} "
         f"round{'s' if plan.rounds != 1 else ''} in alternating order; figures are medians over rounds."
     )
-    section.notes = [serving_verdict(section.figures), runs_table(runs), commands_block(commands, plan, env)]
-    if proxy_problem:
-        section.notes.insert(0, proxy_problem)
-    return section
 
 
 def _median(runs: list[Run], label: str, metric: Callable[[LoadResult], float]) -> float | None:
