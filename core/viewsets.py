@@ -86,6 +86,11 @@ class ApiViewSet(RateLimited, viewsets.GenericViewSet):
         key = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
         found = queryset.filter(**{self.lookup_field: key}).first()
         if found is None:
-            raise self.not_found()
+            raise self.object_not_found(key)
         self.check_object_permissions(self.request, found)
         return found
+
+    def object_not_found(self, key: Any) -> Exception:
+        """The error of a URL's object that is not among ``get_queryset()``: ``not_found``, which a
+        viewset whose spec names the missing id in the error's details overrides to say so."""
+        return self.not_found()

@@ -5,10 +5,9 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from cerebro import conf
-from cerebro.api import js_timestamp
-from cerebro.fields import JsonObjectField
 from cerebro.models import Layer, Memory, Sensitivity
 from cerebro.services.memory import compact_json, memory_content
+from core.fields import JsonObjectField, js_timestamp
 
 MAX_TTL_MINUTES = 10 * 365 * 24 * 60
 

@@ -11,10 +11,11 @@ from rest_framework.response import Response
 
 from accounts import products
 from accounts.tokens import download_link_grant
-from cerebro.api import CerebroApiView, error_responses
+from cerebro.api import CerebroApiView
 from cerebro.serializers.chat import FileUploadInput, FileUploadOutput
 from cerebro.services.files import download_path, file_upload
 from core import errors, storage
+from core.error_schemas import flat_error_responses
 
 
 class FileUploadView(CerebroApiView):
@@ -29,7 +30,7 @@ class FileUploadView(CerebroApiView):
             "after CEREBRO_FILE_URL_SECONDS (7 days)."
         ),
         request={"multipart/form-data": FileUploadInput},
-        responses={200: FileUploadOutput, **error_responses(400, 413)},
+        responses={200: FileUploadOutput, **flat_error_responses(400, 413)},
     )
     def post(self, request):
         body = FileUploadInput(data=request.data)
@@ -56,7 +57,10 @@ class FileDownloadView(CerebroApiView):
     @extend_schema(
         operation_id="files_download",
         summary="The bytes of an uploaded file, through the signed link the upload answered",
-        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY), **error_responses(404)},
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY),
+            **flat_error_responses(404),
+        },
     )
     def get(self, request, token: str):
         try:

@@ -9,7 +9,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from cerebro.api import CerebroApiView, ChatSdkApiView, chat_sdk_error_responses, error_responses, js_timestamp
+from cerebro.api import CerebroApiView, ChatSdkApiView, chat_sdk_error_responses
 from cerebro.selectors.history import chat_history, chat_history_page
 from cerebro.serializers.chat import (
     ChatSummaryOutput,
@@ -20,6 +20,8 @@ from cerebro.serializers.chat import (
     PingOutput,
 )
 from cerebro.services.chat import chat_delete_all
+from core.error_schemas import flat_error_responses
+from core.fields import js_timestamp
 from core.pagination import paginate_offset
 
 CURSORS = ("ending_before", "starting_after")
@@ -47,7 +49,7 @@ class HistoryView(ChatSdkApiView):
             OpenApiParameter("ending_before", OpenApiTypes.UUID, description="The chats older than this chat"),
             OpenApiParameter("starting_after", OpenApiTypes.UUID, description="The chats newer than this chat"),
         ],
-        responses={200: HistoryOutput, **error_responses(400, 404)},
+        responses={200: HistoryOutput, **flat_error_responses(400, 404)},
     )
     def get(self, request):
         if any(cursor in request.query_params for cursor in CURSORS):

@@ -7,14 +7,15 @@ from rest_framework.response import Response
 
 from accounts.selectors import identities_of
 from accounts.serializers import AccountIdentitiesSerializer, account_identities
-from cerebro.api import CerebroApiView, error_responses
+from cerebro.api import CerebroApiView
+from core.error_schemas import flat_error_responses
 
 
 class IdentitiesView(CerebroApiView):
     @extend_schema(
         operation_id="account_identities",
         summary="The identities on your account (NextAuth, Clerk, wallets) and your e-mail address",
-        responses={200: AccountIdentitiesSerializer, **error_responses()},
+        responses={200: AccountIdentitiesSerializer, **flat_error_responses()},
     )
     def get(self, request):
         return Response(account_identities(request.user, identities_of(user=request.user)))

@@ -246,8 +246,8 @@ OWNED_ROUTES: dict[str, tuple[Callable[[object], Owned], tuple[str, ...]]] = {
     "coder-repository-branches": (owned_repository, ("GET",)),
     "coder-task-detail": (owned_coder_task, ("GET",)),
     "coder-task-cancel": (owned_coder_task, ("PUT",)),
-    "ledger-object": (owned_ledger_object, ("GET",)),
-    "ledger-object-txns": (owned_ledger_object, ("GET",)),
+    "ledger-object-detail": (owned_ledger_object, ("GET",)),
+    "ledger-object-transactions": (owned_ledger_object, ("GET",)),
     "ledger-object-verify": (owned_ledger_object, ("GET",)),
     "cerebro-chat-stream": (owned_private_chat, ("GET",)),
 }

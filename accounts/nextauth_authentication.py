@@ -110,7 +110,8 @@ class BearerAuthentication(ProductJWTAuthentication):
             raise
 
 
-AUTHENTICATION_CLASSES = (NextAuthSessionAuthentication, BearerAuthentication)
+# Both minicontratos APIs (cerebro and its ledger) sign people in with these, in this order.
+MINICONTRATOS_AUTHENTICATION = (NextAuthSessionAuthentication, BearerAuthentication)
 
 
 def authenticate_request(request: HttpRequest):
@@ -118,7 +119,7 @@ def authenticate_request(request: HttpRequest):
 
     Raises the same errors as the DRF views do.
     """
-    for auth_class in AUTHENTICATION_CLASSES:
+    for auth_class in MINICONTRATOS_AUTHENTICATION:
         result = auth_class().authenticate(request)
         if result is not None:
             return result[0]
@@ -128,7 +129,7 @@ def authenticate_request(request: HttpRequest):
 class NextAuthSessionScheme(OpenApiAuthenticationExtension):
     """How the OpenAPI document describes the NextAuth session cookie."""
 
-    target_class = "cerebro.authentication.NextAuthSessionAuthentication"
+    target_class = "accounts.nextauth_authentication.NextAuthSessionAuthentication"
     name = "nextAuthSession"
 
     def get_security_definition(self, auto_schema):
