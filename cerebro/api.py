@@ -23,6 +23,7 @@ from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from accounts.nextauth_authentication import MINICONTRATOS_AUTHENTICATION
 from core.envelopes import CEREBRO, FlatEnvelope
 from core.views import ApiView
+from core.viewsets import ApiViewSet
 
 
 class CerebroApiView(ApiView):
@@ -121,8 +122,9 @@ class PlainTextJsonParser(JSONParser):
     media_type = "text/plain"
 
 
-class ChatSdkApiView(CerebroApiView):
-    """An endpoint the minicontratos app calls beyond the spec: its errors are in the app's shape."""
+class ChatSdkErrors:
+    """Answers errors in the app's shape (for ``error_surface``) when ``answers_in_chat_sdk_shape``,
+    and reads the app's JSON bodies also when they are sent as text; an API view or a viewset."""
 
     error_surface = "api"
     parser_classes = [JSONParser, PlainTextJsonParser]
@@ -134,3 +136,15 @@ class ChatSdkApiView(CerebroApiView):
         if self.answers_in_chat_sdk_shape(request):
             use_chat_sdk_errors(request, self.error_surface)
         return super().initialize_request(request, *args, **kwargs)
+
+
+class ChatSdkApiView(ChatSdkErrors, CerebroApiView):
+    """An endpoint the minicontratos app calls beyond the spec: its errors are in the app's shape."""
+
+
+class CerebroViewSet(ApiViewSet):
+    """Signed in (NextAuth cookie or bearer token), counted against ``cerebro.general``."""
+
+    authentication_classes = MINICONTRATOS_AUTHENTICATION
+    permission_classes = (IsAuthenticated,)
+    rate_limit_scopes = ("cerebro.general",)

@@ -2,11 +2,11 @@
 paths byte for byte as before: no trailing slash, UUID ids), the aggregates report an API view."""
 
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
+from core.routers import ApiRouter
 from ledger.views import AggregatesView, LedgerObjectViewSet, LedgerTransactionViewSet
 
-router = SimpleRouter(trailing_slash=False, use_regex_path=False)
+router = ApiRouter()
 router.register("objects", LedgerObjectViewSet, basename="ledger-object")
 router.register("transactions", LedgerTransactionViewSet, basename="ledger-transaction")
 
