@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.db.models import Model, QuerySet
+from django.http import HttpRequest
 from rest_framework import serializers, viewsets
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.metadata import SimpleMetadata
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -42,6 +44,8 @@ class ApiViewSet(RateLimited, viewsets.GenericViewSet):
 
     - ``body_serializers``: the serializer of the action's JSON body (``validated_body()``);
     - ``query_serializers``: the serializer of its query string (``validated_query()``);
+    - ``action_authentication_classes``: how its caller is identified (default
+      ``authentication_classes``), for a resource one of whose actions is open to anyone;
     - ``action_permission_classes``: its permissions (default ``permission_classes``);
     - ``action_rate_limit_scopes``: its rate-limit scopes (default ``rate_limit_scopes``).
 
@@ -56,6 +60,7 @@ class ApiViewSet(RateLimited, viewsets.GenericViewSet):
 
     body_serializers: ClassVar[dict[str, type[serializers.Serializer]]] = {}
     query_serializers: ClassVar[dict[str, type[serializers.Serializer]]] = {}
+    action_authentication_classes: ClassVar[dict[str, list[type[BaseAuthentication]]]] = {}
     action_permission_classes: ClassVar[dict[str, list[type[BasePermission]]]] = {}
     action_rate_limit_scopes: ClassVar[dict[str, tuple[str, ...]]] = {}
     not_found: ClassVar[ErrorType] = errors.NOT_FOUND
@@ -65,6 +70,17 @@ class ApiViewSet(RateLimited, viewsets.GenericViewSet):
     filter_backends: ClassVar[list] = []
     pagination_class = None
     metadata_class = ResourceMetadata
+
+    def initialize_request(self, request: HttpRequest, *args, **kwargs) -> Request:
+        # The action is the method's on this route; it is known before the request's authenticators
+        # are chosen (DRF names it only after), so they can be declared per action.
+        method = request.method.lower()
+        self.action = "metadata" if method == "options" else self.action_map.get(method)
+        return super().initialize_request(request, *args, **kwargs)
+
+    def get_authenticators(self) -> list[BaseAuthentication]:
+        classes = self.action_authentication_classes.get(self.action, self.authentication_classes)
+        return [authenticator() for authenticator in classes]
 
     def get_permissions(self) -> list[BasePermission]:
         classes = self.action_permission_classes.get(self.action, self.permission_classes)
