@@ -1,8 +1,8 @@
 """The base viewset of every resource-shaped family of endpoints (docs/architecture.md, "Viewsets").
 
-Register it on ``rest_framework.routers.SimpleRouter(trailing_slash=False, use_regex_path=False)``
-so the spec's paths come out byte for byte (``api/tasks``, ``api/tasks/<uuid:task_id>``,
-``api/tasks/<uuid:task_id>/cancel``).
+Register it on ``core.routers.ApiRouter`` (DRF's ``SimpleRouter(trailing_slash=False,
+use_regex_path=False)``, plus ``DELETE`` on a collection) so the spec's paths come out byte for
+byte (``api/tasks``, ``api/tasks/<uuid:task_id>``, ``api/tasks/<uuid:task_id>/cancel``).
 """
 
 from __future__ import annotations
