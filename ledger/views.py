@@ -17,14 +17,13 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.nextauth_authentication import MINICONTRATOS_AUTHENTICATION
-from core.error_schemas import flat_error_responses
-from core.openapi import one_object
+from core.openapi import one_object, raises
 from core.pagination import paginate_offset
 from core.ratelimit import client_address
 from core.views import ApiView
 from core.viewsets import ApiViewSet
 from ledger import selectors, serializers, services
-from ledger.errors import OBJECT_NOT_FOUND
+from ledger.errors import IDEMPOTENCY_KEY_REUSED, OBJECT_NOT_FOUND
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -103,7 +102,7 @@ class LedgerObjectViewSet(LedgerViewSet):
     @extend_schema(
         operation_id="ledger_objects_list",
         summary="The user's objects, newest first, optionally of one type (the app's ledger tool)",
-        responses={200: one_object(serializers.ObjectListOutput()), **flat_error_responses(400)},
+        responses={200: one_object(serializers.ObjectListOutput())},
     )
     def list(self, request):
         query = self.validated_query()
@@ -132,9 +131,9 @@ class LedgerObjectViewSet(LedgerViewSet):
                 serializers=[serializers.ObjectEnvelope, serializers.ObjectListOutput],
                 resource_type_field_name=None,
             ),
-            **flat_error_responses(400, 409),
         },
     )
+    @raises(IDEMPOTENCY_KEY_REUSED)
     def create(self, request):
         if isinstance(request.data, dict) and "filter" in request.data:
             return self._query(request)
@@ -171,7 +170,7 @@ class LedgerObjectViewSet(LedgerViewSet):
     @extend_schema(
         operation_id="ledger_object_retrieve",
         summary="One ledger object and its current state",
-        responses={200: serializers.ObjectEnvelope, **flat_error_responses(404)},
+        responses={200: serializers.ObjectEnvelope},
     )
     def retrieve(self, request, object_id):
         return Response({"object": serializers.LedgerObjectOutput(self.get_object()).data})
@@ -179,7 +178,7 @@ class LedgerObjectViewSet(LedgerViewSet):
     @extend_schema(
         operation_id="ledger_object_transactions",
         summary="The transactions of one object, in chain order",
-        responses={200: serializers.TransactionListOutput, **flat_error_responses(400, 404)},
+        responses={200: serializers.TransactionListOutput},
     )
     @action(detail=True, methods=["get"])
     def transactions(self, request, object_id):
@@ -196,7 +195,7 @@ class LedgerObjectViewSet(LedgerViewSet):
     @extend_schema(
         operation_id="ledger_object_verify",
         summary="Check the object's hash chain and report the first broken link",
-        responses={200: serializers.VerifyOutput, **flat_error_responses(404)},
+        responses={200: serializers.VerifyOutput},
     )
     @action(detail=True, methods=["get"])
     def verify(self, request, object_id):
@@ -225,8 +224,9 @@ class LedgerTransactionViewSet(LedgerViewSet):
             serializers=[serializers.TransactionInput, serializers.OperationInput],
             resource_type_field_name=None,
         ),
-        responses={200: serializers.TransactionEnvelope, **flat_error_responses(400, 404, 409)},
+        responses={200: serializers.TransactionEnvelope},
     )
+    @raises(OBJECT_NOT_FOUND, IDEMPOTENCY_KEY_REUSED)
     def create(self, request):
         is_operation = isinstance(request.data, dict) and "operationType" in request.data
         body = (serializers.OperationInput if is_operation else serializers.TransactionInput)(data=request.data)
@@ -259,7 +259,7 @@ class AggregatesView(LedgerApiView):
             OpenApiParameter("from", OpenApiTypes.DATETIME, required=False, description="ISO 8601 date or date-time"),
             OpenApiParameter("to", OpenApiTypes.DATETIME, required=False, description="ISO 8601; a date means its end"),
         ],
-        responses={200: serializers.AggregatesOutput, **flat_error_responses(400)},
+        responses={200: serializers.AggregatesOutput},
     )
     def get(self, request):
         query = serializers.AggregatesQuery(data=request.query_params)
