@@ -20,10 +20,12 @@ from rest_framework.response import Response
 from core import ratelimit
 from core.error_schemas import TelemetryErrorEnvelope
 from core.health import check_database
+from core.openapi import raises
 from core.views import ApiView
 from core.viewsets import ApiViewSet
 from telemetry import selectors, tiers
 from telemetry.authentication import TelemetryApiKeyAuthentication
+from telemetry.errors import INVALID_CONFIRMATION_CODE
 from telemetry.models import TelemetryKey
 from telemetry.parsers import OrjsonParser
 from telemetry.serializers.inputs import (
@@ -135,12 +137,9 @@ class TelemetryKeyViewSet(KeyRateLimits, ApiViewSet):
 
     @extend_schema(
         summary="Get an API key",
+        description="For a valid e-mail address; at most 10 keys an hour are asked for from one client address.",
         auth=[],
-        responses={
-            201: KeyResponseSerializer,
-            400: _error("Invalid e-mail address"),
-            429: _error("Too many keys asked for from this address"),
-        },
+        responses={201: KeyResponseSerializer},
     )
     def create(self, request: Request) -> Response:
         issued = api_key_issue(
@@ -151,13 +150,9 @@ class TelemetryKeyViewSet(KeyRateLimits, ApiViewSet):
 
     @extend_schema(
         summary="Confirm an API key",
-        responses={
-            200: KeyConfirmResponseSerializer,
-            400: _error("Not the code e-mailed for this key (INVALID_CONFIRMATION_CODE), or no code"),
-            401: _error("Missing, unknown or revoked API key"),
-            429: _error("Rate limit exceeded; see the X-RateLimit-* headers"),
-        },
+        responses={200: KeyConfirmResponseSerializer},
     )
+    @raises(INVALID_CONFIRMATION_CODE)
     @action(detail=False, methods=["post"])
     def confirm(self, request: Request) -> Response:
         key = telemetry_key_confirm(key=request.auth, code=self.validated_body()["code"])
