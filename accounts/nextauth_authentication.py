@@ -11,6 +11,9 @@ A credential that is present but wrong answers 401 and counts against the ``cere
 limit (5 a minute per client), so guessing tokens is throttled. A cookie-authenticated write from
 a foreign ``Origin`` is refused: the cookie is ambient, so without that check another site could
 post with it.
+
+It is accounts' (an identity of the user's), not cerebro's: cerebro and its ledger both sign people
+in with ``MINICONTRATOS_AUTHENTICATION``, and neither app imports the other.
 """
 
 from __future__ import annotations
