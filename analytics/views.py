@@ -3,6 +3,10 @@
 Success answers are ``{"status": "ok", ...}``; errors are ``{"status": "error", "error": {code,
 message, details}}`` (core.envelopes.ANALYTICS). Bodies are read straight from the request and
 validated by the pydantic models in analytics.serializers.
+
+An install's data (``users/<user_id>``: delete or anonymise, ``privacy``, ``data``) is a viewset,
+``AnalyticsUserViewSet``; the rest are verbs an install calls (register, heartbeat, track, batch,
+report, submit, and staff's scrub dry run): API views.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import re
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -43,6 +48,7 @@ from core import errors
 from core.error_schemas import AnalyticsErrorEnvelope
 from core.ratelimit import anonymous_identity
 from core.views import ApiView
+from core.viewsets import ApiViewSet
 
 _USER_ID = re.compile(r"^[0-9a-fA-F]{16}$")
 
@@ -191,51 +197,25 @@ class HeartbeatView(AnalyticsView):
         return Response(dump(AnalyticsHeartbeatResponse(stored=result.stored, last_seen=result.last_seen)), status=200)
 
 
-class SubjectView(AnalyticsView):
-    """Data-subject requests: they need the install secret (X-Install-Secret) and are limited tighter."""
+class AnalyticsUserViewSet(ApiViewSet):
+    """Data-subject requests on an install's data: they need the install secret (X-Install-Secret),
+    and are limited tighter than ingestion."""
 
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
     rate_limit_scopes = ("analytics.ingest", "analytics.subject")
+    lookup_url_kwarg = "user_id"
+    # The id is the install's 16-character hex hash, checked in each action (a 400 in the spec's
+    # words); the install secret, not a queryset, is what entitles the caller (analytics.services.subjects).
+    lookup_value_converter = "str"
+    not_found = None
+
+    def get_rate_limit_identity(self, request: Request) -> str:
+        return anonymous_identity(request)
 
     def install_secret(self, request: Request) -> str | None:
         return request.headers.get(conf.INSTALL_SECRET_HEADER)
 
-
-class PrivacyView(SubjectView):
-    @extend_schema(
-        operation_id="analytics_users_privacy",
-        summary="Set the install's analytics preference (opt out or back in)",
-        parameters=[USER_ID_PARAMETER, INSTALL_SECRET_PARAMETER],
-        request=AnalyticsPrivacyRequest,
-        responses={200: AnalyticsPrivacyResponse, **SUBJECT_ERRORS},
-    )
-    def put(self, request: Request, user_id: str) -> Response:
-        user = subjects.user_privacy_update(
-            user_id=_user_id(user_id),
-            request=parse(AnalyticsPrivacyRequest, request.body),
-            secret=self.install_secret(request),
-        )
-        body = AnalyticsPrivacyResponse(
-            user_id=user.user_id,
-            analytics_enabled=user.analytics_enabled,
-            privacy_consent_version=user.privacy_consent_version,
-        )
-        return Response(dump(body), status=200)
-
-
-class UserDataView(SubjectView):
-    @extend_schema(
-        operation_id="analytics_users_data",
-        summary="Export everything stored for the install",
-        parameters=[USER_ID_PARAMETER, INSTALL_SECRET_PARAMETER],
-        request=None,
-        responses={200: AnalyticsExportResponse, **SUBJECT_ERRORS},
-    )
-    def get(self, request: Request, user_id: str) -> Response:
-        data = subjects.user_data_export(user_id=_user_id(user_id), secret=self.install_secret(request))
-        return Response({"status": "ok", **data}, status=200)
-
-
-class UserView(SubjectView):
     @extend_schema(
         operation_id="analytics_users_delete",
         summary="Delete the install's data, or anonymise it with ?mode=anonymize",
@@ -253,7 +233,7 @@ class UserView(SubjectView):
         request=None,
         responses={200: AnalyticsDeleteResponse, **SUBJECT_ERRORS},
     )
-    def delete(self, request: Request, user_id: str) -> Response:
+    def destroy(self, request: Request, user_id: str) -> Response:
         mode = request.query_params.get("mode", "delete")
         if mode not in {"delete", "anonymize"}:
             raise errors.VALIDATION(
@@ -265,6 +245,39 @@ class UserView(SubjectView):
         return Response(
             dump(AnalyticsDeleteResponse(user_id=user_id, mode=result.mode, counts=result.counts)), status=200
         )
+
+    @extend_schema(
+        operation_id="analytics_users_privacy",
+        summary="Set the install's analytics preference (opt out or back in)",
+        parameters=[USER_ID_PARAMETER, INSTALL_SECRET_PARAMETER],
+        request=AnalyticsPrivacyRequest,
+        responses={200: AnalyticsPrivacyResponse, **SUBJECT_ERRORS},
+    )
+    @action(detail=True, methods=["put"])
+    def privacy(self, request: Request, user_id: str) -> Response:
+        user = subjects.user_privacy_update(
+            user_id=_user_id(user_id),
+            request=parse(AnalyticsPrivacyRequest, request.body),
+            secret=self.install_secret(request),
+        )
+        body = AnalyticsPrivacyResponse(
+            user_id=user.user_id,
+            analytics_enabled=user.analytics_enabled,
+            privacy_consent_version=user.privacy_consent_version,
+        )
+        return Response(dump(body), status=200)
+
+    @extend_schema(
+        operation_id="analytics_users_data",
+        summary="Export everything stored for the install",
+        parameters=[USER_ID_PARAMETER, INSTALL_SECRET_PARAMETER],
+        request=None,
+        responses={200: AnalyticsExportResponse, **SUBJECT_ERRORS},
+    )
+    @action(detail=True, methods=["get"])
+    def data(self, request: Request, user_id: str) -> Response:
+        data = subjects.user_data_export(user_id=_user_id(user_id), secret=self.install_secret(request))
+        return Response({"status": "ok", **data}, status=200)
 
 
 class ScrubDryRunView(ApiView):

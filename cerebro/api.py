@@ -12,7 +12,6 @@ in it when the request is in the app's shape (``ChatSdkEnvelope``, chosen per re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from django.http import HttpRequest
@@ -21,16 +20,16 @@ from rest_framework import serializers
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAdminUser, IsAuthenticated
 
-from cerebro.authentication import AUTHENTICATION_CLASSES
+from accounts.nextauth_authentication import MINICONTRATOS_AUTHENTICATION
 from core.envelopes import CEREBRO, FlatEnvelope
-from core.error_schemas import CerebroErrorEnvelope as ErrorOutput
 from core.views import ApiView
+from core.viewsets import ApiViewSet
 
 
 class CerebroApiView(ApiView):
     """Signed in (NextAuth cookie or bearer token), counted against ``cerebro.general``."""
 
-    authentication_classes = AUTHENTICATION_CLASSES
+    authentication_classes = MINICONTRATOS_AUTHENTICATION
     permission_classes = (IsAuthenticated,)
     rate_limit_scopes = ("cerebro.general",)
 
@@ -39,32 +38,6 @@ class StaffOnly(IsAdminUser):
     """The spec's "admin role": a staff user."""
 
     message = "This endpoint needs the admin role"
-
-
-def js_timestamp(moment: datetime | None) -> str | None:
-    """A timestamp as the spec writes it (JavaScript's ``toISOString``): ``2025-10-30T08:00:00.000Z``."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-ERROR_DESCRIPTIONS = {
-    400: "Validation error (validation_error) or malformed request (bad_request)",
-    401: "Not authenticated (authentication_error)",
-    403: "Insufficient permissions (authorization_error)",
-    404: "Not found (not_found)",
-    409: "Conflict (conflict)",
-    413: "Body too large (payload_too_large)",
-    429: "Rate limit exceeded (rate_limit_exceeded); see Retry-After",
-    502: "External service failed (external_api_error)",
-    503: "Service unavailable (service_unavailable)",
-}
-
-
-def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
-    """OpenAPI entries for the error statuses an endpoint can answer (401 and 429 always)."""
-    wanted = sorted({401, 429, *statuses})
-    return {status: OpenApiResponse(ErrorOutput, description=ERROR_DESCRIPTIONS[status]) for status in wanted}
 
 
 # --- the minicontratos app's error shape ----------------------------------------------------------
@@ -149,8 +122,9 @@ class PlainTextJsonParser(JSONParser):
     media_type = "text/plain"
 
 
-class ChatSdkApiView(CerebroApiView):
-    """An endpoint the minicontratos app calls beyond the spec: its errors are in the app's shape."""
+class ChatSdkErrors:
+    """Answers errors in the app's shape (for ``error_surface``) when ``answers_in_chat_sdk_shape``,
+    and reads the app's JSON bodies also when they are sent as text; an API view or a viewset."""
 
     error_surface = "api"
     parser_classes = [JSONParser, PlainTextJsonParser]
@@ -162,3 +136,15 @@ class ChatSdkApiView(CerebroApiView):
         if self.answers_in_chat_sdk_shape(request):
             use_chat_sdk_errors(request, self.error_surface)
         return super().initialize_request(request, *args, **kwargs)
+
+
+class ChatSdkApiView(ChatSdkErrors, CerebroApiView):
+    """An endpoint the minicontratos app calls beyond the spec: its errors are in the app's shape."""
+
+
+class CerebroViewSet(ApiViewSet):
+    """Signed in (NextAuth cookie or bearer token), counted against ``cerebro.general``."""
+
+    authentication_classes = MINICONTRATOS_AUTHENTICATION
+    permission_classes = (IsAuthenticated,)
+    rate_limit_scopes = ("cerebro.general",)

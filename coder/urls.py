@@ -5,7 +5,6 @@ UUID ids); the RPC-shaped endpoints (sign-in, the GitHub webhook, health) are AP
 """
 
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
 from coder.views.ai_models import AIModelViewSet
 from coder.views.api_keys import ApiKeyViewSet
@@ -15,8 +14,9 @@ from coder.views.repositories import RepositoryViewSet
 from coder.views.tasks import TaskViewSet
 from coder.views.users import UserViewSet
 from coder.views.webhooks import GitHubWebhookView
+from core.routers import ApiRouter
 
-router = SimpleRouter(trailing_slash=False, use_regex_path=False)
+router = ApiRouter()
 router.register("api/tasks", TaskViewSet, basename="coder-task")
 router.register("api/repositories", RepositoryViewSet, basename="coder-repository")
 router.register("api/users/me/api-keys", ApiKeyViewSet, basename="coder-api-key")

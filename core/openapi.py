@@ -26,8 +26,8 @@ from typing import Any, TypeVar
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse
-from rest_framework import permissions
+from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
+from rest_framework import permissions, serializers
 from rest_framework.parsers import BaseParser
 
 from core import errors
@@ -131,6 +131,13 @@ def raises(*error_types: ErrorType) -> Callable[[Handler], Handler]:
         return handler
 
     return declare
+
+
+def one_object(answer: serializers.Serializer) -> serializers.Serializer:
+    """``answer`` documented as the one object it is, also as a viewset's ``list`` (which drf-spectacular
+    would otherwise document as an array of them)."""
+    extend_schema_serializer(many=False)(type(answer))
+    return answer
 
 
 class PlatformAutoSchema(AutoSchema):

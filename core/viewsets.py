@@ -1,8 +1,8 @@
 """The base viewset of every resource-shaped family of endpoints (docs/architecture.md, "Viewsets").
 
-Register it on ``rest_framework.routers.SimpleRouter(trailing_slash=False, use_regex_path=False)``
-so the spec's paths come out byte for byte (``api/tasks``, ``api/tasks/<uuid:task_id>``,
-``api/tasks/<uuid:task_id>/cancel``).
+Register it on ``core.routers.ApiRouter`` (DRF's ``SimpleRouter(trailing_slash=False,
+use_regex_path=False)``, plus ``DELETE`` on a collection) so the spec's paths come out byte for
+byte (``api/tasks``, ``api/tasks/<uuid:task_id>``, ``api/tasks/<uuid:task_id>/cancel``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.db.models import Model, QuerySet
+from django.http import HttpRequest
 from rest_framework import serializers, viewsets
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.metadata import SimpleMetadata
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -42,6 +44,8 @@ class ApiViewSet(RateLimited, viewsets.GenericViewSet):
 
     - ``body_serializers``: the serializer of the action's JSON body (``validated_body()``);
     - ``query_serializers``: the serializer of its query string (``validated_query()``);
+    - ``action_authentication_classes``: how its caller is identified (default
+      ``authentication_classes``), for a resource one of whose actions is open to anyone;
     - ``action_permission_classes``: its permissions (default ``permission_classes``);
     - ``action_rate_limit_scopes``: its rate-limit scopes (default ``rate_limit_scopes``).
 
@@ -56,6 +60,7 @@ class ApiViewSet(RateLimited, viewsets.GenericViewSet):
 
     body_serializers: ClassVar[dict[str, type[serializers.Serializer]]] = {}
     query_serializers: ClassVar[dict[str, type[serializers.Serializer]]] = {}
+    action_authentication_classes: ClassVar[dict[str, list[type[BaseAuthentication]]]] = {}
     action_permission_classes: ClassVar[dict[str, list[type[BasePermission]]]] = {}
     action_rate_limit_scopes: ClassVar[dict[str, tuple[str, ...]]] = {}
     not_found: ClassVar[ErrorType] = errors.NOT_FOUND
@@ -65,6 +70,17 @@ class ApiViewSet(RateLimited, viewsets.GenericViewSet):
     filter_backends: ClassVar[list] = []
     pagination_class = None
     metadata_class = ResourceMetadata
+
+    def initialize_request(self, request: HttpRequest, *args, **kwargs) -> Request:
+        # The action is the method's on this route; it is known before the request's authenticators
+        # are chosen (DRF names it only after), so they can be declared per action.
+        method = request.method.lower()
+        self.action = "metadata" if method == "options" else self.action_map.get(method)
+        return super().initialize_request(request, *args, **kwargs)
+
+    def get_authenticators(self) -> list[BaseAuthentication]:
+        classes = self.action_authentication_classes.get(self.action, self.authentication_classes)
+        return [authenticator() for authenticator in classes]
 
     def get_permissions(self) -> list[BasePermission]:
         classes = self.action_permission_classes.get(self.action, self.permission_classes)
@@ -86,6 +102,11 @@ class ApiViewSet(RateLimited, viewsets.GenericViewSet):
         key = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
         found = queryset.filter(**{self.lookup_field: key}).first()
         if found is None:
-            raise self.not_found()
+            raise self.object_not_found(key)
         self.check_object_permissions(self.request, found)
         return found
+
+    def object_not_found(self, key: Any) -> Exception:
+        """The error of a URL's object that is not among ``get_queryset()``: ``not_found``, which a
+        viewset whose spec names the missing id in the error's details overrides to say so."""
+        return self.not_found()

@@ -8,18 +8,9 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from ledger.errors import OBJECT_NOT_FOUND
 from ledger.models import LedgerObject, LedgerTransaction
 
 UNSPECIFIED_STATUS = "unspecified"
-
-
-def ledger_object_get(*, user, object_id) -> LedgerObject:
-    """The user's object; 404 for an unknown id and for another user's object alike."""
-    ledger_object = LedgerObject.objects.filter(pk=object_id, owner=user).first()
-    if ledger_object is None:
-        raise OBJECT_NOT_FOUND(details={"objectId": str(object_id)})
-    return ledger_object
 
 
 # Operators of a data filter, and the Django lookup each one is. Nothing else reaches a lookup:

@@ -6,8 +6,7 @@ import re
 
 from rest_framework import serializers
 
-from cerebro.api import js_timestamp
-from cerebro.fields import IsoMomentField, JsonObjectField
+from core.fields import IsoMomentField, JsonObjectField, js_timestamp
 from core.pagination import OffsetQuerySerializer
 from ledger.chain import canonical_json
 from ledger.models import LedgerObject, LedgerTransaction

@@ -1,12 +1,16 @@
+"""The ledger's paths under /cerebro/api/ledger/: objects and transactions on a router (the
+paths byte for byte as before: no trailing slash, UUID ids), the aggregates report an API view."""
+
 from django.urls import path
 
-from ledger import views
+from core.routers import ApiRouter
+from ledger.views import AggregatesView, LedgerObjectViewSet, LedgerTransactionViewSet
+
+router = ApiRouter()
+router.register("objects", LedgerObjectViewSet, basename="ledger-object")
+router.register("transactions", LedgerTransactionViewSet, basename="ledger-transaction")
 
 urlpatterns = [
-    path("objects", views.ObjectsView.as_view(), name="ledger-objects"),
-    path("objects/<uuid:object_id>", views.ObjectDetailView.as_view(), name="ledger-object"),
-    path("objects/<uuid:object_id>/transactions", views.ObjectTransactionsView.as_view(), name="ledger-object-txns"),
-    path("objects/<uuid:object_id>/verify", views.ObjectVerifyView.as_view(), name="ledger-object-verify"),
-    path("transactions", views.TransactionsView.as_view(), name="ledger-transactions"),
-    path("aggregates", views.AggregatesView.as_view(), name="ledger-aggregates"),
+    *router.urls,
+    path("aggregates", AggregatesView.as_view(), name="ledger-aggregates"),
 ]

@@ -1,16 +1,29 @@
-"""The ledger endpoints under /cerebro/api/ledger/: thin, over ledger.services and ledger.selectors."""
+"""The ledger endpoints under /cerebro/api/ledger/: thin, over ledger.services and ledger.selectors.
+
+Objects and transactions are resources (viewsets on ledger.urls' router); ``aggregates`` is a
+report over all of the user's objects, not a resource with ids: an API view. The ledger signs
+people in as the minicontratos app does (accounts.nextauth_authentication) and answers in the
+flat envelope of its base path; it imports nothing of cerebro's (the ``ledger-cerebro-independent``
+import-linter contract).
+"""
 
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
+from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from cerebro.api import CerebroApiView, error_responses
+from accounts.nextauth_authentication import MINICONTRATOS_AUTHENTICATION
+from core.openapi import one_object, raises
 from core.pagination import paginate_offset
 from core.ratelimit import client_address
+from core.views import ApiView
+from core.viewsets import ApiViewSet
 from ledger import selectors, serializers, services
+from ledger.errors import IDEMPOTENCY_KEY_REUSED, OBJECT_NOT_FOUND
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -20,6 +33,8 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     description="Same key and body: the first answer again, nothing written twice. Same key, other body: 409.",
 )
 REPLAYED_HEADER = "Idempotent-Replayed"
+# The minicontratos API's general budget, which the ledger shares with the rest of its base path.
+GENERAL_BUDGET = ("cerebro.general",)
 
 
 def _origin(request) -> services.RequestOrigin:
@@ -51,22 +66,50 @@ def _objects_page(queryset, *, limit: int, offset: int) -> Response:
     )
 
 
-class ObjectsView(CerebroApiView):
+class LedgerApiView(ApiView):
+    """Signed in (the app's session cookie or a bearer token), counted against the general rate limit."""
+
+    authentication_classes = MINICONTRATOS_AUTHENTICATION
+    permission_classes = (IsAuthenticated,)
+    rate_limit_scopes = GENERAL_BUDGET
+
+
+class LedgerViewSet(ApiViewSet):
+    """A ledger resource: signed in as ``LedgerApiView`` is, JSON bodies, the same budget."""
+
+    authentication_classes = MINICONTRATOS_AUTHENTICATION
+    permission_classes = (IsAuthenticated,)
+    rate_limit_scopes = GENERAL_BUDGET
     parser_classes = [JSONParser]
+
+
+class LedgerObjectViewSet(LedgerViewSet):
+    """The signed-in user's ledger objects, each with its hash chain of transactions."""
+
+    # POST objects is the spec's "create or query": its body is one of two shapes (a new object, or
+    # a filter), told apart by the "filter" key, so create picks the serializer.
+
+    lookup_url_kwarg = "object_id"
+    not_found = OBJECT_NOT_FOUND
+    query_serializers = {"list": serializers.ObjectsListQuery, "transactions": serializers.TransactionsPage}
+
+    def get_queryset(self):
+        return selectors.ledger_objects_query(user=self.request.user, object_filter=selectors.ObjectFilter())
+
+    def object_not_found(self, key) -> Exception:
+        return OBJECT_NOT_FOUND(details={"objectId": str(key)})
 
     @extend_schema(
         operation_id="ledger_objects_list",
         summary="The user's objects, newest first, optionally of one type (the app's ledger tool)",
-        parameters=[serializers.ObjectsListQuery],
-        responses={200: serializers.ObjectListOutput, **error_responses(400)},
+        responses={200: one_object(serializers.ObjectListOutput())},
     )
-    def get(self, request):
-        query = serializers.ObjectsListQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
+    def list(self, request):
+        query = self.validated_query()
         queryset = selectors.ledger_objects_query(
-            user=request.user, object_filter=selectors.ObjectFilter(type_name=query.validated_data.get("type"))
+            user=request.user, object_filter=selectors.ObjectFilter(type_name=query.get("type"))
         )
-        return _objects_page(queryset, limit=query.validated_data["limit"], offset=query.validated_data["offset"])
+        return _objects_page(queryset, limit=query["limit"], offset=query["offset"])
 
     @extend_schema(
         operation_id="ledger_objects_create_or_query",
@@ -88,10 +131,10 @@ class ObjectsView(CerebroApiView):
                 serializers=[serializers.ObjectEnvelope, serializers.ObjectListOutput],
                 resource_type_field_name=None,
             ),
-            **error_responses(400, 409),
         },
     )
-    def post(self, request):
+    @raises(IDEMPOTENCY_KEY_REUSED)
+    def create(self, request):
         if isinstance(request.data, dict) and "filter" in request.data:
             return self._query(request)
         body = serializers.ObjectCreateInput(data=request.data)
@@ -124,30 +167,23 @@ class ObjectsView(CerebroApiView):
         )
         return _objects_page(queryset, limit=body.validated_data["limit"], offset=body.validated_data["offset"])
 
-
-class ObjectDetailView(CerebroApiView):
     @extend_schema(
         operation_id="ledger_object_retrieve",
         summary="One ledger object and its current state",
-        responses={200: serializers.ObjectEnvelope, **error_responses(404)},
+        responses={200: serializers.ObjectEnvelope},
     )
-    def get(self, request, object_id):
-        ledger_object = selectors.ledger_object_get(user=request.user, object_id=object_id)
-        return Response({"object": serializers.LedgerObjectOutput(ledger_object).data})
+    def retrieve(self, request, object_id):
+        return Response({"object": serializers.LedgerObjectOutput(self.get_object()).data})
 
-
-class ObjectTransactionsView(CerebroApiView):
     @extend_schema(
         operation_id="ledger_object_transactions",
         summary="The transactions of one object, in chain order",
-        parameters=[serializers.TransactionsPage],
-        responses={200: serializers.TransactionListOutput, **error_responses(400, 404)},
+        responses={200: serializers.TransactionListOutput},
     )
-    def get(self, request, object_id):
-        page = serializers.TransactionsPage(data=request.query_params)
-        page.is_valid(raise_exception=True)
-        ledger_object = selectors.ledger_object_get(user=request.user, object_id=object_id)
-        rows = paginate_offset(selectors.ledger_transactions_of(ledger_object=ledger_object), **page.validated_data)
+    @action(detail=True, methods=["get"])
+    def transactions(self, request, object_id):
+        page = self.validated_query()
+        rows = paginate_offset(selectors.ledger_transactions_of(ledger_object=self.get_object()), **page)
         return Response(
             {
                 "transactions": serializers.LedgerTransactionOutput(rows.items, many=True).data,
@@ -156,22 +192,22 @@ class ObjectTransactionsView(CerebroApiView):
             }
         )
 
-
-class ObjectVerifyView(CerebroApiView):
     @extend_schema(
         operation_id="ledger_object_verify",
         summary="Check the object's hash chain and report the first broken link",
-        responses={200: serializers.VerifyOutput, **error_responses(404)},
+        responses={200: serializers.VerifyOutput},
     )
-    def get(self, request, object_id):
-        ledger_object = selectors.ledger_object_get(user=request.user, object_id=object_id)
-        report = services.ledger_object_verify(ledger_object=ledger_object)
-        data = serializers.VerifyOutput(report).data
-        return Response(data)
+    @action(detail=True, methods=["get"])
+    def verify(self, request, object_id):
+        report = services.ledger_object_verify(ledger_object=self.get_object())
+        return Response(serializers.VerifyOutput(report).data)
 
 
-class TransactionsView(CerebroApiView):
-    parser_classes = [JSONParser]
+class LedgerTransactionViewSet(LedgerViewSet):
+    """Appends to the chains of the signed-in user's objects."""
+
+    # No list: the spec has none (an object's are its objects/<id>/transactions), and no queryset:
+    # the service finds the body's objectId among the user's objects.
 
     @extend_schema(
         operation_id="ledger_transactions_create",
@@ -188,21 +224,22 @@ class TransactionsView(CerebroApiView):
             serializers=[serializers.TransactionInput, serializers.OperationInput],
             resource_type_field_name=None,
         ),
-        responses={200: serializers.TransactionEnvelope, **error_responses(400, 404, 409)},
+        responses={200: serializers.TransactionEnvelope},
     )
-    def post(self, request):
+    @raises(OBJECT_NOT_FOUND, IDEMPOTENCY_KEY_REUSED)
+    def create(self, request):
         is_operation = isinstance(request.data, dict) and "operationType" in request.data
         body = (serializers.OperationInput if is_operation else serializers.TransactionInput)(data=request.data)
         body.is_valid(raise_exception=True)
         given = body.validated_data
-        action = given["operationType"].lower() if is_operation else given["action"]
+        chain_action = given["operationType"].lower() if is_operation else given["action"]
         data = given["changes"] if is_operation else given["data"]
 
         def append() -> dict:
             txn = services.ledger_transaction_append(
                 user=request.user,
                 object_id=given["objectId"],
-                action=action,
+                action=chain_action,
                 data=data,
                 origin=_origin(request),
             )
@@ -213,7 +250,7 @@ class TransactionsView(CerebroApiView):
         )
 
 
-class AggregatesView(CerebroApiView):
+class AggregatesView(LedgerApiView):
     @extend_schema(
         operation_id="ledger_aggregates",
         summary="Counts of the user's objects by type and status, and of transactions, over a date range",
@@ -222,7 +259,7 @@ class AggregatesView(CerebroApiView):
             OpenApiParameter("from", OpenApiTypes.DATETIME, required=False, description="ISO 8601 date or date-time"),
             OpenApiParameter("to", OpenApiTypes.DATETIME, required=False, description="ISO 8601; a date means its end"),
         ],
-        responses={200: serializers.AggregatesOutput, **error_responses(400)},
+        responses={200: serializers.AggregatesOutput},
     )
     def get(self, request):
         query = serializers.AggregatesQuery(data=request.query_params)

@@ -6,12 +6,12 @@ confirmation) are API views.
 """
 
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
+from core.routers import ApiRouter
 from marketplace.views import analytics, auth, datasets, files, generation, generation_preview, storage, users, webhooks
 from marketplace.views import trained_models as models
 
-router = SimpleRouter(trailing_slash=False, use_regex_path=False)
+router = ApiRouter()
 router.register("datasets", datasets.DatasetViewSet, basename="marketplace-dataset")
 router.register("models", models.ModelViewSet, basename="marketplace-model")
 router.register("generation/jobs", generation.GenerationJobViewSet, basename="marketplace-generation-job")

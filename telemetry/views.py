@@ -1,4 +1,9 @@
-"""The NextGen Cloud API: health, keys, learnings, patterns, user stats. Thin: the work is elsewhere."""
+"""The NextGen Cloud API: health, keys, learnings, patterns, user stats. Thin: the work is elsewhere.
+
+API keys are a resource (``TelemetryKeyViewSet``: create, and ``confirm`` of the key the request is
+signed with); the rest are API views: an upload of learnings and the pattern set's download are
+verbs over the whole set (nothing in them is addressed by an id), the stats a report on the caller.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import time
 from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,9 +20,12 @@ from rest_framework.response import Response
 from core import ratelimit
 from core.error_schemas import TelemetryErrorEnvelope
 from core.health import check_database
+from core.openapi import raises
 from core.views import ApiView
+from core.viewsets import ApiViewSet
 from telemetry import selectors, tiers
 from telemetry.authentication import TelemetryApiKeyAuthentication
+from telemetry.errors import INVALID_CONFIRMATION_CODE
 from telemetry.models import TelemetryKey
 from telemetry.parsers import OrjsonParser
 from telemetry.serializers.inputs import (
@@ -60,22 +69,28 @@ AUTHENTICATED_ERRORS = {
 }
 
 
-class TelemetryKeyView(ApiView):
-    """Bearer API key, rate limits per account (per key until the key is confirmed)."""
-
-    authentication_classes = [TelemetryApiKeyAuthentication]
-    permission_classes = [IsAuthenticated]
-    parser_classes = [OrjsonParser]
+class KeyRateLimits:
+    """A request signed with a key counts against its tier's limits, per account (per key until the
+    key is confirmed); one without counts against the view's own scopes, per client address."""
 
     def get_rate_limit_scopes(self, request: Request) -> tuple[str, ...]:
         if isinstance(request.auth, TelemetryKey):
             return tiers.rate_limit_scopes(tiers.effective_tier(request.auth))
-        return ("telemetry.requests",)
+        return super().get_rate_limit_scopes(request)
 
     def get_rate_limit_identity(self, request: Request) -> str:
         if isinstance(request.auth, TelemetryKey):
             return tiers.rate_limit_identity(request.auth)
         return ratelimit.anonymous_identity(request)
+
+
+class TelemetryKeyView(KeyRateLimits, ApiView):
+    """Bearer API key, rate limits per account (per key until the key is confirmed)."""
+
+    authentication_classes = [TelemetryApiKeyAuthentication]
+    permission_classes = [IsAuthenticated]
+    parser_classes = [OrjsonParser]
+    rate_limit_scopes = ("telemetry.requests",)
 
 
 class TelemetryApiView(TelemetryKeyView):
@@ -108,50 +123,39 @@ class HealthView(ApiView):
         )
 
 
-class KeysView(ApiView):
+class TelemetryKeyViewSet(KeyRateLimits, ApiViewSet):
+    """API keys: anyone may ask for one (e-mailed a code, limited per address); a key confirms itself."""
+
     authentication_classes = []
     permission_classes = [AllowAny]
     parser_classes = [OrjsonParser]
     rate_limit_scopes = ("telemetry.keys",)
-
-    def get_rate_limit_identity(self, request: Request) -> str:
-        return ratelimit.anonymous_identity(request)
+    body_serializers = {"create": KeyRequestSerializer, "confirm": KeyConfirmSerializer}
+    action_authentication_classes = {"confirm": [TelemetryApiKeyAuthentication]}
+    action_permission_classes = {"confirm": [IsAuthenticated]}
+    action_rate_limit_scopes = {"confirm": ("telemetry.requests",)}  # without a key: the key's tier's with one
 
     @extend_schema(
         summary="Get an API key",
+        description="For a valid e-mail address; at most 10 keys an hour are asked for from one client address.",
         auth=[],
-        request=KeyRequestSerializer,
-        responses={
-            201: KeyResponseSerializer,
-            400: _error("Invalid e-mail address"),
-            429: _error("Too many keys asked for from this address"),
-        },
+        responses={201: KeyResponseSerializer},
     )
-    def post(self, request: Request) -> Response:
-        serializer = KeyRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+    def create(self, request: Request) -> Response:
         issued = api_key_issue(
-            email=serializer.validated_data["email"],
+            email=self.validated_body()["email"],
             confirm_url=request.build_absolute_uri(reverse("telemetry-keys-confirm")),
         )
         return Response({"apiKey": issued.raw_key, "tier": issued.tier, "rateLimit": issued.rate_limit}, status=201)
 
-
-class KeyConfirmView(TelemetryKeyView):
     @extend_schema(
         summary="Confirm an API key",
-        request=KeyConfirmSerializer,
-        responses={
-            200: KeyConfirmResponseSerializer,
-            400: _error("Not the code e-mailed for this key (INVALID_CONFIRMATION_CODE), or no code"),
-            401: _error("Missing, unknown or revoked API key"),
-            429: _error("Rate limit exceeded; see the X-RateLimit-* headers"),
-        },
+        responses={200: KeyConfirmResponseSerializer},
     )
-    def post(self, request: Request) -> Response:
-        serializer = KeyConfirmSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        key = telemetry_key_confirm(key=request.auth, code=serializer.validated_data["code"])
+    @raises(INVALID_CONFIRMATION_CODE)
+    @action(detail=False, methods=["post"])
+    def confirm(self, request: Request) -> Response:
+        key = telemetry_key_confirm(key=request.auth, code=self.validated_body()["code"])
         return Response({"success": True, "confirmed": key.confirmed, "tier": tiers.effective_tier(key)})
 
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 from django.utils import timezone
 
 from cerebro import conf
-from cerebro.api import js_timestamp
 from cerebro.errors import CHAT_NOT_FOUND, CHAT_OF_ANOTHER_USER
 from cerebro.models import Chat, ChatMessage, Vote
+from core.fields import js_timestamp
 
 
 def chat_of_user(*, user, chat_id) -> Chat:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
-from cerebro.api import js_timestamp
 from cerebro.models import Chat
+from core.fields import js_timestamp
 from core.pagination import CursorQuerySerializer, OffsetQuerySerializer
 
 MAX_MESSAGES = 200

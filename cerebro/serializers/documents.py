@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from cerebro.api import js_timestamp
-from cerebro.fields import IsoMomentField
 from cerebro.models import DocumentVersion
+from core.fields import IsoMomentField, js_timestamp
 
 MAX_DOCUMENT_CHARACTERS = 2_000_000
 

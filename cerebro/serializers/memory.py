@@ -5,11 +5,10 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from cerebro import conf
-from cerebro.api import js_timestamp
-from cerebro.fields import JsonObjectField
 from cerebro.json_text import compact_json
 from cerebro.models import Layer, Memory, Sensitivity
 from cerebro.services.memory import memory_content
+from core.fields import JsonObjectField, js_timestamp
 
 MAX_TTL_MINUTES = 10 * 365 * 24 * 60
 

@@ -39,9 +39,9 @@ from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, e
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from accounts.nextauth_authentication import authenticate_request
 from cerebro import ui_messages
-from cerebro.api import ChatSdkApiView, chat_sdk_error_responses, error_responses, use_chat_sdk_errors
-from cerebro.authentication import authenticate_request
+from cerebro.api import ChatSdkApiView, chat_sdk_error_responses, use_chat_sdk_errors
 from cerebro.errors import CHAT_NOT_FOUND
 from cerebro.selectors.chats import chat_answer_to_restore, chat_readable_by
 from cerebro.serializers.chat import ChatDeleteQuery, ChatInput, ChatOutput, UiChatInput
@@ -49,6 +49,7 @@ from cerebro.services.chat import ChatTurn, chat_delete, chat_turn_begin, chat_t
 from cerebro.services.chat_stream import answer_store, running_answer_stream, ui_answer_stream
 from core import errors, ratelimit
 from core.envelopes import envelope_for_path
+from core.error_schemas import flat_error_responses
 from core.exceptions import render_exception
 from core.llm import LanguageModelError, get_provider
 
@@ -286,7 +287,7 @@ class ChatView(ChatSdkApiView):
             (200, "text/event-stream"): OpenApiResponse(
                 ChatStreamEvent, description="The SSE stream; the schema describes each event"
             ),
-            **error_responses(400, 403, 404, 409, 502),
+            **flat_error_responses(400, 403, 404, 409, 502),
         },
     )
     def post(self, request):  # pragma: no cover - never dispatched

@@ -1,4 +1,5 @@
-"""POST /api/files/upload, and the signed download links its answers point at."""
+"""POST /api/files/upload (the user's uploads: a viewset's create), and the signed download links its
+answers point at (an API view: the link's token is the credential, not an id of the user's)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ from rest_framework.response import Response
 
 from accounts import products
 from accounts.tokens import download_link_grant
-from cerebro.api import CerebroApiView, error_responses
+from cerebro.api import CerebroApiView, CerebroViewSet
 from cerebro.serializers.chat import FileUploadInput, FileUploadOutput
 from cerebro.services.files import download_path, file_upload
 from core import errors, storage
+from core.error_schemas import flat_error_responses
 
 
-class FileUploadView(CerebroApiView):
+class FileUploadViewSet(CerebroViewSet):
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(
@@ -29,9 +31,9 @@ class FileUploadView(CerebroApiView):
             "after CEREBRO_FILE_URL_SECONDS (7 days)."
         ),
         request={"multipart/form-data": FileUploadInput},
-        responses={200: FileUploadOutput, **error_responses(400, 413)},
+        responses={200: FileUploadOutput, **flat_error_responses(400, 413)},
     )
-    def post(self, request):
+    def create(self, request):
         body = FileUploadInput(data=request.data)
         body.is_valid(raise_exception=True)
         upload = file_upload(user=request.user, uploaded_file=body.validated_data["file"])
@@ -56,7 +58,10 @@ class FileDownloadView(CerebroApiView):
     @extend_schema(
         operation_id="files_download",
         summary="The bytes of an uploaded file, through the signed link the upload answered",
-        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY), **error_responses(404)},
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY),
+            **flat_error_responses(404),
+        },
     )
     def get(self, request, token: str):
         try:

@@ -1,4 +1,4 @@
-"""GET/DELETE /api/history and GET /ping."""
+"""GET/DELETE /api/history (the user's chats: a viewset) and GET /ping (a health check: an API view)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from cerebro.api import CerebroApiView, ChatSdkApiView, chat_sdk_error_responses, error_responses, js_timestamp
+from cerebro.api import CerebroApiView, CerebroViewSet, ChatSdkErrors, chat_sdk_error_responses
 from cerebro.selectors.history import chat_history, chat_history_page
 from cerebro.serializers.chat import (
     ChatSummaryOutput,
@@ -20,16 +20,24 @@ from cerebro.serializers.chat import (
     PingOutput,
 )
 from cerebro.services.chat import chat_delete_all
+from core.error_schemas import flat_error_responses
+from core.fields import js_timestamp
+from core.openapi import one_object
 from core.pagination import paginate_offset
 
 CURSORS = ("ending_before", "starting_after")
 
 
-class HistoryView(ChatSdkApiView):
+class HistoryViewSet(ChatSdkErrors, CerebroViewSet):
     """The spec's offset pages; the app's cursor pages (``ending_before`` / ``starting_after``, errors
     in its shape) and its "delete all"."""
 
     error_surface = "chat"
+    # The spec's offset pages; with a cursor, list reads the app's query (HistoryCursorQuery) instead.
+    query_serializers = {"list": HistoryQuery}
+
+    def get_queryset(self):
+        return chat_history(user=self.request.user)
 
     def answers_in_chat_sdk_shape(self, request) -> bool:
         return request.method == "DELETE" or any(cursor in request.GET for cursor in CURSORS)
@@ -43,18 +51,15 @@ class HistoryView(ChatSdkApiView):
             "repeat; errors then in the app's shape)."
         ),
         parameters=[
-            HistoryQuery,
             OpenApiParameter("ending_before", OpenApiTypes.UUID, description="The chats older than this chat"),
             OpenApiParameter("starting_after", OpenApiTypes.UUID, description="The chats newer than this chat"),
         ],
-        responses={200: HistoryOutput, **error_responses(400, 404)},
+        responses={200: one_object(HistoryOutput()), **flat_error_responses(400, 404)},
     )
-    def get(self, request):
+    def list(self, request):
         if any(cursor in request.query_params for cursor in CURSORS):
             return self._cursor_page(request)
-        query = HistoryQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        page = paginate_offset(chat_history(user=request.user), **query.validated_data)
+        page = paginate_offset(self.get_queryset(), **self.validated_query())
         return Response(
             {"chats": ChatSummaryOutput(page.items, many=True).data, "total": page.total, "hasMore": page.has_more}
         )
@@ -66,7 +71,7 @@ class HistoryView(ChatSdkApiView):
         return Response(
             {
                 "chats": ChatSummaryOutput(page.items, many=True).data,
-                "total": chat_history(user=request.user).count(),
+                "total": self.get_queryset().count(),
                 "hasMore": page.has_more,
             }
         )
@@ -77,7 +82,7 @@ class HistoryView(ChatSdkApiView):
         request=None,
         responses={200: HistoryDeleteOutput, **chat_sdk_error_responses()},
     )
-    def delete(self, request):
+    def destroy_all(self, request):
         return Response({"deletedCount": chat_delete_all(user=request.user)})
 
 

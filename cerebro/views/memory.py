@@ -9,12 +9,13 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from cerebro import conf, metrics
-from cerebro.api import CerebroApiView, StaffOnly, error_responses
+from cerebro.api import CerebroApiView, StaffOnly
 from cerebro.selectors import memory as memory_selectors
 from cerebro.selectors.metrics import memory_metrics
 from cerebro.selectors.rag import rag_answer
 from cerebro.serializers import memory as s
 from cerebro.services import memory as memory_services
+from core.error_schemas import flat_error_responses
 
 
 class MemoryApiView(CerebroApiView):
@@ -39,7 +40,7 @@ class UpsertView(MemoryApiView):
             "`ttlMinutes` overrides it. `secret` and `pii` content is stored encrypted."
         ),
         request=s.UpsertInput,
-        responses={200: s.MemoryEnvelope, **error_responses(400, 409)},
+        responses={200: s.MemoryEnvelope, **flat_error_responses(400, 409)},
     )
     def post(self, request):
         body = s.UpsertInput(data=request.data)
@@ -69,7 +70,7 @@ class PromoteView(MemoryApiView):
             "`targetKey` deep-merges the memory into that permanent memory and removes it."
         ),
         request=s.PromoteInput,
-        responses={200: s.PromoteOutput, **error_responses(400, 403, 404)},
+        responses={200: s.PromoteOutput, **flat_error_responses(400, 403, 404)},
     )
     def post(self, request):
         body = s.PromoteInput(data=request.data)
@@ -91,7 +92,7 @@ class DeleteView(MemoryApiView):
         operation_id="memory_delete",
         summary="Delete a memory by key or id",
         request=s.DeleteInput,
-        responses={200: s.DeleteOutput, **error_responses(400, 403, 404)},
+        responses={200: s.DeleteOutput, **flat_error_responses(400, 403, 404)},
     )
     def post(self, request):
         body = s.DeleteInput(data=request.data)
@@ -112,7 +113,7 @@ class SearchView(MemoryApiView):
             "every tag given. Without a query every match scores 1.0, most recently updated first."
         ),
         request=s.SearchInput,
-        responses={200: s.SearchOutput, **error_responses(400)},
+        responses={200: s.SearchOutput, **flat_error_responses(400)},
     )
     def post(self, request):
         body = s.SearchInput(data=request.data)
@@ -145,7 +146,7 @@ class ContextView(MemoryApiView):
             "score parts and why it was kept or cut."
         ),
         request=s.ContextInput,
-        responses={200: s.ContextOutput, **error_responses(400)},
+        responses={200: s.ContextOutput, **flat_error_responses(400)},
     )
     def post(self, request):
         body = s.ContextInput(data=request.data)
@@ -187,7 +188,7 @@ class RagView(MemoryApiView):
             "hint is searched along with the query."
         ),
         request=s.RagInput,
-        responses={200: s.RagOutput, **error_responses(400, 503)},
+        responses={200: s.RagOutput, **flat_error_responses(400, 503)},
     )
     def post(self, request):
         body = s.RagInput(data=request.data)
@@ -207,7 +208,7 @@ class MetricsView(MemoryApiView):
     @extend_schema(
         operation_id="memory_metrics",
         summary="CEREBRO metrics and health (admin role)",
-        responses={200: s.MetricsOutput, **error_responses(403)},
+        responses={200: s.MetricsOutput, **flat_error_responses(403)},
     )
     def get(self, request):
         return Response(memory_metrics())

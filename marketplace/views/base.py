@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
@@ -34,13 +34,6 @@ def errors_for(*statuses: int) -> dict:
     return {
         status: OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS.get(status, "")) for status in statuses
     }
-
-
-def one_object(answer: serializers.Serializer) -> serializers.Serializer:
-    """``answer`` documented as the one object it is, also as a viewset's ``list`` (which drf-spectacular
-    would otherwise document as an array of them)."""
-    extend_schema_serializer(many=False)(type(answer))
-    return answer
 
 
 class MarketplaceView(ApiView):

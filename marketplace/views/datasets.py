@@ -8,6 +8,7 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.openapi import one_object
 from marketplace.errors import DATASET_NOT_FOUND
 from marketplace.file_formats import human_size
 from marketplace.selectors import datasets as dataset_selectors
@@ -36,7 +37,6 @@ from marketplace.views.base import (
     JsonOnlyNegotiation,
     MarketplaceViewSet,
     errors_for,
-    one_object,
     page_answer,
 )
 

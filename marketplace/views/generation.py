@@ -6,10 +6,11 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from core.openapi import one_object
 from marketplace.errors import GENERATION_JOB_NOT_FOUND
 from marketplace.selectors import generation as generation_selectors
 from marketplace.serializers.outputs import AnyObjectField, GenerationJobSerializer, SchemaFieldSerializer
-from marketplace.views.base import OPEN_TO_ANYONE, MarketplaceViewSet, errors_for, one_object
+from marketplace.views.base import OPEN_TO_ANYONE, MarketplaceViewSet, errors_for
 
 JobResponse = inline_serializer("MarketplaceGenerationJobEnvelope", {"job": GenerationJobSerializer()})
 TemplatesResponse = one_object(

@@ -7,6 +7,7 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.openapi import one_object
 from marketplace.errors import MODEL_NOT_FOUND
 from marketplace.selectors import datasets as dataset_selectors
 from marketplace.selectors import trained_models as model_selectors
@@ -20,7 +21,6 @@ from marketplace.views.base import (
     PAGE_FIELDS,
     MarketplaceViewSet,
     errors_for,
-    one_object,
     page_answer,
 )
 from marketplace.views.datasets import DownloadResponse, download_answer

@@ -7,12 +7,13 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.openapi import one_object
 from marketplace.errors import WEBHOOK_NOT_FOUND
 from marketplace.selectors import webhooks as webhook_selectors
 from marketplace.serializers.inputs import WebhookCreateSerializer
 from marketplace.serializers.outputs import WebhookDeliverySerializer, WebhookEndpointSerializer
 from marketplace.services import webhooks as webhook_services
-from marketplace.views.base import MarketplaceViewSet, errors_for, one_object
+from marketplace.views.base import MarketplaceViewSet, errors_for
 
 WebhookListResponse = one_object(
     inline_serializer("MarketplaceWebhookList", {"webhooks": WebhookEndpointSerializer(many=True)})

@@ -246,8 +246,8 @@ OWNED_ROUTES: dict[str, tuple[Callable[[object], Owned], tuple[str, ...]]] = {
     "coder-repository-branches": (owned_repository, ("GET",)),
     "coder-task-detail": (owned_coder_task, ("GET",)),
     "coder-task-cancel": (owned_coder_task, ("PUT",)),
-    "ledger-object": (owned_ledger_object, ("GET",)),
-    "ledger-object-txns": (owned_ledger_object, ("GET",)),
+    "ledger-object-detail": (owned_ledger_object, ("GET",)),
+    "ledger-object-transactions": (owned_ledger_object, ("GET",)),
     "ledger-object-verify": (owned_ledger_object, ("GET",)),
     "cerebro-chat-stream": (owned_private_chat, ("GET",)),
 }
@@ -257,9 +257,9 @@ NOT_OWNED_ROUTES = {
     "cerebro-files-download": "a signed, expiring capability token (core.storage): whoever holds it may fetch",
     "marketplace-model-detail": "trained models are public listings in the marketplace spec",
     "marketplace-model-download": "trained models are public listings in the marketplace spec",
-    "analytics-privacy": "the spec's anonymous installation id; the analytics API has no accounts",
+    "analytics-user-privacy": "the spec's anonymous installation id; the analytics API has no accounts",
     "analytics-user-data": "the spec's anonymous installation id; the analytics API has no accounts",
-    "analytics-user": "the spec's anonymous installation id; the analytics API has no accounts",
+    "analytics-user-detail": "the spec's anonymous installation id; the analytics API has no accounts",
 }
 
 # The owner gets past the ownership check (any answer but 401, 403 or 404): the fixture addresses a

@@ -81,6 +81,17 @@ def test_a_missing_or_unknown_key_is_401(api_client, authorization):
     assert r["WWW-Authenticate"].startswith("Bearer")
 
 
+def test_asking_for_a_key_reads_no_credential_but_confirming_one_needs_its_key(api_client):
+    # The keys viewset's two actions are identified differently (action_authentication_classes).
+    # when: a key is asked for with a stale bearer, and a code is sent without one
+    asked = api_client.post(KEYS, {"email": "stale@example.com"}, format="json", HTTP_AUTHORIZATION="Bearer ngb_live_x")
+    confirmed = api_client.post(f"{KEYS}/confirm", {"code": "123456"}, format="json")
+    # then
+    assert asked.status_code == 201, asked.json()
+    assert confirmed.status_code == 401, confirmed.json()
+    assert confirmed.json()["error"]["code"] == "UNAUTHORIZED"
+
+
 def test_a_key_of_another_product_is_401(api_client, user):
     # given: a coder key of the same person
     from accounts.services import api_key_create

@@ -11,6 +11,9 @@ A credential that is present but wrong answers 401 and counts against the ``cere
 limit (5 a minute per client), so guessing tokens is throttled. A cookie-authenticated write from
 a foreign ``Origin`` is refused: the cookie is ambient, so without that check another site could
 post with it.
+
+It is accounts' (an identity of the user's), not cerebro's: cerebro and its ledger both sign people
+in with ``MINICONTRATOS_AUTHENTICATION``, and neither app imports the other.
 """
 
 from __future__ import annotations
@@ -110,7 +113,8 @@ class BearerAuthentication(ProductJWTAuthentication):
             raise
 
 
-AUTHENTICATION_CLASSES = (NextAuthSessionAuthentication, BearerAuthentication)
+# Both minicontratos APIs (cerebro and its ledger) sign people in with these, in this order.
+MINICONTRATOS_AUTHENTICATION = (NextAuthSessionAuthentication, BearerAuthentication)
 
 
 def authenticate_request(request: HttpRequest):
@@ -118,7 +122,7 @@ def authenticate_request(request: HttpRequest):
 
     Raises the same errors as the DRF views do.
     """
-    for auth_class in AUTHENTICATION_CLASSES:
+    for auth_class in MINICONTRATOS_AUTHENTICATION:
         result = auth_class().authenticate(request)
         if result is not None:
             return result[0]
@@ -128,7 +132,7 @@ def authenticate_request(request: HttpRequest):
 class NextAuthSessionScheme(OpenApiAuthenticationExtension):
     """How the OpenAPI document describes the NextAuth session cookie."""
 
-    target_class = "cerebro.authentication.NextAuthSessionAuthentication"
+    target_class = "accounts.nextauth_authentication.NextAuthSessionAuthentication"
     name = "nextAuthSession"
 
     def get_security_definition(self, auto_schema):

@@ -1,4 +1,4 @@
-"""Serializer fields the minicontratos endpoints share (cerebro and ledger)."""
+"""Serializer fields and formats the minicontratos APIs share (cerebro and its ledger, neither importing the other)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,13 @@ from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+
+def js_timestamp(moment: datetime | None) -> str | None:
+    """A timestamp as the spec writes it (JavaScript's ``toISOString``): ``2025-10-30T08:00:00.000Z``."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def _contains_nul(value: Any) -> bool:
