@@ -48,7 +48,7 @@ def test_each_bare_view_answers_the_users_rows_in_one_query(client, user, django
     with django_assert_num_queries(1):
         answer = client.get(f"/bench/bare/cerebro-history/{user.pk}")
 
-    assert answer.status_code == 200
+    assert answer.status_code == 200, answer.content
     assert sorted(row["title"] for row in answer.json()["data"]) == ["chat 0", "chat 1", "chat 2"]
 
 

@@ -448,5 +448,5 @@ def test_a_listing_of_fifty_datasets_costs_the_same_few_queries(api_client, djan
         api_client.get(f"{API}/datasets?limit=10")
 
     # Then every row came with its tags
-    assert whole.status_code == 200
+    assert whole.status_code == 200, whole.content
     assert all(sorted(d["tags"]) == d["tags"] and "shared" in d["tags"] for d in whole.json()["datasets"])
