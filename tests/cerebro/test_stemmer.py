@@ -12,7 +12,8 @@ from django.db import connection
 
 from cerebro.models import Memory
 from cerebro.retrieval import text
-from cerebro.retrieval.embedders import HashingEmbedder, cosine, from_json
+from cerebro.retrieval.embedders import HashingEmbedder, from_json
+from cerebro.selectors.rag import vector_retrieve
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -117,19 +118,21 @@ def test_a_sentence_has_the_same_terms_on_both_backends():
 
 
 @pytest.mark.django_db
-def test_the_migration_reembeds_vectors_made_with_other_terms(upsert, monkeypatch):
-    upsert("user:1:preferences", {"note": "prefers generously organised meetings"}, layer="permanent")
-    memory = Memory.objects.get(key="user:1:preferences")
+def test_after_the_migration_rag_finds_a_memory_embedded_with_other_terms(upsert, user, monkeypatch):
+    upsert("team:habits", {"note": "organizations preferring weekly meetings"}, layer="permanent")
+    memory = Memory.objects.get(key="team:habits")
     current = memory.embedding
     with monkeypatch.context() as patched:
         patched.setattr(text, "stem", lambda word: word)  # another stemmer's terms: the words as they are
         stale = HashingEmbedder().embed(memory.search_text)
     Memory.objects.filter(pk=memory.pk).update(embedding=stale)
-    query = HashingEmbedder().embed("organizing meeting preferred")
-    assert cosine(query, from_json(stale)) < cosine(query, from_json(current))
+    query = "organization preference meeting"
+
+    assert vector_retrieve(user=user, text=query, max_results=5) == []  # no term in common
 
     migration = importlib.import_module("cerebro.migrations.0010_reembed_with_snowball_terms")
     migration.reembed_with_current_terms(apps, None)
 
     memory.refresh_from_db()
     assert from_json(memory.embedding) == from_json(current)
+    assert [hit.metadata["key"] for hit in vector_retrieve(user=user, text=query, max_results=5)] == ["team:habits"]
