@@ -1,9 +1,15 @@
 """Text analysis shared by search, the working set and RAG.
 
 ``terms`` turns text into index terms: lower-cased letter/digit runs, English stop words removed,
-then a light suffix-stripping stemmer. On PostgreSQL the database's english configuration does the
-same job (its Snowball stemmer is stronger); this module is what the embedded default (SQLite)
-ranks with, and what the hashing embedder reads.
+then Snowball's English stemmer (the ``snowballstemmer`` package), the very algorithm and stop list
+of PostgreSQL's ``english`` text-search configuration, so both backends index a word as the same
+term (tests/cerebro/test_stemmer.py compares them with ``to_tsvector('english', ...)``). Like
+PostgreSQL, a run holding a digit (``v2``, ``2026``) is kept as it is, not stemmed. This module is
+what the embedded default (SQLite) ranks with, and what the hashing embedder reads on both.
+
+The Snowball release must match the server's copy: ``snowballstemmer`` 2.2 stems as PostgreSQL 15
+does; Snowball 3 changed some English stems (``added``: ``ad`` became ``add``), so a server with a
+newer copy fails that test until the pin follows (docs/cerebro.md, "Stemming").
 
 Ranking on the embedded default is Okapi BM25 (k1 = 1.2, b = 0.75) over the candidate set.
 """
@@ -12,12 +18,21 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+import snowballstemmer
 
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_DIGIT = re.compile(r"\d")
+# Distinct words remembered with their stems: a vocabulary, not a corpus, so this covers the
+# words that matter and bounds the memory (about 100 bytes a word).
+STEM_CACHE_SIZE = 100_000
+
+# PostgreSQL's english stop list (share/tsearch_data/english.stop), which is Snowball's.
 STOP_WORDS = frozenset(
     [
         "a",
@@ -49,6 +64,7 @@ STOP_WORDS = frozenset(
         "do",
         "does",
         "doing",
+        "don",
         "down",
         "during",
         "each",
@@ -100,12 +116,14 @@ STOP_WORDS = frozenset(
         "out",
         "over",
         "own",
+        "s",
         "same",
         "she",
         "should",
         "so",
         "some",
         "such",
+        "t",
         "than",
         "that",
         "the",
@@ -151,34 +169,25 @@ BM25_K1 = 1.2
 BM25_B = 0.75
 
 
+_stemmers = threading.local()
+
+
+def _english_stemmer() -> Any:
+    """This thread's Snowball English stemmer (a stemmer keeps state while it works on a word, so
+    threads do not share one)."""
+    stemmer = getattr(_stemmers, "english", None)
+    if stemmer is None:
+        stemmer = _stemmers.english = snowballstemmer.stemmer("english")
+    return stemmer
+
+
+@lru_cache(maxsize=STEM_CACHE_SIZE)
 def stem(word: str) -> str:
-    """A light English stemmer: plurals and common verb endings (``preferences`` -> ``prefer``)."""
-    for suffix, replacement, min_stem in (
-        ("ational", "ate", 3),
-        ("ization", "ize", 3),
-        ("iveness", "ive", 3),
-        ("fulness", "ful", 3),
-        ("ousness", "ous", 3),
-        ("ences", "", 4),
-        ("ances", "", 4),
-        ("ence", "", 4),
-        ("ance", "", 4),
-        ("ments", "", 4),
-        ("ment", "", 4),
-        ("ings", "", 3),
-        ("ing", "", 3),
-        ("ies", "y", 2),
-        ("ied", "y", 2),
-        ("edly", "", 3),
-        ("ed", "", 3),
-        ("es", "", 4),
-        ("ly", "", 4),
-    ):
-        if word.endswith(suffix) and len(word) - len(suffix) >= min_stem:
-            return word[: len(word) - len(suffix)] + replacement
-    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
-        return word[:-1]
-    return word
+    """The Snowball English stem of a lower-cased word (``preferences`` -> ``prefer``), as
+    PostgreSQL's ``english_stem`` gives it; a word holding a digit is its own stem."""
+    if _DIGIT.search(word):
+        return word
+    return _english_stemmer().stemWord(word)
 
 
 def words(text: str) -> list[str]:
