@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import cache
 
+from django.conf import settings
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
@@ -133,7 +135,7 @@ class DatasetSerializer(PlannedRepresentation, serializers.ModelSerializer):
 @cache
 def _dataset_field_converters() -> dict:
     """DatasetSerializer's own converters of the fields whose output is more than the value itself
-    (dates, prices, the nested schema and lineage), built once per process."""
+    (prices, the nested schema and lineage), built once per process."""
     fields = DatasetSerializer().fields
     return {name: _none_or(fields[name].to_representation) for name in _CONVERTED_FIELDS}
 
@@ -147,7 +149,7 @@ def _none_or(convert):
     return converted
 
 
-_CONVERTED_FIELDS = ("schema", "price", "pricePerRow", "generationLineage", "createdAt", "updatedAt", "lastModified")
+_CONVERTED_FIELDS = ("schema", "price", "pricePerRow", "generationLineage")
 
 
 def dataset_rows_representation(rows: Iterable, *, access) -> list[dict]:
@@ -157,8 +159,13 @@ def dataset_rows_representation(rows: Iterable, *, access) -> list[dict]:
     ``tests/marketplace/test_dataset_rows.py`` holds it to DatasetSerializer's output."""
     convert = _dataset_field_converters()
     schema, price, lineage = convert["schema"], convert["price"], convert["generationLineage"]
-    price_per_row, created_at, updated_at = convert["pricePerRow"], convert["createdAt"], convert["updatedAt"]
-    last_modified = convert["lastModified"]
+    price_per_row = convert["pricePerRow"]
+    # The dates as DatasetSerializer's DateTimeFields write them, in the timezone they would each
+    # look up per value (the current one), looked up once for the page.
+    page_timezone = timezone.get_current_timezone() if settings.USE_TZ else None
+    created_at = updated_at = last_modified = _none_or(
+        serializers.DateTimeField(default_timezone=page_timezone).to_representation
+    )
 
     def text(value) -> str | None:
         return None if value is None else str(value)
