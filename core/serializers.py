@@ -3,13 +3,15 @@
 ``PlannedRepresentation`` is DRF's ``Serializer.to_representation`` with the per-instance overhead
 taken out: DRF walks its readable fields through a generator and reads every attribute through
 ``Field.get_attribute`` (a Mapping check, a callable check and an exception guard per field per
-row); a page of 50 rows with nested serializers repeats that thousands of times. The mixin reads
-the readable fields once per serializer instance (a ``many=True`` list shares its one child, so
-once per page). A field whose source is one attribute (or key, of a Mapping) is then read with
-``getattr`` (or ``get``); whenever that read is not plain (the attribute is missing or callable) the
-field's own ``get_attribute`` reads it instead, so defaults, ``SkipField`` and callables behave as
-in DRF. ``None`` (or a ``PKOnlyObject`` of ``None``) stays ``None``; anything else goes through the
-field's ``to_representation``. The answer is the same dict, key for key and in the same order.
+row); a page of 50 rows with nested serializers repeats that thousands of times. The mixin reads the
+readable fields once per serializer instance (a ``many=True`` list shares its one child, so once per
+page). A field whose source is one attribute (or key, of a Mapping) is then read with ``getattr``
+(or ``get``); a key a Mapping lacks skips a field that is neither required nor nullable and has no
+default, as DRF's ``get_attribute`` would (without its exception); whenever that read is not plain
+otherwise (missing, or callable) the field's own ``get_attribute`` reads it instead, so defaults,
+``SkipField`` and callables behave as in DRF. ``None`` (or a ``PKOnlyObject`` of ``None``) stays
+``None``; anything else goes through the field's ``to_representation``. The answer is the same dict,
+key for key and in the same order.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
-from rest_framework.fields import SkipField
+from rest_framework.fields import SkipField, empty
 from rest_framework.relations import PKOnlyObject
 
 _NOT_PLAIN = object()
@@ -27,7 +29,7 @@ _NOT_PLAIN = object()
 class PlannedRepresentation:
     """Mix into a ``serializers.Serializer`` (before it) whose output is read often, many at a time."""
 
-    def _representation_plan(self) -> list[tuple[str, str | None, Any, Any]]:
+    def _representation_plan(self) -> list[tuple[str, str | None, bool, Any, Any]]:
         plan = self.__dict__.get("_planned_fields")
         if plan is None:
             plan = [
@@ -35,6 +37,8 @@ class PlannedRepresentation:
                     field.field_name,
                     # One attribute of the object: readable with getattr (a method field's source is "*").
                     field.source_attrs[0] if len(field.source_attrs) == 1 else None,
+                    # What DRF's get_attribute does when a Mapping lacks the key: skip the field.
+                    field.default is empty and not field.allow_null and not field.required,
                     field.get_attribute,
                     field.to_representation,
                 )
@@ -44,10 +48,13 @@ class PlannedRepresentation:
         return plan
 
     def to_representation(self, instance: Any) -> dict:
-        read = instance.get if isinstance(instance, Mapping) else partial(getattr, instance)
+        is_mapping = isinstance(instance, Mapping)
+        read = instance.get if is_mapping else partial(getattr, instance)
         answer = {}
-        for name, attribute_name, get_attribute, represent in self._representation_plan():
+        for name, attribute_name, skipped_when_missing, get_attribute, represent in self._representation_plan():
             attribute = read(attribute_name, _NOT_PLAIN) if attribute_name else _NOT_PLAIN
+            if attribute is _NOT_PLAIN and is_mapping and attribute_name and skipped_when_missing:
+                continue
             if attribute is _NOT_PLAIN or callable(attribute):
                 try:
                     attribute = get_attribute(instance)

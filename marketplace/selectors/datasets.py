@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, Max, Min, OuterRef, Prefetch, Q, QuerySet
 
 from core.pagination import Page, paginate_loaded
 from marketplace.errors import DATASET_NOT_FOUND
@@ -128,6 +128,50 @@ def dataset_get_visible(*, user, dataset_id) -> Dataset:
     return dataset
 
 
+# The columns a listing reads of each dataset (``.values()``): what the output and DatasetAccess use.
+LISTING_COLUMNS = (
+    "id", "name", "description", "category", "creator_id", "size_bytes", "rows", "tokens", "format", "schema",
+    "is_verified", "price", "price_per_row", "currency", "license", "visibility", "downloads", "views", "purchases",
+    "stars", "rating", "preview_rows", "preview_cid", "full_cid", "transaction_hash", "block_number",
+    "generation_lineage", "created_at", "updated_at", "last_modified", "status", "deleted_at",
+)  # fmt: skip
+
+
+class DatasetRow:
+    """One dataset of a listing as its columns: read with ``.values()`` instead of built as a model
+    (a page of 50 wide datasets with their creators was ~a third of the listing's CPU). Its
+    attributes are the model's (``DatasetAccess`` and the facets read it as they read a Dataset),
+    plus ``creator_username``, ``creator_wallet_address`` (None without a wallet) and ``tag_names``.
+    ``serializers.outputs.dataset_rows_representation`` turns rows into the spec's Dataset."""
+
+    def __init__(self, columns: dict, tag_names: list[str]) -> None:
+        self.__dict__.update(columns)
+        self.tag_names = tag_names
+
+    @property
+    def pk(self):
+        return self.id
+
+    @property
+    def is_locked(self) -> bool:
+        return self.price > 0
+
+
+def dataset_rows(keys: list) -> list[DatasetRow]:
+    """The datasets of ``keys`` as DatasetRows (any order), with their creators and tags: two queries."""
+    if not keys:
+        return []
+    tags_by_dataset: dict = {}
+    for dataset_id, name in DatasetTag.objects.filter(dataset_id__in=keys).values_list("dataset_id", "name"):
+        tags_by_dataset.setdefault(dataset_id, []).append(name)
+    columns = Dataset.objects.filter(pk__in=keys).values(
+        *LISTING_COLUMNS,
+        creator_username=F("creator__username"),
+        creator_wallet_address=F("creator__wallet_profile__wallet_address"),
+    )
+    return [DatasetRow(row, sorted(tags_by_dataset.get(row["id"], ()))) for row in columns]
+
+
 @dataclass(frozen=True)
 class DatasetListParams:
     search: str = ""
@@ -145,7 +189,7 @@ class DatasetListParams:
 
 @dataclass(frozen=True)
 class DatasetPage:
-    page: Page  # its items are the page's datasets, ready for output
+    page: Page  # its items are the page's datasets as DatasetRows (dataset_rows_representation)
     categories: list[str]
     tags: list[str]
     price_min: Decimal | None
@@ -198,7 +242,7 @@ def dataset_list(*, user, params: DatasetListParams) -> DatasetPage:
         matching.order_by(*SORT_ORDERS.get(params.sort_by, SORT_ORDERS["trending"])),
         page=params.page,
         limit=params.limit,
-        load=lambda keys: datasets_for_output().filter(pk__in=keys),
+        load=dataset_rows,
     )
 
     if page.total and len(page.items) == page.total:

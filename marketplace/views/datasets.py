@@ -25,6 +25,7 @@ from marketplace.serializers.outputs import (
     DatasetSerializer,
     GenerationJobSerializer,
     PurchaseSerializer,
+    dataset_rows_representation,
 )
 from marketplace.services import datasets as dataset_services
 from marketplace.services import downloads as download_services
@@ -181,7 +182,7 @@ class DatasetViewSet(MarketplaceViewSet):
             ),
         )
         access = dataset_selectors.dataset_access_for(request.user, result.page.items)
-        datasets = DatasetSerializer(result.page.items, many=True, context={"access": access}).data
+        datasets = dataset_rows_representation(result.page.items, access=access)
         return Response(
             {
                 **page_answer(result.page, datasets=datasets),

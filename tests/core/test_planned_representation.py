@@ -64,3 +64,31 @@ def test_the_planned_answer_equals_drfs_key_for_key_and_in_order():
     assert "missing" not in planned[0] and planned[0]["fallback"] == "the default"
     assert planned[1]["owner"] is None and planned[1]["owner_name"] == "nobody"
     assert planned[0]["loud"] == "A ROW"
+
+
+class MappingOutput(serializers.Serializer):
+    name = serializers.CharField()
+    optional = serializers.CharField(required=False)  # absent: left out
+    nullable = serializers.CharField(required=False, allow_null=True)  # absent: None
+    defaulted = serializers.CharField(default="the default")  # absent: its default
+
+
+def test_a_mappings_missing_keys_answer_as_drf_and_an_optional_one_is_skipped_without_get_attribute():
+    from unittest import mock
+
+    rows = [{"name": "full", "optional": "o", "nullable": "n", "defaulted": "d"}, {"name": "bare"}]
+    drf = MappingOutput(rows, many=True).data
+
+    class PlannedMappingOutput(PlannedRepresentation, MappingOutput):
+        pass
+
+    optional_field = PlannedMappingOutput().fields["optional"]
+    with mock.patch.object(
+        type(optional_field), "get_attribute", autospec=True, side_effect=serializers.CharField.get_attribute
+    ) as reads:
+        planned = PlannedMappingOutput(rows, many=True).data
+
+    assert [list(row.items()) for row in planned] == [list(row.items()) for row in drf]
+    assert planned[1] == {"name": "bare", "nullable": None, "defaulted": "the default"}
+    # Only the nullable and the defaulted fields of the bare row needed DRF's own read
+    assert [call.args[0].field_name for call in reads.call_args_list] == ["nullable", "defaulted"]
