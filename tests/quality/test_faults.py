@@ -8,7 +8,7 @@ server (tests/quality/throwaway.py) and a gunicorn pointed at it, and stops both
   need it says so (a 503 SERVICE_UNAVAILABLE in the API's envelope, /health names the checks that
   failed). When Redis is back, limits are counted again, without restarting anything.
 - PostgreSQL restarted under load: requests during the outage answer 503 SERVICE_UNAVAILABLE in
-  their envelope, the same gunicorn workers serve again once it is back (core.db closes the ended connections), and
+  their envelope, the same gunicorn workers serve again once it is back (CONN_HEALTH_CHECKS), and
   every request that was answered 201 is stored.
 """
 
