@@ -117,12 +117,11 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", default=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-    # Not Django's health check (a SELECT 1 round trip every request): core.db.close_dropped_connections
-    # closes a connection its server ended by looking at its socket, at the start of each request.
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
     if DATABASE_POOL_MAX_SIZE > 0:
         DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django returns them
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": DATABASE_POOL_MAX_SIZE,
             "max_size": DATABASE_POOL_MAX_SIZE,
