@@ -321,6 +321,41 @@ def test_analytics_documents_the_errors_its_endpoints_raise():
     assert {"400", "401", "403", "429"} <= set(scrub)
 
 
+# A status an operation may list itself: an answer of its own that is not an error (a health report).
+OWN_ANSWERS = {("core/views_health.py", 503), ("coder/views/health.py", 503), ("telemetry/views.py", 503)}
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def view_modules() -> list[Path]:
+    found = [*ROOT.glob("*/views.py"), *ROOT.glob("*/views/*.py"), *ROOT.glob("*/views_*.py")]
+    return sorted(module for module in found if ".venv" not in module.parts and "tests" not in module.parts)
+
+
+def hand_written_error_responses(module: Path) -> list[str]:
+    """The error statuses (or ``**tables``) a module passes to ``extend_schema(responses=...)``."""
+    import ast
+
+    name = module.relative_to(ROOT).as_posix()
+    found = []
+    for node in ast.walk(ast.parse(module.read_text())):
+        if isinstance(node, ast.keyword) and node.arg == "responses" and isinstance(node.value, ast.Dict):
+            for key in node.value.keys:
+                code = key.elts[0] if isinstance(key, ast.Tuple) else key
+                if key is None:
+                    found.append(f"{name}:{node.value.lineno}: **{ast.unparse(node.value)[:60]}")
+                elif isinstance(code, ast.Constant) and code.value >= 400 and (name, code.value) not in OWN_ANSWERS:
+                    found.append(f"{name}:{key.lineno}: {code.value}")
+    return found
+
+
+def test_no_view_module_writes_its_error_responses_by_hand():
+    # Error responses are derived (core.openapi) from the operation and its @raises declarations.
+    assert len(view_modules()) > 20
+    found = [entry for module in view_modules() for entry in hand_written_error_responses(module)]
+
+    assert not found, "declare the errors with @raises(...) instead:\n" + "\n".join(found)
+
+
 # --- Security schemes: how to get each credential ------------------------------------------------------
 
 
