@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.request import Request
@@ -21,6 +21,7 @@ from rest_framework.response import Response
 
 from analytics import conf
 from analytics.authentication import STAFF_AUTHENTICATION_CLASSES
+from analytics.errors import INSTALL_PROOF_REQUIRED, USER_EXISTS
 from analytics.serializers import (
     AnalyticsBatchRequest,
     AnalyticsBatchResponse,
@@ -45,7 +46,7 @@ from analytics.serializers import (
 )
 from analytics.services import events, installs, reports, scrubbing, subjects
 from core import errors
-from core.error_schemas import AnalyticsErrorEnvelope
+from core.openapi import raises
 from core.ratelimit import anonymous_identity
 from core.views import ApiView
 from core.viewsets import ApiViewSet
@@ -53,23 +54,6 @@ from core.viewsets import ApiViewSet
 _USER_ID = re.compile(r"^[0-9a-fA-F]{16}$")
 
 
-def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(AnalyticsErrorEnvelope, description=description)
-
-
-INGEST_ERRORS = {
-    400: _error("Invalid data: malformed JSON, unknown fields, wrong types or out-of-bounds objects"),
-    413: _error("Body larger than 1 MB"),
-    429: _error("Per-client rate limit exceeded; see the X-RateLimit-* and Retry-After headers"),
-}
-SUBJECT_ERRORS = {
-    400: _error("user_id is not a 16-character hex hash, or an invalid body or mode"),
-    401: _error(
-        "INSTALL_PROOF_REQUIRED: no X-Install-Secret, a wrong one, an unknown user_id or an install "
-        "registered without a secret (all answered alike; installs without a secret ask staff)"
-    ),
-    429: _error("Per-client rate limit for data-subject requests exceeded"),
-}
 USER_ID_PARAMETER = OpenApiParameter(
     "user_id", str, OpenApiParameter.PATH, description="The install's 16-character hex hash"
 )
@@ -109,12 +93,9 @@ class RegisterView(AnalyticsView):
         description="Answers the install secret once (install_secret): keep it, it is the proof the "
         "data-subject requests need. A user_id known here already is a 409 that changes nothing.",
         request=AnalyticsRegisterRequest,
-        responses={
-            201: AnalyticsRegisterResponse,
-            409: _error("The user_id is known here already (registered, or seen in events): nothing changed"),
-            **INGEST_ERRORS,
-        },
+        responses={201: AnalyticsRegisterResponse},
     )
+    @raises(USER_EXISTS)
     def post(self, request: Request) -> Response:
         registration = installs.user_register(request=parse(AnalyticsRegisterRequest, request.body))
         body = AnalyticsRegisterResponse(
@@ -129,7 +110,7 @@ class TrackView(AnalyticsView):
         summary="Track one usage event",
         description="An unknown user_id is registered on the fly; an opted-out install's event is not stored.",
         request=AnalyticsTrackRequest,
-        responses={200: AnalyticsTrackResponse, **INGEST_ERRORS},
+        responses={200: AnalyticsTrackResponse},
     )
     def post(self, request: Request) -> Response:
         result = events.usage_event_track(event=parse(AnalyticsTrackRequest, request.body))
@@ -143,7 +124,7 @@ class BatchView(AnalyticsView):
         description="All events are validated first, then stored in one transaction: all of them or none. "
         "An error names the failing event by its index: details.events.<index>.<field>.",
         request=AnalyticsBatchRequest,
-        responses={200: AnalyticsBatchResponse, **INGEST_ERRORS},
+        responses={200: AnalyticsBatchResponse},
     )
     def post(self, request: Request) -> Response:
         batch = parse(AnalyticsBatchRequest, request.body)
@@ -160,7 +141,7 @@ class ErrorReportView(AnalyticsView):
         summary="Report an error",
         description="The message, stack trace and context are scrubbed before anything is stored.",
         request=AnalyticsErrorReportRequest,
-        responses={201: AnalyticsErrorReportResponse, **INGEST_ERRORS},
+        responses={201: AnalyticsErrorReportResponse},
     )
     def post(self, request: Request) -> Response:
         result = reports.error_report_create(report=parse(AnalyticsErrorReportRequest, request.body))
@@ -177,7 +158,7 @@ class FeedbackView(AnalyticsView):
         operation_id="analytics_feedback_submit",
         summary="Submit feedback",
         request=AnalyticsFeedbackRequest,
-        responses={201: AnalyticsFeedbackResponse, **INGEST_ERRORS},
+        responses={201: AnalyticsFeedbackResponse},
     )
     def post(self, request: Request) -> Response:
         result = reports.feedback_submit(feedback=parse(AnalyticsFeedbackRequest, request.body))
@@ -190,13 +171,14 @@ class HeartbeatView(AnalyticsView):
         summary="Heartbeat of an active install",
         description="Moves last_seen forward and counts the install as active on the heartbeat's day.",
         request=AnalyticsHeartbeatRequest,
-        responses={200: AnalyticsHeartbeatResponse, **INGEST_ERRORS},
+        responses={200: AnalyticsHeartbeatResponse},
     )
     def post(self, request: Request) -> Response:
         result = installs.heartbeat_record(heartbeat=parse(AnalyticsHeartbeatRequest, request.body))
         return Response(dump(AnalyticsHeartbeatResponse(stored=result.stored, last_seen=result.last_seen)), status=200)
 
 
+@raises(INSTALL_PROOF_REQUIRED)
 class AnalyticsUserViewSet(ApiViewSet):
     """Data-subject requests on an install's data: they need the install secret (X-Install-Secret),
     and are limited tighter than ingestion."""
@@ -231,7 +213,7 @@ class AnalyticsUserViewSet(ApiViewSet):
             ),
         ],
         request=None,
-        responses={200: AnalyticsDeleteResponse, **SUBJECT_ERRORS},
+        responses={200: AnalyticsDeleteResponse},
     )
     def destroy(self, request: Request, user_id: str) -> Response:
         mode = request.query_params.get("mode", "delete")
@@ -251,7 +233,7 @@ class AnalyticsUserViewSet(ApiViewSet):
         summary="Set the install's analytics preference (opt out or back in)",
         parameters=[USER_ID_PARAMETER, INSTALL_SECRET_PARAMETER],
         request=AnalyticsPrivacyRequest,
-        responses={200: AnalyticsPrivacyResponse, **SUBJECT_ERRORS},
+        responses={200: AnalyticsPrivacyResponse},
     )
     @action(detail=True, methods=["put"])
     def privacy(self, request: Request, user_id: str) -> Response:
@@ -272,7 +254,7 @@ class AnalyticsUserViewSet(ApiViewSet):
         summary="Export everything stored for the install",
         parameters=[USER_ID_PARAMETER, INSTALL_SECRET_PARAMETER],
         request=None,
-        responses={200: AnalyticsExportResponse, **SUBJECT_ERRORS},
+        responses={200: AnalyticsExportResponse},
     )
     @action(detail=True, methods=["get"])
     def data(self, request: Request, user_id: str) -> Response:
@@ -293,13 +275,7 @@ class ScrubDryRunView(ApiView):
         description="Staff session (admin login) only. Answers the scrubbed "
         "payload and every rule hit (JSON path, rule, span, matched text, replacement).",
         request=AnalyticsScrubDryRunRequest,
-        responses={
-            200: AnalyticsScrubDryRunResponse,
-            400: _error("Invalid body"),
-            401: _error("Not signed in"),
-            403: _error("Not a staff user"),
-            429: _error("Rate limit exceeded"),
-        },
+        responses={200: AnalyticsScrubDryRunResponse},
     )
     def post(self, request: Request) -> Response:
         payload = parse(AnalyticsScrubDryRunRequest, request.body).payload

@@ -10,11 +10,12 @@ from __future__ import annotations
 import orjson
 from django.contrib.auth import get_user_model
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
 from core import errors
+from core.openapi import raises
 from core.views import ApiView
 
 BenchUserSerializer = inline_serializer(
@@ -28,8 +29,9 @@ class BenchUserView(ApiView):
 
     @extend_schema(
         tags=["bench"],
-        responses={200: BenchUserSerializer, 404: OpenApiResponse(description="No such user")},
+        responses={200: BenchUserSerializer},
     )
+    @raises(errors.NOT_FOUND)
     def get(self, request, username: str):
         row = get_user_model().objects.filter(username=username).values("id", "username", "display_name").first()
         if row is None:

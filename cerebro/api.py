@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
-from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAdminUser, IsAuthenticated
 
 from accounts.nextauth_authentication import MINICONTRATOS_AUTHENTICATION
 from core.envelopes import CEREBRO, FlatEnvelope
+from core.error_schemas import CerebroErrorEnvelope
+from core.errors import ErrorType
+from core.openapi import ErrorShape
 from core.views import ApiView
 from core.viewsets import ApiViewSet
 
@@ -108,11 +110,17 @@ class ChatSdkErrorOutput(serializers.Serializer):
     details = serializers.JSONField(required=False)
 
 
-def chat_sdk_error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
-    wanted = sorted({400, 401, 429, *statuses})
-    return {
-        status: OpenApiResponse(ChatSdkErrorOutput, description=f"{status}, in the app's shape") for status in wanted
-    }
+@dataclass(frozen=True)
+class ChatSdkShape(ErrorShape):
+    """The app's shape in the OpenAPI documents: its ``<type>:<surface>`` code beside the spec's."""
+
+    envelope: ChatSdkEnvelope
+
+    def code_of(self, error: ErrorType) -> str:
+        return f"`{chat_sdk_code(error.status, self.envelope.surface)}` (`{self.envelope.code_for(error.code)}`)"
+
+
+SPEC_SHAPE = ErrorShape(CEREBRO, CerebroErrorEnvelope)
 
 
 class PlainTextJsonParser(JSONParser):
@@ -128,9 +136,18 @@ class ChatSdkErrors:
 
     error_surface = "api"
     parser_classes = [JSONParser, PlainTextJsonParser]
+    # The methods (an API view's) or actions (a viewset's) that answer in the spec's envelope unless the
+    # request is in the app's shape; the others always answer in the app's (the OpenAPI documents read it).
+    spec_shape_too: frozenset[str] = frozenset()
 
     def answers_in_chat_sdk_shape(self, request: HttpRequest) -> bool:
         return True
+
+    def error_shapes(self, method: str) -> tuple[ErrorShape, ...]:
+        """The shapes the OpenAPI documents give the errors of ``method`` (core.openapi reads it)."""
+        app_shape = ChatSdkShape(chat_sdk_envelope(self.error_surface), ChatSdkErrorOutput)
+        handler = getattr(self, "action", None) or method.lower()
+        return (SPEC_SHAPE, app_shape) if handler in self.spec_shape_too else (app_shape,)
 
     def initialize_request(self, request: HttpRequest, *args, **kwargs):
         if self.answers_in_chat_sdk_shape(request):

@@ -20,3 +20,6 @@ ATTACHMENT_REFUSED = ErrorType(
 HISTORY_CURSOR_NOT_FOUND = ErrorType("NOT_FOUND", 404, "The chat named by the cursor was not found")
 DOCUMENT_NOT_FOUND = ErrorType("NOT_FOUND", 404, "Document not found")
 DOCUMENT_OF_ANOTHER_USER = ErrorType("FORBIDDEN", 403, "This document belongs to another user")
+DOWNLOAD_LINK_INVALID = ErrorType("NOT_FOUND", 404, "This link is invalid or has expired")
+# Documented as the spec documents it; a failure once the stream has begun is its `event: error` frame.
+MODEL_FAILED = ErrorType("EXTERNAL_API_ERROR", 502, "The language model failed")

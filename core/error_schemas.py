@@ -7,7 +7,7 @@ rendered error matches its schema. The component names are those the documents a
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema_field, extend_schema_serializer
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 
@@ -83,25 +83,3 @@ ERROR_BODIES: dict[str, type[serializers.Serializer]] = {
     "analytics": AnalyticsErrorEnvelope,
     "platform": PlatformErrorEnvelope,
 }
-
-
-# What each error status of the flat envelope (cerebro and its ledger) means, in its codes.
-FLAT_ERROR_DESCRIPTIONS = {
-    400: "Validation error (validation_error) or malformed request (bad_request)",
-    401: "Not authenticated (authentication_error)",
-    403: "Insufficient permissions (authorization_error)",
-    404: "Not found (not_found)",
-    409: "Conflict (conflict)",
-    413: "Body too large (payload_too_large)",
-    429: "Rate limit exceeded (rate_limit_exceeded); see Retry-After",
-    502: "External service failed (external_api_error)",
-    503: "Service unavailable (service_unavailable)",
-}
-
-
-def flat_error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
-    """OpenAPI entries for the error statuses a flat-envelope endpoint can answer (401 and 429 always)."""
-    wanted = sorted({401, 429, *statuses})
-    return {
-        status: OpenApiResponse(CerebroErrorEnvelope, description=FLAT_ERROR_DESCRIPTIONS[status]) for status in wanted
-    }

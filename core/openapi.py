@@ -13,9 +13,11 @@ Every operation's error responses are derived here, once, from what the operatio
 | 429 | it counts requests against rate-limit scopes |
 | any | the errors its view method or viewset action declares with ``@raises(...)`` |
 
-Each is documented with the API's own error envelope (``core.error_schemas``) and its codes, in
-that API's words, in the description. A status the operation lists itself in ``extend_schema``
-keeps that entry (the apps whose tables are not yet removed).
+Each is documented with the error envelope the operation answers in and its codes, in that
+envelope's words, in the description: the API's own (``core.error_schemas``) unless its view says
+otherwise with ``error_shapes(method)`` (cerebro's endpoints of the minicontratos app answer in the
+app's shape, some in either). A status the operation lists itself in ``extend_schema`` keeps that
+entry (a success status such as a health check's 503, not an error table).
 """
 
 from __future__ import annotations
@@ -133,6 +135,20 @@ def raises(*error_types: ErrorType) -> Callable[[Handler], Handler]:
     return declare
 
 
+@dataclass(frozen=True)
+class ErrorShape:
+    """A shape an operation answers its errors in: the envelope that renders them and the serializer
+    that describes the body. A view answering in a shape other than its API's says so with
+    ``error_shapes(method) -> tuple[ErrorShape, ...]`` (every shape it may answer in)."""
+
+    envelope: Envelope
+    body: type[serializers.Serializer]
+
+    def code_of(self, error: ErrorType) -> str:
+        """The error's code as a client of this shape reads it."""
+        return f"`{self.envelope.code_for(error.code)}`"
+
+
 def one_object(answer: serializers.Serializer) -> serializers.Serializer:
     """``answer`` documented as the one object it is, also as a viewset's ``list`` (which drf-spectacular
     would otherwise document as an array of them)."""
@@ -161,17 +177,32 @@ class PlatformAutoSchema(AutoSchema):
         operation = super().get_operation(*args, **kwargs)
         if operation is None:
             return None
-        envelope = envelope_for_path(self.path)
+        shapes = self.error_shapes()
         by_status: dict[int, list[ErrorType]] = {}
         for error_type in self.derived_errors(operation):
             by_status.setdefault(error_type.status, []).append(error_type)
         responses = operation["responses"]
         for status, error_types in by_status.items():
             if str(status) not in responses:
-                body = OpenApiResponse(ERROR_BODIES[envelope.name], description=describe(envelope, error_types))
+                body = OpenApiResponse(self.error_body(shapes), description=describe(shapes, error_types))
                 responses[str(status)] = self._get_response_for_code(body, str(status), ["application/json"])
         operation["responses"] = dict(sorted(responses.items()))
         return operation
+
+    def error_shapes(self) -> tuple[ErrorShape, ...]:
+        """The shapes the operation answers its errors in: its view's, else its API's envelope."""
+        chosen = getattr(self.view, "error_shapes", None)
+        if chosen is not None:
+            return tuple(chosen(self.method))
+        envelope = envelope_for_path(self.path)
+        return (ErrorShape(envelope, ERROR_BODIES[envelope.name]),)
+
+    def error_body(self, shapes: tuple[ErrorShape, ...]) -> type[serializers.Serializer] | dict:
+        """The schema of an error response: the one shape's, or any of them (a body of one shape may
+        also be valid in another, so ``anyOf``)."""
+        if len(shapes) == 1:
+            return shapes[0].body
+        return {"anyOf": [self.resolve_serializer(shape.body, "response").ref for shape in shapes]}
 
     def derived_errors(self, operation: dict) -> list[ErrorType]:
         """Every error the operation can answer with (the module's table), before grouping by status."""
@@ -224,9 +255,12 @@ class PlatformAutoSchema(AutoSchema):
         return isinstance(definition, dict) and definition.get("in") == "cookie"
 
 
-def describe(envelope: Envelope, error_types: list[ErrorType]) -> str:
-    """One line per error: the code in the API's words, then what it means."""
-    lines = dict.fromkeys(f"- `{envelope.code_for(error.code)}`: {error.message}" for error in error_types)
+def describe(shapes: tuple[ErrorShape, ...], error_types: list[ErrorType]) -> str:
+    """One line per error: its code in each shape's words, then what it means."""
+    lines = dict.fromkeys(
+        f"- {' or '.join(dict.fromkeys(shape.code_of(error) for shape in shapes))}: {error.message}"
+        for error in error_types
+    )
     return "\n".join(lines)
 
 

@@ -18,7 +18,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core import ratelimit
-from core.error_schemas import TelemetryErrorEnvelope
 from core.health import check_database
 from core.openapi import raises
 from core.views import ApiView
@@ -49,11 +48,6 @@ from telemetry.services.downloads import pattern_download
 from telemetry.services.keys import api_key_issue, telemetry_key_confirm
 from telemetry.services.learnings import format_accuracy_change, learnings_upload
 
-
-def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(TelemetryErrorEnvelope, description=description)
-
-
 USER_ID_HEADER = OpenApiParameter(
     "X-User-Id",
     str,
@@ -62,11 +56,6 @@ USER_ID_HEADER = OpenApiParameter(
     pattern=r"^anon-[a-z0-9-]{6,59}$",
     description="The anonymous client id: 'anon-' and 6 to 59 of a-z, 0-9 and '-'.",
 )
-AUTHENTICATED_ERRORS = {
-    400: _error("Malformed X-User-Id or invalid input"),
-    401: _error("Missing, unknown or revoked API key"),
-    429: _error("Rate limit (100 a minute; free tier: 100 a day) exceeded; see the X-RateLimit-* headers"),
-}
 
 
 class KeyRateLimits:
@@ -166,8 +155,6 @@ class LearningsView(TelemetryApiView):
         request=LearningUploadSerializer,
         responses={
             200: LearningUploadResponseSerializer,
-            **AUTHENTICATED_ERRORS,
-            413: _error("Body larger than 10 MB"),
         },
     )
     def post(self, request: Request) -> Response:
@@ -203,7 +190,6 @@ class PatternsView(TelemetryApiView):
         responses={
             200: PatternListSerializer,
             304: OpenApiResponse(description="Your copy (If-None-Match) is the current version"),
-            **AUTHENTICATED_ERRORS,
         },
     )
     def get(self, request: Request) -> Response:
@@ -229,7 +215,7 @@ class UserStatsView(TelemetryApiView):
     @extend_schema(
         summary="Get my contribution stats",
         parameters=[USER_ID_HEADER],
-        responses={200: UserStatsSerializer, **AUTHENTICATED_ERRORS},
+        responses={200: UserStatsSerializer},
     )
     def get(self, request: Request) -> Response:
         stats = selectors.user_stats(user_id=self.caller.user_id, account_joined=request.auth.account.created_at)

@@ -41,17 +41,17 @@ from rest_framework.response import Response
 
 from accounts.nextauth_authentication import authenticate_request
 from cerebro import ui_messages
-from cerebro.api import ChatSdkApiView, chat_sdk_error_responses, use_chat_sdk_errors
-from cerebro.errors import CHAT_NOT_FOUND
+from cerebro.api import ChatSdkApiView, use_chat_sdk_errors
+from cerebro.errors import ATTACHMENT_REFUSED, CHAT_NOT_FOUND, CHAT_OF_ANOTHER_USER, MESSAGE_ID_TAKEN, MODEL_FAILED
 from cerebro.selectors.chats import chat_answer_to_restore, chat_readable_by
 from cerebro.serializers.chat import ChatDeleteQuery, ChatInput, ChatOutput, UiChatInput
 from cerebro.services.chat import ChatTurn, chat_delete, chat_turn_begin, chat_turn_begin_from_parts
 from cerebro.services.chat_stream import answer_store, running_answer_stream, ui_answer_stream
 from core import errors, ratelimit
 from core.envelopes import envelope_for_path
-from core.error_schemas import flat_error_responses
 from core.exceptions import render_exception
 from core.llm import LanguageModelError, get_provider
+from core.openapi import raises
 
 CHAT_SCOPE = "cerebro.chat"
 RESUME_SCOPE = "cerebro.general"
@@ -263,6 +263,7 @@ class ChatView(ChatSdkApiView):
     """DELETE is served here; POST by ``chat_view`` (described here for the OpenAPI document)."""
 
     error_surface = "chat"
+    spec_shape_too = frozenset({"post"})
 
     @extend_schema(
         operation_id="chat_stream",
@@ -287,8 +288,10 @@ class ChatView(ChatSdkApiView):
             (200, "text/event-stream"): OpenApiResponse(
                 ChatStreamEvent, description="The SSE stream; the schema describes each event"
             ),
-            **flat_error_responses(400, 403, 404, 409, 502),
         },
+    )
+    @raises(
+        errors.BAD_REQUEST, ATTACHMENT_REFUSED, CHAT_OF_ANOTHER_USER, CHAT_NOT_FOUND, MESSAGE_ID_TAKEN, MODEL_FAILED
     )
     def post(self, request):  # pragma: no cover - never dispatched
         raise NotImplementedError
@@ -297,8 +300,9 @@ class ChatView(ChatSdkApiView):
         operation_id="chat_delete",
         summary="Delete one of the user's chats (the app's sidebar)",
         parameters=[ChatDeleteQuery],
-        responses={200: ChatOutput, **chat_sdk_error_responses(403, 404)},
+        responses={200: ChatOutput},
     )
+    @raises(CHAT_OF_ANOTHER_USER, CHAT_NOT_FOUND)
     def delete(self, request):
         query = ChatDeleteQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -326,9 +330,9 @@ class ChatStreamSchemaView(ChatSdkApiView):
         responses={
             (200, "text/event-stream"): OpenApiResponse(description="The UI message stream"),
             204: OpenApiResponse(description="Nothing to resume"),
-            **chat_sdk_error_responses(403, 404),
         },
     )
+    @raises(CHAT_OF_ANOTHER_USER, CHAT_NOT_FOUND)
     def get(self, request, chat_id):  # pragma: no cover - never dispatched
         raise NotImplementedError
 

@@ -6,7 +6,14 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
-from cerebro.api import ChatSdkApiView, chat_sdk_error_responses
+from cerebro.api import ChatSdkApiView
+from cerebro.errors import (
+    CHAT_NOT_FOUND,
+    CHAT_OF_ANOTHER_USER,
+    DOCUMENT_NOT_FOUND,
+    DOCUMENT_OF_ANOTHER_USER,
+    MESSAGE_NOT_IN_CHAT,
+)
 from cerebro.selectors.chats import chat_votes
 from cerebro.selectors.documents import document_suggestions, document_versions
 from cerebro.serializers.documents import (
@@ -22,6 +29,7 @@ from cerebro.serializers.documents import (
 )
 from cerebro.services.documents import document_version_save, document_versions_delete_after
 from cerebro.services.votes import vote_cast
+from core.openapi import raises
 
 
 def _valid(serializer_class, data) -> dict:
@@ -37,8 +45,9 @@ class VoteView(ChatSdkApiView):
         operation_id="votes_list",
         summary="The user's votes on the messages of their chat",
         parameters=[VoteQuery],
-        responses={200: VoteOutput(many=True), **chat_sdk_error_responses(403, 404)},
+        responses={200: VoteOutput(many=True)},
     )
+    @raises(CHAT_OF_ANOTHER_USER, CHAT_NOT_FOUND)
     def get(self, request):
         query = _valid(VoteQuery, request.query_params)
         return Response(VoteOutput(chat_votes(user=request.user, chat_id=query["chatId"]), many=True).data)
@@ -47,8 +56,9 @@ class VoteView(ChatSdkApiView):
         operation_id="votes_cast",
         summary="Vote a message of the user's chat up or down (replaces an earlier vote)",
         request=VoteInput,
-        responses={200: VoteOutput, **chat_sdk_error_responses(403, 404)},
+        responses={200: VoteOutput},
     )
+    @raises(CHAT_OF_ANOTHER_USER, CHAT_NOT_FOUND, MESSAGE_NOT_IN_CHAT)
     def patch(self, request):
         body = _valid(VoteInput, request.data)
         vote = vote_cast(
@@ -64,8 +74,9 @@ class DocumentView(ChatSdkApiView):
         operation_id="documents_versions",
         summary="Every version of the user's document, oldest first",
         parameters=[DocumentQuery],
-        responses={200: DocumentVersionOutput(many=True), **chat_sdk_error_responses(403, 404)},
+        responses={200: DocumentVersionOutput(many=True)},
     )
+    @raises(DOCUMENT_OF_ANOTHER_USER, DOCUMENT_NOT_FOUND)
     def get(self, request):
         query = _valid(DocumentQuery, request.query_params)
         return Response(
@@ -77,8 +88,9 @@ class DocumentView(ChatSdkApiView):
         summary="Save a new version of a document (the first save makes the user its owner)",
         parameters=[DocumentQuery],
         request=DocumentInput,
-        responses={200: DocumentVersionOutput(many=True), **chat_sdk_error_responses(403)},
+        responses={200: DocumentVersionOutput(many=True)},
     )
+    @raises(DOCUMENT_OF_ANOTHER_USER)
     def post(self, request):
         query = _valid(DocumentQuery, request.query_params)
         body = _valid(DocumentInput, request.data)
@@ -95,8 +107,9 @@ class DocumentView(ChatSdkApiView):
         operation_id="documents_restore",
         summary="Delete the versions saved after `timestamp` (restores the version saved then)",
         parameters=[DocumentDeleteQuery],
-        responses={200: DocumentVersionOutput(many=True), **chat_sdk_error_responses(403, 404)},
+        responses={200: DocumentVersionOutput(many=True)},
     )
+    @raises(DOCUMENT_OF_ANOTHER_USER, DOCUMENT_NOT_FOUND)
     def delete(self, request):
         query = _valid(DocumentDeleteQuery, request.query_params)
         deleted = document_versions_delete_after(user=request.user, document_id=query["id"], moment=query["timestamp"])
@@ -110,8 +123,9 @@ class SuggestionsView(ChatSdkApiView):
         operation_id="suggestions_list",
         summary="The suggestions made on the user's document ([] for an unknown document)",
         parameters=[SuggestionQuery],
-        responses={200: SuggestionOutput(many=True), **chat_sdk_error_responses(403)},
+        responses={200: SuggestionOutput(many=True)},
     )
+    @raises(DOCUMENT_OF_ANOTHER_USER)
     def get(self, request):
         query = _valid(SuggestionQuery, request.query_params)
         suggestions = document_suggestions(user=request.user, document_id=query["documentId"])

@@ -13,10 +13,11 @@ from rest_framework.response import Response
 from accounts import products
 from accounts.tokens import download_link_grant
 from cerebro.api import CerebroApiView, CerebroViewSet
+from cerebro.errors import DOWNLOAD_LINK_INVALID, UNSUPPORTED_FILE
 from cerebro.serializers.chat import FileUploadInput, FileUploadOutput
 from cerebro.services.files import download_path, file_upload
-from core import errors, storage
-from core.error_schemas import flat_error_responses
+from core import storage
+from core.openapi import raises
 
 
 class FileUploadViewSet(CerebroViewSet):
@@ -31,8 +32,9 @@ class FileUploadViewSet(CerebroViewSet):
             "after CEREBRO_FILE_URL_SECONDS (7 days)."
         ),
         request={"multipart/form-data": FileUploadInput},
-        responses={200: FileUploadOutput, **flat_error_responses(400, 413)},
+        responses={200: FileUploadOutput},
     )
+    @raises(UNSUPPORTED_FILE)
     def create(self, request):
         body = FileUploadInput(data=request.data)
         body.is_valid(raise_exception=True)
@@ -60,15 +62,15 @@ class FileDownloadView(CerebroApiView):
         summary="The bytes of an uploaded file, through the signed link the upload answered",
         responses={
             (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY),
-            **flat_error_responses(404),
         },
     )
+    @raises(DOWNLOAD_LINK_INVALID)
     def get(self, request, token: str):
         try:
             grant = download_link_grant(token, product=products.CEREBRO)
             handle = storage.open_cid(grant.cid)
         except (storage.InvalidDownloadTokenError, FileNotFoundError, ValueError):
-            raise errors.NOT_FOUND("This link is invalid or has expired") from None
+            raise DOWNLOAD_LINK_INVALID() from None
         # An attachment, never rendered in the API's origin, whatever the browser makes of it.
         response = FileResponse(handle, content_type=grant.content_type, filename=grant.filename, as_attachment=True)
         response["Cache-Control"] = "private, max-age=3600"

@@ -9,7 +9,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from cerebro.api import CerebroApiView, CerebroViewSet, ChatSdkErrors, chat_sdk_error_responses
+from cerebro.api import CerebroApiView, CerebroViewSet, ChatSdkErrors
+from cerebro.errors import HISTORY_CURSOR_NOT_FOUND
 from cerebro.selectors.history import chat_history, chat_history_page
 from cerebro.serializers.chat import (
     ChatSummaryOutput,
@@ -20,9 +21,8 @@ from cerebro.serializers.chat import (
     PingOutput,
 )
 from cerebro.services.chat import chat_delete_all
-from core.error_schemas import flat_error_responses
 from core.fields import js_timestamp
-from core.openapi import one_object
+from core.openapi import one_object, raises
 from core.pagination import paginate_offset
 
 CURSORS = ("ending_before", "starting_after")
@@ -35,6 +35,7 @@ class HistoryViewSet(ChatSdkErrors, CerebroViewSet):
     error_surface = "chat"
     # The spec's offset pages; with a cursor, list reads the app's query (HistoryCursorQuery) instead.
     query_serializers = {"list": HistoryQuery}
+    spec_shape_too = frozenset({"list"})
 
     def get_queryset(self):
         return chat_history(user=self.request.user)
@@ -54,8 +55,9 @@ class HistoryViewSet(ChatSdkErrors, CerebroViewSet):
             OpenApiParameter("ending_before", OpenApiTypes.UUID, description="The chats older than this chat"),
             OpenApiParameter("starting_after", OpenApiTypes.UUID, description="The chats newer than this chat"),
         ],
-        responses={200: one_object(HistoryOutput()), **flat_error_responses(400, 404)},
+        responses={200: one_object(HistoryOutput())},
     )
+    @raises(HISTORY_CURSOR_NOT_FOUND)
     def list(self, request):
         if any(cursor in request.query_params for cursor in CURSORS):
             return self._cursor_page(request)
@@ -80,7 +82,7 @@ class HistoryViewSet(ChatSdkErrors, CerebroViewSet):
         operation_id="history_delete",
         summary="Delete every chat of the user (the app's sidebar)",
         request=None,
-        responses={200: HistoryDeleteOutput, **chat_sdk_error_responses()},
+        responses={200: HistoryDeleteOutput},
     )
     def destroy_all(self, request):
         return Response({"deletedCount": chat_delete_all(user=request.user)})

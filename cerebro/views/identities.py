@@ -11,14 +11,13 @@ from rest_framework.response import Response
 from accounts.selectors import identities_of
 from accounts.serializers import AccountIdentitiesSerializer, account_identities
 from cerebro.api import CerebroViewSet
-from core.error_schemas import flat_error_responses
 
 
 class AccountViewSet(CerebroViewSet):
     @extend_schema(
         operation_id="account_identities",
         summary="The identities on your account (NextAuth, Clerk, wallets) and your e-mail address",
-        responses={200: AccountIdentitiesSerializer, **flat_error_responses()},
+        responses={200: AccountIdentitiesSerializer},
     )
     @action(detail=False, methods=["get"])
     def identities(self, request):

@@ -10,12 +10,19 @@ from rest_framework.response import Response
 
 from cerebro import conf, metrics
 from cerebro.api import CerebroApiView, StaffOnly
+from cerebro.errors import (
+    FORCE_NEEDS_ADMIN,
+    KEY_IN_OTHER_LAYER,
+    MEMORY_NOT_FOUND,
+    PROMOTION_REFUSED,
+    RETRIEVAL_UNAVAILABLE,
+)
 from cerebro.selectors import memory as memory_selectors
 from cerebro.selectors.metrics import memory_metrics
 from cerebro.selectors.rag import rag_answer
 from cerebro.serializers import memory as s
 from cerebro.services import memory as memory_services
-from core.error_schemas import flat_error_responses
+from core.openapi import raises
 
 
 class MemoryApiView(CerebroApiView):
@@ -40,8 +47,9 @@ class UpsertView(MemoryApiView):
             "`ttlMinutes` overrides it. `secret` and `pii` content is stored encrypted."
         ),
         request=s.UpsertInput,
-        responses={200: s.MemoryEnvelope, **flat_error_responses(400, 409)},
+        responses={200: s.MemoryEnvelope},
     )
+    @raises(KEY_IN_OTHER_LAYER)
     def post(self, request):
         body = s.UpsertInput(data=request.data)
         body.is_valid(raise_exception=True)
@@ -70,8 +78,9 @@ class PromoteView(MemoryApiView):
             "`targetKey` deep-merges the memory into that permanent memory and removes it."
         ),
         request=s.PromoteInput,
-        responses={200: s.PromoteOutput, **flat_error_responses(400, 403, 404)},
+        responses={200: s.PromoteOutput},
     )
+    @raises(PROMOTION_REFUSED, FORCE_NEEDS_ADMIN, MEMORY_NOT_FOUND)
     def post(self, request):
         body = s.PromoteInput(data=request.data)
         body.is_valid(raise_exception=True)
@@ -92,8 +101,9 @@ class DeleteView(MemoryApiView):
         operation_id="memory_delete",
         summary="Delete a memory by key or id",
         request=s.DeleteInput,
-        responses={200: s.DeleteOutput, **flat_error_responses(400, 403, 404)},
+        responses={200: s.DeleteOutput},
     )
+    @raises(MEMORY_NOT_FOUND)
     def post(self, request):
         body = s.DeleteInput(data=request.data)
         body.is_valid(raise_exception=True)
@@ -113,7 +123,7 @@ class SearchView(MemoryApiView):
             "every tag given. Without a query every match scores 1.0, most recently updated first."
         ),
         request=s.SearchInput,
-        responses={200: s.SearchOutput, **flat_error_responses(400)},
+        responses={200: s.SearchOutput},
     )
     def post(self, request):
         body = s.SearchInput(data=request.data)
@@ -146,7 +156,7 @@ class ContextView(MemoryApiView):
             "score parts and why it was kept or cut."
         ),
         request=s.ContextInput,
-        responses={200: s.ContextOutput, **flat_error_responses(400)},
+        responses={200: s.ContextOutput},
     )
     def post(self, request):
         body = s.ContextInput(data=request.data)
@@ -188,8 +198,9 @@ class RagView(MemoryApiView):
             "hint is searched along with the query."
         ),
         request=s.RagInput,
-        responses={200: s.RagOutput, **flat_error_responses(400, 503)},
+        responses={200: s.RagOutput},
     )
+    @raises(RETRIEVAL_UNAVAILABLE)
     def post(self, request):
         body = s.RagInput(data=request.data)
         body.is_valid(raise_exception=True)
@@ -208,7 +219,7 @@ class MetricsView(MemoryApiView):
     @extend_schema(
         operation_id="memory_metrics",
         summary="CEREBRO metrics and health (admin role)",
-        responses={200: s.MetricsOutput, **flat_error_responses(403)},
+        responses={200: s.MetricsOutput},
     )
     def get(self, request):
         return Response(memory_metrics())

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from marketplace.errors import DATASET_NOT_FOUND
 from marketplace.selectors import datasets as dataset_selectors
 from marketplace.selectors.analytics import dataset_analytics
-from marketplace.views.base import DATASET_CREATOR_ONLY, MarketplaceViewSet, errors_for
+from marketplace.views.base import DATASET_CREATOR_ONLY, MarketplaceViewSet
 
 
 def _series(name: str, value_field: str, key: str = "date") -> serializers.Serializer:
@@ -67,7 +67,7 @@ class DatasetAnalyticsViewSet(MarketplaceViewSet):
 
     @extend_schema(
         summary="Views, downloads, revenue and demographics of a dataset (creator only)",
-        responses={200: AnalyticsResponse, **errors_for(401, 403, 404)},
+        responses={200: AnalyticsResponse},
     )
     def retrieve(self, request, dataset_id):
         return Response(dataset_analytics(dataset=self.get_object()))

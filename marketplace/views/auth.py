@@ -7,11 +7,14 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from accounts.errors import SIWE_MESSAGE_INVALID
+from core import errors
+from core.openapi import raises
 from marketplace.selectors.users import user_stats
 from marketplace.serializers.inputs import LoginSerializer, RefreshSerializer
 from marketplace.serializers.outputs import UserSerializer
 from marketplace.services import auth as auth_services
-from marketplace.views.base import MarketplaceView, errors_for
+from marketplace.views.base import MarketplaceView
 
 LoginResponse = inline_serializer(
     "MarketplaceLoginResponse",
@@ -50,7 +53,7 @@ class AuthView(MarketplaceView):
 class NonceView(AuthView):
     @extend_schema(
         summary="A fresh nonce for a Sign-In with Ethereum message",
-        responses={200: NonceResponse, **errors_for(429)},
+        responses={200: NonceResponse},
     )
     def get(self, request):
         return Response(auth_services.siwe_nonce_issue())
@@ -60,8 +63,9 @@ class LoginView(AuthView):
     @extend_schema(
         summary="Sign in with a wallet (EIP-4361 message signed with personal_sign)",
         request=LoginSerializer,
-        responses={200: LoginResponse, **errors_for(400, 401, 429)},
+        responses={200: LoginResponse},
     )
+    @raises(SIWE_MESSAGE_INVALID, errors.UNAUTHORIZED)
     def post(self, request):
         body = LoginSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -86,8 +90,9 @@ class RefreshView(AuthView):
     @extend_schema(
         summary="Exchange a refresh token for a new token pair (the old refresh token stops working)",
         request=RefreshSerializer,
-        responses={200: RefreshResponse, **errors_for(400, 401, 429)},
+        responses={200: RefreshResponse},
     )
+    @raises(errors.UNAUTHORIZED)
     def post(self, request):
         body = RefreshSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -1,39 +1,16 @@
-"""What every marketplace view and viewset shares: sign-in, error documentation, the shape of a page."""
+"""What every marketplace view and viewset shares: sign-in, the shape of a page."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 
-from core.error_schemas import MarketplaceErrorEnvelope as ErrorSerializer
 from core.pagination import Page
 from core.views import ApiView
 from core.viewsets import ApiViewSet
 from marketplace.authentication import MarketplaceJWTAuthentication
 from marketplace.serializers.outputs import PaginationSerializer
-
-ERROR_DESCRIPTIONS = {
-    400: "VALIDATION_ERROR",
-    401: "UNAUTHORIZED or INVALID_SIGNATURE",
-    402: "PAYMENT_REQUIRED, PAYMENT_INVALID or INSUFFICIENT_BALANCE",
-    403: "FORBIDDEN",
-    404: "NOT_FOUND",
-    409: "CONFLICT",
-    410: "Gone",
-    413: "PAYLOAD_TOO_LARGE",
-    415: "UNSUPPORTED_FILE",
-    429: "RATE_LIMITED",
-    502: "EXTERNAL_API_ERROR",
-}
-
-
-def errors_for(*statuses: int) -> dict:
-    """OpenAPI responses for the error statuses an operation can answer, in the marketplace envelope."""
-    return {
-        status: OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS.get(status, "")) for status in statuses
-    }
 
 
 class MarketplaceView(ApiView):

@@ -8,8 +8,18 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.openapi import one_object
-from marketplace.errors import DATASET_NOT_FOUND
+from core import errors
+from core.openapi import one_object, raises
+from marketplace.errors import (
+    ALREADY_PURCHASED,
+    DATASET_NOT_FOUND,
+    DATASET_NOT_READY,
+    INSUFFICIENT_BALANCE,
+    PAYMENT_INVALID,
+    PAYMENT_PROVIDER_UNAVAILABLE,
+    PAYMENT_REQUIRED,
+    TRANSACTION_ALREADY_USED,
+)
 from marketplace.file_formats import human_size
 from marketplace.selectors import datasets as dataset_selectors
 from marketplace.serializers.inputs import (
@@ -37,7 +47,6 @@ from marketplace.views.base import (
     PAGE_FIELDS,
     JsonOnlyNegotiation,
     MarketplaceViewSet,
-    errors_for,
     page_answer,
 )
 
@@ -161,7 +170,7 @@ class DatasetViewSet(MarketplaceViewSet):
         summary="List and search datasets",
         operation_id="marketplace_datasets_list",
         parameters=[OpenApiParameter("tags", str, many=True, explode=True)],
-        responses={200: DatasetListResponse, **errors_for(400, 401, 429)},
+        responses={200: DatasetListResponse},
     )
     def list(self, request):
         q = self.validated_query()
@@ -196,7 +205,7 @@ class DatasetViewSet(MarketplaceViewSet):
 
     @extend_schema(
         summary="Create a dataset (and its generation job)",
-        responses={201: DatasetCreateResponse, **errors_for(400, 401, 429)},
+        responses={201: DatasetCreateResponse},
     )
     def create(self, request):
         data = self.validated_body()
@@ -226,7 +235,7 @@ class DatasetViewSet(MarketplaceViewSet):
 
     @extend_schema(
         summary="A dataset with its preview, use cases, related datasets and what you may do with it",
-        responses={200: DatasetDetailResponse, **errors_for(401, 404, 429)},
+        responses={200: DatasetDetailResponse},
     )
     def retrieve(self, request, dataset_id):
         dataset = self.get_object()
@@ -249,7 +258,7 @@ class DatasetViewSet(MarketplaceViewSet):
 
     @extend_schema(
         summary="Update a dataset's metadata (creator only)",
-        responses={200: DatasetResponse, **errors_for(400, 401, 403, 404, 429)},
+        responses={200: DatasetResponse},
     )
     def update(self, request, dataset_id):
         dataset = self.get_object()
@@ -261,7 +270,7 @@ class DatasetViewSet(MarketplaceViewSet):
 
     @extend_schema(
         summary="Delete a dataset (soft delete; creator only)",
-        responses={200: MessageResponse, **errors_for(401, 403, 404, 429)},
+        responses={200: MessageResponse},
     )
     def destroy(self, request, dataset_id):
         dataset_services.dataset_soft_delete(dataset=self.get_object())
@@ -269,7 +278,7 @@ class DatasetViewSet(MarketplaceViewSet):
 
     @extend_schema(
         summary="Star or unstar a dataset (idempotent)",
-        responses={200: StarResponse, **errors_for(400, 401, 404, 429)},
+        responses={200: StarResponse},
     )
     @action(detail=True, methods=["post"])
     def star(self, request, dataset_id):
@@ -283,9 +292,18 @@ class DatasetViewSet(MarketplaceViewSet):
         summary="Purchase a dataset with an Ethereum transaction or a Stripe PaymentIntent",
         description="201 when the payment is confirmed; 202 with status pending while the transaction "
         "waits for confirmations (it is re-checked in the background).",
-        responses={201: PurchaseResponse, 202: PurchaseResponse, **errors_for(400, 401, 402, 404, 409, 429, 502)},
+        responses={201: PurchaseResponse, 202: PurchaseResponse},
     )
     @action(detail=True, methods=["post"])
+    @raises(
+        PAYMENT_REQUIRED,
+        PAYMENT_INVALID,
+        INSUFFICIENT_BALANCE,
+        errors.CONFLICT,
+        TRANSACTION_ALREADY_USED,
+        ALREADY_PURCHASED,
+        PAYMENT_PROVIDER_UNAVAILABLE,
+    )
     def purchase(self, request, dataset_id):
         dataset = self.get_object()
         data = self.validated_body()
@@ -303,9 +321,10 @@ class DatasetViewSet(MarketplaceViewSet):
 
     @extend_schema(
         summary="A signed, expiring download link for the dataset's file",
-        responses={200: DownloadResponse, **errors_for(400, 401, 402, 404, 409, 429)},
+        responses={200: DownloadResponse},
     )
     @action(detail=True, methods=["get"])
+    @raises(PAYMENT_REQUIRED, DATASET_NOT_READY)
     def download(self, request, dataset_id):
         dataset = self.get_object()
         offer = download_services.dataset_download_grant(

@@ -10,10 +10,10 @@ from rest_framework.permissions import AllowAny
 from accounts.tokens import download_link_grant
 from core import storage
 from core.errors import NOT_FOUND
+from core.openapi import raises
 from core.views import ApiView
 from marketplace.authentication import PRODUCT
 from marketplace.errors import DOWNLOAD_LINK_INVALID
-from marketplace.views.base import errors_for
 
 
 class FileDownloadView(ApiView):
@@ -24,8 +24,9 @@ class FileDownloadView(ApiView):
 
     @extend_schema(
         summary="Download a file through a signed link from a download endpoint",
-        responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="The file"), **errors_for(403, 404)},
+        responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="The file")},
     )
+    @raises(DOWNLOAD_LINK_INVALID, NOT_FOUND)
     def get(self, request, token):
         try:
             grant = download_link_grant(token, product=PRODUCT)

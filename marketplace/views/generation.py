@@ -10,7 +10,7 @@ from core.openapi import one_object
 from marketplace.errors import GENERATION_JOB_NOT_FOUND
 from marketplace.selectors import generation as generation_selectors
 from marketplace.serializers.outputs import AnyObjectField, GenerationJobSerializer, SchemaFieldSerializer
-from marketplace.views.base import OPEN_TO_ANYONE, MarketplaceViewSet, errors_for
+from marketplace.views.base import OPEN_TO_ANYONE, MarketplaceViewSet
 
 JobResponse = inline_serializer("MarketplaceGenerationJobEnvelope", {"job": GenerationJobSerializer()})
 TemplatesResponse = one_object(
@@ -46,9 +46,7 @@ class GenerationJobViewSet(MarketplaceViewSet):
     def get_queryset(self):
         return generation_selectors.generation_jobs_of(user=self.request.user)
 
-    @extend_schema(
-        summary="A generation job's status (its owner only)", responses={200: JobResponse, **errors_for(401, 404)}
-    )
+    @extend_schema(summary="A generation job's status (its owner only)", responses={200: JobResponse})
     def retrieve(self, request, job_id):
         return Response({"job": GenerationJobSerializer(self.get_object()).data})
 
@@ -61,7 +59,7 @@ class TemplateViewSet(MarketplaceViewSet):
     def get_queryset(self):
         return generation_selectors.templates_active()
 
-    @extend_schema(summary="Dataset templates", responses={200: TemplatesResponse, **errors_for(401)})
+    @extend_schema(summary="Dataset templates", responses={200: TemplatesResponse})
     def list(self, request):
         return Response(
             {

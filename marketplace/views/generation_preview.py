@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from marketplace import engine
 from marketplace.serializers.outputs import AnyObjectField
-from marketplace.views.base import DatasetOperationView, errors_for
+from marketplace.views.base import DatasetOperationView
 
 
 class PreviewConfigSerializer(serializers.Serializer):
@@ -44,7 +44,7 @@ class GenerationPreviewView(DatasetOperationView):
     @extend_schema(
         summary="Generate a preview of a schema (at most 50 rows, synchronous)",
         request=PreviewRequestSerializer,
-        responses={200: PreviewResponse, **errors_for(400, 401, 429)},
+        responses={200: PreviewResponse},
     )
     def post(self, request):
         payload = PreviewRequestSerializer(data=request.data)

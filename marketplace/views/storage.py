@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from marketplace.serializers.inputs import UploadSerializer
 from marketplace.serializers.outputs import SchemaFieldSerializer
 from marketplace.services.uploads import upload_create
-from marketplace.views.base import MarketplaceViewSet, errors_for
+from marketplace.views.base import MarketplaceViewSet
 
 UploadResponse = inline_serializer(
     "MarketplaceUpload",
@@ -38,7 +38,7 @@ class UploadViewSet(MarketplaceViewSet):
     @extend_schema(
         summary="Upload a dataset (CSV, JSON, Parquet), a schema or a template file",
         request={"multipart/form-data": UploadSerializer},
-        responses={201: UploadResponse, **errors_for(400, 401, 413, 415, 429)},
+        responses={201: UploadResponse},
     )
     def create(self, request):
         data = self.validated_body()

@@ -7,8 +7,8 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.openapi import one_object
-from marketplace.errors import MODEL_NOT_FOUND
+from core.openapi import one_object, raises
+from marketplace.errors import DATASET_NOT_FOUND, DATASET_NOT_READY, MODEL_NOT_FOUND, MODEL_NOT_READY, PAYMENT_REQUIRED
 from marketplace.selectors import datasets as dataset_selectors
 from marketplace.selectors import trained_models as model_selectors
 from marketplace.serializers.inputs import ModelCreateSerializer, ModelListQuerySerializer
@@ -20,7 +20,6 @@ from marketplace.views.base import (
     OPEN_TO_ANYONE,
     PAGE_FIELDS,
     MarketplaceViewSet,
-    errors_for,
     page_answer,
 )
 from marketplace.views.datasets import DownloadResponse, download_answer
@@ -100,15 +99,16 @@ class ModelViewSet(MarketplaceViewSet):
         summary="List and search models",
         operation_id="marketplace_models_list",
         parameters=[OpenApiParameter("tags", str, many=True, explode=True)],
-        responses={200: ModelListResponse, **errors_for(400, 401)},
+        responses={200: ModelListResponse},
     )
     def list(self, request):
         return model_list_response(request, self.validated_query())
 
     @extend_schema(
         summary="Train a model on a dataset (creates the model and its queued training job)",
-        responses={201: ModelCreateResponse, **errors_for(400, 401, 402, 404, 409)},
+        responses={201: ModelCreateResponse},
     )
+    @raises(DATASET_NOT_FOUND, PAYMENT_REQUIRED, DATASET_NOT_READY)
     def create(self, request):
         data = self.validated_body()
         dataset = dataset_selectors.dataset_get_visible(user=request.user, dataset_id=data["datasetId"])
@@ -134,7 +134,7 @@ class ModelViewSet(MarketplaceViewSet):
 
     @extend_schema(
         summary="A model with its training dataset, related models and download history",
-        responses={200: ModelDetailResponse, **errors_for(401, 404)},
+        responses={200: ModelDetailResponse},
     )
     def retrieve(self, request, model_id):
         model = self.get_object()
@@ -155,9 +155,10 @@ class ModelViewSet(MarketplaceViewSet):
 
     @extend_schema(
         summary="A signed, expiring download link for a ready model's weights",
-        responses={200: DownloadResponse, **errors_for(401, 404, 409, 429)},
+        responses={200: DownloadResponse},
     )
     @action(detail=True, methods=["get"])
+    @raises(MODEL_NOT_READY)
     def download(self, request, model_id):
         offer = download_services.model_download_grant(user=request.user, model=self.get_object())
         return Response(download_answer(request, offer))

@@ -10,8 +10,11 @@ from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from accounts.errors import EMAIL_CONFIRMATION_INVALID
 from accounts.selectors import identities_of
 from accounts.serializers import AccountIdentitiesSerializer, account_identities
+from core import errors
+from core.openapi import raises
 from core.pagination import paginate
 from marketplace.selectors import datasets as dataset_selectors
 from marketplace.selectors.users import purchases_of_buyer, user_stats
@@ -22,7 +25,7 @@ from marketplace.serializers.outputs import (
     UserSerializer,
 )
 from marketplace.services.profiles import profile_email_confirm, profile_update
-from marketplace.views.base import PAGE_FIELDS, MarketplaceView, MarketplaceViewSet, errors_for, page_answer
+from marketplace.views.base import PAGE_FIELDS, MarketplaceView, MarketplaceViewSet, page_answer
 from marketplace.views.trained_models import ModelListResponse, model_list_response
 
 ProfileResponse = inline_serializer(
@@ -72,7 +75,7 @@ class UserViewSet(MarketplaceViewSet):
         "purchases": PageQuerySerializer,
     }
 
-    @extend_schema(summary="Your profile and figures", responses={200: ProfileResponse, **errors_for(401)})
+    @extend_schema(summary="Your profile and figures", responses={200: ProfileResponse})
     @action(detail=False, methods=["get"])
     def profile(self, request):
         return Response(_profile_body(request.user))
@@ -81,9 +84,10 @@ class UserViewSet(MarketplaceViewSet):
         summary="Update your profile",
         description="A new e-mail address is unverified (`emailVerified: false`) until its owner follows "
         "the confirmation link mailed to it; until then it links no other sign-in to this account.",
-        responses={200: UserResponse, **errors_for(400, 401, 409)},
+        responses={200: UserResponse},
     )
     @profile.mapping.put
+    @raises(errors.CONFLICT)
     def profile_update(self, request):
         data = self.validated_body()
         confirm_path = reverse("marketplace-profile-email-confirm")
@@ -96,13 +100,13 @@ class UserViewSet(MarketplaceViewSet):
 
     @extend_schema(
         summary="The ways you sign in (wallets, Clerk, NextAuth) and your e-mail address",
-        responses={200: AccountIdentitiesSerializer, **errors_for(401)},
+        responses={200: AccountIdentitiesSerializer},
     )
     @action(detail=False, methods=["get"])
     def identities(self, request):
         return Response(account_identities(request.user, identities_of(user=request.user)))
 
-    @extend_schema(summary="Your datasets", responses={200: UserDatasetsResponse, **errors_for(400, 401)})
+    @extend_schema(summary="Your datasets", responses={200: UserDatasetsResponse})
     @action(detail=False, methods=["get"])
     def datasets(self, request):
         q = self.validated_query()
@@ -113,13 +117,13 @@ class UserViewSet(MarketplaceViewSet):
             page_answer(page, datasets=DatasetSerializer(page.items, many=True, context={"access": access}).data)
         )
 
-    @extend_schema(summary="Models you trained", responses={200: ModelListResponse, **errors_for(400, 401)})
+    @extend_schema(summary="Models you trained", responses={200: ModelListResponse})
     @action(detail=False, methods=["get"])
     def models(self, request):
         query = {**self.validated_query(), "sortBy": "recent"}
         return model_list_response(request, query, trained_by=request.user)
 
-    @extend_schema(summary="Your dataset purchases", responses={200: UserPurchasesResponse, **errors_for(400, 401)})
+    @extend_schema(summary="Your dataset purchases", responses={200: UserPurchasesResponse})
     @action(detail=False, methods=["get"])
     def purchases(self, request):
         q = self.validated_query()
@@ -144,9 +148,9 @@ class ProfileEmailConfirmView(MarketplaceView):
                 "MarketplaceEmailConfirmed",
                 {"email": serializers.EmailField(), "emailVerified": serializers.BooleanField()},
             ),
-            **errors_for(401, 409),
         },
     )
+    @raises(EMAIL_CONFIRMATION_INVALID, errors.CONFLICT)
     def get(self, request):
         user = profile_email_confirm(token=request.query_params.get("token", ""))
         return Response({"email": user.email, "emailVerified": user.email_verified})

@@ -7,13 +7,14 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.openapi import one_object
+from core import errors
+from core.openapi import one_object, raises
 from marketplace.errors import WEBHOOK_NOT_FOUND
 from marketplace.selectors import webhooks as webhook_selectors
 from marketplace.serializers.inputs import WebhookCreateSerializer
 from marketplace.serializers.outputs import WebhookDeliverySerializer, WebhookEndpointSerializer
 from marketplace.services import webhooks as webhook_services
-from marketplace.views.base import MarketplaceViewSet, errors_for
+from marketplace.views.base import MarketplaceViewSet
 
 WebhookListResponse = one_object(
     inline_serializer("MarketplaceWebhookList", {"webhooks": WebhookEndpointSerializer(many=True)})
@@ -36,14 +37,15 @@ class WebhookViewSet(MarketplaceViewSet):
     def get_queryset(self):
         return webhook_selectors.endpoints_of_user(user=self.request.user)
 
-    @extend_schema(summary="Your webhook endpoints", responses={200: WebhookListResponse, **errors_for(401)})
+    @extend_schema(summary="Your webhook endpoints", responses={200: WebhookListResponse})
     def list(self, request):
         return Response({"webhooks": WebhookEndpointSerializer(self.get_queryset(), many=True).data})
 
     @extend_schema(
         summary="Register a webhook endpoint (its signing secret is shown only in this answer)",
-        responses={201: WebhookCreatedResponse, **errors_for(400, 401, 409)},
+        responses={201: WebhookCreatedResponse},
     )
+    @raises(errors.CONFLICT)
     def create(self, request):
         created = webhook_services.webhook_endpoint_create(user=request.user, **self.validated_body())
         return Response(
@@ -51,7 +53,7 @@ class WebhookViewSet(MarketplaceViewSet):
             status=status.HTTP_201_CREATED,
         )
 
-    @extend_schema(summary="Delete a webhook endpoint", responses={204: None, **errors_for(401, 404)})
+    @extend_schema(summary="Delete a webhook endpoint", responses={204: None})
     def destroy(self, request, webhook_id):
         endpoint = self.get_object()
         webhook_services.webhook_endpoint_delete(user=request.user, endpoint_id=endpoint.pk)
@@ -59,7 +61,7 @@ class WebhookViewSet(MarketplaceViewSet):
 
     @extend_schema(
         summary="The last deliveries to an endpoint, with every attempt",
-        responses={200: DeliveriesResponse, **errors_for(401, 404)},
+        responses={200: DeliveriesResponse},
     )
     @action(detail=True, methods=["get"])
     def deliveries(self, request, webhook_id):

@@ -264,6 +264,98 @@ def test_coder_documents_the_errors_its_actions_raise():
     )
 
 
+def schema_ref(response: dict) -> str:
+    """The component an error response's body is, or ``A|B`` for any of them."""
+    schema = response["content"]["application/json"]["schema"]
+    return "|".join(ref["$ref"].rsplit("/", 1)[-1] for ref in schema.get("anyOf", [schema]))
+
+
+def test_cerebro_documents_the_errors_its_endpoints_raise_in_the_shape_they_answer_in():
+    found = operations(api_document("cerebro"))
+
+    # Then the spec's endpoints answer in the spec's envelope, with the errors their views declare
+    promoted = found["POST /cerebro/api/memory/promote"]["responses"]
+    assert schema_ref(promoted["404"]) == "ErrorOutput"
+    assert "`not_found`: Memory not found" in promoted["404"]["description"]
+    assert "`authorization_error`: Only the admin role may force a promotion" in promoted["403"]["description"]
+    rag = found["POST /cerebro/api/memory/rag"]["responses"]["503"]["description"]
+    assert "`service_unavailable`: Retrieval is unavailable" in rag
+    # And the app's endpoints answer in the app's shape, its code beside the spec's
+    versions = found["GET /cerebro/api/document"]["responses"]
+    assert schema_ref(versions["404"]) == "ChatSdkErrorOutput"
+    assert "`not_found:document` (`not_found`): Document not found" in versions["404"]["description"]
+    assert "`forbidden:document` (`authorization_error`)" in versions["403"]["description"]
+    assert "`bad_request:api` (`validation_error`)" in versions["400"]["description"]
+    assert schema_ref(found["DELETE /cerebro/api/history"]["responses"]["401"]) == "ChatSdkErrorOutput"
+    # And an endpoint answering in either shape (by the request's) documents both
+    chat = found["POST /cerebro/api/chat"]["responses"]
+    assert schema_ref(chat["409"]) == "ErrorOutput|ChatSdkErrorOutput"
+    assert "`conflict` or `bad_request:api` (`conflict`): This message id is already used" in chat["409"]["description"]
+    assert schema_ref(found["GET /cerebro/api/history"]["responses"]["404"]) == "ErrorOutput|ChatSdkErrorOutput"
+
+
+def test_a_chat_sdk_error_as_rendered_matches_its_documented_schema():
+    from cerebro.api import chat_sdk_envelope
+
+    document = api_document("cerebro")
+    body = chat_sdk_envelope("document").render_error(404, "NOT_FOUND", "Document not found", details={"id": "x"})
+
+    Draft202012Validator({"$ref": "#/components/schemas/ChatSdkErrorOutput", **document}).validate(body)
+    either = document["paths"]["/cerebro/api/chat"]["post"]["responses"]["404"]["content"]["application/json"]
+    Draft202012Validator({**either["schema"], **document}).validate(body)
+
+
+def test_analytics_documents_the_errors_its_endpoints_raise():
+    found = operations(api_document("analytics"))
+
+    registered = found["POST /analytics/api/v1/users/register"]["responses"]
+    assert "`USER_EXISTS`: User already exists" in registered["409"]["description"]
+    assert schema_ref(registered["409"]) == "AnalyticsErrorResponse"
+    for key in (
+        "DELETE /analytics/api/v1/users/{user_id}",
+        "PUT /analytics/api/v1/users/{user_id}/privacy",
+        "GET /analytics/api/v1/users/{user_id}/data",
+    ):
+        assert "`INSTALL_PROOF_REQUIRED`: Send the install secret" in found[key]["responses"]["401"]["description"]
+    scrub = found["POST /analytics/api/v1/scrub/dry-run"]["responses"]
+    assert {"400", "401", "403", "429"} <= set(scrub)
+
+
+# A status an operation may list itself: an answer of its own that is not an error (a health report).
+OWN_ANSWERS = {("core/views_health.py", 503), ("coder/views/health.py", 503), ("telemetry/views.py", 503)}
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def view_modules() -> list[Path]:
+    found = [*ROOT.glob("*/views.py"), *ROOT.glob("*/views/*.py"), *ROOT.glob("*/views_*.py")]
+    return sorted(module for module in found if ".venv" not in module.parts and "tests" not in module.parts)
+
+
+def hand_written_error_responses(module: Path) -> list[str]:
+    """The error statuses (or ``**tables``) a module passes to ``extend_schema(responses=...)``."""
+    import ast
+
+    name = module.relative_to(ROOT).as_posix()
+    found = []
+    for node in ast.walk(ast.parse(module.read_text())):
+        if isinstance(node, ast.keyword) and node.arg == "responses" and isinstance(node.value, ast.Dict):
+            for key in node.value.keys:
+                code = key.elts[0] if isinstance(key, ast.Tuple) else key
+                if key is None:
+                    found.append(f"{name}:{node.value.lineno}: **{ast.unparse(node.value)[:60]}")
+                elif isinstance(code, ast.Constant) and code.value >= 400 and (name, code.value) not in OWN_ANSWERS:
+                    found.append(f"{name}:{key.lineno}: {code.value}")
+    return found
+
+
+def test_no_view_module_writes_its_error_responses_by_hand():
+    # Error responses are derived (core.openapi) from the operation and its @raises declarations.
+    assert len(view_modules()) > 20
+    found = [entry for module in view_modules() for entry in hand_written_error_responses(module)]
+
+    assert not found, "declare the errors with @raises(...) instead:\n" + "\n".join(found)
+
+
 # --- Security schemes: how to get each credential ------------------------------------------------------
 
 
