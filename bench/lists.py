@@ -237,9 +237,12 @@ def figures(results: dict[tuple[str, str], list], load_before: str, load_after: 
 
 
 def run() -> list[dict]:
+    from django.core.management import call_command
+
     from bench.machine import load_average
     from bench.processes import Server, django_server_environment, free_port
 
+    call_command("migrate", verbosity=0)  # `--only lists` on a database no other section migrated
     seeded = seed()
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
