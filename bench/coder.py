@@ -16,12 +16,15 @@ import json
 import os
 import secrets
 import statistics
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from django.urls import include, path
+from bench.wrk import LoadResult, run_wrk
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 if str(BASE_DIR) not in sys.path:
@@ -34,39 +37,9 @@ THREADS = 2
 SECONDS = 8
 WARMUP_SECONDS = 2
 ROUNDS = 2
-BARE_PATH = "/__bench__/coder-bare-json"
+BARE_PATH = "/bench/bare/constant-json"  # bench/views.py, on the bench servers (bench/settings.py)
 TASKS_PATH = f"/coder/api/tasks?limit={TASKS}"
 LOG_DIR = BASE_DIR / "var" / "bench"
-
-
-# --- What the server under test serves: the project's URLs plus the bare view --------------------
-
-
-def bare_json(request):
-    """The baseline: Django's request handling and middleware, and a constant JSON answer."""
-    from django.http import JsonResponse
-
-    return JsonResponse({"success": True, "data": {"ok": True}, "error": None})
-
-
-def __getattr__(name: str):
-    # ROOT_URLCONF of the server under test; built on first use, once Django is set up.
-    if name == "urlpatterns":
-        return [path(BARE_PATH.lstrip("/"), bare_json), path("", include("config.urls"))]
-    raise AttributeError(name)
-
-
-def bench_application():
-    """The WSGI application gunicorn serves for this benchmark (``bench.coder:bench_application()``)."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.wsgi import get_wsgi_application
-
-    settings.ROOT_URLCONF = __name__
-    return get_wsgi_application()
 
 
 # --- Seeding ----------------------------------------------------------------------------------------
@@ -78,39 +51,47 @@ class Seeded:
     access_token: str
 
 
-def seed() -> Seeded:
-    """A user with a credit account, a repository and ``TASKS`` tasks; a live coder session's JWT."""
-    from accounts.models import User
-    from accounts.services import auth_session_start
+def seed_tasks(user: User, count: int, *, seeded_for: str) -> None:
+    """A credit account, a repository and ``count`` tasks of varied types and statuses for ``user``."""
     from coder.models import AIModel, CoderAccount, Repository, Task
 
-    tag = secrets.token_hex(4)
-    user = User.objects.create(username=f"bench-coder-{tag}", email=f"bench-coder-{tag}@example.invalid")
     CoderAccount.objects.create(user=user, credits=1000)
     repository = Repository.objects.create(
-        user=user, github_id=None, name="bench", full_name=f"bench/{tag}", clone_url="https://example.invalid/x.git"
+        user=user,
+        github_id=None,
+        name="bench",
+        full_name=f"bench/{user.username}",
+        clone_url="https://example.invalid/x.git",
     )
     ai_model = AIModel.objects.filter(is_active=True).order_by("sort_order").first()
     statuses = ["completed", "failed", "running", "pending", "cancelled"]
     Task.objects.bulk_create(
-        [
-            Task(
-                user=user,
-                repository=repository,
-                ai_model=ai_model,
-                title=f"Benchmark task {number}",
-                description="Seeded for bench/coder.py",
-                prompt="Find and fix the bug in the login component",
-                branch="main",
-                target_branch="main",
-                type=["debug", "ask", "documentation"][number % 3],
-                status=statuses[number % len(statuses)],
-                estimated_credits=25,
-                credits_used=number % 25,
-            )
-            for number in range(TASKS)
-        ]
+        Task(
+            user=user,
+            repository=repository,
+            ai_model=ai_model,
+            title=f"Benchmark task {number}",
+            description=f"Seeded for {seeded_for}",
+            prompt="Find and fix the bug in the login component",
+            branch="main",
+            target_branch="main",
+            type=["debug", "ask", "documentation"][number % 3],
+            status=statuses[number % len(statuses)],
+            estimated_credits=25,
+            credits_used=number % 25,
+        )
+        for number in range(count)
     )
+
+
+def seed() -> Seeded:
+    """A user with a credit account, a repository and ``TASKS`` tasks; a live coder session's JWT."""
+    from accounts.models import User
+    from accounts.services import auth_session_start
+
+    tag = secrets.token_hex(4)
+    user = User.objects.create(username=f"bench-coder-{tag}", email=f"bench-coder-{tag}@example.invalid")
+    seed_tasks(user, TASKS, seeded_for="bench/coder.py")
     issued = auth_session_start(user=user, product="coder")
     return Seeded(user_id=str(user.pk), access_token=issued.tokens.access)
 
@@ -124,60 +105,18 @@ def cleanup(seeded: Seeded) -> None:
 # --- Serving and load ------------------------------------------------------------------------------------
 
 
-def server_environment(port: int) -> dict[str, str]:
-    from django.conf import settings
-
-    env = dict(os.environ)
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DJANGO_DEBUG": "0",
-            # The same signing key as this process, which minted the JWT.
-            "SECRET_KEY": settings.SECRET_KEY,
-            "JWT_SIGNING_KEY": settings.SIMPLE_JWT["SIGNING_KEY"],
-            "SECURE_SSL_REDIRECT": "0",
-            "RATE_LIMIT_MULTIPLIER": "1000000",  # measure the limiter's cost, not its 429s
-            "WEB_CONCURRENCY": str(WORKERS),
-            "WSGI_BIND": f"127.0.0.1:{port}",
-            "GUNICORN_GRACEFUL_TIMEOUT": "5",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    return env
+def wrk(url: str, *, seconds: int, headers: dict[str, str]) -> LoadResult:
+    return run_wrk(url, seconds=seconds, connections=CONNECTIONS, threads=THREADS, headers=headers)
 
 
-@dataclass(frozen=True)
-class Load:
-    requests_per_second: float
-    p50_ms: float
-    p99_ms: float
-    errors: int
-
-
-def wrk(url: str, *, seconds: int, headers: dict[str, str]) -> Load:
-    from bench.wrk import wrk_command
-
-    command = wrk_command(url, seconds=seconds, connections=CONNECTIONS, threads=THREADS)
-    for name, value in headers.items():
-        command[-1:-1] = ["-H", f"{name}: {value}"]
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30, check=False)
-    line = next((text for text in completed.stdout.splitlines() if text.startswith("WRK_SUMMARY ")), None)
-    if completed.returncode != 0 or line is None:
-        raise RuntimeError(f"wrk failed (exit {completed.returncode}): {completed.stderr.strip()[:300]}")
-    raw = json.loads(line.removeprefix("WRK_SUMMARY "))
-    errors = sum(raw[key] for key in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts"))
-    seconds_run = raw["duration_us"] / 1_000_000
-    return Load(raw["requests"] / seconds_run, raw["p50_us"] / 1000, raw["p99_us"] / 1000, int(errors))
-
-
-def measure(base_url: str, token: str) -> dict[str, list[Load]]:
+def measure(base_url: str, token: str) -> dict[str, list[LoadResult]]:
     targets = {
         "tasks": (f"{base_url}{TASKS_PATH}", {"Authorization": f"Bearer {token}"}),
         "bare": (f"{base_url}{BARE_PATH}", {}),
     }
     for url, headers in targets.values():
         wrk(url, seconds=WARMUP_SECONDS, headers=headers)
-    loads: dict[str, list[Load]] = {"tasks": [], "bare": []}
+    loads: dict[str, list[LoadResult]] = {"tasks": [], "bare": []}
     for round_number in range(ROUNDS):
         order = ["tasks", "bare"] if round_number % 2 == 0 else ["bare", "tasks"]
         for name in order:
@@ -198,20 +137,15 @@ def _check_answers(base_url: str, token: str) -> None:
 
 
 def run() -> list[dict]:
-    from bench.processes import Server, free_port
+    from bench.processes import Server, django_server_environment, free_port
 
     seeded = seed()
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     server = Server(
         name="gunicorn (coder bench)",
-        command=[
-            str(Path(sys.executable).parent / "gunicorn"),
-            "bench.coder:bench_application()",
-            "--config",
-            str(BASE_DIR / "deploy" / "gunicorn.conf.py"),
-        ],
-        env=server_environment(port),
+        command=[sys.executable, "-m", "gunicorn", "config.wsgi:application", "--config", "deploy/gunicorn.conf.py"],
+        env=django_server_environment(port=port, workers=WORKERS),
         log_path=LOG_DIR / "coder-gunicorn.log",
         cwd=BASE_DIR,
     )

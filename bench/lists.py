@@ -20,6 +20,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.machine import load_average_row
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 LOG_DIR = BASE_DIR / "var" / "bench"
 ITEMS = 50
@@ -85,35 +87,13 @@ def seed() -> Seeded:
 
     from accounts.models import User
     from accounts.services import auth_session_start
+    from bench.coder import seed_tasks
     from cerebro.models import Chat
-    from coder.models import AIModel, CoderAccount, Repository, Task
     from marketplace.models import Dataset
 
     tag = secrets.token_hex(4)
     user = User.objects.create(username=f"bench-lists-{tag}", email=f"bench-lists-{tag}@example.invalid")
-    CoderAccount.objects.create(user=user, credits=1000)
-    repository = Repository.objects.create(
-        user=user, github_id=None, name="bench", full_name=f"bench/{tag}", clone_url="https://example.invalid/x.git"
-    )
-    ai_model = AIModel.objects.filter(is_active=True).order_by("sort_order").first()
-    statuses = ["completed", "failed", "running", "pending", "cancelled"]
-    Task.objects.bulk_create(
-        Task(
-            user=user,
-            repository=repository,
-            ai_model=ai_model,
-            title=f"Benchmark task {number}",
-            description="Seeded for bench/lists.py",
-            prompt="Find and fix the bug in the login component",
-            branch="main",
-            target_branch="main",
-            type=["debug", "ask", "documentation"][number % 3],
-            status=statuses[number % len(statuses)],
-            estimated_credits=25,
-            credits_used=number % 25,
-        )
-        for number in range(ITEMS)
-    )
+    seed_tasks(user, ITEMS, seeded_for="bench/lists.py")
     Dataset.objects.bulk_create(
         Dataset(
             creator=user,
@@ -223,16 +203,7 @@ def figures(results: dict[tuple[str, str], list], load_before: str, load_after: 
                 "goal": None,
             }
         )
-    rows.append(
-        {
-            "name": f"load average (1/5/15 min) before measuring: {load_before}; after: {load_after}",
-            "value": float(load_after.split(" / ")[0]),
-            "unit": "",
-            "baseline_name": None,
-            "baseline_value": None,
-            "goal": None,
-        }
-    )
+    rows.append(load_average_row(load_before, load_after))
     return rows
 
 

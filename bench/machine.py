@@ -89,6 +89,18 @@ def load_average() -> str:
     return f"{one:.2f} / {five:.2f} / {fifteen:.2f}"
 
 
+def load_average_row(load_before: str, load_after: str) -> dict:
+    """The figure row that states the load around a measurement (``load_average()`` readings)."""
+    return {
+        "name": f"load average (1/5/15 min) before measuring: {load_before}; after: {load_after}",
+        "value": float(load_after.split(" / ")[0]),
+        "unit": "",
+        "baseline_name": None,
+        "baseline_value": None,
+        "goal": None,
+    }
+
+
 def machine_description(database_url: str, redis_url: str) -> list[tuple[str, str]]:
     return [
         ("CPU", f"{_cpu_model()}, {os.cpu_count()} cores"),

@@ -27,6 +27,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.machine import load_average_row
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 LOG_DIR = BASE_DIR / "var" / "bench"
 OBJECTS = 2  # tasks and jobs: each takes progress 1..99 once, so 2 give ~200 events a kind
@@ -321,16 +323,7 @@ def run() -> list[dict]:
                     "goal": GOAL if name == "p95" else None,
                 }
             )
-    rows.append(
-        {
-            "name": f"load average (1/5/15 min) before measuring: {load_before}; after: {load_after}",
-            "value": float(load_after.split(" / ")[0]),
-            "unit": "",
-            "baseline_name": None,
-            "baseline_value": None,
-            "goal": None,
-        }
-    )
+    rows.append(load_average_row(load_before, load_after))
     return rows
 
 

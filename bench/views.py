@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import orjson
 from django.contrib.auth import get_user_model
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -37,6 +37,11 @@ class BenchUserView(ApiView):
         if row is None:
             raise errors.NOT_FOUND()
         return Response(row)
+
+
+def bare_constant_json(request) -> HttpResponse:
+    """bench/coder.py's baseline: Django's request handling and middleware, and a constant JSON answer."""
+    return JsonResponse({"success": True, "data": {"ok": True}, "error": None})
 
 
 # --- The baselines of bench/lists.py: the same rows as each list endpoint, as orjson, nothing else ---
