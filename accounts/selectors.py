@@ -10,6 +10,9 @@ from django.utils import timezone
 
 from accounts.models import ApiKey, AuthSession, Identity, User
 from accounts.services import secret_hash
+from core.db import ModelRows
+
+_USERS = ModelRows(User)
 
 
 def user_of_live_session(session_id: uuid.UUID | str, *, product: str) -> User | None:
@@ -20,17 +23,21 @@ def user_of_live_session(session_id: uuid.UUID | str, *, product: str) -> User |
         session_id = uuid.UUID(str(session_id))
     except ValueError:
         return None
-    database = connections[User.objects.db]
-    live = User.objects.raw(
-        "SELECT u.* FROM accounts_user u JOIN accounts_authsession s ON s.user_id = u.id"
-        " WHERE s.id = %s AND s.product = %s AND s.revoked_at IS NULL AND s.expires_at > %s",
-        [
-            AuthSession._meta.pk.get_db_prep_value(session_id, database),
-            product,
-            database.ops.adapt_datetimefield_value(timezone.now()),
-        ],
-    )
-    return next(iter(live), None)
+    using = User.objects.db
+    database = connections[using]
+    with database.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_USERS.columns('u', using=using)} FROM accounts_user u"  # noqa: S608 - the model's own columns
+            " JOIN accounts_authsession s ON s.user_id = u.id"
+            " WHERE s.id = %s AND s.product = %s AND s.revoked_at IS NULL AND s.expires_at > %s",
+            [
+                AuthSession._meta.pk.get_db_prep_value(session_id, database),
+                product,
+                database.ops.adapt_datetimefield_value(timezone.now()),
+            ],
+        )
+        row = cursor.fetchone()
+    return None if row is None else _USERS.instance(row, using=using)
 
 
 def session_by_key(session_key: str, *, product: str) -> AuthSession | None:

@@ -12,18 +12,39 @@ otherwise (missing, or callable) the field's own ``get_attribute`` reads it inst
 ``SkipField`` and callables behave as in DRF. ``None`` (or a ``PKOnlyObject`` of ``None``) stays
 ``None``; anything else goes through the field's ``to_representation``. The answer is the same dict,
 key for key and in the same order.
+
+``represented`` and ``shared_instance`` take out the other per-request cost: DRF builds a
+serializer's fields for every instance (a deep copy of the declared fields, which constructs each
+field again). A serializer that reads no context needs them built once per process: its one shared
+instance represents objects and validates bodies (``core.views.validated``); it holds no request's
+state (no ``instance``, ``initial_data`` or ``context``), so threads may share it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import partial
-from typing import Any
+from functools import cache, partial
+from typing import Any, TypeVar
 
+from rest_framework import serializers
 from rest_framework.fields import SkipField, empty
 from rest_framework.relations import PKOnlyObject
 
 _NOT_PLAIN = object()
+
+SerializerType = TypeVar("SerializerType", bound=serializers.BaseSerializer)
+
+
+@cache
+def shared_instance(serializer_class: type[SerializerType]) -> SerializerType:
+    """The process's one instance of ``serializer_class``, bound to nothing: its fields are built once."""
+    return serializer_class()
+
+
+def represented(serializer_class: type[serializers.BaseSerializer], instance: Any) -> Any:
+    """``serializer_class(instance).data`` (the same dict) without building the serializer's fields
+    again: for a serializer whose representation reads no context."""
+    return shared_instance(serializer_class).to_representation(instance)
 
 
 class PlannedRepresentation:

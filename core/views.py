@@ -10,12 +10,14 @@ from typing import Any
 
 from django.http import QueryDict
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import ratelimit
 from core.envelopes import envelope_for_path
+from core.serializers import shared_instance
 
 
 class RateLimited:
@@ -70,10 +72,17 @@ def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict
     """``data`` checked by ``serializer_class``: its validated data, or a 400 in the API's envelope.
 
     A request without a body reaches a view as an empty ``QueryDict``; it is validated as ``{}``,
-    so fields read as absent (their defaults), never as an HTML form's unchecked boxes.
+    so fields read as absent (their defaults), never as an HTML form's unchecked boxes. Valid data is
+    checked by the serializer's shared instance (``core.serializers.shared_instance``: its fields
+    are built once per process); invalid data again by a new instance, whose ``is_valid`` words the
+    errors as DRF does.
     """
     if isinstance(data, QueryDict) and not data:
         data = {}
+    try:
+        return shared_instance(serializer_class).run_validation(data)
+    except ValidationError:
+        pass
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data

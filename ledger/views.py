@@ -20,7 +20,8 @@ from accounts.nextauth_authentication import MINICONTRATOS_AUTHENTICATION
 from core.openapi import one_object, raises
 from core.pagination import paginate_offset
 from core.ratelimit import client_address
-from core.views import ApiView
+from core.serializers import represented
+from core.views import ApiView, validated
 from core.viewsets import ApiViewSet
 from ledger import selectors, serializers, services
 from ledger.errors import IDEMPOTENCY_KEY_REUSED, OBJECT_NOT_FOUND
@@ -137,24 +138,19 @@ class LedgerObjectViewSet(LedgerViewSet):
     def create(self, request):
         if isinstance(request.data, dict) and "filter" in request.data:
             return self._query(request)
-        body = serializers.ObjectCreateInput(data=request.data)
-        body.is_valid(raise_exception=True)
+        given = validated(serializers.ObjectCreateInput, request.data)
 
         def create() -> dict:
             ledger_object = services.ledger_object_create(
-                user=request.user,
-                type_name=body.validated_data["typeName"],
-                data=body.validated_data["data"],
-                origin=_origin(request),
+                user=request.user, type_name=given["typeName"], data=given["data"], origin=_origin(request)
             )
-            return {"object": serializers.LedgerObjectOutput(ledger_object).data}
+            return {"object": represented(serializers.LedgerObjectOutput, ledger_object)}
 
         return _idempotent_response(request, endpoint="ledger.objects.create", payload=request.data, produce=create)
 
     def _query(self, request) -> Response:
-        body = serializers.ObjectQueryInput(data=request.data)
-        body.is_valid(raise_exception=True)
-        given = body.validated_data["filter"]
+        body = validated(serializers.ObjectQueryInput, request.data)
+        given = body["filter"]
         queryset = selectors.ledger_objects_query(
             user=request.user,
             object_filter=selectors.ObjectFilter(
@@ -165,7 +161,7 @@ class LedgerObjectViewSet(LedgerViewSet):
                 created_to=given.get("createdTo"),
             ),
         )
-        return _objects_page(queryset, limit=body.validated_data["limit"], offset=body.validated_data["offset"])
+        return _objects_page(queryset, limit=body["limit"], offset=body["offset"])
 
     @extend_schema(
         operation_id="ledger_object_retrieve",
@@ -173,7 +169,7 @@ class LedgerObjectViewSet(LedgerViewSet):
         responses={200: serializers.ObjectEnvelope},
     )
     def retrieve(self, request, object_id):
-        return Response({"object": serializers.LedgerObjectOutput(self.get_object()).data})
+        return Response({"object": represented(serializers.LedgerObjectOutput, self.get_object())})
 
     @extend_schema(
         operation_id="ledger_object_transactions",
@@ -200,7 +196,7 @@ class LedgerObjectViewSet(LedgerViewSet):
     @action(detail=True, methods=["get"])
     def verify(self, request, object_id):
         report = services.ledger_object_verify(ledger_object=self.get_object())
-        return Response(serializers.VerifyOutput(report).data)
+        return Response(represented(serializers.VerifyOutput, report))
 
 
 class LedgerTransactionViewSet(LedgerViewSet):
@@ -229,9 +225,7 @@ class LedgerTransactionViewSet(LedgerViewSet):
     @raises(OBJECT_NOT_FOUND, IDEMPOTENCY_KEY_REUSED)
     def create(self, request):
         is_operation = isinstance(request.data, dict) and "operationType" in request.data
-        body = (serializers.OperationInput if is_operation else serializers.TransactionInput)(data=request.data)
-        body.is_valid(raise_exception=True)
-        given = body.validated_data
+        given = validated(serializers.OperationInput if is_operation else serializers.TransactionInput, request.data)
         chain_action = given["operationType"].lower() if is_operation else given["action"]
         data = given["changes"] if is_operation else given["data"]
 
@@ -243,7 +237,7 @@ class LedgerTransactionViewSet(LedgerViewSet):
                 data=data,
                 origin=_origin(request),
             )
-            return {"transaction": serializers.LedgerTransactionOutput(txn).data}
+            return {"transaction": represented(serializers.LedgerTransactionOutput, txn)}
 
         return _idempotent_response(
             request, endpoint="ledger.transactions.create", payload=request.data, produce=append
@@ -262,12 +256,11 @@ class AggregatesView(LedgerApiView):
         responses={200: serializers.AggregatesOutput},
     )
     def get(self, request):
-        query = serializers.AggregatesQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
+        query = validated(serializers.AggregatesQuery, request.query_params)
         aggregates = selectors.ledger_aggregates(
             user=request.user,
-            type_name=query.validated_data.get("typeName"),
-            created_from=query.validated_data.get("from"),
-            created_to=query.validated_data.get("to"),
+            type_name=query.get("typeName"),
+            created_from=query.get("from"),
+            created_to=query.get("to"),
         )
         return Response({"aggregates": aggregates})
