@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 
 from cerebro import conf
-from cerebro.models import WORKING_SET_EXCLUDED, Memory
+from cerebro.models import ENCRYPTED_SENSITIVITIES, WORKING_SET_EXCLUDED
 from cerebro.retrieval import text as text_analysis
 from cerebro.retrieval.working_set import Candidate, Ranking, summarise
 
@@ -131,6 +132,40 @@ def search_statement(
     return _search_statement(len(words), filters), params
 
 
+class FoundMemory(NamedTuple):
+    """A memory as the search statement returns it: the columns the memory endpoints answer with
+    (``OUTPUT_COLUMNS``, read by ``memory_json`` as it reads a Memory) and its relevance.
+
+    Built straight from the statement's rows: a model instance per hit (``Memory.objects.raw``)
+    cost more than the rest of a search's Python work together."""
+
+    pk: uuid.UUID
+    key: str
+    layer: str
+    sensitivity: str
+    content: Any
+    content_encrypted: str
+    confidence: float
+    tags: list[str]
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime | None
+    relevance: float
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.pk
+
+    @property
+    def is_encrypted(self) -> bool:
+        return self.sensitivity in ENCRYPTED_SENSITIVITIES
+
+
+def _decoded_json(text: str | None) -> Any:
+    # Django reads jsonb as text and decodes it in JSONField.from_db_value with json.loads; so here.
+    return None if text is None else json.loads(text)
+
+
 def search(
     *,
     user_id,
@@ -140,7 +175,7 @@ def search(
     layer: str | None = None,
     min_confidence: float | None = None,
     tags: list[str] | None = None,
-) -> tuple[list[Memory], int]:
+) -> tuple[list[FoundMemory], int]:
     """The best ``limit`` memories for ``words`` (each with ``.relevance``) and the total matched.
 
     Memories holding every word come first; only when fewer than ``limit`` do, memories holding
@@ -149,10 +184,27 @@ def search(
     statement, params = search_statement(
         user_id=user_id, words=words, now=now, limit=limit, layer=layer, min_confidence=min_confidence, tags=tags
     )
-    memories = list(Memory.objects.raw(statement, params))
-    for memory in memories:
-        memory.relevance = round(min(1.0, memory.relevance), 4)
-    total = (memories[0].every_total + memories[0].some_total) if memories else 0
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        rows = cursor.fetchall()
+    memories = [
+        FoundMemory(
+            pk=row[0],
+            key=row[1],
+            layer=row[2],
+            sensitivity=row[3],
+            content=_decoded_json(row[4]),
+            content_encrypted=row[5],
+            confidence=row[6],
+            tags=_decoded_json(row[7]),
+            created_at=row[8],
+            updated_at=row[9],
+            expires_at=row[10],
+            relevance=round(min(1.0, row[11]), 4),
+        )
+        for row in rows
+    ]
+    total = (rows[0][12] + rows[0][13]) if rows else 0
     return memories, total
 
 
@@ -361,7 +413,7 @@ def working_set_parameters(
 @dataclass
 class WorkingSetRows:
     ranking: Ranking
-    # The statement's row of each candidate, by id (``displayed_memory`` makes a Memory of it).
+    # The statement's row of each candidate, by id (``displayed_memory`` reads what an entry shows).
     rows: dict[str, tuple]
 
 
@@ -394,11 +446,37 @@ def working_set(*, user_id, terms: Sequence[str], now: datetime, per_list: int, 
     return WorkingSetRows(ranking=ranking, rows={row[0]: row for row in rows})
 
 
-_DISPLAYED = ("id", "key", "layer", "sensitivity", "content", "confidence", "created_at")
+class DisplayedMemory(NamedTuple):
+    """What a working-set entry shows of a memory (read by ``context_memory_json`` and the chat's
+    system prompt as they read a Memory), from its row of ``WORKING_SET``: never a ``secret`` or
+    ``pii`` memory, so its content is never encrypted."""
+
+    pk: str
+    key: str
+    layer: str
+    sensitivity: str
+    content: Any
+    confidence: float
+    created_at: datetime
+
+    @property
+    def id(self) -> str:
+        return self.pk
+
+    @property
+    def is_encrypted(self) -> bool:
+        return self.sensitivity in ENCRYPTED_SENSITIVITIES
 
 
-def displayed_memory(row: tuple) -> Memory:
-    """A Memory holding what a working-set entry shows, from its row of ``WORKING_SET``."""
+def displayed_memory(row: tuple) -> DisplayedMemory:
+    """What a working-set entry shows, from its row of ``WORKING_SET``."""
     content = json.loads(row[10]) if row[10] is not None else None
-    values = (row[0], row[1], row[2], row[9], content, row[3], datetime.fromisoformat(row[11]))
-    return Memory.from_db(connection.alias, _DISPLAYED, values)
+    return DisplayedMemory(
+        pk=row[0],
+        key=row[1],
+        layer=row[2],
+        sensitivity=row[9],
+        content=content,
+        confidence=row[3],
+        created_at=datetime.fromisoformat(row[11]),
+    )

@@ -9,7 +9,7 @@ by the same code (cerebro/retrieval/working_set.py); docs/cerebro.md has the for
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -41,7 +41,7 @@ def live(queryset, now: datetime | None = None):
 
 @dataclass(frozen=True)
 class SearchHit:
-    memory: Memory
+    memory: Memory | memory_sql.FoundMemory  # either reads as memory_json reads it
     relevance: float
 
 
@@ -109,7 +109,7 @@ def memory_search(
 
 @dataclass
 class WorkingSet:
-    memories: list[Memory]
+    memories: Sequence[Memory | memory_sql.DisplayedMemory]
     total_tokens: int
     max_tokens: int
     candidates: list[Candidate] = field(default_factory=list)
@@ -163,7 +163,7 @@ def memory_working_set(*, user, chat_id=None, max_tokens: int, conversation: str
 class _Ranked:
     ranking: ranking.Ranking
     terms: list[str]
-    memories_of: Callable[[list], list[Memory]]
+    memories_of: Callable[[list], Sequence[Memory | memory_sql.DisplayedMemory]]
 
 
 # A ranker reads the conversation and the user's memories once, then ranks for a number of

@@ -279,6 +279,33 @@ def test_the_fast_list_shapes_match_the_documented_serializers(remember):
     assert context_memory_json(memory) == dict(ContextMemoryOutput(memory).data)
 
 
+def test_search_hits_and_working_set_entries_read_as_their_stored_memories(
+    signed_in, user, remember, chat_about_contracts
+):
+    # Given memories of every shape the answers show (tags, no expiry, a secret one, odd JSON)
+    remember("contract:a", {"note": "contract signed", "n": [1, 2.5, None, True]}, tags=["work", "ui"])
+    remember("contract:b", {"note": "contract draft \u00e9t\u00e9"}, layer="permanent", confidence=0.95)
+    remember("contract:c", {"note": "contract secret"}, sensitivity="secret", tags=["work"])
+    remember("contract:d", {"note": "contract reminder"}, layer="context", confidence=0.3)
+
+    # When they are searched and put in a working set (on PostgreSQL, read straight from the rows)
+    from cerebro.selectors.memory import memory_search, memory_working_set
+    from cerebro.serializers.memory import context_memory_json, memory_json
+    from cerebro.services.chat import memory_prompt
+
+    page = memory_search(user=user, query="contract signed", limit=10)
+    working_set = memory_working_set(user=user, chat_id=chat_about_contracts.pk, max_tokens=2000)
+
+    # Then each reads exactly as the model instance of its memory does
+    assert len(page.hits) == 4
+    for hit in page.hits:
+        assert memory_json(hit.memory) == memory_json(Memory.objects.get(pk=hit.memory.pk))
+    assert len(working_set.memories) == 3
+    stored = [Memory.objects.get(pk=memory.pk) for memory in working_set.memories]
+    assert [context_memory_json(m) for m in working_set.memories] == [context_memory_json(m) for m in stored]
+    assert memory_prompt(working_set.memories) == memory_prompt(stored)
+
+
 def _analyze_memories() -> None:
     """Let PostgreSQL sample how common each lexeme is (the working set weighs terms by it)."""
     if settings.USING_POSTGRES:
