@@ -52,6 +52,7 @@ from core.envelopes import envelope_for_path
 from core.exceptions import render_exception
 from core.llm import LanguageModelError, get_provider
 from core.openapi import raises
+from core.views import validated
 
 CHAT_SCOPE = "cerebro.chat"
 RESUME_SCOPE = "cerebro.general"
@@ -304,9 +305,8 @@ class ChatView(ChatSdkApiView):
     )
     @raises(CHAT_OF_ANOTHER_USER, CHAT_NOT_FOUND)
     def delete(self, request):
-        query = ChatDeleteQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        return Response(ChatOutput(chat_delete(user=request.user, chat_id=query.validated_data["id"])).data)
+        query = validated(ChatDeleteQuery, request.query_params)
+        return Response(ChatOutput(chat_delete(user=request.user, chat_id=query["id"])).data)
 
 
 chat_delete_view = ChatView.as_view()

@@ -24,6 +24,7 @@ from cerebro.services.chat import chat_delete_all
 from core.fields import js_timestamp
 from core.openapi import one_object, raises
 from core.pagination import paginate_offset
+from core.views import validated
 
 CURSORS = ("ending_before", "starting_after")
 
@@ -67,9 +68,7 @@ class HistoryViewSet(ChatSdkErrors, CerebroViewSet):
         )
 
     def _cursor_page(self, request) -> Response:
-        query = HistoryCursorQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        page = chat_history_page(user=request.user, **query.validated_data)
+        page = chat_history_page(user=request.user, **validated(HistoryCursorQuery, request.query_params))
         return Response(
             {
                 "chats": ChatSummaryOutput(page.items, many=True).data,

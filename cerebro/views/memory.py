@@ -23,6 +23,7 @@ from cerebro.selectors.rag import rag_answer
 from cerebro.serializers import memory as s
 from cerebro.services import memory as memory_services
 from core.openapi import raises
+from core.views import validated
 
 
 class MemoryApiView(CerebroApiView):
@@ -51,9 +52,7 @@ class UpsertView(MemoryApiView):
     )
     @raises(KEY_IN_OTHER_LAYER)
     def post(self, request):
-        body = s.UpsertInput(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated(s.UpsertInput, request.data)
         result = memory_services.memory_upsert(
             user=request.user,
             key=data["key"],
@@ -82,9 +81,7 @@ class PromoteView(MemoryApiView):
     )
     @raises(PROMOTION_REFUSED, FORCE_NEEDS_ADMIN, MEMORY_NOT_FOUND)
     def post(self, request):
-        body = s.PromoteInput(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated(s.PromoteInput, request.data)
         result = memory_services.memory_promote(
             user=request.user,
             key=data["key"],
@@ -105,11 +102,8 @@ class DeleteView(MemoryApiView):
     )
     @raises(MEMORY_NOT_FOUND)
     def post(self, request):
-        body = s.DeleteInput(data=request.data)
-        body.is_valid(raise_exception=True)
-        memory = memory_services.memory_delete(
-            user=request.user, key=body.validated_data.get("key"), memory_id=body.validated_data.get("id")
-        )
+        body = validated(s.DeleteInput, request.data)
+        memory = memory_services.memory_delete(user=request.user, key=body.get("key"), memory_id=body.get("id"))
         return Response({"deleted": True, "key": memory.key, "id": str(memory.id)})
 
 
@@ -126,9 +120,7 @@ class SearchView(MemoryApiView):
         responses={200: s.SearchOutput},
     )
     def post(self, request):
-        body = s.SearchInput(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated(s.SearchInput, request.data)
         page = memory_selectors.memory_search(
             user=request.user,
             query=data["query"],
@@ -159,9 +151,7 @@ class ContextView(MemoryApiView):
         responses={200: s.ContextOutput},
     )
     def post(self, request):
-        body = s.ContextInput(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated(s.ContextInput, request.data)
         explain = data["explain"] or request.query_params.get("explain", "").lower() in ("1", "true", "yes")
         working_set = memory_selectors.memory_working_set(
             user=request.user, chat_id=data.get("chatId"), max_tokens=data["maxTokens"]
@@ -202,13 +192,12 @@ class RagView(MemoryApiView):
     )
     @raises(RETRIEVAL_UNAVAILABLE)
     def post(self, request):
-        body = s.RagInput(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = validated(s.RagInput, request.data)
         answer = rag_answer(
             user=request.user,
-            query=body.validated_data["query"],
-            hints=body.validated_data["hints"],
-            max_results=body.validated_data["maxResults"],
+            query=body["query"],
+            hints=body["hints"],
+            max_results=body["maxResults"],
         )
         return Response(answer.as_dict())
 
