@@ -470,13 +470,12 @@ class DisplayedMemory(NamedTuple):
 
 def displayed_memory(row: tuple) -> DisplayedMemory:
     """What a working-set entry shows, from its row of ``WORKING_SET``."""
-    content = json.loads(row[10]) if row[10] is not None else None
     return DisplayedMemory(
         pk=row[0],
         key=row[1],
         layer=row[2],
         sensitivity=row[9],
-        content=content,
+        content=_decoded_json(row[10]),
         confidence=row[3],
         created_at=datetime.fromisoformat(row[11]),
     )
