@@ -25,12 +25,17 @@ class ModelRows:
         self.model = model
         self.fields = tuple(model._meta.concrete_fields)
         self.attnames = [field.attname for field in self.fields]
+        self._columns: dict[tuple[str, str], str] = {}
         self._converters_by_alias: dict[str, list[tuple[int, list, Any]]] = {}
 
     def columns(self, table_alias: str, *, using: str) -> str:
         """The select list of a statement whose rows ``instance`` reads: ``alias."column", ...``."""
-        quote = connections[using].ops.quote_name
-        return ", ".join(f"{table_alias}.{quote(field.column)}" for field in self.fields)
+        columns = self._columns.get((table_alias, using))
+        if columns is None:
+            quote = connections[using].ops.quote_name
+            columns = ", ".join(f"{table_alias}.{quote(field.column)}" for field in self.fields)
+            self._columns[(table_alias, using)] = columns
+        return columns
 
     def instance(self, row: Sequence[Any], *, using: str) -> Model:
         connection = connections[using]

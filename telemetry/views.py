@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from core import ratelimit
 from core.health import check_database
 from core.openapi import raises
-from core.views import ApiView
+from core.views import ApiView, validated
 from core.viewsets import ApiViewSet
 from telemetry import selectors, tiers
 from telemetry.authentication import TelemetryApiKeyAuthentication
@@ -193,13 +193,12 @@ class PatternsView(TelemetryApiView):
         },
     )
     def get(self, request: Request) -> Response:
-        query = PatternsQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
+        query = validated(PatternsQuerySerializer, request.query_params)
         download = pattern_download(
             caller=self.caller,
-            limit=query.validated_data.get("limit"),
-            framework=query.validated_data.get("framework"),
-            since=query.validated_data.get("since"),
+            limit=query.get("limit"),
+            framework=query.get("framework"),
+            since=query.get("since"),
             if_none_match=request.headers.get("If-None-Match", ""),
         )
         headers = {"ETag": download.etag, "Cache-Control": "private, no-cache"}

@@ -94,9 +94,7 @@ def _prepare(request: HttpRequest, payload) -> tuple[ChatTurn, ratelimit.RateLim
     limit = _signed_in(request, CHAT_SCOPE)
     if payload is _INVALID_JSON:
         raise errors.BAD_REQUEST("The body is not valid JSON")
-    body = ChatInput(data=payload if isinstance(payload, dict) else {})
-    body.is_valid(raise_exception=True)
-    data = body.validated_data
+    data = validated(ChatInput, payload if isinstance(payload, dict) else {})
     turn = chat_turn_begin(
         user=request.user,
         chat_id=data.get("id") or uuid.uuid4(),
@@ -152,9 +150,7 @@ async def _answer(turn: ChatTurn) -> AsyncIterator[bytes]:
 
 def _prepare_from_parts(request: HttpRequest, payload: dict) -> tuple[ChatTurn, ratelimit.RateLimitResult]:
     limit = _signed_in(request, CHAT_SCOPE)
-    body = UiChatInput(data=payload)
-    body.is_valid(raise_exception=True)
-    data = body.validated_data
+    data = validated(UiChatInput, payload)
     turn = chat_turn_begin_from_parts(
         user=request.user,
         chat_id=data["id"],

@@ -30,12 +30,7 @@ from cerebro.serializers.documents import (
 from cerebro.services.documents import document_version_save, document_versions_delete_after
 from cerebro.services.votes import vote_cast
 from core.openapi import raises
-
-
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+from core.views import validated
 
 
 class VoteView(ChatSdkApiView):
@@ -49,7 +44,7 @@ class VoteView(ChatSdkApiView):
     )
     @raises(CHAT_OF_ANOTHER_USER, CHAT_NOT_FOUND)
     def get(self, request):
-        query = _valid(VoteQuery, request.query_params)
+        query = validated(VoteQuery, request.query_params)
         return Response(VoteOutput(chat_votes(user=request.user, chat_id=query["chatId"]), many=True).data)
 
     @extend_schema(
@@ -60,7 +55,7 @@ class VoteView(ChatSdkApiView):
     )
     @raises(CHAT_OF_ANOTHER_USER, CHAT_NOT_FOUND, MESSAGE_NOT_IN_CHAT)
     def patch(self, request):
-        body = _valid(VoteInput, request.data)
+        body = validated(VoteInput, request.data)
         vote = vote_cast(
             user=request.user, chat_id=body["chatId"], message_id=body["messageId"], upvoted=body["type"] == "up"
         )
@@ -78,7 +73,7 @@ class DocumentView(ChatSdkApiView):
     )
     @raises(DOCUMENT_OF_ANOTHER_USER, DOCUMENT_NOT_FOUND)
     def get(self, request):
-        query = _valid(DocumentQuery, request.query_params)
+        query = validated(DocumentQuery, request.query_params)
         return Response(
             DocumentVersionOutput(document_versions(user=request.user, document_id=query["id"]), many=True).data
         )
@@ -92,8 +87,8 @@ class DocumentView(ChatSdkApiView):
     )
     @raises(DOCUMENT_OF_ANOTHER_USER)
     def post(self, request):
-        query = _valid(DocumentQuery, request.query_params)
-        body = _valid(DocumentInput, request.data)
+        query = validated(DocumentQuery, request.query_params)
+        body = validated(DocumentInput, request.data)
         version = document_version_save(
             user=request.user,
             document_id=query["id"],
@@ -111,7 +106,7 @@ class DocumentView(ChatSdkApiView):
     )
     @raises(DOCUMENT_OF_ANOTHER_USER, DOCUMENT_NOT_FOUND)
     def delete(self, request):
-        query = _valid(DocumentDeleteQuery, request.query_params)
+        query = validated(DocumentDeleteQuery, request.query_params)
         deleted = document_versions_delete_after(user=request.user, document_id=query["id"], moment=query["timestamp"])
         return Response(DocumentVersionOutput(deleted, many=True).data)
 
@@ -127,6 +122,6 @@ class SuggestionsView(ChatSdkApiView):
     )
     @raises(DOCUMENT_OF_ANOTHER_USER)
     def get(self, request):
-        query = _valid(SuggestionQuery, request.query_params)
+        query = validated(SuggestionQuery, request.query_params)
         suggestions = document_suggestions(user=request.user, document_id=query["documentId"])
         return Response(SuggestionOutput(suggestions, many=True).data)

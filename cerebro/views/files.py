@@ -18,6 +18,7 @@ from cerebro.serializers.chat import FileUploadInput, FileUploadOutput
 from cerebro.services.files import download_path, file_upload
 from core import storage
 from core.openapi import raises
+from core.views import validated
 
 
 class FileUploadViewSet(CerebroViewSet):
@@ -36,9 +37,7 @@ class FileUploadViewSet(CerebroViewSet):
     )
     @raises(UNSUPPORTED_FILE)
     def create(self, request):
-        body = FileUploadInput(data=request.data)
-        body.is_valid(raise_exception=True)
-        upload = file_upload(user=request.user, uploaded_file=body.validated_data["file"])
+        upload = file_upload(user=request.user, uploaded_file=validated(FileUploadInput, request.data)["file"])
         return Response(
             {
                 "url": request.build_absolute_uri(download_path(upload)),

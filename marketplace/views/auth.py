@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from accounts.errors import SIWE_MESSAGE_INVALID
 from core import errors
 from core.openapi import raises
+from core.views import validated
 from marketplace.selectors.users import user_stats
 from marketplace.serializers.inputs import LoginSerializer, RefreshSerializer
 from marketplace.serializers.outputs import UserSerializer
@@ -67,12 +68,11 @@ class LoginView(AuthView):
     )
     @raises(SIWE_MESSAGE_INVALID, errors.UNAUTHORIZED)
     def post(self, request):
-        body = LoginSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = validated(LoginSerializer, request.data)
         signed_in = auth_services.wallet_sign_in(
-            wallet_address=body.validated_data["walletAddress"],
-            message=body.validated_data["message"],
-            signature=body.validated_data["signature"],
+            wallet_address=body["walletAddress"],
+            message=body["message"],
+            signature=body["signature"],
             user_agent=request.headers.get("User-Agent", ""),
         )
         user = signed_in.user
@@ -94,7 +94,6 @@ class RefreshView(AuthView):
     )
     @raises(errors.UNAUTHORIZED)
     def post(self, request):
-        body = RefreshSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        tokens = auth_services.wallet_session_refresh(refresh_token=body.validated_data["refreshToken"])
+        body = validated(RefreshSerializer, request.data)
+        tokens = auth_services.wallet_session_refresh(refresh_token=body["refreshToken"])
         return Response({"token": tokens.access, "refreshToken": tokens.refresh, "expiresAt": tokens.access_expires_at})

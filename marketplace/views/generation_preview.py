@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_serializer, inlin
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from core.views import validated
 from marketplace import engine
 from marketplace.serializers.outputs import AnyObjectField
 from marketplace.views.base import DatasetOperationView
@@ -47,9 +48,7 @@ class GenerationPreviewView(DatasetOperationView):
         responses={200: PreviewResponse},
     )
     def post(self, request):
-        payload = PreviewRequestSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        config = payload.validated_data["config"]
+        config = validated(PreviewRequestSerializer, request.data)["config"]
         result = engine.preview(config["schema"], config["rows"], seed=config.get("seed"), quality=config["quality"])
         return Response(
             {"preview": result.rows, "generationTime": result.generation_time, "estimatedCost": result.estimated_cost}
