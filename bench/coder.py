@@ -137,18 +137,12 @@ def _check_answers(base_url: str, token: str) -> None:
 
 
 def run() -> list[dict]:
-    from bench.processes import Server, django_server_environment, free_port
+    from bench.processes import deployed_gunicorn, free_port
 
     seeded = seed()
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    server = Server(
-        name="gunicorn (coder bench)",
-        command=[sys.executable, "-m", "gunicorn", "config.wsgi:application", "--config", "deploy/gunicorn.conf.py"],
-        env=django_server_environment(port=port, workers=WORKERS),
-        log_path=LOG_DIR / "coder-gunicorn.log",
-        cwd=BASE_DIR,
-    )
+    server = deployed_gunicorn(name="coder", port=port, workers=WORKERS)
     try:
         with server:
             server.wait_until_answering(f"{base_url}{BARE_PATH}")

@@ -383,7 +383,7 @@ def run() -> list[dict]:
 
     from accounts.models import User
     from accounts.services import auth_session_start
-    from bench.processes import Server, django_server_environment, free_port
+    from bench.processes import deployed_gunicorn, free_port
     from bench.scratch import ScratchDatabase, connect
 
     if connection.vendor != "postgresql":
@@ -396,18 +396,7 @@ def run() -> list[dict]:
         connection.close()  # the server and the raw connection start from here
         port = free_port()
         base_url = f"http://127.0.0.1:{port}"
-        server = Server(
-            name="gunicorn (ledger bench)",
-            command=[
-                str(Path(sys.executable).parent / "gunicorn"),
-                "config.wsgi:application",
-                "--config",
-                str(BASE_DIR / "deploy" / "gunicorn.conf.py"),
-            ],
-            env=django_server_environment(port=port, workers=WORKERS, DATABASE_URL=scratch.url()),
-            log_path=LOG_DIR / "ledger-gunicorn.log",
-            cwd=BASE_DIR,
-        )
+        server = deployed_gunicorn(name="ledger", port=port, workers=WORKERS, DATABASE_URL=scratch.url())
         with server, connect(scratch.settings, scratch.name, autocommit=True) as raw:
             # As Django's connections do: client-side binding (no prepared statements), UTC.
             raw.cursor_factory = psycopg.ClientCursor

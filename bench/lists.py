@@ -211,19 +211,13 @@ def run() -> list[dict]:
     from django.core.management import call_command
 
     from bench.machine import load_average
-    from bench.processes import Server, django_server_environment, free_port
+    from bench.processes import deployed_gunicorn, free_port
 
     call_command("migrate", verbosity=0)  # `--only lists` on a database no other section migrated
     seeded = seed()
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    server = Server(
-        name="gunicorn (lists bench)",
-        command=[sys.executable, "-m", "gunicorn", "config.wsgi:application", "--config", "deploy/gunicorn.conf.py"],
-        env=django_server_environment(port=port, workers=WORKERS),
-        log_path=LOG_DIR / "lists-gunicorn.log",
-        cwd=BASE_DIR,
-    )
+    server = deployed_gunicorn(name="lists", port=port, workers=WORKERS)
     try:
         with server:
             server.wait_until_answering(f"{base_url}{LIST_READS[0].bare_path.format(user_id=seeded.user_id)}")

@@ -173,7 +173,7 @@ def run_load(
     log: Callable[[str], None] = print,
 ) -> LoadOutcome:
     """Start gunicorn (and a worker), run Locust against it for ``seconds``, count what was stored."""
-    from bench.processes import Server, free_port
+    from bench.processes import Server, free_port, gunicorn_command
 
     python = sys.executable
     env = server_env(base_env)
@@ -186,8 +186,8 @@ def run_load(
     port = free_port()
     gunicorn = Server(
         "gunicorn",
-        [str(Path(python).parent / "gunicorn"), "config.wsgi:application", "--config", "deploy/gunicorn.conf.py"],
-        {**env, "WSGI_BIND": f"127.0.0.1:{port}"},
+        gunicorn_command(python, f"127.0.0.1:{port}"),
+        env,
         log_dir / "load-gunicorn.log",
         BASE_DIR,
     )

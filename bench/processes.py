@@ -7,12 +7,16 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+LOG_DIR = BASE_DIR / "var" / "bench"
 
 
 def free_port() -> int:
@@ -105,6 +109,23 @@ class Server:
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
+
+
+def gunicorn_command(python: str, bind: str) -> list[str]:
+    """gunicorn as deployed (deploy/gunicorn.conf.py) serving the project on ``bind``."""
+    return [python, "-m", "gunicorn", "config.wsgi:application", "--config", "deploy/gunicorn.conf.py", "--bind", bind]
+
+
+def deployed_gunicorn(*, name: str, port: int, workers: int, **overrides: str) -> Server:
+    """A gunicorn as deployed on 127.0.0.1:``port``, with ``django_server_environment`` (plus
+    ``overrides``); its log is var/bench/<name>-gunicorn.log."""
+    return Server(
+        name=f"gunicorn ({name} bench)",
+        command=gunicorn_command(sys.executable, f"127.0.0.1:{port}"),
+        env=django_server_environment(port=port, workers=workers, **overrides),
+        log_path=LOG_DIR / f"{name}-gunicorn.log",
+        cwd=BASE_DIR,
+    )
 
 
 def django_server_environment(*, port: int, workers: int, **overrides: str) -> dict[str, str]:

@@ -251,7 +251,7 @@ def measure(proxy_url: str, seeded: Seeded, env: dict[str, str]) -> dict[str, li
 
 def run() -> list[dict]:
     from bench.machine import load_average
-    from bench.processes import Server, django_server_environment, free_port
+    from bench.processes import Server, deployed_gunicorn, django_server_environment, free_port
 
     seeded = seed()
     wsgi_port, asgi_port, proxy_port = free_port(), free_port(), free_port()
@@ -280,13 +280,7 @@ def run() -> list[dict]:
         LOG_DIR / "realtime-uvicorn.log",
         BASE_DIR,
     )
-    gunicorn = Server(
-        "gunicorn (realtime bench)",
-        [python, "-m", "gunicorn", "config.wsgi:application", "--config", "deploy/gunicorn.conf.py"],
-        server_env,
-        LOG_DIR / "realtime-gunicorn.log",
-        BASE_DIR,
-    )
+    gunicorn = deployed_gunicorn(name="realtime", port=wsgi_port, workers=1, DATABASE_POOL_MAX_SIZE="8")
     proxy_env = {
         **server_env,
         "PROXY_LISTEN": f"127.0.0.1:{proxy_port}",

@@ -25,8 +25,8 @@ import redis
 from celery import shared_task
 
 from bench.marketplace_engine import SCHEMA
-from bench.processes import Server, free_port
-from bench.serving import VIEW_PATH, gunicorn_command, prepare_database, server_environment
+from bench.processes import Server, free_port, gunicorn_command
+from bench.serving import VIEW_PATH, prepare_database, server_environment
 from bench.wrk import run_wrk
 
 BASE_DIR = Path(__file__).resolve().parent.parent

@@ -26,7 +26,7 @@ from pathlib import Path
 import psycopg
 
 from bench.conf import SERVER_SETTINGS_MODULE
-from bench.processes import Server, free_port
+from bench.processes import Server, free_port, gunicorn_command
 from bench.report import Figure, Section
 from bench.wrk import LoadResult, run_wrk, wrk_command
 from deploy.proxy import nginx_binary
@@ -121,10 +121,6 @@ def asgi_environment(env: Mapping[str, str]) -> dict[str, str]:
     connect. deploy/supervisord.conf and the Makefile set the same for their uvicorn processes.
     """
     return {**env, "DATABASE_POOL_MAX_SIZE": str(ASGI_POOL_MAX_SIZE)}
-
-
-def gunicorn_command(python: str, bind: str) -> list[str]:
-    return [python, "-m", "gunicorn", "config.wsgi:application", "--config", "deploy/gunicorn.conf.py", "--bind", bind]
 
 
 def uvicorn_command(python: str, port: int, workers: int | None) -> list[str]:

@@ -17,8 +17,8 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from bench.processes import Server
-from bench.serving import asgi_environment, gunicorn_command, uvicorn_command
+from bench.processes import Server, gunicorn_command
+from bench.serving import asgi_environment, uvicorn_command
 from deploy.proxy import ProxySettings, nginx_command, write_nginx_config
 from tests.plugins.xdist_isolation import free_port
 
