@@ -78,16 +78,28 @@ class ApiViewSet(RateLimited, viewsets.GenericViewSet):
         self.action = "metadata" if method == "options" else self.action_map.get(method)
         return super().initialize_request(request, *args, **kwargs)
 
+    def declared_for_action(self, per_action: dict[str, Any], default: Any) -> Any:
+        """What ``per_action`` declares for this request's action (``default`` when it names none).
+
+        ``OPTIONS`` describes its route, so it is answered as the route's actions are: with what
+        they all declare (a route whose one action needs a key needs it for ``OPTIONS`` too), or
+        the viewset's default when they differ.
+        """
+        if self.action != "metadata":
+            return per_action.get(self.action, default)
+        declared = {tuple(per_action.get(action, default)) for action in self.action_map.values()}
+        return type(default)(declared.pop()) if len(declared) == 1 else default
+
     def get_authenticators(self) -> list[BaseAuthentication]:
-        classes = self.action_authentication_classes.get(self.action, self.authentication_classes)
+        classes = self.declared_for_action(self.action_authentication_classes, self.authentication_classes)
         return [authenticator() for authenticator in classes]
 
     def get_permissions(self) -> list[BasePermission]:
-        classes = self.action_permission_classes.get(self.action, self.permission_classes)
+        classes = self.declared_for_action(self.action_permission_classes, self.permission_classes)
         return [permission() for permission in classes]
 
     def get_rate_limit_scopes(self, request) -> tuple[str, ...]:
-        return self.action_rate_limit_scopes.get(self.action, self.rate_limit_scopes)
+        return self.declared_for_action(self.action_rate_limit_scopes, self.rate_limit_scopes)
 
     def validated_body(self) -> dict[str, Any]:
         return validated(self.body_serializers[self.action], self.request.data)

@@ -92,6 +92,21 @@ def test_asking_for_a_key_reads_no_credential_but_confirming_one_needs_its_key(a
     assert confirmed.json()["error"]["code"] == "UNAUTHORIZED"
 
 
+def test_options_on_a_route_is_identified_as_its_actions_are(api_client, free_key):
+    # OPTIONS describes its route (core.viewsets.ApiViewSet.declared_for_action): the confirm route's
+    # one action needs a key, so its description does too; asking for a key needs none.
+    # when
+    anonymous_confirm = api_client.options(f"{KEYS}/confirm")
+    keyed_confirm = api_client.options(f"{KEYS}/confirm", HTTP_AUTHORIZATION=f"Bearer {free_key.raw_key}")
+    anonymous_keys = api_client.options(KEYS)
+    # then
+    assert anonymous_confirm.status_code == 401, anonymous_confirm.json()
+    assert anonymous_confirm.json()["error"]["code"] == "UNAUTHORIZED"
+    assert keyed_confirm.status_code == 200, keyed_confirm.json()
+    assert keyed_confirm.json()["name"] == "Confirm"
+    assert anonymous_keys.status_code == 200, anonymous_keys.json()
+
+
 def test_a_key_of_another_product_is_401(api_client, user):
     # given: a coder key of the same person
     from accounts.services import api_key_create
