@@ -105,6 +105,54 @@ class Dashboard:
     totals: dict[str, int] = field(default_factory=dict)
 
 
+@dataclass
+class _RollupSums:
+    """The rollup rows of a run of days, summed per series as the dashboard draws them."""
+
+    days: int
+    active: list[int] = field(init=False)
+    events: dict[str, list[int]] = field(init=False)
+    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    ratings: dict[str, int] = field(default_factory=lambda: {str(rating): 0 for rating in range(1, 6)})
+    module_count: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    module_total: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+
+    def __post_init__(self) -> None:
+        self.active = [0] * self.days
+        self.events = defaultdict(lambda: [0] * self.days)
+
+    def add(self, position: int, kind: str, key: str, count: int, total: float) -> None:
+        if kind == RollupKind.ACTIVE:
+            self.active[position] += count
+        elif kind == RollupKind.EVENTS:
+            self.events[key][position] += count
+        elif kind == RollupKind.ERRORS:
+            self.errors[key or "unknown"] += count
+        elif kind == RollupKind.RATINGS:
+            self.ratings[key] = self.ratings.get(key, 0) + count
+        elif kind == RollupKind.MODULE_TIME:
+            self.module_count[key] += count
+            self.module_total[key] += total
+
+    def top_event_series(self) -> dict[str, list[int]]:
+        """The busiest event types' series, the rest summed as ``other``."""
+        ranked = sorted(self.events, key=lambda name: -sum(self.events[name]))
+        series = {name: self.events[name] for name in ranked[:TOP_EVENT_TYPES]}
+        if len(ranked) > TOP_EVENT_TYPES:
+            rest = [self.events[name] for name in ranked[TOP_EVENT_TYPES:]]
+            series["other"] = [sum(day) for day in zip(*rest, strict=True)]
+        return series
+
+    def errors_of_newest_versions(self) -> list[tuple[str, int]]:
+        """(version, errors), the newest versions first."""
+        return sorted(self.errors.items(), key=lambda item: version_key(item[0]), reverse=True)[:TOP_VERSIONS]
+
+    def slowest_modules(self) -> list[tuple[str, float, int]]:
+        """(module, mean time, runs), slowest first."""
+        means = ((name, self.module_total[name] / count, count) for name, count in self.module_count.items())
+        return sorted(means, key=lambda item: -item[1])[:TOP_MODULES]
+
+
 def dashboard_data(*, days: int = 30, today: date | None = None) -> Dashboard:
     """The dashboard's series for the ``days`` days ending ``today``, from the daily rollups.
 
@@ -114,58 +162,25 @@ def dashboard_data(*, days: int = 30, today: date | None = None) -> Dashboard:
     until = today or timezone.now().date()
     since = until - timedelta(days=days - 1)
     day_list = [since + timedelta(days=offset) for offset in range(days)]
-    index = {day: position for position, day in enumerate(day_list)}
-
-    active = [0] * days
-    events: dict[str, list[int]] = defaultdict(lambda: [0] * days)
-    errors: dict[str, int] = defaultdict(int)
-    ratings: dict[str, int] = {str(rating): 0 for rating in range(1, 6)}
-    module_count: dict[str, int] = defaultdict(int)
-    module_total: dict[str, float] = defaultdict(float)
-
+    position = {day: index for index, day in enumerate(day_list)}
+    sums = _RollupSums(days)
     rows = DailyRollup.objects.filter(day__gte=since, day__lte=until).values_list(
         "day", "kind", "key", "count", "total"
     )
     for day, kind, key, count, total in rows:
-        position = index[day]
-        if kind == RollupKind.ACTIVE:
-            active[position] += count
-        elif kind == RollupKind.EVENTS:
-            events[key][position] += count
-        elif kind == RollupKind.ERRORS:
-            errors[key or "unknown"] += count
-        elif kind == RollupKind.RATINGS:
-            ratings[key] = ratings.get(key, 0) + count
-        elif kind == RollupKind.MODULE_TIME:
-            module_count[key] += count
-            module_total[key] += total
-
-    ranked = sorted(events, key=lambda name: -sum(events[name]))
-    events_by_type = {name: events[name] for name in ranked[:TOP_EVENT_TYPES]}
-    if len(ranked) > TOP_EVENT_TYPES:
-        other = [0] * days
-        for name in ranked[TOP_EVENT_TYPES:]:
-            other = [a + b for a, b in zip(other, events[name], strict=True)]
-        events_by_type["other"] = other
-
-    versions = sorted(errors.items(), key=lambda item: version_key(item[0]), reverse=True)[:TOP_VERSIONS]
-    modules = sorted(
-        ((name, module_total[name] / module_count[name], module_count[name]) for name in module_count),
-        key=lambda item: -item[1],
-    )[:TOP_MODULES]
-
+        sums.add(position[day], kind, key, count, total)
     return Dashboard(
         since=since,
         until=until,
         days=day_list,
-        active_installs=active,
-        events_by_type=events_by_type,
-        errors_by_version=versions,
-        ratings=sorted(ratings.items()),
-        module_times=modules,
+        active_installs=sums.active,
+        events_by_type=sums.top_event_series(),
+        errors_by_version=sums.errors_of_newest_versions(),
+        ratings=sorted(sums.ratings.items()),
+        module_times=sums.slowest_modules(),
         totals={
             "installs": AnalyticsUser.objects.count(),
-            "events": sum(sum(series) for series in events.values()),
+            "events": sum(sum(series) for series in sums.events.values()),
             "unresolved_groups": ErrorGroup.objects.filter(status=ErrorGroupStatus.UNRESOLVED).count(),
             "new_feedback": Feedback.objects.filter(status=FeedbackStatus.NEW).count(),
         },
