@@ -317,36 +317,41 @@ def conversation_terms(*, user_id, chat_id, text: str | None) -> list[str]:
     return text_analysis.most_informative(counts, conf.CONTEXT_CONVERSATION_TERMS, lexeme_shares().share)
 
 
-def _working_set_statement() -> str:
-    weights = conf.CONTEXT_WEIGHTS
-    eligible = f"m.user_id = %(user)s AND {_NOT_SECRET} AND {_LIVE}"
-    columns = "m.id, m.layer, m.confidence, m.updated_at"
+_ELIGIBLE = f"m.user_id = %(user)s AND {_NOT_SECRET} AND {_LIVE}"
+_POOL_COLUMNS = "m.id, m.layer, m.confidence, m.updated_at"
+
+
+def _listed_per_layer() -> str:
+    """Per layer, the most recent and the most confident eligible memories: one lateral pass per
+    layer over both lists (fewer subqueries to plan than six)."""
     layers = ", ".join(f"'{layer}'" for layer in conf.LAYER_WEIGHTS)
-    # One lateral pass per layer over two lists (fewer subqueries to plan than six).
-    lists = (
-        f"SELECT listed.* FROM unnest(ARRAY[{layers}]::text[]) AS layers(layer), LATERAL ("
-        + " UNION ALL ".join(
-            f"(SELECT {columns}, '{name}' AS list FROM cerebro_memory m"
-            f" WHERE {eligible} AND m.layer = layers.layer ORDER BY {order} LIMIT %(per_list)s)"
-            for name, order in LIST_ORDERS.items()
-        )
-        + ") listed"
+    lists = " UNION ALL ".join(
+        f"(SELECT {_POOL_COLUMNS}, '{name}' AS list FROM cerebro_memory m"
+        f" WHERE {_ELIGIBLE} AND m.layer = layers.layer ORDER BY {order} LIMIT %(per_list)s)"
+        for name, order in LIST_ORDERS.items()
+    )
+    return f"SELECT listed.* FROM unnest(ARRAY[{layers}]::text[]) AS layers(layer), LATERAL ({lists}) listed"
+
+
+def _layer_weight_of(column: str) -> str:
+    cases = " ".join(f"WHEN '{layer}' THEN {weight!r}" for layer, weight in conf.LAYER_WEIGHTS.items())
+    return f"(CASE {column} {cases} ELSE 0 END)::float8"
+
+
+def _recency_of(column: str) -> str:
+    # date_part gives float8 (EXTRACT gives numeric, slower per row).
+    return f"power(0.5, GREATEST(%(now_epoch)s - date_part('epoch', {column}), 0) / 3600.0 / %(half_life)s)"
+
+
+def _score(relevance: str, layer: str, confidence: str, recency: str) -> str:
+    weights = conf.CONTEXT_WEIGHTS
+    return (
+        f"{weights['relevance']!r} * {relevance} + {weights['layer']!r} * {layer}"
+        f" + {weights['confidence']!r} * {confidence} + {weights['recency']!r} * {recency}"
     )
 
-    def layer_weight_of(column: str) -> str:
-        cases = " ".join(f"WHEN '{layer}' THEN {weight!r}" for layer, weight in conf.LAYER_WEIGHTS.items())
-        return f"(CASE {column} {cases} ELSE 0 END)::float8"
 
-    def recency(column: str) -> str:
-        # date_part gives float8 (EXTRACT gives numeric, slower per row).
-        return f"power(0.5, GREATEST(%(now_epoch)s - date_part('epoch', {column}), 0) / 3600.0 / %(half_life)s)"
-
-    def score(relevance: str, layer: str, confidence: str, recency_part: str) -> str:
-        return (
-            f"{weights['relevance']!r} * {relevance} + {weights['layer']!r} * {layer}"
-            f" + {weights['confidence']!r} * {confidence} + {weights['recency']!r} * {recency_part}"
-        )
-
+def _working_set_statement() -> str:
     # matches: every memory holding one of the conversation's terms (%(query)s, the tsquery of
     #   conversation_terms, NULL for none), ranked; the GIN index finds them.
     # listed: per layer, the most recent and the most confident (matching or not).
@@ -354,11 +359,11 @@ def _working_set_statement() -> str:
     # The candidates come back with what the answer shows of them.
     return f"""
         WITH matches AS MATERIALIZED (
-            SELECT {columns}, ts_rank(m.search_vector, %(query)s::tsquery)::float8 AS rank
+            SELECT {_POOL_COLUMNS}, ts_rank(m.search_vector, %(query)s::tsquery)::float8 AS rank
             FROM cerebro_memory m
-            WHERE {eligible} AND m.search_vector @@ %(query)s::tsquery
+            WHERE {_ELIGIBLE} AND m.search_vector @@ %(query)s::tsquery
         ), listed AS MATERIALIZED (
-            {lists}
+            {_listed_per_layer()}
         ), pool AS (
             SELECT id, layer, confidence, updated_at, rank FROM matches
             UNION ALL
@@ -367,15 +372,15 @@ def _working_set_statement() -> str:
         ), parts AS (
             SELECT id, layer, confidence,
                    COALESCE(rank / NULLIF(max(rank) OVER (), 0), 0)::float8 AS relevance,
-                   {layer_weight_of("layer")} AS layer_weight,
-                   {recency("updated_at")} AS recency,
+                   {_layer_weight_of("layer")} AS layer_weight,
+                   {_recency_of("updated_at")} AS recency,
                    count(*) OVER () AS pool_size
             FROM pool
         ), candidates AS (
-            SELECT parts.*, {score("relevance", "layer_weight", "confidence", "recency")} AS score
+            SELECT parts.*, {_score("relevance", "layer_weight", "confidence", "recency")} AS score
             FROM parts ORDER BY score DESC, id LIMIT %(candidates)s
         ), bound AS (
-            SELECT max({score("0", layer_weight_of("layer"), "confidence_cap", recency("written_cap"))}) AS value
+            SELECT max({_score("0", _layer_weight_of("layer"), "confidence_cap", _recency_of("written_cap"))}) AS value
             FROM (
                 SELECT layer, count(*) FILTER (WHERE list = 'confident') AS listed,
                        min(confidence) FILTER (WHERE list = 'confident') AS confidence_cap,
