@@ -16,7 +16,6 @@ from typing import Any
 
 from django.http import HttpRequest
 from rest_framework import serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAdminUser, IsAuthenticated
 
 from accounts.nextauth_authentication import MINICONTRATOS_AUTHENTICATION
@@ -24,6 +23,7 @@ from core.envelopes import CEREBRO, FlatEnvelope
 from core.error_schemas import CerebroErrorEnvelope
 from core.errors import ErrorType
 from core.openapi import ErrorShape
+from core.parsers import JsonParser
 from core.views import ApiView
 from core.viewsets import ApiViewSet
 
@@ -123,7 +123,7 @@ class ChatSdkShape(ErrorShape):
 SPEC_SHAPE = ErrorShape(CEREBRO, CerebroErrorEnvelope)
 
 
-class PlainTextJsonParser(JSONParser):
+class PlainTextJsonParser(JsonParser):
     """JSON sent as ``text/plain``: the app's browser code posts ``JSON.stringify(...)`` bodies with
     ``fetch`` and no Content-Type, which the browser then declares as text."""
 
@@ -135,7 +135,7 @@ class ChatSdkErrors:
     and reads the app's JSON bodies also when they are sent as text; an API view or a viewset."""
 
     error_surface = "api"
-    parser_classes = [JSONParser, PlainTextJsonParser]
+    parser_classes = [JsonParser, PlainTextJsonParser]
     # The methods (an API view's) or actions (a viewset's) that answer in the spec's envelope unless the
     # request is in the app's shape; the others always answer in the app's (the OpenAPI documents read it).
     spec_shape_too: frozenset[str] = frozenset()

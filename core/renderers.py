@@ -33,7 +33,9 @@ def dumps(data) -> bytes:
         # orjson stops at 64-bit integers; JSON has no such limit and clients may store larger
         # ones (a JSON body parsed by the standard library keeps them). Those rare answers take
         # the slower encoder instead of failing with a 500.
-        if "64-bit" not in str(exc):
+        # Likewise for nesting beyond orjson's 255 levels (stored before bodies were limited to
+        # core.parsers.MAX_JSON_DEPTH).
+        if "64-bit" not in str(exc) and "Recursion limit" not in str(exc):
             raise
         return json.dumps(data, default=_default_stdlib, ensure_ascii=False, separators=(",", ":")).encode()
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.nextauth_authentication import MINICONTRATOS_AUTHENTICATION
 from core.openapi import one_object, raises
 from core.pagination import paginate_offset
+from core.parsers import JsonParser
 from core.ratelimit import client_address
 from core.serializers import represented
 from core.views import ApiView, validated
@@ -81,7 +81,7 @@ class LedgerViewSet(ApiViewSet):
     authentication_classes = MINICONTRATOS_AUTHENTICATION
     permission_classes = (IsAuthenticated,)
     rate_limit_scopes = GENERAL_BUDGET
-    parser_classes = [JSONParser]
+    parser_classes = [JsonParser]
 
 
 class LedgerObjectViewSet(LedgerViewSet):

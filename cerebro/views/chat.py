@@ -52,11 +52,11 @@ from core.envelopes import envelope_for_path
 from core.exceptions import render_exception
 from core.llm import LanguageModelError, get_provider
 from core.openapi import raises
+from core.parsers import JsonBodyError, json_body
 from core.views import validated
 
 CHAT_SCOPE = "cerebro.chat"
 RESUME_SCOPE = "cerebro.general"
-_INVALID_JSON = object()
 
 
 def sse(event: str, data: dict) -> bytes:
@@ -80,10 +80,11 @@ def _error(request: HttpRequest, exc: BaseException) -> HttpResponse:
 
 
 def _body(request: HttpRequest):
+    """The JSON body, or the JsonBodyError refusing it (answered once the caller is authenticated)."""
     try:
-        return json.loads(request.body or b"null")
-    except ValueError:
-        return _INVALID_JSON
+        return json_body(request.body or b"null")
+    except JsonBodyError as refused:
+        return refused
 
 
 # --- the spec's shape ----------------------------------------------------------------------------
@@ -92,8 +93,8 @@ def _body(request: HttpRequest):
 def _prepare(request: HttpRequest, payload) -> tuple[ChatTurn, ratelimit.RateLimitResult]:
     """Authenticate, count against ``cerebro.chat``, validate and record the user's message."""
     limit = _signed_in(request, CHAT_SCOPE)
-    if payload is _INVALID_JSON:
-        raise errors.BAD_REQUEST("The body is not valid JSON")
+    if isinstance(payload, JsonBodyError):
+        raise errors.BAD_REQUEST(f"The body is refused: {payload}")
     data = validated(ChatInput, payload if isinstance(payload, dict) else {})
     turn = chat_turn_begin(
         user=request.user,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 from drf_spectacular.utils import extend_schema
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from cerebro import conf, metrics
@@ -23,13 +22,14 @@ from cerebro.selectors.rag import rag_answer
 from cerebro.serializers import memory as s
 from cerebro.services import memory as memory_services
 from core.openapi import raises
+from core.parsers import JsonParser
 from core.views import validated
 
 
 class MemoryApiView(CerebroApiView):
     """Times every answer for the metrics endpoint's rolling latency window."""
 
-    parser_classes = [JSONParser]
+    parser_classes = [JsonParser]
 
     def dispatch(self, request, *args, **kwargs):
         started = time.perf_counter()

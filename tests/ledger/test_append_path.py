@@ -238,18 +238,19 @@ def test_a_replay_after_later_appends_answers_the_first_answer_and_appends_nothi
     ],
     ids=["lone-surrogate-value", "lone-surrogate-key", "app-shape"],
 )
-def test_text_the_chain_cannot_hash_is_a_validation_error(owner_client, contract_created, body):
+def test_text_the_chain_cannot_hash_is_refused(owner_client, contract_created, body):
     # Given text with a lone surrogate (valid JSON escapes, but no UTF-8 bytes to hash)
     r = owner_client.generic("POST", TRANSACTIONS, body % contract_created["id"], content_type="application/json")
 
-    # Then it is refused as a validation error, and nothing is appended
+    # Then the body is refused (core.parsers, before any view), and nothing is appended
     assert r.status_code == 400, r.json()
-    assert r.json()["error"] == "validation_error"
+    assert r.json()["error"] == "bad_request"
+    assert "valid Unicode" in r.json()["message"]
     assert LedgerObject.objects.get(pk=contract_created["id"]).head_sequence == 1
 
 
 @pytest.mark.django_db
-def test_an_object_created_with_unhashable_text_is_a_validation_error(owner_client):
+def test_an_object_created_with_unhashable_text_is_refused(owner_client):
     r = owner_client.generic(
         "POST", OBJECTS, '{"typeName": "contract", "data": {"t": "\\ud800"}}', content_type="application/json"
     )

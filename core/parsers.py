@@ -1,0 +1,69 @@
+"""The JSON bodies every API reads: parsed once, and refused (a 400) when no API could keep them.
+
+A body is refused when it is not JSON, nests deeper than ``MAX_JSON_DEPTH``, or holds a lone UTF-16
+surrogate (``"\\ud800"``: valid JSON text, but no UTF-8 encoding exists for it, so it could be
+neither stored nor hashed nor answered). Without the depth limit, a body nested a few hundred
+levels deep was stored and then broke every answer holding it (the renderer stops at 255 levels),
+and a few thousand levels deep it was a ``RecursionError`` (a 500).
+
+Numbers keep the standard library's reading (any size of integer: the ledger keeps what clients
+send); telemetry's parser reads with orjson for speed and applies the same checks.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
+from rest_framework.utils.json import strict_constant
+
+# Deeper than any document a client of these APIs sends, and far below the renderer's limit (255).
+MAX_JSON_DEPTH = 64
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class JsonBodyError(ValueError):
+    """A body that is not JSON, or that no API may keep (see the module's docstring)."""
+
+
+def checked_json(value: Any) -> Any:
+    """``value`` (parsed JSON) unchanged; ``JsonBodyError`` if it nests deeper than
+    ``MAX_JSON_DEPTH`` or a string in it holds a lone surrogate. Iterative: any depth is safe."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            if not item.isascii() and _SURROGATE.search(item):
+                raise JsonBodyError("Text must be valid Unicode (a lone surrogate was sent)")
+        elif isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise JsonBodyError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return value
+
+
+def json_body(raw: bytes | str) -> Any:
+    """The JSON value of a request body, checked (``checked_json``); ``JsonBodyError`` otherwise."""
+    try:
+        value = json.loads(raw, parse_constant=strict_constant)  # NaN and Infinity are not JSON
+    except RecursionError:
+        raise JsonBodyError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except ValueError as exc:  # JSONDecodeError, and bytes that are not UTF-8
+        raise JsonBodyError(f"JSON parse error - {exc}") from exc
+    return checked_json(value)
+
+
+class JsonParser(JSONParser):
+    """DRF's JSON parser, reading with ``json_body``: a refused body is DRF's ``ParseError`` (a 400
+    in each API's envelope)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return json_body(stream.read() if stream is not None else b"")
+        except JsonBodyError as exc:
+            raise ParseError(str(exc)) from exc
