@@ -33,12 +33,23 @@ class MemoryKeyField(serializers.CharField):
 class UpsertInput(serializers.Serializer):
     key = MemoryKeyField()
     content = MemoryContentField()
-    layer = serializers.ChoiceField(choices=Layer.choices, default=Layer.TEMPORARY)
-    confidence = serializers.FloatField(min_value=0.0, max_value=1.0, default=0.5)
-    sensitivity = serializers.ChoiceField(choices=Sensitivity.choices, default=Sensitivity.PUBLIC)
+    # Omitted on an update, each of these keeps the stored memory's value (a secret memory is never
+    # made public by a client that leaves sensitivity out); omitted on a create, it is the default.
+    layer = serializers.ChoiceField(
+        choices=Layer.choices, required=False, help_text="Default `temporary`; an update keeps the memory's."
+    )
+    confidence = serializers.FloatField(
+        min_value=0.0, max_value=1.0, required=False, help_text="Default 0.5; an update keeps the memory's."
+    )
+    sensitivity = serializers.ChoiceField(
+        choices=Sensitivity.choices, required=False, help_text="Default `public`; an update keeps the memory's."
+    )
     ttlMinutes = serializers.IntegerField(min_value=1, max_value=MAX_TTL_MINUTES, required=False, allow_null=True)
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=64), max_length=32, required=False, default=list
+        child=serializers.CharField(max_length=64),
+        max_length=32,
+        required=False,
+        help_text="Default none; an update keeps the memory's.",
     )
 
 

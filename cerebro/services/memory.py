@@ -91,16 +91,19 @@ def memory_upsert(
     user,
     key: str,
     content: Any,
-    layer: str,
-    confidence: float,
-    sensitivity: str = Sensitivity.PUBLIC,
+    layer: str | None = None,
+    confidence: float | None = None,
+    sensitivity: str | None = None,
     ttl_minutes: int | None = None,
     tags: list[str] | None = None,
 ) -> UpsertResult:
     """Create the memory named ``key`` or update it in place when it lives in ``layer``.
 
-    409 when the key lives (unexpired) in another layer. Safe under concurrency: two creates of
-    the same key resolve to one memory (the loser retries as an update).
+    ``layer``, ``confidence``, ``sensitivity`` and ``tags`` left out (None) keep an existing
+    memory's values and take ``NEW_MEMORY_DEFAULTS`` for a new one: an update never lowers a
+    memory's sensitivity unless it says so. 409 when the key lives (unexpired) in another layer.
+    Safe under concurrency: two creates of the same key resolve to one memory (the loser retries
+    as an update).
     """
     for attempt in range(2):
         try:
@@ -112,12 +115,16 @@ def memory_upsert(
                 confidence=confidence,
                 sensitivity=sensitivity,
                 ttl_minutes=ttl_minutes,
-                tags=tags or [],
+                tags=tags,
             )
         except IntegrityError:
             if attempt:
                 raise
     raise AssertionError("unreachable")
+
+
+# What a new memory has for each field its upsert leaves out.
+NEW_MEMORY_DEFAULTS = Memory(layer=Layer.TEMPORARY, confidence=0.5, sensitivity=Sensitivity.PUBLIC, tags=[])
 
 
 @transaction.atomic
@@ -130,6 +137,8 @@ def _upsert_once(*, user, key, content, layer, confidence, sensitivity, ttl_minu
         existing = None
         if touches_permanent:
             bump_version(knowledge_scope(user.pk))
+    kept = existing or NEW_MEMORY_DEFAULTS
+    layer = layer or kept.layer
     if existing is not None and existing.layer != layer:
         raise KEY_IN_OTHER_LAYER(
             f"Key {key!r} already names a memory in the {existing.layer} layer",
@@ -137,9 +146,9 @@ def _upsert_once(*, user, key, content, layer, confidence, sensitivity, ttl_minu
         )
     created = existing is None
     memory = existing or Memory(user=user, key=key, layer=layer, created_at=now)
-    memory.sensitivity = sensitivity
-    memory.confidence = confidence
-    memory.tags = list(dict.fromkeys(tags))
+    memory.sensitivity = sensitivity or kept.sensitivity
+    memory.confidence = kept.confidence if confidence is None else confidence
+    memory.tags = list(dict.fromkeys(kept.tags if tags is None else tags))
     memory.updated_at = now
     memory.expires_at = expiry_for(layer, ttl_minutes, now)
     _store_content(memory, content)

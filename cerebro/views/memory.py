@@ -45,7 +45,8 @@ class UpsertView(MemoryApiView):
         description=(
             "Keys are unique per user across layers: a key living in another layer is a 409. Each write "
             "restarts the layer's time to live (context 15 min, temporary 10080 min, permanent none) unless "
-            "`ttlMinutes` overrides it. `secret` and `pii` content is stored encrypted."
+            "`ttlMinutes` overrides it. `secret` and `pii` content is stored encrypted. On an update, `layer`, "
+            "`confidence`, `sensitivity` and `tags` left out keep the memory's values."
         ),
         request=s.UpsertInput,
         responses={200: s.MemoryEnvelope},
@@ -57,11 +58,11 @@ class UpsertView(MemoryApiView):
             user=request.user,
             key=data["key"],
             content=data["content"],
-            layer=data["layer"],
-            confidence=data["confidence"],
-            sensitivity=data["sensitivity"],
+            layer=data.get("layer"),
+            confidence=data.get("confidence"),
+            sensitivity=data.get("sensitivity"),
             ttl_minutes=data.get("ttlMinutes"),
-            tags=data["tags"],
+            tags=data.get("tags"),
         )
         return Response({"memory": s.MemoryOutput(result.memory).data})
 

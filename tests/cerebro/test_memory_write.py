@@ -266,3 +266,28 @@ def test_delete_needs_exactly_one_of_key_and_id(signed_in):
     r = signed_in.post(DELETE, {}, format="json")
 
     assert r.status_code == 400, r.json()
+
+
+def test_an_update_that_leaves_fields_out_keeps_them_so_a_secret_stays_secret(signed_in, upsert):
+    # given: a secret memory, as the spec's SDK example then updates it (without sensitivity)
+    upsert("user:pw", {"password": "hunter2"}, sensitivity="secret", confidence=0.9, tags=["vault"])
+    # when
+    updated = upsert("user:pw", {"password": "hunter3"})
+    # then: still secret (stored encrypted, kept out of working sets), its confidence and tags kept
+    memory = Memory.objects.get(key="user:pw")
+    assert (memory.sensitivity, memory.confidence, memory.tags, memory.layer) == ("secret", 0.9, ["vault"], "temporary")
+    assert memory.content_encrypted and memory.content is None
+    assert updated["confidence"] == 0.9
+    context = signed_in.post("/cerebro/api/memory/context", {}, format="json")
+    assert context.status_code == 200, context.json()
+    assert "hunter3" not in context.content.decode()
+
+
+def test_an_update_that_names_the_fields_changes_them_and_a_create_takes_the_defaults(upsert):
+    upsert("user:note", {"n": 1}, layer="permanent", sensitivity="secret", tags=["a"])
+    upsert("user:note", {"n": 2}, sensitivity="public", confidence=0.2, tags=[])
+    upsert("user:fresh", {"n": 1})
+
+    note, fresh = Memory.objects.get(key="user:note"), Memory.objects.get(key="user:fresh")
+    assert (note.layer, note.sensitivity, note.confidence, note.tags) == ("permanent", "public", 0.2, [])
+    assert (fresh.layer, fresh.sensitivity, fresh.confidence, fresh.tags) == ("temporary", "public", 0.5, [])
