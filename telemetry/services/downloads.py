@@ -36,18 +36,15 @@ def pattern_download(
 
     ``limit`` is capped at the tier's maximum and, on the free tier, at what is left of the daily
     allowance (429 once it is used up); only patterns actually sent count against it. The ETag
-    names the version and everything that shapes the answer, so an unchanged set is a 304.
+    names the version and everything that shapes the answer, so an unchanged set is a 304, which
+    sends nothing and so spends nothing of the allowance.
+
+    The allowance shapes the answer only when it cuts it: an answer it cut short has an ETag of its
+    own (with the cut), any other has the one the same ask of a paying tier gets. So a free
+    client's copy stays current while the set does not change, however much of the day's
+    allowance is left.
     """
     limit = min(limit or tiers.max_patterns_per_download(caller.tier), tiers.max_patterns_per_download(caller.tier))
-    allowance = tiers.patterns_allowed_today(caller)
-    if allowance is not None:
-        if allowance.remaining == 0:
-            raise telemetry_errors.PATTERN_QUOTA_EXCEEDED(
-                details={"limit": allowance.limit, "retryAfter": allowance.retry_after},
-                headers={**allowance.headers(TELEMETRY), "Retry-After": str(allowance.retry_after)},
-            )
-        limit = min(limit, allowance.remaining)
-
     sequence, version = selectors.current_version()
     since_sequence = None
     if since is not None:
@@ -60,13 +57,27 @@ def pattern_download(
     if etag in client_tags or "*" in client_tags:
         return PatternDownload(etag=etag, version=version, modified=False)
 
+    allowance = tiers.patterns_allowed_today(caller)
+    allowed = limit
+    if allowance is not None:
+        if allowance.remaining == 0:
+            raise telemetry_errors.PATTERN_QUOTA_EXCEEDED(
+                details={"limit": allowance.limit, "retryAfter": allowance.retry_after},
+                headers={**allowance.headers(TELEMETRY), "Retry-After": str(allowance.retry_after)},
+            )
+        allowed = min(limit, allowance.remaining)
+    # One row past what may be sent tells whether the allowance cut the answer.
     rows = selectors.patterns_ranked(
-        team_id=caller.team_id, framework=framework, since_sequence=since_sequence, limit=limit
+        team_id=caller.team_id, framework=framework, since_sequence=since_sequence, limit=allowed + 1
     )
+    if len(rows) > allowed:
+        rows = rows[:allowed]
+        if allowed < limit:
+            etag = _etag(version, caller.team_id, framework, since, limit, "cut", allowed)
     withdrawn = None
     if since_sequence is not None:
         withdrawn = selectors.patterns_withdrawn(
-            team_id=caller.team_id, framework=framework, since_sequence=since_sequence, limit=limit
+            team_id=caller.team_id, framework=framework, since_sequence=since_sequence, limit=allowed
         )
     tiers.patterns_downloaded(caller, len(rows))
     return PatternDownload(

@@ -170,6 +170,36 @@ def test_an_unchanged_set_answers_304_to_its_etag(api_client, pro_key):
     assert get(api_client, pro_key, "?framework=vue")["ETag"] != changed["ETag"]
 
 
+def test_a_free_clients_copy_stays_current_and_revalidating_it_spends_nothing(api_client, free_key):
+    # given: a free client that downloaded the whole set (the allowance did not cut it)
+    PatternFactory.create_batch(300)
+    first = get(api_client, free_key)
+    assert len(first.json()["patterns"]) == 300
+    # when: it syncs again, and again, while the set does not change
+    again = [get(api_client, free_key, HTTP_IF_NONE_MATCH=first["ETag"]) for _ in range(5)]
+    # then: its ETag is still current (it names the set, not what is left of the day's allowance),
+    # and the 304s spent nothing: 700 of the day's 1,000 are left
+    assert [r.status_code for r in again] == [304] * 5
+    assert all(r["ETag"] == first["ETag"] for r in again)
+    assert len(get(api_client, free_key, "?limit=1000").json()["patterns"]) == 300
+    fourth = get(api_client, free_key)  # 600 of the 1,000 sent so far
+    assert fourth.status_code == 200, fourth.json()
+
+
+def test_an_answer_the_allowance_cut_short_is_not_current_once_the_allowance_allows_more(api_client, free_key):
+    # given: 700 sent, 300 left, 500 patterns: the next answer is cut at 300
+    PatternFactory.create_batch(700)
+    get(api_client, free_key)
+    published = PatternFactory._meta.model.objects
+    published.filter(pk__in=list(published.values_list("pk", flat=True)[:200])).delete()
+    cut = get(api_client, free_key)
+    assert len(cut.json()["patterns"]) == 300
+    # then: its ETag is not the whole answer's, which a paying client with the same ask gets
+    whole = get(api_client, issue_key("paying@example.com", tier="pro"))
+    assert len(whole.json()["patterns"]) == 500
+    assert cut["ETag"] != whole["ETag"]
+
+
 def test_the_free_tier_gets_at_most_1000_patterns_a_download(api_client, free_key):
     PatternFactory.create_batch(1100)
     r = get(api_client, free_key, "?limit=10000")
