@@ -16,6 +16,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.nextauth_authentication import MINICONTRATOS_AUTHENTICATION
+from core import errors
 from core.openapi import one_object, raises
 from core.pagination import paginate_offset
 from core.parsers import JsonParser
@@ -26,12 +27,14 @@ from core.viewsets import ApiViewSet
 from ledger import selectors, serializers, services
 from ledger.errors import IDEMPOTENCY_KEY_REUSED, OBJECT_NOT_FOUND
 
+MAX_IDEMPOTENCY_KEY_LENGTH = 255  # the stored key's column
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=False,
-    description="Same key and body: the first answer again, nothing written twice. Same key, other body: 409.",
+    description="Same key and body: the first answer again, nothing written twice. Same key, other body: 409. "
+    f"At most {MAX_IDEMPOTENCY_KEY_LENGTH} characters.",
 )
 REPLAYED_HEADER = "Idempotent-Replayed"
 # The minicontratos API's general budget, which the ledger shares with the rest of its base path.
@@ -42,10 +45,23 @@ def _origin(request) -> services.RequestOrigin:
     return services.RequestOrigin(ip=client_address(request), user_agent=request.headers.get("User-Agent", ""))
 
 
+def _idempotency_key(request) -> str | None:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+        # Never cut short: two keys sharing their first characters would be one key.
+        raise errors.VALIDATION(
+            f"Validation failed: Idempotency-Key: at most {MAX_IDEMPOTENCY_KEY_LENGTH} characters",
+            details={
+                "Idempotency-Key": [f"Ensure this header has no more than {MAX_IDEMPOTENCY_KEY_LENGTH} characters."]
+            },
+        )
+    return key or None
+
+
 def _idempotent_response(request, *, endpoint: str, payload, produce) -> Response:
     result = services.idempotent_call(
         user=request.user,
-        key=request.headers.get("Idempotency-Key", "").strip()[:255] or None,
+        key=_idempotency_key(request),
         endpoint=endpoint,
         payload=payload,
         produce=produce,

@@ -229,6 +229,20 @@ def test_a_replay_after_later_appends_answers_the_first_answer_and_appends_nothi
 
 
 @pytest.mark.django_db
+def test_an_idempotency_key_too_long_to_store_is_refused_not_cut_short(owner_client, contract_created):
+    # Two keys sharing their first 255 characters were one key once cut to fit the column.
+    keyed = {"objectId": contract_created["id"], "action": "update", "data": {"status": "signed"}}
+    at_most = owner_client.post(TRANSACTIONS, keyed, format="json", HTTP_IDEMPOTENCY_KEY="A" * 255)
+    too_long = owner_client.post(TRANSACTIONS, keyed, format="json", HTTP_IDEMPOTENCY_KEY="A" * 255 + "X")
+
+    assert at_most.status_code == 200, at_most.json()
+    assert too_long.status_code == 400, too_long.json()
+    assert too_long.json()["error"] == "validation_error"
+    assert "Idempotency-Key" in too_long.json()["details"]
+    assert LedgerObject.objects.get(pk=contract_created["id"]).head_sequence == 2
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     "body",
     [
