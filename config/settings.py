@@ -505,6 +505,9 @@ LOGGING = {
         # Django's request logger prints the client address on errors; ours logs requests instead.
         "django.request": {"handlers": [], "level": "ERROR", "propagate": False},
         "django.server": {"handlers": [], "propagate": False},
+        # A request naming a host not in ALLOWED_HOSTS is a 400 on the access line; anyone can send
+        # one, so Django's ERROR record with its stack trace would let them flood the error level.
+        "django.security.DisallowedHost": {"handlers": [], "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         "uvicorn.access": {"handlers": [], "propagate": False},
     },

@@ -152,3 +152,15 @@ def test_api_calls_the_landing_page_and_unknown_paths_are_info_lines(client, jso
         ("INFO", "/"),
         ("INFO", "<unresolved>"),
     ]
+
+
+def test_a_foreign_host_is_one_access_line_not_an_error_with_a_traceback(client, json_lines):
+    # Anyone can send any Host header: Django's DisallowedHost ERROR record (with its stack trace)
+    # would let them flood the error level. The access line records the 400.
+    response = client.get("/coder/__probe/limited", HTTP_HOST="evil.example.com")
+
+    assert response.status_code == 400, response.content
+    records = [json.loads(line) for line in json_lines]
+    assert [record["level"] for record in records if record["level"] in ("ERROR", "CRITICAL")] == []
+    assert not any("DisallowedHost" in line or "Traceback" in line for line in json_lines)
+    assert [record["status"] for record in records if record["logger"] == "core.access"] == [400]
