@@ -13,7 +13,7 @@ from django.db.models import Min, Q, QuerySet
 
 from accounts.services import secret_hash
 from telemetry import conf
-from telemetry.models import Contribution, Learning, Pattern, PatternSetVersion, TelemetryKey
+from telemetry.models import Contribution, Fix, Learning, Pattern, PatternSetVersion, TelemetryKey
 
 TOTAL_CACHE_SECONDS = 3600
 RANK_CACHE_SECONDS = 300
@@ -43,6 +43,11 @@ def telemetry_key_by_raw(raw_key: str) -> TelemetryKey | None:
 
 
 # --- Versions ------------------------------------------------------------------------------------
+
+
+def fixes_with_text(fix_ids) -> set[str]:
+    """Those of ``fix_ids`` whose pair already has its fix text stored."""
+    return set(Fix.objects.filter(pk__in=list(fix_ids)).exclude(fix_data={}).values_list("pk", flat=True))
 
 
 def current_version() -> tuple[int, str]:

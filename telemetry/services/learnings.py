@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from core.privacy import find_hits
 from telemetry.models import error_id_for, fix_id_for
-from telemetry.selectors import current_version_label
+from telemetry.selectors import current_version_label, fixes_with_text
 from telemetry.services import ingest_statements
 from telemetry.services.ingest_statements import AggregatedBatch, PairTotals, PairTotalsAfter
 from telemetry.services.pattern_set import pattern_set_rebuild_request
@@ -74,6 +74,7 @@ def learnings_upload(
     if not learnings:
         return UploadResult(new_patterns=0, improved_accuracy=0.0, model_version=current_version_label())
     batch = _aggregate(user_id=user_id, session_id=session_id, team_id=team_id, learnings=learnings)
+    storable = _storable_fix_texts(batch)
     with transaction.atomic():
         totals = ingest_statements.write_batch(batch)
         if contributor_id is not None:
@@ -84,12 +85,13 @@ def learnings_upload(
             if _is_first_sighting(batch.pairs[fix_id], successes, failures)
         ]
         ingest_statements.insert_contributions(first_seen, user_id)
-        texts = {}
-        for fix_id, (_, _, lacks_text) in totals.items():
-            fix = batch.pairs[fix_id].fix
-            if lacks_text and fix is not None and not _holds_personal_data(fix):
-                texts[fix_id] = orjson.dumps(fix).decode()
-        ingest_statements.store_fix_texts(texts)
+        ingest_statements.store_fix_texts(
+            {
+                fix_id: storable[fix_id]
+                for fix_id, (_, _, lacks_text) in totals.items()
+                if lacks_text and fix_id in storable
+            }
+        )
         transaction.on_commit(pattern_set_rebuild_request)
 
     return UploadResult(
@@ -139,6 +141,25 @@ def _aggregate(
 # Privacy rules whose finds a fix may hold: a location inside the project ("src/App.tsx",
 # "tsconfig.json") is what a FILE_EDIT fix is about, and names no one.
 _PROJECT_LOCATIONS = frozenset({"relative_path", "file_name"})
+
+
+def _storable_fix_texts(batch: AggregatedBatch) -> dict[str, str]:
+    """fix id -> fix JSON, for the batch's pairs that carry fix text, have none stored yet, and
+    whose text holds no personal data.
+
+    Read and scanned before the batch's transaction opens: scanning megabytes of text inside it
+    held the write (on SQLite, the database's) for seconds, and every other upload waited. Text
+    stored meanwhile by another upload wins (``store_fix_texts`` writes only where none is).
+    """
+    offered = {fix_id: pair.fix for fix_id, pair in batch.pairs.items() if pair.fix is not None}
+    if not offered:
+        return {}
+    stored = fixes_with_text(offered)
+    return {
+        fix_id: orjson.dumps(fix).decode()
+        for fix_id, fix in offered.items()
+        if fix_id not in stored and not _holds_personal_data(fix)
+    }
 
 
 def _holds_personal_data(fix: dict) -> bool:

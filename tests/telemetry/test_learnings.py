@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from telemetry.models import Error, Fix, Learning, error_id_for, fix_id_for
 from telemetry.services import learnings as learning_services
@@ -285,6 +286,29 @@ def test_a_fix_sent_after_a_pair_was_seen_without_one_is_stored(api_client, free
     assert Fix.objects.get().fix_data == {}
     post(api_client, free_key, upload_body([learning(errorSignature=error, fixSignature=signature, fix=fix)]))
     assert Fix.objects.get().fix_data == {"type": "SHELL_COMMAND", "command": "ls"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fix_text_is_scanned_before_the_write_opens_and_only_while_none_is_stored(api_client, free_key, monkeypatch):
+    # Scanning megabytes of fix text inside the upload's transaction held every other upload's
+    # write for seconds; and text already stored is not scanned again.
+    scanned_in_transaction = []
+    scan = learning_services._holds_personal_data
+
+    def watched(fix):
+        scanned_in_transaction.append(connection.in_atomic_block)
+        return scan(fix)
+
+    monkeypatch.setattr(learning_services, "_holds_personal_data", watched)
+    fix, signature = fix_with_signature(type="SHELL_COMMAND", command="npm ci")
+    body = upload_body([learning(errorSignature=sha(), fixSignature=signature, fix=fix)])
+    # when
+    first = post(api_client, free_key, body)
+    again = post(api_client, free_key, body)
+    # then
+    assert (first.status_code, again.status_code) == (200, 200), (first.json(), again.json())
+    assert scanned_in_transaction == [False]
+    assert Fix.objects.get().fix_data == {"type": "SHELL_COMMAND", "command": "npm ci"}
 
 
 def test_a_team_members_learnings_feed_the_team_library_only(api_client, team_member_key, team):
