@@ -370,12 +370,43 @@ class AnalyticsScrubDryRunResponse(AnalyticsOk):
 _LOCATION_PART = re.compile(r"^\d+$")
 
 
+NUL_MESSAGE = "Text must not contain NUL characters."
+
+
 def parse(model: type[BaseModel], body: bytes) -> BaseModel:
-    """Validate a JSON body against ``model``; a 400 (DRF ValidationError) with field details otherwise."""
+    """Validate a JSON body against ``model``; a 400 (DRF ValidationError) with field details otherwise.
+
+    Text holding a NUL character (``\\u0000``) is refused too: PostgreSQL stores none, in text or
+    jsonb, so it was a 500 there. Only a body that spells the escape is walked for it.
+    """
     try:
-        return model.model_validate_json(body or b"")
+        parsed = model.model_validate_json(body or b"")
     except pydantic.ValidationError as exc:
         raise drf_exceptions.ValidationError(validation_details(exc)) from None
+    if b"\\u0000" in (body or b""):
+        where = _nul_location(parsed.model_dump())
+        if where is not None:
+            details: dict = {}
+            node = details
+            for part in where[:-1]:
+                node = node.setdefault(part, {})
+            node[where[-1]] = [NUL_MESSAGE]
+            raise drf_exceptions.ValidationError(details)
+    return parsed
+
+
+def _nul_location(value, location: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+    """Where the first text holding a NUL character is in ``value`` (a key counts as its member)."""
+    if isinstance(value, str):
+        return (location or ("non_field_errors",)) if "\x00" in value else None
+    members = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, member in members:
+        if isinstance(key, str) and "\x00" in key:
+            return (*location, "non_field_errors")
+        found = _nul_location(member, (*location, str(key)))
+        if found is not None:
+            return found
+    return None
 
 
 def validation_details(exc: pydantic.ValidationError) -> dict:
