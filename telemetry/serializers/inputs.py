@@ -134,6 +134,8 @@ def _fix_of(value: Any, fix_signature: Any, problems: dict) -> dict | None:
         text = value.get(member)
         if text is not None and (type(text) is not str or len(text) > longest):
             fix_problems[member] = [f"must be text of at most {longest} characters, or null"]
+        elif text is not None and "\x00" in text:
+            fix_problems[member] = ["must not contain NUL characters (PostgreSQL stores none)"]
     confidence = value.get("confidence")
     if confidence is not None and (type(confidence) not in (int, float) or not 0 <= confidence <= 1):
         fix_problems["confidence"] = ["must be a number from 0 to 1, or null"]
@@ -191,7 +193,7 @@ def _well_formed_fix(fix: Any) -> bool:
         return False
     for member, longest in _FIX_TEXT_LIMITS:
         text = fix.get(member)
-        if text is not None and (type(text) is not str or len(text) > longest):
+        if text is not None and (type(text) is not str or len(text) > longest or "\x00" in text):
             return False
     confidence = fix.get("confidence")
     return confidence is None or (type(confidence) in (int, float) and 0 <= confidence <= 1)
