@@ -19,6 +19,7 @@ FILTER_KEY = re.compile(r"^(?!.*__)[^\W\d]\w{0,63}\Z")
 MAX_FILTER_CONDITIONS = 20
 MAX_IN_VALUES = 100
 MAX_CONTAINS_CHARACTERS = 200
+BEYOND_64_BITS = "an integer from -2**63 to 2**63 - 1 (a larger number may be written as a decimal)"
 
 
 # --- input --------------------------------------------------------------------------------------
@@ -53,15 +54,24 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _fits_a_comparison(value) -> bool:
+    # SQLite compares data with 64-bit integers only (a larger one was an OverflowError, a 500).
+    return not isinstance(value, int) or isinstance(value, bool) or -(2**63) <= value < 2**63
+
+
 def _operand_problem(operator: str, operand) -> str | None:
     """What is wrong with ``operand`` for ``operator`` (None when it fits)."""
     if operator in ("eq", "ne"):
         return None if _is_scalar(operand) else "compare with a string, number, boolean or null"
     if operator in ("gt", "gte", "lt", "lte"):
-        return None if _is_number(operand) or isinstance(operand, str) else "compare with a number or a string"
+        if not (_is_number(operand) or isinstance(operand, str)):
+            return "compare with a number or a string"
+        return None if _fits_a_comparison(operand) else BEYOND_64_BITS
     if operator == "in":
         fits = isinstance(operand, list) and 0 < len(operand) <= MAX_IN_VALUES and all(map(_is_scalar, operand))
-        return None if fits else f"a list of 1 to {MAX_IN_VALUES} strings, numbers, booleans or nulls"
+        if not fits:
+            return f"a list of 1 to {MAX_IN_VALUES} strings, numbers, booleans or nulls"
+        return None if all(map(_fits_a_comparison, operand)) else BEYOND_64_BITS
     if operator == "contains":
         fits = isinstance(operand, str) and 0 < len(operand) <= MAX_CONTAINS_CHARACTERS
         return None if fits else f"a text of 1 to {MAX_CONTAINS_CHARACTERS} characters"

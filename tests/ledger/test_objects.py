@@ -99,6 +99,29 @@ def test_query_rejects_nested_filter_values(owner_client):
     assert r.json()["error"] == "validation_error"
 
 
+@pytest.mark.parametrize(
+    "condition", [{"gt": 2**63}, {"lte": -(2**63) - 1}, {"in": [1, 2**64]}, {"gte": 10**400}], ids=str
+)
+def test_query_refuses_an_integer_no_database_compares(owner_client, user, condition):
+    # SQLite compares with 64-bit integers only: such an operand was an OverflowError (a 500).
+    LedgerObjectFactory(owner=user, type_name="invoice", data={"amount": 2**70})
+
+    r = owner_client.post(OBJECTS, {"filter": {"data": {"amount": condition}}}, format="json")
+
+    assert r.status_code == 400, r.json()
+    assert r.json()["error"] == "validation_error"
+    assert "2**63" in r.json()["message"]
+
+
+def test_query_compares_the_largest_64_bit_integers_and_decimals(owner_client, user):
+    LedgerObjectFactory(owner=user, type_name="invoice", data={"amount": 2**62})
+
+    r = owner_client.post(OBJECTS, {"filter": {"data": {"amount": {"lt": 2**63 - 1, "gt": -1e30}}}}, format="json")
+
+    assert r.status_code == 200, r.json()
+    assert r.json()["total"] == 1
+
+
 def test_query_runs_a_fixed_number_of_queries(owner_client, user, django_assert_max_num_queries):
     for n in range(15):
         LedgerObjectFactory(owner=user, type_name="contract", data={"n": n})
