@@ -139,7 +139,9 @@ class OperationInput(serializers.Serializer):
     objectId = serializers.UUIDField()
     operationType = serializers.ChoiceField(choices=["CREATE", "UPDATE", "DELETE"])
     changes = ChainDataField()
-    createdBy = serializers.UUIDField(required=False, help_text="Ignored: the author is the signed-in user")
+    createdBy = serializers.JSONField(
+        required=False, allow_null=True, help_text="Any value, ignored: the author is the signed-in user"
+    )
 
 
 class AggregatesQuery(serializers.Serializer):
