@@ -200,7 +200,12 @@ class RagView(MemoryApiView):
             hints=body["hints"],
             max_results=body["maxResults"],
         )
-        return Response(answer.as_dict())
+        found = answer.as_dict()
+        for result in found["results"]:  # a file's download link, absolute as the upload answers it
+            url = result["metadata"].get("url")
+            if isinstance(url, str) and url.startswith("/"):
+                result["metadata"]["url"] = request.build_absolute_uri(url)
+        return Response(found)
 
 
 class MetricsView(MemoryApiView):
