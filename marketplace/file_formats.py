@@ -14,11 +14,13 @@ import datetime as dt
 import decimal
 import io
 import json
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -32,7 +34,35 @@ CONTENT_TYPES = {"json": "application/json", "csv": "text/csv", "parquet": "appl
 EXTENSIONS = {"json": "json", "csv": "csv", "parquet": "parquet"}
 
 
-_JSON_DECODER = json.JSONDecoder()
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"number out of range: {text[:40]}")
+    return value
+
+
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not JSON")
+
+
+# JSON as orjson reads JSON Lines: no NaN or Infinity, no number that overflows to one (stored in
+# the preview, such a value was refused by the database's JSON check: a 500).
+_JSON_DECODER = json.JSONDecoder(parse_float=_finite, parse_constant=_not_json)
+# A record is an object of values; nothing a dataset holds nests this deep. Deeper files are refused
+# before they are parsed: a file of 100,000 nested brackets (200 KB) killed the serving process.
+MAX_JSON_FILE_DEPTH = 64
+_OPENING = np.zeros(256, dtype=np.int8)
+_OPENING[[ord("["), ord("{")]] = 1
+_OPENING[[ord("]"), ord("}")]] = -1
+
+
+def _nests_deeper_than(data: bytes, depth: int) -> bool:
+    """Whether the brackets of ``data`` nest deeper than ``depth`` (brackets inside strings count
+    too, so this can only overstate a depth: it refuses nothing that nests within ``depth``)."""
+    steps = _OPENING[np.frombuffer(data, dtype=np.uint8)]
+    return bool(len(steps)) and int(np.cumsum(steps, dtype=np.int64).max()) > depth
+
+
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 RECORDS_PER_CHUNK = 10_000
 PARQUET_BATCH_ROWS = 65_536
@@ -114,6 +144,8 @@ def _json_records(data: bytes, limits: TableLimits | None) -> Iterator[dict]:
     stripped = data.strip()
     if stripped[:1] not in (b"[", b"{"):
         raise _OtherFormatError
+    if _nests_deeper_than(stripped, MAX_JSON_FILE_DEPTH + 1):  # the array around the records is one more
+        raise UNSUPPORTED_FILE(f"The JSON nests deeper than {MAX_JSON_FILE_DEPTH} levels")
     columns: dict[str, None] = {}
     rows = 0
     try:

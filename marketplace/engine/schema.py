@@ -24,6 +24,14 @@ CONSTRAINT_KEYS = frozenset({"required", "unique", "min", "max", "pattern", "enu
 MAX_FIELDS = 200
 MAX_NAME_LENGTH = 100
 MAX_ENUM_VALUES = 1000
+# A text field is generated at most this long (a length of 10**9 made the engine allocate rows x
+# length up front: one preview took the server's memory).
+MAX_TEXT_LENGTH = 5000
+# ... and the text fields of a row at most this long together (rows are generated 10,000 at a time).
+MAX_TEXT_PER_ROW = 20_000
+# Float bounds a grid of 10**-decimals steps can cover without overflowing (1e308 was an
+# OverflowError, a 500).
+MAX_FLOAT_BOUND = 1e15
 
 
 def _is_number(value: Any) -> bool:
@@ -40,8 +48,10 @@ def _bound_problems(constraints: dict, field_type: str | None) -> list[str]:
             problems.append(f"constraints.{key}: must be a number")
         elif field_type in FIELD_TYPES and field_type not in BOUNDED_TYPES:
             problems.append(f"constraints.{key}: does not apply to {field_type} fields")
-        elif field_type in TEXT_TYPES and (value < 0 or int(value) != value):
-            problems.append(f"constraints.{key}: a length must be a whole number >= 0")
+        elif field_type in TEXT_TYPES and (value < 0 or int(value) != value or value > MAX_TEXT_LENGTH):
+            problems.append(f"constraints.{key}: a length must be a whole number from 0 to {MAX_TEXT_LENGTH}")
+        elif field_type in ("float", "number") and abs(value) > MAX_FLOAT_BOUND:
+            problems.append(f"constraints.{key}: must be from -{MAX_FLOAT_BOUND:.0e} to {MAX_FLOAT_BOUND:.0e}")
     if _is_number(low) and _is_number(high) and low > high:
         problems.append("constraints: min must be <= max")
     return problems
@@ -158,4 +168,10 @@ def schema_validate(schema: Any, *, field: str = "schema") -> list[dict]:
     if problems:
         first_key = next(iter(problems))
         raise errors.VALIDATION(f"Validation failed: {first_key}.{problems[first_key][0]}", details=problems)
+    text_per_row = sum(f["constraints"].get("max", 0) for f in clean if f["type"] in TEXT_TYPES)
+    if text_per_row > MAX_TEXT_PER_ROW:
+        raise errors.VALIDATION(
+            f"{field}: the text fields' max lengths add up to {text_per_row:.0f}, more than {MAX_TEXT_PER_ROW} a row",
+            details={field: [f"text fields' max lengths add up to more than {MAX_TEXT_PER_ROW}"]},
+        )
     return clean

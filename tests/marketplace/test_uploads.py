@@ -54,13 +54,46 @@ def test_datasets_are_recognised_by_content_and_get_a_schema(creator_client, con
 
 
 @pytest.mark.parametrize(
-    "content", [b"\x89PNG\r\n\x1a\n\x00\x00binary", b"just some words", b"a,b\n1\n", b"[1, 2, 3]", b"PAR1garbage"]
+    "content",
+    [
+        b"\x89PNG\r\n\x1a\n\x00\x00binary",
+        b"just some words",
+        b"a,b\n1\n",
+        b"[1, 2, 3]",
+        b"PAR1garbage",
+        # not JSON, though Python's reader takes them (stored in the preview, they were a 500)
+        b'[{"a": NaN}]',
+        b'[{"a": Infinity}]',
+        b'[{"a": 1e999}]',
+    ],
 )
 def test_other_content_is_refused_whatever_its_name(creator_client, content):
     r = upload(creator_client, content, "looks-fine.csv", content_type="text/csv")
     assert r.status_code == 415, r.json()
     assert r.json()["error"]["code"] == "UNSUPPORTED_FILE"
     assert not Upload.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"[" * 100_001 + b"]" * 100_001,
+        b'[{"a": ' + b"[" * 70 + b"]" * 70 + b"}]",
+        b'{"a": ' + b"{" * 5000 + b"}" * 5001,
+    ],
+    ids=["100,000 deep (killed the server)", "a record 70 deep", "JSON Lines 5,000 deep"],
+)
+def test_a_json_file_nested_deeper_than_a_dataset_is_refused_before_it_is_parsed(creator_client, content):
+    r = upload(creator_client, content, "deep.json", content_type="application/json")
+    assert r.status_code == 415, r.json()
+    assert "deeper than 64" in r.json()["error"]["message"]
+    assert not Upload.objects.exists()
+
+
+def test_a_json_file_within_the_depth_is_read(creator_client):
+    record = {"a": 1, "nested": [[[{"b": "[[[["}]]]}  # brackets inside text count, and still fit
+    r = upload(creator_client, orjson.dumps([record, record]), "ok.json", content_type="application/json")
+    assert r.status_code in (200, 201), r.json()
 
 
 def test_schema_and_template_files_are_validated(creator_client):

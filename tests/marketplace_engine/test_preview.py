@@ -80,3 +80,25 @@ def test_the_preview_is_in_the_marketplace_openapi_document(api_client):
     r = api_client.get(f"{API}/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert r.status_code == 200, r.json()
     assert "post" in r.json()["paths"]["/marketplace/v1/generation/preview"]
+
+
+@pytest.mark.parametrize(
+    ("constraints", "field_type", "said"),
+    [
+        ({"min": 10**9, "max": 10**9}, "string", "from 0 to 5000"),  # took the server's memory
+        ({"max": 5001}, "text", "from 0 to 5000"),
+        ({"min": -1e308, "max": 1e308}, "float", "from -1e+15 to 1e+15"),  # an OverflowError, a 500
+    ],
+)
+def test_bounds_no_generator_can_meet_are_a_400_naming_the_field(creator_client, constraints, field_type, said):
+    r = preview(creator_client, rows=5, schema=[{"name": "a", "type": field_type, "constraints": constraints}])
+    assert r.status_code == 400, r.json()
+    assert r.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert any(said in problem for problem in r.json()["error"]["details"]["schema[0]"])
+
+
+def test_the_text_of_a_row_is_bounded_as_a_whole(creator_client):
+    schema = [{"name": f"t{n}", "type": "text", "constraints": {"max": 5000}} for n in range(5)]
+    r = preview(creator_client, rows=5, schema=schema)
+    assert r.status_code == 400, r.json()
+    assert "more than 20000" in r.json()["error"]["message"]
