@@ -69,6 +69,13 @@ def _django_validation_error(exc: DjangoValidationError) -> DomainError:
     return validation_error(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
 
 
+def _message_of(detail: Any) -> str:
+    """An exception's detail as a sentence: simplejwt raises some with a dict (``detail``, ``code``)."""
+    if isinstance(detail, dict) and "detail" in detail:
+        return str(detail["detail"])
+    return str(detail)
+
+
 # Known exceptions and their translation, first match wins (a subclass before its base class).
 _TRANSLATIONS: tuple[
     tuple[type[BaseException] | tuple[type[BaseException], ...], Callable[[Any], DomainError]], ...
@@ -77,7 +84,7 @@ _TRANSLATIONS: tuple[
     (drf.ValidationError, lambda exc: validation_error(exc.detail)),
     (DjangoValidationError, _django_validation_error),
     (drf.ParseError, lambda exc: errors.BAD_REQUEST(str(exc.detail))),
-    ((drf.NotAuthenticated, drf.AuthenticationFailed), lambda exc: errors.UNAUTHORIZED(str(exc.detail))),
+    ((drf.NotAuthenticated, drf.AuthenticationFailed), lambda exc: errors.UNAUTHORIZED(_message_of(exc.detail))),
     (drf.PermissionDenied, lambda exc: errors.FORBIDDEN(str(exc.detail))),
     (DjangoPermissionDenied, lambda exc: errors.FORBIDDEN(errors.FORBIDDEN.message)),
     ((drf.NotFound, Http404), lambda exc: errors.NOT_FOUND()),
