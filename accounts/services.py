@@ -24,7 +24,7 @@ from accounts import products
 from accounts.errors import EMAIL_CONFIRMATION_INVALID
 from accounts.identity import VerifiedIdentity
 from accounts.models import ApiKey, AuthSession, Identity, User
-from core import errors
+from core import errors, realtime
 
 logger = logging.getLogger(__name__)
 
@@ -342,16 +342,23 @@ def auth_session_refresh(*, raw_refresh_token: str, product: str, extra_claims: 
 
 
 def auth_session_revoke(*, session: AuthSession, reason: str = "logout") -> None:
-    """End a session now; its access and refresh tokens and its cookie stop working."""
-    AuthSession.objects.filter(pk=session.pk, revoked_at__isnull=True).update(
+    """End a session now; its access and refresh tokens, its cookie and its open sockets stop working."""
+    if AuthSession.objects.filter(pk=session.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now(), revoked_reason=reason
-    )
+    ):
+        realtime.sessions_ended([session.pk])
 
 
 def auth_sessions_revoke_all(*, user: User, reason: str = "revoked") -> int:
-    return AuthSession.objects.filter(user=user, revoked_at__isnull=True).update(
-        revoked_at=timezone.now(), revoked_reason=reason
-    )
+    with transaction.atomic():
+        live = list(
+            AuthSession.objects.select_for_update()
+            .filter(user=user, revoked_at__isnull=True)
+            .values_list("pk", flat=True)
+        )
+        AuthSession.objects.filter(pk__in=live).update(revoked_at=timezone.now(), revoked_reason=reason)
+        realtime.sessions_ended(live)
+    return len(live)
 
 
 def access_token_expiry() -> timedelta:

@@ -57,18 +57,19 @@ def credentials_from_scope(scope) -> tuple[str | None, dict[str, str]]:
 
 @database_sync_to_async
 def user_for_credentials(token: str | None, cookies: dict[str, str], *, product: str):
-    """The user the credentials sign in to ``product``, or AnonymousUser."""
+    """(the user the credentials sign in to ``product``, or AnonymousUser; their session's id)."""
     if token:
         try:
-            return access_token_user(token, product=product)[0]
+            user, access_token = access_token_user(token, product=product)
         except exceptions.AuthenticationFailed:
-            return AnonymousUser()
+            return AnonymousUser(), None
+        return user, access_token.get("sid")
     cookie_name = SESSION_COOKIES.get(product)
     if cookie_name and cookies.get(cookie_name):
         session = selectors.session_by_key(cookies[cookie_name], product=product)
         if session is not None and session.user.is_active:
-            return session.user
-    return AnonymousUser()
+            return session.user, str(session.pk)
+    return AnonymousUser(), None
 
 
 class ProductAuthMiddleware(BaseMiddleware):
@@ -82,7 +83,9 @@ class ProductAuthMiddleware(BaseMiddleware):
     async def __call__(self, scope, receive, send):
         if scope["type"] == "websocket":
             token, cookies = credentials_from_scope(scope)
-            scope = dict(scope, user=await user_for_credentials(token, cookies, product=self.product))
+            user, session_id = await user_for_credentials(token, cookies, product=self.product)
+            # The session too: its revocation closes the socket (core.consumers, core.realtime).
+            scope = dict(scope, user=user, session_id=session_id)
         return await super().__call__(scope, receive, send)
 
 

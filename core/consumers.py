@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from core.realtime import user_group
+from core.realtime import session_group, user_group
 
 UNAUTHORIZED_CLOSE_CODE = 4401
 
@@ -26,12 +26,20 @@ class UserEventsConsumer(AsyncJsonWebsocketConsumer):
             return
         self.group_name = user_group(user.pk)
         await self.channel_layer.group_add(self.group_name, self.channel_name)
+        if self.scope.get("session_id"):
+            self.session_group_name = session_group(self.scope["session_id"])
+            await self.channel_layer.group_add(self.session_group_name, self.channel_name)
         await self.accept()
         await self.send_json({"event": "connected", "data": {"userId": str(user.pk)}})
 
     async def disconnect(self, code: int) -> None:
-        if hasattr(self, "group_name"):
-            await self.channel_layer.group_discard(self.group_name, self.channel_name)
+        for group in (getattr(self, "group_name", None), getattr(self, "session_group_name", None)):
+            if group:
+                await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def session_ended(self, message: dict) -> None:
+        """The session this socket signed in with was revoked (log-out, refresh-token reuse)."""
+        await self.close(code=UNAUTHORIZED_CLOSE_CODE)
 
     async def receive_json(self, content, **kwargs) -> None:
         if isinstance(content, dict) and content.get("type") == "ping":

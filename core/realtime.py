@@ -30,6 +30,7 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 EVENT_MESSAGE_TYPE = "realtime.event"
+SESSION_ENDED = "session.ended"
 # Seconds a publish may wait for the channel layer before the event is given up (and logged).
 PUBLISH_TIMEOUT = 5.0
 
@@ -71,17 +72,34 @@ class PublishingLoop:
 _publishing_loop = PublishingLoop()
 
 
-def publish_now(user_id: uuid.UUID | str, event: str, data: Any) -> None:
+def session_group(session_id: uuid.UUID | str) -> str:
+    """The sockets signed in through one session (closed when it ends)."""
+    return f"session.{session_id}"
+
+
+def _group_send_now(group: str, message: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     try:
         if isinstance(layer, InMemoryChannelLayer):
-            async_to_sync(layer.group_send)(user_group(user_id), _message(event, data))
+            async_to_sync(layer.group_send)(group, message)
         else:
-            _publishing_loop.run(layer.group_send(user_group(user_id), _message(event, data)), timeout=PUBLISH_TIMEOUT)
+            _publishing_loop.run(layer.group_send(group, message), timeout=PUBLISH_TIMEOUT)
     except Exception:  # a lost event must never fail the write that caused it
-        logger.warning("realtime publish failed", extra={"event": event}, exc_info=True)
+        logger.warning("realtime publish failed", extra={"event": message.get("event", message["type"])}, exc_info=True)
+
+
+def publish_now(user_id: uuid.UUID | str, event: str, data: Any) -> None:
+    _group_send_now(user_group(user_id), _message(event, data))
+
+
+def sessions_ended(session_ids: list[uuid.UUID | str]) -> None:
+    """Close every socket signed in through these sessions, once the revocation is committed: a
+    revoked session's socket would otherwise keep relaying the user's events."""
+    groups = [session_group(session_id) for session_id in session_ids]
+    if groups:
+        transaction.on_commit(lambda: [_group_send_now(group, {"type": SESSION_ENDED}) for group in groups])
 
 
 def publish(user_id: uuid.UUID | str, event: str, data: Any) -> None:

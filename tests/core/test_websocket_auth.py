@@ -13,6 +13,7 @@ from datetime import timedelta
 import jwt
 import pytest
 from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.utils import timezone
@@ -195,3 +196,38 @@ def test_front_end_allowed_by_cors_connects(settings, user, coder_session):
     # When its page opens a socket, then it signs in; another origin is still refused
     assert first_reply(path, headers=[(b"origin", b"https://app.example.com")], app=app) == connected_as(user)
     assert not first_reply(path, headers=[(b"origin", b"https://other.example.com")], app=app).accepted
+
+
+# --- A session that ends closes its open sockets --------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["log-out", "every session of the user"])
+def test_an_open_socket_is_closed_when_its_session_is_revoked(user, coder_session, how):
+    other_session = account_services.auth_session_start(user=user, product="coder")
+
+    async def scenario():
+        revoked = WebsocketCommunicator(application, f"/coder/ws?token={coder_session.tokens.access}")
+        kept = WebsocketCommunicator(application, f"/coder/ws?token={other_session.tokens.access}")
+        try:
+            for socket in (revoked, kept):
+                assert (await socket.connect(timeout=5))[0]
+                assert (await socket.receive_json_from(timeout=5))["event"] == "connected"
+            # when: the session ends while its socket is open (committed, as a view's request is)
+            if how == "log-out":
+                await database_sync_to_async(account_services.auth_session_revoke)(session=coder_session.session)
+            else:
+                await database_sync_to_async(account_services.auth_sessions_revoke_all)(user=user)
+            # then: its socket is closed as signed out; it hears nothing more
+            closed = await revoked.receive_output(timeout=5)
+            assert (closed["type"], closed.get("code")) == ("websocket.close", UNAUTHORIZED_CLOSE_CODE)
+            if how == "log-out":  # the user's other session keeps its socket
+                await kept.send_json_to({"type": "ping"})
+                assert (await kept.receive_json_from(timeout=5))["event"] == "pong"
+            else:
+                closed = await kept.receive_output(timeout=5)
+                assert closed["type"] == "websocket.close"
+        finally:
+            await revoked.disconnect()
+            await kept.disconnect()
+
+    async_to_sync(scenario)()
