@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -9,6 +10,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 
 from core.pagination import Page, paginate_loaded
 from marketplace.models import ModelDailyDownloads, ModelTag, TrainedModel, stats_day
+from marketplace.selectors.datasets import datasets_visible_to
 
 SORT_ORDERS = {
     # popular: downloads and stars together, then recency
@@ -67,6 +69,15 @@ def model_list(*, params: ModelListParams) -> Page:
         limit=params.limit,
         load=lambda keys: models_for_output().filter(pk__in=keys),
     )
+
+
+def training_datasets_visible_to(*, user, models: Iterable[TrainedModel]) -> frozenset:
+    """The ids of the models' training datasets that ``user`` may see (one query for a page): the
+    context ``ModelSerializer`` shows a training dataset's id and row count by."""
+    dataset_ids = {model.dataset_id for model in models if model.dataset_id is not None}
+    if not dataset_ids:
+        return frozenset()
+    return frozenset(datasets_visible_to(user=user).filter(pk__in=dataset_ids).values_list("pk", flat=True))
 
 
 def models_for_detail() -> QuerySet[TrainedModel]:

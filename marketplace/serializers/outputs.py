@@ -287,8 +287,8 @@ class ModelSerializer(serializers.ModelSerializer):
     """The spec's Model."""
 
     baseModel = serializers.CharField(source="base_model")
-    datasetUsed = serializers.UUIDField(source="dataset_id", allow_null=True)
-    datasetRows = serializers.IntegerField(source="dataset_rows")
+    datasetUsed = serializers.SerializerMethodField()
+    datasetRows = serializers.SerializerMethodField()
     trainedBy = UserSummarySerializer(source="trained_by")
     trainedDate = serializers.DateTimeField(source="trained_date", allow_null=True)
     tags = serializers.SerializerMethodField()
@@ -308,6 +308,20 @@ class ModelSerializer(serializers.ModelSerializer):
 
     def get_tags(self, model) -> list[str]:
         return sorted(tag.name for tag in model.tag_rows.all())
+
+    def _training_dataset_shown(self, model) -> bool:
+        """A model is a public listing, but the dataset it was trained on may be private: its id and
+        size are shown only to whom may see it (``context["training_datasets_shown"]``, the ids
+        ``selectors.trained_models.training_datasets_visible_to`` found for the page's reader)."""
+        return model.dataset_id is not None and model.dataset_id in self.context.get("training_datasets_shown", ())
+
+    @extend_schema_field(serializers.UUIDField(allow_null=True))
+    def get_datasetUsed(self, model):
+        return model.dataset_id if self._training_dataset_shown(model) else None
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_datasetRows(self, model):
+        return model.dataset_rows if self._training_dataset_shown(model) else None
 
 
 @extend_schema_serializer(component_name="MarketplacePurchase")

@@ -41,6 +41,7 @@ from marketplace.models import (
     TrainedModel,
     TrainingJob,
 )
+from marketplace.selectors.trained_models import training_datasets_visible_to
 from marketplace.serializers.outputs import DatasetSerializer, GenerationJobSerializer, ModelSerializer
 from marketplace.services.pinning import dataset_files_pin_request
 from marketplace.services.webhooks import webhook_event_fire
@@ -297,7 +298,9 @@ def training_job_complete(*, job_id, content: bytes | IO[bytes], accuracy: float
     model = (
         TrainedModel.objects.select_related("trained_by__wallet_profile").prefetch_related("tag_rows").get(pk=model.pk)
     )
-    webhook_event_fire(user_id=job.user_id, event="model.trained", data={"model": ModelSerializer(model).data})
+    shown = training_datasets_visible_to(user=model.trained_by, models=[model])
+    model_data = ModelSerializer(model, context={"training_datasets_shown": shown}).data
+    webhook_event_fire(user_id=job.user_id, event="model.trained", data={"model": model_data})
     return job
 
 

@@ -64,6 +64,13 @@ ModelCreateResponse = inline_serializer(
 )
 
 
+def models_representation(models, *, user) -> list[dict]:
+    """The spec's Model for each of ``models``, as ``user`` may see it (``ModelSerializer``)."""
+    models = list(models)
+    shown = model_selectors.training_datasets_visible_to(user=user, models=models)
+    return ModelSerializer(models, many=True, context={"training_datasets_shown": shown}).data
+
+
 def model_list_response(request, query: dict, **extra) -> Response:
     page = model_selectors.model_list(
         params=model_selectors.ModelListParams(
@@ -78,7 +85,7 @@ def model_list_response(request, query: dict, **extra) -> Response:
             **extra,
         )
     )
-    return Response(page_answer(page, models=ModelSerializer(page.items, many=True).data))
+    return Response(page_answer(page, models=models_representation(page.items, user=request.user)))
 
 
 class ModelViewSet(MarketplaceViewSet):
@@ -126,7 +133,7 @@ class ModelViewSet(MarketplaceViewSet):
         job = created.training_job
         return Response(
             {
-                "model": ModelSerializer(model).data,
+                "model": models_representation([model], user=request.user)[0],
                 "trainingJob": {"id": job.pk, "status": job.status, "estimatedTime": job.estimated_time},
             },
             status=status.HTTP_201_CREATED,
@@ -144,11 +151,14 @@ class ModelViewSet(MarketplaceViewSet):
             access = dataset_selectors.dataset_access_for(request.user, datasets)
             if datasets and access.can_view(datasets[0]):
                 training_dataset = DatasetSerializer(datasets[0], context={"access": access}).data
+        model_data, *related_data = models_representation(
+            [model, *model_selectors.model_related(model=model)], user=request.user
+        )
         return Response(
             {
-                "model": ModelSerializer(model).data,
+                "model": model_data,
                 "trainingDataset": training_dataset,
-                "relatedModels": ModelSerializer(model_selectors.model_related(model=model), many=True).data,
+                "relatedModels": related_data,
                 "downloadStats": model_selectors.model_download_stats(model=model),
             }
         )

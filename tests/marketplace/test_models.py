@@ -59,9 +59,26 @@ def test_detail_has_download_stats_related_and_dataset(api_client, model_ready, 
     assert stats["downloadHistory"][-1]["downloads"] == 3
 
 
-def test_a_private_training_dataset_is_hidden_from_others(api_client, creator):
-    model = TrainedModelFactory(dataset=DatasetFactory(creator=creator, visibility="private"))
-    assert api_client.get(f"{API}/models/{model.id}").json()["trainingDataset"] is None
+def test_a_private_training_dataset_is_hidden_from_others(api_client, creator, creator_client, stranger_client):
+    private = DatasetFactory(creator=creator, visibility="private", rows=4321)
+    model = TrainedModelFactory(trained_by=creator, dataset=private, dataset_rows=4321, base_model="sklearn/x")
+    sibling = TrainedModelFactory(trained_by=creator, dataset=private, dataset_rows=4321, base_model="sklearn/x")
+    hidden = {"datasetUsed": None, "datasetRows": None}
+
+    for client in (api_client, stranger_client):
+        detail = client.get(f"{API}/models/{model.id}").json()
+        assert detail["trainingDataset"] is None
+        # neither the private dataset's id nor its size, in any of the model's representations
+        assert {key: detail["model"][key] for key in hidden} == hidden
+        assert [{key: m[key] for key in hidden} for m in detail["relatedModels"]] == [hidden]
+        listed = client.get(f"{API}/models").json()["models"]
+        assert [{key: m[key] for key in hidden} for m in listed] == [hidden, hidden]
+        assert str(private.id) not in str(detail) + str(listed)
+
+    shown = creator_client.get(f"{API}/models/{model.id}").json()
+    assert shown["model"]["datasetUsed"] == str(private.id) and shown["model"]["datasetRows"] == 4321
+    assert shown["relatedModels"][0]["id"] == str(sibling.id)
+    assert shown["relatedModels"][0]["datasetUsed"] == str(private.id)
 
 
 def test_train_a_model_creates_it_and_a_queued_job(creator_client, dataset_free, django_capture_on_commit_callbacks):
