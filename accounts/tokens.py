@@ -41,13 +41,14 @@ def access_token_user(raw_token: str, *, product: str) -> tuple[User, AccessToke
 
 
 def download_link_issue(
-    *, product: str, cid: str, filename: str, content_type: str, ttl_seconds: int
+    *, product: str, cid: str, filename: str, content_type: str, ttl_seconds: int, subject: str = ""
 ) -> tuple[str, storage.DownloadGrant]:
-    """A signed link token for one stored file, good on ``product``'s download path only."""
+    """A signed link token for one stored file, good on ``product``'s download path only. ``subject``
+    names what the file belongs to, for the download path to check it still exists when used."""
     if product not in products.PRODUCTS:
         raise ValueError(f"unknown product {product!r}")
     return storage.sign_download(
-        cid, product=product, filename=filename, content_type=content_type, ttl_seconds=ttl_seconds
+        cid, product=product, filename=filename, content_type=content_type, ttl_seconds=ttl_seconds, subject=subject
     )
 
 

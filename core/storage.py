@@ -50,6 +50,7 @@ class DownloadGrant:
     content_type: str
     expires_at: datetime
     product: str = ""
+    subject: str = ""  # what the file is the file of ("dataset:<id>"), for a product to check it still is
 
 
 def cid_for_digest(sha256_digest: bytes) -> str:
@@ -184,12 +185,15 @@ def read_bytes(cid: str) -> bytes:
 
 
 def sign_download(
-    cid: str, *, product: str, filename: str, content_type: str, ttl_seconds: int
+    cid: str, *, product: str, filename: str, content_type: str, ttl_seconds: int, subject: str = ""
 ) -> tuple[str, DownloadGrant]:
     """A URL-safe signed token granting the download of ``cid`` from ``product`` until now + ``ttl_seconds``."""
     expires = int(time.time()) + ttl_seconds
+    payload = {"c": cid, "n": filename, "t": content_type, "e": expires, "p": product}
+    if subject:
+        payload["s"] = subject
     token = signing.dumps(
-        {"c": cid, "n": filename, "t": content_type, "e": expires, "p": product},
+        payload,
         salt=DOWNLOAD_TOKEN_SALT,
         compress=True,
     )
@@ -199,6 +203,7 @@ def sign_download(
         content_type=content_type,
         expires_at=datetime.fromtimestamp(expires, UTC),
         product=product,
+        subject=subject,
     )
     return token, grant
 
@@ -210,6 +215,7 @@ def verify_download(token: str) -> DownloadGrant:
         payload = signing.loads(token, salt=DOWNLOAD_TOKEN_SALT)
         cid, filename, content_type, expires = payload["c"], payload["n"], payload["t"], int(payload["e"])
         product = str(payload.get("p") or "")
+        subject = str(payload.get("s") or "")
     except (signing.BadSignature, KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidDownloadTokenError("bad signature") from exc
     if expires <= time.time():
@@ -220,4 +226,5 @@ def verify_download(token: str) -> DownloadGrant:
         content_type=content_type,
         expires_at=datetime.fromtimestamp(expires, UTC),
         product=product,
+        subject=subject,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
@@ -17,6 +18,9 @@ from marketplace.file_formats import CONTENT_TYPES, EXTENSIONS, read_table, writ
 from marketplace.models import Dataset, DatasetFile, TrainedModel
 from marketplace.selectors.datasets import dataset_access_for
 from marketplace.services import stats
+
+DATASET_SUBJECT = "dataset"
+MODEL_SUBJECT = "model"
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ def dataset_download_grant(*, user, dataset: Dataset, file_format: str | None) -
         filename=filename,
         content_type=CONTENT_TYPES[file_format],
         ttl_seconds=conf.DOWNLOAD_URL_TTL_SECONDS,
+        subject=f"{DATASET_SUBJECT}:{dataset.pk}",
     )
     if not access.is_creator(dataset):
         stats.dataset_download_record(dataset_id=dataset.pk)
@@ -88,6 +93,7 @@ def model_download_grant(*, user, model: TrainedModel) -> DownloadOffer:
         filename=f"{slugify(model.name) or 'model'}.bin",
         content_type="application/octet-stream",
         ttl_seconds=conf.DOWNLOAD_URL_TTL_SECONDS,
+        subject=f"{MODEL_SUBJECT}:{model.pk}",
     )
     if user.pk != model.trained_by_id:
         stats.model_download_record(model_id=model.pk)
@@ -95,3 +101,17 @@ def model_download_grant(*, user, model: TrainedModel) -> DownloadOffer:
     return DownloadOffer(
         token=token, expires_at=grant.expires_at, format="binary", size_bytes=storage.size_of(model.filecoin_cid)
     )
+
+
+def download_subject_exists(subject: str) -> bool:
+    """Whether what a link's file belongs to still exists: a link stops working once its dataset is
+    deleted (or its model removed), not only when it expires. A link naming nothing is refused."""
+    kind, _, pk = subject.partition(":")
+    try:
+        if kind == DATASET_SUBJECT:
+            return Dataset.objects.filter(pk=pk, deleted_at__isnull=True).exists()
+        if kind == MODEL_SUBJECT:
+            return TrainedModel.objects.filter(pk=pk).exists()
+    except ValidationError:  # not a UUID: a link no grant of ours made
+        return False
+    return False

@@ -14,6 +14,7 @@ from core.openapi import raises
 from core.views import ApiView
 from marketplace.authentication import PRODUCT
 from marketplace.errors import DOWNLOAD_LINK_INVALID
+from marketplace.services.downloads import download_subject_exists
 
 
 class FileDownloadView(ApiView):
@@ -32,6 +33,8 @@ class FileDownloadView(ApiView):
             grant = download_link_grant(token, product=PRODUCT)
         except storage.InvalidDownloadTokenError:
             raise DOWNLOAD_LINK_INVALID()
+        if not download_subject_exists(grant.subject):
+            raise NOT_FOUND("What this link downloads has been deleted")
         try:
             handle = storage.open_cid(grant.cid)
         except (FileNotFoundError, ValueError):

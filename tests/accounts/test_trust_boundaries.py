@@ -25,6 +25,7 @@ from core import storage
 from tests.conftest import bearer_for
 from tests.factories import UserFactory
 from tests.marketplace.conftest import sign, siwe_message
+from tests.marketplace.factories import DatasetFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -123,8 +124,14 @@ def stored_file():
 
 
 def test_a_marketplace_download_link_is_refused_by_cerebros_download_path(client, stored_file):
+    dataset = DatasetFactory()
     token, _ = download_link_issue(
-        product="marketplace", cid=stored_file.cid, filename="d.csv", content_type="text/csv", ttl_seconds=60
+        product="marketplace",
+        cid=stored_file.cid,
+        filename="d.csv",
+        content_type="text/csv",
+        ttl_seconds=60,
+        subject=f"dataset:{dataset.pk}",
     )
 
     assert (response := client.get(f"{MARKETPLACE}/files/{token}")).status_code == 200, response.content

@@ -6,10 +6,13 @@ import time
 import pyarrow.parquet as pq
 import pytest
 
+from accounts.tokens import download_link_issue
+from core import storage
 from marketplace import conf
+from marketplace.authentication import PRODUCT
 from marketplace.models import DatasetDailyStats
 from tests.marketplace.conftest import API
-from tests.marketplace.factories import DatasetFactory, PurchaseFactory
+from tests.marketplace.factories import DatasetFactory, PurchaseFactory, TrainedModelFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +92,43 @@ def test_a_tampered_or_expired_link_is_refused(api_client, dataset_free, monkeyp
     monkeypatch.setattr(time, "time", lambda: real_time() + 5)
     expired = api_client.get(short)
     assert expired.status_code == 403, expired.json()
+
+
+def test_a_link_stops_working_once_its_dataset_is_deleted(creator_client, buyer_client, dataset_purchased):
+    url = link(buyer_client, dataset_purchased).json()["downloadUrl"]
+    before, _ = fetch(buyer_client, url)
+    assert before.status_code == 200, before
+
+    deleted = creator_client.delete(f"{API}/datasets/{dataset_purchased.id}")
+    assert deleted.status_code in (200, 204), deleted.content
+
+    # the link has not expired, but what it downloads is gone (the stored bytes may be shared)
+    response = buyer_client.get(url)
+    assert response.status_code == 404, response.json()
+    assert response.json()["error"]["code"] == "NOT_FOUND"
+
+
+def test_a_model_link_stops_working_once_the_model_is_removed(stranger_client, creator):
+    stored = storage.save_bytes(b"weights")
+    model = TrainedModelFactory(trained_by=creator, filecoin_cid=stored.cid, status="ready")
+    url = stranger_client.get(f"{API}/models/{model.id}/download").json()["downloadUrl"]
+    assert fetch(stranger_client, url)[1] == b"weights"
+
+    model.delete()
+
+    response = stranger_client.get(url)
+    assert response.status_code == 404, response.json()
+
+
+@pytest.mark.parametrize("subject", ["", "dataset:not-a-uuid", "upload:1"])
+def test_a_link_that_names_nothing_of_ours_is_refused(api_client, dataset_free, subject):
+    full_file = dataset_free.files.get(kind="full")
+    token, _ = download_link_issue(
+        product=PRODUCT, cid=full_file.cid, filename="x.json", content_type="application/json", ttl_seconds=60,
+        subject=subject,
+    )  # fmt: skip
+    response = api_client.get(f"{API}/files/{token}")
+    assert response.status_code == 404, response.json()
 
 
 @pytest.fixture
