@@ -35,6 +35,10 @@ class GitError(Exception):
     """A git command failed; ``message`` is safe to show (no credentials)."""
 
 
+class RemoteNotAllowedError(GitError):
+    """The repository's URL is one git is not allowed to reach here (its scheme): nothing was run."""
+
+
 @dataclass(frozen=True)
 class RemoteAccess:
     """Where to reach a repository and the header (if any) that authorises it."""
@@ -68,7 +72,7 @@ def allowed_schemes() -> tuple[str, ...]:
 def check_remote_url(url: str) -> None:
     scheme = urlsplit(url).scheme
     if scheme not in allowed_schemes():
-        raise GitError(f"repository URLs with scheme {scheme or '(none)'!r} are not allowed")
+        raise RemoteNotAllowedError(f"repository URLs with scheme {scheme or '(none)'!r} are not allowed")
 
 
 def _environment(access: RemoteAccess | None) -> dict[str, str]:

@@ -150,10 +150,20 @@ def repository_missing_branches(*, repository: Repository, names: list[str]) -> 
         heads = git.remote_heads(
             repository_remote_access(repository=repository), names=wanted, timeout=conf.BRANCH_CHECK_TIMEOUT_SECONDS
         )
+    except git.RemoteNotAllowedError as exc:
+        raise _remote_not_allowed(repository, exc)
     except git.GitError as exc:
         raise errors.BAD_GATEWAY(f"The repository could not be reached: {without_server_paths(str(exc))}")
     found = {name for name, _ in heads}
     return [name for name in wanted if name not in found]
+
+
+def _remote_not_allowed(repository: Repository, refusal: git.RemoteNotAllowedError) -> errors.DomainError:
+    """A 400, not a 502: no remote was asked, this server refuses the repository's own URL."""
+    return errors.VALIDATION(
+        f"{repository.full_name or 'This repository'} cannot be reached from here: {refusal}",
+        details={"repositoryId": [str(refusal)]},
+    )
 
 
 def _host_of(url: str) -> str:
@@ -183,6 +193,8 @@ def repository_branches(*, repository: Repository) -> list[dict]:
         ]
     try:
         heads = git.remote_heads(repository_remote_access(repository=repository))
+    except git.RemoteNotAllowedError as exc:
+        raise _remote_not_allowed(repository, exc)
     except git.GitError:
         raise errors.BAD_GATEWAY("The repository could not be reached")
     return [{"name": name, "commit": {"sha": sha, "url": ""}, "protected": False} for name, sha in sorted(heads)]

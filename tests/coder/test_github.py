@@ -6,6 +6,7 @@ import httpx
 import pytest
 import respx
 
+from coder import conf
 from coder.models import GitHubConnection, Repository
 from core.crypto import decrypt_text
 from tests.coder.factories import RepositoryFactory
@@ -235,6 +236,15 @@ def test_branches_of_a_plain_git_repository_come_from_the_remote(signed_in, loca
     assert r.status_code == 200, r.json()
     assert [branch["name"] for branch in r.json()["data"]["branches"]] == ["main"]
     assert len(r.json()["data"]["branches"][0]["commit"]["sha"]) == 40
+
+
+def test_branches_of_a_repository_whose_url_is_refused_are_a_400(signed_in, local_repository, monkeypatch):
+    monkeypatch.setattr(conf, "ALLOW_FILE_REPOSITORIES", False)
+
+    r = signed_in.get(branches_url(local_repository))
+
+    assert r.status_code == 400, r.json()
+    assert r.json()["error"]["code"] == "VALIDATION_ERROR"
 
 
 def test_another_users_repository_is_404(signed_in, other_user):

@@ -118,6 +118,20 @@ def test_insufficient_credits_is_402_and_nothing_is_written(signed_in, coder_use
     assert not Task.objects.exists() and balance(coder_user) == 8 and enqueued == []
 
 
+def test_a_repository_url_this_server_refuses_is_a_400_not_a_bad_gateway(
+    signed_in, coder_user, local_repository, ai_model, enqueued, monkeypatch
+):
+    # a file:// remote (GitHub's API, or an admin, can set any clone URL) where file remotes are off
+    monkeypatch.setattr(conf, "ALLOW_FILE_REPOSITORIES", False)
+
+    r = signed_in.post(TASKS, payload(local_repository, ai_model), format="json")
+
+    assert r.status_code == 400, r.json()
+    assert r.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert "scheme 'file' are not allowed" in r.json()["error"]["message"]
+    assert not Task.objects.exists() and balance(coder_user) == 100 and enqueued == []
+
+
 def test_another_users_repository_is_404(signed_in, other_user, ai_model, enqueued):
     theirs = RepositoryFactory(user=other_user)
 
