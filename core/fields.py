@@ -1,4 +1,4 @@
-"""Serializer fields and formats the minicontratos APIs share (cerebro and its ledger, neither importing the other)."""
+"""Serializer fields and formats the APIs share (cerebro and its ledger among them, neither importing the other)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,24 @@ def js_timestamp(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+class _StringsOnly:
+    """A text field of a request body that takes a JSON string only: DRF's ``CharField`` turns the
+    number 12 into "12" (and 1.5 into "1.5"), hiding a client's mistake where the spec says string."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StringField(_StringsOnly, serializers.CharField):
+    """``CharField`` for a body's string (400 "Not a valid string." for a number or a boolean)."""
+
+
+class StringRegexField(_StringsOnly, serializers.RegexField):
+    """``RegexField`` for a body's string (400 "Not a valid string." for a number or a boolean)."""
 
 
 def _contains_nul(value: Any) -> bool:

@@ -3,10 +3,11 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from coder.serializers.users import UserSerializer
+from core.fields import StringField
 
 
 class LoginSerializer(serializers.Serializer):
-    clerkToken = serializers.CharField(max_length=8192, trim_whitespace=True)
+    clerkToken = StringField(max_length=8192, trim_whitespace=True)
 
 
 class LoginResultSerializer(serializers.Serializer):
@@ -17,7 +18,7 @@ class LoginResultSerializer(serializers.Serializer):
 
 
 class RefreshSerializer(serializers.Serializer):
-    refreshToken = serializers.CharField(max_length=4096)
+    refreshToken = StringField(max_length=4096)
 
 
 class RefreshResultSerializer(serializers.Serializer):
@@ -26,12 +27,12 @@ class RefreshResultSerializer(serializers.Serializer):
 
 
 class LogoutSerializer(serializers.Serializer):
-    refreshToken = serializers.CharField(max_length=4096, required=False)
+    refreshToken = StringField(max_length=4096, required=False)
 
 
 class GitHubConnectSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=512)
-    state = serializers.CharField(max_length=512, required=False, allow_blank=True)
+    code = StringField(max_length=512)
+    state = StringField(max_length=512, required=False, allow_blank=True)
     redirectUri = serializers.URLField(max_length=500, required=False)
 
 
@@ -52,7 +53,7 @@ class MessageSerializer(serializers.Serializer):
 
 
 class ApiKeyCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    name = StringField(max_length=100, required=False, allow_blank=True, default="")
 
 
 class ApiKeySerializer(serializers.Serializer):

@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from coder.models import Task, TaskResult
 from coder.schema import inline_choice_field
+from core.fields import StringField
 from core.pagination import PageQuerySerializer
 
 # git check-ref-format, in short: no leading "-" or ".", no "..", "@{", "//", control characters,
@@ -23,11 +24,11 @@ def validate_branch_name(value: str) -> str:
 class TaskCreateSerializer(serializers.Serializer):
     repositoryId = serializers.UUIDField()
     aiModelId = serializers.UUIDField()
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=10_000, required=False, allow_blank=True, default="")
-    prompt = serializers.CharField(max_length=20_000)
-    branch = serializers.CharField(max_length=255, required=False, validators=[validate_branch_name])
-    targetBranch = serializers.CharField(max_length=255, required=False, validators=[validate_branch_name])
+    title = StringField(max_length=200)
+    description = StringField(max_length=10_000, required=False, allow_blank=True, default="")
+    prompt = StringField(max_length=20_000)
+    branch = StringField(max_length=255, required=False, validators=[validate_branch_name])
+    targetBranch = StringField(max_length=255, required=False, validators=[validate_branch_name])
     type = inline_choice_field(Task.Type.choices)
     priority = inline_choice_field(Task.Priority.choices, required=False, default=Task.Priority.MEDIUM)
 

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from coder.models import CreditTransaction
 from coder.schema import inline_choice_field
+from core.fields import StringField
 from core.pagination import PageQuerySerializer
 
 
@@ -24,7 +25,7 @@ class UserSerializer(serializers.Serializer):
 
 
 class UserUpdateSerializer(serializers.Serializer):
-    displayName = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    displayName = StringField(max_length=150, required=False, allow_blank=True)
     avatarUrl = serializers.URLField(max_length=500, required=False, allow_blank=True)
 
     def validate(self, attrs):

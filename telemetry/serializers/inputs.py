@@ -16,6 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core import errors
+from core.fields import StringField, StringRegexField
 from telemetry import conf, fix_text
 from telemetry import errors as telemetry_errors
 from telemetry.services.learnings import LearningInput
@@ -69,18 +70,18 @@ class KeyRequestSerializer(serializers.Serializer):
 
 
 class KeyConfirmSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=64, help_text="The code e-mailed to the key's address.")
+    code = StringField(max_length=64, help_text="The code e-mailed to the key's address.")
 
 
 # --- Learnings ------------------------------------------------------------------------------------
 
 
 class FixSerializer(serializers.Serializer):
-    type = serializers.RegexField(r"^[A-Za-z][A-Za-z0-9_]{0,39}$", help_text="e.g. SHELL_COMMAND, FILE_EDIT")
-    description = serializers.CharField(max_length=MAX_DESCRIPTION, required=False, allow_null=True)
-    command = serializers.CharField(max_length=MAX_COMMAND, required=False, allow_null=True)
-    file = serializers.CharField(max_length=MAX_FILE, required=False, allow_null=True, help_text="FILE_EDIT")
-    diff = serializers.CharField(max_length=MAX_DIFF, required=False, allow_null=True, help_text="FILE_EDIT")
+    type = StringRegexField(r"^[A-Za-z][A-Za-z0-9_]{0,39}$", help_text="e.g. SHELL_COMMAND, FILE_EDIT")
+    description = StringField(max_length=MAX_DESCRIPTION, required=False, allow_null=True)
+    command = StringField(max_length=MAX_COMMAND, required=False, allow_null=True)
+    file = StringField(max_length=MAX_FILE, required=False, allow_null=True, help_text="FILE_EDIT")
+    diff = StringField(max_length=MAX_DIFF, required=False, allow_null=True, help_text="FILE_EDIT")
     confidence = serializers.FloatField(
         min_value=0, max_value=1, required=False, allow_null=True, help_text="The client's own; hashed, not stored."
     )
@@ -89,8 +90,8 @@ class FixSerializer(serializers.Serializer):
 class LearningSerializer(serializers.Serializer):
     """One learning (documentation of what ``LearningsField`` accepts)."""
 
-    errorSignature = serializers.RegexField(r"^[0-9a-f]{64}$")
-    fixSignature = serializers.RegexField(
+    errorSignature = StringRegexField(r"^[0-9a-f]{64}$")
+    fixSignature = StringRegexField(
         r"^[0-9a-f]{64}$", help_text="With a fix: the SHA-256 of its canonical form (docs/telemetry.md)."
     )
     success = serializers.BooleanField()
@@ -100,7 +101,7 @@ class LearningSerializer(serializers.Serializer):
     projectSize = serializers.FloatField(
         min_value=0, max_value=MAX_INT, required=False, allow_null=True, help_text="Rounded to a whole number."
     )
-    framework = serializers.CharField(
+    framework = StringField(
         max_length=50, required=False, allow_null=True, help_text="A name; stored lower-cased with single spaces."
     )
     anonymized = serializers.BooleanField(help_text="Must be true.")
@@ -279,8 +280,8 @@ class LearningsField(serializers.Field):
 
 
 class LearningUploadSerializer(serializers.Serializer):
-    userId = serializers.CharField(required=False, max_length=64, help_text="Optional; must equal X-User-Id when sent.")
-    sessionId = serializers.RegexField(SESSION_ID_PATTERN, help_text="1 to 64 of A-Z a-z 0-9 . _ : -")
+    userId = StringField(required=False, max_length=64, help_text="Optional; must equal X-User-Id when sent.")
+    sessionId = StringRegexField(SESSION_ID_PATTERN, help_text="1 to 64 of A-Z a-z 0-9 . _ : -")
     learnings = LearningsField()
 
     def validate_userId(self, value: str) -> str:

@@ -132,6 +132,15 @@ def test_a_repository_url_this_server_refuses_is_a_400_not_a_bad_gateway(
     assert not Task.objects.exists() and balance(coder_user) == 100 and enqueued == []
 
 
+@pytest.mark.parametrize(("field", "value"), [("title", 12345), ("prompt", 1.5), ("branch", True)])
+def test_a_number_where_the_spec_says_string_is_a_400_not_text(signed_in, repository, ai_model, enqueued, field, value):
+    r = signed_in.post(TASKS, payload(repository, ai_model, **{field: value}), format="json")
+
+    assert r.status_code == 400, r.json()
+    assert r.json()["error"]["details"][field] == ["Not a valid string."]
+    assert not Task.objects.exists()
+
+
 def test_another_users_repository_is_404(signed_in, other_user, ai_model, enqueued):
     theirs = RepositoryFactory(user=other_user)
 

@@ -186,7 +186,7 @@ def test_more_than_1000_learnings_are_refused(api_client, free_key):
     assert "0 to 1000" in r.json()["error"]["message"]
 
 
-@pytest.mark.parametrize("session_id", [None, "", "s" * 65, "session with spaces"])
+@pytest.mark.parametrize("session_id", [None, "", "s" * 65, "session with spaces", 12345, True, ["s"]])
 def test_a_missing_or_malformed_session_id_is_400(api_client, free_key, session_id):
     body = upload_body([learning()])
     body["sessionId"] = session_id
