@@ -156,7 +156,7 @@ class RedisStreamStore:
     def _client(self):
         import redis.asyncio
 
-        return redis.asyncio.from_url(self.url, socket_timeout=conf.CHAT_STREAM_IDLE_SECONDS + 5)
+        return redis.asyncio.from_url(self.url, **settings.REDIS_ASYNCIO_OPTIONS)
 
     async def open(self, *, chat_id: str, stream_id: str) -> _RedisWriter:
         client = self._client()

@@ -5,6 +5,7 @@ Every knob comes from the environment. With nothing set, the project runs the em
 ``DATABASE_URL`` and ``REDIS_URL`` switches the same code to the full stack.
 """
 
+import socket
 from datetime import timedelta
 from pathlib import Path
 
@@ -159,6 +160,24 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- Cache, channel layer, Celery -----------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 
+# Connection options of every redis.asyncio client (the channel layer, cerebro's resumable chat
+# streams): no socket timeout. With one, redis-py (8.x) sends each command through
+# asyncio.wait_for, which on Python 3.11 swallows a cancellation that lands as the send
+# completes: a closed WebSocket's consumer then keeps receiving for ever, holding the layer's
+# receive lock, and later receives of that process (other sockets, /health) can wait for good.
+# Blocking reads end on their own (BZPOPMIN 5 s, XREAD's block); a peer that vanished is found
+# by TCP keepalive instead (tests/integration/test_channel_layer.py).
+REDIS_ASYNCIO_OPTIONS = {
+    "socket_timeout": None,
+    "socket_connect_timeout": 5,
+    "socket_keepalive": True,
+    "socket_keepalive_options": {
+        getattr(socket, name): value
+        for name, value in (("TCP_KEEPIDLE", 30), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3))
+        if hasattr(socket, name)  # Linux names; macOS has no TCP_KEEPIDLE
+    },
+}
+
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -180,9 +199,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                # redis-py 8 reads with a 5 s socket timeout by default, the same as channels-redis'
-                # blocking receive (BZPOPMIN, 5 s): an idle socket's consumer then dies of a timeout.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+                "hosts": [{"address": REDIS_URL, **REDIS_ASYNCIO_OPTIONS}],
                 "prefix": env.str("CHANNEL_LAYER_PREFIX", default="asgi"),
             },
         }

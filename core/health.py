@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Callable
@@ -13,6 +14,10 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+
+# A check waits at most this long for the channel layer to hand back its message: /health answers
+# "unhealthy" rather than hold a server thread (a sync view under ASGI holds the process's one).
+CHANNEL_LAYER_TIMEOUT_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -89,8 +94,9 @@ def check_channel_layer() -> CheckResult:
 
         async def roundtrip():
             channel = await layer.new_channel("health.")
-            await layer.send(channel, {"type": "health.ping"})
-            message = await layer.receive(channel)
+            async with asyncio.timeout(CHANNEL_LAYER_TIMEOUT_SECONDS):
+                await layer.send(channel, {"type": "health.ping"})
+                message = await layer.receive(channel)
             if message.get("type") != "health.ping":
                 raise RuntimeError("channel layer returned another message")
 

@@ -1,6 +1,9 @@
 """/health reports every dependency and answers 503 when one is down."""
 
+import asyncio
+
 import pytest
+from channels.layers import InMemoryChannelLayer
 from django.db import OperationalError
 
 from core import health
@@ -46,6 +49,23 @@ def test_a_dependency_down_is_503_and_named(client, monkeypatch):
     }
     assert body["checks"]["cache"]["status"] == "healthy"
     assert "10.1.2.3" not in response.content.decode()
+
+
+def test_a_channel_layer_that_never_answers_is_unhealthy_not_a_hung_request(client, monkeypatch):
+    class SilentLayer(InMemoryChannelLayer):
+        async def receive(self, channel):
+            await asyncio.Event().wait()  # a message that never comes back
+
+    monkeypatch.setattr(health, "get_channel_layer", SilentLayer)
+    monkeypatch.setattr(health, "CHANNEL_LAYER_TIMEOUT_SECONDS", 0.2)
+
+    response = client.get("/health")
+
+    body = response.json()
+    assert response.status_code == 503, body
+    assert body["checks"]["channel_layer"]["status"] == "unhealthy"
+    assert body["checks"]["channel_layer"]["error"] == "TimeoutError"
+    assert body["checks"]["channel_layer"]["latencyMs"] < 2000
 
 
 @pytest.mark.redis

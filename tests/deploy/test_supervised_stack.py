@@ -82,6 +82,7 @@ class SupervisedStack:
     asgi_port: int
     answers_before_ready: list[int] = field(default_factory=list)
     pids_seen: set[int] = field(default_factory=set)
+    last_error: str = ""
 
     @property
     def url(self) -> str:
@@ -106,7 +107,8 @@ class SupervisedStack:
     def status(self, path: str = "/health", *, port: int | None = None) -> int | None:
         try:
             return httpx.get(f"http://127.0.0.1:{port or self.proxy_port}{path}", timeout=15).status_code
-        except httpx.HTTPError:
+        except httpx.HTTPError as failure:
+            self.last_error = f"{path} on port {port or self.proxy_port}: {failure!r}"
             return None
 
     def websocket_status(self) -> int | None:
@@ -236,7 +238,7 @@ def test_a_killed_gunicorn_worker_is_replaced_while_the_other_serves(stack, reco
 
     kill = stack.kill(workers[0])
 
-    assert stack.status() == 200  # the other worker answers
+    assert stack.status() == 200, stack.last_error  # the other worker answers
     _back(
         stack,
         kill,
@@ -273,7 +275,7 @@ def test_a_killed_uvicorn_leaves_the_other_accepting_websockets_and_comes_back(s
     kill = stack.kill(before["asgi-0"])
 
     assert stack.websocket_status() == 101  # asgi-1 accepts on the same socket
-    assert stack.status() == 200
+    assert stack.status() == 200, stack.last_error
     _back(
         stack,
         kill,
@@ -289,7 +291,7 @@ def test_a_killed_celery_worker_main_process_is_restarted_and_answers_again(stac
 
     kill = stack.kill(before["worker"])
 
-    assert stack.status() == 200
+    assert stack.status() == 200, stack.last_error
     assert stack.websocket_status() == 101
     _back(
         stack,
@@ -308,7 +310,7 @@ def test_a_killed_beat_is_restarted(stack, record_property):
 
     kill = stack.kill(before["beat"])
 
-    assert stack.status() == 200
+    assert stack.status() == 200, stack.last_error
     _back(
         stack,
         kill,
@@ -327,8 +329,8 @@ def test_a_killed_nginx_master_is_restarted_without_its_old_workers(stack, recor
     kill = stack.kill(before["proxy"])
 
     # the application servers keep answering directly
-    assert stack.status(port=stack.wsgi_port) == 200
-    assert stack.status(port=stack.asgi_port) == 200
+    assert stack.status(port=stack.wsgi_port) == 200, stack.last_error
+    assert stack.status(port=stack.asgi_port) == 200, stack.last_error
     _back(
         stack,
         kill,
