@@ -183,9 +183,16 @@ def test_a_marketplace_upload_is_stored_by_hash_outside_executable_paths(api_cli
 
 
 def test_marketplace_downloads_are_attachments_of_a_type_the_server_chose(client):
+    from tests.marketplace.factories import DatasetFactory
+
     stored = storage.save_bytes(b"<svg onload=alert(1)>")
     token, _grant = storage.sign_download(
-        stored.cid, product="marketplace", filename="data.csv", content_type="text/csv", ttl_seconds=60
+        stored.cid,
+        product="marketplace",
+        filename="data.csv",
+        content_type="text/csv",
+        ttl_seconds=60,
+        subject=f"dataset:{DatasetFactory().pk}",
     )
     r = client.get(f"/marketplace/v1/files/{token}")
     assert r.status_code == 200, r.content
