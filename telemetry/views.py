@@ -217,5 +217,5 @@ class UserStatsView(TelemetryApiView):
         responses={200: UserStatsSerializer},
     )
     def get(self, request: Request) -> Response:
-        stats = selectors.user_stats(user_id=self.caller.user_id, account_joined=request.auth.account.created_at)
+        stats = selectors.user_stats(user_id=self.caller.user_id, key=request.auth)
         return Response(UserStatsSerializer(stats).data)
