@@ -180,6 +180,9 @@ class LearningsView(TelemetryApiView):
 
 
 class PatternsView(TelemetryApiView):
+    # Django answers HEAD with get(), which would spend the free tier's allowance on patterns it never sends.
+    http_method_names = ["get", "options"]
+
     @extend_schema(
         summary="Download the pattern set",
         parameters=[

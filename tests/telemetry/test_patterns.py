@@ -170,6 +170,18 @@ def test_an_unchanged_set_answers_304_to_its_etag(api_client, pro_key):
     assert get(api_client, pro_key, "?framework=vue")["ETag"] != changed["ETag"]
 
 
+def test_head_is_405_and_spends_none_of_the_allowance(api_client, free_key):
+    # given
+    PatternFactory.create_batch(700)
+    # when
+    r = api_client.head(PATTERNS, **free_key.headers())
+    # then: refused, and the whole day's 1,000 are left
+    assert r.status_code == 405, r.content
+    assert "HEAD" not in r["Allow"]
+    assert len(get(api_client, free_key).json()["patterns"]) == 700
+    assert len(get(api_client, free_key).json()["patterns"]) == 300
+
+
 def test_a_free_clients_copy_stays_current_and_revalidating_it_spends_nothing(api_client, free_key):
     # given: a free client that downloaded the whole set (the allowance did not cut it)
     PatternFactory.create_batch(300)
