@@ -170,6 +170,17 @@ def test_an_unchanged_set_answers_304_to_its_etag(api_client, pro_key):
     assert get(api_client, pro_key, "?framework=vue")["ETag"] != changed["ETag"]
 
 
+def test_a_weakened_etag_still_answers_304(api_client, pro_key):
+    # given: a copy whose ETag a compressing proxy marked weak
+    PatternFactory.create_batch(3)
+    etag = get(api_client, pro_key)["ETag"]
+    # when
+    r = get(api_client, pro_key, HTTP_IF_NONE_MATCH=f'"other", W/{etag}')
+    # then: If-None-Match compares weakly
+    assert r.status_code == 304, r.content
+    assert r["ETag"] == etag
+
+
 def test_head_is_405_and_spends_none_of_the_allowance(api_client, free_key):
     # given
     PatternFactory.create_batch(700)
