@@ -152,7 +152,8 @@ def _well_formed(item: Any, verified_fixes: dict[str, tuple[dict, dict]]) -> Lea
 
     The common case of a batch of 1000 good learnings, in one expression per field.
     ``verified_fixes`` (fix signature -> the fix as sent, its stored members) spares hashing a fix
-    again for every learning of the same pair.
+    again for every learning of the same pair; a fix is that one only if its members are also of
+    the same types (``True == 1`` in Python, yet ``true`` is no confidence and hashes otherwise).
     """
     if type(item) is not dict:
         return None
@@ -178,7 +179,7 @@ def _well_formed(item: Any, verified_fixes: dict[str, tuple[dict, dict]]) -> Lea
         return None
     if fix is not None:
         known = verified_fixes.get(fix_signature)
-        if known is not None and known[0] == fix:
+        if known is not None and _same_json(known[0], fix):
             fix = known[1]
         elif _well_formed_fix(fix) and fix_text.fix_signature(fix) == fix_signature:
             verified_fixes[fix_signature] = (fix, fix_text.stored_fix(fix))
@@ -186,6 +187,15 @@ def _well_formed(item: Any, verified_fixes: dict[str, tuple[dict, dict]]) -> Lea
         else:
             return None
     return LearningInput(error_signature, fix_signature, item["success"], duration_ms, project_size, framework, fix)
+
+
+def _same_json(verified: dict, fix: Any) -> bool:
+    """Whether ``fix`` is the JSON object ``verified`` (of a well-formed fix's flat members)."""
+    return (
+        type(fix) is dict
+        and fix == verified
+        and all(type(fix[member]) is type(value) for member, value in verified.items())
+    )
 
 
 def _well_formed_fix(fix: Any) -> bool:

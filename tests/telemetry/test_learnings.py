@@ -116,6 +116,7 @@ BAD_ITEMS = [
     ({"fix": {"type": "FILE_EDIT", "file": "a.js", "diff": "x" * 20_001}}, "fix"),
     ({"fix": {"type": "SHELL_COMMAND", "confidence": "high"}}, "fix"),
     ({"fix": {"type": "SHELL_COMMAND", "confidence": 1.5}}, "fix"),
+    ({"fix": {"type": "SHELL_COMMAND", "confidence": True}}, "fix"),
     # PostgreSQL stores no NUL character (it was a 500)
     ({"fix": {"type": "SHELL_COMMAND", "description": "a\u0000b"}}, "fix"),
     # fix text under a signature it does not hash to
@@ -199,6 +200,26 @@ def test_a_user_id_in_the_body_must_match_the_header(api_client, free_key):
     r = post(api_client, free_key, upload_body([learning()], user_id="anon-someone-else"))
     assert r.status_code == 400, r.json()
     assert r.json()["error"]["code"] == "USER_ID_MISMATCH"
+
+
+def test_a_fix_that_differs_from_a_verified_twin_only_in_type_is_refused(api_client, free_key):
+    # given: a good fix, and the same fix with confidence true (True == 1 in Python)
+    fix, signature = fix_with_signature(type="SHELL_COMMAND", description="d", command="npm i", confidence=1)
+    error = sha()
+    # when: the bad one comes after its good twin in the same batch
+    r = post(
+        api_client,
+        free_key,
+        upload_body(
+            [
+                learning(errorSignature=error, fixSignature=signature, fix=fix),
+                learning(errorSignature=error, fixSignature=signature, fix=dict(fix, confidence=True)),
+            ]
+        ),
+    )
+    # then: it is refused as it is when alone
+    assert r.status_code == 200, r.json()
+    assert [(item["index"], list(item["errors"])) for item in r.json()["refused"]] == [(1, ["fix"])]
 
 
 def test_malformed_json_is_400(api_client, free_key):
