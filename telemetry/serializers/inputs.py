@@ -290,8 +290,10 @@ class LearningsField(serializers.Field):
 
 
 class LearningUploadSerializer(serializers.Serializer):
-    userId = StringField(required=False, max_length=64, help_text="Optional; must equal X-User-Id when sent.")
-    sessionId = StringRegexField(SESSION_ID_PATTERN, help_text="1 to 64 of A-Z a-z 0-9 . _ : -")
+    userId = StringField(
+        required=False, max_length=64, trim_whitespace=False, help_text="Optional; must equal X-User-Id when sent."
+    )
+    sessionId = StringRegexField(SESSION_ID_PATTERN, trim_whitespace=False, help_text="1 to 64 of A-Z a-z 0-9 . _ : -")
     learnings = LearningsField()
 
     def validate_userId(self, value: str) -> str:
@@ -311,7 +313,10 @@ class PatternsQuerySerializer(serializers.Serializer):
         required=False, max_length=200, help_text="A framework name (any case, spaces as uploaded)."
     )
     since = serializers.RegexField(
-        VERSION_PATTERN, required=False, help_text="Only patterns that changed after this version."
+        VERSION_PATTERN,
+        required=False,
+        trim_whitespace=False,
+        help_text="Only patterns that changed after this version.",
     )
 
     def validate_framework(self, value: str) -> str:

@@ -187,7 +187,9 @@ def test_more_than_1000_learnings_are_refused(api_client, free_key):
     assert "0 to 1000" in r.json()["error"]["message"]
 
 
-@pytest.mark.parametrize("session_id", [None, "", "s" * 65, "session with spaces", 12345, True, ["s"]])
+@pytest.mark.parametrize(
+    "session_id", [None, "", "s" * 65, "session with spaces", 12345, True, ["s"], "  session-1\n", " s-1"]
+)
 def test_a_missing_or_malformed_session_id_is_400(api_client, free_key, session_id):
     body = upload_body([learning()])
     body["sessionId"] = session_id
@@ -198,6 +200,12 @@ def test_a_missing_or_malformed_session_id_is_400(api_client, free_key, session_
 
 def test_a_user_id_in_the_body_must_match_the_header(api_client, free_key):
     r = post(api_client, free_key, upload_body([learning()], user_id="anon-someone-else"))
+    assert r.status_code == 400, r.json()
+    assert r.json()["error"]["code"] == "USER_ID_MISMATCH"
+
+
+def test_a_user_id_in_the_body_with_surrounding_whitespace_does_not_match_the_header(api_client, free_key):
+    r = post(api_client, free_key, upload_body([learning()], user_id=f" {USER_ID} "))
     assert r.status_code == 400, r.json()
     assert r.json()["error"]["code"] == "USER_ID_MISMATCH"
 

@@ -193,6 +193,19 @@ def test_head_is_405_and_spends_none_of_the_allowance(api_client, free_key):
     assert len(get(api_client, free_key).json()["patterns"]) == 300
 
 
+def test_since_with_surrounding_whitespace_is_400_not_trimmed(api_client, free_key):
+    # given: a published version
+    upload([True] * 3)
+    version = pattern_set_rebuild().label
+    taken = get(api_client, free_key, f"?since={version}")
+    assert taken.status_code == 200, taken.json()
+    # when
+    r = get(api_client, free_key, f"?since={version}%0A")
+    # then
+    assert r.status_code == 400, r.json()
+    assert "since" in r.json()["error"]["details"]
+
+
 def test_a_free_clients_copy_stays_current_and_revalidating_it_spends_nothing(api_client, free_key):
     # given: a free client that downloaded the whole set (the allowance did not cut it)
     PatternFactory.create_batch(300)
