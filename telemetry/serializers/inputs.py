@@ -58,8 +58,13 @@ def parse_user_id(value: str | None) -> str:
 
 
 def framework_name(value: str) -> str | None:
-    """A framework as stored and filtered: trimmed, runs of spaces made one, lower case; None if empty."""
-    return " ".join(value.split()).lower() or None
+    """A framework as stored and filtered: trimmed, runs of spaces made one, lower case; None if blank.
+
+    Non-ASCII is kept as sent, so the pattern refuses it: ``str.lower()`` maps some of it onto
+    ASCII (KELVIN SIGN U+212A to "k").
+    """
+    name = " ".join(value.split())
+    return (name.lower() if name.isascii() else name) or None
 
 
 # --- Keys ----------------------------------------------------------------------------------------

@@ -109,6 +109,8 @@ BAD_ITEMS = [
     ({"framework": "a" * 51}, "framework"),
     ({"framework": "<script>"}, "framework"),
     ({"framework": 7}, "framework"),
+    # U+212A KELVIN SIGN lower-cases to an ASCII "k": not stored as "kotlin"
+    ({"framework": "\u212aotlin"}, "framework"),
     ({"fix": "npm install"}, "fix"),
     ({"fix": {"type": "shell command"}}, "fix"),
     ({"fix": {"type": "SHELL_COMMAND", "description": "x" * 501}}, "fix"),
@@ -228,6 +230,16 @@ def test_a_fix_that_differs_from_a_verified_twin_only_in_type_is_refused(api_cli
     # then: it is refused as it is when alone
     assert r.status_code == 200, r.json()
     assert [(item["index"], list(item["errors"])) for item in r.json()["refused"]] == [(1, ["fix"])]
+
+
+def test_a_blank_framework_means_none(api_client, free_key):
+    # the NextGen client may send "" for no framework
+    error = sha()
+    batch = [learning(errorSignature=error, framework=""), learning(errorSignature=error, framework="   ")]
+    r = post(api_client, free_key, upload_body(batch))
+    assert r.status_code == 200, r.json()
+    assert r.json()["refused"] == []
+    assert set(Error.objects.values_list("framework", flat=True)) == {None}
 
 
 def test_malformed_json_is_400(api_client, free_key):

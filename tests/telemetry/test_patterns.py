@@ -206,6 +206,13 @@ def test_since_with_surrounding_whitespace_is_400_not_trimmed(api_client, free_k
     assert "since" in r.json()["error"]["details"]
 
 
+def test_a_framework_filter_of_non_ascii_look_alikes_is_400(api_client, free_key):
+    # U+212A KELVIN SIGN lower-cases to an ASCII "k"
+    r = get(api_client, free_key, "?framework=%E2%84%AAotlin")
+    assert r.status_code == 400, r.json()
+    assert "framework" in r.json()["error"]["details"]
+
+
 def test_a_free_clients_copy_stays_current_and_revalidating_it_spends_nothing(api_client, free_key):
     # given: a free client that downloaded the whole set (the allowance did not cut it)
     PatternFactory.create_batch(300)
