@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,10 +30,21 @@ from core import errors, realtime
 logger = logging.getLogger(__name__)
 
 EMAIL_CONFIRMATION_SALT = "accounts.email-confirmation"
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 def secret_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def email_casefold(email: str) -> str:
+    """``email`` with its ASCII letters lower-cased and every other character kept: how two
+    addresses are compared as one identity.
+
+    ``str.lower()`` maps some non-ASCII letters onto ASCII ones (KELVIN SIGN U+212A to "k"), so a
+    look-alike address, delivered elsewhere, would be the same identity as the real one.
+    """
+    return email.translate(_ASCII_LOWER)
 
 
 # --- Users and identities ----------------------------------------------------------------------
@@ -47,7 +59,10 @@ def _unique_username(seed: str) -> str:
 
 
 def _verified_user_with_email(email: str) -> User | None:
-    return User.objects.filter(email__iexact=email, email_verified_at__isnull=False).first()
+    # iexact narrows the search; PostgreSQL's UPPER() also folds non-ASCII letters ("\u017f" to "S").
+    folded = email_casefold(email)
+    candidates = User.objects.filter(email__iexact=email, email_verified_at__isnull=False)
+    return next((user for user in candidates if email_casefold(user.email) == folded), None)
 
 
 @transaction.atomic
@@ -126,7 +141,9 @@ def user_get_or_create_for_email(*, email: str) -> tuple[User, bool]:
     """
     normalized = email.strip()
     return user_for_identity(
-        identity=VerifiedIdentity(provider=Identity.Provider.EMAIL, subject=normalized.lower(), email=normalized)
+        identity=VerifiedIdentity(
+            provider=Identity.Provider.EMAIL, subject=email_casefold(normalized), email=normalized
+        )
     )
 
 
@@ -161,7 +178,7 @@ def user_email_change(*, user: User, email: str | None, product: str, confirmati
     once the change commits. An address another user has verified is a CONFLICT. ``None`` removes it.
     """
     email = (email or "").strip() or None
-    if email and user.email and email.lower() == user.email.lower():
+    if email and user.email and email_casefold(email) == email_casefold(user.email):
         return user
     if email and _verified_user_with_email(email) not in (None, user):
         raise errors.CONFLICT("That e-mail address belongs to another account", details={"field": "email"})
@@ -175,7 +192,7 @@ def user_email_change(*, user: User, email: str | None, product: str, confirmati
 
 def email_confirmation_token(*, user: User, email: str, product: str) -> str:
     """A signed link token that confirms ``email`` for ``user``, good on ``product`` only."""
-    return signing.dumps({"u": str(user.pk), "e": email.lower(), "p": product}, salt=EMAIL_CONFIRMATION_SALT)
+    return signing.dumps({"u": str(user.pk), "e": email_casefold(email), "p": product}, salt=EMAIL_CONFIRMATION_SALT)
 
 
 def _email_confirmation_send(*, email: str, link: str) -> None:
@@ -214,7 +231,7 @@ def user_email_confirm(*, token: str, product: str) -> User:
         user = User.objects.select_for_update().filter(pk=user_id).first()
     except (ValueError, ValidationError):
         user = None
-    if user is None or not user.email or user.email.lower() != email:
+    if user is None or not user.email or email_casefold(user.email) != email:
         raise EMAIL_CONFIRMATION_INVALID("This confirmation link is for an address the account no longer has")
     if user.email_verified_at is not None:
         return user

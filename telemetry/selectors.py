@@ -169,11 +169,13 @@ def _contributors_ahead(contributed: int) -> tuple[int, int]:
     return int(ahead), int(total)
 
 
-def user_stats(*, user_id: str, account_joined: datetime) -> UserStats:
+def user_stats(*, user_id: str, key: TelemetryKey) -> UserStats:
     """What an anonymous user contributed: pairs they reported first, and who those helped.
 
     ``helpedUsers`` counts the distinct other users who reported a success with one of those
-    pairs. ``joined`` is the user's first upload, or the account's creation before any upload.
+    pairs. ``joined`` is the user's first upload; before any upload, the account's creation for a
+    confirmed key, the key's own for an unconfirmed one (anyone may ask a key for any address, so
+    the account's date would tell them whether, and since when, that address is registered).
     """
     contributed = Contribution.objects.filter(user_id=user_id).count()
     helped = (
@@ -192,5 +194,5 @@ def user_stats(*, user_id: str, account_joined: datetime) -> UserStats:
         contributed_patterns=contributed,
         helped_users=helped,
         rank=rank_bucket(contributed=contributed, contributors_ahead=ahead, contributors=contributors),
-        joined=first_upload or account_joined,
+        joined=first_upload or (key.account.created_at if key.confirmed else key.created_at),
     )

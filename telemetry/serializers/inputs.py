@@ -58,8 +58,13 @@ def parse_user_id(value: str | None) -> str:
 
 
 def framework_name(value: str) -> str | None:
-    """A framework as stored and filtered: trimmed, runs of spaces made one, lower case; None if empty."""
-    return " ".join(value.split()).lower() or None
+    """A framework as stored and filtered: trimmed, runs of spaces made one, lower case; None if blank.
+
+    Non-ASCII is kept as sent, so the pattern refuses it: ``str.lower()`` maps some of it onto
+    ASCII (KELVIN SIGN U+212A to "k").
+    """
+    name = " ".join(value.split())
+    return (name.lower() if name.isascii() else name) or None
 
 
 # --- Keys ----------------------------------------------------------------------------------------
@@ -152,7 +157,8 @@ def _well_formed(item: Any, verified_fixes: dict[str, tuple[dict, dict]]) -> Lea
 
     The common case of a batch of 1000 good learnings, in one expression per field.
     ``verified_fixes`` (fix signature -> the fix as sent, its stored members) spares hashing a fix
-    again for every learning of the same pair.
+    again for every learning of the same pair; a fix is that one only if its members are also of
+    the same types (``True == 1`` in Python, yet ``true`` is no confidence and hashes otherwise).
     """
     if type(item) is not dict:
         return None
@@ -178,7 +184,7 @@ def _well_formed(item: Any, verified_fixes: dict[str, tuple[dict, dict]]) -> Lea
         return None
     if fix is not None:
         known = verified_fixes.get(fix_signature)
-        if known is not None and known[0] == fix:
+        if known is not None and _same_json(known[0], fix):
             fix = known[1]
         elif _well_formed_fix(fix) and fix_text.fix_signature(fix) == fix_signature:
             verified_fixes[fix_signature] = (fix, fix_text.stored_fix(fix))
@@ -186,6 +192,15 @@ def _well_formed(item: Any, verified_fixes: dict[str, tuple[dict, dict]]) -> Lea
         else:
             return None
     return LearningInput(error_signature, fix_signature, item["success"], duration_ms, project_size, framework, fix)
+
+
+def _same_json(verified: dict, fix: Any) -> bool:
+    """Whether ``fix`` is the JSON object ``verified`` (of a well-formed fix's flat members)."""
+    return (
+        type(fix) is dict
+        and fix == verified
+        and all(type(fix[member]) is type(value) for member, value in verified.items())
+    )
 
 
 def _well_formed_fix(fix: Any) -> bool:
@@ -280,8 +295,10 @@ class LearningsField(serializers.Field):
 
 
 class LearningUploadSerializer(serializers.Serializer):
-    userId = StringField(required=False, max_length=64, help_text="Optional; must equal X-User-Id when sent.")
-    sessionId = StringRegexField(SESSION_ID_PATTERN, help_text="1 to 64 of A-Z a-z 0-9 . _ : -")
+    userId = StringField(
+        required=False, max_length=64, trim_whitespace=False, help_text="Optional; must equal X-User-Id when sent."
+    )
+    sessionId = StringRegexField(SESSION_ID_PATTERN, trim_whitespace=False, help_text="1 to 64 of A-Z a-z 0-9 . _ : -")
     learnings = LearningsField()
 
     def validate_userId(self, value: str) -> str:
@@ -301,7 +318,10 @@ class PatternsQuerySerializer(serializers.Serializer):
         required=False, max_length=200, help_text="A framework name (any case, spaces as uploaded)."
     )
     since = serializers.RegexField(
-        VERSION_PATTERN, required=False, help_text="Only patterns that changed after this version."
+        VERSION_PATTERN,
+        required=False,
+        trim_whitespace=False,
+        help_text="Only patterns that changed after this version.",
     )
 
     def validate_framework(self, value: str) -> str:

@@ -53,7 +53,8 @@ def pattern_download(
             raise telemetry_errors.UNKNOWN_VERSION(details={"since": [telemetry_errors.UNKNOWN_VERSION.message]})
 
     etag = _etag(version, caller.team_id, framework, since, limit)
-    client_tags = parse_etags(if_none_match) if if_none_match else []
+    # If-None-Match compares weakly (RFC 9110 13.1.2): a proxy that compresses the answer marks its tag W/.
+    client_tags = [tag.removeprefix("W/") for tag in parse_etags(if_none_match)] if if_none_match else []
     if etag in client_tags or "*" in client_tags:
         return PatternDownload(etag=etag, version=version, modified=False)
 

@@ -58,6 +58,37 @@ def test_known_identity_returns_its_user():
     assert again == first and not created
 
 
+def test_an_address_typed_again_in_another_case_is_the_same_user():
+    first, _ = services.user_get_or_create_for_email(email="Kevin@Example.com")
+
+    again, created = services.user_get_or_create_for_email(email="kevin@example.COM ")
+
+    assert again == first and not created
+
+
+def test_a_look_alike_address_is_an_identity_of_its_own():
+    # U+212A KELVIN SIGN lower-cases to an ASCII "k", but mail to it goes elsewhere
+    squatter, _ = services.user_get_or_create_for_email(email="\u212aevin@example.com")
+
+    owner, created = services.user_get_or_create_for_email(email="kevin@example.com")
+
+    assert created and owner != squatter
+    assert owner.email == "kevin@example.com"
+
+
+def test_a_verified_look_alike_address_does_not_link_to_the_verified_user():
+    # PostgreSQL's UPPER() folds U+017F LATIN SMALL LETTER LONG S to an ASCII "S"
+    owner, _ = services.user_for_identity(
+        identity=VerifiedIdentity(provider="clerk", subject="user_1", email="sam@example.com", email_verified=True)
+    )
+
+    other, created = services.user_for_identity(
+        identity=VerifiedIdentity(provider="clerk", subject="user_2", email="\u017fam@example.com", email_verified=True)
+    )
+
+    assert created and other != owner
+
+
 def test_api_key_is_shown_once_and_stored_hashed(user):
     issued = services.api_key_create(user=user, product="probe", key_prefix="pk_live_")
 

@@ -109,6 +109,8 @@ BAD_ITEMS = [
     ({"framework": "a" * 51}, "framework"),
     ({"framework": "<script>"}, "framework"),
     ({"framework": 7}, "framework"),
+    # U+212A KELVIN SIGN lower-cases to an ASCII "k": not stored as "kotlin"
+    ({"framework": "\u212aotlin"}, "framework"),
     ({"fix": "npm install"}, "fix"),
     ({"fix": {"type": "shell command"}}, "fix"),
     ({"fix": {"type": "SHELL_COMMAND", "description": "x" * 501}}, "fix"),
@@ -116,6 +118,7 @@ BAD_ITEMS = [
     ({"fix": {"type": "FILE_EDIT", "file": "a.js", "diff": "x" * 20_001}}, "fix"),
     ({"fix": {"type": "SHELL_COMMAND", "confidence": "high"}}, "fix"),
     ({"fix": {"type": "SHELL_COMMAND", "confidence": 1.5}}, "fix"),
+    ({"fix": {"type": "SHELL_COMMAND", "confidence": True}}, "fix"),
     # PostgreSQL stores no NUL character (it was a 500)
     ({"fix": {"type": "SHELL_COMMAND", "description": "a\u0000b"}}, "fix"),
     # fix text under a signature it does not hash to
@@ -186,7 +189,9 @@ def test_more_than_1000_learnings_are_refused(api_client, free_key):
     assert "0 to 1000" in r.json()["error"]["message"]
 
 
-@pytest.mark.parametrize("session_id", [None, "", "s" * 65, "session with spaces", 12345, True, ["s"]])
+@pytest.mark.parametrize(
+    "session_id", [None, "", "s" * 65, "session with spaces", 12345, True, ["s"], "  session-1\n", " s-1"]
+)
 def test_a_missing_or_malformed_session_id_is_400(api_client, free_key, session_id):
     body = upload_body([learning()])
     body["sessionId"] = session_id
@@ -199,6 +204,42 @@ def test_a_user_id_in_the_body_must_match_the_header(api_client, free_key):
     r = post(api_client, free_key, upload_body([learning()], user_id="anon-someone-else"))
     assert r.status_code == 400, r.json()
     assert r.json()["error"]["code"] == "USER_ID_MISMATCH"
+
+
+def test_a_user_id_in_the_body_with_surrounding_whitespace_does_not_match_the_header(api_client, free_key):
+    r = post(api_client, free_key, upload_body([learning()], user_id=f" {USER_ID} "))
+    assert r.status_code == 400, r.json()
+    assert r.json()["error"]["code"] == "USER_ID_MISMATCH"
+
+
+def test_a_fix_that_differs_from_a_verified_twin_only_in_type_is_refused(api_client, free_key):
+    # given: a good fix, and the same fix with confidence true (True == 1 in Python)
+    fix, signature = fix_with_signature(type="SHELL_COMMAND", description="d", command="npm i", confidence=1)
+    error = sha()
+    # when: the bad one comes after its good twin in the same batch
+    r = post(
+        api_client,
+        free_key,
+        upload_body(
+            [
+                learning(errorSignature=error, fixSignature=signature, fix=fix),
+                learning(errorSignature=error, fixSignature=signature, fix=dict(fix, confidence=True)),
+            ]
+        ),
+    )
+    # then: it is refused as it is when alone
+    assert r.status_code == 200, r.json()
+    assert [(item["index"], list(item["errors"])) for item in r.json()["refused"]] == [(1, ["fix"])]
+
+
+def test_a_blank_framework_means_none(api_client, free_key):
+    # the NextGen client may send "" for no framework
+    error = sha()
+    batch = [learning(errorSignature=error, framework=""), learning(errorSignature=error, framework="   ")]
+    r = post(api_client, free_key, upload_body(batch))
+    assert r.status_code == 200, r.json()
+    assert r.json()["refused"] == []
+    assert set(Error.objects.values_list("framework", flat=True)) == {None}
 
 
 def test_malformed_json_is_400(api_client, free_key):

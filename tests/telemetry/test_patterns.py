@@ -170,6 +170,49 @@ def test_an_unchanged_set_answers_304_to_its_etag(api_client, pro_key):
     assert get(api_client, pro_key, "?framework=vue")["ETag"] != changed["ETag"]
 
 
+def test_a_weakened_etag_still_answers_304(api_client, pro_key):
+    # given: a copy whose ETag a compressing proxy marked weak
+    PatternFactory.create_batch(3)
+    etag = get(api_client, pro_key)["ETag"]
+    # when
+    r = get(api_client, pro_key, HTTP_IF_NONE_MATCH=f'"other", W/{etag}')
+    # then: If-None-Match compares weakly
+    assert r.status_code == 304, r.content
+    assert r["ETag"] == etag
+
+
+def test_head_is_405_and_spends_none_of_the_allowance(api_client, free_key):
+    # given
+    PatternFactory.create_batch(700)
+    # when
+    r = api_client.head(PATTERNS, **free_key.headers())
+    # then: refused, and the whole day's 1,000 are left
+    assert r.status_code == 405, r.content
+    assert "HEAD" not in r["Allow"]
+    assert len(get(api_client, free_key).json()["patterns"]) == 700
+    assert len(get(api_client, free_key).json()["patterns"]) == 300
+
+
+def test_since_with_surrounding_whitespace_is_400_not_trimmed(api_client, free_key):
+    # given: a published version
+    upload([True] * 3)
+    version = pattern_set_rebuild().label
+    taken = get(api_client, free_key, f"?since={version}")
+    assert taken.status_code == 200, taken.json()
+    # when
+    r = get(api_client, free_key, f"?since={version}%0A")
+    # then
+    assert r.status_code == 400, r.json()
+    assert "since" in r.json()["error"]["details"]
+
+
+def test_a_framework_filter_of_non_ascii_look_alikes_is_400(api_client, free_key):
+    # U+212A KELVIN SIGN lower-cases to an ASCII "k"
+    r = get(api_client, free_key, "?framework=%E2%84%AAotlin")
+    assert r.status_code == 400, r.json()
+    assert "framework" in r.json()["error"]["details"]
+
+
 def test_a_free_clients_copy_stays_current_and_revalidating_it_spends_nothing(api_client, free_key):
     # given: a free client that downloaded the whole set (the allowance did not cut it)
     PatternFactory.create_batch(300)

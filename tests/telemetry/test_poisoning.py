@@ -249,6 +249,16 @@ def test_a_new_key_is_confirmed_only_with_the_code_e_mailed_to_its_address(api_c
     assert again.status_code == 200, again.json()
 
 
+def test_a_look_alike_address_asked_first_does_not_take_the_owners_confirmation_mail(api_client, keys, mailoutbox):
+    # given: a key asked for a look-alike address (U+212A KELVIN SIGN lower-cases to an ASCII "k")
+    keys.ask("\u212aevin@example.com")
+    # when: the owner asks a key for their own address
+    keys.ask("kevin@example.com")
+    # then: the code goes to the address they typed, and the account is theirs alone
+    assert mailoutbox[-1].to == ["kevin@example.com"]
+    assert TelemetryAccount.objects.count() == 2
+
+
 def test_confirming_needs_the_key(api_client):
     r = api_client.post(CONFIRM, {"code": "AAAA-BBBB-CCCC-DDDD-EEEE-FFFF"}, format="json")
     assert r.status_code == 401, r.json()

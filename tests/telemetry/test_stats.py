@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
-from telemetry.models import Learning
+from telemetry.models import Learning, TelemetryAccount
 from telemetry.selectors import rank_bucket
 from telemetry.services.learnings import LearningInput, learnings_upload
+from tests.telemetry.conftest import issue_key
 from tests.telemetry.factories import sha
 
 STATS = "/telemetry/api/v1/users/me/stats"
@@ -52,13 +54,26 @@ def test_stats_count_pairs_reported_first_and_the_other_users_they_helped(api_cl
     assert datetime.fromisoformat(body["joined"].replace("Z", "+00:00")) == first_upload
 
 
-def test_a_user_who_never_uploaded_joined_with_the_account(api_client, free_key):
-    r = api_client.get(STATS, **free_key.headers("anon-newcomer"))
+def test_a_user_who_never_uploaded_joined_with_the_account_of_a_confirmed_key(api_client, pro_key):
+    r = api_client.get(STATS, **pro_key.headers("anon-newcomer"))
     assert r.status_code == 200, r.json()
     body = r.json()
     assert (body["contributedPatterns"], body["helpedUsers"], body["rank"]) == (0, 0, "top-100%")
     joined = datetime.fromisoformat(body["joined"].replace("Z", "+00:00"))
-    assert joined == free_key.account.created_at.astimezone(UTC)
+    assert joined == pro_key.account.created_at.astimezone(UTC)
+
+
+def test_an_unconfirmed_key_joined_when_it_was_issued_not_when_the_account_was(api_client):
+    # given: an address registered 400 days ago, and a key anyone asked for that address since
+    owner = issue_key("owner@example.com", confirmed=True)
+    TelemetryAccount.objects.filter(pk=owner.account.pk).update(created_at=timezone.now() - timedelta(days=400))
+    asked = issue_key("owner@example.com")
+    # when: the unconfirmed key asks for the stats of an id that never uploaded
+    r = api_client.get(STATS, **asked.headers("anon-newcomer"))
+    # then: its own issue date, which says nothing about the address
+    assert r.status_code == 200, r.json()
+    joined = datetime.fromisoformat(r.json()["joined"].replace("Z", "+00:00"))
+    assert joined == asked.key.created_at.astimezone(UTC)
 
 
 @pytest.mark.parametrize(
