@@ -13,8 +13,16 @@ MAX_PULL_REQUEST_NUMBER = 2**31 - 1
 MAX_GITHUB_ID = 2**63 - 1
 
 
+class WebhookRepositorySerializer(serializers.Serializer):
+    id = serializers.IntegerField(min_value=1, max_value=MAX_GITHUB_ID, required=False, allow_null=True)
+    full_name = serializers.CharField(max_length=255, required=False, allow_blank=True)
+
+
 class PullRequestHeadSerializer(serializers.Serializer):
     ref = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    # The repository the head branch lives in: a fork's for a pull request from a fork, and null
+    # once that fork is deleted.
+    repo = WebhookRepositorySerializer(required=False, allow_null=True, default=None)
 
 
 class PullRequestSerializer(serializers.Serializer):
@@ -24,11 +32,6 @@ class PullRequestSerializer(serializers.Serializer):
     merged_at = serializers.DateTimeField(required=False, allow_null=True)
     closed_at = serializers.DateTimeField(required=False, allow_null=True)
     head = PullRequestHeadSerializer(required=False)
-
-
-class WebhookRepositorySerializer(serializers.Serializer):
-    id = serializers.IntegerField(min_value=1, max_value=MAX_GITHUB_ID, required=False, allow_null=True)
-    full_name = serializers.CharField(max_length=255, required=False, allow_blank=True)
 
 
 class PullRequestEventSerializer(serializers.Serializer):

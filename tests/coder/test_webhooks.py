@@ -46,7 +46,8 @@ def pull_request_event(task, *, action="closed", merged=True) -> dict:
             "merged": merged,
             "merged_at": "2024-01-01T12:00:00Z" if merged else None,
             "closed_at": "2024-01-01T12:00:00Z",
-            "head": {"ref": f"async-coder/{task.pk}"},
+            "head": {"ref": f"async-coder/{task.pk}", "repo": {"id": 555, "full_name": "octo/demo"}},
+            "base": {"ref": "main", "repo": {"id": 555, "full_name": "octo/demo"}},
         },
         "repository": {"id": 555, "full_name": "octo/demo"},
     }
@@ -109,6 +110,47 @@ def test_branch_of_another_repository_does_not_match(api_client, task_with_pull_
     deliver(api_client, payload)
 
     assert Task.objects.get(pk=task_with_pull_request.pk).pull_request_state == "open"
+
+
+def test_a_pull_request_from_a_fork_on_the_task_branch_name_changes_nothing(api_client, task_with_pull_request):
+    # Given a task whose own pull request failed to open, so its id is known but no URL is stored
+    Task.objects.filter(pk=task_with_pull_request.pk).update(pull_request_url="", pull_request_number=None)
+    payload = pull_request_event(task_with_pull_request, merged=False)
+    payload["pull_request"]["html_url"] = "https://github.com/octo/demo/pull/99"
+    payload["pull_request"]["number"] = 99
+    payload["pull_request"]["head"]["repo"] = {"id": 777, "full_name": "mallory/demo"}
+
+    # When a fork's pull request on a branch named after the task is closed
+    r = deliver(api_client, payload)
+
+    # Then it is acknowledged, and the task is untouched
+    assert r.status_code == 200, r.json()
+    task = Task.objects.get(pk=task_with_pull_request.pk)
+    assert (task.pull_request_state, task.pull_request_url, task.pull_request_number) == ("open", "", None)
+
+
+def test_a_pull_request_from_a_deleted_fork_matches_no_task(api_client, task_with_pull_request):
+    Task.objects.filter(pk=task_with_pull_request.pk).update(pull_request_url="", pull_request_number=None)
+    payload = pull_request_event(task_with_pull_request)
+    payload["pull_request"]["head"]["repo"] = None
+
+    r = deliver(api_client, payload)
+
+    assert r.status_code == 200, r.json()
+    assert Task.objects.get(pk=task_with_pull_request.pk).pull_request_state == "open"
+
+
+def test_another_pull_request_on_the_task_branch_does_not_change_a_task_that_has_its_own(
+    api_client, task_with_pull_request
+):
+    payload = pull_request_event(task_with_pull_request)
+    payload["pull_request"]["html_url"] = "https://github.com/octo/demo/pull/4"
+    payload["pull_request"]["number"] = 4
+
+    deliver(api_client, payload)
+
+    task = Task.objects.get(pk=task_with_pull_request.pk)
+    assert (task.pull_request_state, task.pull_request_number) == ("open", 3)
 
 
 @pytest.mark.parametrize(
