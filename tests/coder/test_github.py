@@ -84,6 +84,17 @@ def test_connect_requires_sign_in(api_client, db):
     assert r.status_code == 401, r.json()
 
 
+def test_an_api_key_cannot_connect_github(api_client, coder_user, github_connected, fake_github):
+    from coder.services.auth import coder_api_key_create
+
+    issued = coder_api_key_create(user=coder_user, name="ci")
+
+    r = api_client.post(CONNECT, {"code": GOOD_CODE}, format="json", HTTP_X_API_KEY=issued.raw_key)
+
+    assert r.status_code == 401, r.json()
+    assert fake_github.requests_to("/login/oauth/access_token", "POST") == []
+
+
 # --- Sync -------------------------------------------------------------------------------------------
 
 
