@@ -166,6 +166,15 @@ def test_bad_or_missing_signature_is_401(api_client, task_with_pull_request, sig
     assert not GitHubWebhookDelivery.objects.exists()
 
 
+def test_a_non_ascii_signature_is_401_in_the_envelope(api_client, task_with_pull_request):
+    # Over WSGI a header's bytes are decoded as latin-1, so a byte 0xE9 arrives as "é".
+    r = deliver(api_client, pull_request_event(task_with_pull_request), signature="sha256=\u00e9")
+
+    assert r.status_code == 401, r.json()
+    assert r.json()["error"] == {"code": "UNAUTHORIZED", "message": "Invalid webhook signature", "details": None}
+    assert not GitHubWebhookDelivery.objects.exists()
+
+
 def test_without_a_configured_secret_every_delivery_is_refused(api_client, settings):
     settings.GITHUB_WEBHOOK_SECRET = ""
     body = b"{}"
