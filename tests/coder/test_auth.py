@@ -437,6 +437,22 @@ def test_logout_with_the_cookie_revokes_the_session(api_client, clerk_session):
     assert me.status_code == 401, me.json()
 
 
+def test_logout_with_another_products_refresh_token_leaves_that_session_alone(signed_in, coder_user):
+    from accounts.services import auth_session_start
+
+    # Given the same user signed in to cerebro too
+    cerebro = auth_session_start(user=coder_user, product="cerebro")
+
+    # When they sign out of Async Coder handing cerebro's refresh token
+    r = signed_in.post(LOGOUT, {"refreshToken": cerebro.tokens.refresh}, format="json")
+
+    # Then the Async Coder session ends, and cerebro's goes on
+    assert r.status_code == 200, r.json()
+    assert (me := signed_in.get(ME)).status_code == 401, me.json()
+    cerebro.session.refresh_from_db()
+    assert cerebro.session.revoked_at is None
+
+
 # --- Rate limits -----------------------------------------------------------------------------------
 
 
