@@ -11,6 +11,9 @@ from rest_framework import serializers
 # Column bounds: pull request numbers are stored as a positive 32-bit integer, GitHub ids as 64-bit.
 MAX_PULL_REQUEST_NUMBER = 2**31 - 1
 MAX_GITHUB_ID = 2**63 - 1
+# X-GitHub-Delivery is the idempotency key, stored whole (GitHub's are 36-character UUIDs): a longer
+# one is refused rather than cut, since two ids sharing a prefix would be taken for one delivery.
+MAX_DELIVERY_ID_LENGTH = 100
 
 
 class WebhookRepositorySerializer(serializers.Serializer):

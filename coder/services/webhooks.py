@@ -28,6 +28,9 @@ def github_webhook_verify(*, body: bytes, signature: str | None) -> None:
 def github_webhook_process(*, delivery_id: str, event: str, payload: dict) -> str:
     """Apply a verified delivery once; a redelivery of the same ``X-GitHub-Delivery`` is a no-op.
 
+    ``delivery_id`` is the whole header, at most ``coder.serializers.webhooks.MAX_DELIVERY_ID_LENGTH``
+    characters (the view refuses a longer one).
+
     ``payload`` is the delivery's JSON object; for ``pull_request`` events, as validated by
     ``coder.serializers.webhooks.PullRequestEventSerializer``. Returns a short description of what
     happened.
@@ -37,7 +40,7 @@ def github_webhook_process(*, delivery_id: str, event: str, payload: dict) -> st
         try:
             with transaction.atomic():
                 delivery = GitHubWebhookDelivery.objects.create(
-                    delivery_id=delivery_id[:100], event=event[:50], action=action
+                    delivery_id=delivery_id, event=event[:50], action=action
                 )
         except IntegrityError:
             return "Delivery already processed"

@@ -199,6 +199,22 @@ def test_missing_delivery_id_is_a_validation_error(api_client):
     assert r.status_code == 400, r.json()
 
 
+def test_an_over_long_delivery_id_is_refused_not_cut(api_client, task_with_pull_request):
+    # Given a closed delivery with a 100-character id
+    first = deliver(api_client, pull_request_event(task_with_pull_request, merged=False), delivery="x" * 100)
+    assert first.status_code == 200, first.json()
+
+    # When a reopened delivery comes with a longer id sharing that prefix
+    r = deliver(api_client, pull_request_event(task_with_pull_request, action="reopened"), delivery="x" * 100 + "-2")
+
+    # Then it is a 400 in the envelope, not taken for a redelivery of the first
+    assert r.status_code == 400, r.json()
+    assert r.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert r.json()["error"]["message"] == "X-GitHub-Delivery is longer than 100 characters"
+    assert list(GitHubWebhookDelivery.objects.values_list("delivery_id", flat=True)) == ["x" * 100]
+    assert Task.objects.get(pk=task_with_pull_request.pk).pull_request_state == "closed"
+
+
 def test_webhooks_have_their_own_hourly_limit(api_client, settings):
     # The scope is 1000 an hour; shrunk here so the test does not send a thousand deliveries
     assert settings.RATE_LIMITS["coder.webhooks"] == (1000, 3600)
