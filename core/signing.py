@@ -17,7 +17,9 @@ def sign_payload(secret: str | bytes, payload: bytes, *, prefix: str = "sha256="
 
 
 def verify_signature(secret: str | bytes, payload: bytes, signature: str | None, *, prefix: str = "sha256=") -> bool:
-    """Constant-time check of a ``sha256=<hex>`` header against the raw body. False when absent."""
-    if not secret or not signature or not signature.startswith(prefix):
+    """Constant-time check of a ``sha256=<hex>`` header against the raw body. False when absent,
+    and for any header that is not ASCII (never raises)."""
+    # compare_digest raises TypeError on non-ASCII str, and a WSGI header arrives latin-1 decoded.
+    if not secret or not signature or not signature.isascii() or not signature.startswith(prefix):
         return False
     return hmac.compare_digest(sign_payload(secret, payload, prefix=prefix), signature)

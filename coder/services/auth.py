@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts import products
 from accounts import selectors as account_selectors
 from accounts import services as account_services
 from accounts.identity.clerk import clerk_identity
@@ -51,7 +52,8 @@ def coder_refresh(*, refresh_token: str) -> account_services.IssuedTokens:
 
 def coder_logout(*, user: User, credential, refresh_token: str | None = None) -> None:
     """End the session behind the request's credential (access token or cookie) and, when given,
-    the session of ``refresh_token``: their access tokens, refresh tokens and cookie stop working."""
+    the session of ``refresh_token``: their access tokens, refresh tokens and cookie stop working.
+    A refresh token of another product, or of another user, is ignored."""
     sessions: list[AuthSession] = []
     if isinstance(credential, AuthSession):
         sessions.append(credential)
@@ -61,12 +63,14 @@ def coder_logout(*, user: User, credential, refresh_token: str | None = None) ->
             sessions.append(session)
     if refresh_token:
         try:
-            session_id = RefreshToken(refresh_token).get("sid")
+            token = RefreshToken(refresh_token)
         except TokenError:
-            session_id = None
-        session = account_selectors.session_by_id(session_id) if session_id else None
-        if session is not None:
-            sessions.append(session)
+            token = None
+        # Another product's refresh token is not ours to end (it answers 401 everywhere else here).
+        if token is not None and products.accepts(product=PRODUCT, issued_for=token.get("product")):
+            session = account_selectors.session_by_id(token.get("sid")) if token.get("sid") else None
+            if session is not None:
+                sessions.append(session)
     for session in sessions:
         if session.user_id == user.pk:
             account_services.auth_session_revoke(session=session, reason="logout")

@@ -89,7 +89,9 @@ def repositories_sync(*, user: User, force: bool = False) -> SyncOutcome:
     """Bring the user's repositories in line with GitHub (every page).
 
     New repositories are added, changed ones updated, and ones GitHub no longer lists are marked
-    inactive (their tasks stay). ``force`` also rewrites rows that did not change.
+    inactive (their tasks stay). ``force`` also rewrites rows that did not change. Safe to run
+    twice at once for the same user: each repository is added once, and counted by the sync that
+    added it.
     """
     token = _require_token(user)
     with GitHubClient(token) as client:
@@ -122,8 +124,11 @@ def repositories_sync(*, user: User, force: bool = False) -> SyncOutcome:
                 repository.synced_at = now
                 repository.save()
                 updated += 1
-        Repository.objects.bulk_create(to_create)
-        added = len(to_create)
+        # A concurrent sync of the same user (a double click) may have committed some of these rows
+        # since ``existing`` was read: they are skipped, and only the rows inserted here (their ids
+        # are made here) count as added.
+        Repository.objects.bulk_create(to_create, ignore_conflicts=True)
+        added = Repository.objects.filter(pk__in=[repository.pk for repository in to_create]).count()
         gone = [repo.pk for github_id, repo in existing.items() if github_id not in seen and repo.is_active]
         Repository.objects.filter(pk__in=gone).update(is_active=False, updated_at=now)
         Repository.objects.filter(user=user, github_id__in=seen).update(synced_at=now)

@@ -28,6 +28,9 @@ def github_webhook_verify(*, body: bytes, signature: str | None) -> None:
 def github_webhook_process(*, delivery_id: str, event: str, payload: dict) -> str:
     """Apply a verified delivery once; a redelivery of the same ``X-GitHub-Delivery`` is a no-op.
 
+    ``delivery_id`` is the whole header, at most ``coder.serializers.webhooks.MAX_DELIVERY_ID_LENGTH``
+    characters (the view refuses a longer one).
+
     ``payload`` is the delivery's JSON object; for ``pull_request`` events, as validated by
     ``coder.serializers.webhooks.PullRequestEventSerializer``. Returns a short description of what
     happened.
@@ -37,7 +40,7 @@ def github_webhook_process(*, delivery_id: str, event: str, payload: dict) -> st
         try:
             with transaction.atomic():
                 delivery = GitHubWebhookDelivery.objects.create(
-                    delivery_id=delivery_id[:100], event=event[:50], action=action
+                    delivery_id=delivery_id, event=event[:50], action=action
                 )
         except IntegrityError:
             return "Delivery already processed"
@@ -50,17 +53,40 @@ def github_webhook_process(*, delivery_id: str, event: str, payload: dict) -> st
 
 
 def _task_of(pull_request: dict, repository: dict) -> Task | None:
+    """The task whose own pull request this is, or None.
+
+    Async Coder opens a task's pull request from ``async-coder/<task id>`` in the task's repository,
+    so a pull request whose head is elsewhere (a fork, where anyone can name a branch after a
+    public task id; or a deleted fork, ``head.repo`` null) is never a task's. Once a task knows its
+    pull request, only that one changes it.
+    """
+    head = pull_request.get("head") or {}
+    head_repository_id = (head.get("repo") or {}).get("id")
+    if head_repository_id is None or head_repository_id != repository.get("id"):
+        return None
     url = str(pull_request.get("html_url") or "")
-    head_ref = str((pull_request.get("head") or {}).get("ref") or "")
+    number = pull_request.get("number")
     match = Q(pull_request_url=url) if url else Q(pk__in=[])
-    if head_ref.startswith(conf.BRANCH_PREFIX):
-        try:
-            task_id = uuid.UUID(head_ref.removeprefix(conf.BRANCH_PREFIX))
-        except ValueError:
-            task_id = None
-        if task_id is not None and repository.get("id") is not None:
-            match |= Q(pk=task_id, repository__github_id=repository.get("id"))
-    return Task.objects.filter(match).select_for_update().first()
+    task_id = _task_id_of_branch(str(head.get("ref") or ""))
+    if task_id is not None:
+        match |= Q(pk=task_id)
+    task = Task.objects.filter(match, repository__github_id=head_repository_id).select_for_update().first()
+    if task is None:
+        return None
+    if task.pull_request_url and task.pull_request_url != url:
+        return None
+    if task.pull_request_number and task.pull_request_number != number:
+        return None
+    return task
+
+
+def _task_id_of_branch(head_ref: str) -> uuid.UUID | None:
+    if not head_ref.startswith(conf.BRANCH_PREFIX):
+        return None
+    try:
+        return uuid.UUID(head_ref.removeprefix(conf.BRANCH_PREFIX))
+    except ValueError:
+        return None
 
 
 def _pull_request_closed_or_reopened(payload: dict) -> Task | None:

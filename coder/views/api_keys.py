@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 
+from coder.authentication import SESSION_AUTHENTICATION_CLASSES
 from coder.errors import API_KEY_NOT_FOUND
 from coder.responses import ok
 from coder.schema import envelope
@@ -14,8 +15,9 @@ from coder.views.base import CoderViewSet
 
 
 class ApiKeyViewSet(CoderViewSet):
-    """The signed-in user's API keys, revoked ones included (marked)."""
+    """The signed-in user's API keys, revoked ones included (marked); a session only, never an API key."""
 
+    authentication_classes = SESSION_AUTHENTICATION_CLASSES
     lookup_url_kwarg = "api_key_id"
     not_found = API_KEY_NOT_FOUND
     body_serializers = {"create": ApiKeyCreateSerializer}

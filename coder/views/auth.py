@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from coder import conf
+from coder.authentication import SESSION_AUTHENTICATION_CLASSES
 from coder.errors import GITHUB_UNAVAILABLE
 from coder.responses import ok
 from coder.schema import envelope
@@ -116,8 +117,9 @@ class LogoutView(CoderView):
 
 
 class GitHubConnectView(CoderView):
-    """Connect a GitHub account with an OAuth authorization code."""
+    """Connect a GitHub account with an OAuth authorization code (a session only, never an API key)."""
 
+    authentication_classes = SESSION_AUTHENTICATION_CLASSES
     rate_limit_scopes = ("coder.auth", "coder.general")
 
     @extend_schema(

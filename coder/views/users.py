@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 
 from accounts.selectors import identities_of
 from accounts.serializers import AccountIdentitiesSerializer, account_identities
+from coder.authentication import SESSION_AUTHENTICATION_CLASSES
 from coder.responses import ok
 from coder.schema import envelope
 from coder.selectors.credits import credit_transactions_for
@@ -28,6 +29,7 @@ class UserViewSet(CoderViewSet):
     """The signed-in user, ``me``: the one user a request may address, so there is no queryset."""
 
     body_serializers = {"me_update": UserUpdateSerializer}
+    action_authentication_classes = {"me_update": SESSION_AUTHENTICATION_CLASSES}
     query_serializers = {"credit_transactions": CreditTransactionsQuerySerializer}
 
     @extend_schema(

@@ -10,7 +10,7 @@ from coder.errors import WEBHOOK_SIGNATURE_INVALID
 from coder.responses import ok
 from coder.schema import envelope
 from coder.serializers.auth import MessageSerializer
-from coder.serializers.webhooks import PullRequestEventSerializer
+from coder.serializers.webhooks import MAX_DELIVERY_ID_LENGTH, PullRequestEventSerializer
 from coder.services.webhooks import github_webhook_process, github_webhook_verify
 from core import errors
 from core.openapi import raises
@@ -56,6 +56,9 @@ class GitHubWebhookView(ApiView):
                 "X-GitHub-Delivery and X-GitHub-Event are required",
                 details={"headers": ["X-GitHub-Delivery and X-GitHub-Event are required"]},
             )
+        if len(delivery_id) > MAX_DELIVERY_ID_LENGTH:
+            message = f"X-GitHub-Delivery is longer than {MAX_DELIVERY_ID_LENGTH} characters"
+            raise errors.VALIDATION(message, details={"headers": [message]})
         try:
             payload = orjson.loads(body) if body else {}
         except orjson.JSONDecodeError:

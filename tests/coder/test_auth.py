@@ -301,6 +301,46 @@ def test_api_key_lifecycle(api_client, clerk_session):
     assert r.status_code == 401, r.json()
 
 
+def test_an_api_key_cannot_create_or_revoke_api_keys(api_client, clerk_session):
+    # Given a key made by the signed-in user (say it leaked from a CI log)
+    created = api_client.post(API_KEYS, {"name": "ci"}, format="json", **bearer(clerk_session["token"]))
+    assert created.status_code == 201, created.json()
+    raw_key, key_id = created.json()["data"]["key"], created.json()["data"]["id"]
+
+    # When the key itself is used to list, mint or revoke keys
+    listed = api_client.get(API_KEYS, HTTP_X_API_KEY=raw_key)
+    minted = api_client.post(API_KEYS, {"name": "thief"}, format="json", HTTP_X_API_KEY=raw_key)
+    revoked = api_client.delete(f"{API_KEYS}/{key_id}", HTTP_X_API_KEY=raw_key)
+
+    # Then each is a 401, and the owner still has that one key, active
+    assert listed.status_code == 401, listed.json()
+    assert minted.status_code == 401, minted.json()
+    assert revoked.status_code == 401, revoked.json()
+    assert minted.json()["error"]["code"] == "UNAUTHORIZED"
+    keys = api_client.get(API_KEYS, **bearer(clerk_session["token"])).json()["data"]
+    assert [(key["name"], key["revokedAt"]) for key in keys] == [("ci", None)]
+
+
+def test_an_api_key_cannot_update_the_profile_but_still_reads_it(api_client, clerk_session):
+    created = api_client.post(API_KEYS, {"name": "ci"}, format="json", **bearer(clerk_session["token"]))
+    raw_key = created.json()["data"]["key"]
+
+    updated = api_client.put(ME, {"displayName": "Mallory"}, format="json", HTTP_X_API_KEY=raw_key)
+    read = api_client.get(ME, HTTP_X_API_KEY=raw_key)
+
+    assert updated.status_code == 401, updated.json()
+    assert read.status_code == 200, read.json()
+    assert read.json()["data"]["displayName"] != "Mallory"
+
+
+def test_the_session_cookie_manages_api_keys(api_client, clerk_session):
+    api_client.cookies[conf.SESSION_COOKIE_NAME] = clerk_session["sessionId"]
+
+    r = api_client.get(API_KEYS)
+
+    assert r.status_code == 200, r.json()
+
+
 def test_another_users_api_key_cannot_be_revoked(api_client, clerk_session, other_user):
     from coder.services.auth import coder_api_key_create
 
@@ -395,6 +435,22 @@ def test_logout_with_the_cookie_revokes_the_session(api_client, clerk_session):
     api_client.cookies.clear()
     me = api_client.get(ME, **bearer(clerk_session["token"]))
     assert me.status_code == 401, me.json()
+
+
+def test_logout_with_another_products_refresh_token_leaves_that_session_alone(signed_in, coder_user):
+    from accounts.services import auth_session_start
+
+    # Given the same user signed in to cerebro too
+    cerebro = auth_session_start(user=coder_user, product="cerebro")
+
+    # When they sign out of Async Coder handing cerebro's refresh token
+    r = signed_in.post(LOGOUT, {"refreshToken": cerebro.tokens.refresh}, format="json")
+
+    # Then the Async Coder session ends, and cerebro's goes on
+    assert r.status_code == 200, r.json()
+    assert (me := signed_in.get(ME)).status_code == 401, me.json()
+    cerebro.session.refresh_from_db()
+    assert cerebro.session.revoked_at is None
 
 
 # --- Rate limits -----------------------------------------------------------------------------------

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+
 import httpx
 import pytest
 import respx
+from django.db import connection
 
 from coder import conf
 from coder.models import GitHubConnection, Repository
+from coder.services import github as github_services
 from core.crypto import decrypt_text
 from tests.coder.factories import RepositoryFactory
 from tests.coder.fake_github import ACCESS_TOKEN, GOOD_CODE, repository_document
@@ -84,6 +88,17 @@ def test_connect_requires_sign_in(api_client, db):
     assert r.status_code == 401, r.json()
 
 
+def test_an_api_key_cannot_connect_github(api_client, coder_user, github_connected, fake_github):
+    from coder.services.auth import coder_api_key_create
+
+    issued = coder_api_key_create(user=coder_user, name="ci")
+
+    r = api_client.post(CONNECT, {"code": GOOD_CODE}, format="json", HTTP_X_API_KEY=issued.raw_key)
+
+    assert r.status_code == 401, r.json()
+    assert fake_github.requests_to("/login/oauth/access_token", "POST") == []
+
+
 # --- Sync -------------------------------------------------------------------------------------------
 
 
@@ -135,6 +150,78 @@ def test_force_sync_rewrites_every_repository(signed_in, github_connected, fake_
     r = signed_in.post(SYNC, {"force": True}, format="json")
 
     assert r.json()["data"]["updated"] == 2
+
+
+def test_a_sync_overlapping_another_adds_only_what_the_other_did_not(
+    signed_in, coder_user, github_connected, fake_github, monkeypatch
+):
+    # Given three repositories on GitHub, and another sync of the same user that commits two of
+    # them right after this one has read the user's rows (what READ COMMITTED allows)
+    fake_github.state.repositories = [repository_document(n) for n in range(3)]
+    fields_from_github = github_services._fields_from_github
+    other_sync_done = []
+
+    def other_sync_commits_first(document):
+        if not other_sync_done:
+            other_sync_done.append(True)
+            for other in fake_github.state.repositories[:2]:
+                Repository.objects.create(user=coder_user, github_id=other["id"], **fields_from_github(other))
+        return fields_from_github(document)
+
+    monkeypatch.setattr(github_services, "_fields_from_github", other_sync_commits_first)
+
+    # When this sync goes on
+    r = signed_in.post(SYNC, {}, format="json")
+
+    # Then it answers, counting only the repository it added, and each repository is there once
+    assert r.status_code == 200, r.json()
+    data = r.json()["data"]
+    assert (data["synced"], data["added"], data["updated"], data["deactivated"]) == (3, 1, 0, 0)
+    assert Repository.objects.filter(user=coder_user).count() == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_syncs_of_one_user_add_each_repository_once(
+    coder_user, github_connected, fake_github, monkeypatch
+):
+    # Given five repositories on GitHub, and two syncs held until both have read the user's (no) rows
+    fake_github.state.repositories = [repository_document(n) for n in range(5)]
+    barrier = threading.Barrier(2)
+    waited = threading.local()
+    fields_from_github = github_services._fields_from_github
+
+    def after_both_read(document):
+        if not getattr(waited, "done", False):
+            waited.done = True
+            barrier.wait(timeout=30)
+        return fields_from_github(document)
+
+    monkeypatch.setattr(github_services, "_fields_from_github", after_both_read)
+    outcomes: list = []
+    lock = threading.Lock()
+
+    def sync():
+        try:
+            outcome = github_services.repositories_sync(user=coder_user)
+        except Exception as error:  # the failure is the outcome under test
+            outcome = error
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(outcome)
+
+    # When they run at once
+    threads = [threading.Thread(target=sync) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    # Then both succeed, the five are added once between them, and each is stored once
+    assert all(isinstance(outcome, github_services.SyncOutcome) for outcome in outcomes), outcomes
+    assert sum(outcome.added for outcome in outcomes) == 5
+    assert Repository.objects.filter(user=coder_user).count() == 5
 
 
 def test_sync_without_github_is_a_validation_error(signed_in):

@@ -46,7 +46,8 @@ def pull_request_event(task, *, action="closed", merged=True) -> dict:
             "merged": merged,
             "merged_at": "2024-01-01T12:00:00Z" if merged else None,
             "closed_at": "2024-01-01T12:00:00Z",
-            "head": {"ref": f"async-coder/{task.pk}"},
+            "head": {"ref": f"async-coder/{task.pk}", "repo": {"id": 555, "full_name": "octo/demo"}},
+            "base": {"ref": "main", "repo": {"id": 555, "full_name": "octo/demo"}},
         },
         "repository": {"id": 555, "full_name": "octo/demo"},
     }
@@ -111,6 +112,47 @@ def test_branch_of_another_repository_does_not_match(api_client, task_with_pull_
     assert Task.objects.get(pk=task_with_pull_request.pk).pull_request_state == "open"
 
 
+def test_a_pull_request_from_a_fork_on_the_task_branch_name_changes_nothing(api_client, task_with_pull_request):
+    # Given a task whose own pull request failed to open, so its id is known but no URL is stored
+    Task.objects.filter(pk=task_with_pull_request.pk).update(pull_request_url="", pull_request_number=None)
+    payload = pull_request_event(task_with_pull_request, merged=False)
+    payload["pull_request"]["html_url"] = "https://github.com/octo/demo/pull/99"
+    payload["pull_request"]["number"] = 99
+    payload["pull_request"]["head"]["repo"] = {"id": 777, "full_name": "mallory/demo"}
+
+    # When a fork's pull request on a branch named after the task is closed
+    r = deliver(api_client, payload)
+
+    # Then it is acknowledged, and the task is untouched
+    assert r.status_code == 200, r.json()
+    task = Task.objects.get(pk=task_with_pull_request.pk)
+    assert (task.pull_request_state, task.pull_request_url, task.pull_request_number) == ("open", "", None)
+
+
+def test_a_pull_request_from_a_deleted_fork_matches_no_task(api_client, task_with_pull_request):
+    Task.objects.filter(pk=task_with_pull_request.pk).update(pull_request_url="", pull_request_number=None)
+    payload = pull_request_event(task_with_pull_request)
+    payload["pull_request"]["head"]["repo"] = None
+
+    r = deliver(api_client, payload)
+
+    assert r.status_code == 200, r.json()
+    assert Task.objects.get(pk=task_with_pull_request.pk).pull_request_state == "open"
+
+
+def test_another_pull_request_on_the_task_branch_does_not_change_a_task_that_has_its_own(
+    api_client, task_with_pull_request
+):
+    payload = pull_request_event(task_with_pull_request)
+    payload["pull_request"]["html_url"] = "https://github.com/octo/demo/pull/4"
+    payload["pull_request"]["number"] = 4
+
+    deliver(api_client, payload)
+
+    task = Task.objects.get(pk=task_with_pull_request.pk)
+    assert (task.pull_request_state, task.pull_request_number) == ("open", 3)
+
+
 @pytest.mark.parametrize(
     "signature",
     ["", "sha256=" + "0" * 64, "sha1=abc", "sha256=" + sign_payload("wrong-secret", b"{}").removeprefix("sha256=")],
@@ -121,6 +163,15 @@ def test_bad_or_missing_signature_is_401(api_client, task_with_pull_request, sig
     assert r.status_code == 401, r.json()
     assert r.json()["error"]["code"] == "UNAUTHORIZED"
     assert Task.objects.get(pk=task_with_pull_request.pk).pull_request_state == "open"
+    assert not GitHubWebhookDelivery.objects.exists()
+
+
+def test_a_non_ascii_signature_is_401_in_the_envelope(api_client, task_with_pull_request):
+    # Over WSGI a header's bytes are decoded as latin-1, so a byte 0xE9 arrives as "é".
+    r = deliver(api_client, pull_request_event(task_with_pull_request), signature="sha256=\u00e9")
+
+    assert r.status_code == 401, r.json()
+    assert r.json()["error"] == {"code": "UNAUTHORIZED", "message": "Invalid webhook signature", "details": None}
     assert not GitHubWebhookDelivery.objects.exists()
 
 
@@ -146,6 +197,22 @@ def test_missing_delivery_id_is_a_validation_error(api_client):
     r = deliver(api_client, {}, delivery="")
 
     assert r.status_code == 400, r.json()
+
+
+def test_an_over_long_delivery_id_is_refused_not_cut(api_client, task_with_pull_request):
+    # Given a closed delivery with a 100-character id
+    first = deliver(api_client, pull_request_event(task_with_pull_request, merged=False), delivery="x" * 100)
+    assert first.status_code == 200, first.json()
+
+    # When a reopened delivery comes with a longer id sharing that prefix
+    r = deliver(api_client, pull_request_event(task_with_pull_request, action="reopened"), delivery="x" * 100 + "-2")
+
+    # Then it is a 400 in the envelope, not taken for a redelivery of the first
+    assert r.status_code == 400, r.json()
+    assert r.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert r.json()["error"]["message"] == "X-GitHub-Delivery is longer than 100 characters"
+    assert list(GitHubWebhookDelivery.objects.values_list("delivery_id", flat=True)) == ["x" * 100]
+    assert Task.objects.get(pk=task_with_pull_request.pk).pull_request_state == "closed"
 
 
 def test_webhooks_have_their_own_hourly_limit(api_client, settings):
