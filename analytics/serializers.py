@@ -17,6 +17,7 @@ any platform name is accepted; the fallback user_id "anonymous" is accepted.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from datetime import UTC, datetime
@@ -86,6 +87,9 @@ def _check_bounds(value: Any, depth: int) -> None:
         _check_list_bounds(value, depth)
     elif isinstance(value, int) and not _INT64[0] <= value <= _INT64[1]:
         raise ValueError("integers must fit in 64 bits")
+    elif isinstance(value, float) and not math.isfinite(value):
+        # The JSON parser reads NaN, Infinity and 1e400 (as inf); none is JSON, so none can be stored.
+        raise ValueError("numbers must be finite (NaN, Infinity and out-of-range numbers are not JSON)")
 
 
 def _check_object_bounds(value: dict, depth: int) -> None:
