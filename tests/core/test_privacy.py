@@ -159,6 +159,18 @@ def test_scrub_value_walks_dicts_and_lists_and_redacts_secret_named_keys():
     }
 
 
+def test_scrub_value_keeps_every_value_of_keys_that_scrub_alike():
+    # Given keys that all scrub to "<path>", one of them already spelled like a renamed key
+    value = {"/home/alice/a.txt": 1, "/home/bob/b.txt": 2, "<path>#2": 3, "/home/carol/c.txt": {"api_key": "x"}}
+
+    # When scrubbed
+    scrubbed = scrub_value(value)
+
+    # Then no value is lost, and scrubbing again changes nothing
+    assert scrubbed == {"<path>": 1, "<path>#2": 2, "<path>#2#2": 3, "<path>#3": {"api_key": "<redacted>"}}
+    assert scrub_value(scrubbed) == scrubbed
+
+
 def test_explain_value_gives_json_paths():
     hits = explain_value({"metadata": {"password": "x", "notes": ["see /home/bob/a.py"]}})
     assert {(hit["path"], hit["rule"]) for hit in hits} == {
