@@ -112,7 +112,8 @@ def _check_list_bounds(value: list, depth: int) -> None:
         _check_bounds(item, depth + 1)
 
 
-SEMVER = r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$"
+# [0-9], not \d: the validator's \d is any Unicode digit (Arabic-Indic, full-width...).
+SEMVER = r"^[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$"
 
 UserId = Annotated[
     str,
@@ -135,9 +136,9 @@ Platform = Annotated[
 ]
 JeevesVersion = Annotated[str, StringConstraints(max_length=20, pattern=SEMVER), Field(examples=["1.0.0"])]
 PythonVersion = Annotated[
-    str, StringConstraints(max_length=20, pattern=r"^\d+\.\d+(?:\.\d+)?(?:(?:a|b|rc|\.dev|\.post)\d+)?\+?$")
+    str, StringConstraints(max_length=20, pattern=r"^[0-9]+\.[0-9]+(?:\.[0-9]+)?(?:(?:a|b|rc|\.dev|\.post)[0-9]+)?\+?$")
 ]
-PolicyVersion = Annotated[str, StringConstraints(max_length=10, pattern=r"^\d+\.\d+(?:\.\d+)?$")]
+PolicyVersion = Annotated[str, StringConstraints(max_length=10, pattern=r"^[0-9]+\.[0-9]+(?:\.[0-9]+)?$")]
 # Free text, cut (and marked) when stored: never refused for its length.
 Text = Annotated[str, Field(description="any length; stored scrubbed, cut and marked when longer than its column")]
 Name = Annotated[
