@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from analytics import charts, selectors
 from analytics.admin import cells
 from analytics.admin.base import EstimatedCountPaginator, StaffAnalyticsAdmin
+from analytics.admin.filters import ErrorTypeFilter, PlatformFilter
 from analytics.models import ErrorGroup, ErrorGroupAlert, ErrorGroupStatus, ErrorReport
 from analytics.services.triage import error_groups_reopen, error_groups_resolve
 from core.admin_filters import DateRangeFilter
@@ -45,7 +46,7 @@ class ErrorGroupAdmin(StaffAnalyticsAdmin):
         ("is_regression", RegressionFilter),
         ("last_seen", DateRangeFilter),
         ("first_seen", DateRangeFilter),
-        "error_type",
+        ErrorTypeFilter,
     )
     search_fields = ("error_type", "message")
     ordering = ("-last_seen",)
@@ -254,7 +255,7 @@ class ErrorReportAdmin(StaffAnalyticsAdmin):
     paginator = EstimatedCountPaginator
     list_display = ("summary", "group_link", "version", "platform", "python", "when", "resolved")
     list_display_links = ("summary",)
-    list_filter = (GroupFilter, ("timestamp", DateRangeFilter.titled("date")), "resolved", "platform")
+    list_filter = (GroupFilter, ("timestamp", DateRangeFilter.titled("date")), "resolved", PlatformFilter)
     search_fields = ("error_type", "error_message")
     search_help_text = 'Words of the error type or message; on PostgreSQL also "a phrase" and -excluded words.'
     ordering = ("-timestamp",)
