@@ -73,5 +73,9 @@ PLATFORM_PREFIXES = (("cygwin_nt", "Cygwin"), ("msys_nt", "MSYS"), ("mingw32_nt"
 # Who is e-mailed when an error group appears or a resolved one regresses (comma-separated
 # addresses; empty: nobody, and no alert is recorded). One e-mail per event, never per report.
 ALERT_EMAILS = env.list("ANALYTICS_ALERT_EMAILS", default=[])
+# Anyone can create error groups, so new-group alerts are limited: at most this many in any hour,
+# then one summary for the hour, then none until the hour's count falls below it (regressions,
+# of groups staff resolved, are not limited).
+ALERT_NEW_GROUPS_PER_HOUR = env.int("ANALYTICS_ALERT_NEW_GROUPS_PER_HOUR", default=10)
 # The site's address as the recipients reach it: each alert links to the group's admin page there.
 ALERT_SITE_URL = env.str("ANALYTICS_ALERT_SITE_URL", default="http://127.0.0.1:8000")

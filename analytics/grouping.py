@@ -28,12 +28,12 @@ def fingerprint(error_type: str, scrubbed_message: str) -> tuple[str, str]:
     return digest, normalized
 
 
-_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
+_VERSION = re.compile(r"([0-9]+)\.([0-9]+)\.([0-9]+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?")
 
 
 def version_key(version: str) -> tuple:
     """A sort key for semantic versions: 1.2.0-rc.1 < 1.2.0 < 1.10.0. Unparseable sorts lowest."""
-    match = _VERSION.match(version or "")
+    match = _VERSION.fullmatch(version or "")
     if not match:
         return (-1,)
     major, minor, patch, prerelease = match.groups()

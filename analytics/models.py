@@ -147,6 +147,8 @@ class ErrorReport(models.Model):
 class ErrorGroupAlertKind(models.TextChoices):
     NEW = "new", "New error group"
     REGRESSION = "regression", "Regression"
+    # One summary instead of the new-group alerts over ANALYTICS_ALERT_NEW_GROUPS_PER_HOUR.
+    NEW_OVER_LIMIT = "new_over_limit", "New error groups over the hourly limit"
 
 
 class ErrorGroupAlert(models.Model):

@@ -17,6 +17,7 @@ any platform name is accepted; the fallback user_id "anonymous" is accepted.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from datetime import UTC, datetime
@@ -86,6 +87,9 @@ def _check_bounds(value: Any, depth: int) -> None:
         _check_list_bounds(value, depth)
     elif isinstance(value, int) and not _INT64[0] <= value <= _INT64[1]:
         raise ValueError("integers must fit in 64 bits")
+    elif isinstance(value, float) and not math.isfinite(value):
+        # The JSON parser reads NaN, Infinity and 1e400 (as inf); none is JSON, so none can be stored.
+        raise ValueError("numbers must be finite (NaN, Infinity and out-of-range numbers are not JSON)")
 
 
 def _check_object_bounds(value: dict, depth: int) -> None:
@@ -108,7 +112,8 @@ def _check_list_bounds(value: list, depth: int) -> None:
         _check_bounds(item, depth + 1)
 
 
-SEMVER = r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$"
+# [0-9], not \d: the validator's \d is any Unicode digit (Arabic-Indic, full-width...).
+SEMVER = r"^[0-9]+\.[0-9]+\.[0-9]+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$"
 
 UserId = Annotated[
     str,
@@ -131,9 +136,9 @@ Platform = Annotated[
 ]
 JeevesVersion = Annotated[str, StringConstraints(max_length=20, pattern=SEMVER), Field(examples=["1.0.0"])]
 PythonVersion = Annotated[
-    str, StringConstraints(max_length=20, pattern=r"^\d+\.\d+(?:\.\d+)?(?:(?:a|b|rc|\.dev|\.post)\d+)?\+?$")
+    str, StringConstraints(max_length=20, pattern=r"^[0-9]+\.[0-9]+(?:\.[0-9]+)?(?:(?:a|b|rc|\.dev|\.post)[0-9]+)?\+?$")
 ]
-PolicyVersion = Annotated[str, StringConstraints(max_length=10, pattern=r"^\d+\.\d+(?:\.\d+)?$")]
+PolicyVersion = Annotated[str, StringConstraints(max_length=10, pattern=r"^[0-9]+\.[0-9]+(?:\.[0-9]+)?$")]
 # Free text, cut (and marked) when stored: never refused for its length.
 Text = Annotated[str, Field(description="any length; stored scrubbed, cut and marked when longer than its column")]
 Name = Annotated[

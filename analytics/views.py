@@ -15,12 +15,12 @@ import re
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import action
-from rest_framework.permissions import AllowAny, IsAdminUser
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from analytics import conf
-from analytics.authentication import STAFF_AUTHENTICATION_CLASSES
+from analytics.authentication import STAFF_AUTHENTICATION_CLASSES, CanViewDashboard
 from analytics.errors import INSTALL_PROOF_REQUIRED, USER_EXISTS
 from analytics.serializers import (
     AnalyticsBatchRequest,
@@ -263,16 +263,18 @@ class AnalyticsUserViewSet(ApiViewSet):
 
 
 class ScrubDryRunView(ApiView):
-    """Staff only: what the scrubber would remove from a payload. Nothing is stored but an audit entry."""
+    """Staff with the dashboard's view permission (as the admin's scrub page): what the scrubber would
+    remove from a payload. Nothing is stored but an audit entry."""
 
     authentication_classes = STAFF_AUTHENTICATION_CLASSES
-    permission_classes = [IsAdminUser]
+    permission_classes = [CanViewDashboard]
     rate_limit_scopes = ("analytics.ingest",)
 
     @extend_schema(
         operation_id="analytics_scrub_dry_run",
         summary="Scrub dry run (staff)",
-        description="Staff session (admin login) only. Answers the scrubbed "
+        description="Staff session (admin login) only, with the analytics dashboard's view permission "
+        "(as the admin's scrub dry-run page). Answers the scrubbed "
         "payload and every rule hit (JSON path, rule, span, matched text, replacement).",
         request=AnalyticsScrubDryRunRequest,
         responses={200: AnalyticsScrubDryRunResponse},

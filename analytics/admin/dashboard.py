@@ -11,6 +11,7 @@ from django.urls import path
 
 from analytics import charts, selectors
 from analytics.admin.base import StaffAnalyticsAdmin
+from analytics.authentication import can_view_dashboard
 from analytics.models import Dashboard
 from analytics.services.audit import audit_record
 from analytics.services.scrubbing import scrub_dry_run
@@ -21,6 +22,9 @@ PERIODS = (7, 30, 90, 365)
 @admin.register(Dashboard)
 class DashboardAdmin(StaffAnalyticsAdmin):
     """/admin/analytics/dashboard/: charts from the daily rollups; /scrub/ tries the scrubber."""
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return can_view_dashboard(request.user)
 
     def get_urls(self):
         return [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
@@ -13,6 +15,7 @@ from django.views.decorators.http import require_POST
 from analytics import charts, selectors
 from analytics.admin import cells
 from analytics.admin.base import EstimatedCountPaginator, StaffAnalyticsAdmin
+from analytics.admin.filters import ErrorTypeFilter, PlatformFilter
 from analytics.models import ErrorGroup, ErrorGroupAlert, ErrorGroupStatus, ErrorReport
 from analytics.services.triage import error_groups_reopen, error_groups_resolve
 from core.admin_filters import DateRangeFilter
@@ -43,7 +46,7 @@ class ErrorGroupAdmin(StaffAnalyticsAdmin):
         ("is_regression", RegressionFilter),
         ("last_seen", DateRangeFilter),
         ("first_seen", DateRangeFilter),
-        "error_type",
+        ErrorTypeFilter,
     )
     search_fields = ("error_type", "message")
     ordering = ("-last_seen",)
@@ -165,7 +168,8 @@ class ErrorGroupAdmin(StaffAnalyticsAdmin):
     def _triage_view(self, request, object_id: str, action) -> HttpResponseRedirect:
         if not self.has_triage_permission(request):
             raise PermissionDenied
-        group = ErrorGroup.objects.filter(pk=object_id).first() if object_id.isdigit() else None
+        group_id = _group_id(object_id)
+        group = ErrorGroup.objects.filter(pk=group_id).first() if group_id is not None else None
         if group is None:
             raise Http404("No such error group")
         changed = action(group_ids=[group.pk], actor=request.user)
@@ -212,6 +216,14 @@ class ErrorGroupAdmin(StaffAnalyticsAdmin):
         self._bulk(request, queryset, error_groups_reopen, "Reopened")
 
 
+_GROUP_ID = re.compile(r"[0-9]{1,18}")
+
+
+def _group_id(value: str) -> int | None:
+    """``value`` as a group id, or None. Only ASCII digits: ``"²".isdigit()`` is true, ``int("²")`` fails."""
+    return int(value) if _GROUP_ID.fullmatch(value) else None
+
+
 class GroupFilter(admin.SimpleListFilter):
     """``?group=<id>``, the link on a group's page: named in the sidebar so it can be cleared."""
 
@@ -222,16 +234,18 @@ class GroupFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return []
-        group = ErrorGroup.objects.filter(pk=value).first() if value.isdigit() else None
+        group_id = _group_id(value)
+        group = ErrorGroup.objects.filter(pk=group_id).first() if group_id is not None else None
         return [(value, f"#{value} {group.error_type}" if group else f"#{value} (no such group)")]
 
     def queryset(self, request, queryset):
         value = self.value()
         if not value:
             return queryset
-        if not value.isdigit():
+        group_id = _group_id(value)
+        if group_id is None:
             raise IncorrectLookupParameters(f"Not a group id: {value!r}")
-        return queryset.filter(group_id=int(value))
+        return queryset.filter(group_id=group_id)
 
 
 @admin.register(ErrorReport)
@@ -241,7 +255,7 @@ class ErrorReportAdmin(StaffAnalyticsAdmin):
     paginator = EstimatedCountPaginator
     list_display = ("summary", "group_link", "version", "platform", "python", "when", "resolved")
     list_display_links = ("summary",)
-    list_filter = (GroupFilter, ("timestamp", DateRangeFilter.titled("date")), "resolved", "platform")
+    list_filter = (GroupFilter, ("timestamp", DateRangeFilter.titled("date")), "resolved", PlatformFilter)
     search_fields = ("error_type", "error_message")
     search_help_text = 'Words of the error type or message; on PostgreSQL also "a phrase" and -excluded words.'
     ordering = ("-timestamp",)

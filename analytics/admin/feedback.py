@@ -8,6 +8,7 @@ from django.utils.html import format_html
 
 from analytics.admin import cells
 from analytics.admin.base import StaffAnalyticsAdmin
+from analytics.admin.filters import PlatformFilter, RecentVersionFilter
 from analytics.models import Feedback, FeedbackStatus
 from analytics.services.triage import feedback_can_move, feedback_transition, feedback_update
 from core.admin_filters import DateRangeFilter
@@ -36,8 +37,8 @@ class FeedbackAdmin(StaffAnalyticsAdmin):
         "feedback_type",
         "rating",
         ("timestamp", DateRangeFilter.titled("date")),
-        "jeeves_version",
-        "platform",
+        RecentVersionFilter,
+        PlatformFilter,
     )
     search_fields = ("message",)
     ordering = ("-timestamp",)

@@ -9,9 +9,9 @@ from django.contrib import admin, messages
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 
-from analytics import conf
 from analytics.admin.base import EstimatedCountPaginator, StaffAnalyticsAdmin
-from analytics.models import AnalyticsUser, AuditLogEntry, DailyRollup, RollupKind, UsageEvent
+from analytics.admin.filters import EventTypeFilter, PlatformFilter
+from analytics.models import AnalyticsUser, AuditLogEntry, UsageEvent
 from analytics.serializers import AnalyticsPrivacyRequest
 from analytics.services.subjects import user_data_delete, user_data_export, user_privacy_update
 from core.admin_filters import DateRangeFilter
@@ -53,7 +53,7 @@ class AnalyticsUserAdmin(StaffAnalyticsAdmin):
         "auto_registered",
         "has_install_secret",
     )
-    list_filter = ("platform", "analytics_enabled", "auto_registered", InstallSecretFilter)
+    list_filter = (PlatformFilter, "analytics_enabled", "auto_registered", InstallSecretFilter)
     actions = ("export_data", "opt_out", "anonymize_data", "delete_data")
     search_fields = ("=user_id",)
     ordering = ("-last_seen",)
@@ -121,33 +121,6 @@ class AnalyticsUserAdmin(StaffAnalyticsAdmin):
             user_data_delete(user_id=user_id, mode=mode, actor=request.user)
         verb = "anonymized" if mode == "anonymize" else "deleted"
         self.message_user(request, f"Data of {len(user_ids)} install(s) {verb}.", messages.SUCCESS)
-
-
-class EventTypeFilter(admin.SimpleListFilter):
-    """Choices from the rollups (a few hundred rows) rather than DISTINCT over every event."""
-
-    title = "event type"
-    parameter_name = "event_type"
-
-    def lookups(self, request, model_admin):
-        types = (
-            DailyRollup.objects.filter(kind=RollupKind.EVENTS).values_list("key", flat=True).distinct().order_by("key")
-        )
-        return [(name, name) for name in types[:200]]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(event_type=self.value()) if self.value() else queryset
-
-
-class PlatformFilter(admin.SimpleListFilter):
-    title = "platform"
-    parameter_name = "platform"
-
-    def lookups(self, request, model_admin):
-        return [(name, name) for name in sorted(set(conf.PLATFORMS.values()))]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(platform=self.value()) if self.value() else queryset
 
 
 @admin.register(UsageEvent)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from datetime import timedelta
 
 from django.core.mail import send_mail
 from django.urls import reverse
@@ -28,13 +29,30 @@ SUBJECT_LENGTH = 150
 SEND_ERRORS = (smtplib.SMTPException, OSError)
 
 
+def _new_group_alert_kind() -> str | None:
+    """NEW while fewer than ANALYTICS_ALERT_NEW_GROUPS_PER_HOUR were recorded in the last hour,
+    then one NEW_OVER_LIMIT summary for that hour, then None."""
+    recent = ErrorGroupAlert.objects.filter(created_at__gte=timezone.now() - timedelta(hours=1))
+    if recent.filter(kind=ErrorGroupAlertKind.NEW).count() < conf.ALERT_NEW_GROUPS_PER_HOUR:
+        return ErrorGroupAlertKind.NEW
+    if not recent.filter(kind=ErrorGroupAlertKind.NEW_OVER_LIMIT).exists():
+        return ErrorGroupAlertKind.NEW_OVER_LIMIT
+    return None
+
+
 def error_group_alert_record(*, group: ErrorGroup, kind: str, version: str) -> ErrorGroupAlert | None:
     """Record an alert in the caller's transaction and send it once that commits.
 
-    None (and nothing written) when ANALYTICS_ALERT_EMAILS names nobody.
+    None (and nothing written) when ANALYTICS_ALERT_EMAILS names nobody, or when a new group comes
+    over the hourly limit of new-group alerts after its summary (``_new_group_alert_kind``). Two
+    concurrent reports may each pass the limit check: the bound is per hour, not exact.
     """
     if not conf.ALERT_EMAILS:
         return None
+    if kind == ErrorGroupAlertKind.NEW:
+        kind = _new_group_alert_kind()
+        if kind is None:
+            return None
     alert = ErrorGroupAlert.objects.create(group=group, kind=kind, version=version)
     # After commit, never raising: an unreachable broker leaves the alert unsent, not the report unstored.
     job_enqueue(ALERT_SEND_TASK, args=[alert.pk])
@@ -49,7 +67,16 @@ def _message(alert: ErrorGroupAlert) -> tuple[str, str]:
     group = alert.group
     title = _one_line(f"{group.error_type}: {group.message}")
     link = conf.ALERT_SITE_URL.rstrip("/") + reverse("admin:analytics_errorgroup_change", args=[group.pk])
-    if alert.kind == ErrorGroupAlertKind.REGRESSION:
+    if alert.kind == ErrorGroupAlertKind.NEW_OVER_LIMIT:
+        limit = conf.ALERT_NEW_GROUPS_PER_HOUR
+        subject = f"[analytics] More than {limit} new error groups in the last hour"
+        what = (
+            f"More than {limit} new error groups appeared in the last hour (ANALYTICS_ALERT_NEW_GROUPS_PER_HOUR). "
+            "New groups are not e-mailed one by one again until fewer than that were e-mailed in an hour; "
+            "the error group list has them all. The one that went over the limit:"
+        )
+        link = conf.ALERT_SITE_URL.rstrip("/") + reverse("admin:analytics_errorgroup_changelist")
+    elif alert.kind == ErrorGroupAlertKind.REGRESSION:
         subject = f"[analytics] Regression: {title}"
         what = (
             f"A resolved error group came back: a report from version {alert.version or '(none)'}, newer than "

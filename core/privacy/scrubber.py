@@ -174,6 +174,8 @@ _SCALARS = (int, float, bool, type(None))
 def scrub_value(value: Any) -> Any:
     """Scrub every string inside ``value`` (dicts, lists, tuples), keys included.
 
+    Keys that scrub to the same text keep their values apart: the second is ``<path>#2`` and so on.
+
     The value of a secret-named key (``password``, ``api_key``, ``GITHUB_TOKEN``...) is replaced
     whole, whatever its type, so ``{"password": 1234}`` loses the number too.
     """
@@ -191,14 +193,25 @@ def scrub_value(value: Any) -> Any:
     return value
 
 
+def _unique_key(scrubbed: dict, key: str) -> str:
+    """``key``, or ``key#2``, ``key#3``... when another key already scrubbed to it."""
+    if key not in scrubbed:
+        return key
+    number = 2
+    while f"{key}#{number}" in scrubbed:
+        number += 1
+    return f"{key}#{number}"
+
+
 def _scrub_dict(value: dict) -> dict:
     scrubbed: dict = {}
     for key, item in value.items():
         if type(key) is str:
+            # Two keys may scrub to one placeholder ("/home/a/x.txt", "/home/b/y.txt"): both are kept.
             if item is not None and item is not True and item is not False and is_sensitive_key(key):
-                scrubbed[scrub_text(key)] = "<redacted>"
+                scrubbed[_unique_key(scrubbed, scrub_text(key))] = "<redacted>"
                 continue
-            key = scrub_text(key)
+            key = _unique_key(scrubbed, scrub_text(key))
         item_kind = type(item)
         if item_kind is str:
             scrubbed[key] = scrub_text(item)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import factory
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
@@ -292,3 +293,42 @@ def test_admin_scrub_page_shows_hits_and_is_audited(staff_client, staff_user):
     content = response.content.decode()
     assert "&lt;email&gt;" in content and "email" in content
     assert AuditLogEntry.objects.get(action="scrub.dry_run").actor == staff_user
+
+
+@pytest.mark.django_db
+def test_sidebar_filters_on_client_chosen_values_stay_bounded(staff_client):
+    # Given a client that sent 120 made-up error types, platforms and versions
+    made_up = [f"Injected{number}x" for number in range(120)]
+    for number, name in enumerate(made_up):
+        install = AnalyticsUserFactory(platform=name)
+        ErrorReportFactory(group=ErrorGroupFactory(error_type=name, count=number + 1), user=install, platform=name)
+        FeedbackFactory(user=install, platform=name, jeeves_version=f"1.{number}.0")
+
+    # When staff open each list
+    def page(name: str) -> str:
+        response = staff_client.get(reverse(name))
+        assert response.status_code == 200, response.content[:200]
+        return response.content.decode()
+
+    groups = page("admin:analytics_errorgroup_changelist")
+    reports = page("admin:analytics_errorreport_changelist")
+    feedback = page("admin:analytics_feedback_changelist")
+    installs = page("admin:analytics_analyticsuser_changelist")
+
+    # Then each filter lists a bounded number of choices: the most reported groups' types, the latest
+    # versions, and only the platforms the API knows by name
+    assert groups.count("?error_type=") <= 50 and "?error_type=Injected119x" in groups
+    assert feedback.count("?jeeves_version=") <= 50 and "?jeeves_version=1.119.0" in feedback
+    for content in (reports, feedback, installs):
+        assert "?platform=Injected" not in content and "?platform=Linux" in content
+
+
+@pytest.mark.django_db
+def test_an_error_type_outside_the_listed_choices_still_filters(staff_client):
+    ErrorGroupFactory(error_type="RareError", count=1, message="the rare one")
+    ErrorGroupFactory.create_batch(60, count=100, error_type=factory.Sequence(lambda number: f"Common{number}"))
+
+    content = staff_client.get(reverse("admin:analytics_errorgroup_changelist"), {"error_type": "RareError"})
+
+    assert content.status_code == 200, content.content[:200]
+    assert "the rare one" in content.content.decode()

@@ -176,6 +176,23 @@ def test_a_group_filter_that_is_not_a_number_is_refused_without_an_error(staff_c
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("value", ["\u00b2", "\u0661", "99999999999999999999999"])
+def test_a_group_filter_of_other_digits_is_refused_without_an_error(staff_client, value):
+    # "²".isdigit() is true but int("²") fails; int("\u0661") is 1 (another group); the last overflows a bigint.
+    response = staff_client.get(REPORTS, {"group": value})
+
+    assert response.status_code == 302 and response["Location"].endswith("?e=1")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("action", ["resolve", "reopen"])
+@pytest.mark.parametrize("value", ["%C2%B2", "%D9%A1", "99999999999999999999999"])
+def test_triage_urls_of_other_digits_are_404(staff_client, group_rising, action, value):
+    r = staff_client.post(f"/admin/analytics/errorgroup/{value}/{action}/")
+    assert r.status_code == 404, r.content
+
+
+@pytest.mark.django_db
 def test_resolve_button_resolves_and_reopen_button_reopens(staff_client, staff_user, group_rising):
     resolve = reverse("admin:analytics_errorgroup_resolve", args=[group_rising.pk])
     reopen = reverse("admin:analytics_errorgroup_reopen", args=[group_rising.pk])

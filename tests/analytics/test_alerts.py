@@ -4,9 +4,11 @@ the ingest transaction commits (issue 18)."""
 from __future__ import annotations
 
 import smtplib
+from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from analytics import conf
 from analytics.models import ErrorGroup, ErrorGroupAlert
@@ -150,6 +152,65 @@ def test_the_report_is_stored_when_the_alert_cannot_be_queued(
     assert ErrorGroup.objects.count() == 1
     assert ErrorGroupAlert.objects.get().sent_at is None
     assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_new_group_alerts_stop_at_the_hourly_limit_with_one_summary(
+    client, alert_recipients, monkeypatch, django_capture_on_commit_callbacks
+):
+    # Given a limit of 3 new-group alerts an hour
+    monkeypatch.setattr(conf, "ALERT_NEW_GROUPS_PER_HOUR", 3)
+
+    # When an anonymous client creates 30 new groups
+    with django_capture_on_commit_callbacks(execute=True):
+        for number in range(30):
+            report(client, user_id="anonymous", error_type=f"Injected{number}x")
+
+    # Then 3 groups are mailed, then one summary that quotes no client text in its subject
+    assert ErrorGroup.objects.count() == 30
+    assert len(mail.outbox) == 4
+    assert [message.subject.startswith("[analytics] New error group: Injected") for message in mail.outbox] == [
+        True,
+        True,
+        True,
+        False,
+    ]
+    assert mail.outbox[3].subject == "[analytics] More than 3 new error groups in the last hour"
+    assert "https://platform.example.com/admin/analytics/errorgroup/" in mail.outbox[3].body
+
+
+@pytest.mark.django_db
+def test_new_group_alerts_resume_once_the_hour_has_passed(
+    client, alert_recipients, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(conf, "ALERT_NEW_GROUPS_PER_HOUR", 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        for number in range(3):
+            report(client, user_id="anonymous", error_type=f"Early{number}x")
+    ErrorGroupAlert.objects.update(created_at=timezone.now() - timedelta(minutes=61))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        report(client, user_id="anonymous", error_type="Later")
+
+    assert len(mail.outbox) == 3  # Early0x, the summary, Later
+    assert mail.outbox[-1].subject.startswith("[analytics] New error group: Later")
+
+
+@pytest.mark.django_db
+def test_regressions_are_not_limited(client, install_registered, alert_recipients, monkeypatch, staff_user,
+                                     django_capture_on_commit_callbacks):  # fmt: skip
+    monkeypatch.setattr(conf, "ALERT_NEW_GROUPS_PER_HOUR", 0)
+    with django_capture_on_commit_callbacks(execute=True):
+        group_id = report(client, version="1.2.0")["group_id"]
+    error_groups_resolve(group_ids=[group_id], actor=staff_user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        report(client, version="1.3.0")
+
+    assert [message.subject.split(":")[0] for message in mail.outbox] == [
+        "[analytics] More than 0 new error groups in the last hour",
+        "[analytics] Regression",
+    ]
 
 
 def test_the_alert_task_is_registered_under_the_name_the_service_sends():

@@ -222,5 +222,21 @@ def test_version_order(newer, older):
     assert is_newer(newer, older) and not is_newer(older, newer)
 
 
+@pytest.mark.parametrize("version", ["\u0661.\u0662.\u0663", "1.2.3\n", "\u0661.2.3-rc.1"])
+def test_a_version_of_other_digits_is_not_a_version(version):
+    assert version_key(version) == (-1,)
+
+
+@pytest.mark.django_db
+def test_report_with_versions_in_other_digits_is_refused(client):
+    info = {"platform": "Linux", "python_version": "\u0663.\u0661\u0662", "jeeves_version": "\u0661.\u0662.\u0663"}
+
+    response = post(client, "/errors/report", error_payload(system_info=info))
+
+    assert response.status_code == 400, response.json()
+    assert set(response.json()["error"]["details"]["system_info"]) == {"python_version", "jeeves_version"}
+    assert not ErrorReport.objects.exists()
+
+
 def test_user_id_fixture_is_a_valid_hash():
     assert len(USER_ID) == 16

@@ -29,6 +29,16 @@ def test_feedback_is_stored_new_and_scrubbed(client, install_registered):
 
 
 @pytest.mark.django_db
+def test_feedback_metadata_keys_that_scrub_alike_keep_every_value(client, install_registered):
+    payload = feedback_payload(metadata={"/home/alice/a.txt": "first", "/home/bob/b.txt": "second"})
+
+    response = post(client, "/feedback/submit", payload)
+
+    assert response.status_code == 201, response.json()
+    assert Feedback.objects.get().metadata == {"<path>": "first", "<path>#2": "second"}
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("feedback_type", ["bug", "feature_request", "general"])
 def test_feedback_accepts_each_type(client, feedback_type):
     assert (r := post(client, "/feedback/submit", feedback_payload(feedback_type=feedback_type))).status_code == 201, (

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
 
 from analytics.models import AuditLogEntry
 from tests.analytics.conftest import BASE, sign_in
 from tests.conftest import bearer_for
+from tests.factories import UserFactory
 
 PAYLOAD = {
     "payload": {
@@ -101,6 +104,32 @@ def test_a_user_who_is_not_staff_is_403(api_client, user):
 
     assert response.status_code == 403, response.json()
     assert not AuditLogEntry.objects.exists()
+
+
+@pytest.mark.django_db
+def test_staff_without_the_dashboard_permission_is_403_as_on_the_admin_page(api_client):
+    # Given a staff member in no group (an empty admin)
+    sign_in(api_client, UserFactory(is_staff=True))
+
+    # When they try the scrubber on the admin page and through the API
+    page = api_client.post(reverse("admin:analytics_dashboard_scrub"), {"payload": "x"})
+    response = api_client.post(f"{BASE}/scrub/dry-run", PAYLOAD, format="json")
+
+    # Then both refuse
+    assert page.status_code == 403, page.content
+    assert response.status_code == 403, response.json()
+    assert not AuditLogEntry.objects.filter(action="scrub.dry_run").exists()
+
+
+@pytest.mark.django_db
+def test_staff_with_only_the_dashboard_view_permission_gets_the_hits(api_client):
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_dashboard"))
+    sign_in(api_client, viewer)
+
+    response = api_client.post(f"{BASE}/scrub/dry-run", PAYLOAD, format="json")
+
+    assert response.status_code == 200, response.json()
 
 
 @pytest.mark.django_db

@@ -159,6 +159,18 @@ def test_scrub_value_walks_dicts_and_lists_and_redacts_secret_named_keys():
     }
 
 
+def test_scrub_value_keeps_every_value_of_keys_that_scrub_alike():
+    # Given keys that all scrub to "<path>", one of them already spelled like a renamed key
+    value = {"/home/alice/a.txt": 1, "/home/bob/b.txt": 2, "<path>#2": 3, "/home/carol/c.txt": {"api_key": "x"}}
+
+    # When scrubbed
+    scrubbed = scrub_value(value)
+
+    # Then no value is lost, and scrubbing again changes nothing
+    assert scrubbed == {"<path>": 1, "<path>#2": 2, "<path>#2#2": 3, "<path>#3": {"api_key": "<redacted>"}}
+    assert scrub_value(scrubbed) == scrubbed
+
+
 def test_explain_value_gives_json_paths():
     hits = explain_value({"metadata": {"password": "x", "notes": ["see /home/bob/a.py"]}})
     assert {(hit["path"], hit["rule"]) for hit in hits} == {
@@ -196,3 +208,18 @@ def test_scrubbing_is_fast():
     # Then both stay far below a request's budget (generous bounds: CI machines are slow)
     assert per_trace < 0.02, f"{per_trace * 1000:.2f} ms per 5 KB trace"
     assert per_short < 0.001, f"{per_short * 1e6:.1f} us per short message"
+
+
+@pytest.mark.parametrize("unit", ["a@b:c ", "ssh://a@b:c "])
+def test_scrubbing_many_git_remote_shapes_stays_linear(unit):
+    # Given a 1 MB body (the request limit) full of "user@host:path" shapes, which took minutes
+    # when each one re-read the text before it
+    text = unit * (1_000_000 // len(unit))
+
+    # When scrubbed
+    started = time.perf_counter()
+    scrub_text(text)
+    took = time.perf_counter() - started
+
+    # Then it takes well under a second here; the bound is generous for slow CI machines
+    assert took < 2.0, f"{took:.1f} s for 1 MB"

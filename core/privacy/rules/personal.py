@@ -69,6 +69,7 @@ _GIT_REMOTE = re.compile(
 )
 _REMOTE_USER_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 _SSH_SCHEMES = ("git+ssh://", "ssh+git://", "ssh://")
+_LONGEST_SCHEME = max(len(name) for name in _SSH_SCHEMES)
 _DOTTED_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 
 
@@ -79,7 +80,9 @@ def _git_remote(match: re.Match) -> list[Replacement] | None:
         start -= 1
     if start == at:
         return None  # "@host:..." without a user: a decorator or a package pin
-    scheme = next((name for name in _SSH_SCHEMES if text[:start].lower().endswith(name)), None)
+    # Only the few characters before the user: slicing from 0 made each match cost the text's length.
+    before = text[max(0, start - _LONGEST_SCHEME) : start].lower()
+    scheme = next((name for name in _SSH_SCHEMES if before.endswith(name)), None)
     host, path = match.group("host"), match.group("path").rstrip(".,:")
     if scheme is not None:
         start -= len(scheme)
