@@ -8,7 +8,7 @@ staff rights here. The endpoint asks the same permission as the admin's scrub dr
 from __future__ import annotations
 
 from django.contrib.auth import get_permission_codename
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import IsAdminUser
 
 from accounts.authentication import StaffSessionAuthentication
 from analytics.models import Dashboard
@@ -25,8 +25,8 @@ def can_view_dashboard(user) -> bool:
     )
 
 
-class CanViewDashboard(BasePermission):
-    """Active staff with the dashboard's view permission."""
+class CanViewDashboard(IsAdminUser):
+    """Active staff with the dashboard's view permission (a narrowing of IsAdminUser: staff only)."""
 
     def has_permission(self, request, view) -> bool:
         user = request.user

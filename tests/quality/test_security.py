@@ -121,7 +121,7 @@ def test_a_nextauth_cookie_write_from_a_trusted_origin_is_accepted(nextauth_clie
 
 
 def test_a_staff_django_session_write_needs_the_csrf_token():
-    staff = UserFactory(is_staff=True)
+    staff = UserFactory(is_staff=True, is_superuser=True)
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(staff)
     body = {"payload": "my email is ada@example.com"}
