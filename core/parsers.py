@@ -7,12 +7,16 @@ levels deep was stored and then broke every answer holding it (the renderer stop
 and a few thousand levels deep it was a ``RecursionError`` (a 500).
 
 Numbers keep the standard library's reading (any size of integer: the ledger keeps what clients
-send); telemetry's parser reads with orjson for speed and applies the same checks.
+send), but must be finite: the literals ``NaN``/``Infinity`` are not JSON, and a number out of a
+double's range (``1e400``) is refused too rather than read as infinity, which no JSON answer or
+hash can write down. Telemetry's parser reads with orjson for speed (it refuses both itself) and
+applies the same checks.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -47,10 +51,19 @@ def checked_json(value: Any) -> Any:
     return value
 
 
+def finite_float(text: str) -> float:
+    """A JSON number with a fraction or exponent as a float; ``ValueError`` if out of range."""
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"Number out of range: {text[:40]}")
+    return value
+
+
 def json_body(raw: bytes | str) -> Any:
     """The JSON value of a request body, checked (``checked_json``); ``JsonBodyError`` otherwise."""
     try:
-        value = json.loads(raw, parse_constant=strict_constant)  # NaN and Infinity are not JSON
+        # NaN and Infinity are not JSON; 1e400 would read as infinity
+        value = json.loads(raw, parse_constant=strict_constant, parse_float=finite_float)
     except RecursionError:
         raise JsonBodyError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
     except ValueError as exc:  # JSONDecodeError, and bytes that are not UTF-8

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from ledger.models import GENESIS_HASH, LedgerTransaction
@@ -28,6 +29,7 @@ __all__ = [
     "apply_action",
     "canonical_json",
     "canonical_prefix",
+    "stored_numbers",
     "timestamp",
     "transaction_hash",
 ]
@@ -39,6 +41,29 @@ def timestamp(moment: datetime) -> str:
 
 def canonical_json(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def stored_numbers(value: Any) -> Any:
+    """``value`` with each number in the form PostgreSQL's jsonb gives it back, so the JSON hashed
+    when a transaction is written is the JSON re-read when it is verified, on every backend.
+
+    jsonb keeps numbers as ``numeric`` and writes them without an exponent: a float Python writes
+    with one and that is integral (``1e+16``, ``1e+300``) comes back as that exact integer (the
+    decimal Python wrote, expanded: 10**300, not the binary float's ``int()``), and ``-0.0`` as
+    ``0.0``. Every other float comes back as the same float. Applied to new input only: stored rows
+    are hashed as they were written (see docs/cerebro.md)."""
+    if isinstance(value, float):
+        if value == 0:
+            return 0.0
+        written = repr(value)
+        if "e" in written and value.is_integer():
+            return int(Decimal(written))
+        return value
+    if isinstance(value, dict):
+        return {key: stored_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [stored_numbers(item) for item in value]
+    return value
 
 
 def hashed_fields(txn: LedgerTransaction) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from core.fields import IsoMomentField, JsonObjectField, js_timestamp
 from core.pagination import OffsetQuerySerializer
-from ledger.chain import canonical_json
+from ledger.chain import canonical_json, stored_numbers
 from ledger.models import LedgerObject, LedgerTransaction
 from ledger.selectors import FILTER_OPERATORS, DataCondition
 
@@ -28,12 +28,12 @@ BEYOND_64_BITS = "an integer from -2**63 to 2**63 - 1 (a larger number may be wr
 class ChainDataField(JsonObjectField):
     """A JSON object the hash chain can write down: its canonical JSON is hashed as UTF-8, so text
     must have UTF-8 bytes (a lone surrogate, which the escape ``\\ud800`` gives, has none) and
-    numbers must be finite."""
+    numbers must be finite. Numbers are kept in the form the database gives back (``stored_numbers``)."""
 
     default_error_messages = {"unhashable": "Text must be valid Unicode and numbers finite."}
 
     def to_internal_value(self, data):
-        value = super().to_internal_value(data)
+        value = stored_numbers(super().to_internal_value(data))
         try:
             canonical_json(value)
         except (UnicodeEncodeError, ValueError):

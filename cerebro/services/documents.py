@@ -51,12 +51,15 @@ def document_version_save(*, user, document_id, title: str, content: str, kind: 
 def document_versions_delete_after(*, user, document_id, moment: datetime) -> list[DocumentVersion]:
     """Delete the versions saved after ``moment`` (and the suggestions made on them): restoring the
     version saved at ``moment``. Moments compare in whole milliseconds, the precision a client's
-    timestamp has. Returns the deleted versions, oldest first. 404 for an unknown document, 403
-    for another user's."""
+    timestamp has (a moment at the end of time deletes nothing). Returns the deleted versions, oldest
+    first. 404 for an unknown document, 403 for another user's."""
     document = document_of_user(user=user, document_id=document_id, lock=True)
     if document is None:
         raise DOCUMENT_NOT_FOUND(details={"id": str(document_id)})
-    after = whole_milliseconds(moment) + ONE_MILLISECOND
-    doomed = list(document.versions.filter(created_at__gte=after).select_related("document").order_by("created_at"))
+    # The millisecond's last microsecond, not the next millisecond: that overflows at 9999-12-31T23:59:59.999Z.
+    last_of_moment = whole_milliseconds(moment) + (ONE_MILLISECOND - timedelta(microseconds=1))
+    doomed = list(
+        document.versions.filter(created_at__gt=last_of_moment).select_related("document").order_by("created_at")
+    )
     DocumentVersion.objects.filter(pk__in=[version.pk for version in doomed]).delete()
     return doomed

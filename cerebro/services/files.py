@@ -3,8 +3,10 @@ knowledge base."""
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
+from collections.abc import Iterable, Iterator
 
 from django.core.files.uploadedfile import UploadedFile as DjangoUploadedFile
 from django.db import transaction
@@ -28,6 +30,7 @@ TEXT_TYPES_BY_EXTENSION = {
     ".json": "application/json",
 }
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
+NOT_SUPPORTED = "not a PDF, an image (PNG, JPEG, GIF, WebP) or UTF-8 text"
 
 
 def sniff_content_type(head: bytes, filename: str) -> str | None:
@@ -60,6 +63,21 @@ def _is_utf8(head: bytes) -> bool:
     return False
 
 
+def checked_text_chunks(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """``chunks`` unchanged, checked on the way through: ``UNSUPPORTED_FILE`` as soon as the whole
+    file turns out not to be UTF-8 text without NUL (the sniffed head says nothing of the rest)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        for chunk in chunks:
+            if b"\x00" in chunk:
+                raise UnicodeDecodeError("utf-8", chunk, chunk.index(b"\x00"), len(chunk), "NUL byte")
+            decoder.decode(chunk)
+            yield chunk
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise UNSUPPORTED_FILE(details={"file": [NOT_SUPPORTED]}) from None
+
+
 def safe_filename(name: str) -> str:
     base = os.path.basename(name.replace("\\", "/")).strip() or "file"
     cleaned = _UNSAFE_NAME.sub("_", base)[:200]
@@ -69,7 +87,8 @@ def safe_filename(name: str) -> str:
 def file_upload(*, user, uploaded_file: DjangoUploadedFile) -> Upload:
     """Store ``uploaded_file`` for ``user`` and return its row.
 
-    400 when it is larger than 50 MB or not a supported type by content. Text and PDF files are
+    400 when it is larger than 50 MB or not a supported type by content (a text file is checked
+    whole: UTF-8 without NUL). Text and PDF files are
     queued for the knowledge base (indexed by a Celery task once this transaction commits).
     """
     if uploaded_file.size is not None and uploaded_file.size > conf.MAX_UPLOAD_BYTES:
@@ -82,9 +101,12 @@ def file_upload(*, user, uploaded_file: DjangoUploadedFile) -> Upload:
     filename = safe_filename(uploaded_file.name or "file")
     content_type = sniff_content_type(head, filename)
     if content_type is None:
-        raise UNSUPPORTED_FILE(details={"file": ["not a PDF, an image (PNG, JPEG, GIF, WebP) or UTF-8 text"]})
+        raise UNSUPPORTED_FILE(details={"file": [NOT_SUPPORTED]})
     uploaded_file.seek(0)
-    stored = storage.save_stream(uploaded_file.chunks())
+    chunks = uploaded_file.chunks()
+    if content_type.startswith("text/") or content_type == "application/json":
+        chunks = checked_text_chunks(chunks)  # nothing is stored when a later chunk fails
+    stored = storage.save_stream(chunks)
     knowledge = content_type in KNOWLEDGE_TYPES
     with transaction.atomic():
         upload = Upload.objects.create(

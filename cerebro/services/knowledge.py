@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 
-from django.db import transaction
+from django.db import DataError, transaction
 from django.utils import timezone
 
 from cerebro import conf
@@ -23,7 +23,12 @@ class UnreadableDocumentError(Exception):
 
 
 def extract_text(data: bytes, content_type: str) -> str:
-    """Plain text of a stored file: PDF pages through pypdf, text files decoded as UTF-8."""
+    """Plain text of a stored file: PDF pages through pypdf, text files decoded as UTF-8; never
+    holding NUL (PostgreSQL's text refuses it, and a PDF's text may carry it)."""
+    return _extracted_text(data, content_type).replace("\x00", "")
+
+
+def _extracted_text(data: bytes, content_type: str) -> str:
     if content_type == "application/pdf":
         from pypdf import PdfReader
         from pypdf.errors import PdfReadError
@@ -65,16 +70,15 @@ def chunk_text(text: str, *, chunk_tokens: int | None = None, overlap_tokens: in
 
 def upload_index_knowledge(*, upload_id) -> int:
     """(Re)build the chunks of an upload; returns how many. Safe to run twice: the chunks are
-    replaced, never added to. An unreadable file ends ``failed`` with the reason, not raised."""
+    replaced, never added to. An unreadable file, or text the database refuses, ends ``failed`` with
+    the reason, not raised: left pending, the jobs watchdog would send it again for ever."""
     upload = Upload.objects.filter(pk=upload_id).first()
     if upload is None or upload.knowledge_status == Upload.KnowledgeStatus.NONE:
         return 0
     try:
         text = extract_text(storage.read_bytes(upload.cid), upload.content_type)
     except UnreadableDocumentError as exc:
-        Upload.objects.filter(pk=upload.pk).update(
-            knowledge_status=Upload.KnowledgeStatus.FAILED, knowledge_error=str(exc)[:255]
-        )
+        _mark_failed(upload, str(exc))
         return 0
     embedder = get_embedder()
     chunks = [
@@ -88,12 +92,23 @@ def upload_index_knowledge(*, upload_id) -> int:
         )
         for ordinal, piece in enumerate(chunk_text(text))
     ]
-    with transaction.atomic():
-        Upload.objects.select_for_update().filter(pk=upload.pk).first()
-        KnowledgeChunk.objects.filter(upload=upload).delete()
-        KnowledgeChunk.objects.bulk_create(chunks, batch_size=500)
-        Upload.objects.filter(pk=upload.pk).update(
-            knowledge_status=Upload.KnowledgeStatus.INDEXED, knowledge_error="", indexed_at=timezone.now()
-        )
-        bump_version(knowledge_scope(upload.user_id))
+    try:
+        with transaction.atomic():
+            Upload.objects.select_for_update().filter(pk=upload.pk).first()
+            KnowledgeChunk.objects.filter(upload=upload).delete()
+            KnowledgeChunk.objects.bulk_create(chunks, batch_size=500)
+            Upload.objects.filter(pk=upload.pk).update(
+                knowledge_status=Upload.KnowledgeStatus.INDEXED, knowledge_error="", indexed_at=timezone.now()
+            )
+            bump_version(knowledge_scope(upload.user_id))
+    except DataError as exc:
+        logger.warning("upload %s: chunks refused by the database: %s", upload.pk, exc)
+        _mark_failed(upload, "the database refused the file's text")
+        return 0
     return len(chunks)
+
+
+def _mark_failed(upload: Upload, reason: str) -> None:
+    Upload.objects.filter(pk=upload.pk).update(
+        knowledge_status=Upload.KnowledgeStatus.FAILED, knowledge_error=reason[:255]
+    )

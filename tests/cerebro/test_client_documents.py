@@ -201,3 +201,14 @@ def test_staff_see_votes_documents_and_suggestions_in_the_admin(
     assert {name: page.status_code for name, page in pages.items()} == dict.fromkeys(pages, 200)
     assert "Essay" in pages["document"].content.decode()
     assert "Typo" in pages["suggestions"].content.decode()
+
+
+@pytest.mark.django_db
+def test_restoring_at_the_last_representable_moment_deletes_nothing(signed_in, document_with_suggestion):
+    document, suggestion = document_with_suggestion
+
+    r = signed_in.delete(f"{DOCUMENT}?id={document.pk}&timestamp=9999-12-31T23:59:59.999Z")
+
+    assert r.status_code == 200, r.json()
+    assert r.json() == []
+    assert document.versions.count() == 1 and list(Suggestion.objects.all()) == [suggestion]

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import DataError
 
 from cerebro.models import KnowledgeChunk, Upload
 from cerebro.services.knowledge import chunk_text, extract_text
@@ -136,3 +137,44 @@ def test_chunks_overlap_and_cover_the_whole_text():
 
 def test_pdf_text_extraction():
     assert "Hello PDF" in extract_text(pdf_with_text("Hello PDF"), "application/pdf")
+
+
+def test_a_text_file_is_checked_whole_not_only_its_first_64_kib(signed_in):
+    text = b"hello world\n" * 6000  # 72 KB: past the sniffed head and the first upload chunk
+
+    binary_after = _upload(signed_in, "notes.txt", text + b"\x00\x01\x02\xff\xfeMZ binary payload")
+    nul_after = _upload(signed_in, "notes.txt", text + b"plain but for one \x00")
+    cut_short = _upload(signed_in, "notes.txt", text + "ç".encode()[:1])  # ends inside a character
+
+    for r in (binary_after, nul_after, cut_short):
+        assert r.status_code == 400, r.json()
+        assert r.json()["error"] == "validation_error"
+    assert not Upload.objects.exists() and not KnowledgeChunk.objects.exists()
+
+
+def test_a_character_split_across_upload_chunks_is_still_text(signed_in):
+    text = b"a" * (64 * 1024 - 1) + "ção".encode()  # "ç" straddles the 64 KiB chunk boundary
+
+    r = _upload(signed_in, "notes.txt", text)
+
+    assert r.status_code == 200, r.json()
+    assert r.json()["contentType"] == "text/plain"
+
+
+def test_extracted_text_never_holds_nul():
+    assert extract_text(b"before\x00after", "text/plain") == "beforeafter"
+    assert "\x00" not in extract_text(pdf_with_text("Hello\x00PDF"), "application/pdf")
+
+
+def test_chunks_the_database_refuses_mark_the_upload_failed_not_pending(signed_in, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
+
+    monkeypatch.setattr(KnowledgeChunk.objects, "bulk_create", refuse)
+
+    body = _upload(signed_in, "notes.txt", b"some text to index").json()
+
+    upload = Upload.objects.get(pk=body["id"])
+    assert upload.knowledge_status == "failed"
+    assert upload.knowledge_error
+    assert not KnowledgeChunk.objects.exists()

@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 
+from ledger.models import LedgerObject
 from tests.ledger.factories import LedgerObjectFactory
 
 pytestmark = pytest.mark.django_db
@@ -159,3 +160,14 @@ def test_create_with_an_idempotency_key_creates_once(owner_client):
     assert again.json() == first.json()
     assert again["Idempotent-Replayed"] == "true"
     assert listed.json()["total"] == 1
+
+
+def test_an_out_of_range_number_anywhere_in_an_idempotent_create_is_a_400(owner_client):
+    body = '{"typeName": "contract", "data": {"amount": 1}, "note": 1e400}'
+
+    r = owner_client.generic("POST", OBJECTS, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1")
+
+    assert r.status_code == 400, r.json()
+    assert r.json()["error"] == "bad_request"
+    assert "out of range" in r.json()["message"]
+    assert not LedgerObject.objects.exists()
