@@ -23,10 +23,12 @@ from typing import Any
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from core import errors
+from marketplace import conf
 from marketplace.errors import UNSUPPORTED_FILE
 
 PARQUET_MAGIC = b"PAR1"
@@ -65,7 +67,11 @@ def _nests_deeper_than(data: bytes, depth: int) -> bool:
 
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 RECORDS_PER_CHUNK = 10_000
-PARQUET_BATCH_ROWS = 65_536
+PARQUET_BATCH_ROWS = 1_024
+# Values made from the previous value's prefix: a few bytes can stand for any length, found out only
+# by decoding them (Spark's Parquet v2 writer uses it for strings; pyarrow's only when asked).
+_EXPANDING_ENCODINGS = {"DELTA_BYTE_ARRAY"}
+_TEXTS = {"STRING", "NONE", "JSON", "ENUM", "BSON"}  # byte-array columns that read as (binary) text
 
 
 @dataclass(frozen=True)
@@ -212,16 +218,68 @@ def _csv_rows_check(data: bytes, limits: TableLimits) -> None:
         raise _OtherFormatError
 
 
+def _too_large() -> errors.DomainError:
+    cap = conf.MAX_DATASET_DECODED_BYTES
+    return errors.VALIDATION(
+        f"The parquet file decodes to more than {cap} bytes", details={"file": [f"at most {cap} bytes decoded"]}
+    )
+
+
+def _decoded_bytes(array: pa.Array) -> int:
+    """The bytes ``array`` takes once decoded, its dictionaries counted as the values they stand for
+    (without decoding them: a few kilobytes of dictionary page can stand for gigabytes)."""
+    if pa.types.is_dictionary(array.type):
+        lengths = pc.take(pc.binary_length(array.dictionary), array.indices)
+        return (pc.sum(lengths).as_py() or 0) + array.indices.nbytes
+    if pa.types.is_map(array.type):
+        return _decoded_bytes(array.keys) + _decoded_bytes(array.items) + 8 * len(array)
+    if pa.types.is_list(array.type) or pa.types.is_large_list(array.type) or pa.types.is_fixed_size_list(array.type):
+        return _decoded_bytes(array.flatten()) + 8 * len(array)
+    if pa.types.is_struct(array.type):
+        return sum(_decoded_bytes(child) for child in array.flatten()) + len(array)
+    return array.nbytes
+
+
+def _parquet_batches(data: bytes, limits: TableLimits | None) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+    """The file's schema and its batches of ``PARQUET_BATCH_ROWS``, decoded within
+    ``MAX_DATASET_DECODED_BYTES``: first by the metadata (the row groups' uncompressed sizes), then
+    as read, each text column read as a dictionary and counted as the values it stands for."""
+    parquet = pq.ParquetFile(io.BytesIO(data))
+    metadata, schema = parquet.metadata, parquet.schema
+    if limits is not None:
+        limits.check_columns(len(parquet.schema_arrow))
+        limits.check_rows(metadata.num_rows)
+    declared = 0
+    for index in range(metadata.num_row_groups):
+        group = metadata.row_group(index)
+        chunks = [group.column(column) for column in range(group.num_columns)]
+        if any(_EXPANDING_ENCODINGS.intersection(chunk.encodings) for chunk in chunks):
+            raise UNSUPPORTED_FILE("The parquet file uses the DELTA_BYTE_ARRAY encoding, which is not accepted")
+        declared += max(group.total_byte_size, sum(chunk.total_uncompressed_size for chunk in chunks))
+    if declared > conf.MAX_DATASET_DECODED_BYTES:
+        raise _too_large()
+    leaves = [schema.column(index) for index in range(len(schema))]
+    texts = [leaf.path for leaf in leaves if leaf.physical_type == "BYTE_ARRAY" and leaf.logical_type.type in _TEXTS]
+    by_dictionary = pq.ParquetFile(io.BytesIO(data), read_dictionary=texts)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        decoded = 0
+        for batch in by_dictionary.iter_batches(batch_size=PARQUET_BATCH_ROWS, use_threads=False):
+            decoded += sum(_decoded_bytes(column) for column in batch.columns)
+            if decoded > conf.MAX_DATASET_DECODED_BYTES:
+                raise _too_large()
+            yield batch
+
+    return parquet.schema_arrow, batches()
+
+
 def _parquet_summary(data: bytes, limits: TableLimits, preview_rows: int) -> TableSummary:
-    """Parquet's metadata (rows, columns) is checked before any data is read; then the row groups
-    are streamed a batch at a time for the null counts and the preview."""
+    """Parquet's metadata (rows, columns, uncompressed size) is checked before any data is read; then
+    the row groups are streamed a small batch at a time for the null counts and the preview."""
     try:
-        parquet = pq.ParquetFile(io.BytesIO(data))
-        arrow_schema = parquet.schema_arrow
-        limits.check_columns(len(arrow_schema))
-        limits.check_rows(parquet.metadata.num_rows)
+        arrow_schema, batches = _parquet_batches(data, limits)
         rows, has_nulls, preview = 0, [False] * len(arrow_schema), []
-        for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, use_threads=False):
+        for batch in batches:
             rows += batch.num_rows
             limits.check_rows(rows)
             has_nulls = [seen or column.null_count > 0 for seen, column in zip(has_nulls, batch.columns, strict=True)]
@@ -275,10 +333,13 @@ def dataset_file_summary(data: bytes, *, limits: TableLimits, preview_rows: int)
 
 
 def read_table(data: bytes, file_format: str) -> pa.Table:
-    """A stored dataset file as one table (files the marketplace already holds: no caps here)."""
+    """A stored dataset file as one table; a Parquet file within ``MAX_DATASET_DECODED_BYTES``
+    (a file stored before that cap is held to it too)."""
     try:
         if file_format == "parquet":
-            return pq.read_table(io.BytesIO(data))
+            arrow_schema, batches = _parquet_batches(data, None)
+            read = list(batches)
+            return pa.Table.from_batches(read).cast(arrow_schema) if read else arrow_schema.empty_table()
         if file_format == "csv":
             return pa_csv.read_csv(io.BytesIO(data))
         if file_format == "json":
