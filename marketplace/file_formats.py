@@ -72,6 +72,7 @@ PARQUET_BATCH_ROWS = 1_024
 # by decoding them (Spark's Parquet v2 writer uses it for strings; pyarrow's only when asked).
 _EXPANDING_ENCODINGS = {"DELTA_BYTE_ARRAY"}
 _TEXTS = {"STRING", "NONE", "JSON", "ENUM", "BSON"}  # byte-array columns that read as (binary) text
+_SECONDS_PER_UNIT = {"s": 1, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 
 
 @dataclass(frozen=True)
@@ -225,19 +226,51 @@ def _too_large() -> errors.DomainError:
     )
 
 
+def _leaves(array: pa.Array) -> Iterator[pa.Array]:
+    """The arrays of values inside ``array``, nested lists, maps and structs opened."""
+    if pa.types.is_map(array.type):
+        yield from _leaves(array.keys)
+        yield from _leaves(array.items)
+    elif pa.types.is_list(array.type) or pa.types.is_large_list(array.type) or pa.types.is_fixed_size_list(array.type):
+        yield from _leaves(array.flatten())
+    elif pa.types.is_struct(array.type):
+        for child in array.flatten():
+            yield from _leaves(child)
+    else:
+        yield array
+
+
 def _decoded_bytes(array: pa.Array) -> int:
     """The bytes ``array`` takes once decoded, its dictionaries counted as the values they stand for
     (without decoding them: a few kilobytes of dictionary page can stand for gigabytes)."""
-    if pa.types.is_dictionary(array.type):
-        lengths = pc.take(pc.binary_length(array.dictionary), array.indices)
-        return (pc.sum(lengths).as_py() or 0) + array.indices.nbytes
-    if pa.types.is_map(array.type):
-        return _decoded_bytes(array.keys) + _decoded_bytes(array.items) + 8 * len(array)
-    if pa.types.is_list(array.type) or pa.types.is_large_list(array.type) or pa.types.is_fixed_size_list(array.type):
-        return _decoded_bytes(array.flatten()) + 8 * len(array)
-    if pa.types.is_struct(array.type):
-        return sum(_decoded_bytes(child) for child in array.flatten()) + len(array)
-    return array.nbytes
+    size = 8 * len(array)  # offsets and validity, roughly
+    for leaf in _leaves(array):
+        if pa.types.is_dictionary(leaf.type):
+            lengths = pc.take(pc.binary_length(leaf.dictionary), leaf.indices)
+            size += (pc.sum(lengths).as_py() or 0) + leaf.indices.nbytes
+        else:
+            size += leaf.nbytes
+    return size
+
+
+def _finite_check(columns: list[pa.Array], names: list[str]) -> None:
+    """A dataset's numbers are JSON numbers: no NaN or infinity (a JSON file holding one is not JSON)."""
+    for name, column in zip(names, columns, strict=True):
+        for leaf in _leaves(column):
+            if pa.types.is_floating(leaf.type) and pc.all(pc.is_finite(leaf)).as_py() is False:
+                raise errors.VALIDATION(
+                    f"The column {name!r} holds NaN or an infinite number, which JSON cannot hold",
+                    details={"file": [f"column {name!r}: NaN or infinite number"]},
+                )
+
+
+def _durations_as_seconds(table: pa.Table | pa.RecordBatch) -> pa.Table | pa.RecordBatch:
+    """Duration columns as numbers of seconds (the preview is JSON; Arrow's nanoseconds have no timedelta)."""
+    for index, column in enumerate(table.schema):
+        if pa.types.is_duration(column.type):
+            seconds = pc.multiply(table.column(index).cast(pa.int64()), _SECONDS_PER_UNIT[column.type.unit])
+            table = table.set_column(index, column.name, seconds)
+    return table
 
 
 def _parquet_batches(data: bytes, limits: TableLimits | None) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
@@ -283,8 +316,9 @@ def _parquet_summary(data: bytes, limits: TableLimits, preview_rows: int) -> Tab
             rows += batch.num_rows
             limits.check_rows(rows)
             has_nulls = [seen or column.null_count > 0 for seen, column in zip(has_nulls, batch.columns, strict=True)]
+            _finite_check(batch.columns, batch.schema.names)
             if len(preview) < preview_rows:
-                preview.extend(batch.slice(0, preview_rows - len(preview)).to_pylist())
+                preview.extend(_durations_as_seconds(batch.slice(0, preview_rows - len(preview))).to_pylist())
     except (pa.ArrowException, ValueError, OSError) as exc:
         raise UNSUPPORTED_FILE(f"The parquet file cannot be read as a table: {type(exc).__name__}") from None
     return TableSummary(
@@ -297,6 +331,7 @@ def _parquet_summary(data: bytes, limits: TableLimits, preview_rows: int) -> Tab
 
 def _table_summary(file_format: str, table: pa.Table, preview_rows: int) -> TableSummary:
     has_nulls = [column.null_count > 0 for column in table.columns]
+    _finite_check([column.combine_chunks() for column in table.columns], table.column_names)
     return TableSummary(
         format=file_format,
         rows=table.num_rows,
@@ -363,13 +398,17 @@ def _json_safe(value: Any) -> Any:
         return {str(key): _json_safe(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_json_safe(item) for item in value]
-    return value
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    return str(value)  # another Arrow type's Python value (an interval, ...): its text
 
 
 def table_records(table: pa.Table, limit: int | None = None) -> list[dict]:
     if limit is not None:
         table = table.slice(0, limit)
-    return [_json_safe(row) for row in table.to_pylist()]
+    return [_json_safe(row) for row in _durations_as_seconds(table).to_pylist()]
 
 
 def write_table(table: pa.Table, file_format: str) -> bytes:

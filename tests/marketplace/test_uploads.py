@@ -75,6 +75,40 @@ def test_other_content_is_refused_whatever_its_name(creator_client, content):
     assert not Upload.objects.exists()
 
 
+def table_parquet(**columns) -> bytes:
+    buffer = io.BytesIO()
+    pq.write_table(pa.table(columns), buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"a,b\ninf,1\n-inf,2\n",
+        b"a,b\n1e999,1\n",
+        table_parquet(a=[1.0, float("nan")]),
+        table_parquet(a=[1.0, float("inf")]),
+        table_parquet(a=pa.array([{"b": 1.0}, {"b": float("-inf")}])),
+    ],
+    ids=["csv inf", "csv 1e999", "parquet nan", "parquet inf", "parquet nested -inf"],
+)
+def test_a_number_json_cannot_hold_is_refused_naming_its_column(creator_client, content):
+    r = upload(creator_client, content, "odd.bin")
+    assert r.status_code == 400, r.json()
+    assert r.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert "'a'" in r.json()["error"]["details"]["file"][0]
+    assert not Upload.objects.exists()
+
+
+@pytest.mark.parametrize(("unit", "per_second"), [("s", 1), ("ms", 10**3), ("us", 10**6), ("ns", 10**9)])
+def test_a_duration_column_is_previewed_as_seconds(creator_client, unit, per_second):
+    content = table_parquet(wait=pa.array([5 * per_second, None], pa.duration(unit)))
+    r = upload(creator_client, content, "durations.parquet")
+    assert r.status_code == 201, r.json()
+    assert Upload.objects.get().preview_data == [{"wait": 5.0}, {"wait": None}]
+    assert r.json()["schema"][0]["type"] == "json"
+
+
 @pytest.mark.parametrize(
     "content",
     [
