@@ -411,17 +411,36 @@ def table_records(table: pa.Table, limit: int | None = None) -> list[dict]:
     return [_json_safe(row) for row in _durations_as_seconds(table).to_pylist()]
 
 
+def _nested_as_json_text(table: pa.Table) -> pa.Table:
+    """CSV has no nested values: each struct, list or map cell becomes its JSON text (null stays empty)."""
+    for index, column in enumerate(table.schema):
+        if pa.types.is_nested(column.type):
+            texts = [
+                None if cell is None else orjson.dumps(_json_safe(cell)).decode()
+                for cell in table.column(index).to_pylist()
+            ]
+            table = table.set_column(index, column.name, pa.array(texts, pa.string()))
+    return table
+
+
 def write_table(table: pa.Table, file_format: str) -> bytes:
-    if file_format == "parquet":
-        buffer = io.BytesIO()
-        pq.write_table(table, buffer)
-        return buffer.getvalue()
-    if file_format == "csv":
-        buffer = io.BytesIO()
-        pa_csv.write_csv(table, buffer)
-        return buffer.getvalue()
-    if file_format == "json":
-        return orjson.dumps(table_records(table))
+    """The table as a file of ``file_format``; UNSUPPORTED_FILE when its values cannot be written so
+    (a Parquet struct with no fields, ...), naming the format."""
+    try:
+        if file_format == "parquet":
+            buffer = io.BytesIO()
+            pq.write_table(table, buffer)
+            return buffer.getvalue()
+        if file_format == "csv":
+            buffer = io.BytesIO()
+            pa_csv.write_csv(_nested_as_json_text(table), buffer)
+            return buffer.getvalue()
+        if file_format == "json":
+            return orjson.dumps(table_records(table))
+    except (pa.ArrowException, orjson.JSONEncodeError) as exc:
+        raise UNSUPPORTED_FILE(
+            f"This dataset cannot be written as {file_format}: {exc}"[:500], details={"format": [file_format]}
+        ) from None
     raise ValueError(f"unknown format {file_format!r}")
 
 
