@@ -23,10 +23,12 @@ from typing import Any
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from core import errors
+from marketplace import conf
 from marketplace.errors import UNSUPPORTED_FILE
 
 PARQUET_MAGIC = b"PAR1"
@@ -65,7 +67,12 @@ def _nests_deeper_than(data: bytes, depth: int) -> bool:
 
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 RECORDS_PER_CHUNK = 10_000
-PARQUET_BATCH_ROWS = 65_536
+PARQUET_BATCH_ROWS = 1_024
+# Values made from the previous value's prefix: a few bytes can stand for any length, found out only
+# by decoding them (Spark's Parquet v2 writer uses it for strings; pyarrow's only when asked).
+_EXPANDING_ENCODINGS = {"DELTA_BYTE_ARRAY"}
+_TEXTS = {"STRING", "NONE", "JSON", "ENUM", "BSON"}  # byte-array columns that read as (binary) text
+_SECONDS_PER_UNIT = {"s": 1, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 
 
 @dataclass(frozen=True)
@@ -212,21 +219,106 @@ def _csv_rows_check(data: bytes, limits: TableLimits) -> None:
         raise _OtherFormatError
 
 
+def _too_large() -> errors.DomainError:
+    cap = conf.MAX_DATASET_DECODED_BYTES
+    return errors.VALIDATION(
+        f"The parquet file decodes to more than {cap} bytes", details={"file": [f"at most {cap} bytes decoded"]}
+    )
+
+
+def _leaves(array: pa.Array) -> Iterator[pa.Array]:
+    """The arrays of values inside ``array``, nested lists, maps and structs opened."""
+    if pa.types.is_map(array.type):
+        yield from _leaves(array.keys)
+        yield from _leaves(array.items)
+    elif pa.types.is_list(array.type) or pa.types.is_large_list(array.type) or pa.types.is_fixed_size_list(array.type):
+        yield from _leaves(array.flatten())
+    elif pa.types.is_struct(array.type):
+        for child in array.flatten():
+            yield from _leaves(child)
+    else:
+        yield array
+
+
+def _decoded_bytes(array: pa.Array) -> int:
+    """The bytes ``array`` takes once decoded, its dictionaries counted as the values they stand for
+    (without decoding them: a few kilobytes of dictionary page can stand for gigabytes)."""
+    size = 8 * len(array)  # offsets and validity, roughly
+    for leaf in _leaves(array):
+        if pa.types.is_dictionary(leaf.type):
+            lengths = pc.take(pc.binary_length(leaf.dictionary), leaf.indices)
+            size += (pc.sum(lengths).as_py() or 0) + leaf.indices.nbytes
+        else:
+            size += leaf.nbytes
+    return size
+
+
+def _finite_check(columns: list[pa.Array], names: list[str]) -> None:
+    """A dataset's numbers are JSON numbers: no NaN or infinity (a JSON file holding one is not JSON)."""
+    for name, column in zip(names, columns, strict=True):
+        for leaf in _leaves(column):
+            if pa.types.is_floating(leaf.type) and pc.all(pc.is_finite(leaf)).as_py() is False:
+                raise errors.VALIDATION(
+                    f"The column {name!r} holds NaN or an infinite number, which JSON cannot hold",
+                    details={"file": [f"column {name!r}: NaN or infinite number"]},
+                )
+
+
+def _durations_as_seconds(table: pa.Table | pa.RecordBatch) -> pa.Table | pa.RecordBatch:
+    """Duration columns as numbers of seconds (the preview is JSON; Arrow's nanoseconds have no timedelta)."""
+    for index, column in enumerate(table.schema):
+        if pa.types.is_duration(column.type):
+            seconds = pc.multiply(table.column(index).cast(pa.int64()), _SECONDS_PER_UNIT[column.type.unit])
+            table = table.set_column(index, column.name, seconds)
+    return table
+
+
+def _parquet_batches(data: bytes, limits: TableLimits | None) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+    """The file's schema and its batches of ``PARQUET_BATCH_ROWS``, decoded within
+    ``MAX_DATASET_DECODED_BYTES``: first by the metadata (the row groups' uncompressed sizes), then
+    as read, each text column read as a dictionary and counted as the values it stands for."""
+    parquet = pq.ParquetFile(io.BytesIO(data))
+    metadata, schema = parquet.metadata, parquet.schema
+    if limits is not None:
+        limits.check_columns(len(parquet.schema_arrow))
+        limits.check_rows(metadata.num_rows)
+    declared = 0
+    for index in range(metadata.num_row_groups):
+        group = metadata.row_group(index)
+        chunks = [group.column(column) for column in range(group.num_columns)]
+        if any(_EXPANDING_ENCODINGS.intersection(chunk.encodings) for chunk in chunks):
+            raise UNSUPPORTED_FILE("The parquet file uses the DELTA_BYTE_ARRAY encoding, which is not accepted")
+        declared += max(group.total_byte_size, sum(chunk.total_uncompressed_size for chunk in chunks))
+    if declared > conf.MAX_DATASET_DECODED_BYTES:
+        raise _too_large()
+    leaves = [schema.column(index) for index in range(len(schema))]
+    texts = [leaf.path for leaf in leaves if leaf.physical_type == "BYTE_ARRAY" and leaf.logical_type.type in _TEXTS]
+    by_dictionary = pq.ParquetFile(io.BytesIO(data), read_dictionary=texts)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        decoded = 0
+        for batch in by_dictionary.iter_batches(batch_size=PARQUET_BATCH_ROWS, use_threads=False):
+            decoded += sum(_decoded_bytes(column) for column in batch.columns)
+            if decoded > conf.MAX_DATASET_DECODED_BYTES:
+                raise _too_large()
+            yield batch
+
+    return parquet.schema_arrow, batches()
+
+
 def _parquet_summary(data: bytes, limits: TableLimits, preview_rows: int) -> TableSummary:
-    """Parquet's metadata (rows, columns) is checked before any data is read; then the row groups
-    are streamed a batch at a time for the null counts and the preview."""
+    """Parquet's metadata (rows, columns, uncompressed size) is checked before any data is read; then
+    the row groups are streamed a small batch at a time for the null counts and the preview."""
     try:
-        parquet = pq.ParquetFile(io.BytesIO(data))
-        arrow_schema = parquet.schema_arrow
-        limits.check_columns(len(arrow_schema))
-        limits.check_rows(parquet.metadata.num_rows)
+        arrow_schema, batches = _parquet_batches(data, limits)
         rows, has_nulls, preview = 0, [False] * len(arrow_schema), []
-        for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, use_threads=False):
+        for batch in batches:
             rows += batch.num_rows
             limits.check_rows(rows)
             has_nulls = [seen or column.null_count > 0 for seen, column in zip(has_nulls, batch.columns, strict=True)]
+            _finite_check(batch.columns, batch.schema.names)
             if len(preview) < preview_rows:
-                preview.extend(batch.slice(0, preview_rows - len(preview)).to_pylist())
+                preview.extend(_durations_as_seconds(batch.slice(0, preview_rows - len(preview))).to_pylist())
     except (pa.ArrowException, ValueError, OSError) as exc:
         raise UNSUPPORTED_FILE(f"The parquet file cannot be read as a table: {type(exc).__name__}") from None
     return TableSummary(
@@ -239,6 +331,7 @@ def _parquet_summary(data: bytes, limits: TableLimits, preview_rows: int) -> Tab
 
 def _table_summary(file_format: str, table: pa.Table, preview_rows: int) -> TableSummary:
     has_nulls = [column.null_count > 0 for column in table.columns]
+    _finite_check([column.combine_chunks() for column in table.columns], table.column_names)
     return TableSummary(
         format=file_format,
         rows=table.num_rows,
@@ -275,10 +368,13 @@ def dataset_file_summary(data: bytes, *, limits: TableLimits, preview_rows: int)
 
 
 def read_table(data: bytes, file_format: str) -> pa.Table:
-    """A stored dataset file as one table (files the marketplace already holds: no caps here)."""
+    """A stored dataset file as one table; a Parquet file within ``MAX_DATASET_DECODED_BYTES``
+    (a file stored before that cap is held to it too)."""
     try:
         if file_format == "parquet":
-            return pq.read_table(io.BytesIO(data))
+            arrow_schema, batches = _parquet_batches(data, None)
+            read = list(batches)
+            return pa.Table.from_batches(read).cast(arrow_schema) if read else arrow_schema.empty_table()
         if file_format == "csv":
             return pa_csv.read_csv(io.BytesIO(data))
         if file_format == "json":
@@ -302,26 +398,49 @@ def _json_safe(value: Any) -> Any:
         return {str(key): _json_safe(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_json_safe(item) for item in value]
-    return value
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    return str(value)  # another Arrow type's Python value (an interval, ...): its text
 
 
 def table_records(table: pa.Table, limit: int | None = None) -> list[dict]:
     if limit is not None:
         table = table.slice(0, limit)
-    return [_json_safe(row) for row in table.to_pylist()]
+    return [_json_safe(row) for row in _durations_as_seconds(table).to_pylist()]
+
+
+def _nested_as_json_text(table: pa.Table) -> pa.Table:
+    """CSV has no nested values: each struct, list or map cell becomes its JSON text (null stays empty)."""
+    for index, column in enumerate(table.schema):
+        if pa.types.is_nested(column.type):
+            texts = [
+                None if cell is None else orjson.dumps(_json_safe(cell)).decode()
+                for cell in table.column(index).to_pylist()
+            ]
+            table = table.set_column(index, column.name, pa.array(texts, pa.string()))
+    return table
 
 
 def write_table(table: pa.Table, file_format: str) -> bytes:
-    if file_format == "parquet":
-        buffer = io.BytesIO()
-        pq.write_table(table, buffer)
-        return buffer.getvalue()
-    if file_format == "csv":
-        buffer = io.BytesIO()
-        pa_csv.write_csv(table, buffer)
-        return buffer.getvalue()
-    if file_format == "json":
-        return orjson.dumps(table_records(table))
+    """The table as a file of ``file_format``; UNSUPPORTED_FILE when its values cannot be written so
+    (a Parquet struct with no fields, ...), naming the format."""
+    try:
+        if file_format == "parquet":
+            buffer = io.BytesIO()
+            pq.write_table(table, buffer)
+            return buffer.getvalue()
+        if file_format == "csv":
+            buffer = io.BytesIO()
+            pa_csv.write_csv(_nested_as_json_text(table), buffer)
+            return buffer.getvalue()
+        if file_format == "json":
+            return orjson.dumps(table_records(table))
+    except (pa.ArrowException, orjson.JSONEncodeError) as exc:
+        raise UNSUPPORTED_FILE(
+            f"This dataset cannot be written as {file_format}: {exc}"[:500], details={"format": [file_format]}
+        ) from None
     raise ValueError(f"unknown format {file_format!r}")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import httpx
 
 from marketplace import conf
@@ -22,7 +24,7 @@ class StripeClient:
         """
         if not self.secret_key:
             raise PAYMENT_PROVIDER_UNAVAILABLE("Card payments are not configured (STRIPE_SECRET_KEY)")
-        url = f"{self.base_url}/v1/payment_intents/{payment_intent_id}"
+        url = f"{self.base_url}/v1/payment_intents/{quote(payment_intent_id, safe='')}"
         try:
             response = httpx.get(url, headers={"Authorization": f"Bearer {self.secret_key}"}, timeout=self.timeout)
         except httpx.HTTPError:

@@ -6,6 +6,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.db import connection
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
@@ -16,6 +17,23 @@ from marketplace.models import Currency, Dataset, FileFormat, Purchase, Quality,
 from marketplace.serializers.outputs import SchemaFieldSerializer
 
 PRICE_FIELD = {"max_digits": 36, "decimal_places": 18, "min_value": Decimal(0)}
+# SQLite stores a DecimalField as REAL: a double keeps 15 significant digits (Django reads it back
+# with that precision), so a longer price would be stored changed and charged rounded.
+SQLITE_PRICE_DIGITS = 15
+
+
+def _price_stored_exactly(value: Decimal) -> None:
+    if connection.vendor == "sqlite" and len(value.normalize().as_tuple().digits) > SQLITE_PRICE_DIGITS:
+        raise serializers.ValidationError(
+            f"This server's database (SQLite) keeps a price to {SQLITE_PRICE_DIGITS} significant digits"
+        )
+
+
+class PriceField(serializers.DecimalField):
+    """A dataset's price: 0 or more, up to 18 decimals, stored exactly or refused."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**PRICE_FIELD, validators=[_price_stored_exactly], **kwargs)
 
 
 class CommaListField(serializers.ListField):
@@ -116,8 +134,8 @@ class DatasetCreateSerializer(serializers.Serializer):
     schema = SchemaJSONField(required=False, allow_null=True, default=None)
     visibility = serializers.ChoiceField(choices=Dataset.Visibility.choices, default=Dataset.Visibility.PUBLIC)
     license = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
-    price = serializers.DecimalField(**PRICE_FIELD, default=Decimal(0))
-    pricePerRow = serializers.DecimalField(**PRICE_FIELD, default=Decimal(0))
+    price = PriceField(default=Decimal(0))
+    pricePerRow = PriceField(default=Decimal(0))
     currency = serializers.ChoiceField(choices=Currency.choices, default=Currency.ETH)
     datasetType = serializers.ChoiceField(choices=Dataset.DatasetType.choices, default=Dataset.DatasetType.CUSTOM)
     templateId = serializers.CharField(required=False, allow_blank=True, max_length=64)
@@ -142,8 +160,8 @@ class DatasetUpdateSerializer(serializers.Serializer):
     category = serializers.CharField(max_length=64, required=False)
     tags = serializers.ListField(child=serializers.CharField(max_length=50), required=False)
     visibility = serializers.ChoiceField(choices=Dataset.Visibility.choices, required=False)
-    price = serializers.DecimalField(**PRICE_FIELD, required=False)
-    pricePerRow = serializers.DecimalField(**PRICE_FIELD, required=False)
+    price = PriceField(required=False)
+    pricePerRow = PriceField(required=False)
     license = serializers.CharField(required=False, allow_blank=True, max_length=100)
 
 

@@ -376,7 +376,14 @@ class AnyObjectField(serializers.JSONField):
 
 @extend_schema_serializer(component_name="MarketplaceUserPurchase")
 class UserPurchaseSerializer(serializers.ModelSerializer):
-    dataset = DatasetSerializer()
+    """One of the signed-in user's purchases, whatever its status (the row is theirs).
+
+    Context: ``access`` (a DatasetAccess of the page's datasets). ``dataset`` is null when they may
+    not see it now: a private dataset they hold no completed purchase of (a pending or failed one
+    gives nothing).
+    """
+
+    dataset = serializers.SerializerMethodField()
     amount = Money()
     purchasedAt = serializers.DateTimeField(source="created_at")
     transactionHash = serializers.CharField(source="transaction_hash")
@@ -384,6 +391,12 @@ class UserPurchaseSerializer(serializers.ModelSerializer):
     class Meta:
         model = Purchase
         fields = ["id", "dataset", "amount", "currency", "purchasedAt", "transactionHash", "status"]
+
+    @extend_schema_field(DatasetSerializer(allow_null=True))
+    def get_dataset(self, purchase) -> dict | None:
+        if not self.context["access"].can_view(purchase.dataset):
+            return None
+        return DatasetSerializer(purchase.dataset, context=self.context).data
 
 
 @extend_schema_serializer(component_name="MarketplacePagination")

@@ -139,12 +139,18 @@ def stripe_payment_check(
 ) -> PaymentCheck:
     """Check a Stripe PaymentIntent succeeded for at least the price, in US dollars, for this purchase.
 
-    When the intent carries ``metadata.datasetId`` / ``metadata.userId`` they must name this
-    dataset and buyer, which stops one payment being claimed by someone else.
+    The answer must be about exactly the intent asked for (its ``id``). When the intent carries
+    ``metadata.datasetId`` / ``metadata.userId`` they must name this dataset and buyer, which stops
+    one payment being claimed by someone else.
     """
     intent = (client or StripeClient()).payment_intent(payment_intent_id)
     if intent is None:
         return PaymentCheck.rejected(PAYMENT_INVALID("No such PaymentIntent", details={"reason": "not_found"}))
+    if intent.get("id") != payment_intent_id:
+        # The stored id is what the unique constraint counts; the answer must be about that very intent.
+        return PaymentCheck.rejected(
+            PAYMENT_INVALID("Stripe answered about another PaymentIntent", details={"reason": "id_mismatch"})
+        )
     mismatch = _intent_for_another_purchase(intent, dataset_id=dataset_id, user_id=user_id)
     if mismatch is not None:
         return mismatch

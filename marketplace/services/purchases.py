@@ -13,6 +13,7 @@ waiting on it.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -48,21 +49,25 @@ def dataset_payee(dataset: Dataset) -> str:
     return address
 
 
+# A transaction hash is 32 bytes in hex. A PaymentIntent id is ``pi_`` and letters and digits (Stripe
+# ids are at most 255 characters): nothing that could change the path Stripe is asked about.
+ETH_TRANSACTION_HASH = re.compile(r"0x[0-9a-fA-F]{64}")
+STRIPE_PAYMENT_INTENT_ID = re.compile(r"pi_[A-Za-z0-9]{1,252}")
+
+
 def normalize_reference(payment_method: str, reference: str) -> str:
+    """The payment's one spelling, stored under the unique constraint; 400 for anything malformed."""
     reference = reference.strip()
     if payment_method == Purchase.PaymentMethod.CRYPTO:
-        if not (reference.startswith("0x") and len(reference) == 66):
+        if not ETH_TRANSACTION_HASH.fullmatch(reference):
             raise errors.VALIDATION(
                 "transactionHash must be a 0x-prefixed 32-byte hex hash", details={"transactionHash": ["invalid"]}
             )
-        try:
-            int(reference, 16)
-        except ValueError:
-            raise errors.VALIDATION("transactionHash is not hex", details={"transactionHash": ["invalid"]})
         return reference.lower()
-    if not reference.startswith("pi_"):
+    if not STRIPE_PAYMENT_INTENT_ID.fullmatch(reference):
         raise errors.VALIDATION(
-            "For stripe, transactionHash is the PaymentIntent id (pi_...)", details={"transactionHash": ["invalid"]}
+            "For stripe, transactionHash is the PaymentIntent id (pi_ followed by letters and digits)",
+            details={"transactionHash": ["invalid"]},
         )
     return reference
 

@@ -60,10 +60,22 @@ class BlockedWebhookTargetError(Exception):
     """The endpoint's host is, or resolves to, an address deliveries may not go to."""
 
 
+# NAT64's well-known prefix: the last 32 bits are the IPv4 address a translator forwards to.
+NAT64_PREFIX = ipaddress.ip_network("64:ff9b::/96")
+
+
 def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    mapped = getattr(address, "ipv4_mapped", None)
-    if mapped is not None:
-        address = mapped
+    """A global unicast address that carries to no non-public IPv4 address: an IPv4-mapped address
+    is its IPv4 one; 6to4 (``2002:7f00:1::1`` reaches 127.0.0.1 through a relay), Teredo (server and
+    client) and NAT64 addresses are public only if what they embed is too."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return _is_public(address.ipv4_mapped)
+        embedded = [address.sixtofour, *(address.teredo or ())]
+        if address in NAT64_PREFIX:
+            embedded.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+        if not all(_is_public(inner) for inner in embedded if inner is not None):
+            return False
     return address.is_global and not address.is_multicast
 
 

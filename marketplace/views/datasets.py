@@ -19,6 +19,7 @@ from marketplace.errors import (
     PAYMENT_PROVIDER_UNAVAILABLE,
     PAYMENT_REQUIRED,
     TRANSACTION_ALREADY_USED,
+    UNSUPPORTED_FILE,
 )
 from marketplace.file_formats import human_size
 from marketplace.selectors import datasets as dataset_selectors
@@ -324,7 +325,7 @@ class DatasetViewSet(MarketplaceViewSet):
         responses={200: DownloadResponse},
     )
     @action(detail=True, methods=["get"])
-    @raises(PAYMENT_REQUIRED, DATASET_NOT_READY)
+    @raises(PAYMENT_REQUIRED, DATASET_NOT_READY, UNSUPPORTED_FILE)
     def download(self, request, dataset_id):
         dataset = self.get_object()
         offer = download_services.dataset_download_grant(

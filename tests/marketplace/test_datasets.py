@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from marketplace.models import Dataset, DatasetDailyStats, GenerationJob
 from tests.marketplace.conftest import API
@@ -282,6 +283,24 @@ def test_creator_updates_metadata(creator_client, dataset_free):
     assert r.json()["dataset"]["name"] == "Renamed"
     assert r.json()["dataset"]["tags"] == ["new"]
     assert r.json()["dataset"]["price"] == 1.25
+
+
+@pytest.mark.parametrize("price", ["0.123456789012345678", "123456789012345678", "1.000000000000000001"])
+def test_a_price_is_stored_exactly_or_refused(creator_client, dataset_free, price):
+    r = creator_client.put(f"{API}/datasets/{dataset_free.id}", {"price": price}, format="json")
+    if connection.vendor == "sqlite":  # REAL: 15 significant digits
+        assert r.status_code == 400, r.json()
+        assert "15 significant digits" in r.json()["error"]["details"]["price"][0]
+        assert Dataset.objects.get(pk=dataset_free.pk).price == 0
+    else:
+        assert r.status_code == 200, r.json()
+        assert Dataset.objects.get(pk=dataset_free.pk).price == Decimal(price)
+
+
+def test_a_price_of_fifteen_significant_digits_is_stored_exactly(creator_client, dataset_free):
+    r = creator_client.put(f"{API}/datasets/{dataset_free.id}", {"pricePerRow": "0.000123456789012345"}, format="json")
+    assert r.status_code == 200, r.json()
+    assert Dataset.objects.get(pk=dataset_free.pk).price_per_row == Decimal("0.000123456789012345")
 
 
 def test_others_may_not_update_or_delete(stranger_client, dataset_free, dataset_private):

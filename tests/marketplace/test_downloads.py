@@ -3,6 +3,7 @@
 import io
 import time
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -11,7 +12,7 @@ from core import storage
 from marketplace import conf
 from marketplace.authentication import PRODUCT
 from marketplace.models import DatasetDailyStats
-from tests.marketplace.conftest import API
+from tests.marketplace.conftest import API, attach_file
 from tests.marketplace.factories import DatasetFactory, PurchaseFactory, TrainedModelFactory
 
 pytestmark = pytest.mark.django_db
@@ -79,6 +80,46 @@ def test_another_format_is_converted_once(api_client, dataset_free):
     assert again["size"] == r.json()["size"]
     csv = fetch(api_client, link(api_client, dataset_free, format="csv").json()["downloadUrl"])[1]
     assert csv.decode().splitlines() == ['"amount"', "1.5", "2.5"]
+
+
+def test_a_stored_parquet_file_past_the_byte_cap_is_not_converted(api_client, creator, monkeypatch):
+    # Given a free dataset stored (before the cap) as Parquet whose dictionary stands for 2 MB of text
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"text": ["x" * 1_000] * 2_000}), buffer, compression="zstd")
+    dataset = attach_file(DatasetFactory(creator=creator, price=0), buffer.getvalue(), "parquet")
+    monkeypatch.setattr(conf, "MAX_DATASET_DECODED_BYTES", 1_000_000)
+    # When it is asked for as CSV
+    r = link(api_client, dataset, format="csv")
+    # Then the conversion is refused by the cap, not made
+    assert r.status_code == 400, r.json()
+    assert r.json()["error"]["details"] == {"file": ["at most 1000000 bytes decoded"]}
+
+
+@pytest.mark.parametrize(
+    ("records", "lines"),
+    [
+        (b'[{"a": {"b": 1}, "n": 1}, {"a": {"b": 2}, "n": 2}]', ['"a","n"', '"{""b"":1}",1', '"{""b"":2}",2']),
+        (b'[{"a": [1, 2]}, {"a": null}]', ['"a"', '"[1,2]"', ""]),
+    ],
+    ids=["struct", "list"],
+)
+def test_nested_values_are_written_to_csv_as_json_text(api_client, creator, records, lines):
+    dataset = attach_file(DatasetFactory(creator=creator, price=0), records)
+    r = link(api_client, dataset, format="csv")
+    assert r.status_code == 200, r.json()
+    assert fetch(api_client, r.json()["downloadUrl"])[1].decode().splitlines() == lines
+
+
+def test_a_dataset_parquet_cannot_hold_is_refused_naming_the_format(api_client, creator):
+    # Given a dataset whose column holds empty objects (a struct with no fields: Parquet has none)
+    dataset = attach_file(DatasetFactory(creator=creator, price=0), b'[{"a": {}}, {"a": {}}]')
+    # When it is asked for as Parquet
+    r = link(api_client, dataset, format="parquet")
+    # Then the answer says so in the envelope, and no conversion is kept
+    assert r.status_code == 415, r.json()
+    assert r.json()["error"]["code"] == "UNSUPPORTED_FILE"
+    assert r.json()["error"]["details"] == {"format": ["parquet"]}
+    assert dataset.files.count() == 1
 
 
 def test_a_tampered_or_expired_link_is_refused(api_client, dataset_free, monkeypatch):

@@ -7,6 +7,7 @@ import pytest
 import respx
 
 from marketplace import conf
+from marketplace.integrations.stripe import StripeClient
 from marketplace.models import Dataset, Purchase, WebhookDelivery
 from marketplace.services.webhooks import webhook_endpoint_create
 from marketplace.tasks import purchase_verify_task
@@ -239,3 +240,49 @@ def test_a_processing_payment_intent_is_pending(stripe, buyer_client, dataset_us
     r = purchase(buyer_client, dataset_usd, "pi_wait", method="stripe")
     assert r.status_code == 202, r.json()
     assert r.json()["purchase"]["status"] == "pending"
+
+
+@pytest.mark.parametrize("spelling", ["pi_ok#again", "pi_zz/../pi_ok", "pi_ok?x=1", "pi_ok%2F", "pi_o.k", "pi_"])
+def test_one_payment_intent_buys_one_dataset_however_its_id_is_spelled(
+    stripe, creator, buyer_client, dataset_usd, spelling
+):
+    # given a PaymentIntent already used to buy one dataset
+    route = stripe.get(url__regex=r"^http://stripe\.test/").mock(
+        return_value=httpx.Response(
+            200, json={"id": "pi_ok", "status": "succeeded", "amount_received": 999, "currency": "usd", "metadata": {}}
+        )
+    )
+    first = purchase(buyer_client, dataset_usd, "pi_ok", method="stripe")
+    assert first.status_code == 201, first.json()
+    # when its id, spelled otherwise, is offered for another dataset
+    other = attach_file(DatasetFactory(creator=creator, price=Decimal("9.99"), currency="USD"))
+    r = purchase(buyer_client, other, spelling, method="stripe")
+    # then it is refused before Stripe is asked
+    assert r.status_code == 400, r.json()
+    assert r.json()["error"]["details"] == {"transactionHash": ["invalid"]}
+    assert route.call_count == 1
+    assert Purchase.objects.count() == 1
+
+
+def test_an_answer_about_another_payment_intent_is_refused(stripe, buyer_client, dataset_usd):
+    intent(stripe, "pi_asked", id="pi_other")
+    r = purchase(buyer_client, dataset_usd, "pi_asked", method="stripe")
+    assert r.status_code == 402, r.json()
+    assert r.json()["error"]["details"]["reason"] == "id_mismatch"
+    assert not Purchase.objects.exists()
+
+
+def test_the_payment_intent_id_is_quoted_in_stripes_path():
+    with respx.mock() as router:
+        route = router.get("http://stripe.test/v1/payment_intents/pi_a%2F..%2Fb%23c").mock(
+            return_value=httpx.Response(404)
+        )
+        assert StripeClient("http://stripe.test", secret_key="sk").payment_intent("pi_a/../b#c") is None
+    assert route.called
+
+
+def test_a_transaction_hash_must_be_exactly_64_hex_digits(chain, buyer, buyer_client, creator, dataset_paid):
+    for malformed in ("0x" + "_a" * 32, "0x" + "ab" * 31 + " a", "0x" + "+a" * 32, "0x" + "ag" * 32):
+        r = purchase(buyer_client, dataset_paid, malformed)
+        assert r.status_code == 400, r.json()
+    assert not Purchase.objects.exists()

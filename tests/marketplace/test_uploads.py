@@ -10,6 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from core import storage
+from marketplace import conf
 from marketplace.models import Upload
 from tests.marketplace.conftest import API
 from tests.marketplace.factories import UploadFactory
@@ -72,6 +73,40 @@ def test_other_content_is_refused_whatever_its_name(creator_client, content):
     assert r.status_code == 415, r.json()
     assert r.json()["error"]["code"] == "UNSUPPORTED_FILE"
     assert not Upload.objects.exists()
+
+
+def table_parquet(**columns) -> bytes:
+    buffer = io.BytesIO()
+    pq.write_table(pa.table(columns), buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"a,b\ninf,1\n-inf,2\n",
+        b"a,b\n1e999,1\n",
+        table_parquet(a=[1.0, float("nan")]),
+        table_parquet(a=[1.0, float("inf")]),
+        table_parquet(a=pa.array([{"b": 1.0}, {"b": float("-inf")}])),
+    ],
+    ids=["csv inf", "csv 1e999", "parquet nan", "parquet inf", "parquet nested -inf"],
+)
+def test_a_number_json_cannot_hold_is_refused_naming_its_column(creator_client, content):
+    r = upload(creator_client, content, "odd.bin")
+    assert r.status_code == 400, r.json()
+    assert r.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert "'a'" in r.json()["error"]["details"]["file"][0]
+    assert not Upload.objects.exists()
+
+
+@pytest.mark.parametrize(("unit", "per_second"), [("s", 1), ("ms", 10**3), ("us", 10**6), ("ns", 10**9)])
+def test_a_duration_column_is_previewed_as_seconds(creator_client, unit, per_second):
+    content = table_parquet(wait=pa.array([5 * per_second, None], pa.duration(unit)))
+    r = upload(creator_client, content, "durations.parquet")
+    assert r.status_code == 201, r.json()
+    assert Upload.objects.get().preview_data == [{"wait": 5.0}, {"wait": None}]
+    assert r.json()["schema"][0]["type"] == "json"
 
 
 @pytest.mark.parametrize(
@@ -184,6 +219,57 @@ def test_a_parquet_file_at_the_row_cap_is_accepted(creator_client):
 
     assert r.status_code == 201, r.json()
     assert r.json()["rows"] == MAX_ROWS and r.json()["schema"][0]["constraints"] == {"required": True}
+
+
+def dictionary_bomb(rows: int = 2_000, width: int = 1_000) -> bytes:
+    """``rows`` copies of one ``width``-character string: one dictionary entry, a few hundred bytes
+    with zstd, ``rows * width`` bytes once decoded."""
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"text": pa.array(["x" * width] * rows)}), buffer, compression="zstd")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "column",
+    [lambda text: text, lambda text: pa.ListArray.from_arrays([0, 2_000], text)],
+    ids=["text", "a list of text"],
+)
+def test_a_parquet_file_that_decodes_past_the_byte_cap_is_refused(creator_client, monkeypatch, column):
+    # Given a cap of 1 MB and a file of a few kilobytes whose dictionary stands for 2 MB of text
+    monkeypatch.setattr(conf, "MAX_DATASET_DECODED_BYTES", 1_000_000)
+    buffer = io.BytesIO()
+    table = pa.table({"text": column(pa.array(["x" * 1_000] * 2_000))})
+    pq.write_table(table, buffer, compression="zstd")
+    content = buffer.getvalue()
+    assert len(content) < 8 * 1_024
+    # When it is uploaded
+    r = upload(creator_client, content, "bomb.parquet")
+    # Then it is refused by its decoded size, and nothing is stored
+    assert_refused_and_nothing_stored(r, "bytes", content)
+
+
+def test_a_parquet_file_whose_row_groups_declare_more_than_the_byte_cap_is_refused(creator_client, monkeypatch):
+    monkeypatch.setattr(conf, "MAX_DATASET_DECODED_BYTES", 1_000_000)
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"n": np.arange(200_000)}), buffer, compression="zstd")  # 1.6 MB uncompressed
+    content = buffer.getvalue()
+    assert_refused_and_nothing_stored(upload(creator_client, content, "zeros.parquet"), "bytes", content)
+
+
+def test_a_parquet_file_within_the_byte_cap_is_accepted(creator_client, monkeypatch):
+    monkeypatch.setattr(conf, "MAX_DATASET_DECODED_BYTES", 3_000_000)
+    r = upload(creator_client, dictionary_bomb(), "text.parquet")
+    assert r.status_code == 201, r.json()
+    assert r.json()["rows"] == 2_000
+
+
+def test_a_parquet_file_with_delta_byte_array_strings_is_refused(creator_client):
+    buffer = io.BytesIO()
+    table = pa.table({"text": ["a" * 10, "a" * 20]})
+    pq.write_table(table, buffer, use_dictionary=False, column_encoding={"text": "DELTA_BYTE_ARRAY"})
+    r = upload(creator_client, buffer.getvalue(), "delta.parquet")
+    assert r.status_code == 415, r.json()
+    assert "DELTA_BYTE_ARRAY" in r.json()["error"]["message"]
 
 
 def test_a_csv_of_twenty_thousand_columns_is_refused_from_its_header(creator_client):

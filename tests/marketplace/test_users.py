@@ -84,6 +84,33 @@ def test_my_purchases(buyer, buyer_client, stranger, django_assert_max_num_queri
     assert all(p["status"] == "completed" for p in purchases)
 
 
+@pytest.mark.parametrize("status", ["pending", "failed"])
+def test_a_purchase_not_completed_shows_no_private_dataset(creator, buyer, buyer_client, status):
+    # given a purchase that never completed, of a dataset its creator has since made private
+    hidden = DatasetFactory(creator=creator, price=Decimal(1), visibility="private", name="Secret v2")
+    PurchaseFactory(dataset=hidden, buyer=buyer, status=status)
+    # and one of a dataset still listed
+    listed = DatasetFactory(creator=creator, price=Decimal(1))
+    PurchaseFactory(dataset=listed, buyer=buyer, status=status)
+    # when the buyer lists their purchases
+    r = buyer_client.get(f"{API}/users/purchases")
+    # then both rows are theirs to see, but the private dataset is not
+    assert r.status_code == 200, r.json()
+    datasets = {p["transactionHash"]: p["dataset"] for p in r.json()["purchases"]}
+    assert len(datasets) == 2
+    assert sorted(str(d and d["id"]) for d in datasets.values()) == sorted(["None", str(listed.id)])
+    assert "Secret v2" not in str(r.json())
+
+
+def test_a_completed_purchase_still_shows_a_dataset_made_private(creator, buyer, buyer_client):
+    hidden = DatasetFactory(creator=creator, price=Decimal(1), visibility="private")
+    PurchaseFactory(dataset=hidden, buyer=buyer)
+    r = buyer_client.get(f"{API}/users/purchases")
+    assert r.status_code == 200, r.json()
+    assert r.json()["purchases"][0]["dataset"]["id"] == str(hidden.id)
+    assert r.json()["purchases"][0]["dataset"]["fullFilecoinCID"] == hidden.full_cid
+
+
 # --- analytics -----------------------------------------------------------------------------------
 
 

@@ -74,6 +74,28 @@ def test_registering_a_non_public_target_is_refused(marketplace_client, dns, url
     assert not WebhookEndpoint.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://[2002:7f00:1::1]/hook",  # 6to4 of 127.0.0.1
+        "https://[2002:a00:1::1]/hook",  # 6to4 of 10.0.0.1
+        "https://[64:ff9b::7f00:1]/hook",  # NAT64 of 127.0.0.1
+        "https://[64:ff9b::a9fe:a9fe]/hook",  # NAT64 of 169.254.169.254
+        "https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/hook",  # Teredo, client 127.0.0.1
+    ],
+)
+def test_an_ipv6_address_that_carries_to_a_private_ipv4_one_is_refused(marketplace_client, url):
+    r = register(marketplace_client, url)
+    assert r.status_code == 400, r.json()
+    assert "url" in r.json()["error"]["details"]
+
+
+@pytest.mark.parametrize("address", ["2002:808:808::1", "64:ff9b::808:808"])
+def test_an_ipv6_address_that_carries_to_a_public_ipv4_one_is_accepted(marketplace_client, address):
+    r = register(marketplace_client, f"https://[{address}]/hook")
+    assert r.status_code == 201, r.json()
+
+
 def test_public_targets_are_accepted(marketplace_client, dns):
     dns["hooks.example.com"] = PUBLIC_ADDRESS
     assert (r := register(marketplace_client, "https://hooks.example.com/receiver")).status_code == 201, r.content
