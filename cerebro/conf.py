@@ -13,6 +13,7 @@ TTL_MINUTES = {
     "permanent": None,
 }
 MAX_CONTENT_BYTES = 1024 * 1024
+MAX_TAGS = 32
 MAX_KEY_LENGTH = 255
 
 # Promotion from temporary to permanent without `force` needs at least this confidence.

@@ -428,12 +428,16 @@ RATE_LIMITS = {
 
 MEGABYTE = 1024 * 1024
 # Longest matching path prefix wins; checked against Content-Length before the body is read.
+# A file upload's body is the file and its multipart envelope (boundaries, part headers, the other
+# fields): a file of exactly the 50 MB the specs allow must fit, and the app refuses a larger file
+# itself, in its own words.
+MULTIPART_ALLOWANCE = 64 * 1024
 REQUEST_BODY_LIMITS = {
     "": 2 * MEGABYTE,
     "/telemetry/": 10 * MEGABYTE,
     "/analytics/": 1 * MEGABYTE,
-    "/cerebro/api/files/upload": 50 * MEGABYTE,
-    "/marketplace/v1/storage/upload": 50 * MEGABYTE,
+    "/cerebro/api/files/upload": 50 * MEGABYTE + MULTIPART_ALLOWANCE,
+    "/marketplace/v1/storage/upload": 50 * MEGABYTE + MULTIPART_ALLOWANCE,
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * MEGABYTE
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * MEGABYTE

@@ -34,8 +34,9 @@ from deploy.orphans import stop_orphans
 
 TEMPLATE = Path(__file__).resolve().parent / "nginx.conf"
 _PLACEHOLDER = re.compile(r"\$\{([A-Z_]+)\}")
-# The largest body any API accepts (file uploads); each API enforces its own smaller limit.
-CLIENT_MAX_BODY_MEGABYTES = 50
+# The largest body any API accepts (a 50 MB file upload and its multipart envelope, rounded up);
+# each API enforces its own limit below it.
+CLIENT_MAX_BODY_MEGABYTES = 51
 
 
 @dataclass(frozen=True)

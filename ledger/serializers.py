@@ -25,12 +25,19 @@ BEYOND_64_BITS = "an integer from -2**63 to 2**63 - 1 (a larger number may be wr
 # --- input --------------------------------------------------------------------------------------
 
 
+# An object's status is its data's "status" text, kept in a column of its own (listed and filtered).
+STATUS_MAX_LENGTH = LedgerObject._meta.get_field("status").max_length
+
+
 class ChainDataField(JsonObjectField):
     """A JSON object the hash chain can write down: its canonical JSON is hashed as UTF-8, so text
     must have UTF-8 bytes (a lone surrogate, which the escape ``\\ud800`` gives, has none) and
     numbers must be finite. Numbers are kept in the form the database gives back (``stored_numbers``)."""
 
-    default_error_messages = {"unhashable": "Text must be valid Unicode and numbers finite."}
+    default_error_messages = {
+        "unhashable": "Text must be valid Unicode and numbers finite.",
+        "status_too_long": "status is at most {max_length} characters (it is stored, listed and filtered whole).",
+    }
 
     def to_internal_value(self, data):
         value = stored_numbers(super().to_internal_value(data))
@@ -38,6 +45,9 @@ class ChainDataField(JsonObjectField):
             canonical_json(value)
         except (UnicodeEncodeError, ValueError):
             self.fail("unhashable")
+        status = value.get("status")
+        if isinstance(status, str) and len(status) > STATUS_MAX_LENGTH:
+            self.fail("status_too_long", max_length=STATUS_MAX_LENGTH)
         return value
 
 
@@ -80,7 +90,7 @@ def _operand_problem(operator: str, operand) -> str | None:
 
 class ObjectFilterInput(serializers.Serializer):
     typeName = serializers.CharField(max_length=100, required=False)
-    status = serializers.CharField(max_length=100, required=False)
+    status = serializers.CharField(max_length=STATUS_MAX_LENGTH, required=False)
     data = JsonObjectField(
         required=False,
         help_text=(

@@ -47,7 +47,7 @@ class UpsertInput(serializers.Serializer):
     ttlMinutes = serializers.IntegerField(min_value=1, max_value=MAX_TTL_MINUTES, required=False, allow_null=True)
     tags = serializers.ListField(
         child=serializers.CharField(max_length=64),
-        max_length=32,
+        max_length=conf.MAX_TAGS,
         required=False,
         help_text="Default none; an update keeps the memory's.",
     )

@@ -180,6 +180,18 @@ def promotion_problems(memory: Memory) -> list[str]:
     return problems
 
 
+def _check_merged_within_limits(*, content: Any, tags: list[str]) -> None:
+    """A merge makes one memory of two: it must keep the limits an upsert of it would (1 MB of
+    content, 32 tags), or repeated merges would grow a memory without bound."""
+    problems = {}
+    if len(compact_json(content).encode()) > conf.MAX_CONTENT_BYTES:
+        problems["content"] = [f"the merged content would be over {conf.MAX_CONTENT_BYTES} bytes"]
+    if len(tags) > conf.MAX_TAGS:
+        problems["tags"] = [f"the merged memory would have over {conf.MAX_TAGS} tags"]
+    if problems:
+        raise errors.VALIDATION("The merged memory would be over the limits of one memory", details=problems)
+
+
 @dataclass(frozen=True)
 class PromoteResult:
     memory: Memory
@@ -236,9 +248,11 @@ def memory_promote(
             f"No permanent memory named {target_key!r} to merge into", details={"targetKey": target_key}
         )
     merged_content = deep_merge(memory_content(target), memory_content(memory))
+    merged_tags = list(dict.fromkeys([*target.tags, *memory.tags]))
+    _check_merged_within_limits(content=merged_content, tags=merged_tags)
     target.sensitivity = max(target.sensitivity, memory.sensitivity, key=SENSITIVITY_ORDER.index)
     target.confidence = max(target.confidence, memory.confidence)
-    target.tags = list(dict.fromkeys([*target.tags, *memory.tags]))
+    target.tags = merged_tags
     target.promoted_at = now
     target.updated_at = now
     _store_content(target, merged_content)

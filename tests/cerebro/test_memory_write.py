@@ -232,6 +232,26 @@ def test_merge_deep_merges_into_the_permanent_target_and_removes_the_source(upse
     assert not Memory.objects.filter(key="profile-update").exists()
 
 
+@pytest.mark.parametrize(
+    ("target", "source", "named"),
+    [
+        (({"a": "x" * 700_000}, ["t"]), ({"b": "y" * 700_000}, ["t"]), "content"),
+        (({"a": 1}, [f"a{i}" for i in range(20)]), ({"b": 1}, [f"b{i}" for i in range(20)]), "tags"),
+    ],
+)
+def test_a_merge_past_one_memorys_limits_is_400_and_changes_nothing(upsert, signed_in, target, source, named):
+    # each within the limits alone (1 MB, 32 tags), over them together
+    upsert("whole", target[0], layer="permanent", tags=target[1])
+    upsert("part", source[0], layer="temporary", confidence=0.9, tags=source[1])
+
+    r = signed_in.post(PROMOTE, {"key": "part", "merge": True, "targetKey": "whole"}, format="json")
+
+    assert r.status_code == 400, r.json()
+    assert named in str(r.json())
+    assert Memory.objects.get(key="whole").tags == target[1]
+    assert Memory.objects.filter(key="part").exists()
+
+
 def test_merge_without_a_target_is_400(upsert, signed_in):
     upsert("x", {"v": 1}, confidence=0.9)
 

@@ -60,7 +60,7 @@ def test_websockets_and_the_chat_stream_go_to_asgi_and_the_rest_to_wsgi(proxy_se
     assert "proxy_set_header X-Forwarded-Proto $scheme;" in config
     for location in re.findall(r"^\s*location [^{]+\{[^}]*\}", config, re.MULTILINE):
         assert "proxy_set_header" not in location
-    assert "client_max_body_size 50m;" in config
+    assert "client_max_body_size 51m;" in config
 
 
 def test_access_log_has_no_client_address_and_no_query_string(proxy_settings):

@@ -29,6 +29,20 @@ def test_create_answers_the_object_with_its_owner_and_a_chain_head(owner_client,
     assert r["X-RateLimit-Limit"] == "100"
 
 
+def test_a_status_longer_than_its_column_is_refused_not_cut(owner_client):
+    # it used to be cut to 100 characters: listed cut, and unfindable by what the client wrote
+    too_long = owner_client.post(OBJECTS, {"typeName": "contract", "data": {"status": "s" * 101}}, format="json")
+    assert too_long.status_code == 400, too_long.json()
+    assert "status" in str(too_long.json())
+    assert not LedgerObject.objects.exists()
+
+    whole = owner_client.post(OBJECTS, {"typeName": "contract", "data": {"status": "s" * 100}}, format="json")
+    assert whole.status_code == 200, whole.json()
+    found = owner_client.post(OBJECTS, {"filter": {"status": "s" * 100}}, format="json")
+    assert found.status_code == 200, found.json()
+    assert [item["id"] for item in found.json()["objects"]] == [whole.json()["object"]["id"]]
+
+
 def test_anonymous_request_is_401_in_the_spec_envelope(api_client):
     r = api_client.post(OBJECTS, {"typeName": "contract", "data": {}}, format="json")
 
