@@ -1,6 +1,7 @@
 """Bodies over the API's limit are refused with 413 in the envelope before they are read."""
 
 import pytest
+from django.conf import settings
 
 from core.middleware import body_limit_for
 
@@ -11,9 +12,10 @@ MB = 1024 * 1024
 
 def test_limits_follow_the_longest_matching_prefix():
     assert body_limit_for("/telemetry/api/v1/learnings") == 10 * MB
-    assert body_limit_for("/cerebro/api/files/upload") == 50 * MB
+    # an upload's body: the 50 MB file and its multipart envelope
+    assert body_limit_for("/cerebro/api/files/upload") == 50 * MB + settings.MULTIPART_ALLOWANCE
     assert body_limit_for("/cerebro/api/memory/upsert") == 2 * MB
-    assert body_limit_for("/marketplace/v1/storage/upload") == 50 * MB
+    assert body_limit_for("/marketplace/v1/storage/upload") == 50 * MB + settings.MULTIPART_ALLOWANCE
 
 
 class ExplodingStream:

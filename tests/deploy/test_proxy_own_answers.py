@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from bench.processes import Server
-from deploy.proxy import ProxySettings, nginx_command, write_nginx_config
+from deploy.proxy import CLIENT_MAX_BODY_MEGABYTES, ProxySettings, nginx_command, write_nginx_config
 from tests.plugins.xdist_isolation import free_port
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -148,7 +148,7 @@ def test_a_body_over_the_proxy_limit_is_a_json_413(proxy):
     port, _ = proxy
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     connection.putrequest("POST", "/cerebro/api/files/upload")
-    connection.putheader("Content-Length", str(51 * 1024 * 1024))
+    connection.putheader("Content-Length", str((CLIENT_MAX_BODY_MEGABYTES + 1) * 1024 * 1024))
     connection.endheaders()
 
     response = connection.getresponse()
