@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import ApiKey, AuthSession, Identity, User
 from accounts.services import secret_hash
-from core.db import ModelRows
+from core.db import ModelRows, prepared_cursor
 
 _USERS = ModelRows(User)
 
@@ -25,7 +25,7 @@ def user_of_live_session(session_id: uuid.UUID | str, *, product: str) -> User |
         return None
     using = User.objects.db
     database = connections[using]
-    with database.cursor() as cursor:
+    with prepared_cursor(using) as cursor:
         cursor.execute(
             f"SELECT {_USERS.columns('u', using=using)} FROM accounts_user u"  # noqa: S608 - the model's own columns
             " JOIN accounts_authsession s ON s.user_id = u.id"

@@ -376,7 +376,6 @@ def rows(measured: Measured) -> list[dict]:
 
 
 def run() -> list[dict]:
-    import psycopg
     from django.core.management import call_command
     from django.db import connection
     from django.test import override_settings
@@ -398,8 +397,9 @@ def run() -> list[dict]:
         base_url = f"http://127.0.0.1:{port}"
         server = deployed_gunicorn(name="ledger", port=port, workers=WORKERS, DATABASE_URL=scratch.url())
         with server, connect(scratch.settings, scratch.name, autocommit=True) as raw:
-            # As Django's connections do: client-side binding (no prepared statements), UTC.
-            raw.cursor_factory = psycopg.ClientCursor
+            # As the endpoint runs its statements (core.db.prepared_cursor): bound on the server and
+            # prepared on the first execution; UTC.
+            raw.prepare_threshold = 0
             raw.execute("SET TIME ZONE 'UTC'")
             server.wait_until_answering(f"{base_url}{TRANSACTIONS_PATH}", status=None)
             # As the server under test: the limiter counts, and never refuses.

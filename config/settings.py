@@ -120,6 +120,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+    # The fixed statements of the hot paths (core.db.prepared_cursor: the session check, cerebro's
+    # search and working set, the ledger append) are prepared on their first execution on a
+    # connection, so PostgreSQL plans each once per connection. Django's own queries bind on the
+    # client and are never prepared. Off behind a pooler that cannot keep prepared statements
+    # (PgBouncer in transaction mode before 1.21, or without max_prepared_statements).
+    DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 0 if DATABASE_PREPARED_STATEMENTS else None
     if DATABASE_POOL_MAX_SIZE > 0:
         DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django returns them
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = False

@@ -18,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.ipv6 import clean_ipv6_address
 
+from core.db import prepared_cursor
 from ledger import chain
 from ledger.errors import IDEMPOTENCY_KEY_REUSED, OBJECT_NOT_FOUND
 from ledger.models import IdempotencyRecord, LedgerObject, LedgerTransaction
@@ -133,7 +134,7 @@ def append_statement_parameters(txn: LedgerTransaction) -> dict[str, Any]:
 
 def _append_in_one_statement(txn: LedgerTransaction) -> LedgerTransaction:
     """``txn`` linked at the head of its object by ``chain.APPEND_STATEMENT`` (PostgreSQL)."""
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(chain.APPEND_STATEMENT, append_statement_parameters(txn))
         linked = cursor.fetchone()
     if linked is None:

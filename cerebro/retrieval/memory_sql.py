@@ -28,6 +28,7 @@ from cerebro import conf
 from cerebro.models import ENCRYPTED_SENSITIVITIES, WORKING_SET_EXCLUDED
 from cerebro.retrieval import text as text_analysis
 from cerebro.retrieval.working_set import Candidate, Ranking, summarise
+from core.db import prepared_cursor
 
 SEARCH_CONFIG = "english"
 
@@ -70,18 +71,23 @@ def _search_filters(*, layer: str | None, min_confidence: float | None, tags: li
 
 
 def _search_statement(word_count: int, filters: str) -> str:
-    every = f"plainto_tsquery('{SEARCH_CONFIG}', %(every)s)"
-    some = f"websearch_to_tsquery('{SEARCH_CONFIG}', %(some)s)"
-    coverage = " + ".join(
-        f"(m.search_vector @@ plainto_tsquery('{SEARCH_CONFIG}', %(word{n})s))::int" for n in range(word_count)
-    )
+    # The queries are made once, in q, and read by scalar subqueries: the statement is prepared
+    # (core.db.prepared_cursor), and a generic plan would otherwise parse the query text per row.
+    every = "(SELECT every FROM q)"
+    some = "(SELECT any_word FROM q)"
+    coverage = " + ".join(f"(m.search_vector @@ (SELECT words[{n}] FROM q))::int" for n in range(1, word_count + 1))
     columns = ", ".join(f"m.{column}" for column in OUTPUT_COLUMNS)
     # every_word: memories holding every word, ranked against all of them. some_words (the fill):
     # memories holding some but not all, ranked against any of them; its scan only runs (a
     # one-time filter) when fewer than `limit` memories hold every word. Each part's relevance is
     # coverage x (0.5 + 0.5 x rank / the part's best rank).
     return f"""
-        WITH every_word AS MATERIALIZED (
+        WITH q AS MATERIALIZED (
+            SELECT plainto_tsquery('{SEARCH_CONFIG}', %(every)s) AS every,
+                   websearch_to_tsquery('{SEARCH_CONFIG}', %(some)s) AS any_word,
+                   ARRAY(SELECT plainto_tsquery('{SEARCH_CONFIG}', word)
+                         FROM unnest(%(words)s::text[]) WITH ORDINALITY AS w(word, n) ORDER BY n) AS words
+        ), every_word AS MATERIALIZED (
             SELECT m.id, ts_rank(m.search_vector, {every}) AS rank
             FROM cerebro_memory m
             WHERE {filters} AND m.search_vector @@ {every}
@@ -127,7 +133,7 @@ def search_statement(
         "layer": layer,
         "min_confidence": min_confidence,
         "tags": json.dumps(tags or []),
-        **{f"word{n}": word for n, word in enumerate(words)},
+        "words": list(words),
     }
     return _search_statement(len(words), filters), params
 
@@ -184,7 +190,7 @@ def search(
     statement, params = search_statement(
         user_id=user_id, words=words, now=now, limit=limit, layer=layer, min_confidence=min_confidence, tags=tags
     )
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(statement, params)
         rows = cursor.fetchall()
     memories = [
@@ -311,7 +317,7 @@ def conversation_terms(*, user_id, chat_id, text: str | None) -> list[str]:
     """The conversation's ``CEREBRO_CONTEXT_CONVERSATION_TERMS`` most informative lexemes, weighed
     as cerebro/retrieval/text.py weighs terms, with the sampled shares of ``lexeme_shares``."""
     params = conversation_lexemes_parameters(user_id=user_id, chat_id=chat_id, text=text)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(CONVERSATION_LEXEMES, params)
         counts = cursor.fetchall()
     return text_analysis.most_informative(counts, conf.CONTEXT_CONVERSATION_TERMS, lexeme_shares().share)
@@ -428,7 +434,7 @@ def working_set(*, user_id, terms: Sequence[str], now: datetime, per_list: int, 
     scored in the database, and the best ``limit`` (best first) with what the answer shows of them.
     """
     params = working_set_parameters(user_id=user_id, terms=terms, now=now, per_list=per_list, limit=limit)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(WORKING_SET, params)
         rows = cursor.fetchall()
     candidates = [

@@ -118,3 +118,44 @@ def test_the_working_set_and_search_statements_read_their_indexes(thousands_of_m
     assert re.search(r"Index (Only )?Scan using cerebro_memory_ws_confident", working_set_plan)
     assert "Seq Scan on cerebro_memory" not in search_plan
     assert "Bitmap Index Scan on cerebro_memory_search_gin" in search_plan
+
+
+@pytest.mark.postgres
+def test_search_and_the_working_set_answer_alike_with_a_generic_plan_and_a_custom_one(thousands_of_memories, user):
+    # The statements are prepared (core.db.prepared_cursor): PostgreSQL plans the first five
+    # executions for their parameters, then may keep one generic plan for every parameter.
+    from cerebro import conf
+    from cerebro.retrieval import memory_sql
+
+    now = timezone.now()
+    searches = [
+        {"words": ["word1", "word2"]},
+        {"words": ["word7"]},
+        {"words": ["word3", "word40", "word200"], "layer": "permanent"},
+        {"words": ["word5", "nothing"], "min_confidence": 0.5},
+        {"words": ["word8", "word9"], "tags": ["absent"]},
+    ]
+    conversations = [["word1", "word2", "word3"], ["word9"], []]
+
+    def answers() -> list:
+        found = [memory_sql.search(user_id=user.pk, now=now, limit=10, **search) for search in searches]
+        ranked = [
+            memory_sql.working_set(
+                user_id=user.pk, terms=terms, now=now, per_list=conf.CONTEXT_POOL, limit=conf.CONTEXT_CANDIDATES
+            ).ranking
+            for terms in conversations
+        ]
+        return [found, ranked]
+
+    by_plan = {}
+    for mode in ("force_custom_plan", "force_generic_plan"):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL plan_cache_mode = {mode}")
+        by_plan[mode] = answers()
+
+    assert by_plan["force_generic_plan"] == by_plan["force_custom_plan"]
+    assert sum(len(hits) for hits, _ in by_plan["force_generic_plan"][0]) > 10
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans FROM pg_prepared_statements WHERE generic_plans > 0")
+        generic = " ".join(statement for statement, _ in cursor.fetchall())
+    assert "every_word" in generic and "matches" in generic
