@@ -16,7 +16,9 @@ object of their own over one psycopg connection:
   round trip.
 
 Beside them, the same endpoint called in this process through django.test.Client (no HTTP server,
-one client), as issue 20 measured it.
+one client), as issue 20 measured it, and the floor under every figure through the server: a bare
+Django view answering constant JSON (no authentication, no database) through the same gunicorn and
+client.
 
 Raw loops and wrk runs alternate over the rounds, so each figure and its baseline see the same
 machine; every chain written (raw and through the API) must verify afterwards.
@@ -215,6 +217,11 @@ class Measured:
 
 
 SCENARIOS = ("one object, 1 client", "8 objects, 8 clients", "one object, 8 clients")
+# The floor under every figure through the server: Django's request handling and middleware
+# answering constant JSON (bench/views.py), no authentication, no database, through the same
+# gunicorn with the same one client.
+BARE_VIEW = "a bare Django view, 1 client"
+BARE_VIEW_PATH = "/bench/bare/constant-json"
 
 
 def _create_objects(user, count: int) -> list[str]:
@@ -237,9 +244,11 @@ def measure(raw, base_url: str, *, user, token: str) -> Measured:
         "one object, 8 clients": (wrk_script(object_ids=[contended], token=token), CLIENTS),
     }
     url = f"{base_url}{TRANSACTIONS_PATH}"
-    measured = Measured(loads={name: [] for name in SCENARIOS})
+    measured = Measured(loads={name: [] for name in (*SCENARIOS, BARE_VIEW)})
     for script, connections in scripts.values():
         load(url, script=script, connections=connections, seconds=WARMUP_SECONDS)
+    bare_view = _bare_view_load(f"{base_url}{BARE_VIEW_PATH}")
+    bare_view(WARMUP_SECONDS)
     measured.load_averages.append(os.getloadavg()[0])
     step = 0
     for round_number in range(ROUNDS):
@@ -250,10 +259,20 @@ def measure(raw, base_url: str, *, user, token: str) -> Measured:
         for name in order:
             script, connections = scripts[name]
             measured.loads[name].append(load(url, script=script, connections=connections, seconds=SECONDS))
+        measured.loads[BARE_VIEW].append(bare_view(SECONDS))
         if not raw_first:
             step = _in_process_round(raw, measured, in_this_process, in_process, user_id=user.pk, step=step)
         measured.load_averages.append(os.getloadavg()[0])
     return measured
+
+
+def _bare_view_load(url: str) -> Callable[[int], LoadResult]:
+    from bench.wrk import run_wrk
+
+    def bare_view(seconds: int) -> LoadResult:
+        return run_wrk(url, seconds=seconds, connections=1, threads=1)
+
+    return bare_view
 
 
 def _in_process_append(token: str) -> Callable[..., None]:
@@ -300,7 +319,7 @@ def rows(measured: Measured) -> list[dict]:
     def rate(name: str) -> float:
         return round(statistics.median(result.requests_per_second for result in measured.loads[name]), 1)
 
-    one, spread, contended = (rate(name) for name in SCENARIOS)
+    one, spread, contended, bare = (rate(name) for name in (*SCENARIOS, BARE_VIEW))
     one_p50 = statistics.median(result.p50_ms for result in measured.loads["one object, 1 client"])
     endpoint = f"POST {TRANSACTIONS_PATH}"
     server = f"gunicorn, {WORKERS} sync workers, wrk"
@@ -313,6 +332,15 @@ def rows(measured: Measured) -> list[dict]:
             "move head, commit (5 round trips)",
             "baseline_value": round(measured.by_hand.rate, 1),
             "goal": ">= 0.5x",
+        },
+        {
+            "name": f"the floor of any figure through the server: {BARE_VIEW_PATH}, constant JSON, no "
+            f"authentication or database ({server} -c1)",
+            "value": bare,
+            "unit": "req/s",
+            "baseline_name": "the chain append as raw SQL by hand (above, same run)",
+            "baseline_value": round(measured.by_hand.rate, 1),
+            "goal": "",
         },
         {
             "name": f"appends to one object: {endpoint}, 1 client",
