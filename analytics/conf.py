@@ -73,8 +73,8 @@ PLATFORM_PREFIXES = (("cygwin_nt", "Cygwin"), ("msys_nt", "MSYS"), ("mingw32_nt"
 # Who is e-mailed when an error group appears or a resolved one regresses (comma-separated
 # addresses; empty: nobody, and no alert is recorded). One e-mail per event, never per report.
 ALERT_EMAILS = env.list("ANALYTICS_ALERT_EMAILS", default=[])
-# Anyone can create error groups, so new-group alerts are limited: at most this many in any hour,
-# then one summary for the hour, then none until the hour's count falls below it (regressions,
+# Anyone can create error groups, so new-group alerts are limited: at most this many in each clock
+# hour (UTC), exactly, then one summary for the hour, then none until the next hour (regressions,
 # of groups staff resolved, are not limited).
 ALERT_NEW_GROUPS_PER_HOUR = env.int("ANALYTICS_ALERT_NEW_GROUPS_PER_HOUR", default=10)
 # The site's address as the recipients reach it: each alert links to the group's admin page there.

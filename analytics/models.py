@@ -171,6 +171,25 @@ class ErrorGroupAlert(models.Model):
         return f"{self.get_kind_display()} #{self.group_id}"
 
 
+class NewGroupAlertHour(models.Model):
+    """The one row counting this clock hour's new-group alerts (UTC) against
+    ANALYTICS_ALERT_NEW_GROUPS_PER_HOUR, and whether its summary was recorded. Alerts are taken from
+    it by conditional updates in the ingest transaction (``analytics.services.alerts``), which keep
+    the count exact under concurrent reports; a new hour starts it again from zero."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    hour = models.DateTimeField(help_text="Start of the hour counted")
+    new_alerts = models.PositiveIntegerField(default=0)
+    summary_recorded = models.BooleanField(default=False)
+
+    class Meta:
+        db_table = "analytics_new_group_alert_hour"
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="analytics_new_group_alert_hour_one_row")]
+
+    def __str__(self) -> str:
+        return f"{self.new_alerts} new-group alerts from {self.hour:%Y-%m-%d %H:%M}"
+
+
 class FeedbackType(models.TextChoices):
     BUG = "bug", "Bug"
     FEATURE_REQUEST = "feature_request", "Feature request"

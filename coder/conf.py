@@ -44,6 +44,11 @@ GIT_TIMEOUT_SECONDS = env.int("CODER_GIT_TIMEOUT_SECONDS", default=120)
 BRANCH_CHECK_TIMEOUT_SECONDS = env.int("CODER_BRANCH_CHECK_TIMEOUT_SECONDS", default=15)
 # Seconds a run may spend reading the checkout's files to choose the model's context.
 REPOSITORY_READ_TIMEOUT_SECONDS = env.int("CODER_REPOSITORY_READ_TIMEOUT_SECONDS", default=60)
+# Room one clone may take on disk, its objects and its checked-out files together (a run that needs
+# more fails, free, and nothing of the clone is left), and the largest file it may hold (GitHub
+# itself refuses files over 100 MiB).
+CLONE_MAX_BYTES = env.int("CODER_CLONE_MAX_BYTES", default=512 * 2**20)
+CLONE_MAX_FILE_BYTES = env.int("CODER_CLONE_MAX_FILE_BYTES", default=100 * 2**20)
 GIT_AUTHOR_NAME = env.str("CODER_GIT_AUTHOR_NAME", default="Async Coder")
 GIT_AUTHOR_EMAIL = env.str("CODER_GIT_AUTHOR_EMAIL", default="async-coder@users.noreply.github.com")
 BRANCH_PREFIX = "async-coder/"

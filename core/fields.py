@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -34,6 +35,21 @@ class StringField(_StringsOnly, serializers.CharField):
 
 class StringRegexField(_StringsOnly, serializers.RegexField):
     """``RegexField`` for a body's string (400 "Not a valid string." for a number or a boolean)."""
+
+
+class AsciiIntegerField(serializers.IntegerField):
+    """``IntegerField`` for a number a client may write as text (every query parameter): an
+    optional sign and ASCII digits, nothing else. DRF reads text with Python's ``int()``, which also
+    takes full-width and other scripts' digits (U+FF11 U+FF10 reads as 10), Unicode spaces around
+    them, ``_`` between them ("1_0") and, DRF's own addition, a ".0" after them; no client means any
+    of those as a number. A JSON number is read as DRF reads it."""
+
+    _ASCII_INTEGER = re.compile(r"[+-]?[0-9]+")  # [0-9], not \d: \d matches every script's digits
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not self._ASCII_INTEGER.fullmatch(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 def _contains_nul(value: Any) -> bool:

@@ -12,6 +12,8 @@ exception handler renders as a 400 in its own envelope, naming the parameter:
 - ``offset``: 0 to ``MAX_OFFSET`` (``MAX_PAGE * MAX_LIMIT`` = 100,000,000), so both styles reach
   the same rows.
 
+Each is written in ASCII digits (``core.fields.AsciiIntegerField``): full-width digits are a 400 too.
+
 ``paginate`` and ``paginate_offset`` check the same bounds again for callers that bypass the
 serializers, and read the page and its total in one query (``COUNT(*) OVER ()`` rides along with
 the page's rows; a page past the end costs a second query for the total).
@@ -29,6 +31,7 @@ from django.db.models import Count, Q, QuerySet, Window
 from rest_framework import serializers
 
 from core import errors
+from core.fields import AsciiIntegerField
 
 MAX_LIMIT = 100
 MAX_PAGE = 1_000_000
@@ -37,16 +40,16 @@ DEFAULT_PAGE_LIMIT = 20
 DEFAULT_OFFSET_LIMIT = 50
 
 
-def limit_field(*, default: int, maximum: int = MAX_LIMIT) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=min(maximum, MAX_LIMIT), default=default)
+def limit_field(*, default: int, maximum: int = MAX_LIMIT) -> AsciiIntegerField:
+    return AsciiIntegerField(min_value=1, max_value=min(maximum, MAX_LIMIT), default=default)
 
 
-def page_field() -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=MAX_PAGE, default=1)
+def page_field() -> AsciiIntegerField:
+    return AsciiIntegerField(min_value=1, max_value=MAX_PAGE, default=1)
 
 
-def offset_field() -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=0, max_value=MAX_OFFSET, default=0)
+def offset_field() -> AsciiIntegerField:
+    return AsciiIntegerField(min_value=0, max_value=MAX_OFFSET, default=0)
 
 
 class PageQuerySerializer(serializers.Serializer):

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.core.mail import send_mail
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
 from analytics import conf
-from analytics.models import ErrorGroup, ErrorGroupAlert, ErrorGroupAlertKind
+from analytics.models import ErrorGroup, ErrorGroupAlert, ErrorGroupAlertKind, NewGroupAlertHour
 from core.jobs import job_enqueue
 
 logger = logging.getLogger(__name__)
@@ -30,12 +31,23 @@ SEND_ERRORS = (smtplib.SMTPException, OSError)
 
 
 def _new_group_alert_kind() -> str | None:
-    """NEW while fewer than ANALYTICS_ALERT_NEW_GROUPS_PER_HOUR were recorded in the last hour,
-    then one NEW_OVER_LIMIT summary for that hour, then None."""
-    recent = ErrorGroupAlert.objects.filter(created_at__gte=timezone.now() - timedelta(hours=1))
-    if recent.filter(kind=ErrorGroupAlertKind.NEW).count() < conf.ALERT_NEW_GROUPS_PER_HOUR:
+    """NEW while fewer than ANALYTICS_ALERT_NEW_GROUPS_PER_HOUR new-group alerts were recorded in
+    this clock hour (UTC), then one NEW_OVER_LIMIT summary for that hour, then None until the next.
+
+    Exact under concurrency, on PostgreSQL and SQLite: each answer is a conditional UPDATE of the
+    one ``NewGroupAlertHour`` row, which stays locked until the caller's transaction ends. A
+    concurrent caller's UPDATE waits for it, then PostgreSQL checks its condition again against the
+    row as committed (SQLite runs one write transaction at a time). A count taken by a transaction
+    that rolls back goes with it, like its alert.
+    """
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    counter = NewGroupAlertHour.objects
+    counter.bulk_create([NewGroupAlertHour(hour=hour)], ignore_conflicts=True)
+    counter.filter(hour__lt=hour).update(hour=hour, new_alerts=0, summary_recorded=False)
+    this_hour = counter.filter(hour__gte=hour)  # a worker whose clock lags counts in the newer hour
+    if this_hour.filter(new_alerts__lt=conf.ALERT_NEW_GROUPS_PER_HOUR).update(new_alerts=F("new_alerts") + 1):
         return ErrorGroupAlertKind.NEW
-    if not recent.filter(kind=ErrorGroupAlertKind.NEW_OVER_LIMIT).exists():
+    if this_hour.filter(summary_recorded=False).update(summary_recorded=True):
         return ErrorGroupAlertKind.NEW_OVER_LIMIT
     return None
 
@@ -44,8 +56,8 @@ def error_group_alert_record(*, group: ErrorGroup, kind: str, version: str) -> E
     """Record an alert in the caller's transaction and send it once that commits.
 
     None (and nothing written) when ANALYTICS_ALERT_EMAILS names nobody, or when a new group comes
-    over the hourly limit of new-group alerts after its summary (``_new_group_alert_kind``). Two
-    concurrent reports may each pass the limit check: the bound is per hour, not exact.
+    over the hourly limit of new-group alerts after its summary (``_new_group_alert_kind``, exact
+    however many reports arrive at once).
     """
     if not conf.ALERT_EMAILS:
         return None
@@ -69,11 +81,13 @@ def _message(alert: ErrorGroupAlert) -> tuple[str, str]:
     link = conf.ALERT_SITE_URL.rstrip("/") + reverse("admin:analytics_errorgroup_change", args=[group.pk])
     if alert.kind == ErrorGroupAlertKind.NEW_OVER_LIMIT:
         limit = conf.ALERT_NEW_GROUPS_PER_HOUR
-        subject = f"[analytics] More than {limit} new error groups in the last hour"
+        hour = alert.created_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        subject = f"[analytics] More than {limit} new error groups in the hour from {hour:%H:%M} UTC"
         what = (
-            f"More than {limit} new error groups appeared in the last hour (ANALYTICS_ALERT_NEW_GROUPS_PER_HOUR). "
-            "New groups are not e-mailed one by one again until fewer than that were e-mailed in an hour; "
-            "the error group list has them all. The one that went over the limit:"
+            f"More than {limit} new error groups appeared in the hour from {hour:%Y-%m-%d %H:%M} UTC "
+            "(ANALYTICS_ALERT_NEW_GROUPS_PER_HOUR). New groups are e-mailed one by one again from "
+            f"{hour + timedelta(hours=1):%H:%M} UTC; the error group list has them all. "
+            "The one that went over the limit:"
         )
         link = conf.ALERT_SITE_URL.rstrip("/") + reverse("admin:analytics_errorgroup_changelist")
     elif alert.kind == ErrorGroupAlertKind.REGRESSION:

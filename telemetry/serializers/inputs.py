@@ -16,7 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core import errors
-from core.fields import StringField, StringRegexField
+from core.fields import AsciiIntegerField, StringField, StringRegexField
 from telemetry import conf, fix_text
 from telemetry import errors as telemetry_errors
 from telemetry.services.learnings import LearningInput
@@ -311,7 +311,7 @@ class LearningUploadSerializer(serializers.Serializer):
 
 
 class PatternsQuerySerializer(serializers.Serializer):
-    limit = serializers.IntegerField(
+    limit = AsciiIntegerField(
         required=False, min_value=1, help_text="At most the tier's maximum (free 1,000; pro and team 50,000)."
     )
     framework = serializers.CharField(

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connection
 
-from analytics.models import DailyRollup, ErrorGroup, RollupKind, UsageEvent
+from analytics import conf
+from analytics.models import DailyRollup, ErrorGroup, ErrorGroupAlert, ErrorGroupAlertKind, RollupKind, UsageEvent
 from analytics.serializers import AnalyticsBatchRequest, AnalyticsErrorReportRequest, AnalyticsHeartbeatRequest
+from analytics.services import alerts
 from analytics.services.events import usage_events_track_batch
 from analytics.services.installs import heartbeat_record
 from analytics.services.reports import error_report_create
@@ -65,3 +69,34 @@ def test_concurrent_heartbeats_count_an_install_once_a_day():
     _in_threads(lambda beat: heartbeat_record(heartbeat=beat), beats)
 
     assert DailyRollup.objects.get(kind=RollupKind.ACTIVE).count == 1
+
+
+def test_concurrent_new_groups_never_get_more_alerts_than_the_hourly_cap(monkeypatch):
+    # Given a cap of 3 new-group alerts an hour, and recorders that, once they have decided to
+    # alert, wait for one another before committing (so none decides after seeing another's commit)
+    monkeypatch.setattr(conf, "ALERT_EMAILS", ["triage@example.com"])
+    monkeypatch.setattr(conf, "ALERT_NEW_GROUPS_PER_HOUR", 3)
+    decided = threading.Barrier(8)
+    enqueue = alerts.job_enqueue
+
+    def enqueue_once_all_decided(*args, **kwargs):
+        with contextlib.suppress(threading.BrokenBarrierError):  # with the cap exact, the others wait on the counter
+            decided.wait(timeout=3)
+        return enqueue(*args, **kwargs)
+
+    monkeypatch.setattr(alerts, "job_enqueue", enqueue_once_all_decided)
+    reports = [
+        AnalyticsErrorReportRequest.model_validate_json(
+            json.dumps(error_payload(user_id=f"{n:016x}", version=f"1.{n}.0", error_type=f"Storm{n}Error"))
+        )
+        for n in range(16)
+    ]
+
+    # When 16 new groups are reported at once, 8 at a time, each from another version (so no shared
+    # daily-rollup row serializes their transactions before the alert)
+    _in_threads(lambda report: error_report_create(report=report), reports)
+
+    # Then every group is stored, 3 are alerted one by one and one summary covers the rest
+    assert ErrorGroup.objects.count() == 16
+    kinds = list(ErrorGroupAlert.objects.values_list("kind", flat=True))
+    assert sorted(kinds) == sorted([ErrorGroupAlertKind.NEW] * 3 + [ErrorGroupAlertKind.NEW_OVER_LIMIT]), kinds

@@ -88,13 +88,13 @@ class BareRepository:
 
 def make_bare_repository(
     root: Path,
-    files: dict[str, str] | None = None,
+    files: dict[str, str | bytes] | None = None,
     branch: str = "main",
     *,
     symlinks: dict[str, str] | None = None,
     other_branches: tuple[str, ...] = (),
 ) -> BareRepository:
-    """A bare repository at ``root/remote.git``: ``files`` (path: text) and ``symlinks`` (path:
+    """A bare repository at ``root/remote.git``: ``files`` (path: text or bytes) and ``symlinks`` (path:
     target, committed as links) on ``branch``, with ``other_branches`` pointing at the same commit."""
     work = root / "work"
     work.mkdir(parents=True)
@@ -102,7 +102,10 @@ def make_bare_repository(
     for relative, content in (files or FILES).items():
         target = work / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(content)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content)
     for relative, link_target in (symlinks or {}).items():
         link = work / relative
         link.parent.mkdir(parents=True, exist_ok=True)

@@ -254,6 +254,58 @@ def test_filters_and_hooks_configured_on_the_server_never_run_for_a_repository(
     assert "Nothing about the task here." in prompt_sent(llm_endpoint_configured)
 
 
+# --- what a task clones ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def run_directory(tmp_path, monkeypatch) -> Path:
+    """Where runs make their clones, so a test can see what a run leaves behind."""
+    directory = tmp_path / "runs"
+    directory.mkdir()
+    monkeypatch.setattr(conf, "WORK_DIR", str(directory))
+    return directory
+
+
+def test_a_file_over_the_per_file_cap_fails_the_task_free_and_leaves_nothing(
+    run_task, coder_user, llm_endpoint_configured, tmp_path, file_repositories_allowed, monkeypatch, run_directory
+):
+    # Given a per-file cap of 64 KiB and a repository holding a 200 KiB file
+    monkeypatch.setattr(conf, "CLONE_MAX_FILE_BYTES", 64 * 2**10)
+    bare = make_bare_repository(tmp_path / "git", {**FILES, "assets/video.bin": os.urandom(200 * 2**10)})
+
+    # When a task runs on it
+    task = run_task(local_repository_of(coder_user, bare))
+
+    # Then the task fails as a clone failure, before the model, refunded, with nothing left on disk
+    assert task["status"] == "failed"
+    assert task["errorMessage"] == (
+        "Could not clone branch main: assets/video.bin is 200 KiB, over the 64 KiB a task may clone in one file"
+    )
+    assert llm_endpoint_configured.requests == [] and balance(coder_user) == 100
+    assert list(run_directory.iterdir()) == []
+
+
+def test_a_checkout_that_would_unfold_past_the_cap_fails_the_task(
+    run_task, coder_user, llm_endpoint_configured, tmp_path, file_repositories_allowed, monkeypatch, run_directory
+):
+    # Given a 1 MiB cap and a repository whose objects are small (its files compress well) but whose
+    # files add up to 4 MiB once checked out
+    monkeypatch.setattr(conf, "CLONE_MAX_BYTES", 2**20)
+    files = {f"generated/part{index}.txt": f"line {index}\n" * 40_000 for index in range(16)}
+    bare = make_bare_repository(tmp_path / "git", {**FILES, **files})
+
+    # When a task runs on it
+    task = run_task(local_repository_of(coder_user, bare))
+
+    # Then the task fails as a clone failure, free, with nothing left on disk
+    assert task["status"] == "failed"
+    assert task["errorMessage"] == (
+        "Could not clone branch main: the repository takes more than 1 MiB, the most a task may clone"
+    )
+    assert llm_endpoint_configured.requests == [] and balance(coder_user) == 100
+    assert list(run_directory.iterdir()) == []
+
+
 # --- what a task writes back ---------------------------------------------------------------------------
 
 README_WITH_A_FENCE = "# Demo\n\nInstall:\n\n```sh\npip install demo\n```\n\nRun it with `demo --help`.\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import time
 
 import pytest
 
@@ -14,7 +15,7 @@ from coder.services.context import repository_context, terms_of
 from coder.services.github import repository_remote_access
 from coder.services.prompts import extract_diff, fence_for, summary_of
 from tests.coder.factories import RepositoryFactory
-from tests.coder.local_git import LOGIN_FIX_ANSWER, make_bare_repository
+from tests.coder.local_git import FILES, LOGIN_FIX_ANSWER, make_bare_repository
 
 # --- git ------------------------------------------------------------------------------------------------
 
@@ -74,6 +75,58 @@ def test_git_errors_do_not_leak_the_header(tmp_path, monkeypatch):
 
     assert "gho_secret" not in str(raised.value)
     assert base64.b64encode(b"x-access-token:gho_secret").decode() not in str(raised.value)
+
+
+def test_a_watched_git_command_is_stopped_with_everything_it_started(tmp_path):
+    # Given a git command that would run for a minute (an alias running a shell), and a watch that
+    # gives its verdict at the first look
+    marker = tmp_path / "still-running"
+    verdicts = []
+
+    def watch() -> None:
+        verdicts.append("too large")
+        raise git.RepositoryTooLargeError("too large")
+
+    # When git runs under that watch
+    started = time.monotonic()
+    with pytest.raises(git.RepositoryTooLargeError):
+        git.run_git(["-c", f"alias.pause=!sleep 60 && touch {marker}", "pause"], watch=watch)
+
+    # Then it is stopped at once, its shell and sleep too (they would otherwise leave the marker)
+    assert time.monotonic() - started < 10 and verdicts == ["too large"]
+    assert not marker.exists()
+
+
+def test_a_clone_over_the_size_cap_leaves_nothing(tmp_path, file_repositories_allowed, monkeypatch):
+    # Given a repository whose objects alone (random bytes, which do not compress) are over the cap
+    monkeypatch.setattr(conf, "CLONE_MAX_BYTES", 256 * 2**10)
+    bare = make_bare_repository(tmp_path / "git", {"data/noise.bin": os.urandom(2 * 2**20)})
+    checkout = tmp_path / "checkout"
+
+    # When it is cloned
+    with pytest.raises(git.RepositoryTooLargeError) as raised:
+        git.clone(git.RemoteAccess(bare.url), branch="main", destination=checkout)
+
+    # Then the clone is refused and nothing of it is left on disk
+    assert str(raised.value) == "the repository takes more than 256 KiB, the most a task may clone"
+    assert not checkout.exists()
+
+
+def test_a_clone_within_the_caps_holds_every_file(tmp_path, file_repositories_allowed, monkeypatch):
+    # Given caps the repository fits in, a file of exactly the per-file cap among them
+    monkeypatch.setattr(conf, "CLONE_MAX_BYTES", 1 * 2**20)
+    monkeypatch.setattr(conf, "CLONE_MAX_FILE_BYTES", 64 * 2**10)
+    bare = make_bare_repository(tmp_path / "git", {**FILES, "data/edge.bin": os.urandom(64 * 2**10)})
+    checkout = tmp_path / "checkout"
+
+    # When it is cloned
+    git.clone(git.RemoteAccess(bare.url), branch="main", destination=checkout)
+
+    # Then every file is checked out, on the branch
+    assert (checkout / "data/edge.bin").stat().st_size == 64 * 2**10
+    assert (checkout / "src/auth/login.py").read_text() == FILES["src/auth/login.py"]
+    assert git.run_git(["rev-parse", "--abbrev-ref", "HEAD"], cwd=checkout).strip() == "main"
+    assert git.changed_files(checkout) == []
 
 
 # --- reading the checkout ---------------------------------------------------------------------------------

@@ -76,6 +76,27 @@ def test_an_out_of_range_page_or_offset_is_a_400_in_the_apis_envelope(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("product", "path", "parameter"), [*PAGE_STYLE, *[(p, path, "limit") for p, path, _ in PAGE_STYLE]]
+)
+@pytest.mark.parametrize("value", ["\uff12", "\u0662", "2\u2003", "+\uff12", "1_0"])
+def test_a_number_not_written_in_ascii_digits_is_a_400_in_the_apis_envelope(
+    product_client, coder_user, product, path, parameter, value
+):
+    # Given a signed-in user of the API
+    client = product_client(coder_user, product)
+
+    # When a page, offset or limit is written in digits only Python's int() reads (full-width,
+    # Arabic-Indic, with a Unicode space, with an underscore)
+    r = client.get(path, {parameter: value})
+
+    # Then the answer is a validation error naming the parameter
+    assert r.status_code == 400, r.json()
+    assert _error_code(product, r.json()) in ("VALIDATION_ERROR", "validation_error"), r.json()
+    assert parameter in str(r.json()), r.json()
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(("product", "path", "parameter"), PAGE_STYLE)
 def test_the_last_allowed_page_or_offset_answers_an_empty_page(product_client, coder_user, product, path, parameter):
     client = product_client(coder_user, product)
@@ -100,6 +121,18 @@ def ledger_object(product_client, user) -> str:
 def test_the_ledger_transactions_of_an_object_refuse_a_huge_offset(product_client, user, ledger_object, value):
     transactions = f"/cerebro/api/ledger/objects/{ledger_object}/transactions"
     r = product_client(user, "cerebro").get(transactions, {"offset": value})
+
+    assert r.status_code == 400, r.json()
+    assert r.json()["error"] == "validation_error", r.json()
+    assert "offset" in r.json()["details"], r.json()
+
+
+@pytest.mark.django_db
+def test_the_ledger_transactions_of_an_object_refuse_an_offset_in_full_width_digits(
+    product_client, user, ledger_object
+):
+    transactions = f"/cerebro/api/ledger/objects/{ledger_object}/transactions"
+    r = product_client(user, "cerebro").get(transactions, {"offset": "\uff11"})
 
     assert r.status_code == 400, r.json()
     assert r.json()["error"] == "validation_error", r.json()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 
 from telemetry.models import Fix, FixReview, PatternSetVersion
@@ -116,6 +118,30 @@ def test_malformed_query_parameters_are_400(api_client, free_key, query):
     r = get(api_client, free_key, query)
     assert r.status_code == 400, r.json()
     assert r.json()["success"] is False
+
+
+@pytest.mark.parametrize(
+    "limit",
+    [
+        "\uff11\uff10",  # full-width 10
+        "\u0661\u0660",  # Arabic-Indic 10
+        "\u0967",  # Devanagari 1
+        "1\u00a0",  # a no-break space after 1
+        "1_0",
+    ],
+)
+def test_a_limit_not_written_in_ascii_digits_is_400(api_client, free_key, limit):
+    # Given a pattern set with patterns in it
+    upload([True] * 3)
+    pattern_set_rebuild()
+
+    # When the limit is a number only Python's int() reads
+    r = get(api_client, free_key, "?" + urlencode({"limit": limit}))
+
+    # Then it is refused in telemetry's own envelope, naming the parameter
+    assert r.status_code == 400, r.json()
+    assert r.json()["success"] is False, r.json()
+    assert "limit" in str(r.json()), r.json()
 
 
 def test_since_returns_only_what_changed_and_what_was_withdrawn(api_client, free_key):
