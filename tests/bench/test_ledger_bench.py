@@ -83,6 +83,7 @@ def test_each_figure_stands_beside_its_same_run_baseline():
             "one object, 1 client": [_result(100), _result(120)],
             "8 objects, 8 clients": [_result(200), _result(260)],
             "one object, 8 clients": [_result(180), _result(220)],
+            ledger_bench.BARE_VIEW: [_result(900), _result(1100)],
         },
         load_averages=[1.5, 2.5],
         chains=11,
@@ -94,9 +95,11 @@ def test_each_figure_stands_beside_its_same_run_baseline():
 
     # Then the one-object rate (a median over rounds) stands beside the raw appends, the spread
     # rate beside the one-object rate, and every chain verified
-    one_by_hand, one_statement, spread, contended, in_process, latency, chains, load = figures
+    one_by_hand, floor, one_statement, spread, contended, in_process, latency, chains, load = figures
     assert (one_by_hand.value, one_by_hand.baseline_value, one_by_hand.goal) == (110.0, 500.0, ">= 0.5x")
     assert one_by_hand.met() is False
+    # and the floor of any figure through the server, a bare view's rate, beside the raw appends too
+    assert (floor.value, floor.baseline_value, floor.goal) == (1000.0, 500.0, None)
     assert (one_statement.value, one_statement.baseline_value) == (110.0, 1000.0)
     assert (spread.value, spread.baseline_value, spread.goal, spread.met()) == (230.0, 110.0, ">= 1.5x", True)
     assert (contended.value, contended.baseline_value, contended.goal) == (200.0, 230.0, None)
@@ -108,7 +111,7 @@ def test_each_figure_stands_beside_its_same_run_baseline():
 
 def test_a_chain_that_did_not_verify_fails_its_figure():
     measured = ledger_bench.Measured(
-        loads={name: [_result(100)] for name in ledger_bench.SCENARIOS},
+        loads={name: [_result(100)] for name in (*ledger_bench.SCENARIOS, ledger_bench.BARE_VIEW)},
         load_averages=[1.0],
         chains=11,
         chains_intact=10,
