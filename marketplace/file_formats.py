@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -273,31 +274,47 @@ def _durations_as_seconds(table: pa.Table | pa.RecordBatch) -> pa.Table | pa.Rec
     return table
 
 
-def _parquet_batches(data: bytes, limits: TableLimits | None) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+def _parquet_file(source: bytes | Path, **options) -> pq.ParquetFile:
+    return pq.ParquetFile(source if isinstance(source, Path) else io.BytesIO(source), **options)
+
+
+def parquet_batches(
+    source: bytes | Path, limits: TableLimits | None = None, *, max_rows: int | None = None
+) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
     """The file's schema and its batches of ``PARQUET_BATCH_ROWS``, decoded within
     ``MAX_DATASET_DECODED_BYTES``: first by the metadata (the row groups' uncompressed sizes), then
-    as read, each text column read as a dictionary and counted as the values it stands for."""
-    parquet = pq.ParquetFile(io.BytesIO(data))
+    as read, each text column read as a dictionary and counted as the values it stands for (so a
+    batch comes with its text columns as dictionaries: cast it to the schema for their values).
+
+    ``max_rows``: only the row groups holding the first ``max_rows`` rows are checked and read (a
+    reader that needs no more never decodes the rest). Past the cap: VALIDATION_ERROR; a column
+    whose size only decoding tells: UNSUPPORTED_FILE; anything unreadable: Arrow's error.
+    """
+    parquet = _parquet_file(source)
     metadata, schema = parquet.metadata, parquet.schema
     if limits is not None:
         limits.check_columns(len(parquet.schema_arrow))
         limits.check_rows(metadata.num_rows)
-    declared = 0
+    groups, declared, rows = [], 0, 0
     for index in range(metadata.num_row_groups):
+        if max_rows is not None and rows >= max_rows:
+            break
         group = metadata.row_group(index)
         chunks = [group.column(column) for column in range(group.num_columns)]
         if any(_EXPANDING_ENCODINGS.intersection(chunk.encodings) for chunk in chunks):
             raise UNSUPPORTED_FILE("The parquet file uses the DELTA_BYTE_ARRAY encoding, which is not accepted")
         declared += max(group.total_byte_size, sum(chunk.total_uncompressed_size for chunk in chunks))
+        groups.append(index)
+        rows += group.num_rows
     if declared > conf.MAX_DATASET_DECODED_BYTES:
         raise _too_large()
     leaves = [schema.column(index) for index in range(len(schema))]
     texts = [leaf.path for leaf in leaves if leaf.physical_type == "BYTE_ARRAY" and leaf.logical_type.type in _TEXTS]
-    by_dictionary = pq.ParquetFile(io.BytesIO(data), read_dictionary=texts)
+    by_dictionary = _parquet_file(source, read_dictionary=texts)
 
     def batches() -> Iterator[pa.RecordBatch]:
         decoded = 0
-        for batch in by_dictionary.iter_batches(batch_size=PARQUET_BATCH_ROWS, use_threads=False):
+        for batch in by_dictionary.iter_batches(batch_size=PARQUET_BATCH_ROWS, row_groups=groups, use_threads=False):
             decoded += sum(_decoded_bytes(column) for column in batch.columns)
             if decoded > conf.MAX_DATASET_DECODED_BYTES:
                 raise _too_large()
@@ -310,7 +327,7 @@ def _parquet_summary(data: bytes, limits: TableLimits, preview_rows: int) -> Tab
     """Parquet's metadata (rows, columns, uncompressed size) is checked before any data is read; then
     the row groups are streamed a small batch at a time for the null counts and the preview."""
     try:
-        arrow_schema, batches = _parquet_batches(data, limits)
+        arrow_schema, batches = parquet_batches(data, limits)
         rows, has_nulls, preview = 0, [False] * len(arrow_schema), []
         for batch in batches:
             rows += batch.num_rows
@@ -372,7 +389,7 @@ def read_table(data: bytes, file_format: str) -> pa.Table:
     (a file stored before that cap is held to it too)."""
     try:
         if file_format == "parquet":
-            arrow_schema, batches = _parquet_batches(data, None)
+            arrow_schema, batches = parquet_batches(data)
             read = list(batches)
             return pa.Table.from_batches(read).cast(arrow_schema) if read else arrow_schema.empty_table()
         if file_format == "csv":
