@@ -29,8 +29,9 @@ class TableSummary:
 
 
 def _parquet_summary(data: bytes, limits: TableLimits, preview_rows: int) -> TableSummary:
-    """Parquet's metadata (rows, columns, uncompressed size) is checked before any data is read; then
-    the row groups are streamed a small batch at a time for the null counts and the preview."""
+    """Parquet's metadata (rows, columns, what the values decode to at most) is checked before any
+    data is read; then the row groups are streamed a small batch at a time for the null counts and
+    the preview."""
     try:
         arrow_schema, batches = parquet_batches(data, limits)
         rows, has_nulls, preview = 0, [False] * len(arrow_schema), []

@@ -21,6 +21,7 @@ from marketplace.services.trained_models import model_create
 from marketplace.services.training_runner import training_job_run
 from marketplace.services.webhooks import webhook_endpoint_create
 from marketplace.training import BASE_MODEL_NAMES
+from tests.marketplace.conftest import forbid_parquet_decoding, repeated_values_parquet
 from tests.marketplace.factories import WalletProfileFactory
 from tests.marketplace_engine.conftest import field, request_for, rows_of
 
@@ -53,14 +54,19 @@ def store_dataset(creator, table: pa.Table, schema: list[dict], **parquet_option
     """The table stored as a ready Parquet dataset, straight into storage (no upload's checks)."""
     buffer = io.BytesIO()
     pq.write_table(table, buffer, **parquet_options)
-    stored = storage.save_bytes(buffer.getvalue())
+    return store_parquet(creator, buffer.getvalue(), schema, rows=table.num_rows)
+
+
+def store_parquet(creator, content: bytes, schema: list[dict], *, rows: int) -> Dataset:
+    """The Parquet file stored as a ready dataset, straight into storage (no upload's checks)."""
+    stored = storage.save_bytes(content)
     return Dataset.objects.create(
         creator=creator,
         name="Loans",
         category="finance",
         schema=schema,
         format="parquet",
-        rows=table.num_rows,
+        rows=rows,
         status="ready",
         full_cid=stored.cid,
         size_bytes=stored.size,
@@ -223,6 +229,26 @@ def test_a_stored_parquet_file_past_the_decoded_byte_cap_fails_the_training_with
     # When a model is trained on it
     model, job = train(creator, dataset, "logistic-regression")
     # Then the job fails with the upload's and the conversion's reason, and no model file is kept
+    assert job.status == "failed" and model.status == "failed", job.error
+    assert job.error == "The parquet file decodes to more than 1000000 bytes"
+    assert not model.filecoin_cid
+
+
+@pytest.mark.parametrize("footer_values", [None, 1], ids=["as written", "its footer edited to declare one value"])
+def test_a_stored_parquet_list_past_the_decoded_byte_cap_fails_the_training_before_decoding(
+    creator, monkeypatch, footer_values
+):
+    # Given a Parquet dataset of a few hundred bytes stored straight into storage whose two rows hold
+    # a list of 2,000,000 zeros (16 MB decoded, in one batch), a cap of 1 MB, and any value decoded
+    # failing the test
+    content = repeated_values_parquet(2_000_000, footer_values=footer_values)
+    dataset = store_parquet(creator, content, [field("readings", "json"), *NOTED[1:]], rows=2)
+    assert dataset.size_bytes < 1_024
+    monkeypatch.setattr(marketplace_conf, "MAX_DATASET_DECODED_BYTES", 1_000_000)
+    forbid_parquet_decoding(monkeypatch)
+    # When a model is trained on it
+    model, job = train(creator, dataset, "logistic-regression")
+    # Then the job fails with the upload's reason, before a value is decoded, and no model file is kept
     assert job.status == "failed" and model.status == "failed", job.error
     assert job.error == "The parquet file decodes to more than 1000000 bytes"
     assert not model.filecoin_cid
