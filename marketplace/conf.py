@@ -36,7 +36,8 @@ MAX_DATASET_ROWS = env.int("MARKETPLACE_MAX_DATASET_ROWS", default=1_000_000)
 PREVIEW_ROWS = env.int("MARKETPLACE_PREVIEW_ROWS", default=10)
 # The most bytes a Parquet dataset file may decode to (its values as Arrow holds them, dictionaries
 # counted as the values they stand for): a few hundred compressed bytes can stand for gigabytes.
-# Checked on upload and whenever a stored file is read whole (a download in another format, training).
+# Checked on upload and whenever a stored file is decoded (a download in another format; training,
+# of the rows it reads).
 MAX_DATASET_DECODED_BYTES = env.int("MARKETPLACE_MAX_DATASET_DECODED_BYTES", default=512 * 1024 * 1024)
 TRENDING_WINDOW_DAYS = env.int("MARKETPLACE_TRENDING_WINDOW_DAYS", default=30)
 TRENDING_HALF_LIFE_DAYS = env.float("MARKETPLACE_TRENDING_HALF_LIFE_DAYS", default=7.0)

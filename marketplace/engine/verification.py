@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 from marketplace.engine.checks import invalid_values
 from marketplace.engine.hashing import RepeatDetector, fingerprints
 from marketplace.engine.spec import FieldSpec
+from marketplace.file_formats import parquet_batches
 
 READ_BLOCK_BYTES = 256 * 1024
 MAX_PROBLEMS = 20
@@ -68,8 +69,33 @@ def _read_schema(schema: pa.Schema, file_format: str) -> pa.Schema:
     return pa.schema([pa.field(f.name, pa.string() if pa.types.is_date(f.type) else f.type) for f in schema])
 
 
-def read_batches(path: Path, schema: pa.Schema, file_format: str) -> Iterator[pa.RecordBatch]:
-    """The file's rows typed by ``schema``, a chunk at a time (Arrow errors on unparsable content)."""
+def read_batches(
+    path: Path, schema: pa.Schema, file_format: str, *, max_rows: int | None = None, decoded_cap: bool = True
+) -> Iterator[pa.RecordBatch]:
+    """The file's rows typed by ``schema``, a chunk at a time (Arrow errors on unparsable content),
+    until ``max_rows`` rows are read (all of them when None).
+
+    A Parquet file is held to the dataset files' decoded-size cap (``parquet_batches``: a stored
+    file may predate the upload's check), its rows past ``max_rows`` never decoded; past the cap,
+    VALIDATION_ERROR. ``decoded_cap=False`` only for the engine's own file just written, whose row
+    groups the generation caps bound (a generated dataset may be larger than the cap).
+    """
+    read = 0
+    for batch in _format_batches(path, schema, file_format, max_rows=max_rows, decoded_cap=decoded_cap):
+        yield batch
+        read += batch.num_rows
+        if max_rows is not None and read >= max_rows:
+            return
+
+
+def _format_batches(
+    path: Path, schema: pa.Schema, file_format: str, *, max_rows: int | None, decoded_cap: bool
+) -> Iterator[pa.RecordBatch]:
+    if file_format == "parquet" and decoded_cap:
+        file_schema, batches = parquet_batches(path, max_rows=max_rows)
+        for batch in batches:
+            yield batch.cast(file_schema)  # its text columns come as dictionaries, counted undecoded
+        return
     if file_format == "parquet":
         # Row group by row group: iter_batches reads ahead and would hold several groups at once.
         parquet = pq.ParquetFile(path)
@@ -126,7 +152,7 @@ def _read_back(
 ) -> bool:
     """Read every batch back, counting rows and checking each (``check``); False when the file is unreadable."""
     try:
-        for batch in read_batches(path, schema, file_format):
+        for batch in read_batches(path, schema, file_format, decoded_cap=False):
             if batch.schema.names != schema.names:
                 report.record(f"columns are {batch.schema.names}, expected {schema.names}")
                 return False
@@ -181,7 +207,7 @@ def _confirmed_repeats(path: Path, schema: pa.Schema, file_format: str, spec: Fi
     seen: set = set()
     repeats = 0
     candidate_set = pa.array(candidates, pa.uint64())
-    for batch in read_batches(path, schema, file_format):
+    for batch in read_batches(path, schema, file_format, decoded_cap=False):
         column = batch.column(spec.name)
         prints = pa.array(fingerprints(column))
         mask = pc.and_(pc.is_in(prints, value_set=candidate_set), column.is_valid())

@@ -40,7 +40,8 @@ logger = logging.getLogger(__name__)
 def dataset_table(dataset: Dataset, cid: str, max_rows: int, folder: Path | None = None) -> pa.Table:
     """The first ``max_rows`` rows of the dataset's stored file, typed by its schema.
 
-    The file is copied into ``folder`` (the run's work folder) and read from there.
+    The file is copied into ``folder`` (the run's work folder) and read from there. A Parquet file
+    is read within ``MAX_DATASET_DECODED_BYTES`` (the rows it reads): past it, VALIDATION_ERROR.
     """
     specs = [FieldSpec.from_schema(field) for field in dataset.schema]
     schema = pa.schema([pa.field(spec.name, checks.arrow_type(spec.type)) for spec in specs])
@@ -51,12 +52,9 @@ def dataset_table(dataset: Dataset, cid: str, max_rows: int, folder: Path | None
         with storage.open_cid(cid) as source, path.open("wb") as target:
             shutil.copyfileobj(source, target, storage.CHUNK_SIZE)
         try:
-            batches, rows = [], 0
-            for batch in read_batches(path, schema, dataset.format):
-                batches.append(batch)
-                rows += batch.num_rows
-                if rows >= max_rows:
-                    break
+            # A stored Parquet file is held to the decoded-size cap here too (it may predate the
+            # upload's check): past it, the DomainError fails the job with the upload's reason.
+            batches = list(read_batches(path, schema, dataset.format, max_rows=max_rows))
             return pa.Table.from_batches(batches, schema=schema).slice(0, max_rows)
         except (pa.ArrowException, ValueError, KeyError):
             # An uploaded file whose columns do not follow the declared types: read it as it is.

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
@@ -112,3 +116,40 @@ def dataset_paid(creator):
 @pytest.fixture
 def dataset_private(creator):
     return DatasetFactory(creator=creator, visibility="private")
+
+
+def _varint(number: int, width: int = 0) -> bytes:
+    """``number`` as a Thrift varint, padded to ``width`` bytes (readers accept the padding)."""
+    width = max(width, (number.bit_length() + 6) // 7 or 1)
+    return bytes(((number >> (7 * index)) & 0x7F) | (0x80 if index < width - 1 else 0) for index in range(width))
+
+
+def repeated_values_parquet(values: int = 2_000_000, *, footer_values: int | None = None) -> bytes:
+    """Two rows of one ``list<int64>`` column holding ``values`` zeros between them: one dictionary
+    entry, its levels and indices run-length encoded, so a few hundred bytes of file whose row group
+    declares about a hundred bytes uncompressed, and ``values * 8`` bytes decoded in one batch.
+
+    ``footer_values``: the count the footer is edited to declare (Thrift's integers, zigzag varints,
+    swapped for the same number of bytes); the page still holds, and the reader still decodes, ``values``.
+    """
+    offsets = pa.array([0, values // 2, values], pa.int32())
+    readings = pa.ListArray.from_arrays(offsets, pa.array(np.zeros(values, dtype=np.int64)))
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"readings": readings}), buffer, compression="zstd")
+    content = buffer.getvalue()
+    if footer_values is None:
+        return content
+    footer_start = len(content) - 8 - int.from_bytes(content[-8:-4], "little")
+    written = _varint(values << 1)
+    footer = content[footer_start:-8].replace(written, _varint(footer_values << 1, len(written)))
+    return content[:footer_start] + footer + content[-8:]
+
+
+def forbid_parquet_decoding(monkeypatch) -> None:
+    """From here on, a Parquet value decoded (by any reader of ``pq.ParquetFile``) fails the test."""
+
+    def decoding(*args, **kwargs):
+        raise AssertionError("a Parquet value was decoded")
+
+    for method in ("iter_batches", "read", "read_row_group", "read_row_groups"):
+        monkeypatch.setattr(pq.ParquetFile, method, decoding)

@@ -12,7 +12,7 @@ from core import storage
 from marketplace import conf
 from marketplace.authentication import PRODUCT
 from marketplace.models import DatasetDailyStats
-from tests.marketplace.conftest import API, attach_file
+from tests.marketplace.conftest import API, attach_file, forbid_parquet_decoding, repeated_values_parquet
 from tests.marketplace.factories import DatasetFactory, PurchaseFactory, TrainedModelFactory
 
 pytestmark = pytest.mark.django_db
@@ -93,6 +93,24 @@ def test_a_stored_parquet_file_past_the_byte_cap_is_not_converted(api_client, cr
     # Then the conversion is refused by the cap, not made
     assert r.status_code == 400, r.json()
     assert r.json()["error"]["details"] == {"file": ["at most 1000000 bytes decoded"]}
+
+
+@pytest.mark.parametrize("footer_values", [None, 1], ids=["as written", "its footer edited to declare one value"])
+def test_a_stored_parquet_list_past_the_byte_cap_is_not_converted_nor_decoded(
+    api_client, creator, monkeypatch, footer_values
+):
+    # Given a free dataset stored (before the cap) as a few hundred bytes of Parquet whose two rows
+    # hold a list of 2,000,000 zeros (16 MB decoded), a cap of 1 MB, and any value decoded failing the test
+    content = repeated_values_parquet(2_000_000, footer_values=footer_values)
+    dataset = attach_file(DatasetFactory(creator=creator, price=0), content, "parquet")
+    monkeypatch.setattr(conf, "MAX_DATASET_DECODED_BYTES", 1_000_000)
+    forbid_parquet_decoding(monkeypatch)
+    # When it is asked for as CSV
+    r = link(api_client, dataset, format="csv")
+    # Then the conversion is refused by the cap before a value is decoded, and none is kept
+    assert r.status_code == 400, r.json()
+    assert r.json()["error"]["details"] == {"file": ["at most 1000000 bytes decoded"]}
+    assert dataset.files.count() == 1
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from core import storage
 from marketplace import conf
 from marketplace.models import Upload
-from tests.marketplace.conftest import API
+from tests.marketplace.conftest import API, forbid_parquet_decoding, repeated_values_parquet
 from tests.marketplace.factories import UploadFactory
 
 pytestmark = pytest.mark.django_db
@@ -261,6 +261,48 @@ def test_a_parquet_file_within_the_byte_cap_is_accepted(creator_client, monkeypa
     r = upload(creator_client, dictionary_bomb(), "text.parquet")
     assert r.status_code == 201, r.json()
     assert r.json()["rows"] == 2_000
+
+
+@pytest.mark.parametrize("footer_values", [None, 1], ids=["as written", "its footer edited to declare one value"])
+def test_a_parquet_list_that_decodes_past_the_byte_cap_in_one_batch_is_refused_before_decoding(
+    creator_client, monkeypatch, footer_values
+):
+    # Given a cap of 1 MB and a file of a few hundred bytes, its row group declaring about a hundred
+    # bytes uncompressed, whose two rows hold a list of 2,000,000 zeros (16 MB decoded, in one batch)
+    monkeypatch.setattr(conf, "MAX_DATASET_DECODED_BYTES", 1_000_000)
+    content = repeated_values_parquet(2_000_000, footer_values=footer_values)
+    chunk = pq.ParquetFile(io.BytesIO(content)).metadata.row_group(0).column(0)
+    assert len(content) < 1_024 and chunk.total_uncompressed_size < 1_024
+    assert chunk.num_values == (footer_values or 2_000_000)
+    # and any value decoded fails the test
+    forbid_parquet_decoding(monkeypatch)
+    # When it is uploaded
+    r = upload(creator_client, content, "readings.parquet")
+    # Then it is refused by its decoded size from its values' count, and nothing is stored
+    assert_refused_and_nothing_stored(r, "bytes", content)
+
+
+def test_a_parquet_list_within_the_byte_cap_is_accepted(creator_client, monkeypatch):
+    # Given a cap of 3 MB and two rows holding 200,000 zeros (1.6 MB decoded)
+    monkeypatch.setattr(conf, "MAX_DATASET_DECODED_BYTES", 3_000_000)
+    # When they are uploaded
+    r = upload(creator_client, repeated_values_parquet(200_000), "readings.parquet")
+    # Then they are accepted
+    assert r.status_code == 201, r.json()
+    assert r.json()["rows"] == 2 and r.json()["schema"][0]["type"] == "json"
+
+
+def test_a_parquet_list_from_a_parquet_mr_that_misreports_its_chunks_is_refused(creator_client):
+    # Given a file with a list column whose footer names parquet-mr 1.2.8, whose column chunks Arrow
+    # reads past their declared size (pages its headers' count would not see)
+    content = repeated_values_parquet(10)
+    written_by = pq.ParquetFile(io.BytesIO(content)).metadata.created_by.encode()
+    content = content.replace(written_by, b"parquet-mr version 1.2.8".ljust(len(written_by)))
+    # When it is uploaded
+    r = upload(creator_client, content, "old.parquet")
+    # Then it is refused, naming the writer
+    assert r.status_code == 415, r.json()
+    assert "parquet-mr before 1.2.9" in r.json()["error"]["message"]
 
 
 def test_a_parquet_file_with_delta_byte_array_strings_is_refused(creator_client):

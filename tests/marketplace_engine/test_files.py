@@ -11,9 +11,10 @@ import pytest
 
 from core import storage
 from core.errors import DomainError
+from marketplace import conf as marketplace_conf
 from marketplace.engine import estimate_cost, generate
 from marketplace.engine.rows import plan_for
-from marketplace.engine.verification import verify_file
+from marketplace.engine.verification import read_batches, verify_file
 from tests.marketplace_engine.conftest import SCHEMA_OF_EVERY_TYPE, field, request_for, written_rows
 
 FORMATS = ["json", "csv", "parquet"]
@@ -73,6 +74,22 @@ def test_the_same_seed_writes_the_same_bytes(file_format):
     assert cid != storage.cid_for_bytes(other.path.read_bytes())
     for outcome in (first, second, other):
         outcome.discard()
+
+
+def test_a_parquet_file_read_as_a_stored_dataset_is_held_to_the_decoded_byte_cap_not_the_engines_own(monkeypatch):
+    # Given a decoded-size cap of 1 KB, far below what 2,000 generated rows decode to
+    monkeypatch.setattr(marketplace_conf, "MAX_DATASET_DECODED_BYTES", 1_000)
+    # When a Parquet file is generated (and verified by re-reading it)
+    request = request_for([field("n", "integer"), field("s", "string", required=True)], 2000, format="parquet")
+    outcome = generate(request)
+    # Then the engine's own file is bounded by the generation caps and passes its verification
+    assert outcome.verification.passed and outcome.verification.rows == 2000
+    # but read back as a stored dataset file (as training reads one), it is refused past the cap
+    with pytest.raises(DomainError) as refused:
+        list(read_batches(outcome.path, plan_for(request).schema, "parquet"))
+    assert refused.value.code == "VALIDATION_ERROR" and refused.value.status == 400
+    assert refused.value.details == {"file": ["at most 1000 bytes decoded"]}
+    outcome.discard()
 
 
 def _verify(outcome, request):

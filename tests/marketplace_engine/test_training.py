@@ -13,12 +13,15 @@ import skops.io
 
 from core import storage
 from core.errors import DomainError
+from marketplace import conf as marketplace_conf
 from marketplace import events as marketplace_events
+from marketplace.engine import conf as engine_conf
 from marketplace.models import Dataset, TrainedModel, TrainingJob, WebhookDelivery
 from marketplace.services.trained_models import model_create
 from marketplace.services.training_runner import training_job_run
 from marketplace.services.webhooks import webhook_endpoint_create
 from marketplace.training import BASE_MODEL_NAMES
+from tests.marketplace.conftest import forbid_parquet_decoding, repeated_values_parquet
 from tests.marketplace.factories import WalletProfileFactory
 from tests.marketplace_engine.conftest import field, request_for, rows_of
 
@@ -47,17 +50,23 @@ def events(monkeypatch):
     return recorded
 
 
-def store_dataset(creator, table: pa.Table, schema: list[dict]) -> Dataset:
+def store_dataset(creator, table: pa.Table, schema: list[dict], **parquet_options) -> Dataset:
+    """The table stored as a ready Parquet dataset, straight into storage (no upload's checks)."""
     buffer = io.BytesIO()
-    pq.write_table(table, buffer)
-    stored = storage.save_bytes(buffer.getvalue())
+    pq.write_table(table, buffer, **parquet_options)
+    return store_parquet(creator, buffer.getvalue(), schema, rows=table.num_rows)
+
+
+def store_parquet(creator, content: bytes, schema: list[dict], *, rows: int) -> Dataset:
+    """The Parquet file stored as a ready dataset, straight into storage (no upload's checks)."""
+    stored = storage.save_bytes(content)
     return Dataset.objects.create(
         creator=creator,
         name="Loans",
         category="finance",
         schema=schema,
         format="parquet",
-        rows=table.num_rows,
+        rows=rows,
         status="ready",
         full_cid=stored.cid,
         size_bytes=stored.size,
@@ -180,3 +189,95 @@ def test_a_finished_training_is_not_run_again(creator, dataset_learnable):
     assert training_job_run(job_id=str(job.pk)) == "completed"
     model.refresh_from_db()
     assert model.filecoin_cid == cid
+
+
+NOTED = [
+    field("note", "string"),
+    field("income", "float", min=0, max=100, required=True),
+    field("approved", "boolean", required=True),
+]
+
+
+def noted_rows(rows: int) -> pa.Table:
+    """``rows`` rows whose ``note`` is one 1,000-character text (one dictionary entry: a few kilobytes
+    with zstd, 1,000 bytes a row once decoded); ``approved`` is learnable from ``income``."""
+    income = pa.array(np.arange(rows) % 100 * 1.0)
+    return pa.table({"note": ["x" * 1_000] * rows, "income": income, "approved": pc.greater(income, 50.0)})
+
+
+def zeros_rows(rows: int) -> pa.Table:
+    """``rows`` rows of an integer zero (8 bytes a row, plain: the row groups' metadata declares them)."""
+    return noted_rows(rows).drop_columns("note").add_column(0, "n", pa.array(np.zeros(rows, dtype=np.int64)))
+
+
+@pytest.mark.parametrize(
+    ("table", "schema", "parquet_options"),
+    [
+        (noted_rows(2_000), NOTED, {}),
+        (zeros_rows(125_000), [field("n", "integer"), *NOTED[1:]], {"use_dictionary": False}),
+    ],
+    ids=["a dictionary standing for 2 MB of text", "row groups declaring 2 MB"],
+)
+def test_a_stored_parquet_file_past_the_decoded_byte_cap_fails_the_training_with_the_reason(
+    creator, monkeypatch, table, schema, parquet_options
+):
+    # Given a Parquet dataset of a few kilobytes stored straight into storage (as before the cap: no
+    # upload's check) that decodes to 2 MB, and a cap of 1 MB
+    dataset = store_dataset(creator, table, schema, compression="zstd", **parquet_options)
+    assert dataset.size_bytes < 64 * 1_024
+    monkeypatch.setattr(marketplace_conf, "MAX_DATASET_DECODED_BYTES", 1_000_000)
+    # When a model is trained on it
+    model, job = train(creator, dataset, "logistic-regression")
+    # Then the job fails with the upload's and the conversion's reason, and no model file is kept
+    assert job.status == "failed" and model.status == "failed", job.error
+    assert job.error == "The parquet file decodes to more than 1000000 bytes"
+    assert not model.filecoin_cid
+
+
+@pytest.mark.parametrize("footer_values", [None, 1], ids=["as written", "its footer edited to declare one value"])
+def test_a_stored_parquet_list_past_the_decoded_byte_cap_fails_the_training_before_decoding(
+    creator, monkeypatch, footer_values
+):
+    # Given a Parquet dataset of a few hundred bytes stored straight into storage whose two rows hold
+    # a list of 2,000,000 zeros (16 MB decoded, in one batch), a cap of 1 MB, and any value decoded
+    # failing the test
+    content = repeated_values_parquet(2_000_000, footer_values=footer_values)
+    dataset = store_parquet(creator, content, [field("readings", "json"), *NOTED[1:]], rows=2)
+    assert dataset.size_bytes < 1_024
+    monkeypatch.setattr(marketplace_conf, "MAX_DATASET_DECODED_BYTES", 1_000_000)
+    forbid_parquet_decoding(monkeypatch)
+    # When a model is trained on it
+    model, job = train(creator, dataset, "logistic-regression")
+    # Then the job fails with the upload's reason, before a value is decoded, and no model file is kept
+    assert job.status == "failed" and model.status == "failed", job.error
+    assert job.error == "The parquet file decodes to more than 1000000 bytes"
+    assert not model.filecoin_cid
+
+
+def test_a_stored_parquet_file_within_the_decoded_byte_cap_trains(creator, monkeypatch):
+    dataset = store_dataset(creator, noted_rows(2_000), NOTED, compression="zstd")
+    monkeypatch.setattr(marketplace_conf, "MAX_DATASET_DECODED_BYTES", 3_000_000)
+    model, job = train(creator, dataset, "logistic-regression")
+    assert job.status == "completed" and model.status == "ready", job.error
+    assert model.metrics["additionalMetrics"]["trainRows"] == 1_600
+
+
+@pytest.mark.parametrize(
+    ("table", "schema", "parquet_options"),
+    [
+        (noted_rows(2_000), NOTED, {}),
+        (zeros_rows(125_000), [field("n", "integer"), *NOTED[1:]], {"use_dictionary": False}),
+    ],
+    ids=["a dictionary standing for 2 MB of text", "row groups declaring 2 MB"],
+)
+def test_the_decoded_byte_cap_counts_only_the_rows_training_reads(creator, monkeypatch, table, schema, parquet_options):
+    # Given a stored Parquet file of eight row groups, 2 MB decoded in all, and a cap of 1 MB
+    rows = table.num_rows // 8
+    dataset = store_dataset(creator, table, schema, compression="zstd", row_group_size=rows, **parquet_options)
+    monkeypatch.setattr(marketplace_conf, "MAX_DATASET_DECODED_BYTES", 1_000_000)
+    # When training reads only the first row group's rows
+    monkeypatch.setattr(engine_conf, "TRAINING_MAX_ROWS", rows)
+    model, job = train(creator, dataset, "logistic-regression")
+    # Then the rows it never reads are neither decoded nor held against the cap
+    assert job.status == "completed" and model.status == "ready", job.error
+    assert model.metrics["additionalMetrics"]["trainRows"] == rows * 4 // 5
