@@ -22,8 +22,10 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Model
 from django.db.models.sql import Query
+from django.utils.asyncio import async_unsafe
 
 
+@async_unsafe
 def prepared_cursor(using: str = DEFAULT_DB_ALIAS) -> CursorWrapper:
     """A cursor for a fixed statement run on every request of a hot path.
 
