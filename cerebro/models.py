@@ -104,6 +104,45 @@ class Memory(models.Model):
         return self.sensitivity in ENCRYPTED_SENSITIVITIES
 
 
+class MemoryTerm(models.Model):
+    """One lexeme of one memory's ``search_vector``, with its full-text weight and what the working
+    set scores a memory by: the working set's matches are read from here, index-only, instead of
+    visiting and ranking each matching memory (cerebro/retrieval/memory_sql.py).
+
+    PostgreSQL only, written by triggers on ``cerebro_memory`` and never by the ORM (migration
+    0011): a row per lexeme of every memory the working set may show (not ``secret``, not ``pii``),
+    rewritten whenever the memory's text, layer, confidence, sensitivity or times change. On SQLite
+    the table stays empty (the embedded default ranks in Python).
+
+    ``weight`` is what ``ts_rank`` adds for this lexeme when a query holds it (PostgreSQL's
+    ``calc_rank_or``, default weights), so a memory's rank against a query of n distinct lexemes is
+    the sum of its rows' weights over n.
+    """
+
+    pk = models.CompositePrimaryKey("memory_id", "lexeme")
+    memory_id = models.UUIDField()
+    lexeme = models.TextField()
+    user_id = models.UUIDField()
+    weight = models.FloatField()
+    layer = models.CharField(max_length=16, choices=Layer.choices)
+    confidence = models.FloatField()
+    updated_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [
+            # The working set's matches: every column it reads, so an index-only scan answers.
+            models.Index(
+                fields=["user_id", "lexeme"],
+                include=["memory_id", "weight", "layer", "confidence", "updated_at", "expires_at"],
+                name="cerebro_memoryterm_lookup",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.memory_id}:{self.lexeme}"
+
+
 class Chat(models.Model):
     class Visibility(models.TextChoices):
         PRIVATE = "private", "Private"

@@ -225,14 +225,6 @@ LIST_ORDERS = {
 }
 
 
-def any_lexeme_query(lexemes: Sequence[str]) -> str | None:
-    """tsquery text matching any of ``lexemes``, in tsquery's own syntax (each lexeme quoted, its
-    quotes doubled and its backslashes escaped): they are normalised already, so they must not be
-    parsed again. None for no lexeme (a NULL query matches nothing)."""
-    quoted = ("'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'" for lexeme in lexemes)
-    return " | ".join(quoted) or None
-
-
 # The conversation's lexemes (english configuration), each with its count, in order of first
 # appearance: the text given, else the chat's most recent messages, newest first (none for an
 # unknown chat or another user's).
@@ -358,30 +350,36 @@ def _score(relevance: str, layer: str, confidence: str, recency: str) -> str:
 
 
 def _working_set_statement() -> str:
-    # matches: every memory holding one of the conversation's terms (%(query)s, the tsquery of
-    #   conversation_terms, NULL for none), ranked; the GIN index finds them.
-    # listed: per layer, the most recent and the most confident (matching or not).
+    # matches: every memory holding one of the conversation's terms (%(terms)s, conversation_terms'
+    #   lexemes), ranked: one index-only scan of cerebro_memoryterm_lookup, whose rows are kept for
+    #   every memory the working set may show (migration 0011). A memory's rank is its ts_rank
+    #   against those terms times their number, which relevance (rank over the best rank) cancels.
+    # listed: per layer, the most recent and the most confident (matching or not); outside: those
+    #   of them that match none of the terms. The pool is matches and outside, scored in one pass
+    #   (the best rank read once from best, not by a window over the pool).
     # bound: the best score a memory in neither could have (NULL when the lists hold them all).
     # The candidates come back with what the answer shows of them.
     return f"""
         WITH matches AS MATERIALIZED (
-            SELECT {_POOL_COLUMNS}, ts_rank(m.search_vector, %(query)s::tsquery)::float8 AS rank
-            FROM cerebro_memory m
-            WHERE {_ELIGIBLE} AND m.search_vector @@ %(query)s::tsquery
+            SELECT t.memory_id AS id, t.layer, t.confidence, t.updated_at, sum(t.weight) AS rank
+            FROM cerebro_memoryterm t
+            WHERE t.user_id = %(user)s AND t.lexeme = ANY(%(terms)s::text[])
+              AND (t.expires_at IS NULL OR t.expires_at > %(now)s)
+            GROUP BY t.memory_id, t.layer, t.confidence, t.updated_at
         ), listed AS MATERIALIZED (
             {_listed_per_layer()}
-        ), pool AS (
-            SELECT id, layer, confidence, updated_at, rank FROM matches
-            UNION ALL
-            SELECT DISTINCT id, layer, confidence, updated_at, 0::float8 FROM listed
+        ), outside AS MATERIALIZED (
+            SELECT DISTINCT id, layer, confidence, updated_at FROM listed
             WHERE id NOT IN (SELECT id FROM matches)
+        ), best AS MATERIALIZED (
+            SELECT max(rank) AS rank, count(*) AS matched FROM matches
         ), parts AS (
-            SELECT id, layer, confidence,
-                   COALESCE(rank / NULLIF(max(rank) OVER (), 0), 0)::float8 AS relevance,
-                   {_layer_weight_of("layer")} AS layer_weight,
-                   {_recency_of("updated_at")} AS recency,
-                   count(*) OVER () AS pool_size
-            FROM pool
+            SELECT id, layer, confidence, COALESCE(rank / NULLIF((SELECT rank FROM best), 0), 0)::float8 AS relevance,
+                   {_layer_weight_of("layer")} AS layer_weight, {_recency_of("updated_at")} AS recency
+            FROM matches
+            UNION ALL
+            SELECT id, layer, confidence, 0::float8, {_layer_weight_of("layer")}, {_recency_of("updated_at")}
+            FROM outside
         ), candidates AS (
             SELECT parts.*, {_score("relevance", "layer_weight", "confidence", "recency")} AS score
             FROM parts ORDER BY score DESC, id LIMIT %(candidates)s
@@ -397,7 +395,7 @@ def _working_set_statement() -> str:
         )
         SELECT c.id::text, m.key, c.layer, c.confidence, m.token_count, c.relevance, c.layer_weight,
                c.recency, c.score, m.sensitivity, m.content::text, m.created_at::text,
-               c.pool_size, (SELECT value FROM bound)
+               (SELECT matched FROM best) + (SELECT count(*) FROM outside), (SELECT value FROM bound)
         FROM candidates c JOIN cerebro_memory m ON m.id = c.id
         ORDER BY c.score DESC, c.id
     """
@@ -412,7 +410,7 @@ def working_set_parameters(
     """The bound parameters of ``WORKING_SET``."""
     return {
         "user": user_id,
-        "query": any_lexeme_query(terms),
+        "terms": list(terms),
         "now": now,
         "now_epoch": now.timestamp(),
         "half_life": conf.RECENCY_HALF_LIFE_HOURS,
