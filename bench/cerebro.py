@@ -199,6 +199,8 @@ def _measure_context(client, raw, user, chats) -> tuple[list[float], list[float]
     return api, baseline
 
 
+# Every live memory scored, ranked with ts_rank over the memories themselves (the endpoint reads
+# the weights of cerebro_memoryterm instead), so equal candidates also show the two rank alike.
 UNBOUNDED_RANKING = """
     WITH conversation AS (SELECT %(query)s::tsquery AS query),
     ranked AS (
@@ -220,6 +222,12 @@ UNBOUNDED_RANKING = """
 """
 
 
+def _any_lexeme_query(lexemes: list[str]) -> str | None:
+    """tsquery text matching any of ``lexemes`` (normalised already: each quoted, not parsed again)."""
+    quoted = ("'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'" for lexeme in lexemes)
+    return " | ".join(quoted) or None
+
+
 def _check_working_sets(raw, user, chats) -> tuple[int, int, int]:
     """For each chat: (candidates identical to an unbounded ranking of every memory, the pool
     certified exact by its own bound, chats)."""
@@ -239,7 +247,7 @@ def _check_working_sets(raw, user, chats) -> tuple[int, int, int]:
         unbounded = raw.execute(
             UNBOUNDED_RANKING,
             {
-                "query": memory_sql.any_lexeme_query(terms),
+                "query": _any_lexeme_query(terms),
                 "user": user.pk,
                 "now": now,
                 "now_epoch": now.timestamp(),
