@@ -54,7 +54,7 @@ SECONDS = int(os.environ.get("LEDGER_BENCH_SECONDS", "5"))
 ROUNDS = int(os.environ.get("LEDGER_BENCH_ROUNDS", "2"))
 WARMUP_SECONDS = 2
 CLIENTS = 8
-WORKERS = 2 * (os.cpu_count() or 1)  # what deploy/gunicorn.conf.py runs by default
+WORKERS = int(os.environ.get("LEDGER_BENCH_WORKERS") or 2 * (os.cpu_count() or 1))  # what deploy/gunicorn.conf.py runs by default
 TRANSACTIONS_PATH = "/cerebro/api/ledger/transactions"
 LOG_DIR = BASE_DIR / "var" / "bench"
 
