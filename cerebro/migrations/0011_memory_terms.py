@@ -18,16 +18,27 @@ from django.db import migrations, models
 
 CREATE = """
 CREATE FUNCTION cerebro_lexeme_rank_weight(weights text[]) RETURNS float8
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    total float8 := 0;
+    strongest float8 := -1;
+    strongest_at int := 1;
+    weight float8;
+    position_number int := 0;
+    class text;
+BEGIN
     -- A lexeme stored without positions counts as one position of weight D, as in ts_rank.
-    WITH positions AS (
-        SELECT u.n, CASE u.class WHEN 'A' THEN 1.0 WHEN 'B' THEN 0.4 WHEN 'C' THEN 0.2 ELSE 0.1 END::float8 AS w
-        FROM unnest(COALESCE(weights, ARRAY['D'])) WITH ORDINALITY AS u(class, n)
-    ), strongest AS (
-        SELECT w, n FROM positions ORDER BY w DESC, n LIMIT 1
-    )
-    SELECT (s.w + (SELECT sum(p.w / (p.n * p.n)) FROM positions p) - s.w / (s.n * s.n)) / 1.64493406685
-    FROM strongest s
+    FOREACH class IN ARRAY COALESCE(weights, ARRAY['D']) LOOP
+        position_number := position_number + 1;
+        weight := CASE class WHEN 'A' THEN 1.0 WHEN 'B' THEN 0.4 WHEN 'C' THEN 0.2 ELSE 0.1 END;
+        total := total + weight / (position_number * position_number);
+        IF weight > strongest THEN
+            strongest := weight;
+            strongest_at := position_number;
+        END IF;
+    END LOOP;
+    RETURN (strongest + total - strongest / (strongest_at * strongest_at)) / 1.64493406685;
+END
 $$;
 
 CREATE FUNCTION cerebro_memory_terms_sync() RETURNS trigger LANGUAGE plpgsql AS $$
