@@ -26,7 +26,7 @@ machine; every chain written (raw and through the API) must verify afterwards.
     DATABASE_URL=postgres://... REDIS_URL=redis://... .venv/bin/python -m bench --only ledger --output /tmp/ledger.md
 
 LEDGER_BENCH_SECONDS (default 5) is the length of each wrk run and raw loop, LEDGER_BENCH_ROUNDS
-(default 2) the rounds.
+(default 2) the rounds, LEDGER_BENCH_WORKERS (default 2 x cores, as deployed) gunicorn's workers.
 """
 
 from __future__ import annotations
@@ -54,7 +54,8 @@ SECONDS = int(os.environ.get("LEDGER_BENCH_SECONDS", "5"))
 ROUNDS = int(os.environ.get("LEDGER_BENCH_ROUNDS", "2"))
 WARMUP_SECONDS = 2
 CLIENTS = 8
-WORKERS = int(os.environ.get("LEDGER_BENCH_WORKERS") or 2 * (os.cpu_count() or 1))  # what deploy/gunicorn.conf.py runs by default
+# What deploy/gunicorn.conf.py runs by default.
+WORKERS = int(os.environ.get("LEDGER_BENCH_WORKERS") or 2 * (os.cpu_count() or 1))
 TRANSACTIONS_PATH = "/cerebro/api/ledger/transactions"
 LOG_DIR = BASE_DIR / "var" / "bench"
 
