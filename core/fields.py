@@ -38,7 +38,8 @@ class StringRegexField(_StringsOnly, serializers.RegexField):
 
 
 class AsciiIntegerField(serializers.IntegerField):
-    """``IntegerField`` for a number a client may write as text (every query parameter): an
+    """``IntegerField`` for a number a client may write as text (every query parameter, and every
+    integer of a request body, which a client may send as a JSON string): an
     optional sign and ASCII digits, nothing else. DRF reads text with Python's ``int()``, which also
     takes full-width and other scripts' digits (U+FF11 U+FF10 reads as 10), Unicode spaces around
     them, ``_`` between them ("1_0") and, DRF's own addition, a ".0" after them; no client means any

@@ -8,7 +8,7 @@ from cerebro import conf
 from cerebro.json_text import compact_json
 from cerebro.models import Layer, Memory, Sensitivity
 from cerebro.services.memory import memory_content
-from core.fields import JsonObjectField, js_timestamp
+from core.fields import AsciiIntegerField, JsonObjectField, js_timestamp
 
 MAX_TTL_MINUTES = 10 * 365 * 24 * 60
 
@@ -44,7 +44,7 @@ class UpsertInput(serializers.Serializer):
     sensitivity = serializers.ChoiceField(
         choices=Sensitivity.choices, required=False, help_text="Default `public`; an update keeps the memory's."
     )
-    ttlMinutes = serializers.IntegerField(min_value=1, max_value=MAX_TTL_MINUTES, required=False, allow_null=True)
+    ttlMinutes = AsciiIntegerField(min_value=1, max_value=MAX_TTL_MINUTES, required=False, allow_null=True)
     tags = serializers.ListField(
         child=serializers.CharField(max_length=64),
         max_length=conf.MAX_TAGS,
@@ -75,19 +75,19 @@ class SearchInput(serializers.Serializer):
     layer = serializers.ChoiceField(choices=Layer.choices, required=False)
     tags = serializers.ListField(child=serializers.CharField(max_length=64), max_length=32, required=False)
     minConfidence = serializers.FloatField(min_value=0.0, max_value=1.0, required=False)
-    limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
+    limit = AsciiIntegerField(min_value=1, max_value=100, default=10)
 
 
 class ContextInput(serializers.Serializer):
     chatId = serializers.UUIDField(required=False, allow_null=True)
-    maxTokens = serializers.IntegerField(min_value=1, max_value=conf.MAX_TOKEN_BUDGET, default=conf.TOKEN_BUDGET)
+    maxTokens = AsciiIntegerField(min_value=1, max_value=conf.MAX_TOKEN_BUDGET, default=conf.TOKEN_BUDGET)
     explain = serializers.BooleanField(default=False, help_text="Also return each candidate's score parts.")
 
 
 class RagInput(serializers.Serializer):
     query = serializers.CharField(max_length=2000)
     hints = serializers.DictField(required=False, default=dict)
-    maxResults = serializers.IntegerField(min_value=1, max_value=20, default=5)
+    maxResults = AsciiIntegerField(min_value=1, max_value=20, default=5)
 
 
 # --- output -------------------------------------------------------------------------------------

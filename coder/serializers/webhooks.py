@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from core.fields import AsciiIntegerField
+
 # Column bounds: pull request numbers are stored as a positive 32-bit integer, GitHub ids as 64-bit.
 MAX_PULL_REQUEST_NUMBER = 2**31 - 1
 MAX_GITHUB_ID = 2**63 - 1
@@ -17,7 +19,7 @@ MAX_DELIVERY_ID_LENGTH = 100
 
 
 class WebhookRepositorySerializer(serializers.Serializer):
-    id = serializers.IntegerField(min_value=1, max_value=MAX_GITHUB_ID, required=False, allow_null=True)
+    id = AsciiIntegerField(min_value=1, max_value=MAX_GITHUB_ID, required=False, allow_null=True)
     full_name = serializers.CharField(max_length=255, required=False, allow_blank=True)
 
 
@@ -30,7 +32,7 @@ class PullRequestHeadSerializer(serializers.Serializer):
 
 class PullRequestSerializer(serializers.Serializer):
     html_url = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-    number = serializers.IntegerField(min_value=1, max_value=MAX_PULL_REQUEST_NUMBER, required=False, allow_null=True)
+    number = AsciiIntegerField(min_value=1, max_value=MAX_PULL_REQUEST_NUMBER, required=False, allow_null=True)
     merged = serializers.BooleanField(required=False, allow_null=True, default=False)
     merged_at = serializers.DateTimeField(required=False, allow_null=True)
     closed_at = serializers.DateTimeField(required=False, allow_null=True)

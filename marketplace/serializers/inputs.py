@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from core import pagination
+from core.fields import AsciiIntegerField
 from marketplace import conf
 from marketplace.engine import conf as engine_conf
 from marketplace.models import Currency, Dataset, FileFormat, Purchase, Quality, TrainedModel, Upload, WebhookEvent
@@ -92,7 +93,7 @@ class AugmentationSerializer(serializers.Serializer):
     numbers from 0 are accepted (a form sends its zeros, or its sliders' values) and dropped."""
 
     enabled = serializers.BooleanField(default=False)
-    variations = serializers.IntegerField(
+    variations = AsciiIntegerField(
         min_value=0, required=False, help_text=f"1 to {MAX_VARIATIONS} when enabled (default 1)"
     )
     noise = serializers.FloatField(min_value=0, required=False, help_text="0 to 1 when enabled (default 0.05)")
@@ -112,7 +113,7 @@ class AugmentationSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="MarketplaceGenerationConfig")
 class GenerationConfigSerializer(serializers.Serializer):
-    rows = serializers.IntegerField(min_value=1, max_value=conf.MAX_DATASET_ROWS)
+    rows = AsciiIntegerField(min_value=1, max_value=conf.MAX_DATASET_ROWS)
     format = serializers.ChoiceField(choices=FileFormat.choices, default=FileFormat.JSON)
     quality = serializers.ChoiceField(choices=Quality.choices, default=Quality.BALANCED)
     verification = serializers.BooleanField(default=False)
@@ -196,8 +197,8 @@ class TrainingConfigInputSerializer(serializers.Serializer):
     """The knobs' shapes and caps; the estimator's own checks (hiddenLayers, nEstimators, maxDepth,
     mini-batch steps) run in ``model_create`` before anything is created."""
 
-    epochs = serializers.IntegerField(min_value=1, max_value=engine_conf.TRAINING_MAX_EPOCHS, default=3)
-    batchSize = serializers.IntegerField(min_value=1, max_value=engine_conf.TRAINING_MAX_BATCH_SIZE, default=32)
+    epochs = AsciiIntegerField(min_value=1, max_value=engine_conf.TRAINING_MAX_EPOCHS, default=3)
+    batchSize = AsciiIntegerField(min_value=1, max_value=engine_conf.TRAINING_MAX_BATCH_SIZE, default=32)
     learningRate = serializers.FloatField(min_value=0, max_value=1, default=0.0001)
     hyperparameters = serializers.DictField(required=False, default=dict)
 

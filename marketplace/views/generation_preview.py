@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_serializer, inlin
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from core.fields import AsciiIntegerField
 from core.views import validated
 from marketplace import engine
 from marketplace.serializers.outputs import AnyObjectField
@@ -18,10 +19,10 @@ from marketplace.views.base import DatasetOperationView
 
 class PreviewConfigSerializer(serializers.Serializer):
     schema = serializers.ListField(child=serializers.JSONField(), allow_empty=False)
-    rows = serializers.IntegerField(min_value=1, max_value=engine.PREVIEW_MAX_ROWS, default=10)
+    rows = AsciiIntegerField(min_value=1, max_value=engine.PREVIEW_MAX_ROWS, default=10)
     model = serializers.CharField(required=False, allow_blank=True, max_length=200)
     quality = serializers.ChoiceField(choices=["fast", "balanced", "high"], default="balanced")
-    seed = serializers.IntegerField(
+    seed = AsciiIntegerField(
         required=False, min_value=0, max_value=2**62, help_text="Same schema and seed, same rows (default: random)"
     )
 

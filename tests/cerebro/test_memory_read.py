@@ -397,3 +397,29 @@ def test_the_candidates_scored_grow_with_the_budget(signed_in, remember, chat_ab
     assert scored(60) == (5, 3)
     assert scored(400) == (20, 10)
     assert scored(4000) == (30, 100)
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/cerebro/api/memory/search", "limit"),
+        ("/cerebro/api/memory/context", "maxTokens"),
+        ("/cerebro/api/memory/rag", "maxResults"),
+    ],
+)
+@pytest.mark.parametrize("value", ["\uff11\uff10", "\u0661\u0660", "1_0", "10\u2003"])
+def test_a_body_number_written_in_digits_only_pythons_int_reads_is_refused(signed_in, path, field, value):
+    r = signed_in.post(path, {"query": "theme", field: value}, format="json")
+
+    assert r.status_code == 400, r.json()
+    assert r.json()["error"] == "validation_error", r.json()
+    assert field in r.json()["details"], r.json()
+
+
+def test_a_body_number_sent_as_a_string_of_ascii_digits_is_still_read(signed_in, upsert):
+    upsert("user:1:preference:theme", {"theme": "dark"})
+
+    r = signed_in.post("/cerebro/api/memory/search", {"query": "theme", "limit": "10"}, format="json")
+
+    assert r.status_code == 200, r.json()
+    assert r.json()["memories"], r.json()

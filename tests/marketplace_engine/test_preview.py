@@ -102,3 +102,22 @@ def test_the_text_of_a_row_is_bounded_as_a_whole(creator_client):
     r = preview(creator_client, rows=5, schema=schema)
     assert r.status_code == 400, r.json()
     assert "more than 20000" in r.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("field_name", ["rows", "seed"])
+@pytest.mark.parametrize("value", ["\uff15", "\u0665", "5_0", "5\u2003"])
+def test_rows_or_a_seed_written_in_digits_only_pythons_int_reads_are_refused(creator_client, field_name, value):
+    config = {"schema": [field("n", "integer")], "rows": 5, field_name: value}
+
+    r = preview(creator_client, **config)
+
+    assert r.status_code == 400, r.json()
+    assert r.json()["error"]["code"] == "VALIDATION_ERROR", r.json()
+    assert field_name in str(r.json()), r.json()
+
+
+def test_rows_sent_as_a_string_of_ascii_digits_are_still_read(creator_client):
+    r = preview(creator_client, schema=[field("n", "integer")], rows="5")
+
+    assert r.status_code == 200, r.json()
+    assert len(r.json()["preview"]) == 5
