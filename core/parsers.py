@@ -28,6 +28,9 @@ from rest_framework.utils.json import strict_constant
 MAX_JSON_DEPTH = 64
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = "Text must be valid Unicode (a lone surrogate was sent)"
+_CONTAINERS = (dict, list)
 
 
 class JsonBodyError(ValueError):
@@ -37,18 +40,53 @@ class JsonBodyError(ValueError):
 def checked_json(value: Any) -> Any:
     """``value`` (parsed JSON) unchanged; ``JsonBodyError`` if it nests deeper than
     ``MAX_JSON_DEPTH`` or a string in it holds a lone surrogate. Iterative: any depth is safe."""
-    pending = [(value, 1)]
+    checked_depth(value)
+    if _holds_lone_surrogate(value):
+        raise JsonBodyError(_LONE_SURROGATE)
+    return value
+
+
+def checked_depth(value: Any) -> Any:
+    """``value`` (parsed JSON) unchanged; ``JsonBodyError`` if its arrays and objects nest deeper
+    than ``MAX_JSON_DEPTH``. Level by level over the containers alone: a batch of 1000 learnings
+    has a few thousand of them and tens of thousands of strings and numbers, never visited."""
+    level = [value] if isinstance(value, _CONTAINERS) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > MAX_JSON_DEPTH:
+            raise JsonBodyError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+        level = [
+            child
+            for container in level
+            for child in (container.values() if isinstance(container, dict) else container)
+            if isinstance(child, _CONTAINERS)
+        ]
+    return value
+
+
+def _holds_lone_surrogate(value: Any) -> bool:
+    pending = [value]
     while pending:
-        item, depth = pending.pop()
+        item = pending.pop()
         if isinstance(item, str):
             if not item.isascii() and _SURROGATE.search(item):
-                raise JsonBodyError("Text must be valid Unicode (a lone surrogate was sent)")
-        elif isinstance(item, dict | list):
-            if depth > MAX_JSON_DEPTH:
-                raise JsonBodyError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
-            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
-            pending.extend((child, depth + 1) for child in children)
-    return value
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+def _may_hold_surrogates(raw: bytes | str) -> bool:
+    """Whether the text of a body could parse into a lone surrogate: only through a ``\\uD800`` to
+    ``\\uDFFF`` escape, or through text that is not ASCII (the standard library decodes bytes with
+    ``surrogatepass``). Most bodies are neither, and skip the walk over every string."""
+    if not raw.isascii():
+        return True
+    return _SURROGATE_ESCAPE.search(raw if isinstance(raw, bytes) else raw.encode("ascii")) is not None
 
 
 def finite_float(text: str) -> float:
@@ -68,7 +106,10 @@ def json_body(raw: bytes | str) -> Any:
         raise JsonBodyError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
     except ValueError as exc:  # JSONDecodeError, and bytes that are not UTF-8
         raise JsonBodyError(f"JSON parse error - {exc}") from exc
-    return checked_json(value)
+    checked_depth(value)
+    if _may_hold_surrogates(raw) and _holds_lone_surrogate(value):
+        raise JsonBodyError(_LONE_SURROGATE)
+    return value
 
 
 class JsonParser(JSONParser):

@@ -248,6 +248,31 @@ def test_malformed_json_is_400(api_client, free_key):
     assert r.json()["success"] is False
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"sessionId": "s-1", "learnings": [], "note": "\\ud800"}',
+        b'{"sessionId": "s-1", "learnings": [], "\\udfff": 1}',
+        b'{"sessionId": "s-1", "learnings": [], "note": "\xed\xa0\x80"}',
+        b'{"sessionId": "s-1", "learnings": [], "note": ' + b"[" * 65 + b"]" * 65 + b"}",
+        b'{"sessionId": "s-1", "learnings": [], "note": ' + b'{"a": ' * 64 + b"1" + b"}" * 64 + b"}",
+    ],
+    ids=["lone-surrogate-escape", "lone-surrogate-key", "surrogate-bytes", "arrays-too-deep", "objects-too-deep"],
+)
+def test_a_body_no_api_could_keep_is_400(api_client, free_key, body):
+    r = api_client.post(LEARNINGS, body, content_type="application/json", **free_key.headers())
+    assert r.status_code == 400, r.json()
+    assert r.json()["success"] is False
+    assert Learning.objects.count() == 0
+
+
+def test_a_body_at_the_depth_limit_with_a_surrogate_pair_is_read(api_client, free_key):
+    # 64 levels in all: the body and 63 arrays; an emoji written as its escaped pair
+    body = b'{"sessionId": "s-1", "learnings": [], "note": ' + b"[" * 63 + b'"\\ud83d\\ude00"' + b"]" * 63 + b"}"
+    r = api_client.post(LEARNINGS, body, content_type="application/json", **free_key.headers())
+    assert r.status_code == 200, r.json()
+
+
 def test_a_batch_that_fails_midway_is_not_stored_at_all(monkeypatch):
     # given: the fix text cannot be written, after every counter and learning was
     def broken(texts):
