@@ -164,3 +164,40 @@ def test_a_foreign_host_is_one_access_line_not_an_error_with_a_traceback(client,
     assert [record["level"] for record in records if record["level"] in ("ERROR", "CRITICAL")] == []
     assert not any("DisallowedHost" in line or "Traceback" in line for line in json_lines)
     assert [record["status"] for record in records if record["logger"] == "core.access"] == [400]
+
+
+def test_values_orjson_cannot_write_are_logged_as_the_standard_library_writes_them():
+    # Given extra fields orjson refuses (an integer beyond 64 bits) or writes its own way
+    # (a datetime, a dataclass), beside text outside ASCII
+    import dataclasses
+    from datetime import UTC, datetime
+
+    @dataclasses.dataclass
+    class Point:
+        x: int
+
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "héllo", None, None)
+    record.huge = 2**70
+    record.moment = datetime(2026, 12, 5, 21, 0, tzinfo=UTC)
+    record.point = Point(1)
+
+    # When it is formatted
+    line = JsonFormatter().format(record)
+
+    # Then every value reads back as before, and the line is ASCII
+    entry = json.loads(line)
+    assert line.isascii()
+    assert entry["message"] == "héllo"
+    assert entry["huge"] == 2**70
+    assert entry["moment"] == "2026-12-05 21:00:00+00:00"
+    assert entry["point"].endswith("Point(x=1)")  # str(), not orjson's {"x": 1}
+
+
+def test_an_access_line_is_written_by_orjson_in_ascii():
+    record = logging.LogRecord("core.access", logging.INFO, __file__, 1, "request", None, None)
+    record.method, record.route, record.status, record.duration_ms = "GET", "/coder/api/tasks", 200, 1.25
+
+    line = JsonFormatter().format(record)
+
+    assert line.isascii() and '"route":"/coder/api/tasks"' in line
+    assert json.loads(line)["duration_ms"] == 1.25
