@@ -246,8 +246,8 @@ def _ranks_alike(candidates, unbounded: list[tuple[str, float]], *, limit: int) 
 
 
 def _check_working_sets(raw, user, chats) -> tuple[int, int, int]:
-    """For each chat: (candidates identical to an unbounded ranking of every memory, the pool
-    certified exact by its own bound, chats)."""
+    """For each chat: (candidates alike an unbounded ranking of every memory (``_ranks_alike``),
+    the pool certified exact by its own bound, chats)."""
     from django.utils import timezone
 
     from cerebro import conf
