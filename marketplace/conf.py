@@ -39,6 +39,10 @@ PREVIEW_ROWS = env.int("MARKETPLACE_PREVIEW_ROWS", default=10)
 # Checked on upload and whenever a stored file is decoded (a download in another format; training,
 # of the rows it reads).
 MAX_DATASET_DECODED_BYTES = env.int("MARKETPLACE_MAX_DATASET_DECODED_BYTES", default=512 * 1024 * 1024)
+# The most pages the list columns of a Parquet file may have in all. Their page headers are read in
+# Python before a value is decoded (6 to 10 microseconds a page): 50 MB of tiny pages would be 1.4
+# million headers, some 9 s of a worker. Writers put 50 to 500 pages in a million-row list column.
+MAX_DATASET_PARQUET_LIST_PAGES = env.int("MARKETPLACE_MAX_DATASET_PARQUET_LIST_PAGES", default=50_000)
 TRENDING_WINDOW_DAYS = env.int("MARKETPLACE_TRENDING_WINDOW_DAYS", default=30)
 TRENDING_HALF_LIFE_DAYS = env.float("MARKETPLACE_TRENDING_HALF_LIFE_DAYS", default=7.0)
 ANALYTICS_DAYS = env.int("MARKETPLACE_ANALYTICS_DAYS", default=30)

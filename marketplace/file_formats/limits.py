@@ -48,6 +48,17 @@ def decoded_size_check(size: int) -> None:
         )
 
 
+def list_pages_check(pages: int) -> None:
+    """VALIDATION_ERROR when the list columns of a Parquet file have more than
+    ``MAX_DATASET_PARQUET_LIST_PAGES`` pages (counted before a value is decoded)."""
+    cap = conf.MAX_DATASET_PARQUET_LIST_PAGES
+    if pages > cap:
+        raise errors.VALIDATION(
+            f"The parquet file's list columns have more than {cap} pages",
+            details={"file": [f"at most {cap} pages in list columns"]},
+        )
+
+
 _LISTS = (
     pa.types.is_list,
     pa.types.is_large_list,

@@ -10,12 +10,14 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from marketplace import conf
 from marketplace.errors import UNSUPPORTED_FILE
 from marketplace.file_formats.limits import (
     TableLimits,
     decoded_bytes,
     decoded_size_check,
     leaf_types,
+    list_pages_check,
     values_decoded_bound,
 )
 from marketplace.file_formats.parquet_pages import chunk_sizes_trusted, chunk_values, file_buffer
@@ -72,6 +74,7 @@ def _row_groups_to_read(source: bytes | Path, parquet: pq.ParquetFile, max_rows:
     stand for gigabytes in one row, one batch, before the batches' count runs. So a chunk of a list
     column counts the values its pages declare too (the footer's ``num_values`` can be edited; the
     pages are what the reader decodes); any other column decodes a batch's rows' worth at a time.
+    Those pages are held to ``MAX_DATASET_PARQUET_LIST_PAGES`` in all, the count stopping there.
     """
     metadata = parquet.metadata
     value_types = [value_type for field in parquet.schema_arrow for value_type in leaf_types(field.type)]
@@ -80,7 +83,7 @@ def _row_groups_to_read(source: bytes | Path, parquet: pq.ParquetFile, max_rows:
         raise UNSUPPORTED_FILE(
             "The parquet file has a list column and was written by parquet-mr before 1.2.9, which is not accepted"
         )
-    groups, declared, rows = [], 0, 0
+    groups, declared, rows, list_pages = [], 0, 0, 0
     with file_buffer(source) as buffer:
         for index in range(metadata.num_row_groups):
             if max_rows is not None and rows >= max_rows:
@@ -89,17 +92,19 @@ def _row_groups_to_read(source: bytes | Path, parquet: pq.ParquetFile, max_rows:
             chunks = [group.column(column) for column in range(group.num_columns)]
             if any(_EXPANDING_ENCODINGS.intersection(chunk.encodings) for chunk in chunks):
                 raise UNSUPPORTED_FILE("The parquet file uses the DELTA_BYTE_ARRAY encoding, which is not accepted")
-            bounds = (
-                _chunk_bound(buffer, chunk, value_type, in_list=repeated)
-                for chunk, value_type, repeated in zip(chunks, value_types, in_list, strict=True)
-            )
-            declared += max(group.total_byte_size, sum(bounds))
+            bound = 0
+            for chunk, value_type, repeated in zip(chunks, value_types, in_list, strict=True):
+                values = chunk.num_values
+                if repeated:
+                    counted = chunk_values(buffer, chunk, max_pages=conf.MAX_DATASET_PARQUET_LIST_PAGES - list_pages)
+                    list_pages += counted.pages
+                    list_pages_check(list_pages)
+                    values = max(values, counted.values)
+                bound += values_decoded_bound(
+                    value_type, values=values, stored=chunk.total_uncompressed_size, in_list=repeated
+                )
+            declared += max(group.total_byte_size, bound)
             decoded_size_check(declared)
             groups.append(index)
             rows += group.num_rows
     return groups
-
-
-def _chunk_bound(buffer, chunk: pq.ColumnChunkMetaData, value_type: pa.DataType, *, in_list: bool) -> int:
-    values = max(chunk.num_values, chunk_values(buffer, chunk)) if in_list else chunk.num_values
-    return values_decoded_bound(value_type, values=values, stored=chunk.total_uncompressed_size, in_list=in_list)

@@ -13,6 +13,7 @@ import mmap
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -118,23 +119,33 @@ def _page_header(reader: _CompactReader) -> tuple[int, int, int]:
     return page_type, compressed, values
 
 
-def chunk_values(buffer, chunk: pq.ColumnChunkMetaData) -> int:
-    """The values (leaf entries, nulls and empty lists included) the pages of ``chunk`` declare, read
-    from ``buffer`` (the whole file, ``file_buffer``); ArrowInvalid when a header cannot be read."""
+class ChunkPages(NamedTuple):
+    """What the pages of a column chunk declare: its values (leaf entries, nulls and empty lists
+    included), and the pages read to count them."""
+
+    values: int
+    pages: int
+
+
+def chunk_values(buffer, chunk: pq.ColumnChunkMetaData, *, max_pages: int) -> ChunkPages:
+    """The values the pages of ``chunk`` declare, read from ``buffer`` (the whole file,
+    ``file_buffer``); ArrowInvalid when a header cannot be read. Past ``max_pages`` pages the count
+    stops (``pages`` is then ``max_pages + 1``): every header costs a Python loop."""
     start = chunk.data_page_offset
     if chunk.has_dictionary_page and 0 < (chunk.dictionary_page_offset or 0) < start:
         start = chunk.dictionary_page_offset
     end = start + chunk.total_compressed_size
     if start < 0 or chunk.total_compressed_size < 0 or end > len(buffer):
         raise pa.ArrowInvalid("A parquet column chunk lies outside the file")
-    values, position = 0, start
-    while position < end:
+    values, pages, position = 0, 0, start
+    while position < end and pages <= max_pages:
         reader = _CompactReader(buffer, position, end)
         page_type, compressed, page_values = _page_header(reader)
         if page_type in (_DATA_PAGE, _DATA_PAGE_V2):
             values += page_values
+        pages += 1
         position = reader.position + compressed
-    return values
+    return ChunkPages(values, pages)
 
 
 def chunk_sizes_trusted(metadata: pq.FileMetaData) -> bool:

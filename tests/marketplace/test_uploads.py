@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from core import storage
 from marketplace import conf
+from marketplace.file_formats import parquet_pages
 from marketplace.models import Upload
 from tests.marketplace.conftest import API, forbid_parquet_decoding, repeated_values_parquet
 from tests.marketplace.factories import UploadFactory
@@ -290,6 +291,68 @@ def test_a_parquet_list_within_the_byte_cap_is_accepted(creator_client, monkeypa
     # Then they are accepted
     assert r.status_code == 201, r.json()
     assert r.json()["rows"] == 2 and r.json()["schema"][0]["type"] == "json"
+
+
+def page_per_row_parquet(rows: int) -> bytes:
+    """``rows`` rows of a ``list<int8>`` column, each row a data page of its own: the shape of a hostile
+    file whose pages' headers are many and tiny (a 50 MB upload could hold 1.4 million)."""
+    buffer = io.BytesIO()
+    readings = pa.array([[0]] * rows, pa.list_(pa.int8()))
+    pq.write_table(pa.table({"readings": readings}), buffer, data_page_size=1, write_batch_size=1, use_dictionary=False)
+    return buffer.getvalue()
+
+
+def count_page_headers(monkeypatch) -> list[int]:
+    """From here on, the page headers read (one list entry each)."""
+    read: list[int] = []
+    read_header = parquet_pages._page_header
+
+    def counting(reader):
+        read.append(1)
+        return read_header(reader)
+
+    monkeypatch.setattr(parquet_pages, "_page_header", counting)
+    return read
+
+
+def test_a_parquet_file_of_more_list_pages_than_the_cap_is_refused_before_decoding(creator_client, monkeypatch):
+    # Given a cap of 100 list pages and a file whose list column has 2,000 pages
+    monkeypatch.setattr(conf, "MAX_DATASET_PARQUET_LIST_PAGES", 100)
+    content = page_per_row_parquet(2_000)
+    # and any value decoded fails the test
+    forbid_parquet_decoding(monkeypatch)
+    headers = count_page_headers(monkeypatch)
+    # When it is uploaded
+    r = upload(creator_client, content, "readings.parquet")
+    # Then it is refused by its pages, having read one header past the cap, and nothing is stored
+    assert_refused_and_nothing_stored(r, "pages", content)
+    assert len(headers) == 101
+
+
+def test_the_list_page_cap_counts_the_pages_of_every_list_column_and_row_group(creator_client, monkeypatch):
+    # Given a cap of 100 list pages and a file of two list columns in two row groups, 30 pages each chunk
+    monkeypatch.setattr(conf, "MAX_DATASET_PARQUET_LIST_PAGES", 100)
+    readings = pa.array([[0]] * 60, pa.list_(pa.int8()))
+    buffer = io.BytesIO()
+    pq.write_table(
+        pa.table({"a": readings, "b": readings}),
+        buffer,
+        data_page_size=1,
+        write_batch_size=1,
+        use_dictionary=False,
+        row_group_size=30,
+    )
+    # When it is uploaded
+    r = upload(creator_client, buffer.getvalue(), "readings.parquet")
+    # Then its 120 pages are past the cap
+    assert_refused_and_nothing_stored(r, "pages", buffer.getvalue())
+
+
+def test_a_parquet_file_of_as_many_list_pages_as_the_cap_is_accepted(creator_client, monkeypatch):
+    monkeypatch.setattr(conf, "MAX_DATASET_PARQUET_LIST_PAGES", 100)
+    r = upload(creator_client, page_per_row_parquet(100), "readings.parquet")
+    assert r.status_code == 201, r.json()
+    assert r.json()["rows"] == 100
 
 
 def test_a_parquet_list_from_a_parquet_mr_that_misreports_its_chunks_is_refused(creator_client):
