@@ -122,13 +122,12 @@ def leaves(array: pa.Array) -> Iterator[pa.Array]:
 
 
 def decoded_bytes(array: pa.Array) -> int:
-    """The bytes ``array`` takes once decoded, its dictionaries counted as the values they stand for
-    (without decoding them: a few kilobytes of dictionary page can stand for gigabytes)."""
-    size = 8 * len(array)  # offsets and validity, roughly
+    """The bytes ``array`` takes once decoded: every buffer Arrow holds for it (validity, offsets,
+    values, its children's), its dictionaries counted as the values they stand for rather than as
+    themselves (without decoding them: a few kilobytes of dictionary page can stand for gigabytes)."""
+    size = array.nbytes  # a dictionary counted whole, once: replaced below by what it stands for
     for leaf in leaves(array):
         if pa.types.is_dictionary(leaf.type):
             lengths = pc.take(pc.binary_length(leaf.dictionary), leaf.indices)
-            size += (pc.sum(lengths).as_py() or 0) + leaf.indices.nbytes
-        else:
-            size += leaf.nbytes
+            size += (pc.sum(lengths).as_py() or 0) - leaf.dictionary.nbytes
     return size

@@ -293,6 +293,38 @@ def test_a_parquet_list_within_the_byte_cap_is_accepted(creator_client, monkeypa
     assert r.json()["rows"] == 2 and r.json()["schema"][0]["type"] == "json"
 
 
+@pytest.mark.parametrize(
+    ("columns", "numbers"),
+    [(12, pa.int64()), (100, pa.int8())],
+    ids=["12 int64 columns", "100 int8 columns"],
+)
+def test_a_parquet_file_is_held_to_what_arrow_holds_of_its_numbers(creator_client, monkeypatch, columns, numbers):
+    # Given a cap of 10 MB and 100,000 rows of number columns that Arrow holds in 9.6 MB and 10 MB
+    # (each value its width and a validity bit), in a file of a few kilobytes
+    monkeypatch.setattr(conf, "MAX_DATASET_DECODED_BYTES", 10_100_000)
+    table = pa.table({f"n{index}": pa.array(np.zeros(100_000), numbers) for index in range(columns)})
+    assert 9_600_000 <= sum(column.nbytes for column in table.columns) <= 10_100_000
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd")
+    # When it is uploaded
+    r = upload(creator_client, buffer.getvalue(), "numbers.parquet")
+    # Then it is accepted: the cap counts the bytes the values take, not 8 more for each of them
+    assert r.status_code == 201, r.json()
+    assert r.json()["rows"] == 100_000
+
+
+def test_a_parquet_file_of_numbers_past_the_byte_cap_is_refused(creator_client, monkeypatch):
+    # Given a cap of 10 MB and 100,000 rows of 13 int64 columns (10.4 MB as Arrow holds them)
+    monkeypatch.setattr(conf, "MAX_DATASET_DECODED_BYTES", 10_100_000)
+    table = pa.table({f"n{index}": np.zeros(100_000, dtype=np.int64) for index in range(13)})
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd")
+    # When it is uploaded, then it is refused
+    assert_refused_and_nothing_stored(
+        upload(creator_client, buffer.getvalue(), "numbers.parquet"), "bytes", buffer.getvalue()
+    )
+
+
 def page_per_row_parquet(rows: int) -> bytes:
     """``rows`` rows of a ``list<int8>`` column, each row a data page of its own: the shape of a hostile
     file whose pages' headers are many and tiny (a 50 MB upload could hold 1.4 million)."""
