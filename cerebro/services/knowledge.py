@@ -31,14 +31,19 @@ def extract_text(data: bytes, content_type: str) -> str:
 def _extracted_text(data: bytes, content_type: str) -> str:
     if content_type == "application/pdf":
         from pypdf import PdfReader
-        from pypdf.errors import PdfReadError
 
         try:
             reader = PdfReader(io.BytesIO(data))
             if reader.is_encrypted:
                 raise UnreadableDocumentError("the PDF is encrypted")
             return "\n\n".join((page.extract_text() or "") for page in reader.pages)
-        except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        except UnreadableDocumentError:
+            raise
+        except Exception as exc:
+            # Whatever pypdf raises reading the file is the file's (PdfReadError; on a hostile file
+            # also built-in errors, NotImplementedError for a stream filter it lacks), and reading it
+            # again fails again: raised on, the upload would stay pending and the jobs watchdog send
+            # it for ever.
             raise UnreadableDocumentError(f"cannot read the PDF: {type(exc).__name__}") from exc
     return data.decode("utf-8", errors="replace")
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 
-def pdf_with_text(text: str) -> bytes:
-    """A minimal valid PDF (with a correct cross-reference table) showing ``text`` in Helvetica."""
+def pdf_with_text(text: str, *, stream_filter: str = "") -> bytes:
+    """A minimal valid PDF (with a correct cross-reference table) showing ``text`` in Helvetica;
+    ``stream_filter``: the filter its content stream declares (none: the text is as it is)."""
     escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
     stream = f"BT /F1 12 Tf 72 720 Td ({escaped}) Tj ET".encode()
+    declared = f" /Filter /{stream_filter}".encode() if stream_filter else b""
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
         b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Length " + str(len(stream)).encode() + declared + b" >>\nstream\n" + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
     out = bytearray(b"%PDF-1.4\n")

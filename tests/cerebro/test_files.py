@@ -174,6 +174,18 @@ def test_extracted_text_never_holds_nul():
     assert "\x00" not in extract_text(pdf_with_text("Hello\x00PDF"), "application/pdf")
 
 
+def test_a_pdf_whose_stream_filter_pypdf_lacks_is_marked_failed_not_pending(signed_in):
+    # Given a PDF whose content stream declares a filter no reader knows (pypdf: NotImplementedError)
+    pdf = pdf_with_text("Hooks must be called at the top level.", stream_filter="NoSuchDecode")
+    # When it is uploaded and indexed
+    body = _upload(signed_in, "odd.pdf", pdf, "application/pdf").json()
+    # Then the upload ends failed with the reason: left pending, the watchdog would send it for ever
+    upload = Upload.objects.get(pk=body["id"])
+    assert upload.knowledge_status == "failed"
+    assert upload.knowledge_error == "cannot read the PDF: NotImplementedError"
+    assert not KnowledgeChunk.objects.filter(upload=upload).exists()
+
+
 def test_chunks_the_database_refuses_mark_the_upload_failed_not_pending(signed_in, monkeypatch):
     def refuse(*args, **kwargs):
         raise DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
