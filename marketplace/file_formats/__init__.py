@@ -11,7 +11,7 @@ The parts, each importing only those listed before it:
 - ``recognition``: the formats' names, content types and extensions, and Parquet's magic;
 - ``limits``: the caps every reader is held to (rows and columns, and the bytes a Parquet file
   decodes to, bounded before decoding and counted while, the one way every reader does);
-- ``parquet_pages``: the values a Parquet column chunk's pages declare, read from their headers;
+- ``parquet_pages``: the values and pages of a Parquet column chunk, read from its pages' headers;
 - ``values``: values as JSON holds them (finite numbers, durations as seconds);
 - ``json_format``, ``csv_format``, ``parquet_format``: reading each format within the caps
   (``parquet_batches`` is the one reader of a Parquet dataset file, training's included);

@@ -20,7 +20,7 @@ from marketplace.file_formats.limits import (
     list_pages_check,
     values_decoded_bound,
 )
-from marketplace.file_formats.parquet_pages import chunk_sizes_trusted, chunk_values, file_buffer
+from marketplace.file_formats.parquet_pages import chunk_pages, chunk_sizes_trusted, file_buffer
 
 PARQUET_BATCH_ROWS = 1_024
 # Values made from the previous value's prefix: a few bytes can stand for any length, found out only
@@ -96,7 +96,7 @@ def _row_groups_to_read(source: bytes | Path, parquet: pq.ParquetFile, max_rows:
             for chunk, value_type, repeated in zip(chunks, value_types, in_list, strict=True):
                 values = chunk.num_values
                 if repeated:
-                    counted = chunk_values(buffer, chunk, max_pages=conf.MAX_DATASET_PARQUET_LIST_PAGES - list_pages)
+                    counted = chunk_pages(buffer, chunk, max_pages=conf.MAX_DATASET_PARQUET_LIST_PAGES - list_pages)
                     list_pages += counted.pages
                     list_pages_check(list_pages)
                     values = max(values, counted.values)

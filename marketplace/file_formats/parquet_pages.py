@@ -127,7 +127,7 @@ class ChunkPages(NamedTuple):
     pages: int
 
 
-def chunk_values(buffer, chunk: pq.ColumnChunkMetaData, *, max_pages: int) -> ChunkPages:
+def chunk_pages(buffer, chunk: pq.ColumnChunkMetaData, *, max_pages: int) -> ChunkPages:
     """The values the pages of ``chunk`` declare, read from ``buffer`` (the whole file,
     ``file_buffer``); ArrowInvalid when a header cannot be read. Past ``max_pages`` pages the count
     stops (``pages`` is then ``max_pages + 1``): every header costs a Python loop."""
