@@ -41,9 +41,8 @@ def _extracted_text(data: bytes, content_type: str) -> str:
             raise
         except Exception as exc:
             # Whatever pypdf raises reading the file is the file's (PdfReadError; on a hostile file
-            # also built-in errors, NotImplementedError for a stream filter it lacks), and reading it
-            # again fails again: raised on, the upload would stay pending and the jobs watchdog send
-            # it for ever.
+            # also built-in errors, NotImplementedError for a stream filter it lacks): the upload
+            # fails with that reason, not as a crash of the indexing.
             raise UnreadableDocumentError(f"cannot read the PDF: {type(exc).__name__}") from exc
     return data.decode("utf-8", errors="replace")
 
@@ -83,7 +82,7 @@ def upload_index_knowledge(*, upload_id) -> int:
     try:
         text = extract_text(storage.read_bytes(upload.cid), upload.content_type)
     except UnreadableDocumentError as exc:
-        _mark_failed(upload, str(exc))
+        upload_index_fail(upload_id=upload.pk, reason=str(exc))
         return 0
     embedder = get_embedder()
     chunks = [
@@ -108,12 +107,13 @@ def upload_index_knowledge(*, upload_id) -> int:
             bump_version(knowledge_scope(upload.user_id))
     except DataError as exc:
         logger.warning("upload %s: chunks refused by the database: %s", upload.pk, exc)
-        _mark_failed(upload, "the database refused the file's text")
+        upload_index_fail(upload_id=upload.pk, reason="the database refused the file's text")
         return 0
     return len(chunks)
 
 
-def _mark_failed(upload: Upload, reason: str) -> None:
-    Upload.objects.filter(pk=upload.pk).update(
+def upload_index_fail(*, upload_id, reason: str) -> None:
+    """End the indexing of an upload as failed, with ``reason`` for its owner."""
+    Upload.objects.filter(pk=upload_id).update(
         knowledge_status=Upload.KnowledgeStatus.FAILED, knowledge_error=reason[:255]
     )

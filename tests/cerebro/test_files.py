@@ -1,10 +1,12 @@
 """POST /api/files/upload: content checks, storage, signed links, knowledge-base indexing."""
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import DataError
+from django.db import DataError, OperationalError
 
 from cerebro.models import KnowledgeChunk, Upload
+from cerebro.services import knowledge
 from cerebro.services.knowledge import chunk_text, extract_text
 from tests.cerebro.documents import PNG_BYTES, pdf_with_text
 
@@ -184,6 +186,40 @@ def test_a_pdf_whose_stream_filter_pypdf_lacks_is_marked_failed_not_pending(sign
     assert upload.knowledge_status == "failed"
     assert upload.knowledge_error == "cannot read the PDF: NotImplementedError"
     assert not KnowledgeChunk.objects.filter(upload=upload).exists()
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (RuntimeError("a bug"), "indexing failed unexpectedly (RuntimeError)"),
+        (SoftTimeLimitExceeded(), "indexing ran past its time limit of 300 seconds"),
+    ],
+    ids=["a crash", "the time limit"],
+)
+def test_an_indexing_run_that_crashes_or_runs_out_of_time_marks_the_upload_failed_not_pending(
+    signed_in, monkeypatch, error, reason
+):
+    def crash(text):
+        raise error
+
+    monkeypatch.setattr(knowledge, "chunk_text", crash)
+
+    body = _upload(signed_in, "notes.txt", b"some text to index").json()
+
+    upload = Upload.objects.get(pk=body["id"])
+    assert (upload.knowledge_status, upload.knowledge_error) == ("failed", reason)
+    assert not KnowledgeChunk.objects.exists()
+
+
+def test_an_indexing_run_that_loses_the_database_is_left_pending_for_a_retry(signed_in, monkeypatch):
+    def database_gone(text):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(knowledge, "chunk_text", database_gone)
+
+    body = _upload(signed_in, "notes.txt", b"some text to index").json()
+
+    assert Upload.objects.get(pk=body["id"]).knowledge_status == "pending"
 
 
 def test_chunks_the_database_refuses_mark_the_upload_failed_not_pending(signed_in, monkeypatch):
