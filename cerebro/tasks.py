@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
-from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError
 
 from cerebro.models import Upload
 from cerebro.services.knowledge import upload_index_fail, upload_index_knowledge
 from cerebro.services.memory import memory_purge_expired
 from core.jobs import JobRows, job_task
-
-logger = logging.getLogger(__name__)
-
-INDEX_SOFT_TIME_LIMIT = 300
 
 # An upload waiting to be indexed whose send failed or whose worker died is sent again (core/jobs.py).
 UPLOAD_ROWS = JobRows(
@@ -25,26 +18,25 @@ UPLOAD_ROWS = JobRows(
 )
 
 
-@job_task(soft_time_limit=INDEX_SOFT_TIME_LIMIT, rows=UPLOAD_ROWS, retry_on=(OperationalError,), max_retries=5)
+def _upload_indexing_fail(*, job_id: str, reason: str, run_id: str) -> None:
+    upload_index_fail(upload_id=job_id, reason=f"indexing {reason}")
+
+
+@job_task(
+    soft_time_limit=300,
+    rows=UPLOAD_ROWS,
+    retry_on=(OperationalError,),
+    max_retries=5,
+    fail=_upload_indexing_fail,
+)
 def upload_index_knowledge_task(upload_id: str) -> int:
     """Extract, chunk and embed one uploaded text or PDF file (rebuilds its chunks when re-run).
 
-    A run that crashes or passes its time limit ends the upload failed, as the engine's and the
-    coder's runs end their jobs: left pending, the watchdog would send it again, and it would fail
-    again, for ever. The database going away is retried instead (and then left to the watchdog).
+    A run that crashes or passes its time limit ends the upload failed (``job_task(fail=...)``):
+    left pending, the watchdog would send it again, and it would fail again, for ever. The
+    database going away is retried instead (and then left to the watchdog).
     """
-    try:
-        return upload_index_knowledge(upload_id=upload_id)
-    except OperationalError:
-        raise
-    except SoftTimeLimitExceeded:
-        reason = f"indexing ran past its time limit of {INDEX_SOFT_TIME_LIMIT} seconds"
-    except Exception as exc:
-        # Logged with its stack trace here; the owner reads only the error's type.
-        logger.exception("upload indexing crashed", extra={"upload": upload_id})
-        reason = f"indexing failed unexpectedly ({type(exc).__name__})"
-    upload_index_fail(upload_id=upload_id, reason=reason)
-    return 0
+    return upload_index_knowledge(upload_id=upload_id)
 
 
 @job_task(soft_time_limit=240, retry_on=(OperationalError,), max_retries=3)

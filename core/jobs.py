@@ -5,7 +5,9 @@ Declaring: ``@job_task(...)`` registers ``<app>.<function name>`` (the function 
 time limits and the one retry policy (``backoff_seconds``). A task whose first argument is the id
 of a job row declares where those rows live (``JobRows``); while it runs, a thread beats the row's
 heartbeat, and the watchdog (``jobs_watchdog_sweep``, run by beat) sends again every job whose
-heartbeat went stale, whatever the broker.
+heartbeat went stale, whatever the broker. Such a task may also say how its job ends failed
+(``fail``): a run that passes its time limit or crashes then ends its job with the reason, instead
+of leaving it for the watchdog to send again, to fail again, for ever.
 
 Sending: ``job_enqueue(task_name, ...)`` sends a task by name once the surrounding transaction
 commits; ``job_send`` sends now. Neither ever raises for an unreachable broker: the write that
@@ -36,9 +38,10 @@ from concurrent.futures import wait as wait_for_futures
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from celery import current_app, shared_task
+from celery.exceptions import SoftTimeLimitExceeded, TaskPredicate
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import close_old_connections, connection, models, transaction
@@ -222,6 +225,42 @@ class JobRows:
 _watched: dict[str, JobRows] = {}
 
 
+class JobFail(Protocol):
+    """How a task's job ends failed (``job_task(fail=...)``): ``reason`` is for the job's owner."""
+
+    def __call__(self, *, job_id: str, reason: str, run_id: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class _JobEnding:
+    """One run of a job task that says how its job ends failed (``job_task(fail=...)``)."""
+
+    fail: JobFail
+    task_name: str
+    job_id: str
+    run_id: str
+
+    def run(self, call: Callable[[], Any], *, soft_time_limit: int, passing: tuple[type[BaseException], ...]) -> Any:
+        """``call()``'s result; None when the run passed its time limit or crashed, and the job was
+        failed with the reason. ``passing`` errors (the task's retries) and Celery's own
+        (``self.retry()``, Ignore, Reject) are raised on."""
+        try:
+            return call()
+        except (*passing, TaskPredicate):
+            raise
+        except SoftTimeLimitExceeded:
+            reason = f"ran past its time limit of {soft_time_limit} seconds"
+        except Exception as exc:
+            logger.exception("job run crashed", extra={"task": self.task_name, "job": self.job_id})
+            reason = f"failed unexpectedly ({type(exc).__name__})"
+        try:
+            self.fail(job_id=self.job_id, reason=reason, run_id=self.run_id)
+        except Exception:
+            # Even that could not be written (the database is away): the watchdog has the job.
+            logger.exception("could not mark the job failed", extra={"task": self.task_name, "job": self.job_id})
+        return None
+
+
 def job_task(
     *,
     soft_time_limit: int,
@@ -231,6 +270,7 @@ def job_task(
     backoff_base: float = 10,
     backoff_cap: float = 600,
     bind: bool = False,
+    fail: JobFail | None = None,
 ) -> Callable:
     """Register the decorated function as the Celery task ``<app>.<function name>``.
 
@@ -240,7 +280,15 @@ def job_task(
     in-process: there the error is raised). ``rows``: the first argument is a job id, the job's
     heartbeat is beaten while the task runs, and the watchdog looks after its rows. ``bind``: the
     function receives the task as its first argument (for ``self.retry``, ``self.request``).
+
+    ``fail`` (with ``rows``): a run that passes its soft time limit, or raises anything but a
+    ``retry_on`` error or Celery's own retry, ends its job: ``fail(job_id=, reason=, run_id=)`` is
+    called with "ran past its time limit of N seconds" or "failed unexpectedly (<error type>)" (the
+    stack trace is logged, never given to the owner), and the task ends normally, returning None:
+    the job, not the task, carries the failure.
     """
+    if fail is not None and rows is None:
+        raise ImproperlyConfigured("job_task(fail=...) ends a job row: declare its rows too")
 
     def register(function: Callable) -> Any:
         name = function.__name__
@@ -250,9 +298,16 @@ def job_task(
 
         def run(self, *args, **kwargs):
             heartbeat = job_heartbeat(task_name, job_id=args[0], run_id=self.request.id) if rows else None
+
+            def call():
+                return function(self, *args, **kwargs) if bind else function(*args, **kwargs)
+
             try:
                 with heartbeat if heartbeat and not self.request.is_eager else contextlib.nullcontext():
-                    return function(self, *args, **kwargs) if bind else function(*args, **kwargs)
+                    if fail is None:
+                        return call()
+                    ending = _JobEnding(fail, task_name, job_id=str(args[0]), run_id=self.request.id or "")
+                    return ending.run(call, soft_time_limit=soft_time_limit, passing=retry_on)
             except retry_on as exc:
                 if self.request.is_eager or self.request.retries >= self.max_retries:
                     raise

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 
-from celery.exceptions import SoftTimeLimitExceeded
 from django.db import DatabaseError
 
 from core.jobs import JobRows, backoff_seconds, job_task
@@ -112,33 +111,27 @@ def training_job_run(**kwargs) -> str:
     return run(**kwargs)
 
 
-def _fail_quietly(fail, job_id: str, error: str, run_id: str) -> None:
-    try:
-        fail(job_id=job_id, error=error, run_id=run_id)
-    except TRANSIENT_ERRORS:
-        logger.exception("could not mark the job failed", extra={"job": job_id})
-
-
-def _run(task, runner, fail, job_id: str, limit: int) -> str:
+def _run(task, runner, fail, job_id: str) -> str | None:
     # A crash re-delivers the same message, and a retry re-sends it: both keep the task id, the
     # run id the job row names. The runner counts runs; ``retries`` tells it how many were retries.
+    # A run past its time limit or crashing ends the job failed (job_task(fail=...)).
     run_id = task.request.id or ""
     try:
         return runner(job_id=job_id, run_id=run_id, retries=task.request.retries)
-    except SoftTimeLimitExceeded:
-        _fail_quietly(fail, job_id, f"The job ran past its time limit of {limit} seconds", run_id)
-        return "failed"
     except TRANSIENT_ERRORS as exc:
         if task.request.retries < task.max_retries and not task.request.is_eager:
             raise task.retry(exc=exc, countdown=backoff_seconds(task.request.retries + 1, base=10, cap=300))
         logger.exception("engine job gave up on a transient error", extra={"job": job_id})
-        _fail_quietly(fail, job_id, f"The job failed on an unavailable service ({type(exc).__name__})", run_id)
+        fail(job_id=job_id, reason=f"failed on an unavailable service ({type(exc).__name__})", run_id=run_id)
         return "failed"
-    except Exception as exc:
-        # Logged with its stack trace here; the owner reads only the error's type.
-        logger.exception("engine job crashed", extra={"job": job_id})
-        _fail_quietly(fail, job_id, f"The job failed unexpectedly ({type(exc).__name__})", run_id)
-        return "failed"
+
+
+def _generation_job_fail(*, job_id: str, reason: str, run_id: str) -> None:
+    seam.generation_job_fail(job_id=job_id, error=f"The job {reason}", run_id=run_id)
+
+
+def _training_job_fail(*, job_id: str, reason: str, run_id: str) -> None:
+    seam.training_job_fail(job_id=job_id, error=f"The job {reason}", run_id=run_id)
 
 
 def _job_rows(model) -> JobRows:
@@ -156,10 +149,11 @@ def _job_rows(model) -> JobRows:
     rows=_job_rows(GenerationJob),
     max_retries=engine_conf.TRANSIENT_RETRIES,
     bind=True,
+    fail=_generation_job_fail,
 )
-def generation_job_run_task(self, job_id: str) -> str:
+def generation_job_run_task(self, job_id: str) -> str | None:
     """Generate, verify and store the dataset of one generation job."""
-    return _run(self, generation_job_run, seam.generation_job_fail, job_id, engine_conf.GENERATION_SOFT_TIME_LIMIT)
+    return _run(self, generation_job_run, _generation_job_fail, job_id)
 
 
 @job_task(
@@ -167,7 +161,8 @@ def generation_job_run_task(self, job_id: str) -> str:
     rows=_job_rows(TrainingJob),
     max_retries=engine_conf.TRANSIENT_RETRIES,
     bind=True,
+    fail=_training_job_fail,
 )
-def training_job_run_task(self, job_id: str) -> str:
+def training_job_run_task(self, job_id: str) -> str | None:
     """Train, evaluate and store the model of one training job."""
-    return _run(self, training_job_run, seam.training_job_fail, job_id, engine_conf.TRAINING_SOFT_TIME_LIMIT)
+    return _run(self, training_job_run, _training_job_fail, job_id)

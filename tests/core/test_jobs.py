@@ -14,8 +14,9 @@ from datetime import timedelta
 
 import pytest
 from celery import current_app
+from celery.exceptions import Retry, SoftTimeLimitExceeded
 from django.conf import settings as django_settings
-from django.db import connection
+from django.db import OperationalError, connection
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnreachableError
 
@@ -116,6 +117,94 @@ def test_a_task_not_named_entity_action_task_is_refused():
 
         @jobs.job_task(soft_time_limit=10)
         def purge() -> None:
+            pass
+
+
+# --- a job task that says how its job ends failed ---------------------------------------------------
+
+
+@pytest.fixture
+def failing_task(monkeypatch):
+    """A job task over generation job rows (``fail=`` records its calls), run in this process; its
+    behaviour is the ``behave`` the test sets. Unregistered afterwards."""
+    monkeypatch.setattr(jobs, "_watched", dict(jobs._watched))
+    failed: list[dict] = []
+    behave = {"run": lambda: "done", "fail": lambda: None}
+
+    def record(**call):
+        behave["fail"]()
+        failed.append(call)
+
+    @jobs.job_task(
+        soft_time_limit=17,
+        rows=jobs.JobRows(model=GenerationJob, waiting={}, running={}, requeue={}),
+        retry_on=(ConnectionError,),
+        max_retries=2,
+        fail=record,
+    )
+    def probe_job_run_task(job_id: str) -> str:
+        return behave["run"]()
+
+    yield probe_job_run_task, behave, failed
+    current_app.tasks.pop(probe_job_run_task.name, None)
+
+
+def raising(error: BaseException):
+    def run():
+        raise error
+
+    return run
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (KeyError("secret detail"), "failed unexpectedly (KeyError)"),
+        (SoftTimeLimitExceeded(), "ran past its time limit of 17 seconds"),
+    ],
+    ids=["a crash", "the time limit"],
+)
+def test_a_run_that_crashes_or_runs_out_of_time_ends_its_job_failed_and_the_task_normally(failing_task, error, reason):
+    task, behave, failed = failing_task
+    behave["run"] = raising(error)
+
+    result = task.apply(args=["job-1"], task_id="run-1")
+
+    assert result.successful() and result.result is None
+    assert failed == [{"job_id": "job-1", "reason": reason, "run_id": "run-1"}]
+
+
+def test_a_run_that_finishes_fails_nothing(failing_task):
+    task, _, failed = failing_task
+
+    assert task.apply(args=["job-1"]).result == "done" and failed == []
+
+
+def test_a_retried_error_and_celerys_own_retry_are_raised_on_not_failed(failing_task):
+    task, behave, failed = failing_task
+    for error in (ConnectionError("broker gone"), Retry("again")):
+        behave["run"] = raising(error)
+        with pytest.raises(type(error)):
+            task.apply(args=["job-1"], throw=True)
+    assert failed == []
+
+
+def test_a_failure_that_cannot_be_written_is_logged_and_the_task_still_ends(failing_task, caplog):
+    task, behave, failed = failing_task
+    behave["run"] = raising(KeyError("x"))
+    behave["fail"] = raising(OperationalError("server closed the connection"))
+
+    result = task.apply(args=["job-1"])
+
+    assert result.successful() and result.result is None and failed == []
+    assert "could not mark the job failed" in caplog.text
+
+
+def test_fail_without_job_rows_is_refused():
+    with pytest.raises(Exception, match="declare its rows too"):
+
+        @jobs.job_task(soft_time_limit=10, fail=lambda **call: None)
+        def probe_purge_task() -> None:
             pass
 
 

@@ -16,8 +16,8 @@ def test_a_redelivery_and_a_retry_run_under_the_same_run_id_and_the_retry_says_s
         seen.append((run_id, retries))
         return "completed"
 
-    tasks._run(fake_task("task-1", 0), runner, fail=None, job_id="job", limit=60)
-    tasks._run(fake_task("task-1", 0), runner, fail=None, job_id="job", limit=60)  # re-delivered
-    tasks._run(fake_task("task-1", 1), runner, fail=None, job_id="job", limit=60)  # retried
+    tasks._run(fake_task("task-1", 0), runner, fail=None, job_id="job")
+    tasks._run(fake_task("task-1", 0), runner, fail=None, job_id="job")  # re-delivered
+    tasks._run(fake_task("task-1", 1), runner, fail=None, job_id="job")  # retried
 
     assert seen == [("task-1", 0), ("task-1", 0), ("task-1", 1)]
