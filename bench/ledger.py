@@ -16,9 +16,11 @@ object of their own over one psycopg connection:
   round trip.
 
 Beside them, the same endpoint called in this process through django.test.Client (no HTTP server,
-one client), as issue 20 measured it, and the floor under every figure through the server: a bare
+one client), as issue 20 measured it; the floor under every figure through the server: a bare
 Django view answering constant JSON (no authentication, no database) through the same gunicorn and
-client.
+client; and the framework's share: the functions the endpoint runs, in its order, called from a
+bare WSGI application (bench/ledger_without_framework.py) on a gunicorn of its own, as deployed,
+by the same one client.
 
 Raw loops and wrk runs alternate over the rounds, so each figure and its baseline see the same
 machine; every chain written (raw and through the API) must verify afterwards.
@@ -223,6 +225,10 @@ SCENARIOS = ("one object, 1 client", "8 objects, 8 clients", "one object, 8 clie
 # gunicorn with the same one client.
 BARE_VIEW = "a bare Django view, 1 client"
 BARE_VIEW_PATH = "/bench/bare/constant-json"
+# The endpoint's own work without the framework around it (bench/ledger_without_framework.py) on a
+# gunicorn of its own, as deployed, with the same one client.
+WITHOUT_FRAMEWORK = "the append's own work without Django's request handling or DRF, 1 client"
+WITHOUT_FRAMEWORK_APPLICATION = "bench.ledger_without_framework:application"
 
 
 def _create_objects(user, count: int) -> list[str]:
@@ -235,9 +241,9 @@ def _create_objects(user, count: int) -> list[str]:
     ]
 
 
-def measure(raw, base_url: str, *, user, token: str) -> Measured:
-    objects = _create_objects(user, 5 + CLIENTS - 1)
-    in_this_process, (single, contended, *spread) = objects[:3], objects[3:]
+def measure(raw, base_url: str, *, without_framework_url: str, user, token: str) -> Measured:
+    objects = _create_objects(user, 6 + CLIENTS - 1)
+    in_this_process, (single, contended, unframed, *spread) = objects[:3], objects[3:]
     in_process = _in_process_append(token)
     scripts = {
         "one object, 1 client": (wrk_script(object_ids=[single], token=token), 1),
@@ -245,11 +251,14 @@ def measure(raw, base_url: str, *, user, token: str) -> Measured:
         "one object, 8 clients": (wrk_script(object_ids=[contended], token=token), CLIENTS),
     }
     url = f"{base_url}{TRANSACTIONS_PATH}"
-    measured = Measured(loads={name: [] for name in (*SCENARIOS, BARE_VIEW)})
+    measured = Measured(loads={name: [] for name in (*SCENARIOS, BARE_VIEW, WITHOUT_FRAMEWORK)})
     for script, connections in scripts.values():
         load(url, script=script, connections=connections, seconds=WARMUP_SECONDS)
     bare_view = _bare_view_load(f"{base_url}{BARE_VIEW_PATH}")
     bare_view(WARMUP_SECONDS)
+    unframed_script = wrk_script(object_ids=[unframed], token=token)
+    unframed_url = f"{without_framework_url}{TRANSACTIONS_PATH}"
+    load(unframed_url, script=unframed_script, connections=1, seconds=WARMUP_SECONDS)
     measured.load_averages.append(os.getloadavg()[0])
     step = 0
     for round_number in range(ROUNDS):
@@ -261,6 +270,8 @@ def measure(raw, base_url: str, *, user, token: str) -> Measured:
             script, connections = scripts[name]
             measured.loads[name].append(load(url, script=script, connections=connections, seconds=SECONDS))
         measured.loads[BARE_VIEW].append(bare_view(SECONDS))
+        without_framework = load(unframed_url, script=unframed_script, connections=1, seconds=SECONDS)
+        measured.loads[WITHOUT_FRAMEWORK].append(without_framework)
         if not raw_first:
             step = _in_process_round(raw, measured, in_this_process, in_process, user_id=user.pk, step=step)
         measured.load_averages.append(os.getloadavg()[0])
@@ -320,7 +331,7 @@ def rows(measured: Measured) -> list[dict]:
     def rate(name: str) -> float:
         return round(statistics.median(result.requests_per_second for result in measured.loads[name]), 1)
 
-    one, spread, contended, bare = (rate(name) for name in (*SCENARIOS, BARE_VIEW))
+    one, spread, contended, bare, unframed = (rate(name) for name in (*SCENARIOS, BARE_VIEW, WITHOUT_FRAMEWORK))
     one_p50 = statistics.median(result.p50_ms for result in measured.loads["one object, 1 client"])
     endpoint = f"POST {TRANSACTIONS_PATH}"
     server = f"gunicorn, {WORKERS} sync workers, wrk"
@@ -341,6 +352,24 @@ def rows(measured: Measured) -> list[dict]:
             "unit": "req/s",
             "baseline_name": "the chain append as raw SQL by hand (above, same run)",
             "baseline_value": round(measured.by_hand.rate, 1),
+            "goal": "",
+        },
+        {
+            "name": f"{WITHOUT_FRAMEWORK}: the same functions in their order (health check, token and live "
+            f"session, rate limit, validation, append, answer) in a bare WSGI application "
+            f"(bench/ledger_without_framework.py, {server} -c1)",
+            "value": unframed,
+            "unit": "appends/s",
+            "baseline_name": "the chain append as raw SQL by hand (above, same run)",
+            "baseline_value": round(measured.by_hand.rate, 1),
+            "goal": "",
+        },
+        {
+            "name": f"appends to one object: {endpoint}, 1 client",
+            "value": one,
+            "unit": "appends/s",
+            "baseline_name": f"{WITHOUT_FRAMEWORK} (above, same run)",
+            "baseline_value": unframed,
             "goal": "",
         },
         {
@@ -425,15 +454,25 @@ def run() -> list[dict]:
         port = free_port()
         base_url = f"http://127.0.0.1:{port}"
         server = deployed_gunicorn(name="ledger", port=port, workers=WORKERS, DATABASE_URL=scratch.url())
-        with server, connect(scratch.settings, scratch.name, autocommit=True) as raw:
+        unframed_port = free_port()
+        unframed_server = deployed_gunicorn(
+            name="ledger-without-framework",
+            port=unframed_port,
+            workers=WORKERS,
+            application=WITHOUT_FRAMEWORK_APPLICATION,
+            DATABASE_URL=scratch.url(),
+        )
+        unframed_url = f"http://127.0.0.1:{unframed_port}"
+        with server, unframed_server, connect(scratch.settings, scratch.name, autocommit=True) as raw:
             # As the endpoint runs its statements (core.db.prepared_cursor): bound on the server and
             # prepared on the first execution; UTC.
             raw.prepare_threshold = 0
             raw.execute("SET TIME ZONE 'UTC'")
             server.wait_until_answering(f"{base_url}{TRANSACTIONS_PATH}", status=None)
+            unframed_server.wait_until_answering(f"{unframed_url}{TRANSACTIONS_PATH}", status=None)
             # As the server under test: the limiter counts, and never refuses.
             with override_settings(RATE_LIMIT_MULTIPLIER=1_000_000):
-                measured = measure(raw, base_url, user=user, token=token)
+                measured = measure(raw, base_url, without_framework_url=unframed_url, user=user, token=token)
         verify_chains(measured, user=user)
         connection.close()
     errors = sum(result.errors for results in measured.loads.values() for result in results)

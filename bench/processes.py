@@ -111,17 +111,22 @@ class Server:
         self.stop()
 
 
-def gunicorn_command(python: str, bind: str) -> list[str]:
-    """gunicorn as deployed (deploy/gunicorn.conf.py) serving the project on ``bind``."""
-    return [python, "-m", "gunicorn", "config.wsgi:application", "--config", "deploy/gunicorn.conf.py", "--bind", bind]
+PROJECT_WSGI_APPLICATION = "config.wsgi:application"
 
 
-def deployed_gunicorn(*, name: str, port: int, workers: int, **overrides: str) -> Server:
-    """A gunicorn as deployed on 127.0.0.1:``port``, with ``django_server_environment`` (plus
-    ``overrides``); its log is var/bench/<name>-gunicorn.log."""
+def gunicorn_command(python: str, bind: str, *, application: str = PROJECT_WSGI_APPLICATION) -> list[str]:
+    """gunicorn as deployed (deploy/gunicorn.conf.py) serving the project (or ``application``) on ``bind``."""
+    return [python, "-m", "gunicorn", application, "--config", "deploy/gunicorn.conf.py", "--bind", bind]
+
+
+def deployed_gunicorn(
+    *, name: str, port: int, workers: int, application: str = PROJECT_WSGI_APPLICATION, **overrides: str
+) -> Server:
+    """A gunicorn as deployed on 127.0.0.1:``port``, serving the project (or ``application``) with
+    ``django_server_environment`` (plus ``overrides``); its log is var/bench/<name>-gunicorn.log."""
     return Server(
         name=f"gunicorn ({name} bench)",
-        command=gunicorn_command(sys.executable, f"127.0.0.1:{port}"),
+        command=gunicorn_command(sys.executable, f"127.0.0.1:{port}", application=application),
         env=django_server_environment(port=port, workers=workers, **overrides),
         log_path=LOG_DIR / f"{name}-gunicorn.log",
         cwd=BASE_DIR,

@@ -84,6 +84,7 @@ def test_each_figure_stands_beside_its_same_run_baseline():
             "8 objects, 8 clients": [_result(200), _result(260)],
             "one object, 8 clients": [_result(180), _result(220)],
             ledger_bench.BARE_VIEW: [_result(900), _result(1100)],
+            ledger_bench.WITHOUT_FRAMEWORK: [_result(140), _result(160)],
         },
         load_averages=[1.5, 2.5],
         chains=11,
@@ -95,11 +96,26 @@ def test_each_figure_stands_beside_its_same_run_baseline():
 
     # Then the one-object rate (a median over rounds) stands beside the raw appends, the spread
     # rate beside the one-object rate, and every chain verified
-    one_by_hand, floor, one_statement, spread, contended, in_process, latency, chains, load = figures
+    (
+        one_by_hand,
+        floor,
+        without_framework,
+        one_within_framework,
+        one_statement,
+        spread,
+        contended,
+        in_process,
+        latency,
+        chains,
+        load,
+    ) = figures
     assert (one_by_hand.value, one_by_hand.baseline_value, one_by_hand.goal) == (110.0, 500.0, ">= 0.5x")
     assert one_by_hand.met() is False
     # and the floor of any figure through the server, a bare view's rate, beside the raw appends too
     assert (floor.value, floor.baseline_value, floor.goal) == (1000.0, 500.0, None)
+    # and the append's own work without the framework beside the raw appends, then the endpoint beside it
+    assert (without_framework.value, without_framework.baseline_value, without_framework.goal) == (150.0, 500.0, None)
+    assert (one_within_framework.value, one_within_framework.baseline_value) == (110.0, 150.0)
     assert (one_statement.value, one_statement.baseline_value) == (110.0, 1000.0)
     assert (spread.value, spread.baseline_value, spread.goal, spread.met()) == (230.0, 110.0, ">= 1.5x", True)
     assert (contended.value, contended.baseline_value, contended.goal) == (200.0, 230.0, None)
@@ -111,7 +127,10 @@ def test_each_figure_stands_beside_its_same_run_baseline():
 
 def test_a_chain_that_did_not_verify_fails_its_figure():
     measured = ledger_bench.Measured(
-        loads={name: [_result(100)] for name in (*ledger_bench.SCENARIOS, ledger_bench.BARE_VIEW)},
+        loads={
+            name: [_result(100)]
+            for name in (*ledger_bench.SCENARIOS, ledger_bench.BARE_VIEW, ledger_bench.WITHOUT_FRAMEWORK)
+        },
         load_averages=[1.0],
         chains=11,
         chains_intact=10,
@@ -163,3 +182,88 @@ def test_the_server_under_test_signs_as_this_process_and_reads_the_scratch_datab
     assert env["DATABASE_URL"] == "postgres://h/x_ledger_bench"
     assert (env["SECRET_KEY"], env["JWT_SIGNING_KEY"]) == (settings.SECRET_KEY, settings.SIMPLE_JWT["SIGNING_KEY"])
     assert (env["WSGI_BIND"], env["WEB_CONCURRENCY"], env["DJANGO_DEBUG"]) == ("127.0.0.1:8123", "3", "0")
+
+
+def _post_to_bare_application(body: dict, *, token: str, path: str = ledger_bench.TRANSACTIONS_PATH):
+    import io
+
+    from bench.ledger_without_framework import application
+
+    content = json.dumps(body).encode()
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "testserver",
+        "REMOTE_ADDR": "127.0.0.1",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(content)),
+        "HTTP_AUTHORIZATION": f"Bearer {token}",
+        "HTTP_USER_AGENT": "bench-test",
+        "wsgi.input": io.BytesIO(content),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": io.StringIO(),
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+    }
+    started: list[str] = []
+    answer = b"".join(application(environ, lambda status, headers, *rest: started.append(status)))
+    return started[0], json.loads(answer)
+
+
+# transaction=True: the application closes unusable connections between requests as Django does,
+# which a test's wrapping transaction would not survive.
+@pytest.mark.django_db(transaction=True)
+def test_the_application_without_the_framework_appends_as_the_endpoint_does(client):
+    from accounts.services import auth_session_start
+    from ledger import services
+    from tests.factories import UserFactory
+
+    # Given a signed-in owner of one object, and one append through the endpoint
+    owner = UserFactory()
+    token = auth_session_start(user=owner, product="cerebro").tokens.access
+    origin = services.RequestOrigin(ip="127.0.0.1", user_agent="test")
+    contract = services.ledger_object_create(user=owner, type_name="contract", data={"n": 0}, origin=origin)
+    body = {"objectId": str(contract.pk), "action": "update", "data": {"step": 1}}
+    through_endpoint = client.post(
+        ledger_bench.TRANSACTIONS_PATH, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
+    assert through_endpoint.status_code == 200, through_endpoint.json()
+
+    # When the bench's bare application appends the next step
+    status, answer = _post_to_bare_application({**body, "data": {"step": 2}}, token=token)
+
+    # Then it answered what the endpoint answers, the next link of the same chain, which verifies
+    assert status == "200 OK", answer
+    endpoint_link, bare_link = through_endpoint.json()["transaction"], answer["transaction"]
+    assert set(bare_link) == set(endpoint_link)
+    assert (bare_link["sequence"], bare_link["previousHash"]) == (endpoint_link["sequence"] + 1, endpoint_link["hash"])
+    contract.refresh_from_db()
+    assert services.ledger_object_verify(ledger_object=contract).valid
+    assert contract.data["step"] == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_application_without_the_framework_checks_the_token_as_the_endpoint_does():
+    from accounts.services import auth_session_revoke, auth_session_start
+    from ledger import services
+    from ledger.models import LedgerTransaction
+    from tests.factories import UserFactory
+
+    # Given an object, a token of another product, and a token whose session was revoked
+    owner = UserFactory()
+    origin = services.RequestOrigin(ip="127.0.0.1", user_agent="test")
+    contract = services.ledger_object_create(user=owner, type_name="contract", data={}, origin=origin)
+    body = {"objectId": str(contract.pk), "action": "update", "data": {"step": 1}}
+    coder_token = auth_session_start(user=owner, product="coder").tokens.access
+    revoked = auth_session_start(user=owner, product="cerebro")
+    auth_session_revoke(session=revoked.session)
+
+    # When either appends, Then it is refused and nothing is appended
+    for token in (coder_token, revoked.tokens.access, "not-a-token"):
+        status, _ = _post_to_bare_application(body, token=token)
+        assert status == "401 Unauthorized"
+    assert LedgerTransaction.objects.filter(ledger_object=contract).count() == 1
