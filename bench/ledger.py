@@ -19,7 +19,7 @@ Beside them, the same endpoint called in this process through django.test.Client
 one client), as issue 20 measured it; the floor under every figure through the server: a bare
 Django view answering constant JSON (no authentication, no database) through the same gunicorn and
 client; and the framework's share: the functions the endpoint runs, in its order, called from a
-bare WSGI application (bench/ledger_without_framework.py) on a gunicorn of its own, as deployed,
+bare WSGI application (bench/append_without_framework.py) on a gunicorn of its own, as deployed,
 by the same one client.
 
 Raw loops and wrk runs alternate over the rounds, so each figure and its baseline see the same
@@ -225,10 +225,10 @@ SCENARIOS = ("one object, 1 client", "8 objects, 8 clients", "one object, 8 clie
 # gunicorn with the same one client.
 BARE_VIEW = "a bare Django view, 1 client"
 BARE_VIEW_PATH = "/bench/bare/constant-json"
-# The endpoint's own work without the framework around it (bench/ledger_without_framework.py) on a
+# The endpoint's own work without the framework around it (bench/append_without_framework.py) on a
 # gunicorn of its own, as deployed, with the same one client.
 WITHOUT_FRAMEWORK = "the append's own work without Django's request handling or DRF, 1 client"
-WITHOUT_FRAMEWORK_APPLICATION = "bench.ledger_without_framework:application"
+WITHOUT_FRAMEWORK_APPLICATION = "bench.append_without_framework:application"
 
 
 def _create_objects(user, count: int) -> list[str]:
@@ -357,7 +357,7 @@ def rows(measured: Measured) -> list[dict]:
         {
             "name": f"{WITHOUT_FRAMEWORK}: the same functions in their order (health check, token and live "
             f"session, rate limit, validation, append, answer) in a bare WSGI application "
-            f"(bench/ledger_without_framework.py, {server} -c1)",
+            f"(bench/append_without_framework.py, {server} -c1)",
             "value": unframed,
             "unit": "appends/s",
             "baseline_name": "the chain append as raw SQL by hand (above, same run)",

@@ -187,7 +187,7 @@ def test_the_server_under_test_signs_as_this_process_and_reads_the_scratch_datab
 def _post_to_bare_application(body: dict, *, token: str, path: str = ledger_bench.TRANSACTIONS_PATH):
     import io
 
-    from bench.ledger_without_framework import application
+    from bench.append_without_framework import application
 
     content = json.dumps(body).encode()
     environ = {
