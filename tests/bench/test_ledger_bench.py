@@ -184,31 +184,24 @@ def test_the_server_under_test_signs_as_this_process_and_reads_the_scratch_datab
     assert (env["WSGI_BIND"], env["WEB_CONCURRENCY"], env["DJANGO_DEBUG"]) == ("127.0.0.1:8123", "3", "0")
 
 
-def _post_to_bare_application(body: dict, *, token: str, path: str = ledger_bench.TRANSACTIONS_PATH):
+def _post_to_bare_application(body: dict, *, token: str):
     import io
+    from wsgiref.util import setup_testing_defaults
 
     from bench.append_without_framework import application
 
     content = json.dumps(body).encode()
     environ = {
         "REQUEST_METHOD": "POST",
-        "PATH_INFO": path,
-        "QUERY_STRING": "",
-        "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": "testserver",
-        "REMOTE_ADDR": "127.0.0.1",
+        "PATH_INFO": ledger_bench.TRANSACTIONS_PATH,
         "CONTENT_TYPE": "application/json",
         "CONTENT_LENGTH": str(len(content)),
         "HTTP_AUTHORIZATION": f"Bearer {token}",
         "HTTP_USER_AGENT": "bench-test",
+        "REMOTE_ADDR": "127.0.0.1",
         "wsgi.input": io.BytesIO(content),
-        "wsgi.url_scheme": "http",
-        "wsgi.errors": io.StringIO(),
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": True,
     }
+    setup_testing_defaults(environ)
     started: list[str] = []
     answer = b"".join(application(environ, lambda status, headers, *rest: started.append(status)))
     return started[0], json.loads(answer)
